@@ -1,0 +1,26 @@
+/** Public API of libs/domain: events, commands, deciders, errors and the test kit; pure TypeScript, no I/O. */
+export * from './shared/decider';
+export * from './shared/domain-error';
+export * from './shared/assert-never';
+export * from './shared/omit-undefined';
+export * from './shared/given-when-then';
+
+export * from './project/project.events';
+export * from './project/project.commands';
+export * from './project/project.errors';
+export * from './project/project.decider';
+
+export * from './tool-call/tool-call.events';
+export * from './tool-call/tool-call.commands';
+export * from './tool-call/tool-call.errors';
+export * from './tool-call/tool-call.decider';
+
+export * from './worktree/worktree.events';
+export * from './worktree/worktree.commands';
+export * from './worktree/worktree.errors';
+export * from './worktree/worktree.decider';
+
+export * from './session/session.events';
+export * from './session/session.commands';
+export * from './session/session.errors';
+export * from './session/session.decider';

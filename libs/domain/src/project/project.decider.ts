@@ -1,0 +1,149 @@
+import { assertNever } from '../shared/assert-never';
+import type { Decider } from '../shared/decider';
+import { omitUndefined } from '../shared/omit-undefined';
+import type {
+  AllocateSessionId,
+  AssignOrchestrator,
+  ProjectCommand,
+  RegisterProject,
+  ReleaseOrchestrator,
+} from './project.commands';
+import { projectAlreadyRegistered, projectInvalid, projectNotFound, projectOrchestratorActive } from './project.errors';
+import type { ProjectEvent, ProjectKind, ProjectRepo } from './project.events';
+
+/** A registered project's configuration as stored in its stream. */
+export interface ProjectConfig {
+  projectId: string;
+  name: string;
+  kind: ProjectKind;
+  repos: ProjectRepo[];
+  sessionPrefix: string;
+  defaultBranch?: string;
+  orchestratorAgent?: string;
+  env?: Record<string, string>;
+}
+
+/** A registered project: config, the next session number (≥ 1) and the active orchestrator, if any (invariant 11). */
+export type RegisteredProject = ProjectConfig & {
+  status: 'registered';
+  nextSessionNumber: number;
+  activeOrchestrator?: string;
+  registeredAt: string;
+  updatedAt: string;
+};
+
+/** State of a project stream: nothing yet, or registered. */
+export type ProjectState = { status: 'none' } | RegisteredProject;
+
+/** Session ids, branch and ref segments share this alphabet. */
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Stream name of a project: `project-<projectId>` (DESIGN §2). */
+export const projectStreamName = (projectId: string): string => `project-${projectId}`;
+
+/** Formats a session id: `<sessionPrefix>-<n>` (DESIGN §2). */
+export const formatSessionId = (sessionPrefix: string, n: number): string => `${sessionPrefix}-${n}`;
+
+const registered = (state: ProjectState): RegisteredProject => {
+  if (state.status === 'none') throw projectNotFound();
+  return state;
+};
+
+const validate = ({ data }: RegisterProject): void => {
+  if (!data.projectId.trim()) throw projectInvalid('projectId', 'must not be empty');
+  if (!data.name.trim()) throw projectInvalid('name', 'must not be empty');
+  if (!SLUG.test(data.sessionPrefix)) throw projectInvalid('sessionPrefix', 'letters, digits, ".", "_" or "-" only');
+  if (data.repos.length === 0) throw projectInvalid('repos', 'at least one repo is required');
+  if (data.kind === 'single-repo' && data.repos.length !== 1) {
+    throw projectInvalid('repos', 'a single-repo project has exactly one repo');
+  }
+  const names = new Set<string>();
+  data.repos.forEach((repo, i) => {
+    if (!SLUG.test(repo.name)) throw projectInvalid(`repos[${i}].name`, 'letters, digits, ".", "_" or "-" only');
+    if (names.has(repo.name)) throw projectInvalid(`repos[${i}].name`, `duplicate repo name ${repo.name}`);
+    if (!repo.path.trim()) throw projectInvalid(`repos[${i}].path`, 'must not be empty');
+    names.add(repo.name);
+  });
+};
+
+const register = (command: RegisterProject, state: ProjectState): ProjectEvent[] => {
+  if (state.status !== 'none') throw projectAlreadyRegistered(state.projectId);
+  validate(command);
+  return [{ type: 'ProjectRegistered', data: omitUndefined({ ...command.data }) }];
+};
+
+const allocate = (command: AllocateSessionId, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  const number = project.nextSessionNumber;
+  return [
+    {
+      type: 'SessionIdAllocated',
+      data: { sessionId: formatSessionId(project.sessionPrefix, number), number, kind: command.data.kind, at: command.data.at },
+    },
+  ];
+};
+
+const assign = (command: AssignOrchestrator, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  if (project.activeOrchestrator === command.data.sessionId) return [];
+  if (project.activeOrchestrator !== undefined) throw projectOrchestratorActive(project.activeOrchestrator);
+  return [{ type: 'OrchestratorAssigned', data: { ...command.data } }];
+};
+
+const release = (command: ReleaseOrchestrator, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  if (project.activeOrchestrator !== command.data.sessionId) return [];
+  return [{ type: 'OrchestratorReleased', data: { ...command.data } }];
+};
+
+/** Decides a project command; throws PROJECT.NOT_FOUND, PROJECT.ALREADY_REGISTERED, PROJECT.INVALID or PROJECT.ORCHESTRATOR_ACTIVE. */
+export const decideProject = (command: ProjectCommand, state: ProjectState): ProjectEvent[] => {
+  switch (command.type) {
+    case 'RegisterProject':
+      return register(command, state);
+    case 'AllocateSessionId':
+      return allocate(command, state);
+    case 'AssignOrchestrator':
+      return assign(command, state);
+    case 'ReleaseOrchestrator':
+      return release(command, state);
+    default:
+      return assertNever(command);
+  }
+};
+
+/** Folds one project event; numbers only grow (previous max + 1), so an id is never re-minted. */
+export const evolveProject = (state: ProjectState, event: ProjectEvent): ProjectState => {
+  switch (event.type) {
+    case 'ProjectRegistered': {
+      const { at, ...config } = event.data;
+      return { status: 'registered', ...config, nextSessionNumber: 1, registeredAt: at, updatedAt: at };
+    }
+    case 'SessionIdAllocated': {
+      if (state.status === 'none') return state;
+      return {
+        ...state,
+        nextSessionNumber: Math.max(state.nextSessionNumber, event.data.number + 1),
+        updatedAt: event.data.at,
+      };
+    }
+    case 'OrchestratorAssigned':
+      if (state.status === 'none') return state;
+      return { ...state, activeOrchestrator: event.data.sessionId, updatedAt: event.data.at };
+    case 'OrchestratorReleased': {
+      if (state.status === 'none') return state;
+      const { activeOrchestrator, ...rest } = state;
+      if (activeOrchestrator !== event.data.sessionId) return { ...state, updatedAt: event.data.at };
+      return { ...rest, updatedAt: event.data.at };
+    }
+    default:
+      return assertNever(event);
+  }
+};
+
+/** The project stream decider (`project-<projectId>`). */
+export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent> = {
+  decide: decideProject,
+  evolve: evolveProject,
+  initialState: () => ({ status: 'none' }),
+};

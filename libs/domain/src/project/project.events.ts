@@ -1,0 +1,49 @@
+/** Project layout: one repository, or a workspace of several named repositories. */
+export type ProjectKind = 'single-repo' | 'workspace';
+
+/** Session role within a project (DESIGN §2). */
+export type SessionKind = 'worker' | 'orchestrator';
+
+/** A repository of a project: `name` is unique in the project, `path` is the absolute path of its main checkout. */
+export interface ProjectRepo {
+  name: string;
+  path: string;
+}
+
+/** A project was registered (stream `project-<projectId>`); `env` may hold secrets and is never listed (invariant 12). */
+export interface ProjectRegistered {
+  type: 'ProjectRegistered';
+  data: {
+    projectId: string;
+    name: string;
+    kind: ProjectKind;
+    repos: ProjectRepo[];
+    sessionPrefix: string;
+    defaultBranch?: string;
+    orchestratorAgent?: string;
+    env?: Record<string, string>;
+    /** ISO-8601 */
+    at: string;
+  };
+}
+
+/** A session id `<sessionPrefix>-<number>` was allocated once and for all; numbers start at 1 and are never reused (DESIGN §2, invariant 7). */
+export interface SessionIdAllocated {
+  type: 'SessionIdAllocated';
+  data: { sessionId: string; number: number; kind: SessionKind; at: string };
+}
+
+/** `sessionId` became the project's one active orchestrator (invariant 11). */
+export interface OrchestratorAssigned {
+  type: 'OrchestratorAssigned';
+  data: { sessionId: string; at: string };
+}
+
+/** `sessionId` is no longer the project's active orchestrator (invariant 11). */
+export interface OrchestratorReleased {
+  type: 'OrchestratorReleased';
+  data: { sessionId: string; at: string };
+}
+
+/** Every event of a project stream. */
+export type ProjectEvent = ProjectRegistered | SessionIdAllocated | OrchestratorAssigned | OrchestratorReleased;

@@ -1,0 +1,494 @@
+import type { SessionKind } from '../project/project.events';
+import { assertNever } from '../shared/assert-never';
+import type { Decider } from '../shared/decider';
+import { omitUndefined } from '../shared/omit-undefined';
+import type { ToolCallCommand } from '../tool-call/tool-call.commands';
+import { evolveToolCall, decideToolCall, type ToolCall, type ToolCallLateResult } from '../tool-call/tool-call.decider';
+import type { ToolCallEvent } from '../tool-call/tool-call.events';
+import type { WorktreeCommand } from '../worktree/worktree.commands';
+import {
+  activateRestored,
+  decideWorktree,
+  evolveWorktree,
+  isWorktreeReleased,
+  type Worktree,
+} from '../worktree/worktree.decider';
+import type { WorktreeEvent } from '../worktree/worktree.events';
+import type {
+  AgentRunCommand,
+  RecordDivergence,
+  RetireSession,
+  SessionCommand,
+  StartAgentRun,
+  StartSession,
+  TerminateSession,
+} from './session.commands';
+import {
+  agentRunNotFound,
+  agentRunNotOpen,
+  sessionAlreadyStarted,
+  sessionAlreadyTerminated,
+  sessionInvalid,
+  sessionInvalidTransition,
+  sessionNotActive,
+  sessionNotFound,
+  sessionNotOrchestrator,
+  sessionNotRestorable,
+  sessionWorktreeNotReleased,
+} from './session.errors';
+import type { AgentKind, AgentRunEvent, SessionEvent, SessionRuntime } from './session.events';
+
+/** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
+export interface AgentRunBase {
+  runId: string;
+  prompt?: string;
+  parentRunId?: string;
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** An agent run: `started → completed | failed | interrupted` (DESIGN §2). */
+export type AgentRun =
+  | (AgentRunBase & { status: 'started' })
+  | (AgentRunBase & { status: 'completed'; endedAt: string })
+  | (AgentRunBase & { status: 'failed'; endedAt: string; error: string })
+  | (AgentRunBase & { status: 'interrupted'; endedAt: string; reason: string });
+
+/** Status of an agent run. */
+export type AgentRunStatus = AgentRun['status'];
+
+/** A recorded disagreement between the log and an outside source (seed 003). */
+export interface Divergence {
+  callId?: string;
+  kind: string;
+  detail: string;
+  at: string;
+}
+
+/** A non-fatal warning kept on the session (a repo skipped because it left the project). */
+export interface SessionWarning {
+  kind: 'worktree_skipped';
+  repo: string;
+  reason: string;
+  at: string;
+}
+
+/** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
+export interface SessionInterruption {
+  reason: string;
+  resumable: boolean;
+  at: string;
+}
+
+/** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
+export interface SessionTermination {
+  cause: 'launch_failed' | 'killed' | 'terminated';
+  reason: string;
+  freed?: boolean;
+  at: string;
+}
+
+/** Fields every started session keeps; JSON-serializable (plain objects keyed by runId, callId and repo). */
+export interface SessionCore {
+  sessionId: string;
+  projectId: string;
+  kind: SessionKind;
+  agent: AgentKind;
+  command?: string[];
+  prompt?: string;
+  branch: string;
+  baseRef: string;
+  /** Last known runtime (kept after it is gone, for diagnosis). */
+  runtime?: SessionRuntime;
+  agentSessionId?: string;
+  transcriptPath?: string;
+  /** A restore started and its runtime is not launched yet. */
+  restoring: boolean;
+  runs: Record<string, AgentRun>;
+  toolCalls: Record<string, ToolCall>;
+  worktrees: Record<string, Worktree>;
+  divergences: Divergence[];
+  lateResults: ToolCallLateResult[];
+  warnings: SessionWarning[];
+  /** callId of the tool call completed last, in log order. */
+  lastCompletedCallId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A started session, a union on status (DESIGN §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
+export type Session =
+  | (SessionCore & { status: 'starting' })
+  | (SessionCore & { status: 'running'; runtime: SessionRuntime })
+  | (SessionCore & { status: 'interrupted'; interruption: SessionInterruption })
+  | (SessionCore & { status: 'retiring' })
+  | (SessionCore & { status: 'terminated'; termination: SessionTermination });
+
+/** State of a session stream: `none` before SessionStarted. */
+export type SessionState = { status: 'none' } | Session;
+
+/** Status of a session. */
+export type SessionStatus = SessionState['status'];
+
+/** Tool-call counts of a session snapshot (DESIGN §5). */
+export interface ToolCallCounts {
+  total: number;
+  dispatched: number;
+  completed: number;
+  failed: number;
+  interrupted: number;
+}
+
+/** Stream name of a session: `session-<sessionId>` (DESIGN §2). */
+export const sessionStreamName = (sessionId: string): string => `session-${sessionId}`;
+
+/** Counts a session's tool calls by status; all zero for `none`. */
+export const toolCallCounts = (state: SessionState): ToolCallCounts => {
+  const counts: ToolCallCounts = { total: 0, dispatched: 0, completed: 0, failed: 0, interrupted: 0 };
+  if (state.status === 'none') return counts;
+  for (const call of Object.values(state.toolCalls)) {
+    counts.total += 1;
+    counts[call.status] += 1;
+  }
+  return counts;
+};
+
+/** The tool call completed last (log order), if any (DESIGN §5 `lastCompletedToolCall`). */
+export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
+  state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls[state.lastCompletedCallId];
+
+/** True when a session is not terminated (the recovery reconciler visits these, DESIGN §4). */
+export const isSessionLive = (state: SessionState): state is Exclude<Session, { status: 'terminated' }> =>
+  state.status !== 'none' && state.status !== 'terminated';
+
+const TOOL_CALL_COMMANDS: ReadonlySet<string> = new Set<ToolCallCommand['type']>([
+  'DispatchToolCall',
+  'RecordToolCallResult',
+  'InterruptToolCall',
+  'RetryToolCall',
+]);
+const WORKTREE_COMMANDS: ReadonlySet<string> = new Set<WorktreeCommand['type']>([
+  'RecordWorktreeCreated',
+  'RecordWorkPreserved',
+  'RecordWorktreeRemoved',
+  'RecordWorktreeRemovalFailed',
+  'RecordWorktreeRestored',
+  'FlagWorktreeStranded',
+  'RecordWorktreeSkipped',
+]);
+const isToolCallCommand = (command: SessionCommand): command is ToolCallCommand => TOOL_CALL_COMMANDS.has(command.type);
+const isWorktreeCommand = (command: SessionCommand): command is WorktreeCommand => WORKTREE_COMMANDS.has(command.type);
+
+/** AgentRunInterrupted for every open run and ToolCallInterrupted for every in-flight observed call: their owner, the agent runtime, is gone (invariant 6). Managed calls stay with their executor. */
+const closeInFlight = (session: Session, reason: string, at: string): SessionEvent[] => [
+  ...Object.values(session.toolCalls)
+    .filter((call) => call.status === 'dispatched' && call.mode === 'observed')
+    .map((call): SessionEvent => ({ type: 'ToolCallInterrupted', data: { callId: call.callId, attempt: call.attempt, reason, at } })),
+  ...Object.values(session.runs)
+    .filter((run) => run.status === 'started')
+    .map((run): SessionEvent => ({ type: 'AgentRunInterrupted', data: { runId: run.runId, reason, at } })),
+];
+
+const start = ({ data }: StartSession, state: SessionState): SessionEvent[] => {
+  if (state.status !== 'none') throw sessionAlreadyStarted(state.sessionId, state.status);
+  if (!data.sessionId.trim()) throw sessionInvalid('sessionId', 'must not be empty');
+  if (!data.projectId.trim()) throw sessionInvalid('projectId', 'must not be empty');
+  if (!data.branch.trim()) throw sessionInvalid('branch', 'must not be empty');
+  if (!data.baseRef.trim()) throw sessionInvalid('baseRef', 'must not be empty');
+  if (data.agent === 'command' && !(data.command && data.command.length > 0)) {
+    throw sessionInvalid('command', 'a command agent needs a non-empty command');
+  }
+  return [{ type: 'SessionStarted', data: omitUndefined({ ...data }) }];
+};
+
+const retire = (command: RetireSession, session: Session): SessionEvent[] => {
+  if (session.kind !== 'orchestrator') throw sessionNotOrchestrator(session.sessionId, session.kind);
+  if (session.status === 'terminated') throw sessionAlreadyTerminated(session.sessionId);
+  if (session.status === 'retiring') return [];
+  return [{ type: 'SessionRetiring', data: { ...command.data } }];
+};
+
+const terminate = ({ data }: TerminateSession, session: Session): SessionEvent[] => {
+  if (session.status === 'terminated') throw sessionAlreadyTerminated(session.sessionId);
+  if (session.status === 'retiring') {
+    const held = Object.values(session.worktrees)
+      .filter((worktree) => !isWorktreeReleased(worktree))
+      .map((worktree) => ({ repo: worktree.repo, status: worktree.status }));
+    if (held.length > 0) throw sessionWorktreeNotReleased(session.sessionId, held);
+  }
+  return [{ type: 'SessionTerminated', data: { ...data } }, ...closeInFlight(session, `session terminated: ${data.reason}`, data.at)];
+};
+
+const startRun = ({ data }: StartAgentRun, session: Session): SessionEvent[] => {
+  if (session.status === 'terminated') throw sessionNotActive(session.sessionId, session.status);
+  if (session.runs[data.runId] !== undefined) return [];
+  if (data.parentRunId !== undefined && session.runs[data.parentRunId] === undefined) throw agentRunNotFound(data.parentRunId);
+  return [{ type: 'AgentRunStarted', data: omitUndefined({ ...data }) }];
+};
+
+const closeRun = (command: Exclude<AgentRunCommand, StartAgentRun>, session: Session): SessionEvent[] => {
+  const run = session.runs[command.data.runId];
+  if (run === undefined) throw agentRunNotFound(command.data.runId);
+  if (run.status !== 'started') throw agentRunNotOpen(run.runId, run.status);
+  switch (command.type) {
+    case 'CompleteAgentRun':
+      return [{ type: 'AgentRunCompleted', data: { ...command.data } }];
+    case 'FailAgentRun':
+      return [{ type: 'AgentRunFailed', data: { ...command.data } }];
+    case 'InterruptAgentRun':
+      return [{ type: 'AgentRunInterrupted', data: { ...command.data } }];
+    default:
+      return assertNever(command);
+  }
+};
+
+const divergence = ({ data }: RecordDivergence, session: Session): SessionEvent[] => {
+  const known = session.divergences.some((d) => d.callId === data.callId && d.kind === data.kind && d.detail === data.detail);
+  return known ? [] : [{ type: 'DivergenceDetected', data: omitUndefined({ ...data }) }];
+};
+
+const routeToolCall = (command: ToolCallCommand, session: Session): SessionEvent[] => {
+  const opensWork = command.type === 'DispatchToolCall' || command.type === 'RetryToolCall';
+  if (opensWork && session.status === 'terminated') throw sessionNotActive(session.sessionId, session.status);
+  return decideToolCall(command, session.toolCalls[command.data.callId] ?? { status: 'none' });
+};
+
+const routeWorktree = (command: WorktreeCommand, session: Session): SessionEvent[] => {
+  if (command.type === 'RecordWorktreeCreated' && session.status === 'terminated' && !session.restoring) {
+    throw sessionNotActive(session.sessionId, session.status);
+  }
+  return decideWorktree(command, session.worktrees[command.data.repo] ?? { status: 'none' });
+};
+
+/** Decides a session command, routing tool-call and worktree commands to their deciders after the session check; throws SESSION.*, AGENT_RUN.*, TOOL_CALL.* or WORKTREE.* DomainErrors. */
+export const decideSession = (command: SessionCommand, state: SessionState): SessionEvent[] => {
+  if (command.type === 'StartSession') return start(command, state);
+  if (state.status === 'none') throw sessionNotFound();
+  const session = state;
+  const { sessionId, status, restoring } = session;
+  if (isToolCallCommand(command)) return routeToolCall(command, session);
+  if (isWorktreeCommand(command)) return routeWorktree(command, session);
+  switch (command.type) {
+    case 'RecordRuntimeLaunched': {
+      const restorable = status === 'interrupted' || status === 'terminated';
+      if (status !== 'starting' && !(restorable && restoring)) {
+        throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      }
+      return [{ type: 'SessionRuntimeLaunched', data: { ...command.data } }];
+    }
+    case 'RecordLaunchFailed': {
+      if (status !== 'starting' && !((status === 'interrupted' || status === 'terminated') && restoring)) {
+        throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      }
+      const { reason, at } = command.data;
+      return [{ type: 'SessionLaunchFailed', data: { reason, at } }, ...closeInFlight(session, `launch failed: ${reason}`, at)];
+    }
+    case 'AdoptSession':
+      if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
+      if (status !== 'running' && status !== 'interrupted') {
+        throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      }
+      return [{ type: 'SessionAdopted', data: { ...command.data } }];
+    case 'InterruptSession': {
+      if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
+      if (status === 'interrupted' && !restoring) return [];
+      const { reason, at } = command.data;
+      return [{ type: 'SessionInterrupted', data: { ...command.data } }, ...closeInFlight(session, `session interrupted: ${reason}`, at)];
+    }
+    case 'StartRestore':
+      if (status !== 'interrupted' && status !== 'terminated') throw sessionNotRestorable(sessionId, status);
+      return restoring ? [] : [{ type: 'SessionRestoreStarted', data: { ...command.data } }];
+    case 'KillSession': {
+      if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
+      const { reason, at } = command.data;
+      return [{ type: 'SessionKilled', data: { ...command.data } }, ...closeInFlight(session, `session killed: ${reason}`, at)];
+    }
+    case 'RetireSession':
+      return retire(command, session);
+    case 'TerminateSession':
+      return terminate(command, session);
+    case 'LinkAgentSession': {
+      const { agentSessionId, transcriptPath } = command.data;
+      if (session.agentSessionId === agentSessionId && (transcriptPath === undefined || transcriptPath === session.transcriptPath)) {
+        return [];
+      }
+      return [{ type: 'AgentSessionLinked', data: omitUndefined({ ...command.data }) }];
+    }
+    case 'RecordDivergence':
+      return divergence(command, session);
+    case 'StartAgentRun':
+      return startRun(command, session);
+    case 'CompleteAgentRun':
+    case 'FailAgentRun':
+    case 'InterruptAgentRun':
+      return closeRun(command, session);
+    default:
+      return assertNever(command);
+  }
+};
+
+const coreOf = (session: Session): SessionCore => {
+  const { status: _status, interruption: _interruption, termination: _termination, ...core } = session as SessionCore & {
+    status: SessionStatus;
+    interruption?: SessionInterruption;
+    termination?: SessionTermination;
+  };
+  return core;
+};
+
+const mapValues = <T>(record: Record<string, T>, f: (value: T) => T): Record<string, T> =>
+  Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
+
+const evolveRun = (session: Session, event: AgentRunEvent): SessionState => {
+  const { runId, at } = event.data;
+  const run = session.runs[runId];
+  let next: AgentRun;
+  if (event.type === 'AgentRunStarted') {
+    const { at: _at, ...started } = event.data;
+    next = { ...omitUndefined(started), status: 'started', startedAt: at, updatedAt: at };
+  } else {
+    if (run === undefined) return { ...session, updatedAt: at };
+    const base: AgentRunBase = omitUndefined({
+      runId: run.runId,
+      prompt: run.prompt,
+      parentRunId: run.parentRunId,
+      startedAt: run.startedAt,
+      updatedAt: at,
+    });
+    switch (event.type) {
+      case 'AgentRunCompleted':
+        next = { ...base, status: 'completed', endedAt: at };
+        break;
+      case 'AgentRunFailed':
+        next = { ...base, status: 'failed', endedAt: at, error: event.data.error };
+        break;
+      case 'AgentRunInterrupted':
+        next = { ...base, status: 'interrupted', endedAt: at, reason: event.data.reason };
+        break;
+      default:
+        return assertNever(event);
+    }
+  }
+  return { ...session, runs: { ...session.runs, [runId]: next }, updatedAt: at };
+};
+
+const evolveCall = (session: Session, event: ToolCallEvent): SessionState => {
+  const { callId, at } = event.data;
+  const call = evolveToolCall(session.toolCalls[callId] ?? { status: 'none' }, event);
+  if (call.status === 'none') return { ...session, updatedAt: at };
+  return {
+    ...session,
+    toolCalls: { ...session.toolCalls, [callId]: call },
+    ...(event.type === 'ToolCallLateResultRecorded' ? { lateResults: [...session.lateResults, { ...event.data }] } : {}),
+    ...(event.type === 'ToolCallCompleted' ? { lastCompletedCallId: callId } : {}),
+    updatedAt: at,
+  };
+};
+
+const evolveTree = (session: Session, event: WorktreeEvent): SessionState => {
+  const { repo, at } = event.data;
+  if (event.type === 'WorktreeSkipped') {
+    const warning: SessionWarning = { kind: 'worktree_skipped', repo, reason: event.data.reason, at };
+    return { ...session, warnings: [...session.warnings, warning], updatedAt: at };
+  }
+  const worktree = evolveWorktree(session.worktrees[repo] ?? { status: 'none' }, event);
+  if (worktree.status === 'none') return { ...session, updatedAt: at };
+  return { ...session, worktrees: { ...session.worktrees, [repo]: worktree }, updatedAt: at };
+};
+
+/** Folds one session event (including its runs, tool calls and worktrees); returns new objects, never mutates `state`. */
+export const evolveSession = (state: SessionState, event: SessionEvent): SessionState => {
+  if (event.type === 'SessionStarted') {
+    const { at, ...data } = event.data;
+    return {
+      ...omitUndefined(data),
+      status: 'starting',
+      restoring: false,
+      runs: {},
+      toolCalls: {},
+      worktrees: {},
+      divergences: [],
+      lateResults: [],
+      warnings: [],
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+  if (state.status === 'none') return state;
+  const at = event.data.at;
+  switch (event.type) {
+    case 'SessionRuntimeLaunched': {
+      const worktrees = state.restoring ? mapValues(state.worktrees, activateRestored) : state.worktrees;
+      return { ...coreOf(state), worktrees, status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };
+    }
+    case 'SessionAdopted':
+      return { ...coreOf(state), status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };
+    case 'SessionLaunchFailed':
+      return {
+        ...coreOf(state),
+        status: 'terminated',
+        termination: { cause: 'launch_failed', reason: event.data.reason, at },
+        restoring: false,
+        updatedAt: at,
+      };
+    case 'SessionInterrupted': {
+      const { reason, resumable } = event.data;
+      return { ...coreOf(state), status: 'interrupted', interruption: { reason, resumable, at }, restoring: false, updatedAt: at };
+    }
+    case 'SessionRestoreStarted':
+      return { ...state, restoring: true, updatedAt: at };
+    case 'SessionKilled': {
+      const { reason, freed } = event.data;
+      return { ...coreOf(state), status: 'terminated', termination: { cause: 'killed', reason, freed, at }, restoring: false, updatedAt: at };
+    }
+    case 'SessionRetiring':
+      return { ...coreOf(state), status: 'retiring', updatedAt: at };
+    case 'SessionTerminated':
+      return {
+        ...coreOf(state),
+        status: 'terminated',
+        termination: { cause: 'terminated', reason: event.data.reason, at },
+        restoring: false,
+        updatedAt: at,
+      };
+    case 'AgentSessionLinked': {
+      const transcriptPath = event.data.transcriptPath ?? state.transcriptPath;
+      return {
+        ...state,
+        agentSessionId: event.data.agentSessionId,
+        ...(transcriptPath !== undefined ? { transcriptPath } : {}),
+        updatedAt: at,
+      };
+    }
+    case 'DivergenceDetected':
+      return { ...state, divergences: [...state.divergences, { ...event.data }], updatedAt: at };
+    case 'AgentRunStarted':
+    case 'AgentRunCompleted':
+    case 'AgentRunFailed':
+    case 'AgentRunInterrupted':
+      return evolveRun(state, event);
+    case 'ToolCallDispatched':
+    case 'ToolCallCompleted':
+    case 'ToolCallFailed':
+    case 'ToolCallInterrupted':
+    case 'ToolCallLateResultRecorded':
+      return evolveCall(state, event);
+    case 'WorktreeCreated':
+    case 'WorktreeWorkPreserved':
+    case 'WorktreeRemoved':
+    case 'WorktreeRemovalFailed':
+    case 'WorktreeRestored':
+    case 'WorktreeStranded':
+    case 'WorktreeSkipped':
+      return evolveTree(state, event);
+    default:
+      return assertNever(event);
+  }
+};
+
+/** The session stream decider (`session-<sessionId>`): one stream replays one session with its runs, tool calls and worktrees. */
+export const sessionDecider: Decider<SessionState, SessionCommand, SessionEvent> = {
+  decide: decideSession,
+  evolve: evolveSession,
+  initialState: () => ({ status: 'none' }),
+};

@@ -1,0 +1,147 @@
+import type { SessionKind } from '../project/project.events';
+import type { ToolCallEvent } from '../tool-call/tool-call.events';
+import type { WorktreeEvent } from '../worktree/worktree.events';
+
+/** What runs the session: a plain command, Claude Code, or an agent runledger only observes/imports. */
+export type AgentKind = 'command' | 'claude-code' | 'external';
+
+/** An OS process running the agent; `pid` plus `startTime` (opaque, as read from the OS) identify it across restarts (invariant 7). */
+export interface ProcessRuntime {
+  type: 'process';
+  pid: number;
+  startTime: string;
+  command: string[];
+  logPath: string;
+}
+
+/** A tmux session running the agent; `sessionName` identifies it across restarts (DESIGN §4). */
+export interface TmuxRuntime {
+  type: 'tmux';
+  sessionName: string;
+  pid?: number;
+  startTime?: string;
+  command: string[];
+  logPath?: string;
+}
+
+/** Where a session's agent runs. */
+export type SessionRuntime = ProcessRuntime | TmuxRuntime;
+
+/** A session was created (stream `session-<sessionId>`) → starting. */
+export interface SessionStarted {
+  type: 'SessionStarted';
+  data: {
+    sessionId: string;
+    projectId: string;
+    kind: SessionKind;
+    agent: AgentKind;
+    command?: string[];
+    prompt?: string;
+    branch: string;
+    baseRef: string;
+    at: string;
+  };
+}
+
+/** The agent runtime was launched → running (from starting, or from interrupted/terminated to complete a restore, same id). */
+export interface SessionRuntimeLaunched {
+  type: 'SessionRuntimeLaunched';
+  data: { runtime: SessionRuntime; at: string };
+}
+
+/** The runtime could not be launched → terminated. */
+export interface SessionLaunchFailed {
+  type: 'SessionLaunchFailed';
+  data: { reason: string; at: string };
+}
+
+/** After a restart the recorded runtime was found alive and kept → running, same id (invariant 7). */
+export interface SessionAdopted {
+  type: 'SessionAdopted';
+  data: { runtime: SessionRuntime; at: string };
+}
+
+/** The runtime is gone or unknown → interrupted; `resumable` says whether a restore can continue its work (DESIGN §4). */
+export interface SessionInterrupted {
+  type: 'SessionInterrupted';
+  data: { reason: string; resumable: boolean; at: string };
+}
+
+/** A restore began (from interrupted or terminated); status unchanged, `restoring` set until the runtime is launched. */
+export interface SessionRestoreStarted {
+  type: 'SessionRestoreStarted';
+  data: { at: string };
+}
+
+/** The session was killed → terminated; `freed` tells whether its worktrees were released (Kill never removes a dirty worktree, invariant 10). */
+export interface SessionKilled {
+  type: 'SessionKilled';
+  data: { reason: string; freed: boolean; at: string };
+}
+
+/** An orchestrator is being replaced → retiring (invariant 11). */
+export interface SessionRetiring {
+  type: 'SessionRetiring';
+  data: { at: string };
+}
+
+/** The session ended → terminated; from retiring only once every worktree is released (invariant 11). */
+export interface SessionTerminated {
+  type: 'SessionTerminated';
+  data: { reason: string; at: string };
+}
+
+/** The agent's own session was linked (Claude Code `session_id` and `transcript_path`). */
+export interface AgentSessionLinked {
+  type: 'AgentSessionLinked';
+  data: { agentSessionId: string; transcriptPath?: string; at: string };
+}
+
+/** An agent run (one prompt/turn of work) started → started. */
+export interface AgentRunStarted {
+  type: 'AgentRunStarted';
+  data: { runId: string; prompt?: string; parentRunId?: string; at: string };
+}
+
+/** An agent run completed → completed. */
+export interface AgentRunCompleted {
+  type: 'AgentRunCompleted';
+  data: { runId: string; at: string };
+}
+
+/** An agent run failed → failed. */
+export interface AgentRunFailed {
+  type: 'AgentRunFailed';
+  data: { runId: string; error: string; at: string };
+}
+
+/** An agent run lost its runtime → interrupted (DESIGN §4.3). */
+export interface AgentRunInterrupted {
+  type: 'AgentRunInterrupted';
+  data: { runId: string; reason: string; at: string };
+}
+
+/** The log and an outside source (e.g. the agent's transcript) disagree: surfaced, never silently merged (DESIGN §4, seed 003). */
+export interface DivergenceDetected {
+  type: 'DivergenceDetected';
+  data: { callId?: string; kind: string; detail: string; at: string };
+}
+
+/** Events that move the session's own status. */
+export type SessionLifecycleEvent =
+  | SessionStarted
+  | SessionRuntimeLaunched
+  | SessionLaunchFailed
+  | SessionAdopted
+  | SessionInterrupted
+  | SessionRestoreStarted
+  | SessionKilled
+  | SessionRetiring
+  | SessionTerminated
+  | AgentSessionLinked;
+
+/** Events of the session's agent runs. */
+export type AgentRunEvent = AgentRunStarted | AgentRunCompleted | AgentRunFailed | AgentRunInterrupted;
+
+/** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees and divergences (one stream replays one session). */
+export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | ToolCallEvent | WorktreeEvent | DivergenceDetected;

@@ -1,0 +1,13 @@
+/** A pure decision model: `decide` turns a command and the current state into events (or throws a DomainError), `evolve` folds one event into state (DESIGN §2). */
+export interface Decider<S, C, E> {
+  /** Events the command produces against `state`; throws a DomainError when refused; `[]` means already applied. */
+  decide(command: C, state: S): E[];
+  /** The state after `event`; never mutates `state`. */
+  evolve(state: S, event: E): S;
+  /** The state of an empty stream. */
+  initialState(): S;
+}
+
+/** Folds `events` through `decider.evolve` from its initial state: the state at the revision of the last event (DESIGN §2, snapshots are this fold). */
+export const replay = <S, C, E>(decider: Decider<S, C, E>, events: readonly E[]): S =>
+  events.reduce<S>((state, event) => decider.evolve(state, event), decider.initialState());

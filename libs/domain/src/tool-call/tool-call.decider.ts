@@ -1,0 +1,189 @@
+import { assertNever } from '../shared/assert-never';
+import type { Decider } from '../shared/decider';
+import { omitUndefined } from '../shared/omit-undefined';
+import type {
+  DispatchToolCall,
+  InterruptToolCall,
+  RecordToolCallResult,
+  RetryToolCall,
+  ToolCallCommand,
+} from './tool-call.commands';
+import {
+  toolCallAttemptMismatch,
+  toolCallIdConflict,
+  toolCallInvalid,
+  toolCallNotFound,
+  toolCallNotInFlight,
+  toolCallNotRetryable,
+} from './tool-call.errors';
+import type { ToolCallEvent, ToolCallMode, ToolCallResultSource } from './tool-call.events';
+
+/** A recorded result of one attempt; times are ISO-8601. */
+export interface ToolCallResult {
+  output?: unknown;
+  exitCode?: number;
+  error?: string;
+  source: ToolCallResultSource;
+  at: string;
+}
+
+/** A result that arrived for an interrupted attempt: kept apart, never merged (DESIGN §2). */
+export interface ToolCallLateResult extends ToolCallResult {
+  callId: string;
+  attempt: number;
+  status: 'completed' | 'failed';
+}
+
+/** Fields every dispatched call keeps; `attempt` is 1-based and counts dispatches. */
+export interface ToolCallBase {
+  callId: string;
+  tool: string;
+  input: unknown;
+  mode: ToolCallMode;
+  attempt: number;
+  runId?: string;
+  idempotent: boolean;
+  /** When attempt 1 was dispatched. */
+  firstDispatchedAt: string;
+  /** When the current attempt was dispatched. */
+  dispatchedAt: string;
+  updatedAt: string;
+  lateResults: ToolCallLateResult[];
+}
+
+/** One tool call: `dispatched → completed | failed | interrupted`, `interrupted → dispatched` (retry, next attempt). */
+export type ToolCall =
+  | (ToolCallBase & { status: 'dispatched' })
+  | (ToolCallBase & { status: 'completed'; result: ToolCallResult })
+  | (ToolCallBase & { status: 'failed'; result: ToolCallResult })
+  | (ToolCallBase & { status: 'interrupted'; interruption: { reason: string; at: string } });
+
+/** Status of a tool call; `none` is a callId never dispatched (the DESIGN's `requested` is the command, checkpointed as `dispatched`). */
+export type ToolCallStatus = ToolCall['status'];
+
+/** State of one tool call's decider. */
+export type ToolCallState = { status: 'none' } | ToolCall;
+
+/** Policy: an interrupted call whose tool is declared idempotent may be retried automatically (DESIGN §2); others need an explicit RetryToolCall. */
+export const isAutoRetryable = (call: ToolCallState): boolean => call.status === 'interrupted' && call.idempotent;
+
+const dispatch = ({ data }: DispatchToolCall, state: ToolCallState): ToolCallEvent[] => {
+  if (!data.callId.trim()) throw toolCallInvalid('callId', 'must not be empty');
+  if (!data.tool.trim()) throw toolCallInvalid('tool', 'must not be empty');
+  if (data.mode !== 'observed' && data.mode !== 'managed') throw toolCallInvalid('mode', 'must be observed or managed');
+  if (state.status !== 'none') {
+    if (state.tool === data.tool) return [];
+    throw toolCallIdConflict(data.callId, state.tool, state.status);
+  }
+  return [{ type: 'ToolCallDispatched', data: omitUndefined({ ...data, attempt: 1 }) }];
+};
+
+const recordResult = ({ data }: RecordToolCallResult, state: ToolCallState): ToolCallEvent[] => {
+  if (state.status === 'none') throw toolCallNotFound(data.callId);
+  const attempt = data.attempt ?? state.attempt;
+  if (attempt > state.attempt || attempt < 1) throw toolCallAttemptMismatch(data.callId, state.attempt, state.status);
+  const { attempt: _ignored, ...result } = data;
+  if (attempt < state.attempt || state.status === 'interrupted') {
+    return [{ type: 'ToolCallLateResultRecorded', data: omitUndefined({ ...result, attempt }) }];
+  }
+  if (state.status !== 'dispatched') throw toolCallNotInFlight(data.callId, state.status, state.attempt);
+  const { status, error, ...rest } = result;
+  return status === 'completed'
+    ? [{ type: 'ToolCallCompleted', data: omitUndefined({ ...rest, attempt }) }]
+    : [{ type: 'ToolCallFailed', data: omitUndefined({ ...rest, error, attempt }) }];
+};
+
+const interrupt = ({ data }: InterruptToolCall, state: ToolCallState): ToolCallEvent[] => {
+  if (state.status === 'none') throw toolCallNotFound(data.callId);
+  if (state.status !== 'dispatched') throw toolCallNotInFlight(data.callId, state.status, state.attempt);
+  return [{ type: 'ToolCallInterrupted', data: { callId: data.callId, attempt: state.attempt, reason: data.reason, at: data.at } }];
+};
+
+const retry = ({ data }: RetryToolCall, state: ToolCallState): ToolCallEvent[] => {
+  if (state.status === 'none') throw toolCallNotFound(data.callId);
+  if (state.status !== 'interrupted') throw toolCallNotRetryable(data.callId, state.status);
+  return [
+    {
+      type: 'ToolCallDispatched',
+      data: omitUndefined({
+        callId: state.callId,
+        tool: state.tool,
+        input: state.input,
+        mode: state.mode,
+        attempt: state.attempt + 1,
+        runId: state.runId,
+        idempotent: state.idempotent || undefined,
+        at: data.at,
+      }),
+    },
+  ];
+};
+
+/** Decides a command for ONE tool call (invariants 3–6); throws TOOL_CALL.* DomainErrors. */
+export const decideToolCall = (command: ToolCallCommand, state: ToolCallState): ToolCallEvent[] => {
+  switch (command.type) {
+    case 'DispatchToolCall':
+      return dispatch(command, state);
+    case 'RecordToolCallResult':
+      return recordResult(command, state);
+    case 'InterruptToolCall':
+      return interrupt(command, state);
+    case 'RetryToolCall':
+      return retry(command, state);
+    default:
+      return assertNever(command);
+  }
+};
+
+const baseOf = (call: ToolCall): ToolCallBase => {
+  const { status: _status, result: _result, interruption: _interruption, ...base } = call as ToolCallBase & {
+    status: ToolCallStatus;
+    result?: ToolCallResult;
+    interruption?: unknown;
+  };
+  return base;
+};
+
+/** Folds one event into ONE tool call's state; never mutates its input; an event for another state is applied as recorded (the log is the truth). */
+export const evolveToolCall = (state: ToolCallState, event: ToolCallEvent): ToolCallState => {
+  switch (event.type) {
+    case 'ToolCallDispatched': {
+      const { at, idempotent, ...data } = event.data;
+      const previous = state.status === 'none' ? undefined : baseOf(state);
+      return {
+        ...data,
+        idempotent: idempotent === true,
+        status: 'dispatched',
+        firstDispatchedAt: previous?.firstDispatchedAt ?? at,
+        dispatchedAt: at,
+        updatedAt: at,
+        lateResults: previous?.lateResults ?? [],
+      };
+    }
+    case 'ToolCallCompleted':
+    case 'ToolCallFailed': {
+      if (state.status === 'none') return state;
+      const { callId: _callId, attempt, ...result } = event.data;
+      const status = event.type === 'ToolCallCompleted' ? 'completed' : 'failed';
+      return { ...baseOf(state), attempt, status, result, updatedAt: event.data.at };
+    }
+    case 'ToolCallInterrupted': {
+      if (state.status === 'none') return state;
+      const { reason, at, attempt } = event.data;
+      return { ...baseOf(state), attempt, status: 'interrupted', interruption: { reason, at }, updatedAt: at };
+    }
+    case 'ToolCallLateResultRecorded': {
+      if (state.status === 'none') return state;
+      return { ...state, lateResults: [...state.lateResults, { ...event.data }], updatedAt: event.data.at };
+    }
+    default:
+      return assertNever(event);
+  }
+};
+
+/** The decider of ONE tool call; the session decider routes each tool-call command to it with that call's state. */
+export const toolCallDecider: Decider<ToolCallState, ToolCallCommand, ToolCallEvent> = {
+  decide: decideToolCall,
+  evolve: evolveToolCall,
+  initialState: () => ({ status: 'none' }),
+};

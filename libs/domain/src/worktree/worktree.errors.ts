@@ -1,0 +1,40 @@
+import { DomainError } from '../shared/domain-error';
+
+/** 404: the session has no worktree for this repo. */
+export const WorktreeNotFound = 'WORKTREE.NOT_FOUND';
+/** 409: the worktree's directory is already gone (details.status). */
+export const WorktreeNotActive = 'WORKTREE.NOT_ACTIVE';
+/** 409: a worktree for this repo already exists elsewhere or in another state (details.status, path). */
+export const WorktreeAlreadyExists = 'WORKTREE.ALREADY_EXISTS';
+/** 409: the worktree is in place and cannot be restored (details.status). */
+export const WorktreeNotRestorable = 'WORKTREE.NOT_RESTORABLE';
+
+/** Every error code the worktree decider throws. */
+export type WorktreeErrorCode =
+  | typeof WorktreeNotFound
+  | typeof WorktreeNotActive
+  | typeof WorktreeAlreadyExists
+  | typeof WorktreeNotRestorable;
+
+/** WORKTREE.NOT_FOUND (404) with details {repo}. */
+export const worktreeNotFound = (repo: string): DomainError =>
+  new DomainError(WorktreeNotFound, 'not_found', `no worktree for repo ${repo}`, { repo });
+
+/** WORKTREE.NOT_ACTIVE (409) with details {repo, status}. */
+export const worktreeNotActive = (repo: string, status: string): DomainError =>
+  new DomainError(WorktreeNotActive, 'conflict', `worktree for repo ${repo} is ${status}`, { repo, status });
+
+/** WORKTREE.ALREADY_EXISTS (409) with details {repo, status, path}. */
+export const worktreeAlreadyExists = (repo: string, status: string, path: string): DomainError =>
+  new DomainError(WorktreeAlreadyExists, 'conflict', `worktree for repo ${repo} already exists (${status}, ${path})`, {
+    repo,
+    status,
+    path,
+  });
+
+/** WORKTREE.NOT_RESTORABLE (409) with details {repo, status}. */
+export const worktreeNotRestorable = (repo: string, status: string): DomainError =>
+  new DomainError(WorktreeNotRestorable, 'conflict', `worktree for repo ${repo} is ${status} and cannot be restored`, {
+    repo,
+    status,
+  });

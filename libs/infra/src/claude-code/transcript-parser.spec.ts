@@ -1,0 +1,325 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  ClaudeCodeHookInput,
+  findSubagentTranscripts,
+  hookCallsFromTranscript,
+  parseTranscript,
+  parseTranscriptFile,
+  preToolUseDecision,
+  transcriptToolResults,
+} from './transcript-parser';
+
+const FIXTURES = path.resolve(__dirname, '../../../../../shared/fixtures/claude-code');
+const fixture = (name: string): string => path.join(FIXTURES, name);
+
+/** The README table of /work/shared/fixtures/claude-code. */
+const TABLE = [
+  { file: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl', lines: 2385, toolUses: 242, toolResults: 242, errors: 12, subagentCalls: 12 },
+  { file: 'fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl', lines: 1881, toolUses: 197, toolResults: 197, errors: 8, subagentCalls: 46 },
+  { file: '258c7280-ae70-4798-800f-63464d01a85d.jsonl', lines: 1863, toolUses: 186, toolResults: 186, errors: 7, subagentCalls: 2 },
+  { file: 'tool_heavy.jsonl', lines: 39, toolUses: 6, toolResults: 6, errors: 0, subagentCalls: null },
+  { file: 'short.jsonl', lines: 15, toolUses: 2, toolResults: 2, errors: 2, subagentCalls: null },
+];
+
+/** Independent scan with plain JSON.parse: every tool_use block's input and every tool_result block, by id. */
+const scanBlocks = (file: string) => {
+  const uses = new Map<string, { name: string; input: unknown }>();
+  const results = new Map<string, { content: unknown; isError: boolean }>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const o = JSON.parse(line);
+    const content = o.message?.content;
+    if (!Array.isArray(content)) continue;
+    for (const b of content) {
+      if (o.type === 'assistant' && b.type === 'tool_use') uses.set(b.id, { name: b.name, input: b.input });
+      if (o.type === 'user' && b.type === 'tool_result') results.set(b.tool_use_id, { content: b.content, isError: b.is_error === true });
+    }
+  }
+  return { uses, results };
+};
+
+describe('parseTranscriptFile on the real fixtures', () => {
+  describe.each(TABLE)('$file', (row) => {
+    const file = fixture(row.file);
+
+    it('finds exactly the README counts: lines, tool calls, matched results, failures', async () => {
+      const parsed = await parseTranscriptFile(file);
+      expect(parsed.lineCount).toBe(row.lines);
+      expect(parsed.skippedLines).toEqual([]);
+      expect(parsed.toolCalls).toHaveLength(row.toolUses);
+      expect(new Set(parsed.toolCalls.map((c) => c.callId)).size).toBe(row.toolUses);
+      expect(parsed.toolCalls.filter((c) => c.result !== null)).toHaveLength(row.toolResults);
+      expect(parsed.toolCalls.filter((c) => c.result?.status === 'failed')).toHaveLength(row.errors);
+      expect(parsed.agentSessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(parsed.cwd).toMatch(/^\/home\//);
+      expect(parsed.transcriptPath).toBe(file);
+    });
+
+    it("gives every call the tool_use block's name and input, and the matching tool_result by tool_use_id", async () => {
+      const parsed = await parseTranscriptFile(file);
+      const { uses, results } = scanBlocks(file);
+      expect(parsed.toolCalls.map((c) => c.callId).sort()).toEqual([...uses.keys()].sort());
+      for (const call of parsed.toolCalls) {
+        expect(call.tool).toBe(uses.get(call.callId)!.name);
+        expect(call.input).toEqual(uses.get(call.callId)!.input);
+        const expected = results.get(call.callId)!;
+        expect(call.result!.output).toEqual(expected.content);
+        expect(call.result!.status).toBe(expected.isError ? 'failed' : 'completed');
+        expect(call.result!.at >= call.requestedAt).toBe(true);
+        expect(call.runId).not.toBeNull();
+      }
+    });
+
+    it('parseTranscript on the text gives the same result as the streaming parser', async () => {
+      const { transcriptPath, ...streamed } = await parseTranscriptFile(file);
+      expect(transcriptPath).toBe(file);
+      expect(parseTranscript(readFileSync(file, 'utf8'))).toEqual(streamed);
+    });
+
+    it('transcriptToolResults returns every result by tool_use_id, equal to the parsed ones', async () => {
+      const parsed = await parseTranscriptFile(file);
+      const map = await transcriptToolResults(file);
+      expect(map.size).toBe(row.toolResults);
+      for (const call of parsed.toolCalls) expect(map.get(call.callId)).toEqual(call.result);
+    });
+
+    it('finds the sub-agent transcripts; their calls total the README count, all completed', async () => {
+      const subagents = await findSubagentTranscripts(file);
+      if (row.subagentCalls === null) {
+        expect(subagents).toEqual([]);
+        return;
+      }
+      expect(subagents.length).toBeGreaterThan(0);
+      expect([...subagents].sort()).toEqual(subagents);
+      let calls = 0;
+      for (const sub of subagents) {
+        expect(sub.startsWith(path.join(FIXTURES, row.file.replace(/\.jsonl$/, ''), 'subagents') + path.sep)).toBe(true);
+        const parsed = await parseTranscriptFile(sub);
+        expect(parsed.skippedLines).toEqual([]);
+        const { uses } = scanBlocks(sub);
+        expect(parsed.toolCalls).toHaveLength(uses.size);
+        for (const call of parsed.toolCalls) {
+          expect(call.input).toEqual(uses.get(call.callId)!.input);
+          expect(call.result?.status).toBe('completed');
+        }
+        calls += parsed.toolCalls.length;
+      }
+      expect(calls).toBe(row.subagentCalls);
+    });
+  });
+});
+
+describe('runs', () => {
+  it('short.jsonl: one prompt, ended by the user interruption', async () => {
+    const parsed = await parseTranscriptFile(fixture('short.jsonl'));
+    expect(parsed.runs).toEqual([
+      {
+        runId: '7d48cbd2-6615-4dd8-87f6-38f12b8167d6',
+        prompt: 'mix phx.server doesnt seem to start',
+        startedAt: '2026-02-10T21:11:56.846Z',
+        endedAt: '2026-02-10T21:12:02.480Z',
+        line: 4,
+      },
+    ]);
+    expect(parsed.toolCalls.every((c) => c.runId === parsed.runs[0].runId)).toBe(true);
+    expect(parsed.agentSessionId).toBe('55604662-cf2a-4331-851a-ec234028f8ca');
+    expect(parsed.cwd).toBe('/home/marco/projects/spotter');
+  });
+
+  it('skips meta, slash-command, compaction-summary and task-notification lines', async () => {
+    const prompts = async (f: string) => (await parseTranscriptFile(fixture(f))).runs.map((r) => r.prompt.slice(0, 40));
+    expect(await prompts('tool_heavy.jsonl')).toEqual([
+      'start phoenix in background',
+      'scrolling back in xterm.js still does no',
+    ]);
+    expect(await prompts('258c7280-ae70-4798-800f-63464d01a85d.jsonl')).toEqual(['Implement spotter-gqc', 'did you push?']);
+    expect(await prompts('ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl')).toEqual([
+      'Work on bead spotter-4te. Run bd show sp',
+      'continue implementation',
+    ]);
+    expect(await prompts('fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl')).toEqual([
+      'Work on bead spotter-a0y. Run bd show sp',
+      'continue until all are done',
+    ]);
+  });
+
+  it('runs of the big fixtures end at their last Stop-hook summary or turn duration', async () => {
+    const a = await parseTranscriptFile(fixture('258c7280-ae70-4798-800f-63464d01a85d.jsonl'));
+    // line 1856: the Stop after the task-notification turn that follows run 1; line 1863: the last Stop.
+    expect(a.runs.map((r) => r.endedAt)).toEqual(['2026-02-11T21:36:50.009Z', '2026-02-11T21:46:25.932Z']);
+    const b = await parseTranscriptFile(fixture('ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl'));
+    expect(b.runs.map((r) => r.endedAt)).toEqual(['2026-02-12T14:34:19.642Z', '2026-02-12T15:05:00.730Z']);
+  });
+
+  it('endedAt is null when the transcript stops mid-turn, and the last text answer otherwise', () => {
+    const base = { sessionId: 's-1', cwd: '/w' };
+    const user = (uuid: string, ts: string, content: unknown) => JSON.stringify({ ...base, type: 'user', uuid, timestamp: ts, message: { role: 'user', content } });
+    const assistant = (ts: string, content: unknown[]) => JSON.stringify({ ...base, type: 'assistant', uuid: 'a' + ts, timestamp: ts, message: { role: 'assistant', content } });
+    const midTurn = [user('u1', 't1', 'do it'), assistant('t2', [{ type: 'tool_use', id: 'x', name: 'Bash', input: { command: 'ls' } }])].join('\n');
+    expect(parseTranscript(midTurn).runs[0].endedAt).toBeNull();
+    expect(parseTranscript(midTurn).toolCalls[0].result).toBeNull();
+    const answered = [user('u1', 't1', 'do it'), assistant('t2', [{ type: 'text', text: 'done' }])].join('\n');
+    expect(parseTranscript(answered).runs[0].endedAt).toBe('t2');
+    const twoPrompts = [midTurn, user('u2', 't3', [{ type: 'text', text: 'next' }])].join('\n');
+    expect(parseTranscript(twoPrompts).runs.map((r) => [r.runId, r.prompt, r.endedAt])).toEqual([
+      ['u1', 'do it', 't2'],
+      ['u2', 'next', null],
+    ]);
+  });
+});
+
+describe('bad lines', () => {
+  const good = (o: object) => JSON.stringify({ sessionId: 's-1', cwd: '/w', uuid: 'u', timestamp: '2026-01-01T00:00:00Z', ...o });
+  const text = [
+    good({ type: 'user', uuid: 'p1', message: { role: 'user', content: 'hello' } }),
+    '{this is not json',
+    good({ type: 'mystery', data: 1 }),
+    good({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'Read', input: { file_path: '/a' } }] } }),
+    '',
+    good({ type: 'user' }), // no message
+    '[1,2,3]',
+    good({ type: 'assistant', message: { content: [{ type: 'tool_use', name: 'Read' }] } }), // tool_use without id
+    good({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'boom', is_error: true }] } }),
+    'null',
+  ].join('\n') + '\n';
+
+  it('reports garbage and unknown-type lines in skippedLines without throwing, and parses the rest', () => {
+    const parsed = parseTranscript(text);
+    expect(parsed.lineCount).toBe(10);
+    expect(parsed.skippedLines).toEqual([
+      { line: 2, reason: 'invalid_json' },
+      { line: 3, reason: 'unknown_shape' },
+      { line: 6, reason: 'unknown_shape' },
+      { line: 7, reason: 'unknown_shape' },
+      { line: 8, reason: 'unknown_shape' },
+      { line: 10, reason: 'unknown_shape' },
+    ]);
+    expect(parsed.runs.map((r) => r.runId)).toEqual(['p1']);
+    expect(parsed.toolCalls).toHaveLength(1);
+    expect(parsed.toolCalls[0]).toMatchObject({
+      callId: 't1',
+      runId: 'p1',
+      tool: 'Read',
+      input: { file_path: '/a' },
+      result: { status: 'failed', output: 'boom', line: 9 },
+    });
+  });
+
+  it('the streaming parser agrees on a file with bad lines', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rl-transcript-'));
+    try {
+      const file = path.join(dir, 'bad.jsonl');
+      writeFileSync(file, text.replace(/\n/g, '\r\n'));
+      const { transcriptPath, ...parsed } = await parseTranscriptFile(file);
+      expect(transcriptPath).toBe(file);
+      expect(parsed).toEqual(parseTranscript(text));
+      expect(await findSubagentTranscripts(file)).toEqual([]);
+      expect([...(await transcriptToolResults(file)).keys()]).toEqual(['t1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('file functions reject (not hang) on I/O errors', async () => {
+    await expect(parseTranscriptFile('/nonexistent/x.jsonl')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(transcriptToolResults(FIXTURES)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+
+  it('empty input parses to an empty transcript', () => {
+    expect(parseTranscript('')).toEqual({ agentSessionId: null, cwd: null, runs: [], toolCalls: [], skippedLines: [], lineCount: 0 });
+  });
+});
+
+describe('findSubagentTranscripts', () => {
+  it('lists <basename>/subagents/*.jsonl sorted', async () => {
+    const file = fixture('fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl');
+    const dir = path.join(FIXTURES, 'fa812bfe-b295-4cca-9c2f-fdf01028cb46', 'subagents');
+    expect(await findSubagentTranscripts(file)).toEqual(
+      ['agent-a93ccab.jsonl', 'agent-aa84377.jsonl', 'agent-acompact-70d8e7.jsonl'].map((f) => path.join(dir, f)),
+    );
+  });
+  it('returns [] when the folder does not exist', async () => {
+    expect(await findSubagentTranscripts('/nonexistent/dir/x.jsonl')).toEqual([]);
+  });
+});
+
+describe('hookCallsFromTranscript', () => {
+  it.each(TABLE)('$file replays as SessionStart, prompts, Pre/Post per call, Stop per run, SessionEnd', async (row) => {
+    const parsed = await parseTranscriptFile(fixture(row.file));
+    const hooks = hookCallsFromTranscript(parsed);
+    const byName = (n: ClaudeCodeHookInput['hook_event_name']) => hooks.filter((h) => h.hook_event_name === n);
+    expect(hooks[0]).toEqual({
+      session_id: parsed.agentSessionId,
+      transcript_path: fixture(row.file),
+      cwd: parsed.cwd,
+      hook_event_name: 'SessionStart',
+      source: 'startup',
+    });
+    expect(hooks[hooks.length - 1].hook_event_name).toBe('SessionEnd');
+    expect(byName('SessionStart')).toHaveLength(1);
+    expect(byName('SessionEnd')).toHaveLength(1);
+    expect(byName('UserPromptSubmit')).toHaveLength(parsed.runs.length);
+    expect(byName('Stop')).toHaveLength(parsed.runs.length);
+    expect(byName('PreToolUse')).toHaveLength(row.toolUses);
+    expect(byName('PostToolUse')).toHaveLength(row.toolResults - row.errors);
+    expect(byName('PostToolUseFailure')).toHaveLength(row.errors);
+    for (const h of hooks) {
+      expect(h.session_id).toBe(parsed.agentSessionId);
+      expect(h.cwd).toBe(parsed.cwd);
+      expect(h.transcript_path).toBe(fixture(row.file));
+    }
+    // Each call: Pre before its Post, inside its run (after its prompt, before that run's Stop).
+    const index = new Map<string, number>();
+    hooks.forEach((h, i) => {
+      if (h.hook_event_name === 'PreToolUse') {
+        expect(index.has(h.tool_use_id)).toBe(false);
+        index.set(h.tool_use_id, i);
+      }
+      if (h.hook_event_name === 'PostToolUse' || h.hook_event_name === 'PostToolUseFailure') {
+        expect(index.get(h.tool_use_id)).toBeLessThan(i);
+      }
+    });
+    const prompts = hooks.flatMap((h, i) => (h.hook_event_name === 'UserPromptSubmit' ? [i] : []));
+    const stops = hooks.flatMap((h, i) => (h.hook_event_name === 'Stop' ? [i] : []));
+    prompts.forEach((p, k) => {
+      expect(p).toBeLessThan(stops[k]);
+      if (k + 1 < prompts.length) expect(stops[k]).toBeLessThan(prompts[k + 1]);
+    });
+    const pre = byName('PreToolUse')[0];
+    const call = parsed.toolCalls[0];
+    expect(pre).toMatchObject({ tool_name: call.tool, tool_input: call.input, tool_use_id: call.callId });
+  });
+
+  it('PostToolUse carries the structured toolUseResult; PostToolUseFailure the error text', async () => {
+    const parsed = await parseTranscriptFile(fixture('short.jsonl'));
+    const failures = hookCallsFromTranscript(parsed).filter((h) => h.hook_event_name === 'PostToolUseFailure');
+    expect(failures.map((f) => f.hook_event_name === 'PostToolUseFailure' && f.error)).toEqual([
+      expect.stringContaining("The user doesn't want to proceed with this tool use"),
+      expect.stringContaining("The user doesn't want to proceed with this tool use"),
+    ]);
+    const heavy = await parseTranscriptFile(fixture('tool_heavy.jsonl'));
+    const post = hookCallsFromTranscript(heavy).find((h) => h.hook_event_name === 'PostToolUse');
+    const call = heavy.toolCalls.find((c) => post && 'tool_use_id' in post && c.callId === post.tool_use_id)!;
+    expect(post).toMatchObject({ tool_response: call.result!.structured });
+    expect(call.result!.structured).toBeDefined();
+  });
+
+  it('uses opts.transcriptPath for an in-memory parse', () => {
+    const hooks = hookCallsFromTranscript(parseTranscript(''), { transcriptPath: '/t.jsonl' });
+    expect(hooks).toEqual([
+      { session_id: '', transcript_path: '/t.jsonl', cwd: '', hook_event_name: 'SessionStart', source: 'startup' },
+      { session_id: '', transcript_path: '/t.jsonl', cwd: '', hook_event_name: 'SessionEnd', reason: 'other' },
+    ]);
+  });
+});
+
+describe('preToolUseDecision', () => {
+  it('builds the hookSpecificOutput JSON', () => {
+    expect(preToolUseDecision('allow')).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
+    expect(preToolUseDecision('deny', 'no')).toEqual({
+      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: 'no' },
+    });
+  });
+});

@@ -1,0 +1,6 @@
+export * from './sql-database';
+export * from './postgres-database';
+export * from './pglite-database';
+export * from './data-directory-lock';
+export * from './migrations';
+export * from './open-database';

@@ -1,0 +1,131 @@
+/** Metadata carried by every event (DESIGN §2); `recordedAt` is ISO-8601, set by the store when absent. */
+export interface EventMetadata {
+  correlationId?: string;
+  causationId?: string;
+  actor?: string;
+  idempotencyKey?: string;
+  recordedAt?: string;
+  occurredAt?: string;
+  schemaVersion?: number;
+  [key: string]: unknown;
+}
+
+/** An event to append: `eventId` is a uuid chosen by the caller, so a retried append is recognised (idempotency). */
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  eventId: string;
+  type: Type;
+  data: Data;
+  metadata?: EventMetadata;
+}
+
+/** An event as stored: envelope, 0-based stream revision, global position, writer's transaction id and chain hash. */
+export interface RecordedEvent<Type extends string = string, Data = unknown> {
+  eventId: string;
+  type: Type;
+  data: Data;
+  metadata: EventMetadata;
+  streamId: string;
+  revision: number;
+  globalPosition: number;
+  /** The appending transaction's `pg_current_xact_id()` as a decimal string (xid8). */
+  transactionId: string;
+  hash: string;
+  prevHash: string;
+}
+
+/** What the caller believes the stream's head is: a revision, `no_stream`, `stream_exists` or `any` (no check). */
+export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
+
+/** Outcome of an append: the stream's revision after it and each event's global position, in order. */
+export interface AppendResult {
+  nextRevision: number;
+  positions: number[];
+  /** True when every event id was already in the stream: nothing was written (idempotent re-append). */
+  idempotent: boolean;
+}
+
+/** A point in the global order: (transaction id, global position), never the position alone (DESIGN invariant 9). */
+export interface Checkpoint {
+  transactionId: string;
+  globalPosition: number;
+}
+
+/** The checkpoint before the first event. */
+export const START: Checkpoint = { transactionId: '0', globalPosition: 0 };
+
+/** Options of readStream: from which revision, forwards or backwards, and at most how many events. */
+export interface ReadStreamOptions {
+  fromRevision?: number;
+  direction?: 'forwards' | 'backwards';
+  maxCount?: number;
+}
+
+/** Options of readAll: start after a checkpoint (or after a global position), at most `maxCount` events. */
+export interface ReadAllOptions {
+  from?: Checkpoint;
+  fromPosition?: number;
+  maxCount?: number;
+}
+
+/** A live subscription; `stop` resolves once the loop has ended and no handler is running. */
+export interface Subscription {
+  stop(): Promise<void>;
+  /** Resolves the first time the subscription has delivered everything committed when it started. */
+  readonly caughtUp: Promise<void>;
+}
+
+/** Options of subscribeToAll: `onEvents` receives each batch in global order and must persist its checkpoint itself. */
+export interface SubscribeOptions {
+  from: Checkpoint;
+  onEvents: (events: RecordedEvent[]) => Promise<void>;
+  batchSize?: number;
+  /** Polling interval in ms when no notification arrives (default 200). */
+  pollIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/** First broken link of a stream's hash chain, or ok. */
+export type VerifyResult =
+  | { ok: true; streamId: string; events: number }
+  | { ok: false; streamId: string; events: number; brokenAt: number; reason: string };
+
+/** The event store port (DESIGN §1): append-only streams with optimistic concurrency and a gap-safe global order. */
+export interface EventStore {
+  /** Appends atomically; throws WrongExpectedRevisionError (with the actual revision) or EventIdConflictError. */
+  appendToStream(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  /** Reads a stream in batches (memory bounded by the batch size); an unknown stream yields nothing. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /** Reads the global log in (transaction id, position) order, only events whose transaction has committed and no older one is open. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** Catch-up then live delivery of the global log after `from` (invariant 9). */
+  subscribeToAll(options: SubscribeOptions): Subscription;
+  /** The stream's current revision, or -1 when it does not exist. */
+  streamRevision(streamId: string): Promise<number>;
+  /** The highest global position committed (0 when empty). */
+  headPosition(): Promise<number>;
+  /** Recomputes the stream's hash chain and reports the first broken link. */
+  verifyStream(streamId: string): Promise<VerifyResult>;
+  /** Every stream id, in order of creation (for `verify` of all streams). */
+  listStreams(): AsyncIterable<string>;
+}
+
+/** Thrown by appendToStream when the stream's revision is not the expected one (DESIGN invariant 2). */
+export class WrongExpectedRevisionError extends Error {
+  readonly code = 'EVENT_STORE.WRONG_EXPECTED_REVISION';
+  constructor(readonly streamId: string, readonly expected: ExpectedRevision, readonly actual: number) {
+    super(`stream ${streamId}: expected revision ${String(expected)}, actual ${actual === -1 ? 'no_stream' : actual}`);
+  }
+}
+
+/** Thrown when some, but not all, of a batch's event ids are already in the stream: neither a retry nor new work. */
+export class EventIdConflictError extends Error {
+  readonly code = 'EVENT_STORE.EVENT_ID_CONFLICT';
+  constructor(readonly streamId: string, readonly eventIds: string[]) {
+    super(`stream ${streamId}: the batch mixes already-appended event ids (${eventIds.join(', ')}) with new ones`);
+  }
+}
+
+/** Thrown for an append that could never succeed: empty batch, bad stream id, bad event id or type. */
+export class InvalidAppendError extends Error {
+  readonly code = 'EVENT_STORE.INVALID_APPEND';
+}

@@ -1,0 +1,255 @@
+import { EventEmitter } from 'node:events';
+import { SqlDatabase, SqlExecutor, toNumber } from '../../database/sql-database';
+import {
+  AppendResult,
+  Checkpoint,
+  EventIdConflictError,
+  EventStore,
+  ExpectedRevision,
+  InvalidAppendError,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  START,
+  SubscribeOptions,
+  Subscription,
+  VerifyResult,
+  WrongExpectedRevisionError,
+} from '../event-store.port';
+import { ChainLink, findBrokenLink } from '../hash-chain';
+import { subscribe } from '../subscription';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
+const TYPE = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;
+/** Events read per round trip by the streaming readers. */
+const READ_BATCH = 500;
+const UNIQUE_VIOLATION = '23505';
+
+interface EventRow {
+  global_position: string | number;
+  transaction_id: string;
+  stream_id: string;
+  revision: string | number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  hash: string;
+  prev_hash: string;
+}
+
+const COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, revision, event_id::text AS event_id,
+  type, data::text AS data, metadata::text AS metadata, hash, prev_hash`;
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  eventId: row.event_id,
+  type: row.type,
+  data: JSON.parse(row.data),
+  metadata: JSON.parse(row.metadata),
+  streamId: row.stream_id,
+  revision: toNumber(row.revision),
+  globalPosition: toNumber(row.global_position),
+  transactionId: row.transaction_id,
+  hash: row.hash,
+  prevHash: row.prev_hash,
+});
+
+const toLink = (row: EventRow): ChainLink => ({
+  streamId: row.stream_id,
+  revision: toNumber(row.revision),
+  eventId: row.event_id,
+  type: row.type,
+  dataText: row.data,
+  metadataText: row.metadata,
+  hash: row.hash,
+  prevHash: row.prev_hash,
+});
+
+/**
+ * The event store on PostgreSQL, the same SQL on a server (`pg`) and on the embedded PGlite.
+ * Gap-safe global order (DESIGN invariant 9): readers order by (transaction id, position) and only see rows whose
+ * transaction id is below the oldest open transaction, so an event that commits late is never skipped.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly appended = new EventEmitter();
+
+  constructor(private readonly db: SqlDatabase) {
+    this.appended.setMaxListeners(0);
+  }
+
+  async appendToStream(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return this.appendWith(this.db, streamId, events, expected);
+  }
+
+  /**
+   * appendToStream on a given executor, e.g. inside the caller's transaction so that the append commits with the
+   * caller's other writes. Inside a transaction a unique-key race is not retried (the transaction is aborted).
+   */
+  async appendWith(executor: SqlExecutor, streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const batch = this.validate(streamId, events, expected);
+    const [mode, revision] = typeof expected === 'number' ? ['revision', expected] : [expected, -1];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { rows } = await executor.query<{ outcome: string; actual_revision: string | number; positions: (string | number)[] | null }>(
+          'SELECT outcome, actual_revision, positions FROM rl_append($1, $2, $3, $4::uuid[], $5::text[], $6::text[], $7::text[])',
+          [streamId, mode, revision, batch.ids, batch.types, batch.data, batch.metadata],
+        );
+        const { outcome, actual_revision, positions } = rows[0];
+        const actual = toNumber(actual_revision);
+        switch (outcome) {
+          case 'appended':
+            this.appended.emit('appended');
+            return { nextRevision: actual, positions: (positions ?? []).map(toNumber), idempotent: false };
+          case 'idempotent':
+            return { nextRevision: actual, positions: (positions ?? []).map(toNumber), idempotent: true };
+          case 'event_id_conflict':
+            throw new EventIdConflictError(streamId, batch.ids);
+          default:
+            throw new WrongExpectedRevisionError(streamId, expected, actual);
+        }
+      } catch (error) {
+        // Two first appends to a new stream race on the (stream, revision) unique index: the loser re-runs the
+        // function, which now sees the stream row and answers precisely (conflict, idempotent or appended).
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION && executor === this.db && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    let next = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const limit = Math.min(READ_BATCH, remaining);
+      const { rows } = await this.db.query<EventRow>(
+        `SELECT ${COLUMNS} FROM rl_events WHERE stream_id = $1 AND revision ${backwards ? '<=' : '>='} $2
+         ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`,
+        [streamId, next, limit],
+      );
+      for (const row of rows) yield toRecorded(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      const last = toNumber(rows[rows.length - 1].revision);
+      next = backwards ? last - 1 : last + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    let from = options.from ?? (options.fromPosition !== undefined ? await this.checkpointAt(options.fromPosition) : START);
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const limit = Math.min(READ_BATCH, remaining);
+      const rows = await this.readAllBatch(this.db, from, limit);
+      for (const row of rows) yield toRecorded(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      const last = rows[rows.length - 1];
+      from = { transactionId: last.transaction_id, globalPosition: toNumber(last.global_position) };
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    return subscribe({
+      ...options,
+      pollIntervalMs: options.pollIntervalMs ?? 200,
+      read: async (from, limit) => (await this.readAllBatch(this.db, from, limit)).map(toRecorded),
+      onAppendedLocally: (wake) => {
+        this.appended.on('appended', wake);
+        return () => this.appended.off('appended', wake);
+      },
+      listen: this.db.listen ? (wake) => this.db.listen!('rl_events', wake) : undefined,
+    });
+  }
+
+  async streamRevision(streamId: string): Promise<number> {
+    const { rows } = await this.db.query<{ revision: string | number }>('SELECT revision FROM rl_streams WHERE stream_id = $1', [streamId]);
+    return rows.length === 0 ? -1 : toNumber(rows[0].revision);
+  }
+
+  async headPosition(): Promise<number> {
+    const { rows } = await this.db.query<{ head: string | number }>('SELECT coalesce(max(global_position), 0) AS head FROM rl_events');
+    return toNumber(rows[0].head);
+  }
+
+  async verifyStream(streamId: string): Promise<VerifyResult> {
+    const links: ChainLink[] = [];
+    // Reads the exact stored text (data::text) so the hash is recomputed over what was hashed at append.
+    for (let from = 0; ; ) {
+      const { rows } = await this.db.query<EventRow>(
+        `SELECT ${COLUMNS} FROM rl_events WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
+        [streamId, from, READ_BATCH],
+      );
+      links.push(...rows.map(toLink));
+      if (rows.length < READ_BATCH) break;
+      from = toNumber(rows[rows.length - 1].revision) + 1;
+    }
+    const result = findBrokenLink(links);
+    return result.brokenAt === null
+      ? { ok: true, streamId, events: result.count }
+      : { ok: false, streamId, events: links.length, brokenAt: result.brokenAt, reason: result.reason };
+  }
+
+  async *listStreams(): AsyncIterable<string> {
+    let after = '';
+    for (;;) {
+      const { rows } = await this.db.query<{ stream_id: string }>(
+        'SELECT stream_id FROM rl_streams WHERE stream_id > $1 ORDER BY stream_id LIMIT $2',
+        [after, READ_BATCH],
+      );
+      for (const row of rows) yield row.stream_id;
+      if (rows.length < READ_BATCH) return;
+      after = rows[rows.length - 1].stream_id;
+    }
+  }
+
+  /** One page of the global log after `from`, in commit-safe order; `executor` may be a transaction. */
+  readAllBatch(executor: SqlExecutor, from: Checkpoint, limit: number): Promise<EventRow[]> {
+    return executor
+      .query<EventRow>(
+        // Rows of transactions at or above the snapshot's xmin may still be joined by a lower-position row that
+        // commits later; they wait for the next read (DESIGN invariant 9).
+        `SELECT ${COLUMNS} FROM rl_events
+         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY transaction_id, global_position LIMIT $3`,
+        [from.transactionId, from.globalPosition, limit],
+      )
+      .then((r) => r.rows);
+  }
+
+  /** The checkpoint just after the event at `position` (START for 0); used by position-based paging. */
+  private async checkpointAt(position: number): Promise<Checkpoint> {
+    if (position <= 0) return START;
+    const { rows } = await this.db.query<{ transaction_id: string }>(
+      'SELECT transaction_id::text AS transaction_id FROM rl_events WHERE global_position <= $1 ORDER BY global_position DESC LIMIT 1',
+      [position],
+    );
+    return rows.length === 0 ? START : { transactionId: rows[0].transaction_id, globalPosition: position };
+  }
+
+  private validate(streamId: string, events: NewEvent[], expected: ExpectedRevision) {
+    if (!STREAM_ID.test(streamId)) throw new InvalidAppendError(`streamId ${JSON.stringify(streamId)} is not a valid stream id`);
+    if (events.length === 0) throw new InvalidAppendError('an append needs at least one event');
+    if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
+      throw new InvalidAppendError(`expected revision ${expected} must be a non-negative integer`);
+    }
+    const recordedAt = new Date().toISOString();
+    const ids: string[] = [];
+    const types: string[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    for (const event of events) {
+      if (!UUID.test(event.eventId)) throw new InvalidAppendError(`eventId ${JSON.stringify(event.eventId)} is not a uuid`);
+      if (!TYPE.test(event.type)) throw new InvalidAppendError(`event type ${JSON.stringify(event.type)} is not valid`);
+      ids.push(event.eventId.toLowerCase());
+      types.push(event.type);
+      data.push(JSON.stringify(event.data ?? null));
+      metadata.push(JSON.stringify({ schemaVersion: 1, ...event.metadata, recordedAt: event.metadata?.recordedAt ?? recordedAt }));
+    }
+    if (new Set(ids).size !== ids.length) throw new InvalidAppendError('a batch repeats an eventId');
+    return { ids, types, data, metadata };
+  }
+}

@@ -1,0 +1,68 @@
+import { Checkpoint, RecordedEvent, SubscribeOptions, Subscription } from './event-store.port';
+
+/** What the subscription loop needs from a store: a gap-safe page reader and the wake-up sources. */
+export interface SubscriptionSource extends SubscribeOptions {
+  read(from: Checkpoint, limit: number): Promise<RecordedEvent[]>;
+  /** In-process wake-up after a local append; returns an unsubscribe function. */
+  onAppendedLocally(wake: () => void): () => void;
+  /** Cross-process wake-up (LISTEN/NOTIFY); absent on PGlite, where the loop polls. */
+  listen?: (wake: () => void) => Promise<() => Promise<void>>;
+}
+
+/**
+ * Catch-up then live delivery: reads pages after the checkpoint, hands each to `onEvents`, and when caught up
+ * sleeps until a notification, a local append or the polling interval. A failing handler is retried with the
+ * same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
+ */
+export const subscribe = (source: SubscriptionSource): Subscription => {
+  const batchSize = source.batchSize ?? 500;
+  let stopped = false;
+  let wakeUp: (() => void) | null = null;
+  const wake = () => wakeUp?.();
+  let markCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  const offLocal = source.onAppendedLocally(wake);
+  const unlisten = source.listen ? source.listen(wake).catch((error) => (source.onError?.(error), async () => undefined)) : null;
+
+  const sleep = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, source.pollIntervalMs ?? 200);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = null;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  const loop = (async () => {
+    let from = source.from;
+    while (!stopped) {
+      try {
+        const events = await source.read(from, batchSize);
+        if (events.length === 0) {
+          markCaughtUp();
+          await sleep();
+          continue;
+        }
+        await source.onEvents(events);
+        const last = events[events.length - 1];
+        from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      } catch (error) {
+        source.onError?.(error);
+        if (!stopped) await sleep();
+      }
+    }
+  })();
+
+  return {
+    caughtUp,
+    stop: async () => {
+      stopped = true;
+      wake();
+      await loop;
+      offLocal();
+      if (unlisten) await (await unlisten)();
+    },
+  };
+};

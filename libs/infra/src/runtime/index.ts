@@ -1,0 +1,2 @@
+/** Agent runtime adapters: detached child processes identified by (pid, start time). */
+export * from './process-runtime';
