@@ -1,0 +1,56 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { DomainError, domainErrorHttpStatus } from '@runledger/domain';
+import { EventIdConflictError, InvalidAppendError, WrongExpectedRevisionError } from '@runledger/infra/event-store';
+
+/** The error body of every failed request (DESIGN §5). */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  413: 'Payload Too Large', 422: 'Unprocessable Entity', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** Maps an error to its HTTP body: DomainError by kind (400/404/409), store conflicts 409, Nest HTTP errors as they are, the rest 500. */
+export const toErrorBody = (error: unknown): ErrorBody => {
+  if (error instanceof DomainError) {
+    const statusCode = domainErrorHttpStatus[error.kind];
+    return { statusCode, error: REASONS[statusCode], message: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) };
+  }
+  if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
+    return { statusCode: 409, error: REASONS[409], message: error.message, code: error.code };
+  }
+  if (error instanceof InvalidAppendError) return { statusCode: 400, error: REASONS[400], message: error.message, code: error.code };
+  if (error instanceof HttpException) {
+    const statusCode = error.getStatus();
+    const response = error.getResponse();
+    const body = typeof response === 'string' ? { message: response } : (response as Record<string, unknown>);
+    const message = Array.isArray(body.message) ? body.message.join('; ') : String(body.message ?? error.message);
+    return {
+      statusCode,
+      error: REASONS[statusCode] ?? String(body.error ?? 'Error'),
+      message,
+      ...(typeof body.code === 'string' ? { code: body.code } : {}),
+      ...(body.details ? { details: body.details as Record<string, unknown> } : {}),
+    };
+  }
+  return { statusCode: 500, error: REASONS[500], message: 'internal error (see the server log)' };
+};
+
+/** One exception filter for the whole API: every error leaves as `{statusCode, error, message, code?, details?}`. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const body = toErrorBody(error);
+    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    const response = host.switchToHttp().getResponse<{ headersSent: boolean; status(code: number): { json(body: unknown): void } }>();
+    if (!response.headersSent) response.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,7 @@
+import { startServer } from '../../cli/src/server/start-server';
+
+// `node dist/apps/api/src/main.js`: the HTTP API only (DESIGN §1).
+startServer({ api: true, worker: false }).catch((error: Error) => {
+  process.stderr.write(`runledger api: ${error.message}\n`);
+  process.exit(1);
+});

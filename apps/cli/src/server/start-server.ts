@@ -1,0 +1,83 @@
+import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ApplicationModule, SystemStreamService } from '@runledger/application';
+import { InfraModule } from '@runledger/infra';
+import { ApiToken } from '@runledger/infra/auth/api-token';
+import { loadConfig, RunledgerConfig } from '@runledger/infra/config';
+import { API_TOKEN } from '@runledger/infra/tokens';
+import { ApiModule } from '../../../api/src/api.module';
+import { configureHttp } from '../../../api/src/http/configure-http';
+import { WorkerModule } from '../../../worker/src/worker.module';
+
+/** Which parts run in this process: `start` runs both (DESIGN §1). */
+export interface ServerRoles {
+  api: boolean;
+  worker: boolean;
+}
+
+/** A running runledger process: its Nest app, configuration and (with the api role) its URL. */
+export interface RunningServer {
+  app: INestApplication;
+  config: RunledgerConfig;
+  url?: string;
+}
+
+const logLevels = (): LogLevel[] =>
+  process.env.RUNLEDGER_LOG_LEVEL === 'debug' ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn', 'log'];
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT (and the restart of `nest start --watch`): stop taking requests, let the
+ * providers finish and release what they hold (OnApplicationShutdown), close the store, exit 0. Agent runtimes
+ * are detached process groups and are never signalled here (DESIGN invariant 7, seed 001). A second signal exits at once.
+ */
+const closeOnSignals = (app: INestApplication, logger: Logger): void => {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    closing = true;
+    logger.log(`${signal}: shutting down gracefully (agent runtimes keep running)`);
+    app.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error(`shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+};
+
+/**
+ * Composition root: builds the Nest application for the given roles on the configured store, listens on HOST:PORT
+ * when it serves the API, and says where the token is. Throws (DataDirectoryLockedError, ConfigError, EADDRINUSE)
+ * instead of exiting, so the CLI prints one clear line.
+ */
+export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> => {
+  const config = loadConfig(env);
+  @Module({
+    imports: [InfraModule.forRoot(config), ApplicationModule, ...(roles.api ? [ApiModule] : []), ...(roles.worker ? [WorkerModule] : [])],
+  })
+  class ServerModule {}
+
+  const app = await NestFactory.create(ServerModule, { logger: logLevels(), abortOnError: false });
+  app.get(SystemStreamService).roles = Object.entries(roles).filter(([, on]) => on).map(([role]) => role);
+  const logger = new Logger('runledger');
+  closeOnSignals(app, logger);
+  if (!roles.api) {
+    await app.init();
+    logger.log(`worker started on ${config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`}`);
+    return { app, config };
+  }
+  configureHttp(app);
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+  const token = app.get<ApiToken>(API_TOKEN);
+  logger.log(`listening on ${url}/api/v1 (store: ${config.databaseUrl ? 'postgres' : `pglite in ${config.dataDir}`})`);
+  logger.log(token.source === 'env' ? 'bearer token: RUNLEDGER_TOKEN' : `bearer token: ${token.source === 'generated' ? 'generated into' : 'read from'} ${token.path}`);
+  return { app, config, url };
+};

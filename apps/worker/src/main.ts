@@ -1,0 +1,7 @@
+import { startServer } from '../../cli/src/server/start-server';
+
+// `node dist/apps/worker/src/main.js`: the worker only (DESIGN §1).
+startServer({ api: false, worker: true }).catch((error: Error) => {
+  process.stderr.write(`runledger worker: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+
+/** Runtime configuration from the environment (DESIGN §1, README "Configuration"). */
+export interface RunledgerConfig {
+  /** Absolute data directory: embedded store, token file, worktrees, logs (`RUNLEDGER_DATA_DIR`, default ./.runledger). */
+  dataDir: string;
+  /** PostgreSQL URL (`DATABASE_URL`); undefined means the embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** HTTP port (`PORT`, default 8787). */
+  port: number;
+  /** Bind address (`HOST`, default 127.0.0.1). */
+  host: string;
+  /** Bearer token (`RUNLEDGER_TOKEN`); undefined means generate one into `<dataDir>/token`. */
+  token?: string;
+  /** Secret values to redact from tool inputs and outputs (`RUNLEDGER_SECRETS`, comma-separated; DESIGN invariant 12). */
+  secrets: string[];
+  /** Grace period in ms between SIGTERM and SIGKILL when a session is killed (`RUNLEDGER_KILL_GRACE_MS`, default 5000). */
+  killGraceMs: number;
+  /** runledger's version, from package.json. */
+  version: string;
+}
+
+/** Thrown for an environment variable with a value runledger cannot use; names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return n;
+};
+
+/** Reads and validates the configuration; throws ConfigError naming the bad variable. */
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): RunledgerConfig => {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
+  }
+  const eventStore = env.EVENT_STORE;
+  if (eventStore && eventStore !== 'postgres') {
+    throw new ConfigError('EVENT_STORE', `only "postgres" is available in this build (got ${JSON.stringify(eventStore)}); the KurrentDB adapter is not built yet`);
+  }
+  return {
+    dataDir: path.resolve(cwd, env.RUNLEDGER_DATA_DIR || '.runledger'),
+    databaseUrl,
+    port: integer(env, 'PORT', 8787, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    token: env.RUNLEDGER_TOKEN || undefined,
+    secrets: (env.RUNLEDGER_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    killGraceMs: integer(env, 'RUNLEDGER_KILL_GRACE_MS', 5000, 0, 600_000),
+    version: readVersion(),
+  };
+};
+
+const readVersion = (): string => {
+  // package.json sits at the repository root both in source and in dist/ (four or five levels up).
+  for (const up of ['../../../..', '../../../../..']) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require(path.join(__dirname, up, 'package.json')) as { version: string }).version;
+    } catch {
+      /* try the next level */
+    }
+  }
+  return '0.0.0-unknown';
+};
