@@ -25,9 +25,9 @@ const num = (name: string, fallback: number): number => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 const SECONDS = num('BENCH_SECONDS', 5);
-const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 0.5);
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 1);
 /** Each contender's measured time is split into this many slices, run in A B C / C B A order against drift. */
-const SLICES = Math.max(1, Math.round(num('BENCH_SLICES', 2)));
+const SLICES = Math.max(1, Math.round(num('BENCH_SLICES', 5)));
 const READ_EVENTS = Math.round(num('BENCH_READ_EVENTS', 50_000));
 /** Page size of readAll (READ_BATCH in postgres-event-store.ts); the raw scan uses the same. */
 const PAGE = 500;
@@ -68,12 +68,11 @@ const newEvents = (count: number): NewEvent[] =>
 type Step = () => Promise<number>;
 
 /**
- * Runs `concurrency` writers in a loop for warm-up + `seconds`; counts the events of operations completing inside
+ * Runs the writers' steps in a loop for `warmup` + `seconds`; counts the events of the operations that complete inside
  * the measured window. Returns events per second.
  */
-const measure = async (concurrency: number, makeStep: (writer: number) => Step, seconds: number): Promise<number> => {
-  const steps = Array.from({ length: concurrency }, (_, i) => makeStep(i));
-  const t0 = performance.now() + WARMUP_SECONDS * 1000;
+const measure = async (steps: Step[], warmup: number, seconds: number): Promise<number> => {
+  const t0 = performance.now() + warmup * 1000;
   const t1 = t0 + seconds * 1000;
   let events = 0;
   await Promise.all(
@@ -90,8 +89,8 @@ const measure = async (concurrency: number, makeStep: (writer: number) => Step, 
 
 interface Contender {
   label: string;
-  /** A fresh run (new streams); returns the step factory for `concurrency` writers. */
-  run(concurrency: number, batch: number, tag: string): Promise<(writer: number) => Step>;
+  /** Writer `writer`'s step for a workload; `tag` makes its streams new. */
+  writer(batch: number, tag: string, writer: number): Step;
 }
 
 // ---------------------------------------------------------------- contenders
@@ -101,7 +100,7 @@ const RAW_SCHEMA = `CREATE TABLE ${RAW_TABLE} (id bigserial PRIMARY KEY, stream 
 
 const ours = (store: PostgresEventStore): Contender => ({
   label: 'ours',
-  run: async (_concurrency, batch, tag) => (writer) => {
+  writer: (batch, tag, writer) => {
     // Each writer owns one stream and appends with the revision it knows, like a decider would.
     const stream = `bench-${tag}-w${writer}`;
     let revision: number | 'no_stream' = 'no_stream';
@@ -116,7 +115,7 @@ const ours = (store: PostgresEventStore): Contender => ({
 /** Plain INSERT, one row per statement in autocommit (one row per transaction), same payload and driver path. */
 const rawSingleRow = (db: SqlDatabase): Contender => ({
   label: 'raw',
-  run: async (_concurrency, batch, tag) => (writer) => {
+  writer: (batch, tag, writer) => {
     const stream = `bench-${tag}-w${writer}`;
     return async () => {
       for (let i = 0; i < batch; i++) {
@@ -136,7 +135,7 @@ const rawSingleRow = (db: SqlDatabase): Contender => ({
 /** Informational: the whole batch in one multi-row INSERT (one transaction per batch). */
 const rawMultiRow = (db: SqlDatabase): Contender => ({
   label: 'raw_multirow',
-  run: async (_concurrency, batch, tag) => (writer) => {
+  writer: (batch, tag, writer) => {
     const stream = `bench-${tag}-w${writer}`;
     const values = Array.from({ length: batch }, (_, i) => `($1, $2, $${3 + 2 * i}, $${4 + 2 * i})`).join(', ');
     const sql = `INSERT INTO ${RAW_TABLE} (stream, type, data, metadata) VALUES ${values}`;
@@ -163,7 +162,7 @@ interface EmmettStore {
 
 const emmett = (store: EmmettStore): Contender => ({
   label: 'emmett',
-  run: async (_concurrency, batch, tag) => (writer) => {
+  writer: (batch, tag, writer) => {
     const stream = `bench-${tag}-w${writer}`;
     let version = 0n; // Emmett's "stream does not exist yet" version
     return async () => {
@@ -181,27 +180,42 @@ const emmett = (store: EmmettStore): Contender => ({
 
 // ---------------------------------------------------------------- reads
 
-const readOurs = (store: PostgresEventStore, count: number): Step => async () => {
-  let n = 0;
-  for await (const event of store.readAll({ maxCount: count })) if (event) n++;
-  return n;
+/** readAll over the first `count` events, one page (PAGE events) per step, starting over at the end. */
+const readOurs = (store: PostgresEventStore, count: number): Step => {
+  let iterator: AsyncIterator<unknown> | undefined;
+  return async () => {
+    iterator ??= store.readAll({ maxCount: count })[Symbol.asyncIterator]();
+    let n = 0;
+    while (n < PAGE) {
+      const next = await iterator.next();
+      if (next.done) {
+        iterator = undefined;
+        break;
+      }
+      n++;
+    }
+    return n;
+  };
 };
 
-/** Plain SELECT keyset scan of the baseline table, same page size; the driver parses the json columns (ours JSON.parses too). */
-const readRaw = (db: SqlDatabase, count: number): Step => async () => {
-  let n = 0;
+/**
+ * Plain SELECT keyset scan of the first `count` rows of the baseline table, same page size, starting over at the
+ * end; the driver parses the json columns (ours JSON.parses them too).
+ */
+const readRaw = (db: SqlDatabase, count: number): Step => {
+  let read = 0;
   let after = 0;
-  while (n < count) {
-    const limit = Math.min(PAGE, count - n);
+  return async () => {
+    const limit = Math.min(PAGE, count - read);
     const { rows } = await db.query<{ id: string | number }>(
       `SELECT id, stream, type, data, metadata FROM ${RAW_TABLE} WHERE id > $1 ORDER BY id LIMIT $2`,
       [after, limit],
     );
-    n += rows.length;
-    if (rows.length < limit) break;
-    after = Number(rows[rows.length - 1].id);
-  }
-  return n;
+    read += rows.length;
+    after = rows.length > 0 ? Number(rows[rows.length - 1].id) : after;
+    if (rows.length < limit || read >= count) [read, after] = [0, 0];
+    return rows.length;
+  };
 };
 
 // ---------------------------------------------------------------- runner
@@ -213,21 +227,22 @@ interface Result {
 
 const workloadName = (batch: number, concurrency: number) => `append${batch > 1 ? `_batch${batch}` : ''}_c${concurrency}`;
 
-const runInterleaved = async (
-  workload: string,
-  contenders: { label: string; makeStep: (slice: number) => Promise<(writer: number) => Step>; concurrency: number }[],
-): Promise<Result> => {
-  const events = new Map<string, number>();
+/**
+ * Runs every contender for SECONDS in SLICES slices, A B C then C B A …, so that drift and the noise of a shared machine
+ * fall on all alike. Writers (and their streams) live across slices; only the first slice has a warm-up.
+ */
+const runInterleaved = async (workload: string, contenders: { label: string; steps: Step[] }[]): Promise<Result> => {
+  const rates = new Map<string, number>();
   for (let slice = 0; slice < SLICES; slice++) {
     const order = slice % 2 === 0 ? contenders : [...contenders].reverse();
     for (const c of order) {
-      const rate = await measure(c.concurrency, await c.makeStep(slice), SECONDS / SLICES);
-      events.set(c.label, (events.get(c.label) ?? 0) + rate / SLICES);
+      const rate = await measure(c.steps, slice === 0 ? WARMUP_SECONDS : 0, SECONDS / SLICES);
+      rates.set(c.label, (rates.get(c.label) ?? 0) + rate / SLICES);
     }
   }
-  const line = [...events].map(([label, rate]) => `${label} ${Math.round(rate)}`).join(', ');
+  const line = [...rates].map(([label, rate]) => `${label} ${Math.round(rate)}`).join(', ');
   process.stderr.write(`  ${workload}: ${line} events/s\n`);
-  return { workload, rates: events };
+  return { workload, rates };
 };
 
 const fmt = (n: number | undefined, width: number) => (n === undefined ? '-' : Math.round(n).toLocaleString('en-US')).padStart(width);
@@ -296,8 +311,7 @@ const main = async () => {
         const workload = workloadName(batch, concurrency);
         const list = [...contenders, ...(batch > 1 ? [multiRow] : [])].map((c) => ({
           label: c.label,
-          concurrency,
-          makeStep: (slice: number) => c.run(concurrency, batch, `${workload}-${c.label}-s${slice}`),
+          steps: Array.from({ length: concurrency }, (_, i) => c.writer(batch, `${workload}-${c.label}`, i)),
         }));
         results.push(await runInterleaved(workload, list));
       }
@@ -311,8 +325,8 @@ const main = async () => {
     const readCount = Math.min(READ_EVENTS, ...counts.map((c) => Number(c.rows[0].n)));
     await db.exec('VACUUM ANALYZE');
     const readResult = await runInterleaved('read_all', [
-      { label: 'ours', concurrency: 1, makeStep: async () => () => readOurs(store, readCount) },
-      { label: 'raw', concurrency: 1, makeStep: async () => () => readRaw(db, readCount) },
+      { label: 'ours', steps: [readOurs(store, readCount)] },
+      { label: 'raw', steps: [readRaw(db, readCount)] },
     ]);
     results.push(readResult);
 

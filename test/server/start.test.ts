@@ -15,7 +15,7 @@ describe('runledger start on the embedded store (issue 2)', () => {
   it('serves health, records each start in the system stream, and refuses a second owner of the data directory', async () => {
     const env = { RUNLEDGER_DATA_DIR: dataDir, DATABASE_URL: '', RUNLEDGER_TOKEN: '' };
     const first = await startServerProcess(env);
-    const health1 = await (await fetch(`${first.url}/api/v1/health`)).json();
+    const health1 = (await (await fetch(`${first.url}/api/v1/health`)).json()) as { headPosition: number };
     expect(health1).toMatchObject({ status: 'ok', store: 'pglite', pid: first.pid, version: expect.any(String) });
     expect(health1.headPosition).toBeGreaterThanOrEqual(1);
 
@@ -30,7 +30,7 @@ describe('runledger start on the embedded store (issue 2)', () => {
 
     expect(await first.stop('SIGTERM')).toMatchObject({ code: 0 });
     const again = await startServerProcess(env);
-    const health2 = await (await fetch(`${again.url}/api/v1/health`)).json();
+    const health2 = (await (await fetch(`${again.url}/api/v1/health`)).json()) as { headPosition: number };
     expect(health2.headPosition).toBeGreaterThan(health1.headPosition);
     await again.stop('SIGTERM');
 

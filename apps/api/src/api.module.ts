@@ -1,13 +1,21 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApplicationModule } from '@runledger/application';
 import { HealthController } from './health/health.controller';
 import { BearerTokenGuard } from './http/bearer-token.guard';
+import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
+import { ProjectionsController } from './projections/projections.controller';
+import { ProjectsController } from './projects/projects.controller';
+import { SessionsController } from './sessions/sessions.controller';
+import { ToolCallsController } from './tool-calls/tool-calls.controller';
 
 /** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController],
-  providers: [{ provide: APP_GUARD, useClass: BearerTokenGuard }],
+  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController],
+  providers: [
+    { provide: APP_GUARD, useClass: BearerTokenGuard },
+    { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+  ],
 })
 export class ApiModule {}

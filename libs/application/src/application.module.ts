@@ -1,12 +1,30 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DeciderStreams } from './event-sourcing/decider-streams';
+import { Idempotent } from './idempotency/idempotent';
+import { RegisterProjectHandler } from './projects/register-project/register-project.handler';
+import { CleanupSessionHandler } from './sessions/cleanup-session/cleanup-session.handler';
+import { KillSessionHandler } from './sessions/kill-session/kill-session.handler';
+import { RestoreSessionHandler } from './sessions/restore-session/restore-session.handler';
+import { AgentLauncher } from './sessions/runtime/agent-launcher';
+import { ServerAddress } from './sessions/runtime/server-address';
+import { SessionStreams } from './sessions/session-streams';
+import { SessionViews } from './sessions/session-views';
+import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
 import { SystemStreamService } from './system/system-stream.service';
+import { SecretRedaction } from './tool-calls/secret-redaction';
+import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
+
+const handlers = [
+  RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
+  RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler,
+];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction];
 
 /** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
 @Module({
   imports: [CqrsModule],
-  providers: [DeciderStreams, SystemStreamService],
-  exports: [CqrsModule, DeciderStreams, SystemStreamService],
+  providers: [...services, ...handlers],
+  exports: [CqrsModule, ...services],
 })
 export class ApplicationModule {}

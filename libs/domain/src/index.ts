@@ -9,6 +9,7 @@ export * from './project/project.events';
 export * from './project/project.commands';
 export * from './project/project.errors';
 export * from './project/project.decider';
+export * from './project/project.view';
 
 export * from './tool-call/tool-call.events';
 export * from './tool-call/tool-call.commands';
@@ -24,3 +25,4 @@ export * from './session/session.events';
 export * from './session/session.commands';
 export * from './session/session.errors';
 export * from './session/session.decider';
+export * from './session/session.view';

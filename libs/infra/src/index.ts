@@ -5,5 +5,6 @@ export * from './auth/api-token';
 export * from './database';
 export * from './database/all-migrations';
 export * from './event-store';
+export * from './read-models';
 export * from './git';
 export * from './runtime';

@@ -7,6 +7,7 @@ import { resolveApiToken } from './auth/api-token';
 import { RunledgerConfig } from './config/runledger-config';
 import { PostgresEventStore } from './event-store/postgres/postgres-event-store';
 import { GitWorktrees } from './git/git-worktrees';
+import { ReadModels } from './read-models/read-models';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from './tokens';
 
@@ -20,7 +21,7 @@ class DatabaseCloser implements OnApplicationShutdown {
 
 /**
  * Adapters at the edge, as Nest providers: the database (PostgreSQL or the embedded PGlite, migrated at start-up),
- * the event store, git worktrees and the process runtime. Opening fails with DataDirectoryLockedError when another
+ * the event store, the read-model queries, git worktrees and the process runtime. Opening fails with DataDirectoryLockedError when another
  * process owns the embedded data directory.
  */
 @Global()
@@ -47,11 +48,12 @@ export class InfraModule {
           },
         },
         { provide: EVENT_STORE, useFactory: (db: SqlDatabase) => new PostgresEventStore(db), inject: [SQL_DATABASE] },
+        { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         { provide: ProcessRuntime, useFactory: () => new ProcessRuntime() },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, GitWorktrees, ProcessRuntime],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, ReadModels, GitWorktrees, ProcessRuntime],
     };
   }
 }

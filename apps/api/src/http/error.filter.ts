@@ -39,6 +39,12 @@ export const toErrorBody = (error: unknown): ErrorBody => {
       ...(body.details ? { details: body.details as Record<string, unknown> } : {}),
     };
   }
+  // body-parser and other middleware errors carry their own 4xx status (413 too large, 400 malformed JSON).
+  const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const message = status === 413 ? 'request body too large' : (error as Error).message;
+    return { statusCode: status, error: REASONS[status] ?? 'Error', message, code: status === 413 ? 'REQUEST.TOO_LARGE' : 'REQUEST.MALFORMED' };
+  }
   return { statusCode: 500, error: REASONS[500], message: 'internal error (see the server log)' };
 };
 

@@ -101,6 +101,8 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** The stream's current revision, or -1 when it does not exist. */
   streamRevision(streamId: string): Promise<number>;
+  /** The checkpoint of the last event a reader can see now (START when empty): a new subscriber's "from now on". */
+  headCheckpoint(): Promise<Checkpoint>;
   /** The highest global position committed (0 when empty). */
   headPosition(): Promise<number>;
   /** Recomputes the stream's hash chain and reports the first broken link. */

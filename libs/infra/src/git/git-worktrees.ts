@@ -480,7 +480,8 @@ export class GitWorktrees {
     }
   }
 
-  private async resolveCommit(cwd: string, ref: string): Promise<string> {
+  /** The commit sha `ref` names in the repository at `cwd`; throws UnknownRefError. */
+  async resolveCommit(cwd: string, ref: string): Promise<string> {
     const sha = await this.tryResolveCommit(cwd, ref);
     if (!sha) throw new UnknownRefError(ref, cwd);
     return sha;

@@ -169,6 +169,15 @@ export class PostgresEventStore implements EventStore {
     return rows.length === 0 ? -1 : toNumber(rows[0].revision);
   }
 
+  async headCheckpoint(): Promise<Checkpoint> {
+    const { rows } = await this.db.query<{ transaction_id: string; global_position: string | number }>(
+      `SELECT transaction_id::text AS transaction_id, global_position FROM rl_events
+       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    );
+    return rows.length === 0 ? START : { transactionId: rows[0].transaction_id, globalPosition: toNumber(rows[0].global_position) };
+  }
+
   async headPosition(): Promise<number> {
     const { rows } = await this.db.query<{ head: string | number }>('SELECT coalesce(max(global_position), 0) AS head FROM rl_events');
     return toNumber(rows[0].head);

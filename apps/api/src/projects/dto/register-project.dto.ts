@@ -1,0 +1,51 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested, ValidateBy,
+} from 'class-validator';
+
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** One repository of a workspace project. */
+export class ProjectRepoDto {
+  /** Name of the repo inside the workspace (a slug; used in worktree paths and refs). */
+  @IsString() @Matches(SLUG, { message: 'name must be a slug (letters, digits, . _ -)' }) @MaxLength(60)
+  name!: string;
+
+  /** Absolute path of a git repository. */
+  @IsString() @MinLength(1) @MaxLength(4096)
+  path!: string;
+}
+
+/** Body of `POST /projects`: `{name, repoPath}` or `{name, repos}` (DESIGN §5). */
+export class RegisterProjectDto {
+  @IsString() @MinLength(1) @MaxLength(200)
+  name!: string;
+
+  @IsOptional() @IsString() @Matches(SLUG, { message: 'id must be a slug (letters, digits, . _ -)' }) @MaxLength(60)
+  id?: string;
+
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(4096)
+  repoPath?: string;
+
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => ProjectRepoDto)
+  repos?: ProjectRepoDto[];
+
+  @IsOptional() @IsString() @Matches(SLUG, { message: 'sessionPrefix must be a slug (letters, digits, . _ -)' }) @MaxLength(40)
+  sessionPrefix?: string;
+
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(250)
+  defaultBranch?: string;
+
+  @IsOptional() @IsString() @MaxLength(100)
+  orchestratorAgent?: string;
+
+  @IsOptional() @IsObject()
+  @ValidateBy({
+    name: 'stringValues',
+    validator: {
+      validate: (value: unknown) => typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string'),
+      defaultMessage: () => 'env must map names to string values',
+    },
+  })
+  env?: Record<string, string>;
+}

@@ -1,0 +1,41 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+/** Filters of `GET /sessions`. */
+export class ListSessionsQuery {
+  @IsOptional() @IsString() @MaxLength(60)
+  projectId?: string;
+
+  @IsOptional() @IsIn(['starting', 'running', 'interrupted', 'retiring', 'terminated'])
+  status?: 'starting' | 'running' | 'interrupted' | 'retiring' | 'terminated';
+
+  @IsOptional() @IsIn(['worker', 'orchestrator'])
+  kind?: 'worker' | 'orchestrator';
+
+  @IsOptional() @IsString() @MaxLength(200)
+  agentSessionId?: string;
+}
+
+/** Largest page of `GET /sessions/:id/events`. */
+export const MAX_EVENTS_PAGE = 1000;
+
+/** `GET /sessions/:id/events?from=&limit=`: revisions from `from` (default 0), at most `limit` (default and max 1000). */
+export class SessionEventsQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  from?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_EVENTS_PAGE)
+  limit?: number;
+}
+
+/** `GET /sessions/:id/state?at=N`: the revision to replay to (default: the head). */
+export class SessionStateQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  at?: number;
+}
+
+/** Body of `POST /sessions/:id/kill` (optional). */
+export class KillSessionDto {
+  @IsOptional() @IsString() @MaxLength(500)
+  reason?: string;
+}

@@ -1,0 +1,23 @@
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+/** Body of `POST /sessions` (DESIGN §5). */
+export class SpawnSessionDto {
+  @IsString() @MinLength(1) @MaxLength(60)
+  projectId!: string;
+
+  @IsOptional() @IsIn(['worker', 'orchestrator'])
+  kind?: 'worker' | 'orchestrator';
+
+  @IsIn(['command', 'claude-code'])
+  agent!: 'command' | 'claude-code';
+
+  /** argv of a `command` agent (no shell): e.g. ["sh", "-c", "echo hi > file"]. */
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true }) @MaxLength(65536, { each: true })
+  command?: string[];
+
+  @IsOptional() @IsString() @MaxLength(100_000)
+  prompt?: string;
+
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(250)
+  baseRef?: string;
+}

@@ -1,0 +1,109 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  CleanupResult, CleanupSessionCommand, CommandContext, Idempotent, KillResult, KillSessionCommand, RestoreSessionCommand,
+  SessionStreams, SessionViews, SpawnSessionCommand,
+} from '@runledger/application';
+import { DomainError, SessionState, SessionView, sessionStreamName } from '@runledger/domain';
+import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
+import { ReadModels } from '@runledger/infra/read-models';
+import { EVENT_STORE } from '@runledger/infra/tokens';
+import { Ctx } from '../http/request-context';
+import { SpawnSessionDto } from './dto/spawn-session.dto';
+import { KillSessionDto, ListSessionsQuery, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
+
+/** One event of a session's audit trail (DESIGN §5). */
+export interface AuditEvent {
+  revision: number;
+  globalPosition: number;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  hash: string;
+  prevHash: string;
+  eventId: string;
+}
+
+const audit = (e: RecordedEvent): AuditEvent => ({
+  revision: e.revision, globalPosition: e.globalPosition, type: e.type, data: e.data, metadata: e.metadata,
+  hash: e.hash, prevHash: e.prevHash, eventId: e.eventId,
+});
+
+/** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (DESIGN §5). */
+@Controller('sessions')
+export class SessionsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly readModels: ReadModels,
+    private readonly sessions: SessionStreams,
+    private readonly views: SessionViews,
+    private readonly idempotent: Idempotent,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  /** 201 with the session snapshot; a repeated `Idempotency-Key` returns the first result and spawns nothing. */
+  @Post()
+  @HttpCode(201)
+  async spawn(@Body() body: SpawnSessionDto, @Ctx() context: CommandContext, @Headers('idempotency-key') key?: string): Promise<SessionView> {
+    const { result } = await this.idempotent.run('POST /sessions', key, body, () => this.commands.execute<SpawnSessionCommand, SessionView>(new SpawnSessionCommand(body, context)));
+    return result;
+  }
+
+  /** Snapshots, filtered by projectId, status, kind, agentSessionId. */
+  @Get()
+  async list(@Query() query: ListSessionsQuery): Promise<{ sessions: SessionView[] }> {
+    return { sessions: (await this.readModels.listSessions(query)).map((v) => this.views.withLiveness(v)) };
+  }
+
+  /** The snapshot (projection) with its revision; 404 if unknown. */
+  @Get(':id')
+  async get(@Param('id') id: string): Promise<SessionView> {
+    const snapshot = await this.readModels.getSession(id);
+    if (snapshot) return this.views.withLiveness(snapshot);
+    const { state, revision } = await this.sessions.load(id); // not projected yet: fold the stream (404 if none)
+    return this.views.fromState(state, revision);
+  }
+
+  /** The audit trail: events from revision `from`, at most `limit`, and the next revision to ask for. */
+  @Get(':id/events')
+  async events(@Param('id') id: string, @Query() query: SessionEventsQuery): Promise<{ events: AuditEvent[]; nextRevision: number }> {
+    const from = query.from ?? 0;
+    const events: AuditEvent[] = [];
+    for await (const e of this.store.readStream(sessionStreamName(id), { fromRevision: from, maxCount: query.limit ?? MAX_EVENTS_PAGE })) events.push(audit(e));
+    if (events.length === 0 && (await this.store.streamRevision(sessionStreamName(id))) === -1) await this.sessions.load(id); // 404
+    return { events, nextRevision: events.length ? events[events.length - 1].revision + 1 : from };
+  }
+
+  /** The session's decider state replayed to revision `at` (default head): what it was right after event `at`. */
+  @Get(':id/state')
+  async state(@Param('id') id: string, @Query() query: SessionStateQuery): Promise<{ sessionId: string; revision: number; head: number; state: SessionState }> {
+    const head = await this.store.streamRevision(sessionStreamName(id));
+    if (head === -1) await this.sessions.load(id); // 404
+    if (query.at !== undefined && query.at > head) {
+      throw new DomainError('SESSION.REVISION_OUT_OF_RANGE', 'invalid', `at=${query.at} is beyond the stream's head revision ${head}`, { field: 'at', head });
+    }
+    const { state, revision } = await this.sessions.load(id, query.at ?? head);
+    return { sessionId: id, revision, head, state };
+  }
+
+  /** Stops the runtime, frees clean worktrees; `{freed: false}` when a dirty worktree was kept; 409 if terminated. */
+  @Post(':id/kill')
+  @HttpCode(200)
+  kill(@Param('id') id: string, @Body() body: KillSessionDto, @Ctx() context: CommandContext): Promise<KillResult> {
+    return this.commands.execute(new KillSessionCommand(id, body.reason ?? 'killed through the API', context));
+  }
+
+  /** Preserves uncommitted work to refs, then force-removes the worktrees. */
+  @Post(':id/cleanup')
+  @HttpCode(200)
+  cleanup(@Param('id') id: string, @Ctx() context: CommandContext): Promise<CleanupResult> {
+    return this.commands.execute(new CleanupSessionCommand(id, context));
+  }
+
+  /** Recreates worktrees, replays preserved work and relaunches the runtime under the same id; 409 if not restorable. */
+  @Post(':id/restore')
+  @HttpCode(200)
+  restore(@Param('id') id: string, @Ctx() context: CommandContext): Promise<SessionView> {
+    return this.commands.execute(new RestoreSessionCommand(id, context));
+  }
+}

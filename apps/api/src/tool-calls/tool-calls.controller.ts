@@ -1,0 +1,68 @@
+import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  CommandContext, RecordToolCallResultCommand, RequestToolCallCommand, RetryToolCallCommand, SessionStreams, ToolCallReply,
+} from '@runledger/application';
+import { ToolCallView, toToolCallView } from '@runledger/domain';
+import { Ctx } from '../http/request-context';
+import { RequestToolCallDto, ToolCallResultDto, ToolCallWaitQuery } from './dto/tool-call.dto';
+
+/** Default wait of `?wait=true` (ms). */
+export const DEFAULT_WAIT_MS = 30_000;
+const WAIT_POLL_MS = 25;
+
+/** `/sessions/:id/tool-calls`: checkpoint before dispatch, results, retries (DESIGN §5, invariants 3–5). */
+@Controller('sessions/:sessionId/tool-calls')
+export class ToolCallsController {
+  constructor(private readonly commands: CommandBus, private readonly sessions: SessionStreams) {}
+
+  /**
+   * 201 with the dispatched call once `ToolCallDispatched` is committed (200 with the existing call for a repeated
+   * callId or Idempotency-Key); `?wait=true` waits for a managed call's result up to `timeoutMs`.
+   */
+  @Post()
+  async request(
+    @Param('sessionId') sessionId: string,
+    @Body() body: RequestToolCallDto,
+    @Query() query: ToolCallWaitQuery,
+    @Ctx() context: CommandContext,
+    @Res({ passthrough: true }) response: { status(code: number): unknown },
+    @Headers('idempotency-key') key?: string,
+  ): Promise<ToolCallView> {
+    const callId = body.callId ?? (key ? `idem-${key}` : undefined);
+    const reply = await this.commands.execute<RequestToolCallCommand, ToolCallReply>(new RequestToolCallCommand(sessionId, { ...body, callId }, context));
+    response.status(reply.created ? 201 : 200);
+    if (query.wait !== 'true' || reply.call.status !== 'dispatched') return reply.call;
+    return this.waitForResult(sessionId, reply.call, query.timeoutMs ?? DEFAULT_WAIT_MS);
+  }
+
+  /** Every tool call of the session, in dispatch order. */
+  @Get()
+  async list(@Param('sessionId') sessionId: string): Promise<{ toolCalls: ToolCallView[] }> {
+    const { state } = await this.sessions.load(sessionId);
+    return { toolCalls: Object.values(state.toolCalls).map(toToolCallView) };
+  }
+
+  /** Records a result (200); 409 if the call is not in flight, except a late result for an interrupted attempt. */
+  @Post(':callId/result')
+  result(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Body() body: ToolCallResultDto, @Ctx() context: CommandContext): Promise<ToolCallView> {
+    return this.commands.execute(new RecordToolCallResultCommand(sessionId, callId, { ...body, source: 'agent' }, context));
+  }
+
+  /** Dispatches an interrupted call as a new attempt (201); 409 if it is not interrupted. */
+  @Post(':callId/retry')
+  retry(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Ctx() context: CommandContext): Promise<ToolCallView> {
+    return this.commands.execute(new RetryToolCallCommand(sessionId, callId, context));
+  }
+
+  private async waitForResult(sessionId: string, call: ToolCallView, timeoutMs: number): Promise<ToolCallView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { state } = await this.sessions.load(sessionId);
+      const current = state.toolCalls[call.callId];
+      if (current && (current.status !== 'dispatched' || current.attempt !== call.attempt)) return toToolCallView(current);
+      if (Date.now() >= deadline) return toToolCallView(current ?? (call as never));
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ApiToken } from '@runledger/infra/auth/api-token';
+import { RunledgerConfig } from '@runledger/infra/config';
+import { SqlDatabase } from '@runledger/infra/database';
+import { EventStore, loadCheckpoint, RecordedEvent, saveCheckpoint, START, Subscription } from '@runledger/infra/event-store';
+import { LeaseStore, toolCallLease } from '@runledger/infra/leases';
+import { runTool, ToolInputError, validateToolCall } from '@runledger/infra/tools';
+import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
+import { SecretRedaction, ServerAddress, SessionStreams, sessionWorkdir, systemContext } from '@runledger/application';
+
+/** Subscription (and checkpoint) id of the executor. */
+export const EXECUTOR_SUBSCRIPTION = 'managed-executor';
+/** Lease time-to-live of an executing call (ms); renewed every third of it while the tool runs. */
+export const EXECUTION_LEASE_TTL_MS = 15_000;
+/** How long a graceful shutdown waits for running tools before leaving them to lease expiry and reconcile (ms). */
+export const SHUTDOWN_WAIT_MS = 10_000;
+
+/** Identity of this process as a lease owner: host, pid and a random suffix. */
+export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+interface Dispatched {
+  callId: string;
+  tool: string;
+  input: unknown;
+  mode: string;
+  attempt: number;
+}
+
+/**
+ * Executes managed tool calls after their `ToolCallDispatched` is committed (DESIGN invariant 4): a checkpointed
+ * subscription takes a lease on each new managed attempt in the same transaction as its checkpoint, so each attempt
+ * is executed at most once across workers and restarts; a crash mid-execution leaves the lease to expire and reconcile
+ * marks the call interrupted (invariant 6). The result is appended as soon as the tool ends (invariant 5), redacted.
+ */
+@Injectable()
+export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ManagedToolExecutor');
+  private readonly leases = new LeaseStore();
+  readonly owner = processOwnerId();
+  private subscription?: Subscription;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+    @Inject(API_TOKEN) private readonly token: ApiToken,
+    private readonly sessions: SessionStreams,
+    private readonly redaction: SecretRedaction,
+    private readonly address: ServerAddress,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    let from = await loadCheckpoint(this.db, EXECUTOR_SUBSCRIPTION);
+    if (from === START || from.globalPosition === 0) {
+      // First start: calls dispatched before this executor existed are reconcile's business, not re-executed.
+      from = await this.store.headCheckpoint();
+      await this.db.transaction((tx) => saveCheckpoint(tx, EXECUTOR_SUBSCRIPTION, from));
+    }
+    this.subscription = this.store.subscribeToAll({
+      from,
+      onEvents: (events) => this.claim(events),
+      onError: (error) => this.logger.error(`subscription: ${(error as Error).message}`),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+    const all = Promise.allSettled([...this.running]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS).unref())]);
+    await this.leases.releaseAll(this.db, this.owner).catch(() => undefined);
+  }
+
+  /** Leases the batch's new managed attempts and stores the checkpoint in one transaction, then starts them. */
+  private async claim(events: RecordedEvent[]): Promise<void> {
+    const mine: { sessionId: string; call: Dispatched }[] = [];
+    const last = events[events.length - 1];
+    await this.db.transaction(async (tx) => {
+      for (const event of events) {
+        if (event.type !== 'ToolCallDispatched' || !event.streamId.startsWith('session-')) continue;
+        const call = event.data as Dispatched;
+        if (call.mode !== 'managed') continue;
+        const sessionId = event.streamId.slice('session-'.length);
+        if (await this.leases.acquire(tx, toolCallLease(sessionId, call.callId, call.attempt), this.owner, EXECUTION_LEASE_TTL_MS)) {
+          mine.push({ sessionId, call });
+        }
+      }
+      await saveCheckpoint(tx, EXECUTOR_SUBSCRIPTION, { transactionId: last.transactionId, globalPosition: last.globalPosition });
+    });
+    for (const item of mine) {
+      const run = this.execute(item.sessionId, item.call).catch((error: Error) =>
+        this.logger.error(`${item.sessionId}/${item.call.callId}: ${error.message}`),
+      );
+      this.running.add(run);
+      void run.finally(() => this.running.delete(run));
+    }
+  }
+
+  private async execute(sessionId: string, dispatched: Dispatched): Promise<void> {
+    const resource = toolCallLease(sessionId, dispatched.callId, dispatched.attempt);
+    const context = systemContext(`executor:${this.owner}`);
+    const renew = setInterval(() => void this.leases.renew(this.db, resource, this.owner, EXECUTION_LEASE_TTL_MS).catch(() => undefined), EXECUTION_LEASE_TTL_MS / 3);
+    try {
+      const { state } = await this.sessions.load(sessionId);
+      const call = state.toolCalls[dispatched.callId];
+      if (!call || call.status !== 'dispatched' || call.attempt !== dispatched.attempt) return; // already settled
+      const { state: project } = await this.sessions.project(state.projectId);
+      const workdir = sessionWorkdir(this.config.dataDir, project, sessionId);
+      let outcome;
+      try {
+        outcome = await runTool(validateToolCall(call.tool, call.input, workdir), workdir, {
+          ...(project.env ?? {}),
+          RUNLEDGER_URL: this.address.url,
+          RUNLEDGER_SESSION_ID: sessionId,
+          RUNLEDGER_TOKEN: this.token.token,
+        });
+      } catch (error) {
+        if (!(error instanceof ToolInputError)) throw error;
+        outcome = { status: 'failed' as const, output: null, error: `${error.field}: ${error.message}` };
+      }
+      const redactor = this.redaction.forProject(project.env);
+      await this.sessions.decide(
+        sessionId,
+        () => [{
+          type: 'RecordToolCallResult',
+          data: {
+            callId: dispatched.callId, attempt: dispatched.attempt, status: outcome.status, source: 'executor', at: new Date().toISOString(),
+            output: redactor.redact(outcome.output),
+            ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+            ...(outcome.error !== undefined ? { error: redactor.redact(outcome.error) } : {}),
+          },
+        }],
+        context,
+      );
+    } finally {
+      clearInterval(renew);
+      await this.leases.release(this.db, resource, this.owner).catch(() => undefined);
+    }
+  }
+}

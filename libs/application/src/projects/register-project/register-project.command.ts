@@ -1,0 +1,18 @@
+import { CommandContext } from '../../event-sourcing/command-context';
+
+/** Body of `POST /projects` (DESIGN §5): a single-repo project (`repoPath`) or a workspace (`repos`). */
+export interface RegisterProjectInput {
+  name: string;
+  id?: string;
+  repoPath?: string;
+  repos?: { name: string; path: string }[];
+  sessionPrefix?: string;
+  defaultBranch?: string;
+  orchestratorAgent?: string;
+  env?: Record<string, string>;
+}
+
+/** Register a project after checking every path is an absolute path to a git repository. */
+export class RegisterProjectCommand {
+  constructor(readonly input: RegisterProjectInput, readonly context: CommandContext) {}
+}

@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, SessionRuntime } from '@runledger/domain';
+import { ApiToken } from '@runledger/infra/auth/api-token';
+import { RunledgerConfig } from '@runledger/infra/config';
+import { ProcessRuntime, RuntimeIdentity } from '@runledger/infra/runtime';
+import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
+import { sessionLogPath } from '../worktree-layout';
+import { ServerAddress } from './server-address';
+
+/** What an agent launch needs to know about the session. */
+export interface AgentLaunchRequest {
+  sessionId: string;
+  agent: 'command' | 'claude-code' | 'external';
+  command?: string[];
+  prompt?: string;
+  workdir: string;
+  env?: Record<string, string>;
+}
+
+/** Header that carries the runledger session id in Claude Code's generated hook settings (issue 4). */
+export const SESSION_HEADER = 'x-runledger-session';
+
+const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd'];
+
+/**
+ * Launches agent runtimes as detached process groups (they outlive runledger: DESIGN invariant 7), stdout/stderr to
+ * `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and RUNLEDGER_TOKEN in their env.
+ * Agents: `command` (the argv of the request) and `claude-code` (`claude`, with hooks posting to runledger).
+ */
+@Injectable()
+export class AgentLauncher {
+  constructor(
+    private readonly runtime: ProcessRuntime,
+    private readonly address: ServerAddress,
+    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+    @Inject(API_TOKEN) private readonly token: ApiToken,
+  ) {}
+
+  /** Starts the agent; throws RuntimeLaunchError (spawn failed) or DomainError SESSION.NOT_LAUNCHABLE (external sessions). */
+  async launch(request: AgentLaunchRequest): Promise<SessionRuntime> {
+    const argv = this.argv(request);
+    const identity = await this.runtime.launch({
+      command: argv,
+      cwd: request.workdir,
+      logPath: sessionLogPath(this.config.dataDir, request.sessionId),
+      env: {
+        ...(request.env ?? {}),
+        RUNLEDGER_URL: this.address.url,
+        RUNLEDGER_SESSION_ID: request.sessionId,
+        RUNLEDGER_TOKEN: this.token.token,
+      },
+    });
+    // The full identity (pgid, cwd, startedAt too) is kept in the event so a later process can stop or adopt it.
+    return identity as unknown as SessionRuntime;
+  }
+
+  /** True when the recorded runtime is this very process (same pid and start time), not a reused pid. */
+  isAlive(runtime: SessionRuntime | undefined): boolean {
+    return runtime?.type === 'process' && this.runtime.isAlive(runtime as unknown as RuntimeIdentity);
+  }
+
+  /** SIGTERM to the runtime's process group, SIGKILL after the grace period; false when it was not running. */
+  async stop(runtime: SessionRuntime | undefined): Promise<boolean> {
+    if (!runtime || runtime.type !== 'process' || !this.isAlive(runtime)) return false;
+    const result = await this.runtime.stop(runtime as unknown as RuntimeIdentity, { graceMs: this.config.killGraceMs });
+    return result.stopped;
+  }
+
+  private argv(request: AgentLaunchRequest): string[] {
+    switch (request.agent) {
+      case 'command':
+        return request.command ?? [];
+      case 'claude-code':
+        this.writeClaudeSettings(request);
+        return [process.env.RUNLEDGER_CLAUDE_BIN || 'claude', ...(request.prompt ? ['-p', request.prompt] : [])];
+      default:
+        throw new DomainError('SESSION.NOT_LAUNCHABLE', 'conflict', `an ${request.agent} session has no runtime runledger can launch`, {
+          agent: request.agent,
+        });
+    }
+  }
+
+  /**
+   * Writes `<workdir>/.claude/settings.local.json` so that Claude Code's HTTP hooks post to runledger with the session
+   * header, and excludes that file from git so it never makes the worktree look dirty.
+   */
+  private writeClaudeSettings(request: AgentLaunchRequest): void {
+    const hook = {
+      type: 'http',
+      url: `${this.address.url}/api/v1/hooks/claude-code`,
+      headers: { Authorization: `Bearer ${this.token.token}`, 'X-Runledger-Session': request.sessionId },
+    };
+    const settings = {
+      hooks: Object.fromEntries(CLAUDE_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [hook] }]])),
+    };
+    const dir = path.join(request.workdir, '.claude');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'settings.local.json'), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+    excludeFromGit(request.workdir, '.claude/settings.local.json');
+  }
+}
+
+/** Adds `pattern` to the repository's shared `info/exclude` (worktrees share it) unless already there. */
+const excludeFromGit = (worktree: string, pattern: string): void => {
+  const dotGit = path.join(worktree, '.git');
+  if (!fs.existsSync(dotGit)) return;
+  const gitdir = fs.statSync(dotGit).isFile() ? fs.readFileSync(dotGit, 'utf8').replace(/^gitdir:\s*/, '').trim() : dotGit;
+  const commonFile = path.join(gitdir, 'commondir');
+  const common = fs.existsSync(commonFile) ? path.resolve(gitdir, fs.readFileSync(commonFile, 'utf8').trim()) : gitdir;
+  const exclude = path.join(common, 'info', 'exclude');
+  const current = fs.existsSync(exclude) ? fs.readFileSync(exclude, 'utf8') : '';
+  if (current.split('\n').includes(pattern)) return;
+  fs.mkdirSync(path.dirname(exclude), { recursive: true });
+  fs.appendFileSync(exclude, `${current.endsWith('\n') || current === '' ? '' : '\n'}${pattern}\n`);
+};

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import {
+  DomainError,
+  projectDecider,
+  projectStreamName,
+  RegisteredProject,
+  Session,
+  SessionCommand,
+  sessionDecider,
+  SessionEvent,
+  SessionState,
+  sessionStreamName,
+} from '@runledger/domain';
+import { CommandContext } from '../event-sourcing/command-context';
+import { Decided, DeciderStreams } from '../event-sourcing/decider-streams';
+
+/** Thrown for an unknown session id (404, DESIGN §5). */
+export const sessionNotFound = (sessionId: string): DomainError =>
+  new DomainError('SESSION.NOT_FOUND', 'not_found', `no session ${sessionId}`, { sessionId });
+/** Thrown for an unknown project id (404). */
+export const projectNotFound = (projectId: string, field = 'projectId'): DomainError =>
+  new DomainError('PROJECT.NOT_FOUND', 'not_found', `no project ${projectId}`, { projectId, field });
+
+/** Runs several session commands in order on an evolving state; the first refusal throws and nothing is appended. */
+export const decideAll = (state: SessionState, commands: SessionCommand[]): SessionEvent[] => {
+  const events: SessionEvent[] = [];
+  let current = state;
+  for (const command of commands) {
+    const produced = sessionDecider.decide(command, current);
+    events.push(...produced);
+    current = produced.reduce(sessionDecider.evolve, current);
+  }
+  return events;
+};
+
+/** Session and project streams through their deciders: load (404 when absent) and decide-and-append. */
+@Injectable()
+export class SessionStreams {
+  constructor(private readonly streams: DeciderStreams) {}
+
+  /** The session's state at its head (or at revision `at`) and revision; throws SESSION.NOT_FOUND (404). */
+  async load(sessionId: string, at?: number): Promise<{ state: Session; revision: number }> {
+    const { state, revision } = await this.streams.load(sessionStreamName(sessionId), sessionDecider, at);
+    if (state.status === 'none') throw sessionNotFound(sessionId);
+    return { state, revision };
+  }
+
+  /** The registered project; throws PROJECT.NOT_FOUND (404) naming `field`. */
+  async project(projectId: string, field = 'projectId'): Promise<{ state: RegisteredProject; revision: number }> {
+    const { state, revision } = await this.streams.load(projectStreamName(projectId), projectDecider);
+    if (state.status === 'none') throw projectNotFound(projectId, field);
+    return { state, revision };
+  }
+
+  /** Decides `commands` (in order) on the session's fresh state and appends the events; conflicts re-decide (invariant 2). */
+  decide(sessionId: string, commands: (state: SessionState) => SessionCommand[], context: CommandContext): Promise<Decided<SessionState, SessionEvent>> {
+    return this.streams.handle(sessionStreamName(sessionId), sessionDecider, (state) => decideAll(state, commands(state)), context);
+  }
+}

@@ -1,0 +1,16 @@
+import { CommandContext } from '../../event-sourcing/command-context';
+
+/** Body of `POST /sessions` (DESIGN §5). */
+export interface SpawnSessionInput {
+  projectId: string;
+  kind?: 'worker' | 'orchestrator';
+  agent: 'command' | 'claude-code';
+  command?: string[];
+  prompt?: string;
+  baseRef?: string;
+}
+
+/** Spawn a session: allocate its id, create its worktree(s), launch its agent runtime. */
+export class SpawnSessionCommand {
+  constructor(readonly input: SpawnSessionInput, readonly context: CommandContext) {}
+}

@@ -1,0 +1,54 @@
+import { omitUndefined } from '../shared/omit-undefined';
+import type { RegisteredProject } from './project.decider';
+import type { ProjectKind, ProjectRepo } from './project.events';
+
+/** What replaces every configured env value in a view (invariant 12). */
+export const MASKED_VALUE = '***';
+
+/** A project as list endpoints return it: identity only, never config or env (invariant 12, seed 000 review). */
+export interface ProjectSummary {
+  id: string;
+  name: string;
+  kind: ProjectKind;
+  sessionPrefix: string;
+  orchestratorAgent?: string;
+}
+
+/** One project (`GET /projects/:id`): config with every env value masked as `"***"` (invariant 12); times ISO-8601 from its events. */
+export interface ProjectView extends ProjectSummary {
+  repos: ProjectRepo[];
+  defaultBranch?: string;
+  activeOrchestrator?: string;
+  /** Same keys as configured, every value `"***"`; `{}` when none. */
+  env: Record<string, string>;
+  nextSessionNumber: number;
+  registeredAt: string;
+  updatedAt: string;
+}
+
+/** The same keys with every value replaced by `"***"` (invariant 12); `{}` for no env. */
+export const maskEnv = (env: Readonly<Record<string, string>> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.keys(env ?? {}).map((key) => [key, MASKED_VALUE]));
+
+/** The narrow list shape of a registered project: `{id, name, kind, sessionPrefix, orchestratorAgent?}` only (invariant 12). */
+export const toProjectSummary = (state: RegisteredProject): ProjectSummary =>
+  omitUndefined<ProjectSummary>({
+    id: state.projectId,
+    name: state.name,
+    kind: state.kind,
+    sessionPrefix: state.sessionPrefix,
+    orchestratorAgent: state.orchestratorAgent,
+  });
+
+/** The full view of a registered project, env values masked (invariant 12); pure, so a rebuild reproduces it (invariant 8). */
+export const toProjectView = (state: RegisteredProject): ProjectView =>
+  omitUndefined<ProjectView>({
+    ...toProjectSummary(state),
+    repos: state.repos.map((repo) => ({ name: repo.name, path: repo.path })),
+    defaultBranch: state.defaultBranch,
+    activeOrchestrator: state.activeOrchestrator,
+    env: maskEnv(state.env),
+    nextSessionNumber: state.nextSessionNumber,
+    registeredAt: state.registeredAt,
+    updatedAt: state.updatedAt,
+  });

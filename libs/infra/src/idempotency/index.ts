@@ -1,0 +1,2 @@
+export * from './idempotency.schema';
+export * from './idempotency-store';

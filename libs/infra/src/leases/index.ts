@@ -1,0 +1,2 @@
+export * from './leases.schema';
+export * from './lease-store';

@@ -1,0 +1,4 @@
+export * from './read-models.schema';
+export * from './read-model.projector';
+export * from './projection-checkpoint';
+export * from './read-models';

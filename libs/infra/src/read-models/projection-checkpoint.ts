@@ -1,0 +1,95 @@
+import { SqlExecutor } from '../database/sql-database';
+import { loadCheckpoint, resetCheckpoint, saveCheckpoint } from '../event-store/checkpoint-store';
+import { Checkpoint, RecordedEvent, START } from '../event-store/event-store.port';
+import { projectBatch, ProjectionReport } from './read-model.projector';
+import { READ_MODEL_TABLES } from './read-models.schema';
+
+/** Subscription id of the read-model projection in `rl_checkpoints`. */
+export const READ_MODELS_SUBSCRIPTION = 'read-models';
+
+/** Arbitrary but fixed advisory-lock key: serializes read-model writers across processes (several workers, one database). */
+const PROJECTION_LOCK_KEY = 7_262_031_502;
+
+/** Orders two points of the global log by (transaction id, position), the order readers deliver in (invariant 9): <0, 0 or >0. */
+export const compareCheckpoints = (a: Checkpoint, b: Checkpoint): number => {
+  const ta = BigInt(a.transactionId);
+  const tb = BigInt(b.transactionId);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.globalPosition - b.globalPosition;
+};
+
+/** The checkpoint that covers `event` (its transaction id and global position). */
+export const checkpointOf = (event: RecordedEvent): Checkpoint => ({ transactionId: event.transactionId, globalPosition: event.globalPosition });
+
+/** Thrown when the stored checkpoint is behind the point this reader continued from: someone reset it (a rebuild elsewhere); re-read from it. */
+export class CheckpointMovedError extends Error {
+  readonly code = 'PROJECTION.CHECKPOINT_MOVED';
+  constructor(readonly subscriptionId: string, readonly readFrom: Checkpoint, readonly stored: Checkpoint) {
+    super(
+      `checkpoint ${subscriptionId} moved back to ${stored.transactionId}/${stored.globalPosition} while this reader was at ` +
+        `${readFrom.transactionId}/${readFrom.globalPosition}; resubscribing from the stored checkpoint`,
+    );
+  }
+}
+
+/** Outcome of projectAndCheckpoint: the checkpoint now committed and what the projector did (null when every event was already covered). */
+export interface CommittedBatch {
+  checkpoint: Checkpoint;
+  report: ProjectionReport | null;
+}
+
+/** Takes the projection's transaction-scoped advisory lock: one read-model writer at a time, whatever the process. */
+export const lockProjection = async (tx: SqlExecutor): Promise<void> => {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [PROJECTION_LOCK_KEY]);
+};
+
+/**
+ * In the caller's transaction: lock, re-read the stored checkpoint, fold only the events past it (another worker may
+ * have done the rest) and store the new checkpoint with the rows, so rows and checkpoint commit together (exactly-once
+ * effect). `readFrom` is where the caller read this batch from; throws CheckpointMovedError if the stored checkpoint is
+ * behind it (reset by a rebuild), ProjectionGapError from the projector.
+ */
+export const projectAndCheckpoint = async (
+  tx: SqlExecutor,
+  events: readonly RecordedEvent[],
+  readFrom: Checkpoint,
+  subscriptionId = READ_MODELS_SUBSCRIPTION,
+): Promise<CommittedBatch> => {
+  await lockProjection(tx);
+  const stored = await loadCheckpoint(tx, subscriptionId);
+  if (compareCheckpoints(readFrom, stored) > 0) throw new CheckpointMovedError(subscriptionId, readFrom, stored);
+  const fresh = events.filter((event) => compareCheckpoints(checkpointOf(event), stored) > 0);
+  if (fresh.length === 0) return { checkpoint: stored, report: null };
+  const report = await projectBatch(tx, fresh);
+  const checkpoint = checkpointOf(fresh[fresh.length - 1]);
+  await saveCheckpoint(tx, subscriptionId, checkpoint);
+  return { checkpoint, report };
+};
+
+/** Empties every rl_rm_* table and resets the projection's checkpoint to START, in the caller's transaction (first step of a rebuild). */
+export const truncateReadModels = async (tx: SqlExecutor, subscriptionId = READ_MODELS_SUBSCRIPTION): Promise<void> => {
+  await lockProjection(tx);
+  await tx.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
+  await resetCheckpoint(tx, subscriptionId);
+};
+
+/**
+ * The (transaction id, position) of the event at `globalPosition`, or null when no committed event has it (not yet
+ * appended, or a position a rolled-back append consumed). Reads rl_events: PostgreSQL event store only.
+ */
+export const checkpointAtPosition = async (db: SqlExecutor, globalPosition: number): Promise<Checkpoint | null> => {
+  const { rows } = await db.query<{ transaction_id: string }>(
+    'SELECT transaction_id::text AS transaction_id FROM rl_events WHERE global_position = $1',
+    [globalPosition],
+  );
+  return rows.length === 0 ? null : { transactionId: rows[0].transaction_id, globalPosition };
+};
+
+/** How many committed events come after `from` in the global order (0 when the projection has them all); reads rl_events. */
+export const countEventsAfter = async (db: SqlExecutor, from: Checkpoint = START): Promise<number> => {
+  const { rows } = await db.query<{ n: string | number }>(
+    'SELECT count(*) AS n FROM rl_events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)',
+    [from.transactionId, from.globalPosition],
+  );
+  return Number(rows[0].n);
+};

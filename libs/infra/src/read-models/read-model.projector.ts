@@ -1,0 +1,322 @@
+import {
+  maskEnv,
+  projectDecider,
+  sessionDecider,
+  toProjectSummary,
+  toProjectView,
+  toSessionView,
+  toToolCallView,
+  type ProjectEvent,
+  type ProjectState,
+  type RegisteredProject,
+  type Session,
+  type SessionEvent,
+  type SessionState,
+} from '@runledger/domain';
+import { SqlExecutor, toNumber } from '../database/sql-database';
+import { RecordedEvent } from '../event-store/event-store.port';
+
+/** Stream-name prefixes the read models fold (DESIGN §2); every other stream (e.g. `system`) is ignored. */
+export const PROJECT_STREAM_PREFIX = 'project-';
+/** See PROJECT_STREAM_PREFIX. */
+export const SESSION_STREAM_PREFIX = 'session-';
+
+/** What one projectBatch call did: events folded, events skipped as unknown types, rows written per table. */
+export interface ProjectionReport {
+  /** Events of project/session streams folded into state (not counting re-deliveries). */
+  applied: number;
+  /** Events already folded (revision ≤ the stored one): re-deliveries, changed nothing. */
+  duplicates: number;
+  /** Events of a project/session stream whose type the domain does not know (folded as no-ops), as `streamId@revision type`. */
+  unknown: string[];
+  projects: string[];
+  sessions: string[];
+}
+
+/** Thrown when a stream's next event is not the stored revision + 1: the read model lost rows while its checkpoint stayed (rebuild it). */
+export class ProjectionGapError extends Error {
+  readonly code = 'PROJECTION.GAP';
+  constructor(readonly streamId: string, readonly storedRevision: number, readonly nextRevision: number) {
+    super(
+      `read model of ${streamId} is at revision ${storedRevision} but the next event delivered is revision ${nextRevision}: ` +
+        'the read models are inconsistent with their checkpoint; run `runledger projections rebuild`',
+    );
+  }
+}
+
+// Exhaustive by type: adding an event to the domain fails compilation here until the projector knows it.
+const PROJECT_EVENT_TYPES: Record<ProjectEvent['type'], true> = {
+  ProjectRegistered: true,
+  SessionIdAllocated: true,
+  OrchestratorAssigned: true,
+  OrchestratorReleased: true,
+};
+const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
+  SessionStarted: true,
+  SessionRuntimeLaunched: true,
+  SessionLaunchFailed: true,
+  SessionAdopted: true,
+  SessionInterrupted: true,
+  SessionRestoreStarted: true,
+  SessionKilled: true,
+  SessionRetiring: true,
+  SessionTerminated: true,
+  AgentSessionLinked: true,
+  AgentRunStarted: true,
+  AgentRunCompleted: true,
+  AgentRunFailed: true,
+  AgentRunInterrupted: true,
+  ToolCallDispatched: true,
+  ToolCallCompleted: true,
+  ToolCallFailed: true,
+  ToolCallInterrupted: true,
+  ToolCallLateResultRecorded: true,
+  WorktreeCreated: true,
+  WorktreeWorkPreserved: true,
+  WorktreeRemoved: true,
+  WorktreeRemovalFailed: true,
+  WorktreeRestored: true,
+  WorktreeStranded: true,
+  WorktreeSkipped: true,
+  DivergenceDetected: true,
+};
+const isKnown = (types: Record<string, true>, type: string): boolean => Object.prototype.hasOwnProperty.call(types, type);
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const cleanString = (value: string): string => value.replace(/\u0000/g, '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+const clean = (value: unknown): unknown => {
+  if (typeof value === 'string') return cleanString(value);
+  if (Array.isArray(value)) return value.map(clean);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [cleanString(key), clean(entry)]));
+  }
+  return value;
+};
+
+/**
+ * JSON text for a jsonb parameter. jsonb refuses NUL (`\u0000`) and lone surrogates, which tool output may hold and the
+ * event store's `json` column accepts: they become U+FFFD here, identically on every (re)build, so one odd byte never
+ * wedges the projection.
+ */
+export const toJsonb = (value: unknown): string => {
+  const text = JSON.stringify(value);
+  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(clean(value)) : text;
+};
+
+interface Stored<S> {
+  state: S;
+  revision: number;
+}
+
+/** Groups the events of project/session streams by stream, in order of first appearance (deterministic). */
+const groupByStream = (events: readonly RecordedEvent[]): Map<string, RecordedEvent[]> => {
+  const groups = new Map<string, RecordedEvent[]>();
+  for (const event of events) {
+    if (!event.streamId.startsWith(PROJECT_STREAM_PREFIX) && !event.streamId.startsWith(SESSION_STREAM_PREFIX)) continue;
+    const group = groups.get(event.streamId) ?? [];
+    group.push(event);
+    groups.set(event.streamId, group);
+  }
+  return groups;
+};
+
+const loadStored = async <S>(tx: SqlExecutor, table: 'rl_rm_projects' | 'rl_rm_sessions', key: string, ids: string[]) => {
+  const stored = new Map<string, Stored<S>>();
+  if (ids.length === 0) return stored;
+  const { rows } = await tx.query<{ id: string; state: S; revision: string | number }>(
+    `SELECT ${key} AS id, state, revision FROM ${table} WHERE ${key} = ANY($1::text[])`,
+    [ids],
+  );
+  for (const row of rows) stored.set(row.id, { state: row.state, revision: toNumber(row.revision) });
+  return stored;
+};
+
+/** The events after `revision`, in revision order, deduplicated; throws ProjectionGapError when one is missing. */
+const freshEvents = (streamId: string, group: RecordedEvent[], revision: number): RecordedEvent[] => {
+  const byRevision = new Map<number, RecordedEvent>();
+  for (const event of group) if (event.revision > revision) byRevision.set(event.revision, event);
+  const fresh = [...byRevision.values()].sort((a, b) => a.revision - b.revision);
+  let expected = revision + 1;
+  for (const event of fresh) {
+    if (event.revision !== expected) throw new ProjectionGapError(streamId, expected - 1, event.revision);
+    expected += 1;
+  }
+  return fresh;
+};
+
+const writeProject = async (tx: SqlExecutor, projectId: string, state: RegisteredProject, revision: number): Promise<void> => {
+  // The stored state keeps env keys but not values: evolve never reads them, and secrets persist only in the log (invariant 12).
+  const stored: RegisteredProject = state.env === undefined ? state : { ...state, env: maskEnv(state.env) };
+  await tx.query(
+    `INSERT INTO rl_rm_projects (project_id, name, kind, session_prefix, summary, view, state, revision)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)
+     ON CONFLICT (project_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, session_prefix = EXCLUDED.session_prefix,
+       summary = EXCLUDED.summary, view = EXCLUDED.view, state = EXCLUDED.state, revision = EXCLUDED.revision`,
+    [
+      projectId,
+      state.name,
+      state.kind,
+      state.sessionPrefix,
+      toJsonb(toProjectSummary(state)),
+      toJsonb(toProjectView(state)),
+      toJsonb(stored),
+      revision,
+    ],
+  );
+};
+
+/** Revisions at which each tool call of a session first appeared and last changed, within one batch. */
+interface CallRevisions {
+  first: number;
+  last: number;
+}
+
+const writeSession = async (
+  tx: SqlExecutor,
+  sessionId: string,
+  state: Session,
+  revision: number,
+  changedCalls: Map<string, CallRevisions>,
+): Promise<void> => {
+  const view = toSessionView(state, revision);
+  await tx.query(
+    `INSERT INTO rl_rm_sessions (session_id, project_id, kind, status, agent, agent_session_id, view, state, revision, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)
+     ON CONFLICT (session_id) DO UPDATE SET project_id = EXCLUDED.project_id, kind = EXCLUDED.kind, status = EXCLUDED.status,
+       agent = EXCLUDED.agent, agent_session_id = EXCLUDED.agent_session_id, view = EXCLUDED.view, state = EXCLUDED.state,
+       revision = EXCLUDED.revision, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+    [
+      sessionId,
+      state.projectId,
+      state.kind,
+      state.status,
+      state.agent,
+      state.agentSessionId ?? null,
+      toJsonb(view),
+      toJsonb(state),
+      revision,
+      state.createdAt,
+      state.updatedAt,
+    ],
+  );
+
+  // Worktree rows mirror the snapshot at `revision`: replaced as a whole (a handful per session).
+  await tx.query('DELETE FROM rl_rm_worktrees WHERE session_id = $1', [sessionId]);
+  if (view.worktrees.length > 0) {
+    await tx.query(
+      `INSERT INTO rl_rm_worktrees (session_id, repo, path, branch, state, preserved_ref, stranded, revision)
+       SELECT $1, u.repo, u.path, u.branch, u.state, u.preserved_ref, u.stranded, $8
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+         AS u(repo, path, branch, state, preserved_ref, stranded)`,
+      [
+        sessionId,
+        view.worktrees.map((w) => w.repo),
+        view.worktrees.map((w) => w.path),
+        view.worktrees.map((w) => w.branch),
+        view.worktrees.map((w) => w.state),
+        view.worktrees.map((w) => w.preservedRef ?? null),
+        view.worktrees.map((w) => w.stranded === true),
+        revision,
+      ],
+    );
+  }
+
+  // Tool-call rows: only the calls this batch changed; `revision` is the call's last change and `first_revision` its first
+  // dispatch, both read from the events, so any batching gives the same rows.
+  const calls = [...changedCalls.entries()]
+    .map(([callId, revisions]) => ({ call: state.toolCalls[callId], revisions }))
+    .filter((entry) => entry.call !== undefined);
+  if (calls.length > 0) {
+    await tx.query(
+      `INSERT INTO rl_rm_tool_calls (session_id, call_id, tool, status, attempt, mode, view, revision, first_revision)
+       SELECT $1, u.call_id, u.tool, u.status, u.attempt, u.mode, u.view::jsonb, u.revision, u.first_revision
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
+         AS u(call_id, tool, status, attempt, mode, view, revision, first_revision)
+       ON CONFLICT (session_id, call_id) DO UPDATE SET tool = EXCLUDED.tool, status = EXCLUDED.status, attempt = EXCLUDED.attempt,
+         mode = EXCLUDED.mode, view = EXCLUDED.view, revision = EXCLUDED.revision`,
+      [
+        sessionId,
+        calls.map((c) => c.call.callId),
+        calls.map((c) => c.call.tool),
+        calls.map((c) => c.call.status),
+        calls.map((c) => c.call.attempt),
+        calls.map((c) => c.call.mode),
+        calls.map((c) => toJsonb(toToolCallView(c.call))),
+        calls.map((c) => c.revisions.last),
+        calls.map((c) => c.revisions.first),
+      ],
+    );
+  }
+};
+
+/**
+ * Folds a batch of recorded events into the read-model tables, inside the caller's transaction `tx` (commit the
+ * checkpoint with it). Only `project-*` and `session-*` streams count. Per stream: loads the stored state and revision,
+ * folds only events past that revision with the domain's `evolve` (a re-delivery changes nothing), then upserts the
+ * project/session row, replaces the session's worktree rows and upserts the tool calls that changed. Pure in the events:
+ * no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly (DESIGN invariant 8).
+ * Throws ProjectionGapError when a stream's next event is not its stored revision + 1.
+ */
+export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<ProjectionReport> => {
+  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [] };
+  const groups = groupByStream(events);
+  const streamIds = [...groups.keys()];
+  const projectIds = streamIds.filter((s) => s.startsWith(PROJECT_STREAM_PREFIX)).map((s) => s.slice(PROJECT_STREAM_PREFIX.length));
+  const sessionIds = streamIds.filter((s) => s.startsWith(SESSION_STREAM_PREFIX)).map((s) => s.slice(SESSION_STREAM_PREFIX.length));
+  const storedProjects = await loadStored<ProjectState>(tx, 'rl_rm_projects', 'project_id', projectIds);
+  const storedSessions = await loadStored<SessionState>(tx, 'rl_rm_sessions', 'session_id', sessionIds);
+
+  for (const [streamId, group] of groups) {
+    if (streamId.startsWith(PROJECT_STREAM_PREFIX)) {
+      const projectId = streamId.slice(PROJECT_STREAM_PREFIX.length);
+      const stored = storedProjects.get(projectId) ?? { state: projectDecider.initialState(), revision: -1 };
+      const fresh = freshEvents(streamId, group, stored.revision);
+      report.duplicates += group.length - fresh.length;
+      if (fresh.length === 0) continue;
+      let state = stored.state;
+      for (const event of fresh) {
+        if (!isKnown(PROJECT_EVENT_TYPES, event.type)) {
+          report.unknown.push(`${streamId}@${event.revision} ${event.type}`);
+          continue;
+        }
+        state = projectDecider.evolve(state, { type: event.type, data: event.data } as ProjectEvent);
+        report.applied += 1;
+      }
+      if (state.status === 'none') continue;
+      await writeProject(tx, projectId, state, fresh[fresh.length - 1].revision);
+      report.projects.push(projectId);
+    } else {
+      const sessionId = streamId.slice(SESSION_STREAM_PREFIX.length);
+      const stored = storedSessions.get(sessionId) ?? { state: sessionDecider.initialState(), revision: -1 };
+      const fresh = freshEvents(streamId, group, stored.revision);
+      report.duplicates += group.length - fresh.length;
+      if (fresh.length === 0) continue;
+      let state = stored.state;
+      const changedCalls = new Map<string, CallRevisions>();
+      for (const event of fresh) {
+        if (!isKnown(SESSION_EVENT_TYPES, event.type)) {
+          report.unknown.push(`${streamId}@${event.revision} ${event.type}`);
+          continue;
+        }
+        const before = state;
+        state = sessionDecider.evolve(state, { type: event.type, data: event.data } as SessionEvent);
+        report.applied += 1;
+        const callId = (event.data as { callId?: unknown } | null)?.callId;
+        if (event.type.startsWith('ToolCall') && typeof callId === 'string' && state.status !== 'none') {
+          const was = before.status === 'none' ? undefined : before.toolCalls[callId];
+          const now = state.toolCalls[callId];
+          // evolve returns the same object for a call it did not change, so identity tells a change.
+          if (now !== undefined && now !== was) {
+            const seen = changedCalls.get(callId);
+            const first = seen?.first ?? (was === undefined ? event.revision : -1);
+            changedCalls.set(callId, { first, last: event.revision });
+          }
+        }
+      }
+      if (state.status === 'none') continue;
+      await writeSession(tx, sessionId, state, fresh[fresh.length - 1].revision, changedCalls);
+      report.sessions.push(sessionId);
+    }
+  }
+  return report;
+};

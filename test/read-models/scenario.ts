@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import {
+  projectDecider,
+  projectStreamName,
+  sessionDecider,
+  sessionStreamName,
+  type Decider,
+  type ProcessRuntime,
+  type ProjectCommand,
+  type SessionCommand,
+} from '@runledger/domain';
+import { SqlExecutor } from '@runledger/infra/database';
+import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
+import { READ_MODEL_TABLES } from '@runledger/infra/read-models';
+
+/** Deterministic ISO-8601 times: the test's clock, never the projector's. */
+export class TestClock {
+  private n = 0;
+  constructor(private readonly origin = Date.UTC(2025, 0, 1, 9, 0, 0)) {}
+  /** The next instant, one second after the previous one. */
+  at(): string {
+    return new Date(this.origin + this.n++ * 1000).toISOString();
+  }
+}
+
+/** Runs commands through the domain deciders and appends what they decide with the expected revision (valid histories only). */
+export class DecidedStreams {
+  private readonly states = new Map<string, { state: unknown; revision: number }>();
+
+  constructor(private readonly store: EventStore) {}
+
+  /** Decides `command` on the project's stream and appends the events; returns their global positions. */
+  project(projectId: string, command: ProjectCommand): Promise<number[]> {
+    return this.run(projectStreamName(projectId), projectDecider, command);
+  }
+
+  /** Decides `command` on the session's stream and appends the events; returns their global positions. */
+  session(sessionId: string, command: SessionCommand): Promise<number[]> {
+    return this.run(sessionStreamName(sessionId), sessionDecider, command);
+  }
+
+  /** The stream's revision as this writer knows it (-1 for none). */
+  revision(streamId: string): number {
+    return this.states.get(streamId)?.revision ?? -1;
+  }
+
+  private async run<S, C, E extends { type: string; data: unknown }>(streamId: string, decider: Decider<S, C, E>, command: C): Promise<number[]> {
+    const current = (this.states.get(streamId) as { state: S; revision: number } | undefined) ?? { state: decider.initialState(), revision: -1 };
+    const events = decider.decide(command, current.state);
+    if (events.length === 0) return [];
+    const result = await this.store.appendToStream(
+      streamId,
+      events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, metadata: { actor: 'test' } })),
+      current.revision === -1 ? 'no_stream' : current.revision,
+    );
+    this.states.set(streamId, { state: events.reduce(decider.evolve, current.state), revision: result.nextRevision });
+    return result.positions;
+  }
+}
+
+/** Ids of one scenario; fresh per call so tests sharing a database never collide. */
+export interface ScenarioIds {
+  projectId: string;
+  prefix: string;
+  worker: string;
+  orchestrator: string;
+  secret: string;
+}
+
+/**
+ * Appends a realistic, interleaved history: a workspace project with an env secret; a worker session with two worktrees,
+ * tool calls (completed, failed with a NUL byte in its output, interrupted then retried with a late result), a restore
+ * and a kill; an orchestrator that retires with its work preserved; and a `system` event the read models must ignore.
+ */
+export const appendScenario = async (store: EventStore, clock = new TestClock()): Promise<ScenarioIds> => {
+  const tag = randomUUID().slice(0, 8);
+  const ids: ScenarioIds = {
+    projectId: `shop-${tag}`,
+    prefix: `s${tag}`,
+    worker: `s${tag}-1`,
+    orchestrator: `s${tag}-2`,
+    secret: `hunter2-${tag}-db-password`,
+  };
+  const w = new DecidedStreams(store);
+  const runtime = (pid: number): ProcessRuntime => ({ type: 'process', pid, startTime: `${pid}00`, command: ['claude'], logPath: `/logs/${pid}.log` });
+  const worker = (command: SessionCommand) => w.session(ids.worker, command);
+  const orch = (command: SessionCommand) => w.session(ids.orchestrator, command);
+
+  await w.project(ids.projectId, {
+    type: 'RegisterProject',
+    data: {
+      projectId: ids.projectId,
+      name: 'Shop',
+      kind: 'workspace',
+      repos: [{ name: 'web', path: '/src/web' }, { name: 'api', path: '/src/api' }],
+      sessionPrefix: ids.prefix,
+      defaultBranch: 'main',
+      orchestratorAgent: 'claude-code',
+      env: { DATABASE_PASSWORD: ids.secret },
+      at: clock.at(),
+    },
+  });
+  await w.project(ids.projectId, { type: 'AllocateSessionId', data: { kind: 'worker', at: clock.at() } });
+  await worker({
+    type: 'StartSession',
+    data: { sessionId: ids.worker, projectId: ids.projectId, kind: 'worker', agent: 'claude-code', prompt: 'fix the cart', branch: `runledger/${ids.worker}`, baseRef: 'main', at: clock.at() },
+  });
+  await w.project(ids.projectId, { type: 'AllocateSessionId', data: { kind: 'orchestrator', at: clock.at() } });
+  await orch({
+    type: 'StartSession',
+    data: { sessionId: ids.orchestrator, projectId: ids.projectId, kind: 'orchestrator', agent: 'command', command: ['sleep', '600'], branch: `runledger/${ids.orchestrator}`, baseRef: 'main', at: clock.at() },
+  });
+  await w.project(ids.projectId, { type: 'AssignOrchestrator', data: { sessionId: ids.orchestrator, at: clock.at() } });
+  for (const repo of ['web', 'api']) {
+    await worker({ type: 'RecordWorktreeCreated', data: { repo, path: `/wt/${ids.worker}/${repo}`, branch: `runledger/${ids.worker}`, baseRef: 'main', at: clock.at() } });
+  }
+  await orch({ type: 'RecordWorktreeCreated', data: { repo: 'web', path: `/wt/${ids.orchestrator}/web`, branch: `runledger/${ids.orchestrator}`, baseRef: 'main', at: clock.at() } });
+  await worker({ type: 'RecordRuntimeLaunched', data: { runtime: runtime(4100), at: clock.at() } });
+  await orch({ type: 'RecordRuntimeLaunched', data: { runtime: runtime(4200), at: clock.at() } });
+  await store.appendToStream('system', [{ eventId: randomUUID(), type: 'ServerStarted', data: { pid: 1, at: clock.at() } }], 'any');
+  await worker({ type: 'LinkAgentSession', data: { agentSessionId: `cc-${tag}`, transcriptPath: `/t/cc-${tag}.jsonl`, at: clock.at() } });
+  await worker({ type: 'StartAgentRun', data: { runId: 'run-1', prompt: 'fix the cart', at: clock.at() } });
+  await worker({ type: 'DispatchToolCall', data: { callId: 'c1', tool: 'Bash', input: { command: 'npm test' }, mode: 'observed', runId: 'run-1', at: clock.at() } });
+  await worker({ type: 'RecordToolCallResult', data: { callId: 'c1', status: 'completed', output: 'ok', exitCode: 0, source: 'hook', at: clock.at() } });
+  await worker({ type: 'DispatchToolCall', data: { callId: 'c2', tool: 'Read', input: { path: 'bin' }, mode: 'managed', at: clock.at() } });
+  await worker({ type: 'RecordToolCallResult', data: { callId: 'c2', status: 'failed', output: 'bin\u0000ary', error: 'binary file', source: 'executor', at: clock.at() } });
+  await worker({ type: 'DispatchToolCall', data: { callId: 'c3', tool: 'Bash', input: { command: 'npm run build' }, mode: 'observed', at: clock.at() } });
+  await worker({ type: 'InterruptSession', data: { reason: 'runtime gone after restart', resumable: true, at: clock.at() } });
+  await worker({ type: 'StartRestore', data: { at: clock.at() } });
+  await worker({ type: 'RecordRuntimeLaunched', data: { runtime: runtime(4300), at: clock.at() } });
+  await worker({ type: 'RetryToolCall', data: { callId: 'c3', at: clock.at() } });
+  await worker({ type: 'RecordToolCallResult', data: { callId: 'c3', attempt: 1, status: 'completed', output: 'late', source: 'transcript', at: clock.at() } });
+  await worker({ type: 'RecordDivergence', data: { callId: 'c3', kind: 'late_result', detail: 'attempt 1 result found in the transcript', at: clock.at() } });
+  await worker({ type: 'RecordToolCallResult', data: { callId: 'c3', status: 'completed', output: 'built', exitCode: 0, source: 'hook', at: clock.at() } });
+  await orch({ type: 'RetireSession', data: { at: clock.at() } });
+  await orch({ type: 'RecordWorkPreserved', data: { repo: 'web', ref: `refs/runledger/preserved/${ids.orchestrator}/web`, commit: 'abc123', at: clock.at() } });
+  await orch({ type: 'RecordWorktreeRemoved', data: { repo: 'web', at: clock.at() } });
+  await orch({ type: 'TerminateSession', data: { reason: 'replaced', at: clock.at() } });
+  await w.project(ids.projectId, { type: 'ReleaseOrchestrator', data: { sessionId: ids.orchestrator, at: clock.at() } });
+  await worker({ type: 'FlagWorktreeStranded', data: { repo: 'api', reason: 'un-landed commits', at: clock.at() } });
+  await worker({ type: 'KillSession', data: { reason: 'user asked', freed: false, at: clock.at() } });
+  return ids;
+};
+
+/** Every event of the global log, in delivery order. */
+export const readLog = async (store: EventStore): Promise<RecordedEvent[]> => {
+  const out: RecordedEvent[] = [];
+  for await (const event of store.readAll()) out.push(event);
+  return out;
+};
+
+/** Every row of every rl_rm_* table, in primary-key order: what "reproduces them exactly" compares (invariant 8). */
+export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, unknown[]>> => {
+  const order: Record<(typeof READ_MODEL_TABLES)[number], string> = {
+    rl_rm_projects: 'project_id',
+    rl_rm_sessions: 'session_id',
+    rl_rm_worktrees: 'session_id, repo',
+    rl_rm_tool_calls: 'session_id, call_id',
+  };
+  const dump: Record<string, unknown[]> = {};
+  for (const table of READ_MODEL_TABLES) {
+    // ::text of jsonb is canonical (sorted keys), so the comparison is byte-for-byte, not just structural.
+    const { rows } = await db.query(`SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY ${order[table]}`);
+    dump[table] = rows.map((r) => (r as { row: string }).row);
+  }
+  return dump;
+};
