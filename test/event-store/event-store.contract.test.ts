@@ -7,7 +7,7 @@ import { DataDirectoryLockedError, migrate, PgliteDatabase, PostgresDatabase, Sq
 import {
   Checkpoint,
   EventIdConflictError,
-  eventStoreMigration,
+  EVENT_STORE_MIGRATIONS,
   loadCheckpoint,
   NewEvent,
   RecordedEvent,
@@ -245,7 +245,7 @@ describeEachEngine('event store contract', (engine, name) => {
 
   it('applies migrations once, also when run twice and concurrently', async () => {
     const db = engine().db;
-    const again = await migrate(db, [eventStoreMigration]);
+    const again = await migrate(db, EVENT_STORE_MIGRATIONS);
     expect(again.applied).toEqual([]);
     if (name === 'postgres') {
       const url = (engine().location as { databaseUrl: string }).databaseUrl;
@@ -255,10 +255,10 @@ describeEachEngine('event store contract', (engine, name) => {
       await admin.exec(`CREATE DATABASE ${dbName}`);
       const [a, b] = [new PostgresDatabase({ connectionString: fresh }), new PostgresDatabase({ connectionString: fresh })];
       try {
-        const reports = await Promise.all([migrate(a, [eventStoreMigration]), migrate(b, [eventStoreMigration])]);
-        expect(reports.map((r) => r.applied).sort()).toEqual([[], [1]]);
+        const reports = await Promise.all([migrate(a, EVENT_STORE_MIGRATIONS), migrate(b, EVENT_STORE_MIGRATIONS)]);
+        expect(reports.map((r) => r.applied).sort()).toEqual([[], [1, 5]]);
         const { rows } = await a.query<{ n: string }>('SELECT count(*)::text AS n FROM rl_schema_migrations');
-        expect(rows[0].n).toBe('1');
+        expect(rows[0].n).toBe(String(EVENT_STORE_MIGRATIONS.length));
       } finally {
         await Promise.all([a.close(), b.close()]);
         await admin.exec(`DROP DATABASE ${dbName} WITH (FORCE)`);

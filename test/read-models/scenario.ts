@@ -142,26 +142,34 @@ export const appendScenario = async (store: EventStore, clock = new TestClock())
   return ids;
 };
 
-/** Every event of the global log, in delivery order. */
+/**
+ * Every committed event of the log, in commit order: (transaction id, position) compared as numbers. Read stream by
+ * stream, not with readAll, so that these suites test the projection only (log-order.test.ts tests readAll's order) and
+ * see events that a transaction in another database of a shared test server still hides from readAll.
+ */
 export const readLog = async (store: EventStore): Promise<RecordedEvent[]> => {
   const out: RecordedEvent[] = [];
-  for await (const event of store.readAll()) out.push(event);
-  return out;
+  for await (const streamId of store.listStreams()) for await (const event of store.readStream(streamId)) out.push(event);
+  return out.sort((a, b) => {
+    const ta = BigInt(a.transactionId);
+    const tb = BigInt(b.transactionId);
+    return ta !== tb ? (ta < tb ? -1 : 1) : a.globalPosition - b.globalPosition;
+  });
 };
 
 /** Every row of every rl_rm_* table, in primary-key order: what "reproduces them exactly" compares (invariant 8). */
-export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, unknown[]>> => {
+export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, string[]>> => {
   const order: Record<(typeof READ_MODEL_TABLES)[number], string> = {
     rl_rm_projects: 'project_id',
     rl_rm_sessions: 'session_id',
     rl_rm_worktrees: 'session_id, repo',
     rl_rm_tool_calls: 'session_id, call_id',
   };
-  const dump: Record<string, unknown[]> = {};
+  const dump: Record<string, string[]> = {};
   for (const table of READ_MODEL_TABLES) {
     // ::text of jsonb is canonical (sorted keys), so the comparison is byte-for-byte, not just structural.
-    const { rows } = await db.query(`SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY ${order[table]}`);
-    dump[table] = rows.map((r) => (r as { row: string }).row);
+    const { rows } = await db.query<{ row: string }>(`SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY ${order[table]}`);
+    dump[table] = rows.map((r) => r.row);
   }
   return dump;
 };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, PgliteDatabase, PostgresDatabase, SqlDatabase } from '@runledger/infra/database';
-import { eventStoreMigration, PostgresEventStore } from '@runledger/infra/event-store';
+import { EVENT_STORE_MIGRATIONS, PostgresEventStore } from '@runledger/infra/event-store';
 import { chosenPostgres, createTestDatabase } from './postgres-server';
 
 /** The two engines every store contract test runs on. */
@@ -46,7 +46,7 @@ export const openEngine = async (name: EngineName): Promise<EngineUnderTest> => 
     const dataDir = mkdtempSync(join(tmpdir(), 'rl-pglite-'));
     const open = async (): Promise<EngineUnderTest> => {
       const db = await PgliteDatabase.open(dataDir);
-      await migrate(db, [eventStoreMigration]);
+      await migrate(db, EVENT_STORE_MIGRATIONS);
       const self: EngineUnderTest = {
         engine: name, db, store: new PostgresEventStore(db), location: { dataDir },
         close: () => db.close(),
@@ -65,7 +65,7 @@ export const openEngine = async (name: EngineName): Promise<EngineUnderTest> => 
   const { url, drop } = await createTestDatabase(server);
   const open = async (): Promise<EngineUnderTest> => {
     const db = new PostgresDatabase({ connectionString: url, max: 12 });
-    await migrate(db, [eventStoreMigration]);
+    await migrate(db, EVENT_STORE_MIGRATIONS);
     return {
       engine: name, db, store: new PostgresEventStore(db), location: { databaseUrl: url },
       close: () => db.close(),

@@ -1,11 +1,21 @@
 import { Command, CommanderError } from 'commander';
-import { startServer, ServerRoles } from './server/start-server';
+import type { ServerRoles } from './server/start-server';
+import { EXIT } from './client/client-errors';
+import { registerExportCommand } from './commands/export.command';
+import { registerHistoryCommand } from './commands/history.command';
+import { registerHookCommand } from './commands/hook.command';
+import { registerImportCommand } from './commands/import.command';
+import { registerProjectionsCommand } from './commands/projections.command';
+import { registerReplayCommand } from './commands/replay.command';
+import { registerSessionsCommand } from './commands/sessions.command';
+import { registerVerifyCommand } from './commands/verify.command';
 
-/** Exit codes of the CLI (issue 6): 0 ok, 1 failure found, 2 usage error, 3 server unreachable. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT };
 
 const serve = (roles: ServerRoles) => async () => {
   try {
+    // Loaded only for the server commands: the client commands (a hook runs on every tool call) start without Nest.
+    const { startServer } = await import('./server/start-server');
     await startServer(roles);
   } catch (error) {
     process.stderr.write(`runledger: ${(error as Error).message}\n`);
@@ -13,12 +23,27 @@ const serve = (roles: ServerRoles) => async () => {
   }
 };
 
-/** Builds the `runledger` command tree (DESIGN §6). */
+/** Builds the `runledger` command tree (DESIGN §6); usage errors of every subcommand throw a CommanderError. */
 export const buildProgram = (): Command => {
-  const program = new Command('runledger').description('durable control plane and flight recorder for coding-agent sessions');
+  // exitOverride before any subcommand: commander copies it into each one when it is created.
+  const program = new Command('runledger').description('durable control plane and flight recorder for coding-agent sessions').exitOverride();
   program.command('start').description('api + worker in one process (embedded store unless DATABASE_URL is set)').action(serve({ api: true, worker: true }));
   program.command('api').description('the HTTP API only').action(serve({ api: true, worker: false }));
   program.command('worker').description('the worker only (projections, reconcile, executor)').action(serve({ api: false, worker: true }));
+  program.addHelpText(
+    'after',
+    '\nEvery command but start, api and worker talks to a running server: RUNLEDGER_URL (default http://127.0.0.1:8787),\n' +
+      'RUNLEDGER_TOKEN (default: the token file in RUNLEDGER_DATA_DIR, ./.runledger).\n' +
+      'Exit codes: 0 ok, 1 failure found, 2 usage error, 3 server unreachable.',
+  );
+  registerSessionsCommand(program);
+  registerHistoryCommand(program);
+  registerReplayCommand(program);
+  registerExportCommand(program);
+  registerVerifyCommand(program);
+  registerProjectionsCommand(program);
+  registerImportCommand(program);
+  registerHookCommand(program);
   return program;
 };
 

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AgentSessionDirectory } from './claude-code/agent-session-directory';
+import { ClaudeCodeHooks } from './claude-code/claude-code-hooks.service';
+import { ImportTranscriptHandler } from './claude-code/import-transcript.handler';
 import { DeciderStreams } from './event-sourcing/decider-streams';
 import { Idempotent } from './idempotency/idempotent';
 import { RegisterProjectHandler } from './projects/register-project/register-project.handler';
@@ -17,9 +20,9 @@ import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandl
 
 const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
-  RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler,
+  RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks];
 
 /** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
 @Module({

@@ -16,3 +16,6 @@ export * from './sessions/worktree-layout';
 export * from './tool-calls/tool-call.commands';
 export * from './tool-calls/tool-call.handlers';
 export * from './tool-calls/secret-redaction';
+export * from './claude-code/agent-session-directory';
+export * from './claude-code/claude-code-hooks.service';
+export * from './claude-code/import-transcript.handler';

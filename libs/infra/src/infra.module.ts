@@ -21,8 +21,8 @@ class DatabaseCloser implements OnApplicationShutdown {
 
 /**
  * Adapters at the edge, as Nest providers: the database (PostgreSQL or the embedded PGlite, migrated at start-up),
- * the event store, the read-model queries, git worktrees and the process runtime. Opening fails with DataDirectoryLockedError when another
- * process owns the embedded data directory.
+ * the event store, the read-model queries, git worktrees and the process runtime. Opening fails with
+ * DataDirectoryLockedError when another process owns the embedded data directory.
  */
 @Global()
 @Module({})

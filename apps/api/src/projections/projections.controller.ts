@@ -1,22 +1,48 @@
-import { Controller, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ProjectionRunner } from '../../../worker/src/projections/projection-runner';
 
-/** `POST /projections/rebuild`: drop the read models and replay the whole log (DESIGN invariant 8). */
+/** Progress of the rebuild running in this process, if any. */
+export interface RebuildStatus {
+  rebuilding: boolean;
+  done: number;
+  total: number;
+  lag: number | null;
+}
+
+/** `/projections`: rebuild the read models from the log (DESIGN invariant 8) and watch its progress. */
 @Controller('projections')
 export class ProjectionsController {
+  private progress = { rebuilding: false, done: 0, total: 0 };
+
   constructor(private readonly modules: ModuleRef) {}
 
-  /** `{events, ms}`; 503 when this process does not run the worker role. */
+  /** Drops and replays the read models; `{events, ms}` when done; 503 without the worker role, 409 if one is running. */
   @Post('rebuild')
   @HttpCode(200)
   async rebuild(): Promise<{ events: number; ms: number }> {
-    let runner: ProjectionRunner;
+    const runner = this.runner();
+    this.progress = { rebuilding: true, done: 0, total: 0 };
     try {
-      runner = this.modules.get(ProjectionRunner, { strict: false });
+      const result = await runner.rebuild((done, total) => (this.progress = { rebuilding: true, done, total }));
+      return { events: result.events, ms: result.ms };
+    } finally {
+      this.progress = { ...this.progress, rebuilding: false };
+    }
+  }
+
+  /** `{rebuilding, done, total, lag}`: events replayed so far, events to replay, and the live projection's lag in events. */
+  @Get('status')
+  async status(): Promise<RebuildStatus> {
+    const runner = this.runner();
+    return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag() };
+  }
+
+  private runner(): ProjectionRunner {
+    try {
+      return this.modules.get(ProjectionRunner, { strict: false });
     } catch {
       throw new ServiceUnavailableException('this process does not run the projections (start it with `runledger start` or `runledger worker`)');
     }
-    return runner.rebuild();
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   CommandContext, RecordToolCallResultCommand, RequestToolCallCommand, RetryToolCallCommand, SessionStreams, ToolCallReply,
@@ -45,6 +45,7 @@ export class ToolCallsController {
 
   /** Records a result (200); 409 if the call is not in flight, except a late result for an interrupted attempt. */
   @Post(':callId/result')
+  @HttpCode(200)
   result(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Body() body: ToolCallResultDto, @Ctx() context: CommandContext): Promise<ToolCallView> {
     return this.commands.execute(new RecordToolCallResultCommand(sessionId, callId, { ...body, source: 'agent' }, context));
   }

@@ -1,6 +1,6 @@
 import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ApplicationModule, SystemStreamService } from '@runledger/application';
+import { ApplicationModule, ServerAddress, SystemStreamService } from '@runledger/application';
 import { InfraModule } from '@runledger/infra';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { loadConfig, RunledgerConfig } from '@runledger/infra/config';
@@ -76,6 +76,7 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+  if (!process.env.RUNLEDGER_URL) app.get(ServerAddress).url = url; // the real port, also when PORT=0
   const token = app.get<ApiToken>(API_TOKEN);
   logger.log(`listening on ${url}/api/v1 (store: ${config.databaseUrl ? 'postgres' : `pglite in ${config.dataDir}`})`);
   logger.log(token.source === 'env' ? 'bearer token: RUNLEDGER_TOKEN' : `bearer token: ${token.source === 'generated' ? 'generated into' : 'read from'} ${token.path}`);

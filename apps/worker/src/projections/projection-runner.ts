@@ -70,6 +70,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, BeforeApplicati
   private maxPosition = 0;
   private rebuilding = false;
   private resync: Promise<void> | null = null;
+  private starting: Promise<void> | null = null;
   private lastError = '';
 
   constructor(
@@ -94,32 +95,46 @@ export class ProjectionRunner implements OnApplicationBootstrap, BeforeApplicati
     await this.stop();
   }
 
-  /** Starts the live subscription from the stored checkpoint; no-op when running. */
+  /** Starts the live subscription from the stored checkpoint; no-op when running (or starting). */
   async start(): Promise<void> {
     if (this.subscription) return;
-    const stored = await loadCheckpoint(this.db, READ_MODELS_SUBSCRIPTION);
-    this.readFrom = stored;
-    this.processed = stored;
-    this.advance(stored, []);
-    this.subscription = this.store.subscribeToAll({
-      from: stored,
-      batchSize: BATCH_SIZE,
-      onEvents: (events) => this.onEvents(events),
-      onError: (error) => this.onError(error),
-    });
-    this.logger.log(`read-model projection started after position ${stored.globalPosition}`);
+    this.starting ??= (async () => {
+      const stored = await loadCheckpoint(this.db, READ_MODELS_SUBSCRIPTION);
+      this.readFrom = stored;
+      this.processed = stored;
+      this.maxPosition = stored.globalPosition;
+      this.advance(stored, []);
+      this.subscription = this.store.subscribeToAll({
+        from: stored,
+        batchSize: BATCH_SIZE,
+        onEvents: (events) => this.onEvents(events),
+        onError: (error) => this.onError(error),
+      });
+      this.logger.log(`read-model projection started after position ${stored.globalPosition}`);
+    })().finally(() => (this.starting = null));
+    await this.starting;
   }
 
   /** Stops the live subscription and waits for the batch in progress to end; no-op when stopped. */
   async stop(): Promise<void> {
+    await this.starting;
     const subscription = this.subscription;
     this.subscription = null;
     await subscription?.stop();
   }
 
-  /** Resolves once the live subscription has delivered everything committed when it started (DESIGN §4 step 1). */
+  /** Resolves once the live subscription has delivered everything readable when it started (see catchUp for a stronger wait). */
   async caughtUp(): Promise<void> {
     await this.subscription?.caughtUp;
+  }
+
+  /**
+   * Resolves once the read models hold every event committed when called (DESIGN §4 step 1), on progress, not timers;
+   * unlike caughtUp it also waits for events that a long transaction elsewhere still hides from readers. Rejects with
+   * ProjectionTimeoutError.
+   */
+  async catchUp(timeoutMs: number): Promise<void> {
+    await this.waitForPosition(await this.store.headPosition(), timeoutMs);
   }
 
   /** The committed checkpoint this runner has processed up to. */

@@ -1,3 +1,5 @@
+import type { ChainLink } from './hash-chain';
+
 /** Metadata carried by every event (DESIGN §2); `recordedAt` is ISO-8601, set by the store when absent. */
 export interface EventMetadata {
   correlationId?: string;
@@ -105,6 +107,8 @@ export interface EventStore {
   headCheckpoint(): Promise<Checkpoint>;
   /** The highest global position committed (0 when empty). */
   headPosition(): Promise<number>;
+  /** The stream's events exactly as stored and hashed (data/metadata JSON text), for export and offline verification. */
+  readStreamLinks(streamId: string): AsyncIterable<ChainLink & { globalPosition: number }>;
   /** Recomputes the stream's hash chain and reports the first broken link. */
   verifyStream(streamId: string): Promise<VerifyResult>;
   /** Every stream id, in order of creation (for `verify` of all streams). */

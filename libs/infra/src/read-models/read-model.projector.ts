@@ -307,8 +307,8 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
           const now = state.toolCalls[callId];
           // evolve returns the same object for a call it did not change, so identity tells a change.
           if (now !== undefined && now !== was) {
-            const seen = changedCalls.get(callId);
-            const first = seen?.first ?? (was === undefined ? event.revision : -1);
+            // `first` matters only when the row is inserted, i.e. in the batch holding the call's first dispatch.
+            const first = was === undefined ? event.revision : (changedCalls.get(callId)?.first ?? event.revision);
             changedCalls.set(callId, { first, last: event.revision });
           }
         }

@@ -19,6 +19,8 @@ import {
 } from '../event-store.port';
 import { ChainLink, findBrokenLink } from '../hash-chain';
 import { subscribe } from '../subscription';
+import { eventStoreMigration } from './event-store.schema';
+import { eventStoreAppendV2Migration } from './event-store-v2.schema';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
@@ -26,6 +28,10 @@ const TYPE = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;
 /** Events read per round trip by the streaming readers. */
 const READ_BATCH = 500;
 const UNIQUE_VIOLATION = '23505';
+/** Cross-process wake-ups (NOTIFY) are sent at most this often (ms): one NOTIFY per append serialized commits. */
+const NOTIFY_THROTTLE_MS = 10;
+/** The event-store schema migrations, in order (a test or tool that runs only the store applies these). */
+export const EVENT_STORE_MIGRATIONS = [eventStoreMigration, eventStoreAppendV2Migration];
 
 interface EventRow {
   global_position: string | number;
@@ -74,6 +80,7 @@ const toLink = (row: EventRow): ChainLink => ({
  */
 export class PostgresEventStore implements EventStore {
   private readonly appended = new EventEmitter();
+  private notifyTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly db: SqlDatabase) {
     this.appended.setMaxListeners(0);
@@ -101,6 +108,7 @@ export class PostgresEventStore implements EventStore {
         switch (outcome) {
           case 'appended':
             this.appended.emit('appended');
+            this.notifyOtherProcesses();
             return { nextRevision: actual, positions: (positions ?? []).map(toNumber), idempotent: false };
           case 'idempotent':
             return { nextRevision: actual, positions: (positions ?? []).map(toNumber), idempotent: true };
@@ -112,10 +120,22 @@ export class PostgresEventStore implements EventStore {
       } catch (error) {
         // Two first appends to a new stream race on the (stream, revision) unique index: the loser re-runs the
         // function, which now sees the stream row and answers precisely (conflict, idempotent or appended).
-        if ((error as { code?: string }).code === UNIQUE_VIOLATION && executor === this.db && attempt < 3) continue;
+        const { code, constraint } = error as { code?: string; constraint?: string };
+        if (code === UNIQUE_VIOLATION && constraint === 'rl_events_stream_event_id') throw new EventIdConflictError(streamId, batch.ids);
+        if (code === UNIQUE_VIOLATION && executor === this.db && attempt < 3) continue;
         throw error;
       }
     }
+  }
+
+  /** Sends one `NOTIFY rl_events` for all appends of the next few ms (PostgreSQL only; PGlite subscribers poll). */
+  private notifyOtherProcesses(): void {
+    if (this.db.kind !== 'postgres' || this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      this.db.query(`SELECT pg_notify('rl_events', '')`).catch(() => undefined);
+    }, NOTIFY_THROTTLE_MS);
+    this.notifyTimer.unref();
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -173,7 +193,7 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.db.query<{ transaction_id: string; global_position: string | number }>(
       `SELECT transaction_id::text AS transaction_id, global_position FROM rl_events
        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+       ORDER BY rl_events.transaction_id DESC, rl_events.global_position DESC LIMIT 1`,
     );
     return rows.length === 0 ? START : { transactionId: rows[0].transaction_id, globalPosition: toNumber(rows[0].global_position) };
   }
@@ -183,18 +203,22 @@ export class PostgresEventStore implements EventStore {
     return toNumber(rows[0].head);
   }
 
-  async verifyStream(streamId: string): Promise<VerifyResult> {
-    const links: ChainLink[] = [];
-    // Reads the exact stored text (data::text) so the hash is recomputed over what was hashed at append.
+  async *readStreamLinks(streamId: string): AsyncIterable<ChainLink & { globalPosition: number }> {
+    // The exact stored text (data::text), so a hash can be recomputed over what was hashed at append.
     for (let from = 0; ; ) {
       const { rows } = await this.db.query<EventRow>(
         `SELECT ${COLUMNS} FROM rl_events WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
         [streamId, from, READ_BATCH],
       );
-      links.push(...rows.map(toLink));
-      if (rows.length < READ_BATCH) break;
+      for (const row of rows) yield { ...toLink(row), globalPosition: toNumber(row.global_position) };
+      if (rows.length < READ_BATCH) return;
       from = toNumber(rows[rows.length - 1].revision) + 1;
     }
+  }
+
+  async verifyStream(streamId: string): Promise<VerifyResult> {
+    const links: ChainLink[] = [];
+    for await (const link of this.readStreamLinks(streamId)) links.push(link);
     const result = findBrokenLink(links);
     return result.brokenAt === null
       ? { ok: true, streamId, events: result.count }
@@ -223,7 +247,7 @@ export class PostgresEventStore implements EventStore {
         `SELECT ${COLUMNS} FROM rl_events
          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY transaction_id, global_position LIMIT $3`,
+         ORDER BY rl_events.transaction_id, rl_events.global_position LIMIT $3`,
         [from.transactionId, from.globalPosition, limit],
       )
       .then((r) => r.rows);

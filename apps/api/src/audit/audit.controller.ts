@@ -1,0 +1,42 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { SessionStreams } from '@runledger/application';
+import { sessionStreamName } from '@runledger/domain';
+import { EventStore, VerifyResult } from '@runledger/infra/event-store';
+import { EVENT_STORE } from '@runledger/infra/tokens';
+
+/** `GET /verify?sessionId=`: one session's stream, or every stream when absent. */
+export class VerifyQuery {
+  @IsOptional() @IsString() @MaxLength(100)
+  sessionId?: string;
+}
+
+/** The audit trail's integrity: hash-chain verification and exports that can be verified offline (issue 6). */
+@Controller()
+export class AuditController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly sessions: SessionStreams) {}
+
+  /** `{results: [{ok, streamId, events, brokenAt?, reason?}]}`; 404 for an unknown session. */
+  @Get('verify')
+  async verify(@Query() query: VerifyQuery): Promise<{ results: VerifyResult[] }> {
+    if (query.sessionId) {
+      await this.sessions.load(query.sessionId); // 404
+      return { results: [await this.store.verifyStream(sessionStreamName(query.sessionId))] };
+    }
+    const results: VerifyResult[] = [];
+    for await (const stream of this.store.listStreams()) results.push(await this.store.verifyStream(stream));
+    return { results };
+  }
+
+  /**
+   * The session's full audit trail as JSON lines (`application/x-ndjson`): `{streamId, revision, globalPosition,
+   * eventId, type, dataText, metadataText, hash, prevHash}`, the exact text the hash chain covers.
+   */
+  @Get('sessions/:id/export')
+  async export(@Param('id') id: string, @Res() response: { setHeader(k: string, v: string): void; write(s: string): boolean; end(): void }): Promise<void> {
+    await this.sessions.load(id); // 404 before any byte is written
+    response.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+    for await (const link of this.store.readStreamLinks(sessionStreamName(id))) response.write(`${JSON.stringify(link)}\n`);
+    response.end();
+  }
+}

@@ -1,0 +1,23 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ClaudeCodeHooks, ClaudeHookInput, ClaudeHookOutput, CommandContext } from '@runledger/application';
+import { DomainError } from '@runledger/domain';
+import { Ctx } from '../http/request-context';
+
+/** `POST /hooks/claude-code`: the target of Claude Code's HTTP hooks (issue 4). */
+@Controller('hooks')
+export class HooksController {
+  constructor(private readonly hooks: ClaudeCodeHooks) {}
+
+  /**
+   * Takes Claude Code's hook input JSON and answers its hook output JSON; PreToolUse answers allow only after the
+   * `ToolCallDispatched` checkpoint is committed. The body is Claude's shape, validated by the handler (400 naming the field).
+   */
+  @Post('claude-code')
+  @HttpCode(200)
+  claudeCode(@Body() body: unknown, @Ctx() context: CommandContext, @Headers('x-runledger-session') sessionId?: string): Promise<ClaudeHookOutput> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new DomainError('HOOK.INVALID', 'invalid', 'the body must be a Claude Code hook input object', { field: 'body' });
+    }
+    return this.hooks.handle(body as ClaudeHookInput, sessionId || undefined, { ...context, actor: 'claude-code-hook' });
+  }
+}

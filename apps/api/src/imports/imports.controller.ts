@@ -1,0 +1,52 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Type } from 'class-transformer';
+import { IsArray, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { CommandContext, ImportTranscriptCommand, ImportTranscriptResult } from '@runledger/application';
+import { DomainError } from '@runledger/domain';
+import { Ctx } from '../http/request-context';
+
+/** One sub-agent transcript of an import. */
+export class SubagentTranscriptDto {
+  @IsString() @MinLength(1) @MaxLength(4096)
+  path!: string;
+
+  @IsObject()
+  transcript!: Record<string, unknown>;
+}
+
+/** Body of `POST /imports/claude-code`: a transcript parsed by `runledger import claude-code`. */
+export class ImportClaudeCodeDto {
+  @IsOptional() @IsString() @MaxLength(60)
+  projectId?: string;
+
+  @IsString() @MinLength(1) @MaxLength(4096)
+  transcriptPath!: string;
+
+  @IsObject()
+  transcript!: Record<string, unknown>;
+
+  @IsArray() @ValidateNested({ each: true }) @Type(() => SubagentTranscriptDto)
+  subagents!: SubagentTranscriptDto[];
+}
+
+const checkParsed = (value: Record<string, unknown>, field: string): void => {
+  for (const key of ['runs', 'toolCalls', 'skippedLines']) {
+    if (!Array.isArray(value[key])) throw new DomainError('IMPORT.INVALID', 'invalid', `${field}.${key} must be an array`, { field: `${field}.${key}` });
+  }
+};
+
+/** `POST /imports/claude-code`: import a Claude Code transcript into a session stream (issue 4). */
+@Controller('imports')
+export class ImportsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  /** `{sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls, appended}`; a repeat appends nothing. */
+  @Post('claude-code')
+  @HttpCode(200)
+  claudeCode(@Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
+    checkParsed(body.transcript, 'transcript');
+    body.subagents.forEach((s, i) => checkParsed(s.transcript, `subagents[${i}].transcript`));
+    return this.commands.execute(new ImportTranscriptCommand(body as never, { ...context, actor: 'import' }));
+  }
+}

@@ -1,0 +1,95 @@
+import { ApiError, ApiErrorBody, ServerUnreachableError } from './client-errors';
+import { ClientConfig } from './client-config';
+
+/** Route prefix of the HTTP API (DESIGN §5). */
+export const API_PREFIX = '/api/v1';
+
+/** Query parameters; `undefined` values are left out. */
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/** Options of one request: query, JSON body (or raw text with its content type) and extra headers. */
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Sent as is instead of `JSON.stringify(body)` (content type `application/json` unless `headers` says otherwise). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** Network error codes that mean "no server there" (exit 3) rather than a server failure. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+]);
+
+/** The error code inside undici's `TypeError: fetch failed` (its `cause`, or the first of an AggregateError). */
+const networkCode = (error: unknown): string | undefined => {
+  const cause = (error as { cause?: unknown }).cause as { code?: string; errors?: { code?: string }[] } | undefined;
+  return cause?.code ?? cause?.errors?.find((e) => e.code)?.code;
+};
+
+/** Reads an error response as the API's error body; a non-JSON answer (a proxy, another server) gets a stand-in body. */
+const errorBodyOf = async (response: Response): Promise<ApiErrorBody> => {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text) as Partial<ApiErrorBody>;
+    if (parsed && typeof parsed === 'object' && typeof parsed.message === 'string') {
+      return { ...parsed, statusCode: parsed.statusCode ?? response.status, error: parsed.error ?? response.statusText, message: parsed.message };
+    }
+  } catch {
+    /* not JSON */
+  }
+  return { statusCode: response.status, error: response.statusText, message: text.trim().slice(0, 500) || '(empty body)' };
+};
+
+/**
+ * A client of the runledger HTTP API (bearer token, JSON). Throws ServerUnreachableError when nothing answers and
+ * ApiError on a non-2xx status (with the server's error body).
+ */
+export class ApiClient {
+  constructor(readonly config: ClientConfig) {}
+
+  /** The absolute URL of an API path (`/sessions`), with the defined query parameters. */
+  url(path: string, query: Query = {}): string {
+    const url = new URL(`${this.config.baseUrl}${API_PREFIX}${path}`);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+    return url.toString();
+  }
+
+  /** Sends one request and returns the raw 2xx response (its body unread). */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = this.url(path, options.query);
+    const hasBody = options.rawBody !== undefined || options.body !== undefined;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(this.config.token ? { authorization: `Bearer ${this.config.token}` } : {}),
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    };
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+      });
+    } catch (error) {
+      const code = networkCode(error);
+      if (code === undefined || UNREACHABLE_CODES.has(code)) throw new ServerUnreachableError(this.config.baseUrl, code ?? (error as Error).message);
+      throw error;
+    }
+    if (!response.ok) throw new ApiError(method, url, await errorBodyOf(response));
+    return response;
+  }
+
+  /** GET `path` and parse the JSON answer. */
+  async get<T>(path: string, query?: Query): Promise<T> {
+    return (await this.request('GET', path, { query })).json() as Promise<T>;
+  }
+
+  /** POST `body` as JSON to `path` and parse the JSON answer (`undefined` for an empty body). */
+  async post<T>(path: string, body: unknown = {}, headers?: Record<string, string>): Promise<T> {
+    const text = await (await this.request('POST', path, { body, headers })).text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

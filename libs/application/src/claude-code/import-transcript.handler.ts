@@ -1,0 +1,129 @@
+import * as path from 'node:path';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Session, SessionCommand, sessionDecider, SessionEvent, sessionStreamName } from '@runledger/domain';
+import type { ParsedRun, ParsedToolCall, ParsedTranscript } from '@runledger/infra/claude-code/transcript-parser';
+import { CommandContext } from '../event-sourcing/command-context';
+import { DeciderStreams } from '../event-sourcing/decider-streams';
+import { decideAll, SessionStreams } from '../sessions/session-streams';
+import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { AgentSessionDirectory } from './agent-session-directory';
+
+/** Body of `POST /imports/claude-code`: a transcript parsed by the CLI, with its sub-agent transcripts. */
+export interface ImportTranscriptInput {
+  projectId?: string;
+  transcriptPath: string;
+  transcript: ParsedTranscript;
+  subagents: { path: string; transcript: ParsedTranscript }[];
+}
+
+/** Outcome of an import (DESIGN §6 `import --json`), plus how many events this import appended (0 on a repeat). */
+export interface ImportTranscriptResult {
+  sessionId: string;
+  toolCalls: number;
+  completed: number;
+  failed: number;
+  skippedLines: number;
+  subagentToolCalls: number;
+  appended: number;
+}
+
+/** Import a Claude Code transcript into a session stream. */
+export class ImportTranscriptCommand {
+  constructor(readonly input: ImportTranscriptInput, readonly context: CommandContext) {}
+}
+
+/**
+ * Turns a Claude Code transcript into a session stream (issue 4): one agent run per user prompt, each sub-agent
+ * transcript a child run, one tool call per `tool_use` (input as given, redacted) completed or failed from its
+ * `tool_result`, with the transcript's timestamps as `occurredAt`. Only what the stream lacks is appended, so importing
+ * the same file twice changes nothing and a longer transcript adds just its new part.
+ */
+@CommandHandler(ImportTranscriptCommand)
+export class ImportTranscriptHandler implements ICommandHandler<ImportTranscriptCommand, ImportTranscriptResult> {
+  constructor(
+    private readonly streams: DeciderStreams,
+    private readonly sessions: SessionStreams,
+    private readonly directory: AgentSessionDirectory,
+    private readonly redaction: SecretRedaction,
+  ) {}
+
+  async execute({ input, context }: ImportTranscriptCommand): Promise<ImportTranscriptResult> {
+    const { transcript } = input;
+    const project = input.projectId ? (await this.sessions.project(input.projectId)).state : undefined;
+    const agentSessionId = transcript.agentSessionId ?? path.basename(input.transcriptPath, '.jsonl');
+    const sessionId = await this.directory.findOrCreate(agentSessionId, { project, cwd: transcript.cwd, transcriptPath: input.transcriptPath }, context);
+    const { state: owner } = await this.sessions.project((await this.sessions.load(sessionId)).state.projectId);
+    const redactor = this.redaction.forProject(owner.env);
+
+    const plan = (state: Session): SessionCommand[] => {
+      const commands: SessionCommand[] = [];
+      const link = { type: 'LinkAgentSession' as const, data: { agentSessionId, transcriptPath: input.transcriptPath, at: transcript.runs[0]?.startedAt ?? new Date().toISOString() } };
+      if (state.agentSessionId !== agentSessionId || state.transcriptPath !== input.transcriptPath) commands.push(link);
+      commands.push(...this.runCommands(state, transcript.runs, transcript.toolCalls, undefined, redactor.redact.bind(redactor)));
+      for (const sub of input.subagents) {
+        const runId = `subagent:${path.basename(sub.path, '.jsonl')}`;
+        const first = sub.transcript.runs[0]?.startedAt ?? sub.transcript.toolCalls[0]?.requestedAt;
+        const parent = [...transcript.runs].reverse().find((r) => first && r.startedAt <= first)?.runId;
+        const child: ParsedRun = {
+          ...(sub.transcript.runs[0] ?? { prompt: '', startedAt: first ?? link.data.at, endedAt: null, line: 0 }),
+          runId,
+          endedAt: sub.transcript.runs.at(-1)?.endedAt ?? null,
+        } as ParsedRun;
+        commands.push(...this.runCommands(state, [child], sub.transcript.toolCalls.map((c) => ({ ...c, runId })), parent, redactor.redact.bind(redactor)));
+      }
+      return commands;
+    };
+
+    // One decision over the whole transcript, appended as one batch; the transcript's time becomes occurredAt.
+    const decided = await this.streams.handle(
+      sessionStreamName(sessionId),
+      sessionDecider,
+      (state) => (state.status === 'none' ? [] : decideAll(state, plan(state))),
+      context,
+      (event: SessionEvent) => (event.data as { at?: string }).at,
+    );
+    const calls = transcript.toolCalls;
+    return {
+      sessionId,
+      toolCalls: calls.length,
+      completed: calls.filter((c) => c.result?.status === 'completed').length,
+      failed: calls.filter((c) => c.result?.status === 'failed').length,
+      skippedLines: transcript.skippedLines.length + input.subagents.reduce((n, s) => n + s.transcript.skippedLines.length, 0),
+      subagentToolCalls: input.subagents.reduce((n, s) => n + s.transcript.toolCalls.length, 0),
+      appended: decided.events.length,
+    };
+  }
+
+  /** Commands for runs and their calls that the state lacks: start, dispatch, result, completion, in transcript order. */
+  private runCommands(state: Session, runs: ParsedRun[], calls: ParsedToolCall[], parentRunId: string | undefined, redact: <T>(v: T) => T): SessionCommand[] {
+    const commands: SessionCommand[] = [];
+    for (const run of runs) {
+      if (!state.runs[run.runId]) {
+        commands.push({ type: 'StartAgentRun', data: { runId: run.runId, prompt: redact(run.prompt), at: run.startedAt, ...(parentRunId ? { parentRunId } : {}) } });
+      }
+    }
+    for (const call of calls) {
+      const known = state.toolCalls[call.callId];
+      if (!known) {
+        commands.push({
+          type: 'DispatchToolCall',
+          data: { callId: call.callId, tool: call.tool, input: redact(call.input), mode: 'observed', at: call.requestedAt, ...(call.runId && (state.runs[call.runId] || runs.some((r) => r.runId === call.runId)) ? { runId: call.runId } : {}) },
+        });
+      }
+      if (call.result && (!known || known.status === 'dispatched')) {
+        commands.push({
+          type: 'RecordToolCallResult',
+          data: {
+            callId: call.callId, status: call.result.status, output: redact(call.result.output), source: 'import', at: call.result.at,
+            ...(call.result.status === 'failed' ? { error: redact(typeof call.result.output === 'string' ? call.result.output : 'tool_result is_error') } : {}),
+          },
+        });
+      }
+    }
+    for (const run of runs) {
+      const known = state.runs[run.runId];
+      if (run.endedAt && (!known || known.status === 'started')) commands.push({ type: 'CompleteAgentRun', data: { runId: run.runId, at: run.endedAt } });
+    }
+    return commands;
+  }
+}
