@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { ApplicationModule } from '@runledger/application';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { ProjectionRunner } from './projections/projection-runner';
+import { BootReconciler } from './recovery/boot-reconciler';
 
 /** The worker role (DESIGN §1): projection runner, boot reconcile, managed tool-call executor, reaper. */
 @Module({
   imports: [ApplicationModule],
-  providers: [ProjectionRunner, ManagedToolExecutor],
-  exports: [ProjectionRunner, ManagedToolExecutor],
+  providers: [ProjectionRunner, ManagedToolExecutor, BootReconciler],
+  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler],
 })
 export class WorkerModule {}

@@ -4,7 +4,7 @@ import {
   CleanupResult, CleanupSessionCommand, CommandContext, Idempotent, KillResult, KillSessionCommand, RestoreSessionCommand,
   SessionStreams, SessionViews, SpawnSessionCommand,
 } from '@runledger/application';
-import { DomainError, SessionState, SessionView, sessionStreamName } from '@runledger/domain';
+import { DomainError, SessionState, SessionView, sessionStreamName, toSessionView } from '@runledger/domain';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
 import { ReadModels } from '@runledger/infra/read-models';
 import { EVENT_STORE } from '@runledger/infra/tokens';
@@ -74,16 +74,19 @@ export class SessionsController {
     return { events, nextRevision: events.length ? events[events.length - 1].revision + 1 : from };
   }
 
-  /** The session's decider state replayed to revision `at` (default head): what it was right after event `at`. */
+  /** The session's decider state replayed to revision `at` (default head), and its snapshot view (`runtime.alive` null). */
   @Get(':id/state')
-  async state(@Param('id') id: string, @Query() query: SessionStateQuery): Promise<{ sessionId: string; revision: number; head: number; state: SessionState }> {
+  async state(
+    @Param('id') id: string,
+    @Query() query: SessionStateQuery,
+  ): Promise<{ sessionId: string; revision: number; head: number; state: SessionState; view: SessionView }> {
     const head = await this.store.streamRevision(sessionStreamName(id));
     if (head === -1) await this.sessions.load(id); // 404
     if (query.at !== undefined && query.at > head) {
       throw new DomainError('SESSION.REVISION_OUT_OF_RANGE', 'invalid', `at=${query.at} is beyond the stream's head revision ${head}`, { field: 'at', head });
     }
     const { state, revision } = await this.sessions.load(id, query.at ?? head);
-    return { sessionId: id, revision, head, state };
+    return { sessionId: id, revision, head, state, view: toSessionView(state, revision) };
   }
 
   /** Stops the runtime, frees clean worktrees; `{freed: false}` when a dirty worktree was kept; 409 if terminated. */

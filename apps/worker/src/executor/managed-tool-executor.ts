@@ -1,11 +1,10 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore, loadCheckpoint, RecordedEvent, saveCheckpoint, START, Subscription } from '@runledger/infra/event-store';
-import { LeaseStore, toolCallLease } from '@runledger/infra/leases';
+import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
+import { BootReconciler } from '../recovery/boot-reconciler';
 import { runTool, ToolInputError, validateToolCall } from '@runledger/infra/tools';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
 import { SecretRedaction, ServerAddress, SessionStreams, sessionWorkdir, systemContext } from '@runledger/application';
@@ -17,8 +16,6 @@ export const EXECUTION_LEASE_TTL_MS = 15_000;
 /** How long a graceful shutdown waits for running tools before leaving them to lease expiry and reconcile (ms). */
 export const SHUTDOWN_WAIT_MS = 10_000;
 
-/** Identity of this process as a lease owner: host, pid and a random suffix. */
-export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 interface Dispatched {
   callId: string;
@@ -50,9 +47,17 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     private readonly sessions: SessionStreams,
     private readonly redaction: SecretRedaction,
     private readonly address: ServerAddress,
+    private readonly reconciler: BootReconciler,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    // Calls dispatched before this start are reconcile's to settle first (interrupted, or left to a live owner).
+    void this.reconciler.done.then(() => (this.stopped ? undefined : this.start())).catch((error: Error) => this.logger.error(`start: ${error.message}`));
+  }
+
+  private stopped = false;
+
+  private async start(): Promise<void> {
     let from = await loadCheckpoint(this.db, EXECUTOR_SUBSCRIPTION);
     if (from === START || from.globalPosition === 0) {
       // First start: calls dispatched before this executor existed are reconcile's business, not re-executed.
@@ -67,6 +72,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     await this.subscription?.stop();
     const all = Promise.allSettled([...this.running]);
     await Promise.race([all, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS).unref())]);

@@ -1,5 +1,5 @@
 import { Client, Pool, PoolClient } from 'pg';
-import { SqlDatabase, SqlExecutor, SqlResult } from './sql-database';
+import { QueryOptions, SqlDatabase, SqlExecutor, SqlResult } from './sql-database';
 
 /** Options for a PostgreSQL server connection; `max` is the pool size (default 10). */
 export interface PostgresDatabaseOptions {
@@ -9,8 +9,10 @@ export interface PostgresDatabaseOptions {
 }
 
 const wrap = (client: Pool | PoolClient): SqlExecutor => ({
-  query: async <Row>(sql: string, params?: unknown[]): Promise<SqlResult<Row>> => {
-    const result = await client.query(sql, params as unknown[]);
+  query: async <Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<Row>> => {
+    const result = options?.name
+      ? await client.query({ name: options.name, text: sql, values: params as unknown[] })
+      : await client.query(sql, params as unknown[]);
     return { rows: result.rows as Row[] };
   },
 });
@@ -33,8 +35,8 @@ export class PostgresDatabase implements SqlDatabase {
     this.executor = wrap(this.pool);
   }
 
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<SqlResult<Row>> {
-    return this.executor.query<Row>(sql, params);
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<Row>> {
+    return this.executor.query<Row>(sql, params, options);
   }
 
   async exec(sql: string): Promise<void> {

@@ -3,10 +3,18 @@ export interface SqlResult<Row> {
   rows: Row[];
 }
 
+/** Per-query options: `name` of a prepared statement (ignored by PGlite). */
+export interface QueryOptions {
+  name?: string;
+}
+
 /** Something that runs parameterized SQL ($1, $2 …): a pool, a client inside a transaction, or PGlite. */
 export interface SqlExecutor {
-  /** Runs one statement with positional parameters; rejects with the driver's error (SQLSTATE in `code`). */
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<SqlResult<Row>>;
+  /**
+   * Runs one statement with positional parameters; rejects with the driver's error (SQLSTATE in `code`).
+   * `options.name` makes it a named prepared statement on PostgreSQL (parsed and planned once per connection).
+   */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<Row>>;
 }
 
 /** Which engine sits behind a SqlDatabase; reported by `GET /health` as `store`. */

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { SqlExecutor } from '../database/sql-database';
 
 /** A lease held: the resource, its owner and its expiry (ISO-8601). */
@@ -58,3 +60,6 @@ export class LeaseStore {
 
 /** The lease resource of one managed tool-call attempt. */
 export const toolCallLease = (sessionId: string, callId: string, attempt: number): string => `tool-call:${sessionId}:${callId}:${attempt}`;
+
+/** Identity of this process as a lease owner: `host:pid:suffix`, so a reconciler can tell a dead owner at once. */
+export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;

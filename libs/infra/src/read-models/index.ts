@@ -2,3 +2,4 @@ export * from './read-models.schema';
 export * from './read-model.projector';
 export * from './projection-checkpoint';
 export * from './read-models';
+export * from './snapshot-repair';

@@ -102,6 +102,7 @@ export class PostgresEventStore implements EventStore {
         const { rows } = await executor.query<{ outcome: string; actual_revision: string | number; positions: (string | number)[] | null }>(
           'SELECT outcome, actual_revision, positions FROM rl_append($1, $2, $3, $4::uuid[], $5::text[], $6::text[], $7::text[])',
           [streamId, mode, revision, batch.ids, batch.types, batch.data, batch.metadata],
+          { name: 'rl_append_v2' },
         );
         const { outcome, actual_revision, positions } = rows[0];
         const actual = toNumber(actual_revision);
@@ -249,6 +250,7 @@ export class PostgresEventStore implements EventStore {
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
          ORDER BY rl_events.transaction_id, rl_events.global_position LIMIT $3`,
         [from.transactionId, from.globalPosition, limit],
+        { name: 'rl_read_all' },
       )
       .then((r) => r.rows);
   }

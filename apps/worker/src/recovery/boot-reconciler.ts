@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { AgentLauncher, RestoreSessionCommand, SessionStreams, SYSTEM_STREAM, systemContext } from '@runledger/application';
+import { SessionCommand } from '@runledger/domain';
+import { transcriptToolResults } from '@runledger/infra/claude-code/transcript-parser';
+import { SqlDatabase } from '@runledger/infra/database';
+import { EventStore } from '@runledger/infra/event-store';
+import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
+import { findLaggingSnapshots, ReadModels, rebuildSessionSnapshot } from '@runledger/infra/read-models';
+import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
+import { ProjectionRunner } from '../projections/projection-runner';
+import { restoreDecision } from './reconcile-policy';
+
+/** Lease time-to-live of one session's reconcile (ms). */
+export const RECONCILE_LEASE_TTL_MS = 60_000;
+/** How long reconcile waits for the projections to catch up before it goes on from the log alone (ms). */
+export const CATCH_UP_TIMEOUT_MS = 120_000;
+
+/** Counts of one boot reconcile, appended to the `system` stream as `ReconcileCompleted`. */
+export interface ReconcileReport {
+  pid: number;
+  owner: string;
+  sessions: number;
+  adopted: number;
+  interrupted: number;
+  relaunched: number;
+  notResumable: number;
+  toolCallsInterrupted: number;
+  transcriptResults: number;
+  snapshotsRebuilt: number;
+  skippedLeased: number;
+  ms: number;
+}
+
+/** True when a lease owner id (`host:pid:suffix`) names a live process on this host, or another host (trusted until expiry). */
+export const ownerAlive = (owner: string): boolean => {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname()) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * The worker's start-up reconcile (DESIGN §4, seeds 001 and 003), in order: catch the projections up; rebuild snapshots
+ * whose revision lags their stream (invariant 8); then, for every session that is not terminated, under a lease so two
+ * workers do it once: adopt a live runtime (`SessionAdopted`, same id) or recover Claude Code results from the transcript
+ * (`source: transcript`, divergence reported), mark the session interrupted (its open runs and observed calls with it)
+ * and apply the restore policy; every managed call `dispatched` with no live lease holder becomes `interrupted`
+ * (invariant 6). Ends with `ReconcileCompleted` in the `system` stream. Runs in the background after start-up.
+ */
+@Injectable()
+export class BootReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('BootReconciler');
+  private readonly leases = new LeaseStore();
+  private readonly owner = processOwnerId();
+  private stopping = false;
+  private finished!: () => void;
+  /** Resolves when the boot reconcile has ended (successfully or not). */
+  readonly done = new Promise<void>((resolve) => (this.finished = resolve));
+  /** The last report, once done. */
+  report?: ReconcileReport;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+    private readonly projections: ProjectionRunner,
+    private readonly readModels: ReadModels,
+    private readonly sessions: SessionStreams,
+    private readonly launcher: AgentLauncher,
+    private readonly commands: CommandBus,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.reconcile()
+      .then((report) => (this.report = report))
+      .catch((error: Error) => this.logger.error(`boot reconcile failed: ${error.stack ?? error.message}`))
+      .finally(() => this.finished());
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  /** Runs the whole reconcile once and returns its counts. */
+  async reconcile(): Promise<ReconcileReport> {
+    const started = Date.now();
+    const report: ReconcileReport = {
+      pid: process.pid, owner: this.owner, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0,
+      toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, ms: 0,
+    };
+    try {
+      await this.projections.catchUp(CATCH_UP_TIMEOUT_MS);
+    } catch (error) {
+      this.logger.warn(`projections did not catch up (${(error as Error).message}); reconciling from the log`);
+    }
+    for (const lag of await findLaggingSnapshots(this.db)) {
+      await rebuildSessionSnapshot(this.db, this.store, lag.sessionId);
+      report.snapshotsRebuilt++;
+      this.logger.warn(`snapshot of ${lag.sessionId} was at revision ${lag.snapshotRevision ?? 'none'}, stream at ${lag.streamRevision}: rebuilt`);
+    }
+    const live = (await this.readModels.listSessions({})).filter((s) => s.status !== 'terminated');
+    for (const view of live) {
+      if (this.stopping) break;
+      const resource = `reconcile:${view.id}`;
+      if (!(await this.leases.acquire(this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS))) {
+        report.skippedLeased++;
+        continue;
+      }
+      try {
+        report.sessions++;
+        await this.reconcileSession(view.id, report);
+      } catch (error) {
+        this.logger.error(`reconcile of ${view.id} failed: ${(error as Error).message}`);
+      } finally {
+        await this.leases.release(this.db, resource, this.owner).catch(() => undefined);
+      }
+    }
+    report.ms = Date.now() - started;
+    await this.store.appendToStream(
+      SYSTEM_STREAM,
+      [{ eventId: randomUUID(), type: 'ReconcileCompleted', data: report, metadata: { actor: `reconciler:${this.owner}`, correlationId: randomUUID() } }],
+      'any',
+    );
+    this.logger.log(
+      `reconcile done in ${report.ms} ms: ${report.sessions} sessions, ${report.adopted} adopted, ${report.interrupted} interrupted ` +
+        `(${report.relaunched} relaunched, ${report.notResumable} not resumable), ${report.toolCallsInterrupted} tool calls interrupted, ` +
+        `${report.transcriptResults} results from transcripts, ${report.snapshotsRebuilt} snapshots rebuilt`,
+    );
+    return report;
+  }
+
+  private async reconcileSession(sessionId: string, report: ReconcileReport): Promise<void> {
+    const context = systemContext(`reconciler:${this.owner}`);
+    const at = () => new Date().toISOString();
+    const { state } = await this.sessions.load(sessionId);
+    if (state.status === 'terminated') return;
+
+    // Seed 003: results the agent's own transcript holds but the log lacks are appended first, and reported.
+    if (state.transcriptPath && existsSync(state.transcriptPath)) {
+      const results = await transcriptToolResults(state.transcriptPath);
+      const recovered: SessionCommand[] = [];
+      for (const call of Object.values(state.toolCalls)) {
+        const result = results.get(call.callId);
+        if (!result || (call.status !== 'dispatched' && call.status !== 'interrupted')) continue;
+        recovered.push(
+          { type: 'RecordToolCallResult', data: { callId: call.callId, status: result.status, output: result.output, source: 'transcript', at: at() } },
+          { type: 'RecordDivergence', data: { callId: call.callId, kind: 'result_only_in_transcript', detail: `the log showed ${call.status}; the transcript has a ${result.status} result`, at: at() } },
+        );
+        this.logger.warn(`${sessionId}: ${call.callId} was ${call.status} in the log but ${result.status} in the transcript: result appended from the transcript`);
+      }
+      if (recovered.length > 0) {
+        await this.sessions.decide(sessionId, () => recovered, context);
+        report.transcriptResults += recovered.length / 2;
+      }
+    }
+
+    // Managed calls belong to their executor: interrupted unless a live process holds their lease (invariant 6).
+    const current = (await this.sessions.load(sessionId)).state;
+    const orphans: SessionCommand[] = [];
+    for (const call of Object.values(current.toolCalls)) {
+      if (call.status !== 'dispatched' || call.mode !== 'managed') continue;
+      const lease = await this.leases.holder(this.db, toolCallLease(sessionId, call.callId, call.attempt));
+      if (lease && ownerAlive(lease.owner)) continue;
+      orphans.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at: at() } });
+    }
+    if (orphans.length > 0) {
+      await this.sessions.decide(sessionId, () => orphans, context);
+      report.toolCallsInterrupted += orphans.length;
+    }
+
+    if (current.agent === 'external') return; // no runtime of ours to adopt or relaunch
+    if (this.launcher.isAlive(current.runtime)) {
+      await this.sessions.decide(sessionId, (s) => (s.status === 'running' || s.status === 'interrupted' ? [{ type: 'AdoptSession', data: { runtime: current.runtime!, at: at() } }] : []), context);
+      report.adopted++;
+      return;
+    }
+    const decision = restoreDecision(current);
+    const observed = Object.values(current.toolCalls).filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
+    if (current.status !== 'interrupted') {
+      await this.sessions.decide(
+        sessionId,
+        () => [{ type: 'InterruptSession', data: { reason: 'runtime gone after a runledger restart', resumable: decision.relaunch, at: at() } }],
+        context,
+      );
+      report.interrupted++;
+      report.toolCallsInterrupted += observed; // the decider interrupts in-flight observed calls with their session
+    }
+    if (!decision.relaunch) {
+      report.notResumable++;
+      this.logger.warn(`${sessionId}: ${decision.why}`);
+      return;
+    }
+    const restored = await this.commands.execute(new RestoreSessionCommand(sessionId, context));
+    if ((restored as { status: string }).status === 'running') report.relaunched++;
+    this.logger.log(`${sessionId}: ${decision.why}`);
+  }
+}

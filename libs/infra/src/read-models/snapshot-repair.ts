@@ -1,0 +1,42 @@
+import { SqlDatabase, toNumber } from '../database/sql-database';
+import { EventStore, RecordedEvent } from '../event-store/event-store.port';
+import { lockProjection } from './projection-checkpoint';
+import { projectBatch } from './read-model.projector';
+
+/** A session snapshot whose revision differs from its stream's head (DESIGN invariant 8). */
+export interface LaggingSnapshot {
+  sessionId: string;
+  snapshotRevision: number | null;
+  streamRevision: number;
+}
+
+/** Session streams whose snapshot is missing or at another revision than the stream's head, in one query. */
+export const findLaggingSnapshots = async (db: SqlDatabase): Promise<LaggingSnapshot[]> => {
+  const { rows } = await db.query<{ stream_id: string; snapshot: string | number | null; head: string | number }>(
+    `SELECT s.stream_id, r.revision AS snapshot, s.revision AS head
+     FROM rl_streams s LEFT JOIN rl_rm_sessions r ON r.session_id = substr(s.stream_id, 9)
+     WHERE s.stream_id LIKE 'session-%' AND (r.revision IS NULL OR r.revision <> s.revision)`,
+  );
+  return rows.map((r) => ({
+    sessionId: r.stream_id.slice('session-'.length),
+    snapshotRevision: r.snapshot === null ? null : toNumber(r.snapshot),
+    streamRevision: toNumber(r.head),
+  }));
+};
+
+/**
+ * Rebuilds one session's rows (snapshot, worktrees, tool calls) from its whole stream, under the projection lock so the
+ * live runner cannot interleave; returns the revision the snapshot now has.
+ */
+export const rebuildSessionSnapshot = async (db: SqlDatabase, store: EventStore, sessionId: string): Promise<number> => {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readStream(`session-${sessionId}`)) events.push(event);
+  await db.transaction(async (tx) => {
+    await lockProjection(tx);
+    for (const table of ['rl_rm_tool_calls', 'rl_rm_worktrees', 'rl_rm_sessions']) {
+      await tx.query(`DELETE FROM ${table} WHERE session_id = $1`, [sessionId]);
+    }
+    if (events.length > 0) await projectBatch(tx, events);
+  });
+  return events.length - 1;
+};

@@ -1,0 +1,379 @@
+/**
+ * The five properties the crash harness checks after every restart (issue 6), as a pure function of what it observed:
+ * the log right after the SIGKILL, the log and the read side after the new process's `ReconcileCompleted`, and the
+ * operations the old process acknowledged (2xx). Violations are returned, never thrown, so a soak can count them.
+ */
+
+/** One row of `rl_events`, as the checks need it. */
+export interface StoredEvent {
+  position: number;
+  streamId: string;
+  revision: number;
+  eventId: string;
+  type: string;
+  data: any;
+  hash: string;
+}
+
+/** A process identity as runledger records it: pid plus the opaque /proc start time (a reused pid never matches). */
+export interface RuntimeId {
+  pid: number;
+  startTime: string;
+}
+
+/** What went wrong, one kind per property (plus a reconcile that never reported). */
+export type ViolationKind =
+  | 'event-lost'
+  | 'tool-call-without-owner'
+  | 'session-id'
+  | 'snapshot-mismatch'
+  | 'agent-not-adopted'
+  | 'reconcile-missing';
+
+/** Every violation kind, in report order. */
+export const VIOLATION_KINDS: readonly ViolationKind[] = [
+  'event-lost',
+  'tool-call-without-owner',
+  'session-id',
+  'snapshot-mismatch',
+  'agent-not-adopted',
+  'reconcile-missing',
+];
+
+/** One broken property, with enough detail to find it in the log. */
+export interface Violation {
+  kind: ViolationKind;
+  detail: string;
+}
+
+/** A hook call of a fake Claude Code session that the server answered 2xx. */
+export type HookName = 'SessionStart' | 'UserPromptSubmit' | 'PreToolUse' | 'PostToolUse' | 'PostToolUseFailure' | 'Stop';
+
+/** An operation the server acknowledged (2xx), and so the events it promised to have committed. */
+export type Ack =
+  | { op: 'project'; projectId: string }
+  /** `POST /sessions` → 201: the id, its project, the snapshot revision and the launched runtime, if any. */
+  | { op: 'spawn'; sessionId: string; projectId: string; revision: number; runtime?: RuntimeId; idempotencyKey?: string }
+  /** A repeated `Idempotency-Key` of an acknowledged spawn, sent after a restart: must give the same id. */
+  | { op: 'spawn-retry'; sessionId: string; expectedSessionId: string; idempotencyKey: string }
+  /** `POST /sessions/:id/tool-calls` → 2xx with `status: dispatched` (or already settled) at `attempt`. */
+  | { op: 'dispatch'; sessionId: string; callId: string; attempt: number }
+  /** A result acknowledged: `POST …/result` → 200, or a managed call answered settled by `?wait=true`. */
+  | { op: 'result'; sessionId: string; callId: string; attempt: number; late: boolean }
+  /** `POST /sessions/:id/kill` → 200. */
+  | { op: 'kill'; sessionId: string }
+  /** `POST /hooks/claude-code` → 200. */
+  | { op: 'hook'; hook: HookName; agentSessionId: string; callId?: string };
+
+/** Everything one restart check looks at. */
+export interface RestartObservation {
+  /** The whole log right after the kill (nothing could write any more). */
+  before: StoredEvent[];
+  /** The whole log once the new process appended its `ReconcileCompleted`. */
+  after: StoredEvent[];
+  /** Every acknowledged operation since the database was created. */
+  acks: Ack[];
+  /** Runtimes of non-terminal sessions that were alive right after the kill, by session id. */
+  liveAtKill: Map<string, RuntimeId>;
+  /** pid of the one runledger process now serving the database. */
+  serverPid: number;
+  /** Unexpired rows of `rl_leases`. */
+  leases: { resource: string; owner: string }[];
+  /** True when the (pid, start time) identifies a live, non-zombie process now. */
+  isAlive: (runtime: RuntimeId) => boolean;
+  /** `GET /sessions` entries (the read model) by id, `runtime.alive` set to null; `listedIds` keeps duplicates. */
+  snapshots: Map<string, unknown>;
+  listedIds: string[];
+  /** `GET /sessions/:id/state` by id: the replayed view and the stream head. */
+  replays: Map<string, { view: unknown; head: number }>;
+  /** Whether the new process's `ReconcileCompleted` was seen. */
+  reconciled: boolean;
+  /** Claude Code session id → runledger session id seen at earlier checks (kept stable across restarts). */
+  agentSessions: Map<string, string>;
+}
+
+/** A tool call attempt folded from the log. */
+export interface FoldedCall {
+  callId: string;
+  attempt: number;
+  mode: string;
+  status: 'dispatched' | 'completed' | 'failed' | 'interrupted';
+  /** observed calls: the session's runtime when the attempt was dispatched (its owner); null when it had none. */
+  owner: RuntimeId | null;
+}
+
+/** A session folded from its stream, independently of runledger's deciders. */
+export interface FoldedSession {
+  sessionId: string;
+  projectId?: string;
+  agent?: string;
+  started: number;
+  startedIds: string[];
+  status: 'none' | 'starting' | 'running' | 'interrupted' | 'retiring' | 'terminated';
+  runtime: RuntimeId | null;
+  head: number;
+  agentSessionIds: Set<string>;
+  runsStarted: number;
+  calls: Map<string, FoldedCall>;
+  events: StoredEvent[];
+}
+
+const SESSION_PREFIX = 'session-';
+
+const runtimeOf = (data: any): RuntimeId | null => {
+  const runtime = data?.runtime;
+  return runtime && typeof runtime.pid === 'number' && typeof runtime.startTime === 'string' ? { pid: runtime.pid, startTime: runtime.startTime } : null;
+};
+
+/** Folds every `session-*` stream of the log (in position order) into the facts the checks need. */
+export const foldSessions = (events: readonly StoredEvent[]): Map<string, FoldedSession> => {
+  const sessions = new Map<string, FoldedSession>();
+  for (const event of [...events].sort((a, b) => a.position - b.position)) {
+    if (!event.streamId.startsWith(SESSION_PREFIX)) continue;
+    const sessionId = event.streamId.slice(SESSION_PREFIX.length);
+    let s = sessions.get(sessionId);
+    if (!s) {
+      s = { sessionId, started: 0, startedIds: [], status: 'none', runtime: null, head: -1, agentSessionIds: new Set(), runsStarted: 0, calls: new Map(), events: [] };
+      sessions.set(sessionId, s);
+    }
+    s.events.push(event);
+    s.head = Math.max(s.head, event.revision);
+    const d = event.data ?? {};
+    switch (event.type) {
+      case 'SessionStarted':
+        s.started++;
+        s.startedIds.push(d.sessionId);
+        s.projectId = d.projectId;
+        s.agent = d.agent;
+        s.status = 'starting';
+        break;
+      case 'SessionRuntimeLaunched':
+      case 'SessionAdopted':
+        s.status = 'running';
+        s.runtime = runtimeOf(d);
+        break;
+      case 'SessionInterrupted':
+        s.status = 'interrupted';
+        break;
+      case 'SessionRetiring':
+        s.status = 'retiring';
+        break;
+      case 'SessionLaunchFailed':
+      case 'SessionKilled':
+      case 'SessionTerminated':
+        s.status = 'terminated';
+        break;
+      case 'AgentSessionLinked':
+        s.agentSessionIds.add(d.agentSessionId);
+        break;
+      case 'AgentRunStarted':
+        s.runsStarted++;
+        break;
+      case 'ToolCallDispatched':
+        s.calls.set(d.callId, {
+          callId: d.callId, attempt: d.attempt, mode: d.mode, status: 'dispatched',
+          owner: d.mode === 'observed' && s.status === 'running' ? s.runtime : null,
+        });
+        break;
+      case 'ToolCallCompleted':
+      case 'ToolCallFailed':
+      case 'ToolCallInterrupted': {
+        const call = s.calls.get(d.callId);
+        if (call && call.attempt === d.attempt) {
+          call.status = event.type === 'ToolCallCompleted' ? 'completed' : event.type === 'ToolCallFailed' ? 'failed' : 'interrupted';
+        }
+        break;
+      }
+    }
+  }
+  return sessions;
+};
+
+/** `host:pid:suffix` (processOwnerId) → pid; NaN when the owner id has another shape. */
+export const leaseOwnerPid = (owner: string): number => {
+  const parts = owner.split(':');
+  return parts.length >= 3 ? Number(parts[parts.length - 2]) : Number.NaN;
+};
+
+const canonical = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value as object).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+};
+
+/** The first path at which two JSON values differ (key order ignored), or null when they are equal. */
+export const firstDifference = (a: unknown, b: unknown, path = '$'): string | null => {
+  const [x, y] = [canonical(a), canonical(b)];
+  if (JSON.stringify(x) === JSON.stringify(y)) return null;
+  if (x && y && typeof x === 'object' && typeof y === 'object' && Array.isArray(x) === Array.isArray(y)) {
+    const keys = new Set([...Object.keys(x as object), ...Object.keys(y as object)]);
+    for (const key of keys) {
+      const diff = firstDifference((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], `${path}.${key}`);
+      if (diff) return diff;
+    }
+  }
+  const show = (v: unknown) => (v === undefined ? 'undefined' : JSON.stringify(v).slice(0, 120));
+  return `${path}: ${show(x)} ≠ ${show(y)}`;
+};
+
+const sameRuntime = (a: RuntimeId | null | undefined, b: RuntimeId | null | undefined): boolean => !!a && !!b && a.pid === b.pid && a.startTime === b.startTime;
+
+/** The five properties of issue 6 after one restart; returns every violation found (empty: all hold). */
+export const checkRestart = (o: RestartObservation): Violation[] => {
+  const violations: Violation[] = [];
+  const add = (kind: ViolationKind, detail: string) => violations.push({ kind, detail });
+  const sessions = foldSessions(o.after);
+  const sessionsBefore = foldSessions(o.before);
+  const killPosition = o.before.reduce((max, e) => Math.max(max, e.position), 0);
+
+  if (!o.reconciled) add('reconcile-missing', `no ReconcileCompleted with pid ${o.serverPid} in the system stream`);
+
+  // 1. No acknowledged event lost (and nothing committed before the kill changed or vanished).
+  const afterByPosition = new Map(o.after.map((e) => [e.position, e]));
+  for (const e of o.before) {
+    const now = afterByPosition.get(e.position);
+    if (!now || now.eventId !== e.eventId || now.hash !== e.hash || now.streamId !== e.streamId || now.revision !== e.revision) {
+      add('event-lost', `event ${e.type} at position ${e.position} (${e.streamId}@${e.revision}) is gone or changed after the restart`);
+    }
+  }
+  const has = (sessionId: string, predicate: (e: StoredEvent) => boolean) => sessions.get(sessionId)?.events.some(predicate) ?? false;
+  const linked = new Map<string, Set<string>>();
+  for (const s of sessions.values()) for (const agentSessionId of s.agentSessionIds) linked.set(agentSessionId, (linked.get(agentSessionId) ?? new Set()).add(s.sessionId));
+  const sessionOfAgent = (agentSessionId: string): string | undefined => [...(linked.get(agentSessionId) ?? [])][0];
+  const promptsAcked = new Map<string, number>();
+  for (const ack of o.acks) {
+    switch (ack.op) {
+      case 'project':
+        if (!o.after.some((e) => e.streamId === `project-${ack.projectId}` && e.type === 'ProjectRegistered')) add('event-lost', `project ${ack.projectId} was acknowledged but has no ProjectRegistered`);
+        break;
+      case 'spawn': {
+        const s = sessions.get(ack.sessionId);
+        if (!s || s.started === 0) add('event-lost', `spawn of ${ack.sessionId} was acknowledged but its SessionStarted is missing`);
+        else if (s.head < ack.revision) add('event-lost', `spawn of ${ack.sessionId} was acknowledged at revision ${ack.revision}, the stream ends at ${s.head}`);
+        if (ack.runtime && !has(ack.sessionId, (e) => e.type === 'SessionRuntimeLaunched' && sameRuntime(runtimeOf(e.data), ack.runtime))) {
+          add('event-lost', `spawn of ${ack.sessionId} acknowledged runtime pid ${ack.runtime.pid}, no SessionRuntimeLaunched records it`);
+        }
+        break;
+      }
+      case 'dispatch':
+        if (!has(ack.sessionId, (e) => e.type === 'ToolCallDispatched' && e.data?.callId === ack.callId && e.data?.attempt === ack.attempt)) {
+          add('event-lost', `dispatch of ${ack.sessionId}/${ack.callId}#${ack.attempt} was acknowledged, its ToolCallDispatched is missing`);
+        }
+        break;
+      case 'result': {
+        const types = ack.late ? ['ToolCallLateResultRecorded'] : ['ToolCallCompleted', 'ToolCallFailed', 'ToolCallLateResultRecorded'];
+        if (!has(ack.sessionId, (e) => types.includes(e.type) && e.data?.callId === ack.callId && e.data?.attempt === ack.attempt)) {
+          add('event-lost', `result of ${ack.sessionId}/${ack.callId}#${ack.attempt} was acknowledged, no ${types.join('/')} holds it`);
+        }
+        break;
+      }
+      case 'kill':
+        if (!has(ack.sessionId, (e) => e.type === 'SessionKilled')) add('event-lost', `kill of ${ack.sessionId} was acknowledged, SessionKilled is missing`);
+        break;
+      case 'hook': {
+        const sessionId = sessionOfAgent(ack.agentSessionId);
+        if (!sessionId) {
+          add('event-lost', `${ack.hook} of Claude session ${ack.agentSessionId} was acknowledged, no session links it`);
+          break;
+        }
+        if (ack.hook === 'UserPromptSubmit') promptsAcked.set(sessionId, (promptsAcked.get(sessionId) ?? 0) + 1);
+        if (ack.hook === 'PreToolUse' && !has(sessionId, (e) => e.type === 'ToolCallDispatched' && e.data?.callId === ack.callId)) {
+          add('event-lost', `PreToolUse ${ack.callId} of ${sessionId} was allowed, its ToolCallDispatched is missing`);
+        }
+        if ((ack.hook === 'PostToolUse' || ack.hook === 'PostToolUseFailure') &&
+          !has(sessionId, (e) => ['ToolCallCompleted', 'ToolCallFailed', 'ToolCallLateResultRecorded'].includes(e.type) && e.data?.callId === ack.callId)) {
+          add('event-lost', `${ack.hook} ${ack.callId} of ${sessionId} was acknowledged, its result is missing`);
+        }
+        break;
+      }
+      case 'spawn-retry':
+        break;
+    }
+  }
+  for (const [sessionId, acked] of promptsAcked) {
+    const runs = sessions.get(sessionId)?.runsStarted ?? 0;
+    if (runs < acked) add('event-lost', `${acked} UserPromptSubmit of ${sessionId} were acknowledged, only ${runs} AgentRunStarted`);
+  }
+
+  // 2. No tool call left dispatched without a live owner.
+  const liveLeases = new Set(o.leases.filter((l) => leaseOwnerPid(l.owner) === o.serverPid).map((l) => l.resource));
+  for (const s of sessions.values()) {
+    for (const call of s.calls.values()) {
+      if (call.status !== 'dispatched') continue;
+      const where = `${s.sessionId}/${call.callId}#${call.attempt} (${call.mode}, session ${s.status}, agent ${s.agent ?? '?'})`;
+      if (call.mode === 'managed') {
+        if (!liveLeases.has(`tool-call:${s.sessionId}:${call.callId}:${call.attempt}`)) add('tool-call-without-owner', `${where} is dispatched and no live process holds its lease`);
+      } else if (!call.owner || !o.isAlive(call.owner)) {
+        add('tool-call-without-owner', `${where} is dispatched and its runtime ${call.owner ? `pid ${call.owner.pid}` : '(none)'} is not alive`);
+      }
+    }
+  }
+
+  // 3. No session id minted twice or changed.
+  const allocations = (events: readonly StoredEvent[]) => events.filter((e) => e.streamId.startsWith('project-') && e.type === 'SessionIdAllocated');
+  const allocated = new Map<string, number>();
+  for (const e of allocations(o.after)) allocated.set(e.data?.sessionId, (allocated.get(e.data?.sessionId) ?? 0) + 1);
+  for (const [id, n] of allocated) if (n > 1) add('session-id', `session id ${id} was allocated ${n} times`);
+  const mintedOnRestart = allocations(o.after).length - allocations(o.before).length;
+  if (mintedOnRestart !== 0) add('session-id', `the restart allocated ${mintedOnRestart} session id(s) with no request to do so`);
+  for (const s of sessions.values()) {
+    if (s.started !== 1 || s.startedIds[0] !== s.sessionId) add('session-id', `stream session-${s.sessionId} has SessionStarted for ${JSON.stringify(s.startedIds)}`);
+    if (!allocated.has(s.sessionId)) add('session-id', `session ${s.sessionId} has a stream but no SessionIdAllocated`);
+  }
+  for (const before of sessionsBefore.values()) {
+    const now = sessions.get(before.sessionId);
+    if (before.projectId !== undefined && now?.projectId !== before.projectId) add('session-id', `session ${before.sessionId} changed project: ${before.projectId} → ${now?.projectId}`);
+  }
+  const spawned = new Map<string, number>();
+  for (const ack of o.acks) {
+    if (ack.op === 'spawn') {
+      spawned.set(ack.sessionId, (spawned.get(ack.sessionId) ?? 0) + 1);
+      const s = sessions.get(ack.sessionId);
+      if (s && s.projectId !== ack.projectId) add('session-id', `spawn acknowledged ${ack.sessionId} in ${ack.projectId}, its stream says ${s.projectId}`);
+    }
+    if (ack.op === 'spawn-retry' && ack.sessionId !== ack.expectedSessionId) {
+      add('session-id', `Idempotency-Key ${ack.idempotencyKey} gave ${ack.expectedSessionId}, after a restart it gave ${ack.sessionId}`);
+    }
+  }
+  for (const [id, n] of spawned) if (n > 1) add('session-id', `${n} different spawn requests were answered with the same id ${id}`);
+  for (const [agentSessionId, ids] of linked) {
+    if (ids.size > 1) add('session-id', `Claude session ${agentSessionId} is linked to ${[...ids].join(', ')}`);
+    const known = o.agentSessions.get(agentSessionId);
+    if (known && !ids.has(known)) add('session-id', `Claude session ${agentSessionId} was ${known}, now ${[...ids].join(', ')}`);
+  }
+  const seen = new Set<string>();
+  for (const id of o.listedIds) {
+    if (seen.has(id)) add('session-id', `GET /sessions lists ${id} twice`);
+    seen.add(id);
+  }
+
+  // 4. Every snapshot equal to a replay of its stream.
+  for (const s of sessions.values()) {
+    const snapshot = o.snapshots.get(s.sessionId) as { revision?: number } | undefined;
+    const replay = o.replays.get(s.sessionId);
+    if (!snapshot) add('snapshot-mismatch', `${s.sessionId} has a stream (head ${s.head}) but no snapshot`);
+    else if (!replay) add('snapshot-mismatch', `${s.sessionId}: no replay could be read`);
+    else if (replay.head !== s.head) add('snapshot-mismatch', `${s.sessionId}: the replay's head ${replay.head} is not the stream's ${s.head}`);
+    else if (snapshot.revision !== s.head) add('snapshot-mismatch', `${s.sessionId}: snapshot at revision ${snapshot.revision}, stream at ${s.head}`);
+    else {
+      const diff = firstDifference(snapshot, replay.view);
+      if (diff) add('snapshot-mismatch', `${s.sessionId}: snapshot ≠ replay at ${diff}`);
+    }
+  }
+  for (const id of o.snapshots.keys()) if (!sessions.has(id)) add('snapshot-mismatch', `snapshot ${id} has no stream`);
+
+  // 5. Every live agent process adopted (same id, same runtime, still running).
+  for (const [sessionId, runtime] of o.liveAtKill) {
+    const s = sessions.get(sessionId);
+    const after = s?.events.filter((e) => e.position > killPosition) ?? [];
+    const adopted = after.some((e) => e.type === 'SessionAdopted' && sameRuntime(runtimeOf(e.data), runtime));
+    const where = `${sessionId} (pid ${runtime.pid})`;
+    if (!adopted) add('agent-not-adopted', `${where} was alive at the kill and has no SessionAdopted after it`);
+    else if (after.some((e) => e.type === 'SessionInterrupted' || e.type === 'SessionRuntimeLaunched')) add('agent-not-adopted', `${where} was adopted but also interrupted or relaunched`);
+    else if (s?.status !== 'running' || !sameRuntime(s.runtime, runtime)) add('agent-not-adopted', `${where} is ${s?.status} with runtime ${s?.runtime?.pid ?? 'none'}`);
+    else if (!o.isAlive(runtime)) add('agent-not-adopted', `${where} was adopted but the process is gone`);
+  }
+  return violations;
+};

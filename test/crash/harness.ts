@@ -1,0 +1,609 @@
+/**
+ * Crash-test harness (issue 6): the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
+ * concurrent clients (command sessions with and without a prompt, managed and observed tool calls, fake Claude Code
+ * sessions through the hook endpoint with a transcript on disk), SIGKILLed at a random point with requests in flight,
+ * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
+ * not thrown. Agent processes are real and outlive the server; everything the run started is killed at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { readProcStat } from '@runledger/infra/runtime';
+import { makeRepo } from '../support/git-repo';
+import { chosenPostgres, createTestDatabase, LOCAL_POSTGRES_URL, PostgresServer } from '../support/postgres-server';
+import { ServerProcess, startServerProcess } from '../support/server-process';
+import { Ack, checkRestart, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind } from './checks';
+
+const TOKEN = 'crash-harness-token-0123456789';
+/** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
+const AGENT_SLEEP = '86399';
+const PROJECT = 'crash';
+const LANES = 3;
+
+/** Options of a crash soak; every field has a default. */
+export interface CrashSoakOptions {
+  /** Kill/restart/check cycles (default 3). */
+  iterations?: number;
+  /** PRNG seed; the same seed replays the same choices (timing still varies). Default: random, printed. */
+  seed?: number;
+  /** Where progress lines go (default: nowhere). */
+  log?: (line: string) => void;
+  /** Server on which to create the throw-away database (default: the jest-chosen one, else TEST_DATABASE_URL, else local). */
+  postgres?: PostgresServer;
+  /** Most operations started before the kill (default 30). */
+  maxOpsBeforeKill?: number;
+  /** Deadline for the new process's `ReconcileCompleted` (ms, default 120000). */
+  reconcileTimeoutMs?: number;
+  /** How long the checks are retried while the read side settles (ms, default 20000). */
+  settleTimeoutMs?: number;
+}
+
+/** Counts of one iteration (or, summed, of a whole soak). */
+export interface CrashCounts {
+  iterations: number;
+  opsAcked: number;
+  opsRejected: number;
+  opsInFlightAtKill: number;
+  kills: number;
+  killsDuringReconcile: number;
+  agentsKilledWhileDown: number;
+  liveAgentsAtKill: number;
+  unrecordedAgents: number;
+  sessions: number;
+  adopted: number;
+  interrupted: number;
+  relaunched: number;
+  notResumable: number;
+  toolCallsInterrupted: number;
+  transcriptResults: number;
+  snapshotsRebuilt: number;
+  violations: Record<ViolationKind, number>;
+}
+
+/** Result of a soak: the seed, the summed counts, and every violation with its iteration. */
+export interface CrashSoakReport {
+  seed: number;
+  totals: CrashCounts;
+  perIteration: CrashCounts[];
+  violations: (Violation & { iteration: number })[];
+}
+
+/** Zeroed counts. */
+export const emptyCounts = (): CrashCounts => ({
+  iterations: 0, opsAcked: 0, opsRejected: 0, opsInFlightAtKill: 0, kills: 0, killsDuringReconcile: 0, agentsKilledWhileDown: 0,
+  liveAgentsAtKill: 0, unrecordedAgents: 0, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0,
+  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0,
+  violations: Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>,
+});
+
+const addCounts = (into: CrashCounts, from: CrashCounts): void => {
+  for (const key of Object.keys(from) as (keyof CrashCounts)[]) {
+    if (key === 'violations') for (const kind of VIOLATION_KINDS) into.violations[kind] += from.violations[kind];
+    else (into[key] as number) += from[key] as number;
+  }
+};
+
+/** One line of counts, as the soak prints them. */
+export const formatCounts = (c: CrashCounts): string => {
+  const violations = VIOLATION_KINDS.reduce((n, k) => n + c.violations[k], 0);
+  const byKind = VIOLATION_KINDS.filter((k) => c.violations[k] > 0).map((k) => `${k} ${c.violations[k]}`).join(', ');
+  return (
+    `ops acked ${c.opsAcked} (rejected ${c.opsRejected}, in flight at kill ${c.opsInFlightAtKill}); kills ${c.kills} (${c.killsDuringReconcile} during reconcile); ` +
+    `agents: ${c.liveAgentsAtKill} live at kill, ${c.agentsKilledWhileDown} killed while down, ${c.unrecordedAgents} unrecorded; ` +
+    `reconcile: ${c.sessions} sessions, ${c.adopted} adopted, ${c.interrupted} interrupted, ${c.relaunched} relaunched, ${c.notResumable} not resumable, ` +
+    `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt; ` +
+    `violations ${violations}${byKind ? ` (${byKind})` : ''}`
+  );
+};
+
+// ---------------------------------------------------------------- small helpers
+
+/** mulberry32: a seeded PRNG in [0, 1). */
+const prng = (seed: number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True when (pid, start time) names a live, non-zombie process now. */
+export const runtimeAlive = (runtime: RuntimeId): boolean => {
+  try {
+    const stat = readProcStat(runtime.pid);
+    return stat !== null && stat.startTime === runtime.startTime && !['Z', 'X', 'x'].includes(stat.state);
+  } catch {
+    return false;
+  }
+};
+
+/** Live processes started (directly or through a server) by this run: their environment carries the run's marker. */
+const markedProcesses = (marker: string): { pid: number; agent: boolean; startTime: string; leader: boolean }[] => {
+  const found: { pid: number; agent: boolean; startTime: string; leader: boolean }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker)) continue;
+      const stat = readProcStat(pid);
+      if (!stat || ['Z', 'X', 'x'].includes(stat.state)) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      found.push({ pid, agent: argv[0] === 'sleep' && argv[1] === AGENT_SLEEP, startTime: stat.startTime, leader: stat.pgrp === pid });
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return found;
+};
+
+interface Reply {
+  status: number;
+  body: any;
+}
+
+/** A JSON request to the server; resolves with status 0 when no answer arrived (connection refused or cut by the kill). */
+const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+  try {
+    const response = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { status: 0, body: undefined };
+  }
+};
+
+const ok = (reply: Reply) => reply.status >= 200 && reply.status < 300;
+
+// ---------------------------------------------------------------- database reads
+
+const readLog = async (db: Client): Promise<StoredEvent[]> => {
+  const { rows } = await db.query(
+    'SELECT global_position, stream_id, revision, event_id, type, data, hash FROM rl_events ORDER BY global_position',
+  );
+  return rows.map((r) => ({
+    position: Number(r.global_position), streamId: r.stream_id, revision: Number(r.revision), eventId: r.event_id, type: r.type, data: r.data, hash: r.hash,
+  }));
+};
+
+const reconcileReport = async (db: Client, pid: number): Promise<Record<string, number> | null> => {
+  const { rows } = await db.query(
+    `SELECT data FROM rl_events WHERE stream_id = 'system' AND type = 'ReconcileCompleted' ORDER BY global_position`,
+  );
+  return rows.map((r) => r.data).find((d) => d?.pid === pid) ?? null;
+};
+
+// ---------------------------------------------------------------- the driver
+
+interface FakeClaude {
+  agentSessionId: string;
+  transcript: string;
+  phase: 'start' | 'prompt' | 'pre' | 'post' | 'stop' | 'done';
+  toolsLeft: number;
+  call?: { callId: string; fail: boolean };
+  busy: boolean;
+}
+
+interface DriveStats {
+  acked: number;
+  rejected: number;
+  inFlightAtKill: number;
+}
+
+/** What the clients know and remember across restarts: acknowledged operations and the sessions they can use. */
+class Driver {
+  readonly acks: Ack[] = [];
+  running: string[] = [];
+  readonly keyed: { key: string; body: unknown; sessionId: string }[] = [];
+  readonly pendingObserved: { sessionId: string; callId: string; attempt: number }[] = [];
+  readonly claudes: FakeClaude[] = [];
+  private seq = 0;
+  base = '';
+  stats: DriveStats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
+
+  constructor(private readonly rand: () => number, private readonly repo: string, private readonly claudeDir: string, private readonly tag: string) {}
+
+  private pick<T>(items: readonly T[]): T | undefined {
+    return items.length ? items[Math.floor(this.rand() * items.length)] : undefined;
+  }
+
+  private next(prefix: string): string {
+    return `${prefix}-${this.tag}-${++this.seq}`;
+  }
+
+  private async send(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply> {
+    const reply = await request(this.base, method, path, body, headers);
+    if (ok(reply)) this.stats.acked++;
+    else if (reply.status !== 0) this.stats.rejected++;
+    return reply;
+  }
+
+  /** Registers the project (idempotent across restarts: a 409 for an existing id is fine). */
+  async registerProject(): Promise<void> {
+    const reply = await request(this.base, 'POST', '/projects', { name: PROJECT, id: PROJECT, repoPath: this.repo });
+    if (ok(reply)) this.acks.push({ op: 'project', projectId: reply.body.id });
+    else if (reply.status !== 409) throw new Error(`POST /projects answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  }
+
+  /** Re-reads which command sessions are running (after a restart some are interrupted or relaunched). */
+  async refresh(): Promise<void> {
+    const reply = await request(this.base, 'GET', `/sessions?projectId=${PROJECT}&status=running`);
+    if (!ok(reply)) throw new Error(`GET /sessions answered ${reply.status}`);
+    this.running = (reply.body.sessions as { id: string; agent: string }[]).filter((s) => s.agent === 'command').map((s) => s.id);
+  }
+
+  /** One random operation; resolves once its requests are answered or cut. */
+  async operation(): Promise<void> {
+    const r = this.rand();
+    const live = this.running.length;
+    if (r < 0.14 || live === 0) return this.spawn();
+    if (r < 0.3) return this.managed(false);
+    if (r < 0.38) return this.managed(true);
+    if (r < 0.52) return this.observed();
+    if (r < 0.58 && this.pendingObserved.length > 0) return this.observedResult();
+    if (r < 0.86) return this.claudeStep();
+    if (r < 0.92 && live > 6) return this.kill();
+    if (r < 0.96 && this.keyed.length > 0) return this.spawnRetry();
+    return this.spawn();
+  }
+
+  private async spawn(): Promise<void> {
+    const body = {
+      projectId: PROJECT, agent: 'command', command: ['sh', '-c', `exec sleep ${AGENT_SLEEP}`],
+      ...(this.rand() < 0.5 ? { prompt: 'keep working on the crash test' } : {}),
+    };
+    const key = this.rand() < 0.5 ? this.next('spawn') : undefined;
+    const reply = await this.send('POST', '/sessions', body, key ? { 'idempotency-key': key } : {});
+    if (!ok(reply)) return;
+    const view = reply.body;
+    const runtime = view.runtime?.pid ? { pid: view.runtime.pid, startTime: view.runtime.startTime } : undefined;
+    this.acks.push({ op: 'spawn', sessionId: view.id, projectId: view.projectId, revision: view.revision, ...(runtime ? { runtime } : {}), ...(key ? { idempotencyKey: key } : {}) });
+    if (key) this.keyed.push({ key, body, sessionId: view.id });
+    if (view.status === 'running') this.running.push(view.id);
+  }
+
+  private async spawnRetry(): Promise<void> {
+    const first = this.pick(this.keyed)!;
+    const reply = await this.send('POST', '/sessions', first.body, { 'idempotency-key': first.key });
+    if (ok(reply)) this.acks.push({ op: 'spawn-retry', sessionId: reply.body.id, expectedSessionId: first.sessionId, idempotencyKey: first.key });
+  }
+
+  private async managed(long: boolean): Promise<void> {
+    const sessionId = this.pick(this.running);
+    if (!sessionId) return this.spawn();
+    const callId = this.next('managed');
+    const command = long ? 'sleep 5; echo long' : 'sleep 0.2; echo x';
+    const query = long ? '' : '?wait=true&timeoutMs=20000';
+    const reply = await this.send('POST', `/sessions/${sessionId}/tool-calls${query}`, { callId, tool: 'shell', input: { command }, mode: 'managed' });
+    if (!ok(reply)) return;
+    this.acks.push({ op: 'dispatch', sessionId, callId, attempt: reply.body.attempt });
+    if (reply.body.status === 'completed' || reply.body.status === 'failed') this.acks.push({ op: 'result', sessionId, callId, attempt: reply.body.attempt, late: false });
+  }
+
+  private async observed(): Promise<void> {
+    const sessionId = this.pick(this.running);
+    if (!sessionId) return this.spawn();
+    const callId = this.next('observed');
+    const reply = await this.send('POST', `/sessions/${sessionId}/tool-calls`, { callId, tool: 'Bash', input: { command: 'ls' }, mode: 'observed' });
+    if (!ok(reply)) return;
+    const call = { sessionId, callId, attempt: reply.body.attempt as number };
+    this.acks.push({ op: 'dispatch', ...call });
+    if (this.rand() < 0.6) await this.result(call);
+    else this.pendingObserved.push(call);
+  }
+
+  private async observedResult(): Promise<void> {
+    const index = Math.floor(this.rand() * this.pendingObserved.length);
+    const [call] = this.pendingObserved.splice(index, 1);
+    await this.result(call);
+  }
+
+  private async result(call: { sessionId: string; callId: string; attempt: number }): Promise<void> {
+    const reply = await this.send('POST', `/sessions/${call.sessionId}/tool-calls/${call.callId}/result`, { status: 'completed', output: 'ok', exitCode: 0 });
+    if (ok(reply)) this.acks.push({ op: 'result', ...call, late: reply.body.status === 'interrupted' });
+  }
+
+  private async kill(): Promise<void> {
+    const sessionId = this.pick(this.running);
+    if (!sessionId) return;
+    this.running = this.running.filter((id) => id !== sessionId);
+    const reply = await this.send('POST', `/sessions/${sessionId}/kill`, { reason: 'crash harness' });
+    if (ok(reply)) this.acks.push({ op: 'kill', sessionId });
+  }
+
+  /** Next step of a fake Claude Code session: it writes its transcript like Claude does and calls the hooks. */
+  private async claudeStep(): Promise<void> {
+    const idle = this.claudes.filter((c) => !c.busy && c.phase !== 'done');
+    let claude = idle.length > 0 && (idle.length >= 3 || this.rand() < 0.8) ? this.pick(idle)! : undefined;
+    if (!claude) {
+      const agentSessionId = randomUUID();
+      claude = { agentSessionId, transcript: join(this.claudeDir, `${agentSessionId}.jsonl`), phase: 'start', toolsLeft: 0, busy: false };
+      this.claudes.push(claude);
+    }
+    claude.busy = true;
+    try {
+      await this.advance(claude);
+    } finally {
+      claude.busy = false;
+    }
+  }
+
+  private async advance(c: FakeClaude): Promise<void> {
+    const at = new Date().toISOString();
+    const common = { session_id: c.agentSessionId, transcript_path: c.transcript, cwd: this.repo };
+    const line = (value: object) => appendFileSync(c.transcript, `${JSON.stringify({ sessionId: c.agentSessionId, cwd: this.repo, uuid: randomUUID(), timestamp: at, ...value })}\n`);
+    const hook = async (name: HookName, extra: object, callId?: string) => {
+      const reply = await this.send('POST', '/hooks/claude-code', { ...common, hook_event_name: name, ...extra });
+      if (ok(reply)) this.acks.push({ op: 'hook', hook: name, agentSessionId: c.agentSessionId, ...(callId ? { callId } : {}) });
+    };
+    // Claude goes on whether or not a hook was answered (a failed HTTP hook does not stop it).
+    switch (c.phase) {
+      case 'start':
+        line({ type: 'system', subtype: 'init', content: 'session started' });
+        await hook('SessionStart', { source: 'startup' });
+        c.phase = 'prompt';
+        return;
+      case 'prompt': {
+        const prompt = `step ${++this.seq} of the crash test`;
+        line({ type: 'user', message: { role: 'user', content: prompt } });
+        await hook('UserPromptSubmit', { prompt });
+        c.toolsLeft = 1 + Math.floor(this.rand() * 4);
+        c.phase = 'pre';
+        return;
+      }
+      case 'pre': {
+        const callId = `toolu_${this.tag}_${++this.seq}`;
+        c.call = { callId, fail: this.rand() < 0.2 };
+        line({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'tool_use', id: callId, name: 'Bash', input: { command: 'echo hi' } }] } });
+        await hook('PreToolUse', { tool_name: 'Bash', tool_input: { command: 'echo hi' }, tool_use_id: callId }, callId);
+        c.phase = 'post';
+        return;
+      }
+      case 'post': {
+        const { callId, fail } = c.call!;
+        line({
+          type: 'user',
+          message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: callId, content: fail ? 'boom' : 'hi', is_error: fail }] },
+          toolUseResult: fail ? 'Error: boom' : { stdout: 'hi', stderr: '', interrupted: false },
+        });
+        if (fail) await hook('PostToolUseFailure', { tool_name: 'Bash', tool_input: { command: 'echo hi' }, tool_use_id: callId, error: 'boom' }, callId);
+        else await hook('PostToolUse', { tool_name: 'Bash', tool_input: { command: 'echo hi' }, tool_use_id: callId, tool_response: { stdout: 'hi', stderr: '' } }, callId);
+        c.phase = --c.toolsLeft > 0 ? 'pre' : 'stop';
+        return;
+      }
+      case 'stop':
+        line({ type: 'system', subtype: 'stop_hook_summary', content: 'turn ended' });
+        await hook('Stop', { stop_hook_active: false });
+        c.phase = this.rand() < 0.5 ? 'prompt' : 'done';
+        return;
+      case 'done':
+        return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the soak
+
+interface Run {
+  root: string;
+  repo: string;
+  dataDir: string;
+  url: string;
+  db: Client;
+  drop: () => Promise<void>;
+  marker: string;
+  server?: ServerProcess;
+}
+
+const serverEnv = (run: Run) => ({
+  DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000',
+  RUNLEDGER_URL: undefined, RL_CRASH_RUN: run.marker.slice('RL_CRASH_RUN='.length),
+});
+
+const startServer = async (run: Run): Promise<ServerProcess> => {
+  run.server = await startServerProcess(serverEnv(run), 'start');
+  return run.server;
+};
+
+const killServer = async (run: Run): Promise<void> => {
+  if (!run.server) return;
+  await run.server.stop('SIGKILL');
+  run.server = undefined;
+};
+
+/** Waits for `ReconcileCompleted` of `server` (polling the system stream); null at the deadline or if the server died. */
+const awaitReconcile = async (run: Run, server: ServerProcess, timeoutMs: number): Promise<Record<string, number> | null> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await reconcileReport(run.db, server.pid);
+    if (report) return report;
+    if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`runledger exited during reconcile:\n${server.output().slice(-4000)}`);
+    if (Date.now() > deadline) return null;
+    await delay(100);
+  }
+};
+
+/** Everything the checks need, read now from the database, the API and /proc. */
+const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObservation, 'after' | 'leases' | 'snapshots' | 'listedIds' | 'replays' | 'serverPid' | 'isAlive'>): Promise<RestartObservation> => {
+  const after = await readLog(run.db);
+  const { rows: leases } = await run.db.query<{ resource: string; owner: string }>('SELECT resource, owner FROM rl_leases WHERE expires_at >= now()');
+  const list = await request(server.url, 'GET', '/sessions');
+  const snapshots = new Map<string, unknown>();
+  const listedIds: string[] = [];
+  for (const view of ok(list) ? (list.body.sessions as { id: string; runtime?: object | null }[]) : []) {
+    listedIds.push(view.id);
+    snapshots.set(view.id, { ...view, runtime: view.runtime ? { ...view.runtime, alive: null } : view.runtime });
+  }
+  const replays = new Map<string, { view: unknown; head: number }>();
+  for (const sessionId of foldSessions(after).keys()) {
+    const reply = await request(server.url, 'GET', `/sessions/${encodeURIComponent(sessionId)}/state`);
+    if (ok(reply)) replays.set(sessionId, { view: reply.body.view, head: reply.body.head });
+  }
+  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive: runtimeAlive };
+};
+
+const openRun = async (options: CrashSoakOptions): Promise<Run> => {
+  const chosen = chosenPostgres();
+  const postgres = options.postgres ?? ('skip' in chosen ? { adminUrl: process.env.TEST_DATABASE_URL ?? LOCAL_POSTGRES_URL, source: 'local' as const } : chosen);
+  const root = mkdtempSync(join(tmpdir(), 'rl-crash-'));
+  const repo = makeRepo(join(root, 'repo'));
+  mkdirSync(join(root, 'claude'));
+  const { url, drop } = await createTestDatabase(postgres);
+  const db = new Client({ connectionString: url });
+  db.on('error', () => undefined);
+  await db.connect();
+  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}` };
+};
+
+const closeRun = async (run: Run): Promise<void> => {
+  await run.server?.stop('SIGTERM').catch(() => undefined);
+  for (const p of markedProcesses(run.marker)) {
+    try {
+      process.kill(p.leader ? -p.pid : p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  await run.db.end().catch(() => undefined);
+  await run.drop().catch(() => undefined);
+  rmSync(run.root, { recursive: true, force: true });
+};
+
+/**
+ * Runs `iterations` drive → SIGKILL → restart → check cycles on one fresh database and returns the counts; the
+ * database, temp directory, server and every agent process it started are gone when it resolves (or rejects).
+ */
+export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<CrashSoakReport> => {
+  const iterations = options.iterations ?? 3;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const log = options.log ?? (() => undefined);
+  const rand = prng(seed);
+  const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const run = await openRun(options);
+  const report: CrashSoakReport = { seed, totals: emptyCounts(), perIteration: [], violations: [] };
+  const agentSessions = new Map<string, string>();
+  const seen = new Set<string>();
+  log(`crash soak: seed ${seed}, ${iterations} iteration(s), database ${run.url.replace(/\/\/[^@/]*@/, '//')}`);
+  try {
+    const driver = new Driver(rand, run.repo, join(run.root, 'claude'), seed.toString(36));
+    let server = await startServer(run);
+    driver.base = server.url;
+    if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
+    await driver.registerProject();
+
+    for (let iteration = 1; iteration <= iterations; iteration++) {
+      const counts = emptyCounts();
+      counts.iterations = 1;
+      await driver.refresh();
+      driver.stats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
+
+      // Drive with LANES concurrent clients until the kill: after a random number of operations, or a random delay.
+      const killAtOps = between(3, options.maxOpsBeforeKill ?? 30);
+      const killAfterMs = rand() < 0.3 ? between(100, 3000) : undefined;
+      let started = 0;
+      let inFlight = 0;
+      let killed = false;
+      const current = server;
+      const kill = () => {
+        if (killed) return;
+        killed = true;
+        counts.opsInFlightAtKill = inFlight;
+        current.child.kill('SIGKILL');
+      };
+      const timer = killAfterMs !== undefined ? setTimeout(kill, killAfterMs) : undefined;
+      const lane = async () => {
+        while (!killed) {
+          if (killAfterMs === undefined && started >= killAtOps) return kill();
+          started++;
+          inFlight++;
+          await driver.operation().catch(() => undefined);
+          inFlight--;
+        }
+      };
+      await Promise.all(Array.from({ length: LANES }, lane));
+      if (timer) clearTimeout(timer);
+      await killServer(run);
+      counts.kills++;
+
+      // Sometimes agents die while runledger is down (a reboot, an OOM kill): reconcile must see them dead.
+      if (rand() < 0.3) {
+        for (const p of markedProcesses(run.marker).filter((p) => p.agent)) {
+          if (rand() < 0.34) {
+            process.kill(-p.pid, 'SIGKILL');
+            counts.agentsKilledWhileDown++;
+          }
+        }
+      }
+
+      // Sometimes the restart itself is killed while it reconciles.
+      if (rand() < 0.2) {
+        const early = await startServer(run);
+        await delay(between(0, 1500));
+        await killServer(run);
+        counts.kills++;
+        const done = await reconcileReport(run.db, early.pid);
+        if (!done) counts.killsDuringReconcile++;
+      }
+
+      const before = await readLog(run.db);
+      const recorded = new Set<string>();
+      const liveAtKill = new Map<string, RuntimeId>();
+      for (const s of foldSessions(before).values()) {
+        for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
+        if (s.status !== 'terminated' && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
+      }
+      counts.liveAgentsAtKill = liveAtKill.size;
+      counts.unrecordedAgents = markedProcesses(run.marker).filter((p) => p.agent && !recorded.has(`${p.pid}:${p.startTime}`)).length;
+
+      server = await startServer(run);
+      driver.base = server.url;
+      const reconciled = await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000);
+      for (const key of ['sessions', 'adopted', 'interrupted', 'relaunched', 'notResumable', 'toolCallsInterrupted', 'transcriptResults', 'snapshotsRebuilt'] as const) {
+        counts[key] += Number(reconciled?.[key] ?? 0);
+      }
+
+      // The read side may still be projecting reconcile's own events: retry the checks until they hold or time runs out.
+      const deadline = Date.now() + (options.settleTimeoutMs ?? 20_000);
+      let violations: Violation[];
+      let observation: RestartObservation;
+      for (;;) {
+        observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions });
+        violations = checkRestart(observation);
+        if (violations.length === 0 || Date.now() > deadline) break;
+        await delay(250);
+      }
+      for (const s of foldSessions(observation.after).values()) for (const a of s.agentSessionIds) if (!agentSessions.has(a)) agentSessions.set(a, s.sessionId);
+
+      counts.opsAcked = driver.stats.acked;
+      counts.opsRejected = driver.stats.rejected;
+      // A violation still present from an earlier restart is counted once, where it first appeared.
+      const fresh = violations.filter((v) => !seen.has(`${v.kind}|${v.detail}`));
+      for (const v of fresh) {
+        seen.add(`${v.kind}|${v.detail}`);
+        counts.violations[v.kind]++;
+        report.violations.push({ ...v, iteration });
+      }
+      report.perIteration.push(counts);
+      addCounts(report.totals, counts);
+      const carried = violations.length - fresh.length;
+      log(`iteration ${iteration}/${iterations}: ${formatCounts(counts)}${carried ? ` (+${carried} still present from earlier iterations)` : ''}`);
+      for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
+      if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
+    }
+  } finally {
+    await closeRun(run);
+  }
+  log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${formatCounts(report.totals)}`);
+  return report;
+};
