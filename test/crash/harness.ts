@@ -32,7 +32,7 @@ export interface CrashSoakOptions {
   log?: (line: string) => void;
   /** Server on which to create the throw-away database (default: the jest-chosen one, else TEST_DATABASE_URL, else local). */
   postgres?: PostgresServer;
-  /** Most operations started before the kill (default 30). */
+  /** Most operations started before the kill (default 40). */
   maxOpsBeforeKill?: number;
   /** Deadline for the new process's `ReconcileCompleted` (ms, default 120000). */
   reconcileTimeoutMs?: number;
@@ -509,8 +509,8 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       driver.stats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
 
       // Drive with LANES concurrent clients until the kill: after a random number of operations, or a random delay.
-      const killAtOps = between(3, options.maxOpsBeforeKill ?? 30);
-      const killAfterMs = rand() < 0.3 ? between(100, 3000) : undefined;
+      const killAtOps = between(5, options.maxOpsBeforeKill ?? 40);
+      const killAfterMs = rand() < 0.3 ? between(300, 5000) : undefined;
       let started = 0;
       let inFlight = 0;
       let killed = false;
@@ -580,7 +580,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       for (;;) {
         observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions });
         violations = checkRestart(observation);
-        if (violations.length === 0 || Date.now() > deadline) break;
+        if (violations.every((v) => seen.has(`${v.kind}|${v.detail}`)) || Date.now() > deadline) break;
         await delay(250);
       }
       for (const s of foldSessions(observation.after).values()) for (const a of s.agentSessionIds) if (!agentSessions.has(a)) agentSessions.set(a, s.sessionId);

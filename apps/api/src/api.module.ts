@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApplicationModule } from '@runledger/application';
 import { AuditController } from './audit/audit.controller';
+import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
 import { HooksController } from './hooks/hooks.controller';
 import { ImportsController } from './imports/imports.controller';
@@ -15,7 +16,7 @@ import { ToolCallsController } from './tool-calls/tool-calls.controller';
 /** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController],
+  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, EventsController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -105,6 +105,8 @@ export interface EventStore {
   streamRevision(streamId: string): Promise<number>;
   /** The checkpoint of the last event a reader can see now (START when empty): a new subscriber's "from now on". */
   headCheckpoint(): Promise<Checkpoint>;
+  /** The checkpoint just after the event at global `position` (START for 0): where a position-based reader resumes. */
+  checkpointAfter(position: number): Promise<Checkpoint>;
   /** The highest global position committed (0 when empty). */
   headPosition(): Promise<number>;
   /** The stream's events exactly as stored and hashed (data/metadata JSON text), for export and offline verification. */

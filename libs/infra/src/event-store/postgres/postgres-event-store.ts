@@ -159,7 +159,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-    let from = options.from ?? (options.fromPosition !== undefined ? await this.checkpointAt(options.fromPosition) : START);
+    let from = options.from ?? (options.fromPosition !== undefined ? await this.checkpointAfter(options.fromPosition) : START);
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const limit = Math.min(READ_BATCH, remaining);
@@ -255,8 +255,7 @@ export class PostgresEventStore implements EventStore {
       .then((r) => r.rows);
   }
 
-  /** The checkpoint just after the event at `position` (START for 0); used by position-based paging. */
-  private async checkpointAt(position: number): Promise<Checkpoint> {
+  async checkpointAfter(position: number): Promise<Checkpoint> {
     if (position <= 0) return START;
     const { rows } = await this.db.query<{ transaction_id: string }>(
       'SELECT transaction_id::text AS transaction_id FROM rl_events WHERE global_position <= $1 ORDER BY global_position DESC LIMIT 1',

@@ -1,0 +1,93 @@
+import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
+import { EVENT_STORE } from '@runledger/infra/tokens';
+
+/** Largest page of `GET /events`. */
+export const MAX_FEED_PAGE = 1000;
+/** Interval of SSE keep-alive comments (ms), so proxies keep the connection open. */
+export const SSE_HEARTBEAT_MS = 15_000;
+
+/** `GET /events?from=&limit=`: events after global position `from` (default 0), at most `limit`. */
+export class FeedQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  from?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_FEED_PAGE)
+  limit?: number;
+}
+
+/** One event of the global feed. */
+export interface FeedEvent {
+  globalPosition: number;
+  streamId: string;
+  revision: number;
+  eventId: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  hash: string;
+}
+
+const feedEvent = (e: RecordedEvent): FeedEvent => ({
+  globalPosition: e.globalPosition, streamId: e.streamId, revision: e.revision, eventId: e.eventId,
+  type: e.type, data: e.data, metadata: e.metadata, hash: e.hash,
+});
+
+interface SseResponse {
+  status(code: number): { json(body: unknown): void };
+  setHeader(name: string, value: string): void;
+  flushHeaders(): void;
+  write(chunk: string): boolean;
+  once(event: 'drain', listener: () => void): void;
+  end(): void;
+}
+
+/**
+ * `GET /events`: the global log (DESIGN §5). As JSON, a page `{events, next}` to pass back as `from`. With
+ * `Accept: text/event-stream` it tails the log live: catch-up from `from` (or `Last-Event-ID`), then every event as its
+ * transaction commits, in the gap-safe order of the subscription (DESIGN invariant 9), `id:` being the global position.
+ */
+@Controller('events')
+export class EventsController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  @Get()
+  async feed(
+    @Query() query: FeedQuery,
+    @Headers('accept') accept: string | undefined,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: { on(event: 'close', listener: () => void): void },
+    @Res() response: SseResponse,
+  ): Promise<void> {
+    const from = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : (query.from ?? 0);
+    if (accept?.includes('text/event-stream')) return this.tail(from, request, response);
+    const events: FeedEvent[] = [];
+    for await (const e of this.store.readAll({ fromPosition: from, maxCount: query.limit ?? MAX_FEED_PAGE })) events.push(feedEvent(e));
+    response.status(200).json({ events, next: events.length ? events[events.length - 1].globalPosition : from });
+  }
+
+  private async tail(from: number, request: { on(event: 'close', listener: () => void): void }, response: SseResponse): Promise<void> {
+    response.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    response.setHeader('cache-control', 'no-cache, no-transform');
+    response.setHeader('connection', 'keep-alive');
+    response.setHeader('x-accel-buffering', 'no');
+    response.flushHeaders();
+    response.write(': runledger live feed\n\n');
+    const send = async (chunk: string) => {
+      if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', resolve));
+    };
+    const subscription = this.store.subscribeToAll({
+      from: await this.store.checkpointAfter(from),
+      onEvents: async (events) => {
+        for (const e of events) await send(`id: ${e.globalPosition}\nevent: ${e.type}\ndata: ${JSON.stringify(feedEvent(e))}\n\n`);
+      },
+    });
+    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    request.on('close', () => {
+      clearInterval(heartbeat);
+      void subscription.stop().finally(() => response.end());
+    });
+  }
+}
