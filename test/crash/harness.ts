@@ -59,6 +59,8 @@ export interface CrashCounts {
   toolCallsInterrupted: number;
   transcriptResults: number;
   snapshotsRebuilt: number;
+  /** Sessions the reconcile skipped because another owner's lease was on them (`skippedLeased`, when reported). */
+  skippedLeased: number;
   violations: Record<ViolationKind, number>;
 }
 
@@ -74,7 +76,7 @@ export interface CrashSoakReport {
 export const emptyCounts = (): CrashCounts => ({
   iterations: 0, opsAcked: 0, opsRejected: 0, opsInFlightAtKill: 0, kills: 0, killsDuringReconcile: 0, agentsKilledWhileDown: 0,
   liveAgentsAtKill: 0, unrecordedAgents: 0, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0,
-  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0,
+  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0,
   violations: Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>,
 });
 
@@ -93,7 +95,7 @@ export const formatCounts = (c: CrashCounts): string => {
     `ops acked ${c.opsAcked} (rejected ${c.opsRejected}, in flight at kill ${c.opsInFlightAtKill}); kills ${c.kills} (${c.killsDuringReconcile} during reconcile); ` +
     `agents: ${c.liveAgentsAtKill} live at kill, ${c.agentsKilledWhileDown} killed while down, ${c.unrecordedAgents} unrecorded; ` +
     `reconcile: ${c.sessions} sessions, ${c.adopted} adopted, ${c.interrupted} interrupted, ${c.relaunched} relaunched, ${c.notResumable} not resumable, ` +
-    `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt; ` +
+    `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt, ${c.skippedLeased} skipped (leased); ` +
     `violations ${violations}${byKind ? ` (${byKind})` : ''}`
   );
 };
@@ -191,7 +193,7 @@ interface FakeClaude {
   transcript: string;
   phase: 'start' | 'prompt' | 'pre' | 'post' | 'stop' | 'done';
   toolsLeft: number;
-  call?: { callId: string; fail: boolean };
+  call?: { callId: string; fail: boolean; written?: boolean };
   busy: boolean;
 }
 
@@ -372,11 +374,17 @@ class Driver {
       }
       case 'post': {
         const { callId, fail } = c.call!;
-        line({
-          type: 'user',
-          message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: callId, content: fail ? 'boom' : 'hi', is_error: fail }] },
-          toolUseResult: fail ? 'Error: boom' : { stdout: 'hi', stderr: '', interrupted: false },
-        });
+        if (!c.call!.written) {
+          line({
+            type: 'user',
+            message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: callId, content: fail ? 'boom' : 'hi', is_error: fail }] },
+            toolUseResult: fail ? 'Error: boom' : { stdout: 'hi', stderr: '', interrupted: false },
+          });
+          c.call!.written = true;
+          // Half the time the result sits in the transcript for a while before PostToolUse is sent: a kill in
+          // between leaves a result only the transcript knows (seed 003), which reconcile must recover.
+          if (this.rand() < 0.5) return;
+        }
         if (fail) await hook('PostToolUseFailure', { tool_name: 'Bash', tool_input: { command: 'echo hi' }, tool_use_id: callId, error: 'boom' }, callId);
         else await hook('PostToolUse', { tool_name: 'Bash', tool_input: { command: 'echo hi' }, tool_use_id: callId, tool_response: { stdout: 'hi', stderr: '' } }, callId);
         c.phase = --c.toolsLeft > 0 ? 'pre' : 'stop';
@@ -480,10 +488,7 @@ const closeRun = async (run: Run): Promise<void> => {
   rmSync(run.root, { recursive: true, force: true });
 };
 
-/**
- * Runs `iterations` drive → SIGKILL → restart → check cycles on one fresh database and returns the counts; the
- * database, temp directory, server and every agent process it started are gone when it resolves (or rejects).
- */
+/** Runs `iterations` drive → SIGKILL → restart → check cycles on a fresh database; cleans everything up, also on failure. */
 export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<CrashSoakReport> => {
   const iterations = options.iterations ?? 3;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -549,7 +554,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       // Sometimes the restart itself is killed while it reconciles.
       if (rand() < 0.2) {
         const early = await startServer(run);
-        await delay(between(0, 1500));
+        await delay(between(0, 800));
         await killServer(run);
         counts.kills++;
         const done = await reconcileReport(run.db, early.pid);
@@ -569,7 +574,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       server = await startServer(run);
       driver.base = server.url;
       const reconciled = await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000);
-      for (const key of ['sessions', 'adopted', 'interrupted', 'relaunched', 'notResumable', 'toolCallsInterrupted', 'transcriptResults', 'snapshotsRebuilt'] as const) {
+      for (const key of ['sessions', 'adopted', 'interrupted', 'relaunched', 'notResumable', 'toolCallsInterrupted', 'transcriptResults', 'snapshotsRebuilt', 'skippedLeased'] as const) {
         counts[key] += Number(reconciled?.[key] ?? 0);
       }
 

@@ -124,4 +124,34 @@ describe('sessions end to end: real git worktrees, real agent processes, project
     expect(stable(after)).toEqual(stable(before));
     await api.post(`/sessions/${b.id}/kill`);
   });
+
+  it('gives a workspace session one worktree per repo; kill keeps only the dirty one; cleanup and restore work per repo', async () => {
+    const [front, back] = [makeRepo(join(root, 'front')), makeRepo(join(root, 'back'))];
+    const ws = await api.post('/projects', { name: 'Shop', repos: [{ name: 'front', path: front }, { name: 'back', path: back }] });
+    expect(ws.body).toMatchObject({ id: 'shop', kind: 'workspace' });
+    const s = (await api.post('/sessions', { projectId: 'shop', agent: 'command', command: ['sh', '-c', 'echo edit > front/edit.txt; exec sleep 300'] })).body;
+    pids.push(s.runtime.pid);
+    const dir = join(root, 'data', 'worktrees', 'shop', s.id);
+    const paths = Object.fromEntries(s.worktrees.map((w: { repo: string; path: string }) => [w.repo, w.path]));
+    expect(paths).toEqual({ front: join(dir, 'front'), back: join(dir, 'back') });
+    const edit = join(dir, 'front', 'edit.txt');
+    await eventually(() => existsSync(edit), 'the agent to edit the front repo');
+
+    const killed = await api.post(`/sessions/${s.id}/kill`);
+    expect(killed.body.freed).toBe(false);
+    const states = Object.fromEntries(killed.body.session.worktrees.map((w: { repo: string; state: string }) => [w.repo, w.state]));
+    expect(states).toEqual({ front: 'active', back: 'removed' });
+
+    const cleaned = await api.post(`/sessions/${s.id}/cleanup`);
+    expect(cleaned.body.preserved).toEqual([expect.objectContaining({ repo: 'front', ref: `refs/runledger/preserved/${s.id}/front` })]);
+    expect(git(front, 'show', `refs/runledger/preserved/${s.id}/front:edit.txt`)).toBe('edit');
+    expect(existsSync(join(dir, 'front'))).toBe(false);
+
+    const restored = await api.post(`/sessions/${s.id}/restore`);
+    expect(restored.body).toMatchObject({ id: s.id, status: 'running' });
+    pids.push(restored.body.runtime.pid);
+    expect(readFileSync(edit, 'utf8')).toBe('edit\n');
+    expect(existsSync(join(dir, 'back', 'README.md'))).toBe(true);
+    await api.post(`/sessions/${s.id}/kill`);
+  });
 });

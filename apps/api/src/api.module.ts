@@ -6,6 +6,7 @@ import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
 import { HooksController } from './hooks/hooks.controller';
 import { ImportsController } from './imports/imports.controller';
+import { MetricsController } from './metrics/metrics.controller';
 import { BearerTokenGuard } from './http/bearer-token.guard';
 import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ProjectionsController } from './projections/projections.controller';
@@ -16,7 +17,7 @@ import { ToolCallsController } from './tool-calls/tool-calls.controller';
 /** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, EventsController],
+  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -1,4 +1,5 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { LoggerModule, PinoLogger } from 'nestjs-pino';
 import { ALL_MIGRATIONS } from './database/all-migrations';
 import { migrate } from './database/migrations';
 import { openDatabase } from './database/open-database';
@@ -7,6 +8,9 @@ import { resolveApiToken } from './auth/api-token';
 import { RunledgerConfig } from './config/runledger-config';
 import { PostgresEventStore } from './event-store/postgres/postgres-event-store';
 import { GitWorktrees } from './git/git-worktrees';
+import { logAppends, loggerParams } from './logging/logging';
+import { instrumentEventStore } from './metrics/instrumented-event-store';
+import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics';
 import { ReadModels } from './read-models/read-models';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from './tokens';
@@ -21,8 +25,9 @@ class DatabaseCloser implements OnApplicationShutdown {
 
 /**
  * Adapters at the edge, as Nest providers: the database (PostgreSQL or the embedded PGlite, migrated at start-up),
- * the event store, the read-model queries, git worktrees and the process runtime. Opening fails with
- * DataDirectoryLockedError when another process owns the embedded data directory.
+ * the event store (instrumented: append metrics and one log line per append), the read-model queries, git worktrees,
+ * the process runtime, the Prometheus metrics on their own Registry, and the pino logger (nestjs-pino). Opening fails
+ * with DataDirectoryLockedError when another process owns the embedded data directory.
  */
 @Global()
 @Module({})
@@ -31,6 +36,7 @@ export class InfraModule {
   static forRoot(config: RunledgerConfig): DynamicModule {
     return {
       module: InfraModule,
+      imports: [LoggerModule.forRoot(loggerParams())],
       providers: [
         { provide: RUNLEDGER_CONFIG, useValue: config },
         { provide: API_TOKEN, useFactory: () => resolveApiToken(config.dataDir, config.token) },
@@ -47,13 +53,26 @@ export class InfraModule {
             return db;
           },
         },
-        { provide: EVENT_STORE, useFactory: (db: SqlDatabase) => new PostgresEventStore(db), inject: [SQL_DATABASE] },
+        {
+          provide: RunledgerMetrics,
+          useFactory: (db: SqlDatabase) => {
+            const logger = new Logger('Metrics');
+            return new RunledgerMetrics(db, { onScrapeError: (series, error) => logger.warn(`scrape of ${series} failed: ${(error as Error).message}`) });
+          },
+          inject: [SQL_DATABASE],
+        },
+        { provide: METRICS_REGISTRY, useFactory: (metrics: RunledgerMetrics) => metrics.registry, inject: [RunledgerMetrics] },
+        {
+          provide: EVENT_STORE,
+          useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger) => instrumentEventStore(new PostgresEventStore(db), metrics, logAppends(logger)),
+          inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger],
+        },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         { provide: ProcessRuntime, useFactory: () => new ProcessRuntime() },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, ReadModels, GitWorktrees, ProcessRuntime],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, ReadModels, GitWorktrees, ProcessRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

@@ -1,23 +1,29 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { SessionStreams } from '@runledger/application';
 import { sessionStreamName } from '@runledger/domain';
 import { EventStore, VerifyResult } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
+import { ref } from '../openapi/schemas';
 
 /** `GET /verify?sessionId=`: one session's stream, or every stream when absent. */
 export class VerifyQuery {
+  @ApiPropertyOptional({ description: 'one session (default: every stream)', maxLength: 100 })
   @IsOptional() @IsString() @MaxLength(100)
   sessionId?: string;
 }
 
 /** The audit trail's integrity: hash-chain verification and exports that can be verified offline (issue 6). */
+@ApiTags('audit')
+@ApiBearerAuth('bearer')
 @Controller()
 export class AuditController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly sessions: SessionStreams) {}
 
   /** `{results: [{ok, streamId, events, brokenAt?, reason?}]}`; 404 for an unknown session. */
   @Get('verify')
+  @ApiOkResponse({ description: 'one result per stream', schema: ref('VerifyResults') })
   async verify(@Query() query: VerifyQuery): Promise<{ results: VerifyResult[] }> {
     if (query.sessionId) {
       await this.sessions.load(query.sessionId); // 404
@@ -33,6 +39,11 @@ export class AuditController {
    * eventId, type, dataText, metadataText, hash, prevHash}`, the exact text the hash chain covers.
    */
   @Get('sessions/:id/export')
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({
+    description: 'one JSON object per line: `{streamId, revision, globalPosition, eventId, type, dataText, metadataText, hash, prevHash}`',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
   async export(@Param('id') id: string, @Res() response: { setHeader(k: string, v: string): void; write(s: string): boolean; end(): void }): Promise<void> {
     await this.sessions.load(id); // 404 before any byte is written
     response.setHeader('content-type', 'application/x-ndjson; charset=utf-8');

@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
@@ -11,9 +12,11 @@ export const SSE_HEARTBEAT_MS = 15_000;
 
 /** `GET /events?from=&limit=`: events after global position `from` (default 0), at most `limit`. */
 export class FeedQuery {
+  @ApiPropertyOptional({ description: 'global position to start after (default 0)', minimum: 0 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(0)
   from?: number;
 
+  @ApiPropertyOptional({ description: `page size (default and max ${MAX_FEED_PAGE}); ignored when streaming`, minimum: 1, maximum: MAX_FEED_PAGE })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_FEED_PAGE)
   limit?: number;
 }
@@ -49,11 +52,23 @@ interface SseResponse {
  * `Accept: text/event-stream` it tails the log live: catch-up from `from` (or `Last-Event-ID`), then every event as its
  * transaction commits, in the gap-safe order of the subscription (DESIGN invariant 9), `id:` being the global position.
  */
+@ApiTags('events')
+@ApiBearerAuth('bearer')
 @Controller('events')
 export class EventsController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get()
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume a live tail after this global position' })
+  @ApiOkResponse({
+    description: 'JSON: `{events: [{globalPosition, streamId, revision, eventId, type, data, metadata, hash}], next}`; ' +
+      'text/event-stream: one `id:` (global position) / `event:` (type) / `data:` (the event as JSON) frame per event, live',
+    content: {
+      'application/json': { schema: { type: 'object', properties: { events: { type: 'array', items: { type: 'object' } }, next: { type: 'integer' } } } },
+      'text/event-stream': { schema: { type: 'string' } },
+    },
+  })
   async feed(
     @Query() query: FeedQuery,
     @Headers('accept') accept: string | undefined,

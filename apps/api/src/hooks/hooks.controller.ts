@@ -1,9 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ClaudeCodeHooks, ClaudeHookInput, ClaudeHookOutput, CommandContext } from '@runledger/application';
 import { DomainError } from '@runledger/domain';
 import { Ctx } from '../http/request-context';
+import { ref } from '../openapi/schemas';
 
 /** `POST /hooks/claude-code`: the target of Claude Code's HTTP hooks (issue 4). */
+@ApiTags('hooks')
+@ApiBearerAuth('bearer')
 @Controller('hooks')
 export class HooksController {
   constructor(private readonly hooks: ClaudeCodeHooks) {}
@@ -14,6 +18,9 @@ export class HooksController {
    */
   @Post('claude-code')
   @HttpCode(200)
+  @ApiBody({ description: 'Claude Code hook input JSON (`hook_event_name`, `session_id`, `tool_name`, `tool_input`, `tool_use_id`, …)', schema: { type: 'object', additionalProperties: true } })
+  @ApiHeader({ name: 'X-Runledger-Session', required: false, description: 'the runledger session id, when the hook runs inside a session runledger spawned' })
+  @ApiOkResponse({ description: 'Claude Code hook output JSON', schema: ref('ClaudeHookOutput') })
   claudeCode(@Body() body: unknown, @Ctx() context: CommandContext, @Headers('x-runledger-session') sessionId?: string): Promise<ClaudeHookOutput> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new DomainError('HOOK.INVALID', 'invalid', 'the body must be a Claude Code hook input object', { field: 'body' });

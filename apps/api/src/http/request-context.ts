@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { CommandContext } from '@runledger/application';
+import { correlationIdFrom } from '@runledger/infra/logging';
 
-const CORRELATION = /^[A-Za-z0-9._:-]{1,100}$/;
-
-/** The CommandContext of an HTTP request: `X-Correlation-Id` (or a new uuid), actor `api`, `Idempotency-Key` if sent. */
+/**
+ * The CommandContext of an HTTP request: the request's correlation id, actor `api`, `Idempotency-Key` if sent. The
+ * correlation id is `request.id`, set by the pino-http middleware from `X-Correlation-Id` (or a new uuid), so the id in
+ * the request's log lines is the one in its events' metadata; without that middleware it is read from the header here.
+ */
 export const Ctx = createParamDecorator((_: unknown, host: ExecutionContext): CommandContext => {
-  const request = host.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
-  const given = request.headers['x-correlation-id'];
+  const request = host.switchToHttp().getRequest<{ id?: unknown; headers: Record<string, string | undefined> }>();
   const key = request.headers['idempotency-key'];
   return {
-    correlationId: given && CORRELATION.test(given) ? given : randomUUID(),
+    correlationId: typeof request.id === 'string' && request.id !== '' ? request.id : correlationIdFrom(request.headers['x-correlation-id']),
     actor: 'api',
     ...(key !== undefined ? { idempotencyKey: key } : {}),
   };

@@ -1,5 +1,7 @@
 import { Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ref } from '../openapi/schemas';
 import { ProjectionRunner } from '../../../worker/src/projections/projection-runner';
 
 /** Progress of the rebuild running in this process, if any. */
@@ -11,6 +13,9 @@ export interface RebuildStatus {
 }
 
 /** `/projections`: rebuild the read models from the log (DESIGN invariant 8) and watch its progress. */
+@ApiTags('projections')
+@ApiBearerAuth('bearer')
+@ApiServiceUnavailableResponse({ description: 'this process does not run the worker role', schema: ref('Error') })
 @Controller('projections')
 export class ProjectionsController {
   private progress = { rebuilding: false, done: 0, total: 0 };
@@ -20,6 +25,7 @@ export class ProjectionsController {
   /** Drops and replays the read models; `{events, ms}` when done; 503 without the worker role, 409 if one is running. */
   @Post('rebuild')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'events replayed and wall time', schema: ref('RebuildResult') })
   async rebuild(): Promise<{ events: number; ms: number }> {
     const runner = this.runner();
     this.progress = { rebuilding: true, done: 0, total: 0 };
@@ -33,6 +39,7 @@ export class ProjectionsController {
 
   /** `{rebuilding, done, total, lag}`: events replayed so far, events to replay, and the live projection's lag in events. */
   @Get('status')
+  @ApiOkResponse({ description: 'rebuild progress and live lag', schema: ref('RebuildStatus') })
   async status(): Promise<RebuildStatus> {
     const runner = this.runner();
     return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag() };

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   CleanupResult, CleanupSessionCommand, CommandContext, Idempotent, KillResult, KillSessionCommand, RestoreSessionCommand,
   SessionStreams, SessionViews, SpawnSessionCommand,
@@ -9,6 +10,7 @@ import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
 import { ReadModels } from '@runledger/infra/read-models';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { Ctx } from '../http/request-context';
+import { ref } from '../openapi/schemas';
 import { SpawnSessionDto } from './dto/spawn-session.dto';
 import { KillSessionDto, ListSessionsQuery, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
 
@@ -30,6 +32,8 @@ const audit = (e: RecordedEvent): AuditEvent => ({
 });
 
 /** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (DESIGN §5). */
+@ApiTags('sessions')
+@ApiBearerAuth('bearer')
 @Controller('sessions')
 export class SessionsController {
   constructor(
@@ -44,6 +48,8 @@ export class SessionsController {
   /** 201 with the session snapshot; a repeated `Idempotency-Key` returns the first result and spawns nothing. */
   @Post()
   @HttpCode(201)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first result' })
+  @ApiCreatedResponse({ description: 'the session snapshot', schema: ref('Session') })
   async spawn(@Body() body: SpawnSessionDto, @Ctx() context: CommandContext, @Headers('idempotency-key') key?: string): Promise<SessionView> {
     const { result } = await this.idempotent.run('POST /sessions', key, body, () => this.commands.execute<SpawnSessionCommand, SessionView>(new SpawnSessionCommand(body, context)));
     return result;
@@ -51,12 +57,14 @@ export class SessionsController {
 
   /** Snapshots, filtered by projectId, status, kind, agentSessionId. */
   @Get()
+  @ApiOkResponse({ description: 'session snapshots', schema: ref('SessionList') })
   async list(@Query() query: ListSessionsQuery): Promise<{ sessions: SessionView[] }> {
     return { sessions: (await this.readModels.listSessions(query)).map((v) => this.views.withLiveness(v)) };
   }
 
   /** The snapshot (projection) with its revision; 404 if unknown. */
   @Get(':id')
+  @ApiOkResponse({ description: 'the session snapshot', schema: ref('Session') })
   async get(@Param('id') id: string): Promise<SessionView> {
     const snapshot = await this.readModels.getSession(id);
     if (snapshot) return this.views.withLiveness(snapshot);
@@ -66,6 +74,7 @@ export class SessionsController {
 
   /** The audit trail: events from revision `from`, at most `limit`, and the next revision to ask for. */
   @Get(':id/events')
+  @ApiOkResponse({ description: 'a page of the session\'s audit trail', schema: ref('SessionEvents') })
   async events(@Param('id') id: string, @Query() query: SessionEventsQuery): Promise<{ events: AuditEvent[]; nextRevision: number }> {
     const from = query.from ?? 0;
     const events: AuditEvent[] = [];
@@ -76,6 +85,7 @@ export class SessionsController {
 
   /** The session's decider state replayed to revision `at` (default head), and its snapshot view (`runtime.alive` null). */
   @Get(':id/state')
+  @ApiOkResponse({ description: 'the replayed state and its view', schema: ref('SessionState') })
   async state(
     @Param('id') id: string,
     @Query() query: SessionStateQuery,
@@ -92,6 +102,7 @@ export class SessionsController {
   /** Stops the runtime, frees clean worktrees; `{freed: false}` when a dirty worktree was kept; 409 if terminated. */
   @Post(':id/kill')
   @HttpCode(200)
+  @ApiOkResponse({ description: '`freed` false when a dirty worktree was kept', schema: ref('KillResult') })
   kill(@Param('id') id: string, @Body() body: KillSessionDto, @Ctx() context: CommandContext): Promise<KillResult> {
     return this.commands.execute(new KillSessionCommand(id, body.reason ?? 'killed through the API', context));
   }
@@ -99,6 +110,7 @@ export class SessionsController {
   /** Preserves uncommitted work to refs, then force-removes the worktrees. */
   @Post(':id/cleanup')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'what was preserved, removed, stranded', schema: ref('CleanupResult') })
   cleanup(@Param('id') id: string, @Ctx() context: CommandContext): Promise<CleanupResult> {
     return this.commands.execute(new CleanupSessionCommand(id, context));
   }
@@ -106,6 +118,7 @@ export class SessionsController {
   /** Recreates worktrees, replays preserved work and relaunches the runtime under the same id; 409 if not restorable. */
   @Post(':id/restore')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'the restored session', schema: ref('Session') })
   restore(@Param('id') id: string, @Ctx() context: CommandContext): Promise<SessionView> {
     return this.commands.execute(new RestoreSessionCommand(id, context));
   }

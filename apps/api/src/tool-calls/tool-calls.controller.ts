@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   CommandContext, RecordToolCallResultCommand, RequestToolCallCommand, RetryToolCallCommand, SessionStreams, ToolCallReply,
 } from '@runledger/application';
 import { ToolCallView, toToolCallView } from '@runledger/domain';
 import { Ctx } from '../http/request-context';
+import { ref } from '../openapi/schemas';
 import { RequestToolCallDto, ToolCallResultDto, ToolCallWaitQuery } from './dto/tool-call.dto';
 
 /** Default wait of `?wait=true` (ms). */
@@ -12,6 +14,8 @@ export const DEFAULT_WAIT_MS = 30_000;
 const WAIT_POLL_MS = 25;
 
 /** `/sessions/:id/tool-calls`: checkpoint before dispatch, results, retries (DESIGN §5, invariants 3–5). */
+@ApiTags('tool-calls')
+@ApiBearerAuth('bearer')
 @Controller('sessions/:sessionId/tool-calls')
 export class ToolCallsController {
   constructor(private readonly commands: CommandBus, private readonly sessions: SessionStreams) {}
@@ -21,6 +25,9 @@ export class ToolCallsController {
    * callId or Idempotency-Key); `?wait=true` waits for a managed call's result up to `timeoutMs`.
    */
   @Post()
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'without a callId, the call id becomes `idem-<key>`' })
+  @ApiCreatedResponse({ description: 'dispatched (ToolCallDispatched committed); with `?wait=true`, a managed call\'s result', schema: ref('ToolCall') })
+  @ApiOkResponse({ description: 'the existing call, for a repeated callId or Idempotency-Key', schema: ref('ToolCall') })
   async request(
     @Param('sessionId') sessionId: string,
     @Body() body: RequestToolCallDto,
@@ -38,6 +45,7 @@ export class ToolCallsController {
 
   /** Every tool call of the session, in dispatch order. */
   @Get()
+  @ApiOkResponse({ description: 'the session\'s tool calls in dispatch order', schema: ref('ToolCallList') })
   async list(@Param('sessionId') sessionId: string): Promise<{ toolCalls: ToolCallView[] }> {
     const { state } = await this.sessions.load(sessionId);
     return { toolCalls: Object.values(state.toolCalls).map(toToolCallView) };
@@ -46,12 +54,14 @@ export class ToolCallsController {
   /** Records a result (200); 409 if the call is not in flight, except a late result for an interrupted attempt. */
   @Post(':callId/result')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'the call with its result', schema: ref('ToolCall') })
   result(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Body() body: ToolCallResultDto, @Ctx() context: CommandContext): Promise<ToolCallView> {
     return this.commands.execute(new RecordToolCallResultCommand(sessionId, callId, { ...body, source: 'agent' }, context));
   }
 
   /** Dispatches an interrupted call as a new attempt (201); 409 if it is not interrupted. */
   @Post(':callId/retry')
+  @ApiCreatedResponse({ description: 'the call, dispatched as a new attempt', schema: ref('ToolCall') })
   retry(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Ctx() context: CommandContext): Promise<ToolCallView> {
     return this.commands.execute(new RetryToolCallCommand(sessionId, callId, context));
   }

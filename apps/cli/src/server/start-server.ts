@@ -1,5 +1,6 @@
-import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
+import { INestApplication, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { ApplicationModule, ServerAddress, SystemStreamService } from '@runledger/application';
 import { InfraModule } from '@runledger/infra';
 import { ApiToken } from '@runledger/infra/auth/api-token';
@@ -21,9 +22,6 @@ export interface RunningServer {
   config: RunledgerConfig;
   url?: string;
 }
-
-const logLevels = (): LogLevel[] =>
-  process.env.RUNLEDGER_LOG_LEVEL === 'debug' ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn', 'log'];
 
 /**
  * Graceful shutdown on SIGTERM/SIGINT (and the restart of `nest start --watch`): stop taking requests, let the
@@ -63,7 +61,11 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
   })
   class ServerModule {}
 
-  const app = await NestFactory.create(ServerModule, { logger: logLevels(), abortOnError: false });
+  // Logs are pino JSON lines (nestjs-pino; level RUNLEDGER_LOG_LEVEL, pretty on a TTY); Nest's own start-up lines are
+  // buffered until the pino logger exists.
+  const app = await NestFactory.create(ServerModule, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(PinoNestLogger));
+  app.flushLogs();
   app.get(SystemStreamService).roles = Object.entries(roles).filter(([, on]) => on).map(([role]) => role);
   const logger = new Logger('runledger');
   closeOnSignals(app, logger);
@@ -78,7 +80,10 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
   if (!process.env.RUNLEDGER_URL) app.get(ServerAddress).url = url; // the real port, also when PORT=0
   const token = app.get<ApiToken>(API_TOKEN);
-  logger.log(`listening on ${url}/api/v1 (store: ${config.databaseUrl ? 'postgres' : `pglite in ${config.dataDir}`})`);
+  const store = config.databaseUrl ? 'postgres' : `pglite in ${config.dataDir}`;
+  // The one plain-text line on stdout, whatever the log format: scripts and tests read the URL from it.
+  process.stdout.write(`listening on ${url}/api/v1 (store: ${store})\n`);
+  logger.log({ msg: 'http server listening', url: `${url}/api/v1`, store, docs: `${url}/api/docs` });
   logger.log(token.source === 'env' ? 'bearer token: RUNLEDGER_TOKEN' : `bearer token: ${token.source === 'generated' ? 'generated into' : 'read from'} ${token.path}`);
   return { app, config, url };
 };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { AgentLauncher, RestoreSessionCommand, SessionStreams, SYSTEM_STREAM, systemContext } from '@runledger/application';
 import { SessionCommand } from '@runledger/domain';
@@ -9,6 +9,7 @@ import { transcriptToolResults } from '@runledger/infra/claude-code/transcript-p
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore } from '@runledger/infra/event-store';
 import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
+import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { findLaggingSnapshots, ReadModels, rebuildSessionSnapshot } from '@runledger/infra/read-models';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import { ProjectionRunner } from '../projections/projection-runner';
@@ -75,6 +76,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     private readonly sessions: SessionStreams,
     private readonly launcher: AgentLauncher,
     private readonly commands: CommandBus,
+    @Optional() private readonly metrics?: RunledgerMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -123,6 +125,10 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       }
     }
     report.ms = Date.now() - started;
+    this.metrics?.recordReconcile({
+      adopted: report.adopted, interrupted: report.interrupted, relaunched: report.relaunched, not_resumable: report.notResumable,
+      tool_calls_interrupted: report.toolCallsInterrupted, transcript_results: report.transcriptResults, snapshots_rebuilt: report.snapshotsRebuilt,
+    });
     await this.store.appendToStream(
       SYSTEM_STREAM,
       [{ eventId: randomUUID(), type: 'ReconcileCompleted', data: report, metadata: { actor: `reconciler:${this.owner}`, correlationId: randomUUID() } }],
@@ -175,7 +181,20 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       report.toolCallsInterrupted += orphans.length;
     }
 
-    if (current.agent === 'external') return; // no runtime of ours to adopt or relaunch
+    if (current.agent === 'external') {
+      // No runtime of ours to adopt or relaunch, and its agent's liveness is unknown: a call still dispatched has no
+      // owner runledger can vouch for (invariant 6). It is interrupted; a result the agent posts later is kept as late.
+      const unowned = Object.values(current.toolCalls).filter((c) => c.status === 'dispatched' && c.mode === 'observed');
+      if (unowned.length > 0) {
+        await this.sessions.decide(
+          sessionId,
+          () => unowned.map((c): SessionCommand => ({ type: 'InterruptToolCall', data: { callId: c.callId, reason: 'owner unknown after a runledger restart (external session)', at: at() } })),
+          context,
+        );
+        report.toolCallsInterrupted += unowned.length;
+      }
+      return;
+    }
     if (this.launcher.isAlive(current.runtime)) {
       await this.sessions.decide(sessionId, (s) => (s.status === 'running' || s.status === 'interrupted' ? [{ type: 'AdoptSession', data: { runtime: current.runtime!, at: at() } }] : []), context);
       report.adopted++;

@@ -1,0 +1,139 @@
+import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
+
+/**
+ * JSON schemas of the API's response shapes (DESIGN §5). They are TypeScript interfaces in the domain and application
+ * layers (no classes, so the swagger plugin cannot see them); the document's `components.schemas` gets them from here
+ * (buildOpenApiDocument) and controllers point at them with `ref(name)`. Fields may be added, never renamed.
+ */
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const anyValue: SchemaObject = { description: 'any JSON value' };
+const obj = (properties: Record<string, SchemaObject | ReferenceObject>, required: string[] = [], extra: Partial<SchemaObject> = {}): SchemaObject => ({
+  type: 'object', properties, ...(required.length ? { required } : {}), ...extra,
+});
+const arrayOf = (items: SchemaObject | ReferenceObject): SchemaObject => ({ type: 'array', items });
+
+/** A `$ref` to one of RESPONSE_SCHEMAS. */
+export const ref = (name: keyof typeof RESPONSE_SCHEMAS): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
+
+/** The response schemas, by component name. */
+export const RESPONSE_SCHEMAS = {
+  Error: obj(
+    {
+      statusCode: int, error: str, message: str,
+      code: { type: 'string', description: 'stable error code, e.g. REQUEST.INVALID, SESSION.ALREADY_TERMINATED' },
+      details: { type: 'object', additionalProperties: true, description: 'e.g. `field` for a 400, the current state for a 409' },
+    },
+    ['statusCode', 'error', 'message'],
+    { description: 'Every failed request (DESIGN §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
+  ),
+  Health: obj(
+    { status: { type: 'string', enum: ['ok'] }, store: { type: 'string', enum: ['pglite', 'postgres', 'kurrentdb'] }, pid: int, version: str, headPosition: int },
+    ['status', 'store', 'pid', 'version', 'headPosition'],
+  ),
+  ProjectRepo: obj({ name: str, path: str }, ['name', 'path']),
+  ProjectSummary: obj(
+    { id: str, name: str, kind: { type: 'string', enum: ['single-repo', 'workspace'] }, sessionPrefix: str, orchestratorAgent: str },
+    ['id', 'name', 'kind', 'sessionPrefix'],
+  ),
+  Project: obj(
+    {
+      id: str, name: str, kind: { type: 'string', enum: ['single-repo', 'workspace'] }, sessionPrefix: str, orchestratorAgent: str,
+      repos: arrayOf({ $ref: '#/components/schemas/ProjectRepo' }), defaultBranch: str, activeOrchestrator: str,
+      env: { type: 'object', additionalProperties: { type: 'string', enum: ['***'] }, description: 'configured names, every value masked' },
+      nextSessionNumber: int, registeredAt: isoTime, updatedAt: isoTime,
+    },
+    ['id', 'name', 'kind', 'sessionPrefix', 'repos', 'env', 'nextSessionNumber', 'registeredAt', 'updatedAt'],
+  ),
+  ProjectList: obj({ projects: arrayOf({ $ref: '#/components/schemas/ProjectSummary' }) }, ['projects']),
+  Worktree: obj(
+    { repo: str, path: str, branch: str, state: str, preservedRef: str, stranded: bool, strandedReason: str, removalError: str, restoreConflict: str },
+    ['repo', 'path', 'branch', 'state'],
+  ),
+  Runtime: obj(
+    {
+      type: str, pid: { type: 'integer', nullable: true }, startTime: { type: 'string', nullable: true }, sessionName: str, startedAt: isoTime,
+      alive: { type: 'boolean', nullable: true, description: 'probed live by the API; null in a stored snapshot' },
+    },
+    ['type', 'pid', 'startTime', 'alive'],
+  ),
+  ToolCallCounts: obj({ total: int, dispatched: int, completed: int, failed: int, interrupted: int }, ['total', 'dispatched', 'completed', 'failed', 'interrupted']),
+  Session: obj(
+    {
+      id: str, projectId: str, kind: { type: 'string', enum: ['worker', 'orchestrator'] },
+      status: { type: 'string', enum: ['starting', 'running', 'interrupted', 'retiring', 'terminated'] },
+      agent: { type: 'string', description: 'command, claude-code or external' }, agentSessionId: str, transcriptPath: str,
+      branch: str, baseRef: str, prompt: str, command: arrayOf(str),
+      worktrees: arrayOf({ $ref: '#/components/schemas/Worktree' }),
+      runtime: { allOf: [{ $ref: '#/components/schemas/Runtime' }], nullable: true },
+      toolCalls: { $ref: '#/components/schemas/ToolCallCounts' },
+      lastCompletedToolCall: obj({ callId: str, tool: str, status: str, attempt: int, completedAt: isoTime }, ['callId', 'tool', 'status', 'attempt']),
+      runs: obj({ total: int, open: int }, ['total', 'open']),
+      divergences: arrayOf({ type: 'object', additionalProperties: true }),
+      lateResults: arrayOf({ type: 'object', additionalProperties: true }),
+      warnings: arrayOf({ type: 'object', additionalProperties: true }),
+      interruption: { type: 'object', additionalProperties: true },
+      termination: { type: 'object', additionalProperties: true },
+      restoring: bool,
+      revision: { type: 'integer', description: 'revision (0-based) of the last session event folded into this snapshot' },
+      createdAt: isoTime, updatedAt: isoTime,
+    },
+    ['id', 'projectId', 'kind', 'status', 'agent', 'branch', 'worktrees', 'runtime', 'toolCalls', 'revision', 'createdAt', 'updatedAt'],
+    { description: 'A session snapshot (DESIGN §5), derived only from the session\'s events.' },
+  ),
+  SessionList: obj({ sessions: arrayOf({ $ref: '#/components/schemas/Session' }) }, ['sessions']),
+  KillResult: obj({ freed: { type: 'boolean', description: 'false when a dirty worktree was kept' }, session: { $ref: '#/components/schemas/Session' } }, ['freed', 'session']),
+  CleanupResult: obj(
+    {
+      session: { $ref: '#/components/schemas/Session' },
+      preserved: arrayOf(obj({ repo: str, ref: str, commit: str }, ['repo', 'ref', 'commit'])),
+      removed: arrayOf(str),
+      retryRemove: arrayOf(obj({ repo: str, error: str }, ['repo', 'error'])),
+      stranded: arrayOf(obj({ repo: str, reason: str }, ['repo', 'reason'])),
+      skipped: arrayOf(str),
+    },
+    ['session', 'preserved', 'removed', 'retryRemove', 'stranded', 'skipped'],
+  ),
+  Event: obj(
+    {
+      revision: int, globalPosition: int, type: str, data: anyValue,
+      metadata: obj(
+        { correlationId: str, causationId: str, actor: str, idempotencyKey: str, recordedAt: isoTime, occurredAt: isoTime, schemaVersion: int },
+        [],
+        { additionalProperties: true },
+      ),
+      hash: str, prevHash: str, eventId: { type: 'string', format: 'uuid' },
+    },
+    ['revision', 'globalPosition', 'type', 'data', 'metadata', 'hash'],
+  ),
+  SessionEvents: obj({ events: arrayOf({ $ref: '#/components/schemas/Event' }), nextRevision: int }, ['events', 'nextRevision']),
+  SessionState: obj(
+    { sessionId: str, revision: int, head: int, state: { type: 'object', additionalProperties: true, description: 'the decider state' }, view: { $ref: '#/components/schemas/Session' } },
+    ['sessionId', 'revision', 'head', 'state', 'view'],
+  ),
+  ToolCall: obj(
+    {
+      callId: str, tool: str, status: { type: 'string', enum: ['dispatched', 'completed', 'failed', 'interrupted'] }, attempt: int, input: anyValue,
+      mode: { type: 'string', enum: ['observed', 'managed'] },
+      result: obj({ output: anyValue, exitCode: int, error: str }),
+      source: str, runId: str, idempotent: bool, firstDispatchedAt: isoTime, dispatchedAt: isoTime, completedAt: isoTime,
+      interruption: obj({ reason: str, at: isoTime }, ['reason', 'at']),
+      lateResults: arrayOf({ type: 'object', additionalProperties: true }),
+    },
+    ['callId', 'tool', 'status', 'attempt', 'input', 'mode', 'idempotent', 'firstDispatchedAt', 'dispatchedAt'],
+  ),
+  ToolCallList: obj({ toolCalls: arrayOf({ $ref: '#/components/schemas/ToolCall' }) }, ['toolCalls']),
+  RebuildResult: obj({ events: int, ms: int }, ['events', 'ms']),
+  RebuildStatus: obj({ rebuilding: bool, done: int, total: int, lag: { type: 'integer', nullable: true } }, ['rebuilding', 'done', 'total', 'lag']),
+  VerifyResults: obj(
+    { results: arrayOf(obj({ ok: bool, streamId: str, events: int, brokenAt: int, reason: str }, ['ok', 'streamId', 'events'])) },
+    ['results'],
+  ),
+  ImportResult: obj(
+    { sessionId: str, toolCalls: int, completed: int, failed: int, skippedLines: int, subagentToolCalls: int, appended: int },
+    ['sessionId', 'toolCalls', 'completed', 'failed', 'skippedLines', 'subagentToolCalls', 'appended'],
+  ),
+  ClaudeHookOutput: { type: 'object', additionalProperties: true, description: 'Claude Code hook output JSON (e.g. a PreToolUse permission decision)' },
+} satisfies Record<string, SchemaObject>;

@@ -1,0 +1,2 @@
+export * from './runledger-metrics';
+export * from './instrumented-event-store';
