@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { AgentLauncher, RestoreSessionCommand, SessionStreams, SYSTEM_STREAM, systemContext } from '@runledger/application';
-import { SessionCommand } from '@runledger/domain';
+import { AgentLauncher, CommandContext, RestoreSessionCommand, SessionStreams, SYSTEM_STREAM, systemContext } from '@runledger/application';
+import { Session, SessionCommand } from '@runledger/domain';
 import { transcriptToolResults } from '@runledger/infra/claude-code/transcript-parser';
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore } from '@runledger/infra/event-store';
@@ -62,6 +62,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   private readonly leases = new LeaseStore();
   private readonly owner = processOwnerId();
   private stopping = false;
+  private readonly bootedAt = Date.now();
   private finished!: () => void;
   /** Resolves when the boot reconcile has ended (successfully or not). */
   readonly done = new Promise<void>((resolve) => (this.finished = resolve));
@@ -107,11 +108,14 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       report.snapshotsRebuilt++;
       this.logger.warn(`snapshot of ${lag.sessionId} was at revision ${lag.snapshotRevision ?? 'none'}, stream at ${lag.streamRevision}: rebuilt`);
     }
-    const live = (await this.readModels.listSessions({})).filter((s) => s.status !== 'terminated');
+    // Not terminated, plus any session (a killed one too) that still has a dispatched tool call (invariant 6).
+    const { rows: withDispatched } = await this.db.query<{ session_id: string }>(`SELECT DISTINCT session_id FROM rl_rm_tool_calls WHERE status = 'dispatched'`);
+    const ids = new Set([...(await this.readModels.listSessions({})).filter((s) => s.status !== 'terminated').map((s) => s.id), ...withDispatched.map((r) => r.session_id)]);
+    const live = [...ids].map((id) => ({ id }));
     for (const view of live) {
       if (this.stopping) break;
       const resource = `reconcile:${view.id}`;
-      if (!(await this.leases.acquire(this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS))) {
+      if (!(await this.acquireOrTakeOver(resource))) {
         report.skippedLeased++;
         continue;
       }
@@ -142,11 +146,37 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     return report;
   }
 
+  /** Managed calls belong to their executor: each `dispatched` one is interrupted unless a live process holds its lease (invariant 6). */
+  private async interruptOrphanedManagedCalls(sessionId: string, state: Session, report: ReconcileReport, context: CommandContext): Promise<void> {
+    const orphans: SessionCommand[] = [];
+    for (const call of Object.values(state.toolCalls)) {
+      if (call.status !== 'dispatched' || call.mode !== 'managed') continue;
+      const lease = await this.leases.holder(this.db, toolCallLease(sessionId, call.callId, call.attempt));
+      if (lease && ownerAlive(lease.owner)) continue;
+      orphans.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at: new Date().toISOString() } });
+    }
+    if (orphans.length === 0) return;
+    await this.sessions.decide(sessionId, () => orphans, context);
+    report.toolCallsInterrupted += orphans.length;
+  }
+
+  /** Our lease on `resource`, taken over at once from a holder that is a dead process on this host (a crashed reconcile). */
+  private async acquireOrTakeOver(resource: string): Promise<boolean> {
+    if (await this.leases.acquire(this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS)) return true;
+    const holder = await this.leases.holder(this.db, resource);
+    if (!holder) return (await this.leases.acquire(this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS)) !== null;
+    if (ownerAlive(holder.owner)) return false;
+    return (await this.leases.takeOver(this.db, resource, holder.owner, this.owner, RECONCILE_LEASE_TTL_MS)) !== null;
+  }
+
   private async reconcileSession(sessionId: string, report: ReconcileReport): Promise<void> {
     const context = systemContext(`reconciler:${this.owner}`);
     const at = () => new Date().toISOString();
     const { state } = await this.sessions.load(sessionId);
-    if (state.status === 'terminated') return;
+    if (state.status === 'terminated') {
+      await this.interruptOrphanedManagedCalls(sessionId, state, report, context);
+      return;
+    }
 
     // Seed 003: results the agent's own transcript holds but the log lacks are appended first, and reported.
     if (state.transcriptPath && existsSync(state.transcriptPath)) {
@@ -155,6 +185,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       for (const call of Object.values(state.toolCalls)) {
         const result = results.get(call.callId);
         if (!result || (call.status !== 'dispatched' && call.status !== 'interrupted')) continue;
+        if (call.status === 'interrupted' && state.lateResults.some((late) => late.callId === call.callId && late.attempt === call.attempt)) continue;
         recovered.push(
           { type: 'RecordToolCallResult', data: { callId: call.callId, status: result.status, output: result.output, source: 'transcript', at: at() } },
           { type: 'RecordDivergence', data: { callId: call.callId, kind: 'result_only_in_transcript', detail: `the log showed ${call.status}; the transcript has a ${result.status} result`, at: at() } },
@@ -167,19 +198,10 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       }
     }
 
-    // Managed calls belong to their executor: interrupted unless a live process holds their lease (invariant 6).
     const current = (await this.sessions.load(sessionId)).state;
-    const orphans: SessionCommand[] = [];
-    for (const call of Object.values(current.toolCalls)) {
-      if (call.status !== 'dispatched' || call.mode !== 'managed') continue;
-      const lease = await this.leases.holder(this.db, toolCallLease(sessionId, call.callId, call.attempt));
-      if (lease && ownerAlive(lease.owner)) continue;
-      orphans.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at: at() } });
-    }
-    if (orphans.length > 0) {
-      await this.sessions.decide(sessionId, () => orphans, context);
-      report.toolCallsInterrupted += orphans.length;
-    }
+    await this.interruptOrphanedManagedCalls(sessionId, current, report, context);
+    // A spawn or restore this process started after boot is in the hands of its command handler, not reconcile's.
+    if ((current.status === 'starting' || current.restoring) && Date.parse(current.updatedAt) >= this.bootedAt) return;
 
     if (current.agent === 'external') {
       // No runtime of ours to adopt or relaunch, and its agent's liveness is unknown: a call still dispatched has no
@@ -194,6 +216,25 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
         report.toolCallsInterrupted += unowned.length;
       }
       return;
+    }
+    if (!this.launcher.isAlive(current.runtime)) {
+      // Launched but never recorded (runledger died between the two): adopt it rather than launch a second agent.
+      const unrecorded = this.launcher.findUnrecorded(sessionId, current.runtime);
+      if (unrecorded) {
+        await this.sessions.decide(
+          sessionId,
+          (s) =>
+            s.status === 'starting' || (s.status !== 'none' && s.restoring)
+              ? [{ type: 'RecordRuntimeLaunched', data: { runtime: unrecorded, at: at() } }]
+              : s.status === 'running' || s.status === 'interrupted'
+                ? [{ type: 'AdoptSession', data: { runtime: unrecorded, at: at() } }]
+                : [],
+          context,
+        );
+        report.adopted++;
+        this.logger.warn(`${sessionId}: adopted agent pid ${(unrecorded as { pid: number }).pid}, launched but never recorded`);
+        return;
+      }
     }
     if (this.launcher.isAlive(current.runtime)) {
       await this.sessions.decide(sessionId, (s) => (s.status === 'running' || s.status === 'interrupted' ? [{ type: 'AdoptSession', data: { runtime: current.runtime!, at: at() } }] : []), context);

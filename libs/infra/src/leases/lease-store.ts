@@ -27,6 +27,16 @@ export class LeaseStore {
     return rows.length ? { resource: rows[0].resource, owner: rows[0].owner, expiresAt: rows[0].expires_at } : null;
   }
 
+  /** Takes `resource` from `deadOwner` (a holder known to be gone), only if that owner still holds it; null otherwise. */
+  async takeOver(db: SqlExecutor, resource: string, deadOwner: string, owner: string, ttlMs: number): Promise<Lease | null> {
+    const { rows } = await db.query<{ resource: string; owner: string; expires_at: string }>(
+      `UPDATE rl_leases SET owner = $3, acquired_at = now(), expires_at = now() + make_interval(secs => $4::double precision / 1000)
+       WHERE resource = $1 AND owner = $2 RETURNING resource, owner, expires_at::text`,
+      [resource, deadOwner, owner, ttlMs],
+    );
+    return rows.length ? { resource: rows[0].resource, owner: rows[0].owner, expiresAt: rows[0].expires_at } : null;
+  }
+
   /** Extends our lease; false if it is no longer ours (expired and taken over). */
   async renew(db: SqlExecutor, resource: string, owner: string, ttlMs: number): Promise<boolean> {
     const { rows } = await db.query(

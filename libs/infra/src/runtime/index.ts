@@ -1,2 +1,3 @@
 /** Agent runtime adapters: detached child processes identified by (pid, start time). */
 export * from './process-runtime';
+export * from './process-finder';

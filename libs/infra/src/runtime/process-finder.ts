@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readProcStat, RuntimeIdentity } from './process-runtime';
+
+/** Env marker every agent runtime gets, so an agent launched but never recorded (a crash in between) can be found. */
+export const AGENT_MARKER = 'RUNLEDGER_RUNTIME=agent';
+
+/**
+ * Live process-group leaders whose environment holds every one of `entries` (`NAME=value`), read from /proc (Linux;
+ * [] elsewhere). Zombies and processes whose environ cannot be read (another user) are left out. `logPath` is empty:
+ * the caller knows where the log goes.
+ */
+export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => {
+  let pids: number[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  } catch {
+    return [];
+  }
+  const found: RuntimeIdentity[] = [];
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    let environ: string[];
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!entries.every((entry) => environ.includes(entry))) continue;
+    const stat = readProcStat(pid);
+    if (!stat || stat.state === 'Z' || stat.pgrp !== pid) continue;
+    let cwd = '';
+    let command: string[] = [];
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue;
+    }
+    found.push({ type: 'process', pid, pgid: pid, startTime: stat.startTime, command, cwd, logPath: '', startedAt: '' });
+  }
+  return found;
+};
