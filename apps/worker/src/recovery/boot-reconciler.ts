@@ -9,6 +9,7 @@ import { transcriptToolResults } from '@runledger/infra/claude-code/transcript-p
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore } from '@runledger/infra/event-store';
 import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
+import type { RuntimeIdentity } from '@runledger/infra/runtime';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { findLaggingSnapshots, ReadModels, rebuildSessionSnapshot } from '@runledger/infra/read-models';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
@@ -63,6 +64,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   private readonly owner = processOwnerId();
   private stopping = false;
   private readonly bootedAt = Date.now();
+  /** Agent processes found at the start of this reconcile, by session id (one /proc scan, not one per session). */
+  private agents?: Map<string, RuntimeIdentity[]>;
   private finished!: () => void;
   /** Resolves when the boot reconcile has ended (successfully or not). */
   readonly done = new Promise<void>((resolve) => (this.finished = resolve));
@@ -179,6 +182,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     }
 
     // Seed 003: results the agent's own transcript holds but the log lacks are appended first, and reported.
+    let recoveredAny = false;
     if (state.transcriptPath && existsSync(state.transcriptPath)) {
       const results = await transcriptToolResults(state.transcriptPath);
       const recovered: SessionCommand[] = [];
@@ -195,10 +199,11 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       if (recovered.length > 0) {
         await this.sessions.decide(sessionId, () => recovered, context);
         report.transcriptResults += recovered.length / 2;
+        recoveredAny = true;
       }
     }
 
-    const current = (await this.sessions.load(sessionId)).state;
+    const current = recoveredAny ? (await this.sessions.load(sessionId)).state : state;
     await this.interruptOrphanedManagedCalls(sessionId, current, report, context);
     // A spawn or restore this process started after boot is in the hands of its command handler, not reconcile's.
     if ((current.status === 'starting' || current.restoring) && Date.parse(current.updatedAt) >= this.bootedAt) return;
@@ -219,7 +224,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     }
     if (!this.launcher.isAlive(current.runtime)) {
       // Launched but never recorded (runledger died between the two): adopt it rather than launch a second agent.
-      const unrecorded = this.launcher.findUnrecorded(sessionId, current.runtime);
+      this.agents ??= this.launcher.agentProcesses();
+      const unrecorded = this.launcher.findUnrecorded(sessionId, current.runtime, this.agents);
       if (unrecorded) {
         await this.sessions.decide(
           sessionId,

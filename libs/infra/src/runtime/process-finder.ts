@@ -9,14 +9,28 @@ export const AGENT_MARKER = 'RUNLEDGER_RUNTIME=agent';
  * [] elsewhere). Zombies and processes whose environ cannot be read (another user) are left out. `logPath` is empty:
  * the caller knows where the log goes.
  */
-export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => {
+export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => scanProcesses(entries).map((p) => p.identity);
+
+/** Agent processes (AGENT_MARKER in their env) by the `RUNLEDGER_SESSION_ID` they were launched for: one /proc scan. */
+export const listAgentProcesses = (): Map<string, RuntimeIdentity[]> => {
+  const bySession = new Map<string, RuntimeIdentity[]>();
+  for (const { identity, environ } of scanProcesses([AGENT_MARKER])) {
+    const entry = environ.find((e) => e.startsWith('RUNLEDGER_SESSION_ID='));
+    if (!entry) continue;
+    const sessionId = entry.slice('RUNLEDGER_SESSION_ID='.length);
+    bySession.set(sessionId, [...(bySession.get(sessionId) ?? []), identity]);
+  }
+  return bySession;
+};
+
+const scanProcesses = (entries: string[]): { identity: RuntimeIdentity; environ: string[] }[] => {
   let pids: number[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
   } catch {
     return [];
   }
-  const found: RuntimeIdentity[] = [];
+  const found: { identity: RuntimeIdentity; environ: string[] }[] = [];
   for (const pid of pids) {
     if (pid === process.pid) continue;
     let environ: string[];
@@ -36,7 +50,7 @@ export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => {
     } catch {
       continue;
     }
-    found.push({ type: 'process', pid, pgid: pid, startTime: stat.startTime, command, cwd, logPath: '', startedAt: '' });
+    found.push({ identity: { type: 'process', pid, pgid: pid, startTime: stat.startTime, command, cwd, logPath: '', startedAt: '' }, environ });
   }
   return found;
 };

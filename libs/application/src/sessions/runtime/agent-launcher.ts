@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, SessionRuntime } from '@runledger/domain';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { RunledgerConfig } from '@runledger/infra/config';
-import { AGENT_MARKER, findProcessesByEnv, ProcessRuntime, RuntimeIdentity } from '@runledger/infra/runtime';
+import { AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, RuntimeIdentity } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { sessionLogPath } from '../worktree-layout';
 import { ServerAddress } from './server-address';
@@ -61,12 +61,18 @@ export class AgentLauncher {
    * A live agent process of `sessionId` that the log does not know (launched, then runledger died before recording it),
    * found by its environment; the newest if several. Null when there is none.
    */
-  findUnrecorded(sessionId: string, recorded?: SessionRuntime): SessionRuntime | null {
-    const found = findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER])
+  findUnrecorded(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>): SessionRuntime | null {
+    const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER]);
+    const found = candidates
       .filter((p) => !(recorded?.type === 'process' && recorded.pid === p.pid && recorded.startTime === p.startTime))
       .sort((a, b) => Number(BigInt(b.startTime) - BigInt(a.startTime)));
     if (found.length === 0) return null;
     return { ...found[0], logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt: new Date().toISOString() } as unknown as SessionRuntime;
+  }
+
+  /** Every live agent process by session id, from one scan of /proc (for a reconcile of many sessions). */
+  agentProcesses(): Map<string, RuntimeIdentity[]> {
+    return listAgentProcesses();
   }
 
   /** True when the recorded runtime is this very process (same pid and start time), not a reused pid. */
