@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SessionStreams, systemContext } from '@runledger/application';
+import { repoLeftProject, SessionStreams, systemContext } from '@runledger/application';
 import { SqlDatabase } from '@runledger/infra/database';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
 import { LeaseStore, processOwnerId } from '@runledger/infra/leases';
@@ -91,7 +91,7 @@ export class WorktreeJanitor implements OnApplicationBootstrap, OnApplicationShu
     const { state: project } = await this.sessions.project(state.projectId);
     const repo = project.repos.find((r) => r.name === repoName);
     if (!repo) {
-      await this.sessions.decide(sessionId, () => [{ type: 'RecordWorktreeSkipped', data: { repo: repoName, reason: 'repository no longer in the project', at: at() } }], context);
+      await this.sessions.decide(sessionId, () => [repoLeftProject(repoName, at())], context);
       return false;
     }
     let preservedRef = worktree.preserved?.ref;

@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { decideProject, DomainError, projectDecider, projectStreamName, RegisteredProject } from '@runledger/domain';
+import { DomainError, RegisteredProject } from '@runledger/domain';
 import { ReadModels } from '@runledger/infra/read-models';
 import { CommandContext } from '../event-sourcing/command-context';
-import { DeciderStreams } from '../event-sourcing/decider-streams';
 import { SessionStreams } from '../sessions/session-streams';
 
 /** Thrown when a Claude session runledger did not spawn runs in no registered project's repository (404). */
@@ -29,7 +28,6 @@ export class AgentSessionDirectory {
 
   constructor(
     private readonly readModels: ReadModels,
-    private readonly streams: DeciderStreams,
     private readonly sessions: SessionStreams,
   ) {}
 
@@ -68,13 +66,7 @@ export class AgentSessionDirectory {
   private async create(agentSessionId: string, where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string }, context: CommandContext): Promise<string> {
     const project = where.project ?? (await this.projectForCwd(where.cwd));
     const at = new Date().toISOString();
-    const allocated = await this.streams.handle(
-      projectStreamName(project.projectId),
-      projectDecider,
-      (state) => decideProject({ type: 'AllocateSessionId', data: { kind: 'worker', at } }, state),
-      context,
-    );
-    const sessionId = (allocated.events[0] as { data: { sessionId: string } }).data.sessionId;
+    const sessionId = await this.sessions.allocateSessionId(project.projectId, 'worker', context);
     await this.sessions.decide(
       sessionId,
       () => [

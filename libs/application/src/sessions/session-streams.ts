@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import {
+  decideProject,
   DomainError,
   projectDecider,
   projectStreamName,
   RegisteredProject,
   Session,
   SessionCommand,
+  SessionKind,
   sessionDecider,
   SessionEvent,
   SessionState,
@@ -20,6 +22,12 @@ export const sessionNotFound = (sessionId: string): DomainError =>
 /** Thrown for an unknown project id (404). */
 export const projectNotFound = (projectId: string, field = 'projectId'): DomainError =>
   new DomainError('PROJECT.NOT_FOUND', 'not_found', `no project ${projectId}`, { projectId, field });
+
+/** The warning recorded, never fatal, for a worktree whose repository was removed from its project (seed 002). */
+export const repoLeftProject = (repo: string, at: string): SessionCommand => ({
+  type: 'RecordWorktreeSkipped',
+  data: { repo, reason: 'repository no longer in the project', at },
+});
 
 /** Runs several session commands in order on an evolving state; the first refusal throws and nothing is appended. */
 export const decideAll = (state: SessionState, commands: SessionCommand[]): SessionEvent[] => {
@@ -50,6 +58,18 @@ export class SessionStreams {
     const { state, revision } = await this.streams.load(projectStreamName(projectId), projectDecider);
     if (state.status === 'none') throw projectNotFound(projectId, field);
     return { state, revision };
+  }
+
+  /** Allocates the project's next session id `<prefix>-<n>` in its stream (never reused, DESIGN §2); throws PROJECT.NOT_FOUND. */
+  async allocateSessionId(projectId: string, kind: SessionKind, context: CommandContext): Promise<string> {
+    const at = new Date().toISOString();
+    const allocated = await this.streams.handle(
+      projectStreamName(projectId),
+      projectDecider,
+      (state) => decideProject({ type: 'AllocateSessionId', data: { kind, at } }, state),
+      context,
+    );
+    return (allocated.events[0] as { data: { sessionId: string } }).data.sessionId;
   }
 
   /** Decides `commands` (in order) on the session's fresh state and appends the events; conflicts re-decide (invariant 2). */

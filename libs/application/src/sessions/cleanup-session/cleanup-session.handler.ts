@@ -4,7 +4,7 @@ import { SessionView } from '@runledger/domain';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
 import { CleanupSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
-import { SessionStreams } from '../session-streams';
+import { repoLeftProject, SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 import { preservedRef } from '../worktree-layout';
 
@@ -49,7 +49,7 @@ export class CleanupSessionHandler implements ICommandHandler<CleanupSessionComm
         result.skipped.push(worktree.repo);
         await this.sessions.decide(
           sessionId,
-          () => [{ type: 'RecordWorktreeSkipped', data: { repo: worktree.repo, reason: 'repository no longer in the project', at: at() } }],
+          () => [repoLeftProject(worktree.repo, at())],
           context,
         );
         continue;

@@ -4,7 +4,7 @@ import { SessionCommand, SessionView } from '@runledger/domain';
 import { DirtyWorktreeError, GitWorktrees } from '@runledger/infra/git';
 import { KillSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
-import { decideAll, SessionStreams } from '../session-streams';
+import { decideAll, repoLeftProject, SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 
 /** Reply of a kill: `freed` is false when a dirty (or unreachable) worktree was kept. */
@@ -40,7 +40,7 @@ export class KillSessionHandler implements ICommandHandler<KillSessionCommand, K
       if (worktree.status !== 'active' && worktree.status !== 'restored') continue;
       const repo = project.repos.find((r) => r.name === worktree.repo);
       if (!repo) {
-        commands.push({ type: 'RecordWorktreeSkipped', data: { repo: worktree.repo, reason: 'repository no longer in the project', at: at() } });
+        commands.push(repoLeftProject(worktree.repo, at()));
         freed = false;
         continue;
       }

@@ -7,7 +7,7 @@ import { GitWorktrees } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { RestoreSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
-import { SessionStreams } from '../session-streams';
+import { repoLeftProject, SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 import { sessionWorkdir } from '../worktree-layout';
 
@@ -43,7 +43,7 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
       if (!repo) {
         await this.sessions.decide(
           sessionId,
-          () => [{ type: 'RecordWorktreeSkipped', data: { repo: worktree.repo, reason: 'repository no longer in the project', at: at() } }],
+          () => [repoLeftProject(worktree.repo, at())],
           context,
         );
         continue;

@@ -1,10 +1,9 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { decideProject, DomainError, projectDecider, projectStreamName, SessionView } from '@runledger/domain';
+import { DomainError, SessionView } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
-import { DeciderStreams } from '../../event-sourcing/decider-streams';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
@@ -24,7 +23,6 @@ export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand,
   private readonly logger = new Logger('SpawnSession');
 
   constructor(
-    private readonly streams: DeciderStreams,
     private readonly sessions: SessionStreams,
     private readonly git: GitWorktrees,
     private readonly launcher: AgentLauncher,
@@ -49,13 +47,7 @@ export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand,
     const kind = input.kind ?? 'worker';
     const at = () => new Date().toISOString();
 
-    const allocated = await this.streams.handle(
-      projectStreamName(project.projectId),
-      projectDecider,
-      (state) => decideProject({ type: 'AllocateSessionId', data: { kind, at: at() } }, state),
-      context,
-    );
-    const sessionId = (allocated.events[0] as { data: { sessionId: string } }).data.sessionId;
+    const sessionId = await this.sessions.allocateSessionId(project.projectId, kind, context);
     const branch = sessionBranch(sessionId);
     this.logger.log(`allocated ${sessionId} in project ${project.projectId}`);
 
