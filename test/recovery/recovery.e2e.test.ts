@@ -149,6 +149,14 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     await server.stop('SIGKILL');
     for (const s of [withPrompt, promptless]) process.kill(-s.runtime.pid, 'SIGKILL');
     await eventually(() => !alive(withPrompt.runtime.pid, withPrompt.runtime.startTime) && !alive(promptless.runtime.pid, promptless.runtime.startTime), 'the agents to die');
+    // A decoy: an agent of another installation that happens to have the same session id must not be adopted.
+    const decoy = spawn('sh', ['-c', 'exec sleep 120'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, RUNLEDGER_SESSION_ID: withPrompt.id, RUNLEDGER_RUNTIME: 'agent', RUNLEDGER_AGENT_HOME: join(root, 'another-installation') },
+    });
+    decoy.unref();
+    agents.push(decoy.pid!);
     server = await startServerProcess(env());
     api = apiClient(server.url, TOKEN);
     const report = await eventually(() => reconcileOf(url, server.pid), 'reconcile', 60000);
@@ -157,6 +165,7 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     const relaunched = (await api.get(`/sessions/${withPrompt.id}`)).body;
     expect(relaunched).toMatchObject({ id: withPrompt.id, status: 'running', runtime: { alive: true } });
     expect(relaunched.runtime.pid).not.toBe(withPrompt.runtime.pid);
+    expect(relaunched.runtime.pid).not.toBe(decoy.pid);
     agents.push(relaunched.runtime.pid);
     const stays = (await api.get(`/sessions/${promptless.id}`)).body;
     expect(stays).toMatchObject({ id: promptless.id, status: 'interrupted', interruption: expect.objectContaining({ resumable: false }) });

@@ -11,10 +11,13 @@ export const AGENT_MARKER = 'RUNLEDGER_RUNTIME=agent';
  */
 export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => scanProcesses(entries).map((p) => p.identity);
 
-/** Agent processes (AGENT_MARKER in their env) by the `RUNLEDGER_SESSION_ID` they were launched for: one /proc scan. */
-export const listAgentProcesses = (): Map<string, RuntimeIdentity[]> => {
+/**
+ * Agent processes (AGENT_MARKER and every one of `scope` in their env, e.g. the installation's home) by the
+ * `RUNLEDGER_SESSION_ID` they were launched for: one /proc scan.
+ */
+export const listAgentProcesses = (scope: string[] = []): Map<string, RuntimeIdentity[]> => {
   const bySession = new Map<string, RuntimeIdentity[]>();
-  for (const { identity, environ } of scanProcesses([AGENT_MARKER])) {
+  for (const { identity, environ } of scanProcesses([AGENT_MARKER, ...scope])) {
     const entry = environ.find((e) => e.startsWith('RUNLEDGER_SESSION_ID='));
     if (!entry) continue;
     const sessionId = entry.slice('RUNLEDGER_SESSION_ID='.length);

@@ -19,6 +19,9 @@ export interface AgentLaunchRequest {
   env?: Record<string, string>;
 }
 
+/** Env entry naming the data directory of the runledger that launched an agent: session ids repeat across installations. */
+export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
+
 /** Header that carries the runledger session id in Claude Code's generated hook settings (issue 4). */
 export const SESSION_HEADER = 'x-runledger-session';
 
@@ -51,6 +54,7 @@ export class AgentLauncher {
         RUNLEDGER_SESSION_ID: request.sessionId,
         RUNLEDGER_TOKEN: this.token.token,
         [AGENT_MARKER.split('=')[0]]: AGENT_MARKER.split('=')[1],
+        [AGENT_HOME]: this.config.dataDir,
       },
     });
     // The full identity (pgid, cwd, startedAt too) is kept in the event so a later process can stop or adopt it.
@@ -58,11 +62,11 @@ export class AgentLauncher {
   }
 
   /**
-   * A live agent process of `sessionId` that the log does not know (launched, then runledger died before recording it),
+   * A live agent process of `sessionId`, launched by this installation (same data directory), that the log does not know (launched, then runledger died before recording it),
    * found by its environment; the newest if several. Null when there is none.
    */
   findUnrecorded(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>): SessionRuntime | null {
-    const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER]);
+    const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER, this.homeEntry()]);
     const found = candidates
       .filter((p) => !(recorded?.type === 'process' && recorded.pid === p.pid && recorded.startTime === p.startTime))
       .sort((a, b) => Number(BigInt(b.startTime) - BigInt(a.startTime)));
@@ -72,7 +76,11 @@ export class AgentLauncher {
 
   /** Every live agent process by session id, from one scan of /proc (for a reconcile of many sessions). */
   agentProcesses(): Map<string, RuntimeIdentity[]> {
-    return listAgentProcesses();
+    return listAgentProcesses([this.homeEntry()]);
+  }
+
+  private homeEntry(): string {
+    return `${AGENT_HOME}=${this.config.dataDir}`;
   }
 
   /** True when the recorded runtime is this very process (same pid and start time), not a reused pid. */
