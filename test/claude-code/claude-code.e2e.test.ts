@@ -6,7 +6,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient } from '../support/http-client';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 
-const FIXTURES = resolve(__dirname, '../../../shared/fixtures/claude-code');
+const FIXTURES = resolve(__dirname, '../fixtures/claude-code');
 const TOKEN = 'claude-code-e2e-token-0123';
 
 /** The README table of the fixtures: tool calls, of them failed (is_error), sub-agent tool calls. */

@@ -9,7 +9,7 @@ import { runCli, ServerProcess, startServerProcess } from '../support/server-pro
 
 const TOKEN = 'cli-e2e-token-0123456789abcdef';
 const BIN = join(__dirname, '../../bin/runledger.js');
-const FIXTURES = '/work/shared/fixtures/claude-code';
+const FIXTURES = join(__dirname, '../fixtures/claude-code');
 
 /** A TCP port nothing listens on: bound to 0, read, released. */
 const freePort = (): Promise<number> =>

@@ -11,10 +11,10 @@ import {
   transcriptToolResults,
 } from './transcript-parser';
 
-const FIXTURES = path.resolve(__dirname, '../../../../../shared/fixtures/claude-code');
+const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/claude-code');
 const fixture = (name: string): string => path.join(FIXTURES, name);
 
-/** The README table of /work/shared/fixtures/claude-code. */
+/** The README table of test/fixtures/claude-code. */
 const TABLE = [
   { file: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl', lines: 2385, toolUses: 242, toolResults: 242, errors: 12, subagentCalls: 12 },
   { file: 'fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl', lines: 1881, toolUses: 197, toolResults: 197, errors: 8, subagentCalls: 46 },

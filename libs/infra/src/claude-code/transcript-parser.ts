@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 /*
  * Claude Code transcript (`~/.claude/projects/<encoded-cwd>/<session-id>.jsonl`) parser.
  *
- * Line shapes (checked against the real fixtures in /work/shared/fixtures/claude-code, Claude Code 2.1.38/2.1.39):
+ * Line shapes (checked against the real fixtures in test/fixtures/claude-code, Claude Code 2.1.38/2.1.39):
  * - `assistant`: `message.content[]` holds `text`, `thinking` and `tool_use` blocks (`id`, `name`, `input`); one API
  *   message is split over several lines, one block per line.
  * - `user`: `message.content` is a prompt (a string, or `text`/`image` blocks) or `tool_result` blocks
