@@ -19,3 +19,5 @@ export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
+export * from './claude-code/hook-settings';
+export * from './claude-code/hook-commands';

@@ -1,7 +1,7 @@
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
-import type { AgentKind, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, SessionRuntime } from './session.events';
 
 /** Create the session under an allocated id; refused SESSION.ALREADY_STARTED (409), SESSION.INVALID (400). */
 export interface StartSession {
@@ -73,16 +73,16 @@ export interface LinkAgentSession {
   data: { agentSessionId: string; transcriptPath?: string; at: string };
 }
 
-/** Start an agent run; `[]` if `runId` exists; refused SESSION.NOT_ACTIVE (409), AGENT_RUN.NOT_FOUND (404, unknown parent). */
+/** Start an agent run (a sub-agent's: `agentId`, `agentType`); `[]` if `runId` exists; refused SESSION.NOT_ACTIVE (409), AGENT_RUN.NOT_FOUND (404, unknown parent). */
 export interface StartAgentRun {
   type: 'StartAgentRun';
-  data: { runId: string; prompt?: string; parentRunId?: string; at: string };
+  data: { runId: string; prompt?: string; parentRunId?: string; agentId?: string; agentType?: string; at: string };
 }
 
-/** Complete a started run; refused AGENT_RUN.NOT_FOUND (404), AGENT_RUN.NOT_OPEN (409). */
+/** Complete a started run (a sub-agent's with its transcript); refused AGENT_RUN.NOT_FOUND (404), AGENT_RUN.NOT_OPEN (409). */
 export interface CompleteAgentRun {
   type: 'CompleteAgentRun';
-  data: { runId: string; at: string };
+  data: { runId: string; transcriptPath?: string; at: string };
 }
 
 /** Fail a started run; refused AGENT_RUN.NOT_FOUND (404), AGENT_RUN.NOT_OPEN (409). */
@@ -103,6 +103,27 @@ export interface RecordDivergence {
   data: { callId?: string; kind: string; detail: string; at: string };
 }
 
+/** Keep one agent hook event as sent (redacted); always appends (every hook event is kept, DESIGN §4a). */
+export interface RecordAgentHook {
+  type: 'RecordAgentHook';
+  data: { hook: string; agentId?: string; detail: Record<string, unknown>; at: string };
+}
+
+/** Set the agent's activity; `[]` when it already is that activity. */
+export interface SetAgentActivity {
+  type: 'SetAgentActivity';
+  data: { activity: AgentActivity; hook: string; at: string };
+}
+
+/** Record that the agent ended its own session, with its reason; `[]` if the same end is already recorded. */
+export interface RecordAgentSessionEnded {
+  type: 'RecordAgentSessionEnded';
+  data: { reason: string; at: string };
+}
+
+/** Commands for what the agent's hooks report outside runs and tool calls. */
+export type AgentSignalCommand = RecordAgentHook | SetAgentActivity | RecordAgentSessionEnded;
+
 /** Commands that act on the session itself. */
 export type SessionLifecycleCommand =
   | StartSession
@@ -121,4 +142,4 @@ export type SessionLifecycleCommand =
 export type AgentRunCommand = StartAgentRun | CompleteAgentRun | FailAgentRun | InterruptAgentRun;
 
 /** Every command of the session decider (tool-call and worktree commands are routed to their deciders). */
-export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | ToolCallCommand | WorktreeCommand;
+export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | AgentSignalCommand | ToolCallCommand | WorktreeCommand;
