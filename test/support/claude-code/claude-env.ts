@@ -41,13 +41,14 @@ export interface ClaudeHomeOptions {
   apiUrl: string;
   /** Folders the CLI may run in without the trust dialog (matters for interactive runs only). */
   trustedDirs?: string[];
+  /** Interactive runs (tmux, no `-p`): the key goes in ANTHROPIC_AUTH_TOKEN, since ANTHROPIC_API_KEY stops at a "use this API key?" dialog. */
+  interactive?: boolean;
 }
 
 /**
  * Creates `<dir>` as Claude Code's HOME: `.claude.json` with onboarding done (and `trustedDirs` trusted), and returns the
  * env that keeps the CLI off the network (STACK-NOTES: ANTHROPIC_BASE_URL, a dummy key, no telemetry, no
- * autoupdater, no nonessential traffic). The key is given both as ANTHROPIC_API_KEY (for `-p`) and
- * ANTHROPIC_AUTH_TOKEN would show a dialog in interactive mode, so interactive callers should swap it (see README).
+ * autoupdater, no nonessential traffic, a dummy key as ANTHROPIC_API_KEY, or ANTHROPIC_AUTH_TOKEN when `interactive`).
  */
 export const prepareClaudeHome = (dir: string, options: ClaudeHomeOptions): ClaudeHome => {
   mkdirSync(join(dir, '.claude'), { recursive: true });
@@ -58,7 +59,7 @@ export const prepareClaudeHome = (dir: string, options: ClaudeHomeOptions): Clau
     env: {
       HOME: dir,
       ANTHROPIC_BASE_URL: options.apiUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-test-stand-in',
+      [options.interactive ? 'ANTHROPIC_AUTH_TOKEN' : 'ANTHROPIC_API_KEY']: 'sk-ant-test-stand-in',
       DISABLE_TELEMETRY: '1',
       DISABLE_AUTOUPDATER: '1',
       DISABLE_ERROR_REPORTING: '1',
