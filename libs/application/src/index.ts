@@ -21,3 +21,4 @@ export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
 export * from './claude-code/hook-settings';
 export * from './claude-code/hook-commands';
+export * from './projections/projection-progress.port';
