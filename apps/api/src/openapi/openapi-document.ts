@@ -60,7 +60,7 @@ export const buildOpenApiDocument = (app: INestApplication, version: string): Op
     .setTitle('runledger')
     .setDescription(
       'Durable, event-sourced control plane and flight recorder for coding-agent sessions (DESIGN §5). JSON over HTTP; every route but ' +
-        '`GET /api/v1/health` needs `Authorization: Bearer <RUNLEDGER_TOKEN>`. Errors are `{statusCode, error, message, code?, details?}`.',
+        '`GET /api/v1/health` needs `Authorization: Bearer <RUNLEDGER_TOKEN>` (or the web timeline\'s HttpOnly login cookie, see `/ui/session`). Errors are `{statusCode, error, message, code?, details?}`.',
     )
     .setVersion(version)
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')

@@ -125,8 +125,8 @@ export const callMarks = (call: ToolCallView, divergences: readonly Divergence[]
 
 /**
  * Lays out a session's runs and tool calls on one linear time axis (pure; `now` is the caller's clock, used only to
- * draw what has not ended: in-flight calls and open runs). Rows: each run followed by its calls (and its child runs),
- * then the calls of no known run, all by start time. A call spans its current attempt (dispatch to result or
+ * draw what has not ended: in-flight calls and open runs). Rows, by start time: each run followed by its calls and child
+ * runs, interleaved with the calls of no known run. A call spans its current attempt (dispatch to result or
  * interruption). The axis runs from the earliest start to the latest end (or `now` when something is open).
  */
 export const layoutTimeline = (input: { calls: readonly ToolCallView[]; runs: readonly RunSpan[]; divergences?: readonly Divergence[]; now: number }): TimelineLayout => {
@@ -157,16 +157,22 @@ export const layoutTimeline = (input: { calls: readonly ToolCallView[]; runs: re
     rows.push({ kind: 'run', id: run.runId, status: run.status, marks: [], start, end: end ?? Math.max(start, input.now), open: end === undefined, left: 0, width: 0, depth, run });
     const children: TimelineRow[] = (callsByRun.get(run.runId) ?? []).map((c) => callRow(c, depth + 1));
     const nested = (childRuns.get(run.runId) ?? []).map((r) => ({ row: { start: ms(r.startedAt) ?? input.now, id: r.runId } as TimelineRow, run: r }));
-    const merged: ({ row: TimelineRow; run?: RunSpan })[] = [...children.map((row) => ({ row })), ...nested].sort((a, b) => byStart(a.row, b.row));
+    const merged: { row: TimelineRow; run?: RunSpan }[] = [...children.map((row) => ({ row })), ...nested].sort((a, b) => byStart(a.row, b.row));
     for (const item of merged) {
       if (item.run) visit(item.run, depth + 1, seen);
       else rows.push(item.row);
     }
   };
   const seen = new Set<string>();
-  for (const run of childRuns.get('') ?? []) visit(run, 0, seen);
-  for (const run of input.runs) if (!seen.has(run.runId)) visit(run, 0, seen);
-  rows.push(...(callsByRun.get('') ?? []).map((c) => callRow(c, 0)).sort(byStart));
+  const topLevel: { row: TimelineRow; run?: RunSpan }[] = [
+    ...(childRuns.get('') ?? []).map((run) => ({ row: { start: ms(run.startedAt) ?? input.now, id: run.runId } as TimelineRow, run })),
+    ...(callsByRun.get('') ?? []).map((c) => ({ row: callRow(c, 0) })),
+  ].sort((a, b) => byStart(a.row, b.row));
+  for (const item of topLevel) {
+    if (item.run) visit(item.run, 0, seen);
+    else rows.push(item.row);
+  }
+  for (const run of input.runs) if (!seen.has(run.runId)) visit(run, 0, seen); // runs whose parents form a cycle
 
   const starts = rows.map((r) => r.start);
   const ends = rows.map((r) => r.end);

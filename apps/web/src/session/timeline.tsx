@@ -18,9 +18,12 @@ const durationPlace = (row: TimelineRow): Record<string, string> => {
 /** A row's key, unique across runs and calls. */
 export const rowKey = (row: Pick<TimelineRow, 'kind' | 'id'>): string => `${row.kind}:${row.id}`;
 
+/** A run id as the timeline names it: uuids cut to their first 8 characters (the detail panel shows it whole). */
+export const shortRunId = (runId: string): string => (/^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(runId) ? runId.slice(0, 8) : runId);
+
 const rowLabel = (row: TimelineRow): string =>
   row.kind === 'run'
-    ? `run ${row.id}${row.run?.prompt ? `: ${inputPreview(row.run.prompt, 60)}` : ''}`
+    ? `run ${shortRunId(row.id)}${row.run?.prompt ? `: ${inputPreview(row.run.prompt, 60)}` : ''}`
     : `${row.call!.tool} ${inputPreview(row.call!.input, 60)}`;
 
 /** What a screen reader says for a row: name, status, marks, duration. */
@@ -97,10 +100,10 @@ export const Timeline = (props: {
               onClick={() => focusRow(index)}
             >
               <div class="row-label" style={{ paddingLeft: `${row.depth * 0.9}rem` }}>
-                <span class="row-name">{row.kind === 'run' ? `▸ run ${row.id}` : row.call!.tool}</span>
+                <span class="row-name">{row.kind === 'run' ? `▸ run ${shortRunId(row.id)}` : row.call!.tool}</span>
                 <span class="row-status">{row.status}</span>
                 {row.marks.filter((m) => m !== row.status).map((m) => <span key={m} class={`mark mark-${m}`}>{MARK_LABELS[m]}</span>)}
-                {row.kind === 'call' && <span class="row-preview">{inputPreview(row.call!.input, 70)}</span>}
+                <span class="row-preview">{row.kind === 'call' ? inputPreview(row.call!.input, 70) : row.run?.prompt ? inputPreview(row.run.prompt, 70) : ''}</span>
               </div>
               <div class="row-track">
                 <span class={`bar${row.open ? ' open' : ''}`} style={{ left: `${row.left}%`, width: `${row.width}%` }} />
