@@ -131,7 +131,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     const cookie = (await context.cookies(server.url)).find((c) => c.name === 'runledger_ui')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     expect(cookie.value).not.toContain(TOKEN);
-    expect(await page.evaluate(() => document.cookie)).not.toContain('runledger_ui'); // no script can read it
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('runledger_ui'); // no script can read it
 
     const code = new URL(url).hash.slice('#login='.length);
     const again = await fetch(`${server.url}/api/v1/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
@@ -174,7 +174,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await options.first().click();
     await page.keyboard.press('ArrowDown');
     await expect(options.nth(1).getAttribute('aria-selected')).resolves.toBe('true');
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('aria-selected'))).resolves.toBe('true');
+    await expect(page.evaluate<string | null>("document.activeElement?.getAttribute('aria-selected')")).resolves.toBe('true');
     await page.keyboard.press('End');
     await expect(options.nth(count - 1).getAttribute('aria-selected')).resolves.toBe('true');
     const lastCall = await options.nth(count - 1).getAttribute('data-call-id');
@@ -216,14 +216,14 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
   it('a tool call posted now appears within 2 s without a reload, then its result', async () => {
     await page.locator('#tab-timeline').click();
     await page.locator('[data-testid="timeline"]').waitFor();
-    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    await page.evaluate('window.__sameDocument = true'); // a reload would forget it
     const calls = `/sessions/${sessionId}/tool-calls`;
     expect((await api.post(calls, { callId: 'live-1', tool: 'Edit', input: { file_path: 'README.md', old_string: 'a', new_string: 'b' }, mode: 'observed' })).status).toBe(201);
     await within(page, 'the posted call', LIVE_DEADLINE_MS, async () => (await rowOf(page, 'live-1').count()) === 1);
     await expect(rowOf(page, 'live-1').getAttribute('data-status')).resolves.toBe('dispatched');
     expect((await api.post(`${calls}/live-1/result`, { status: 'completed', output: 'edited' })).status).toBe(200);
     await within(page, 'the posted result', LIVE_DEADLINE_MS, async () => (await rowOf(page, 'live-1').getAttribute('data-status')) === 'completed');
-    await expect(page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).resolves.toBe(true); // no reload
+    await expect(page.evaluate<boolean | undefined>('window.__sameDocument')).resolves.toBe(true); // no reload
   });
 
   it('lists projects and sessions with filters, and is usable at phone width after a token login', async () => {
@@ -249,10 +249,10 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await small.getByLabel('API token').fill(TOKEN);
     await small.getByRole('button', { name: 'Log in' }).click();
     await small.locator('[data-testid="timeline"]').waitFor();
-    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await small.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0); // nothing wider than the screen
     await small.screenshot({ path: join(ARTIFACTS, 'timeline-390x844.png') });
-    expect(await small.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }))).not.toContain(TOKEN);
+    expect(await small.evaluate<string>('JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })')).not.toContain(TOKEN);
     await small.close();
   });
 });
