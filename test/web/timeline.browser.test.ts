@@ -139,6 +139,17 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     // A write authenticated by the cookie alone (what another site's form could send) is refused.
     const forged = await context.request.post(`${server.url}/api/v1/sessions/${sessionId}/tool-calls`, { data: { tool: 'Bash', input: {}, mode: 'observed' } });
     expect(forged.status()).toBe(403);
+    // Refusals name what is wrong, and change nothing.
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const neither = await post('/ui/session', {});
+    expect(neither.status).toBe(400);
+    expect(((await neither.json()) as { details: unknown }).details).toEqual({ field: 'token' });
+    expect((await post('/ui/session', { token: 'not-the-token' })).status).toBe(401);
+    const altered = await fetch(`${server.url}/api/v1/sessions`, { headers: { cookie: `runledger_ui=${cookie.value.slice(0, -2)}xx` } });
+    expect({ status: altered.status, code: ((await altered.json()) as { code: string }).code }).toEqual({ status: 401, code: 'UI_SESSION.BAD_SIGNATURE' });
+    const viaCookie = await post('/ui/login-codes', {}, { cookie: `runledger_ui=${cookie.value}`, 'x-runledger-ui': '1' });
+    expect(viaCookie.status).toBe(403); // only the bearer token mints login codes
     for (const secret of [TOKEN, code, cookie.value]) expect(server.output()).not.toContain(secret);
   });
 
