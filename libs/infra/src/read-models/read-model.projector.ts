@@ -1,6 +1,7 @@
 import {
   maskEnv,
   projectDecider,
+  reviveSession,
   sessionDecider,
   toProjectSummary,
   toProjectView,
@@ -100,7 +101,8 @@ const clean = (value: unknown): unknown => {
  */
 export const toJsonb = (value: unknown): string => {
   const text = JSON.stringify(value);
-  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(clean(value)) : text;
+  // Cleaned from the parsed text, so values with a toJSON (a PersistentMap) are cleaned as they serialize.
+  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(clean(JSON.parse(text))) : text;
 };
 
 interface Stored<S> {
@@ -224,8 +226,10 @@ const writeSession = async (
   // Tool-call rows: only the calls this batch changed; `revision` is the call's last change and `first_revision` its first
   // dispatch, both read from the events, so any batching gives the same rows.
   const calls = [...changedCalls.entries()]
-    .map(([callId, revisions]) => ({ call: state.toolCalls[callId], revisions }))
-    .filter((entry) => entry.call !== undefined);
+    .flatMap(([callId, revisions]) => {
+      const call = state.toolCalls.get(callId);
+      return call === undefined ? [] : [{ call, revisions }];
+    });
   if (calls.length > 0) {
     await tx.query(
       `INSERT INTO rl_rm_tool_calls (session_id, call_id, tool, status, attempt, mode, view, revision, first_revision)
@@ -291,7 +295,7 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
       const fresh = freshEvents(streamId, group, stored.revision);
       report.duplicates += group.length - fresh.length;
       if (fresh.length === 0) continue;
-      let state = stored.state;
+      let state = reviveSession(stored.state);
       const changedCalls = new Map<string, CallRevisions>();
       for (const event of fresh) {
         if (!isKnown(SESSION_EVENT_TYPES, event.type)) {
@@ -303,8 +307,8 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
         report.applied += 1;
         const callId = (event.data as { callId?: unknown } | null)?.callId;
         if (event.type.startsWith('ToolCall') && typeof callId === 'string' && state.status !== 'none') {
-          const was = before.status === 'none' ? undefined : before.toolCalls[callId];
-          const now = state.toolCalls[callId];
+          const was = before.status === 'none' ? undefined : before.toolCalls.get(callId);
+          const now = state.toolCalls.get(callId);
           // evolve returns the same object for a call it did not change, so identity tells a change.
           if (now !== undefined && now !== was) {
             // `first` matters only when the row is inserted, i.e. in the batch holding the call's first dispatch.
