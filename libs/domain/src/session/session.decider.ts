@@ -1,4 +1,3 @@
-import type { SessionKind } from '../project/project.events';
 import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
@@ -37,7 +36,7 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentKind, AgentRunEvent, SessionEvent, SessionRuntime } from './session.events';
+import type { AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
@@ -59,12 +58,7 @@ export type AgentRun =
 export type AgentRunStatus = AgentRun['status'];
 
 /** A recorded disagreement between the log and an outside source (seed 003). */
-export interface Divergence {
-  callId?: string;
-  kind: string;
-  detail: string;
-  at: string;
-}
+export type Divergence = DivergenceDetected['data'];
 
 /** A non-fatal warning kept on the session (a repo skipped because it left the project). */
 export interface SessionWarning {
@@ -75,11 +69,7 @@ export interface SessionWarning {
 }
 
 /** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
-export interface SessionInterruption {
-  reason: string;
-  resumable: boolean;
-  at: string;
-}
+export type SessionInterruption = SessionInterrupted['data'];
 
 /** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
 export interface SessionTermination {
@@ -90,15 +80,7 @@ export interface SessionTermination {
 }
 
 /** Fields every started session keeps; JSON-serializable (plain objects keyed by runId and repo; tool calls in a PersistentMap, which serializes as a plain object keyed by callId: `reviveSession` reads it back). */
-export interface SessionCore {
-  sessionId: string;
-  projectId: string;
-  kind: SessionKind;
-  agent: AgentKind;
-  command?: string[];
-  prompt?: string;
-  branch: string;
-  baseRef: string;
+export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** Last known runtime (kept after it is gone, for diagnosis). */
   runtime?: SessionRuntime;
   agentSessionId?: string;
@@ -143,8 +125,7 @@ export interface ToolCallCounts {
   interrupted: number;
 }
 
-/** Stream name of a session: `session-<sessionId>` (DESIGN §2). */
-export const sessionStreamName = (sessionId: string): string => `session-${sessionId}`;
+export { sessionStreamName } from '../shared/stream-names';
 
 const NO_CALLS: ToolCallCounts = Object.freeze({ total: 0, dispatched: 0, completed: 0, failed: 0, interrupted: 0 });
 
