@@ -8,6 +8,7 @@ import { registerImportCommand } from './commands/import.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionsCommand } from './commands/sessions.command';
+import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
 
 export { EXIT };
@@ -44,6 +45,7 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerUiCommand(program);
   return program;
 };
 
