@@ -139,6 +139,17 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     // A write authenticated by the cookie alone (what another site's form could send) is refused.
     const forged = await context.request.post(`${server.url}/api/v1/sessions/${sessionId}/tool-calls`, { data: { tool: 'Bash', input: {}, mode: 'observed' } });
     expect(forged.status()).toBe(403);
+    // Refusals name what is wrong, and change nothing.
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const neither = await post('/ui/session', {});
+    expect(neither.status).toBe(400);
+    expect(((await neither.json()) as { details: unknown }).details).toEqual({ field: 'token' });
+    expect((await post('/ui/session', { token: 'not-the-token' })).status).toBe(401);
+    const altered = await fetch(`${server.url}/api/v1/sessions`, { headers: { cookie: `runledger_ui=${cookie.value.slice(0, -2)}xx` } });
+    expect({ status: altered.status, code: ((await altered.json()) as { code: string }).code }).toEqual({ status: 401, code: 'UI_SESSION.BAD_SIGNATURE' });
+    const viaCookie = await post('/ui/login-codes', {}, { cookie: `runledger_ui=${cookie.value}`, 'x-runledger-ui': '1' });
+    expect(viaCookie.status).toBe(403); // only the bearer token mints login codes
     for (const secret of [TOKEN, code, cookie.value]) expect(server.output()).not.toContain(secret);
   });
 
@@ -181,6 +192,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await expect(page.getByTestId('call-detail').textContent()).resolves.toContain(lastCall!);
     await page.keyboard.press('Home');
     await expect(options.first().getAttribute('aria-selected')).resolves.toBe('true');
+    // + zooms the axis around the selected span, 0 fits everything again.
+    const zoomState = page.locator('.zoom [aria-live]');
+    await page.keyboard.press('+');
+    await expect(zoomState.textContent()).resolves.toMatch(/^showing /);
+    await page.keyboard.press('0');
+    await expect(zoomState.textContent()).resolves.toMatch(/^all /);
   });
 
   it('the replay slider at N shows what GET state?at=N returns, and the change from N-1', async () => {
@@ -203,7 +220,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await shot('replay-1280x800');
   });
 
-  it('lists the raw events with their hashes and verifies the chain', async () => {
+  it('lists the raw events with their hashes, verifies the chain, and shows the worktrees', async () => {
     await page.locator('#tab-events').click();
     const events: { revision: number; hash: string }[] = (await api.get(`/sessions/${sessionId}/events?limit=1000`)).body.events;
     await expect(page.locator('table.events tbody tr').count()).resolves.toBe(events.length);
@@ -211,6 +228,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect(page.getByTestId('verify-result').textContent()).resolves.toContain(`Chain intact: ${events.length} events`);
     await shot('events-1280x800');
+
+    await page.locator('#tab-worktrees').click();
+    const [worktree] = (await api.get(`/sessions/${sessionId}`)).body.worktrees;
+    const row = page.locator(`table.worktrees tr[data-repo="${worktree.repo}"]`);
+    await expect(row.textContent()).resolves.toContain(worktree.state);
+    await expect(row.textContent()).resolves.toContain(worktree.branch);
   });
 
   it('a tool call posted now appears within 2 s without a reload, then its result', async () => {
