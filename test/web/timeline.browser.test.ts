@@ -47,6 +47,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
   beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../dist/web/index.html'))) throw new Error('the web timeline is not built: run `npm run build` (npm test does; `nest build cli` alone removes dist/web)');
     root = mkdtempSync(join(tmpdir(), 'rl-web-'));
     mkdirSync(ARTIFACTS, { recursive: true });
     repo = makeRepo(join(root, 'repo'));
