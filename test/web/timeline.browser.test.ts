@@ -47,6 +47,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
   beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../dist/web/index.html'))) throw new Error('the web timeline is not built: run `npm run build` (npm test does; `nest build cli` alone removes dist/web)');
     root = mkdtempSync(join(tmpdir(), 'rl-web-'));
     mkdirSync(ARTIFACTS, { recursive: true });
     repo = makeRepo(join(root, 'repo'));
@@ -139,6 +140,24 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     // A write authenticated by the cookie alone (what another site's form could send) is refused.
     const forged = await context.request.post(`${server.url}/api/v1/sessions/${sessionId}/tool-calls`, { data: { tool: 'Bash', input: {}, mode: 'observed' } });
     expect(forged.status()).toBe(403);
+    // The page is served with a strict CSP; API paths never fall back to it.
+    const index = await fetch(`${server.url}/sessions/${sessionId}`);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const unknownApi = await fetch(`${server.url}/api/v1/no-such-route`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect({ status: unknownApi.status, type: unknownApi.headers.get('content-type') }).toEqual({ status: 404, type: expect.stringMatching(/^application\/json/) });
+
+    // Refusals name what is wrong, and change nothing.
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const neither = await post('/ui/session', {});
+    expect(neither.status).toBe(400);
+    expect(((await neither.json()) as { details: unknown }).details).toEqual({ field: 'token' });
+    expect((await post('/ui/session', { token: 'not-the-token' })).status).toBe(401);
+    const altered = await fetch(`${server.url}/api/v1/sessions`, { headers: { cookie: `runledger_ui=${cookie.value.slice(0, -2)}xx` } });
+    expect({ status: altered.status, code: ((await altered.json()) as { code: string }).code }).toEqual({ status: 401, code: 'UI_SESSION.BAD_SIGNATURE' });
+    const viaCookie = await post('/ui/login-codes', {}, { cookie: `runledger_ui=${cookie.value}`, 'x-runledger-ui': '1' });
+    expect(viaCookie.status).toBe(403); // only the bearer token mints login codes
     for (const secret of [TOKEN, code, cookie.value]) expect(server.output()).not.toContain(secret);
   });
 
@@ -252,6 +271,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await page.getByLabel('Status').selectOption('');
     await row.waitFor();
     await shot('sessions-1280x800');
+
+    // A session spawned now appears in the list without a reload.
+    const spawned = await api.post('/sessions', { projectId: 'web', agent: 'command', command: ['sh', '-c', 'exec sleep 600'] });
+    expect(spawned.status).toBe(201);
+    agents.push(spawned.body.runtime.pid);
+    await within(page, 'the spawned session in the list', LIVE_DEADLINE_MS, async () => (await page.locator(`tr[data-session="${spawned.body.id}"]`).count()) === 1);
 
     // Logged out (the cookie gone), at phone width, logged in again by typing the token once.
     await context.clearCookies();

@@ -36,8 +36,8 @@ describe('hookCommands: what each Claude Code hook event changes', () => {
       { hook_event_name: 'Stop', stop_hook_active: false },
     );
     expect(state.runs['p-uuid']).toMatchObject({ status: 'completed' });
-    expect(state.toolCalls.toolu_1).toMatchObject({ status: 'completed', runId: 'p-uuid' });
-    expect(state.toolCalls.toolu_2).toMatchObject({ status: 'failed', result: { error: 'exit 1', source: 'hook' } });
+    expect(state.toolCalls.get('toolu_1')!).toMatchObject({ status: 'completed', runId: 'p-uuid' });
+    expect(state.toolCalls.get('toolu_2')!).toMatchObject({ status: 'failed', result: { error: 'exit 1', source: 'hook' } });
     expect(state.activity).toBe('idle');
     expect(events.filter((e) => e.type === 'ToolCallDispatched')).toHaveLength(2);
     expect(events.filter((e) => e.type === 'AgentHookReceived').map((e) => (e.data as { hook: string }).hook)).toEqual(['Stop']);
@@ -60,7 +60,7 @@ describe('hookCommands: what each Claude Code hook event changes', () => {
       { hook_event_name: 'SubagentStop', agent_id: 'a1', agent_type: 'Explore', agent_transcript_path: '/t/cc-1/subagents/agent-a1.jsonl', stop_hook_active: false },
     );
     expect(state.runs[subagentRunId('a1')]).toMatchObject({ status: 'completed', parentRunId: 'main', agentType: 'Explore', transcriptPath: '/t/cc-1/subagents/agent-a1.jsonl' });
-    expect(state.toolCalls.toolu_s.runId).toBe(subagentRunId('a1'));
+    expect(state.toolCalls.get('toolu_s')!.runId).toBe(subagentRunId('a1'));
     expect(state.runs.main.status).toBe('started');
   });
 

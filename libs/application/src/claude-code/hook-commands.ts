@@ -43,7 +43,7 @@ const runOf = (s: Session, agentId: unknown): string | undefined => {
 
 /** The latest call still dispatched with this tool and (redacted) input: how a PermissionRequest (no tool_use_id) is joined. */
 export const joinByToolAndInput = (s: Session, tool: string, input: unknown): ToolCall | undefined =>
-  Object.values(s.toolCalls)
+  s.toolCalls.values()
     .filter((call) => call.status === 'dispatched' && call.tool === tool && isDeepStrictEqual(call.input, input))
     .sort((a, b) => (a.dispatchedAt < b.dispatchedAt ? -1 : 1))
     .at(-1);
@@ -52,7 +52,7 @@ type ToolHook = HookInputOf<'PreToolUse' | 'PostToolUse' | 'PostToolUseFailure' 
 
 /** DispatchToolCall for a call the log does not know yet (a result whose PreToolUse was never recorded). */
 const dispatchIfUnknown = (s: Session, input: ToolHook, facts: HookFacts): SessionCommand[] => {
-  if (s.toolCalls[input.tool_use_id]) return [];
+  if (s.toolCalls.get(input.tool_use_id)) return [];
   const runId = runOf(s, input.agent_id);
   return [{
     type: 'DispatchToolCall',
@@ -62,7 +62,7 @@ const dispatchIfUnknown = (s: Session, input: ToolHook, facts: HookFacts): Sessi
 
 /** RecordToolCallResult unless the call already has its result (a repeated hook call appends nothing). */
 const result = (s: Session, input: ToolHook, status: 'completed' | 'failed', facts: HookFacts, output: unknown, error?: string): SessionCommand[] => {
-  const known = s.toolCalls[input.tool_use_id];
+  const known = s.toolCalls.get(input.tool_use_id);
   if (known && (known.status === 'completed' || known.status === 'failed')) return [];
   return [...dispatchIfUnknown(s, input, facts), {
     type: 'RecordToolCallResult',
