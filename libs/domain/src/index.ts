@@ -4,6 +4,7 @@ export * from './shared/domain-error';
 export * from './shared/assert-never';
 export * from './shared/omit-undefined';
 export * from './shared/given-when-then';
+export * from './shared/plain-text';
 
 export * from './project/project.events';
 export * from './project/project.commands';

@@ -1,6 +1,9 @@
-import { Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { SqlDatabase } from '@runledger/infra/database';
+import { DeadLetter, listDeadLetters } from '@runledger/infra/read-models';
+import { SQL_DATABASE } from '@runledger/infra/tokens';
 import { ref } from '../openapi/schemas';
 import { ProjectionRunner } from '../../../worker/src/projections/projection-runner';
 
@@ -10,6 +13,8 @@ export interface RebuildStatus {
   done: number;
   total: number;
   lag: number | null;
+  /** Events the projection dead-lettered: how many, and the first ones in log order. */
+  deadLetters: { count: number; first: DeadLetter[] };
 }
 
 /** `/projections`: rebuild the read models from the log (DESIGN invariant 8) and watch its progress. */
@@ -20,7 +25,7 @@ export interface RebuildStatus {
 export class ProjectionsController {
   private progress = { rebuilding: false, done: 0, total: 0 };
 
-  constructor(private readonly modules: ModuleRef) {}
+  constructor(private readonly modules: ModuleRef, @Inject(SQL_DATABASE) private readonly db: SqlDatabase) {}
 
   /** Drops and replays the read models; `{events, ms}` when done; 503 without the worker role, 409 if one is running. */
   @Post('rebuild')
@@ -37,12 +42,13 @@ export class ProjectionsController {
     }
   }
 
-  /** `{rebuilding, done, total, lag}`: events replayed so far, events to replay, and the live projection's lag in events. */
+  /** `{rebuilding, done, total, lag, deadLetters}`: rebuild progress, the live projection's lag in events, and what it skipped. */
   @Get('status')
   @ApiOkResponse({ description: 'rebuild progress and live lag', schema: ref('RebuildStatus') })
   async status(): Promise<RebuildStatus> {
     const runner = this.runner();
-    return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag() };
+    const { count, deadLetters } = await listDeadLetters(this.db, 100);
+    return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag(), deadLetters: { count, first: deadLetters } };
   }
 
   private runner(): ProjectionRunner {

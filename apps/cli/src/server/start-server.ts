@@ -74,7 +74,7 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
     logger.log(`worker started on ${config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`}`);
     return { app, config };
   }
-  configureHttp(app);
+  await configureHttp(app);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;

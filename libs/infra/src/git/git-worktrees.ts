@@ -475,7 +475,8 @@ export class GitWorktrees {
     try {
       return (await this.run(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim();
     } catch (error) {
-      if (error instanceof GitError && error.exitCode === 1) return null;
+      // Exit 1: no such object; 128: a revision git cannot resolve at all (`HEAD@{999}` past the reflog, bad syntax).
+      if (error instanceof GitError && (error.exitCode === 1 || error.exitCode === 128)) return null;
       throw error;
     }
   }
