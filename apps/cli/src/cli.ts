@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import type { ServerRoles } from './server/start-server';
+import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
@@ -8,6 +8,7 @@ import { registerImportCommand } from './commands/import.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionsCommand } from './commands/sessions.command';
+import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
 
 export { EXIT };
@@ -15,7 +16,7 @@ export { EXIT };
 const serve = (roles: ServerRoles) => async () => {
   try {
     // Loaded only for the server commands: the client commands (a hook runs on every tool call) start without Nest.
-    const { startServer } = await import('./server/start-server');
+    const { startServer } = await import('../../../composition/start-server');
     await startServer(roles);
   } catch (error) {
     process.stderr.write(`runledger: ${(error as Error).message}\n`);
@@ -44,6 +45,7 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerUiCommand(program);
   return program;
 };
 

@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { setupOpenApi } from '../openapi/openapi-document';
+import { serveWebApp } from '../web/web-app';
 import { ErrorFilter } from './error.filter';
 import { PlainTextPipe } from './plain-text.pipe';
 import { jsonNotFound, requestLimits } from './request-limits';
@@ -17,8 +18,8 @@ export const MAX_BODY = '5mb';
 /**
  * Applies the API's global prefix, request limits (id headers, JSON depth), control-character and DTO validation and
  * error mapping to a Nest HTTP application, serves the OpenAPI document (Swagger UI at `/api/docs`, JSON at
- * `/api/docs/openapi.json`, no token needed), initialises it and answers every other route with a JSON 404. No
- * `X-Powered-By` header.
+ * `/api/docs/openapi.json`, no token needed) and the web timeline at `/`, initialises it and answers every other route
+ * with a JSON 404. No `X-Powered-By` header.
  */
 export const configureHttp = async (app: INestApplication): Promise<void> => {
   const express = app as NestExpressApplication;
@@ -29,6 +30,7 @@ export const configureHttp = async (app: INestApplication): Promise<void> => {
   app.useGlobalPipes(new PlainTextPipe(), validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app, app.get<RunledgerConfig>(RUNLEDGER_CONFIG, { strict: false }).version);
+  serveWebApp(express);
   await app.init();
   express.use(jsonNotFound); // after init: behind every route Nest registered
 };

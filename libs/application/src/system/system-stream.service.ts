@@ -1,3 +1,4 @@
+import { SYSTEM_STREAM } from '@runledger/domain';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
@@ -7,7 +8,7 @@ import { SqlDatabase } from '@runledger/infra/database';
 import { listDeadLetters } from '@runledger/infra/read-models';
 
 /** The stream of process-level facts: each start of a runledger process appends `ServerStarted`. */
-export const SYSTEM_STREAM = 'system';
+export { SYSTEM_STREAM };
 
 /** Readiness as `GET /health` reports it (DESIGN §5). */
 export interface HealthView {
