@@ -82,10 +82,13 @@ describe('hostile input is refused at the boundary', () => {
   });
 
   it('answers a route outside /api/v1 with a JSON 404 and never sends X-Powered-By', async () => {
-    const response = await fetch(`${server.url}/no/such/route`);
-    expect(response.status).toBe(404);
-    expect(response.headers.get('x-powered-by')).toBeNull();
-    expect(await response.json()).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'ROUTE.NOT_FOUND' });
+    // GETs of page routes belong to the web timeline; anything else no route serves is a JSON 404.
+    for (const [method, path] of [['POST', '/no/such/route'], ['GET', '/no-such-file.js']]) {
+      const response = await fetch(`${server.url}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(await response.json()).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'ROUTE.NOT_FOUND' });
+    }
     const api404 = await api.get('/no-such-thing');
     expect(api404.status).toBe(404);
   });
