@@ -8,6 +8,7 @@ import {
   findLaggingSnapshots,
   listDeadLetters,
   ReadModels,
+  readModelsCallStateMigration,
   readModelsMigration,
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
@@ -24,7 +25,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
   let runner: ProjectionRunner | undefined;
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration, deadLettersMigration]);
+    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration, deadLettersMigration]);
   });
   afterEach(async () => {
     await runner?.stop();

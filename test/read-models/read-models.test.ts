@@ -10,6 +10,7 @@ import {
   projectBatch,
   ProjectionGapError,
   ReadModels,
+  readModelsCallStateMigration,
   readModelsMigration,
   deadLettersMigration,
   truncateReadModels,
@@ -39,7 +40,7 @@ describeEachEngine('read models', (engine) => {
   const fromScratch = () => db().transaction((tx) => truncateReadModels(tx));
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration, deadLettersMigration]);
+    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration, deadLettersMigration]);
   });
 
   it('incremental projection in small batches, with re-deliveries, equals a rebuild from the log (invariant 8)', async () => {
