@@ -20,3 +20,4 @@ export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
+export * from './projections/projection-progress.port';
