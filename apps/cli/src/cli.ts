@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
+import { registerClaudeCommand } from './commands/claude.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
@@ -54,6 +55,7 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerClaudeCommand(program);
   return program;
 };
 
