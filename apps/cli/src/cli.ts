@@ -14,6 +14,7 @@ import { registerSessionsCommand } from './commands/sessions.command';
 import { registerStatusCommand } from './commands/status.command';
 import { registerTailCommand } from './commands/tail.command';
 import { registerToolCallsCommand } from './commands/tool-calls.command';
+import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
 
 export { EXIT };
@@ -56,6 +57,7 @@ export const buildProgram = (): Command => {
   registerImportCommand(program);
   registerHookCommand(program);
   registerClaudeCommand(program);
+  registerUiCommand(program);
   return program;
 };
 
