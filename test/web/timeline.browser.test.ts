@@ -47,6 +47,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
   beforeAll(async () => {
+    if (!existsSync(join(__dirname, '../../dist/web/index.html'))) throw new Error('the web timeline is not built: run `npm run build` (npm test does; `nest build cli` alone removes dist/web)');
     root = mkdtempSync(join(tmpdir(), 'rl-web-'));
     mkdirSync(ARTIFACTS, { recursive: true });
     repo = makeRepo(join(root, 'repo'));
@@ -139,6 +140,24 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     // A write authenticated by the cookie alone (what another site's form could send) is refused.
     const forged = await context.request.post(`${server.url}/api/v1/sessions/${sessionId}/tool-calls`, { data: { tool: 'Bash', input: {}, mode: 'observed' } });
     expect(forged.status()).toBe(403);
+    // The page is served with a strict CSP; API paths never fall back to it.
+    const index = await fetch(`${server.url}/sessions/${sessionId}`);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const unknownApi = await fetch(`${server.url}/api/v1/no-such-route`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect({ status: unknownApi.status, type: unknownApi.headers.get('content-type') }).toEqual({ status: 404, type: expect.stringMatching(/^application\/json/) });
+
+    // Refusals name what is wrong, and change nothing.
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const neither = await post('/ui/session', {});
+    expect(neither.status).toBe(400);
+    expect(((await neither.json()) as { details: unknown }).details).toEqual({ field: 'token' });
+    expect((await post('/ui/session', { token: 'not-the-token' })).status).toBe(401);
+    const altered = await fetch(`${server.url}/api/v1/sessions`, { headers: { cookie: `runledger_ui=${cookie.value.slice(0, -2)}xx` } });
+    expect({ status: altered.status, code: ((await altered.json()) as { code: string }).code }).toEqual({ status: 401, code: 'UI_SESSION.BAD_SIGNATURE' });
+    const viaCookie = await post('/ui/login-codes', {}, { cookie: `runledger_ui=${cookie.value}`, 'x-runledger-ui': '1' });
+    expect(viaCookie.status).toBe(403); // only the bearer token mints login codes
     for (const secret of [TOKEN, code, cookie.value]) expect(server.output()).not.toContain(secret);
   });
 
@@ -181,6 +200,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await expect(page.getByTestId('call-detail').textContent()).resolves.toContain(lastCall!);
     await page.keyboard.press('Home');
     await expect(options.first().getAttribute('aria-selected')).resolves.toBe('true');
+    // + zooms the axis around the selected span, 0 fits everything again.
+    const zoomState = page.locator('.zoom [aria-live]');
+    await page.keyboard.press('+');
+    await expect(zoomState.textContent()).resolves.toMatch(/^showing /);
+    await page.keyboard.press('0');
+    await expect(zoomState.textContent()).resolves.toMatch(/^all /);
   });
 
   it('the replay slider at N shows what GET state?at=N returns, and the change from N-1', async () => {
@@ -203,7 +228,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await shot('replay-1280x800');
   });
 
-  it('lists the raw events with their hashes and verifies the chain', async () => {
+  it('lists the raw events with their hashes, verifies the chain, and shows the worktrees', async () => {
     await page.locator('#tab-events').click();
     const events: { revision: number; hash: string }[] = (await api.get(`/sessions/${sessionId}/events?limit=1000`)).body.events;
     await expect(page.locator('table.events tbody tr').count()).resolves.toBe(events.length);
@@ -211,6 +236,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect(page.getByTestId('verify-result').textContent()).resolves.toContain(`Chain intact: ${events.length} events`);
     await shot('events-1280x800');
+
+    await page.locator('#tab-worktrees').click();
+    const [worktree] = (await api.get(`/sessions/${sessionId}`)).body.worktrees;
+    const row = page.locator(`table.worktrees tr[data-repo="${worktree.repo}"]`);
+    await expect(row.textContent()).resolves.toContain(worktree.state);
+    await expect(row.textContent()).resolves.toContain(worktree.branch);
   });
 
   it('a tool call posted now appears within 2 s without a reload, then its result', async () => {
@@ -240,6 +271,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await page.getByLabel('Status').selectOption('');
     await row.waitFor();
     await shot('sessions-1280x800');
+
+    // A session spawned now appears in the list without a reload.
+    const spawned = await api.post('/sessions', { projectId: 'web', agent: 'command', command: ['sh', '-c', 'exec sleep 600'] });
+    expect(spawned.status).toBe(201);
+    agents.push(spawned.body.runtime.pid);
+    await within(page, 'the spawned session in the list', LIVE_DEADLINE_MS, async () => (await page.locator(`tr[data-session="${spawned.body.id}"]`).count()) === 1);
 
     // Logged out (the cookie gone), at phone width, logged in again by typing the token once.
     await context.clearCookies();

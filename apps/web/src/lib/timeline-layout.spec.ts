@@ -1,5 +1,5 @@
 import type { ToolCallView } from '@runledger/domain';
-import { callMarks, layoutTimeline, MIN_BAR_PERCENT, runsFromEvents } from './timeline-layout';
+import { callMarks, layoutTimeline, MIN_BAR_PERCENT, MIN_WINDOW_MS, runsFromEvents, zoomWindow } from './timeline-layout';
 
 const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, s)).toISOString();
 const call = (callId: string, over: Partial<ToolCallView> = {}): ToolCallView => ({
@@ -79,5 +79,29 @@ describe('timeline layout', () => {
       now: Date.parse(T(5)),
     });
     expect(layout.rows.map((r) => r.id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('zooms: spans are cut at the window, those outside it say on which side, ticks stay offsets from the first start', () => {
+    const calls = [
+      call('before', { dispatchedAt: T(0), firstDispatchedAt: T(0), completedAt: T(5) }),
+      call('across', { dispatchedAt: T(15), firstDispatchedAt: T(15), completedAt: T(45) }),
+      call('after', { dispatchedAt: T(50), firstDispatchedAt: T(50), completedAt: T(60) }),
+    ];
+    const layout = layoutTimeline({ calls, runs: [], now: Date.parse(T(99)), window: { from: Date.parse(T(20)), to: Date.parse(T(40)) } });
+    const byId = Object.fromEntries(layout.rows.map((r) => [r.id, r]));
+    expect(byId.before.outside).toBe('before');
+    expect(byId.after.outside).toBe('after');
+    expect(byId.across).toMatchObject({ left: 0, width: 100 });
+    expect(byId.across.outside).toBeUndefined();
+    expect([layout.t0, layout.t1]).toEqual([Date.parse(T(0)), Date.parse(T(60))]);
+    expect(layout.ticks.map((t) => t.offset)).toEqual([20_000, 25_000, 30_000, 35_000, 40_000]);
+  });
+
+  it('zoomWindow halves or doubles around a centre, stays inside the extent, and fits everything when it would cover it', () => {
+    const extent = { from: 0, to: 1000 };
+    expect(zoomWindow(null, extent, 0.5, 500)).toEqual({ from: 250, to: 750 });
+    expect(zoomWindow(null, extent, 0.5, 990)).toEqual({ from: 500, to: 1000 }); // pushed back inside
+    expect(zoomWindow({ from: 250, to: 750 }, extent, 2, 500)).toBeNull();
+    expect(zoomWindow({ from: 0, to: 60 }, extent, 0.1, 30)).toEqual({ from: 5, to: 5 + MIN_WINDOW_MS });
   });
 });

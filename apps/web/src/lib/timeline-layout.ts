@@ -70,6 +70,8 @@ export interface TimelineRow {
   width: number;
   /** Nesting under runs (0 top level). */
   depth: number;
+  /** Set when the span lies wholly outside a zoomed axis: before or after the part shown (no bar is drawn). */
+  outside?: 'before' | 'after';
   call?: ToolCallView;
   run?: RunSpan;
 }
@@ -85,10 +87,20 @@ export interface TimelineDivergence extends Divergence {
   left: number;
 }
 
-/** The laid-out timeline: axis bounds (ms since epoch), rows in display order, ticks and divergence pins. */
+/** A part of the time axis (ms since the epoch), `from` < `to`. */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+/**
+ * The laid-out timeline: the extent of everything (`t0`..`t1`, ms since epoch), the part of it shown (`axis`: the
+ * extent, or the zoom window), rows in display order, ticks (offsets from `t0`) and the divergence pins shown.
+ */
 export interface TimelineLayout {
   t0: number;
   t1: number;
+  axis: TimeWindow;
   rows: TimelineRow[];
   ticks: TimelineTick[];
   divergences: TimelineDivergence[];
@@ -127,9 +139,17 @@ export const callMarks = (call: ToolCallView, divergences: readonly Divergence[]
  * Lays out a session's runs and tool calls on one linear time axis (pure; `now` is the caller's clock, used only to
  * draw what has not ended: in-flight calls and open runs). Rows, by start time: each run followed by its calls and child
  * runs, interleaved with the calls of no known run. A call spans its current attempt (dispatch to result or
- * interruption). The axis runs from the earliest start to the latest end (or `now` when something is open).
+ * interruption). The axis runs from the earliest start to the latest end (or `now` when something is open), or over
+ * `window` when zoomed.
  */
-export const layoutTimeline = (input: { calls: readonly ToolCallView[]; runs: readonly RunSpan[]; divergences?: readonly Divergence[]; now: number }): TimelineLayout => {
+export const layoutTimeline = (input: {
+  calls: readonly ToolCallView[];
+  runs: readonly RunSpan[];
+  divergences?: readonly Divergence[];
+  now: number;
+  /** Show only this part of the axis (zoomed); spans crossing its edges are cut there. */
+  window?: TimeWindow;
+}): TimelineLayout => {
   const divergences = input.divergences ?? [];
   const callRow = (call: ToolCallView, depth: number): TimelineRow => {
     const start = ms(call.dispatchedAt) ?? ms(call.firstDispatchedAt) ?? input.now;
@@ -179,17 +199,38 @@ export const layoutTimeline = (input: { calls: readonly ToolCallView[]; runs: re
   const pins = divergences.map((d) => ms(d.at)).filter((t): t is number => t !== undefined);
   const t0 = Math.min(...starts, ...pins, rows.length || pins.length ? Infinity : input.now);
   const t1 = Math.max(...ends, ...pins, t0);
-  const span = Math.max(t1 - t0, 1);
-  const pos = (t: number) => ((t - t0) / span) * 100;
+  const axis = input.window ?? { from: t0, to: t1 };
+  const span = Math.max(axis.to - axis.from, 1);
+  const pos = (t: number) => ((t - axis.from) / span) * 100;
+  const clamp = (p: number) => Math.min(Math.max(p, 0), 100);
   for (const row of rows) {
-    row.left = Math.min(pos(row.start), 100 - MIN_BAR_PERCENT);
-    row.width = Math.max(pos(row.end) - pos(row.start), MIN_BAR_PERCENT);
+    if (row.end < axis.from) row.outside = 'before';
+    else if (row.start > axis.to) row.outside = 'after';
+    row.left = Math.min(clamp(pos(row.start)), 100 - MIN_BAR_PERCENT);
+    row.width = Math.max(clamp(pos(row.end)) - row.left, MIN_BAR_PERCENT);
   }
   const step = TICK_STEPS.find((s) => span / s <= MAX_TICKS) ?? Math.ceil(span / MAX_TICKS);
   const ticks: TimelineTick[] = [];
-  for (let offset = 0; offset <= span; offset += step) ticks.push({ left: pos(t0 + offset), offset });
+  for (let offset = Math.max(0, Math.ceil((axis.from - t0) / step) * step); t0 + offset <= axis.to; offset += step) ticks.push({ left: pos(t0 + offset), offset });
   return {
-    t0, t1, rows, ticks,
-    divergences: divergences.map((d) => ({ ...d, left: pos(ms(d.at) ?? t0) })),
+    t0, t1, axis, rows, ticks,
+    divergences: divergences
+      .map((d) => ({ ...d, left: pos(ms(d.at) ?? t0) }))
+      .filter((d) => d.left >= 0 && d.left <= 100),
   };
+};
+
+/** Narrowest zoom window (ms). */
+export const MIN_WINDOW_MS = 50;
+
+/**
+ * Zooms `current` (the whole `extent` when null) by `factor` (< 1 in, > 1 out) around `center` (ms since epoch), kept
+ * inside the extent; null when the result covers the whole extent (zoomed all the way out).
+ */
+export const zoomWindow = (current: TimeWindow | null, extent: TimeWindow, factor: number, center: number): TimeWindow | null => {
+  const base = current ?? extent;
+  const width = Math.max((base.to - base.from) * factor, MIN_WINDOW_MS);
+  if (width >= extent.to - extent.from) return null;
+  const from = Math.min(Math.max(center - width / 2, extent.from), extent.to - width);
+  return { from, to: from + width };
 };

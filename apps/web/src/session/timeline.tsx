@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Divergence, ToolCallView } from '../api/types';
 import { formatDuration, formatTime, inputPreview } from '../lib/format';
-import { layoutTimeline, MARK_LABELS, RunSpan, TimelineRow } from '../lib/timeline-layout';
+import { layoutTimeline, MARK_LABELS, RunSpan, TimelineRow, TimeWindow, zoomWindow } from '../lib/timeline-layout';
 
 /** How often open spans (in-flight calls, running runs) are redrawn up to now (ms). */
 const OPEN_SPAN_REDRAW_MS = 1000;
@@ -33,7 +33,8 @@ const rowDescription = (row: TimelineRow): string =>
 /**
  * Runs and tool calls as spans on one time axis (duration bars), failed / interrupted / late / healed / in-flight calls
  * marked in words as well as colour, divergences pinned to the axis. A listbox: Tab enters it, ↑/↓ (and j/k),
- * Home/End, PageUp/PageDown move the selection, which the detail panel shows.
+ * Home/End, PageUp/PageDown move the selection, which the detail panel shows; + and − zoom the axis around the
+ * selected span, 0 fits everything.
  */
 export const Timeline = (props: {
   calls: readonly ToolCallView[];
@@ -43,7 +44,11 @@ export const Timeline = (props: {
   onSelect: (key: string) => void;
 }) => {
   const [now, setNow] = useState(() => Date.now());
-  const layout = useMemo(() => layoutTimeline({ calls: props.calls, runs: props.runs, divergences: props.divergences, now }), [props.calls, props.runs, props.divergences, now]);
+  const [zoom, setZoom] = useState<TimeWindow | null>(null);
+  const layout = useMemo(
+    () => layoutTimeline({ calls: props.calls, runs: props.runs, divergences: props.divergences, now, window: zoom ?? undefined }),
+    [props.calls, props.runs, props.divergences, now, zoom],
+  );
   const hasOpen = layout.rows.some((r) => r.open);
   useEffect(() => {
     if (!hasOpen) return;
@@ -52,7 +57,14 @@ export const Timeline = (props: {
   }, [hasOpen]);
   const list = useRef<HTMLUListElement>(null);
   const keysInOrder = layout.rows.map(rowKey);
-  const selectedIndex = Math.max(0, keysInOrder.indexOf(props.selected ?? ''));
+  const selectedIndex = keysInOrder.indexOf(props.selected ?? '');
+  const tabbableIndex = Math.max(0, selectedIndex);
+  /** Zooms by `factor` around the selected span's middle (else the middle of what is shown). */
+  const zoomBy = (factor: number) => {
+    const row = layout.rows[selectedIndex];
+    const center = row && !row.outside ? (Math.max(row.start, layout.axis.from) + Math.min(row.end, layout.axis.to)) / 2 : (layout.axis.from + layout.axis.to) / 2;
+    setZoom(zoomWindow(zoom, { from: layout.t0, to: layout.t1 }, factor, center));
+  };
   const focusRow = (index: number) => {
     const key = keysInOrder[Math.min(Math.max(index, 0), keysInOrder.length - 1)];
     if (key === undefined) return;
@@ -61,7 +73,10 @@ export const Timeline = (props: {
   };
   const onKeyDown = (event: KeyboardEvent) => {
     const moves: Record<string, number> = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1, PageDown: PAGE_ROWS, PageUp: -PAGE_ROWS };
-    if (event.key in moves) focusRow(selectedIndex + moves[event.key]);
+    if (event.key in moves) focusRow(selectedIndex < 0 ? 0 : selectedIndex + moves[event.key]);
+    else if (event.key === '+' || event.key === '=') zoomBy(0.5);
+    else if (event.key === '-') zoomBy(2);
+    else if (event.key === '0') setZoom(null);
     else if (event.key === 'Home') focusRow(0);
     else if (event.key === 'End') focusRow(keysInOrder.length - 1);
     else return;
@@ -71,6 +86,14 @@ export const Timeline = (props: {
   if (layout.rows.length === 0) return <p class="muted">No runs or tool calls yet.</p>;
   return (
     <div class="timeline">
+      <div class="zoom" role="group" aria-label="zoom the time axis">
+        <button type="button" onClick={() => zoomBy(0.5)} aria-keyshortcuts="+">Zoom in</button>
+        <button type="button" onClick={() => zoomBy(2)} disabled={!zoom} aria-keyshortcuts="-">Zoom out</button>
+        <button type="button" onClick={() => setZoom(null)} disabled={!zoom} aria-keyshortcuts="0">Fit all</button>
+        <span class="muted" aria-live="polite">
+          {zoom ? `showing ${formatDuration(layout.axis.to - layout.axis.from)} of ${formatDuration(layout.t1 - layout.t0)}` : `all ${formatDuration(layout.t1 - layout.t0)}`}
+        </span>
+      </div>
       <div class="axis" aria-hidden="true">
         <div class="axis-label">started {formatTime(new Date(layout.t0).toISOString())}</div>
         <div class="axis-track">
@@ -84,6 +107,7 @@ export const Timeline = (props: {
         {layout.rows.map((row, index) => {
           const key = rowKey(row);
           const selected = index === selectedIndex;
+          const tabbable = index === tabbableIndex;
           return (
             <li
               key={key}
@@ -95,7 +119,7 @@ export const Timeline = (props: {
               role="option"
               aria-selected={selected}
               aria-label={rowDescription(row)}
-              tabIndex={selected ? 0 : -1}
+              tabIndex={tabbable ? 0 : -1}
               class={`row row-${row.kind} status-${row.status}${selected ? ' selected' : ''}`}
               onClick={() => focusRow(index)}
             >
@@ -106,8 +130,14 @@ export const Timeline = (props: {
                 <span class="row-preview">{row.kind === 'call' ? inputPreview(row.call!.input, 70) : row.run?.prompt ? inputPreview(row.run.prompt, 70) : ''}</span>
               </div>
               <div class="row-track">
-                <span class={`bar${row.open ? ' open' : ''}`} style={{ left: `${row.left}%`, width: `${row.width}%` }} />
-                <span class="row-duration" style={durationPlace(row)}>{formatDuration(row.end - row.start)}</span>
+                {row.outside ? (
+                  <span class={`outside outside-${row.outside}`}>{row.outside === 'before' ? '◂ earlier' : 'later ▸'} · {formatDuration(row.end - row.start)}</span>
+                ) : (
+                  <>
+                    <span class={`bar${row.open ? ' open' : ''}`} style={{ left: `${row.left}%`, width: `${row.width}%` }} />
+                    <span class="row-duration" style={durationPlace(row)}>{formatDuration(row.end - row.start)}</span>
+                  </>
+                )}
               </div>
             </li>
           );
@@ -115,7 +145,7 @@ export const Timeline = (props: {
       </ul>
       <p class="legend muted">
         <span class="swatch status-completed" /> completed <span class="swatch status-failed" /> failed <span class="swatch status-interrupted" /> interrupted{' '}
-        <span class="swatch status-dispatched" /> in flight <span class="swatch healed" /> healed from transcript · ◆ divergence · ↑/↓ Home End to move
+        <span class="swatch status-dispatched" /> in flight <span class="swatch healed" /> healed from transcript · ◆ divergence · ↑/↓ Home End to move, + − 0 to zoom
       </p>
     </div>
   );
