@@ -36,6 +36,19 @@ export const RESPONSE_SCHEMAS = {
     },
     ['status', 'store', 'pid', 'version', 'headPosition', 'deadLetters'],
   ),
+  Status: obj(
+    {
+      server: { $ref: '#/components/schemas/Health' },
+      sessions: { type: 'object', additionalProperties: int, description: 'session count per status (read model)' },
+      projections: obj({ checkpointPosition: int, lagEvents: int }, ['checkpointPosition', 'lagEvents']),
+      lastReconcile: obj(
+        { globalPosition: int, recordedAt: isoTime, report: { type: 'object', additionalProperties: true, description: 'the ReconcileCompleted counts' } },
+        ['globalPosition', 'recordedAt', 'report'],
+        { nullable: true },
+      ),
+    },
+    ['server', 'sessions', 'projections', 'lastReconcile'],
+  ),
   ProjectRepo: obj({ name: str, path: str }, ['name', 'path']),
   ProjectSummary: obj(
     { id: str, name: str, kind: { type: 'string', enum: ['single-repo', 'workspace'] }, sessionPrefix: str, orchestratorAgent: str },
