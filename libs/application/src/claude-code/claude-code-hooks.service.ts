@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@runledger/domain';
+import { describeControlCharacter, DomainError } from '@runledger/domain';
 import {
   HookInputError,
   HookOutput,
@@ -14,14 +14,36 @@ import { SecretRedaction } from '../tool-calls/secret-redaction';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './hook-commands';
 
-/** Checks a hook input against the protocol model; throws HOOK.INVALID (400) naming the field. */
+const invalid = (field: string, message: string) => new DomainError('HOOK.INVALID', 'invalid', message, { field });
+
+/** The hook fields that become ids, names or paths, and their longest accepted length (characters). */
+export const HOOK_ID_FIELDS: Readonly<Record<string, number>> = {
+  hook_event_name: 100, session_id: 200, tool_use_id: 200, tool_name: 200, transcript_path: 4096, cwd: 4096, agent_id: 200,
+};
+
+/** Throws HOOK.INVALID naming the field when an id/name/path field is present but not a plain string (no control character, within its length). */
+export const checkHookFields = (input: Record<string, unknown>): void => {
+  for (const [field, max] of Object.entries(HOOK_ID_FIELDS)) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw invalid(field, `${field} must be a string`);
+    if (value.length > max) throw invalid(field, `${field} must be at most ${max} characters`);
+    const control = describeControlCharacter(value);
+    if (control) throw invalid(field, `${field} must not contain control characters (${control})`);
+  }
+};
+
+/** Checks a hook input against the protocol model and the id/path rules; throws HOOK.INVALID (400) naming the field. */
 export const parseHookBody = (body: unknown): ParsedHookInput => {
+  let parsed: ParsedHookInput;
   try {
-    return parseHookInput(body);
+    parsed = parseHookInput(body);
   } catch (error) {
-    if (error instanceof HookInputError) throw new DomainError('HOOK.INVALID', 'invalid', error.problem.message, { field: error.problem.field });
+    if (error instanceof HookInputError) throw invalid(error.problem.field, error.problem.message);
     throw error;
   }
+  checkHookFields(parsed.input);
+  return parsed;
 };
 
 /**
