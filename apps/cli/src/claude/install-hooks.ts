@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { shellQuote } from '@runledger/application/claude-code/hook-settings';
 import { UsageError } from '../client/client-errors';
 import {
   ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, withInstalledHooks, withoutInstalledHooks,
@@ -31,8 +32,6 @@ export const settingsFileOf = (scope: HookScope, repo: string | undefined, env: 
   return path.join(repo, '.claude', scope === 'project' ? 'settings.json' : 'settings.local.json');
 };
 
-/** Quotes one word for the POSIX shell Claude Code runs a command hook with. */
-export const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 /** What the installed hook command needs: where runledger is, where its token file is, which folders it records. */
 export interface InstalledHookTarget {
