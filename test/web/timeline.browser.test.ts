@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
@@ -30,6 +30,11 @@ const within = async (page: Page, what: string, timeoutMs: number, check: () => 
     await page.waitForTimeout(25);
   }
 };
+
+/** axe-core's violations on the page as it is now: `rule (impact): first targets`. Evaluated over the DevTools protocol, which the page's CSP does not govern. */
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const axeViolations = (page: Page): Promise<string[]> =>
+  page.evaluate<string[]>(`${AXE}\n;axe.run({ resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`);
 
 const rowOf = (page: Page, callId: string) => page.locator(`[data-testid="timeline"] [data-call-id="${callId}"]`);
 
@@ -140,6 +145,13 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     // A write authenticated by the cookie alone (what another site's form could send) is refused.
     const forged = await context.request.post(`${server.url}/api/v1/sessions/${sessionId}/tool-calls`, { data: { tool: 'Bash', input: {}, mode: 'observed' } });
     expect(forged.status()).toBe(403);
+    // The page is served with a strict CSP; API paths never fall back to it.
+    const index = await fetch(`${server.url}/sessions/${sessionId}`);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const unknownApi = await fetch(`${server.url}/api/v1/no-such-route`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect({ status: unknownApi.status, type: unknownApi.headers.get('content-type') }).toEqual({ status: 404, type: expect.stringMatching(/^application\/json/) });
+
     // Refusals name what is wrong, and change nothing.
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -250,6 +262,22 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await expect(page.evaluate<boolean | undefined>('window.__sameDocument')).resolves.toBe(true); // no reload
   });
 
+  it('has no accessibility violations (axe-core) on any view, at 1280×800 and at phone width', async () => {
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      for (const view of ['timeline', 'replay', 'events', 'worktrees']) {
+        await page.goto(`${server.url}/sessions/${sessionId}?view=${view}`);
+        await page.locator(`#panel-${view}`).waitFor();
+        await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
+        expect({ view, viewport, violations: await axeViolations(page) }).toEqual({ view, viewport, violations: [] });
+      }
+      await page.goto(`${server.url}/`);
+      await page.locator('table.sessions').waitFor();
+      expect({ view: 'sessions', viewport, violations: await axeViolations(page) }).toEqual({ view: 'sessions', viewport, violations: [] });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('lists projects and sessions with filters, and is usable at phone width after a token login', async () => {
     await page.goto(`${server.url}/`);
     const row = page.locator(`tr[data-session="${sessionId}"]`);
@@ -264,6 +292,12 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await page.getByLabel('Status').selectOption('');
     await row.waitFor();
     await shot('sessions-1280x800');
+
+    // A session spawned now appears in the list without a reload.
+    const spawned = await api.post('/sessions', { projectId: 'web', agent: 'command', command: ['sh', '-c', 'exec sleep 600'] });
+    expect(spawned.status).toBe(201);
+    agents.push(spawned.body.runtime.pid);
+    await within(page, 'the spawned session in the list', LIVE_DEADLINE_MS, async () => (await page.locator(`tr[data-session="${spawned.body.id}"]`).count()) === 1);
 
     // Logged out (the cookie gone), at phone width, logged in again by typing the token once.
     await context.clearCookies();
