@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { num } from '../event-store/harness';
-import { BENCH_TOKEN, benchClient, BenchEngine, expectStatus, makeBenchRepo, percentile, startBenchServer } from '../support/server';
+import { BENCH_TOKEN, benchClient, BenchEngine, benchInstallation, expectStatus, makeBenchRepo, percentile } from '../support/server';
 
 const CALLS = Math.round(num('BENCH_HOOK_CALLS', 100));
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'runledger.js');
@@ -46,10 +46,11 @@ const fmt = (ms: number): string => ms.toFixed(1).padStart(8);
 
 const main = async (): Promise<void> => {
   const engine: BenchEngine = process.argv.includes('--postgres') || process.env.BENCH_ENGINE === 'postgres' ? 'postgres' : 'pglite';
-  const server = await startBenchServer(engine);
+  const installation = await benchInstallation(engine);
+  const server = await installation.start();
   const api = benchClient(server.url);
   try {
-    const repo = makeBenchRepo(join(server.root, 'repo'));
+    const repo = makeBenchRepo(join(installation.root, 'repo'));
     expectStatus('register project', await api.post('/projects', { name: 'bench', repoPath: repo }), 201);
     expectStatus('SessionStart', await api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: 'cc-bench', cwd: repo }), 200);
     const sessionId = (expectStatus('GET /sessions', await api.get('/sessions?agentSessionId=cc-bench'), 200).body.sessions as { id: string }[])[0].id;
@@ -82,6 +83,7 @@ const main = async (): Promise<void> => {
   } finally {
     api.close();
     await server.stop();
+    await installation.destroy();
   }
 };
 
