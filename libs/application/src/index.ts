@@ -20,4 +20,6 @@ export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
+export * from './claude-code/hook-settings';
+export * from './claude-code/hook-commands';
 export * from './projections/projection-progress.port';

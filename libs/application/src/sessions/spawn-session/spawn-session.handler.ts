@@ -88,6 +88,7 @@ export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand,
           prompt: input.prompt,
           workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
           env: project.env,
+          hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
         });
         const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: at() } }], context);
         return this.views.fromState(launched.state as never, launched.revision);
