@@ -28,3 +28,4 @@ export * from './session/session.commands';
 export * from './session/session.errors';
 export * from './session/session.decider';
 export * from './session/session.view';
+export * from './session/session.health';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Session, SessionView, toSessionView } from '@runledger/domain';
+import { Session, sessionHealth, SessionView, toSessionView } from '@runledger/domain';
 import { AgentLauncher } from './runtime/agent-launcher';
 
 /** Session snapshots as the API returns them: the pure view plus `runtime.alive`, read live from the OS. */
@@ -12,9 +12,13 @@ export class SessionViews {
     return this.withLiveness(toSessionView(state, revision));
   }
 
-  /** Fills `runtime.alive` of a stored or computed view (pid and start time must both match: a reused pid is not alive). */
+  /**
+   * Fills `runtime.alive` of a stored or computed view (pid and start time must both match: a reused pid is not alive)
+   * and its hook-channel `health` flags (now, from the clock).
+   */
   withLiveness(view: SessionView): SessionView {
-    if (!view.runtime) return view;
-    return { ...view, runtime: { ...view.runtime, alive: this.launcher.isAlive(view.runtime as never) } };
+    const alive = view.runtime ? this.launcher.isAlive(view.runtime as never) : null;
+    const health = sessionHealth(view, { now: Date.now(), runtimeAlive: alive });
+    return { ...view, ...(view.runtime ? { runtime: { ...view.runtime, alive } } : {}), health };
   }
 }

@@ -15,6 +15,7 @@ import {
   type ToolCallCounts,
 } from './session.decider';
 import type { AgentActivity, AgentKind, SessionRuntime } from './session.events';
+import type { HealthFlag } from './session.health';
 
 /** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
 export interface WorktreeView {
@@ -82,6 +83,10 @@ export interface SessionView {
   lastHookAt?: string;
   /** The agent's own report that its session ended, with its reason (Claude Code SessionEnd). */
   agentEnded?: { reason: string; at: string };
+  /** ISO-8601 dispatch time of the oldest observed call still without its result. */
+  openCallSince?: string;
+  /** Hook-channel health flags (`sessionHealth`), filled live by the API like `runtime.alive`; absent in a stored snapshot. */
+  health?: HealthFlag[];
   /** Present only when non-empty, in log order. */
   divergences?: Divergence[];
   /** Results that arrived for interrupted attempts (never merged); present only when non-empty, in log order. */
@@ -206,6 +211,10 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     activity: state.activity,
     lastHookAt: state.lastHookAt,
     agentEnded: state.agentEnded ? { ...state.agentEnded } : undefined,
+    openCallSince: state.toolCalls
+      .values()
+      .filter((call) => call.status === 'dispatched' && call.mode === 'observed')
+      .reduce<string | undefined>((oldest, call) => (oldest === undefined || call.dispatchedAt < oldest ? call.dispatchedAt : oldest), undefined),
     divergences: nonEmpty(state.divergences),
     lateResults: nonEmpty(state.lateResults),
     warnings: nonEmpty(state.warnings),
