@@ -16,8 +16,8 @@ describe('sessionHealth: the hook channel of a Claude Code session', () => {
   });
 
   it('flags unfinished_call for a call dispatched long ago without its result', () => {
-    expect(sessionHealth(view({ lastHookAt: at(10), openCallSince: at(0) }), { now, runtimeAlive: true })).toEqual(['unfinished_call']);
-    expect(sessionHealth(view({ lastHookAt: at(10), openCallSince: at(9) }), { now, runtimeAlive: true })).toEqual([]);
+    expect(sessionHealth(view({ lastHookAt: at(10) }), { now, runtimeAlive: true, openCallSince: at(0) })).toEqual(['unfinished_call']);
+    expect(sessionHealth(view({ lastHookAt: at(10) }), { now, runtimeAlive: true, openCallSince: at(9) })).toEqual([]);
   });
 
   it('flags no_session_end for an agent whose runtime ended without SessionEnd', () => {

@@ -15,16 +15,20 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { silentMs: 600_000, 
 /**
  * The hook-channel health of a Claude Code session, pure (the clock and the runtime's liveness come in): `no_signal`
  * when its runtime lives and it is working (or never said) but no hook arrived for `silentMs`; `unfinished_call` when
- * an observed call has had no result for `unfinishedMs`; `no_session_end` when its runtime is gone, the agent's session
+ * the oldest observed call still without a result (`openCallSince`, ISO-8601) was dispatched more than `unfinishedMs` ago; `no_session_end` when its runtime is gone, the agent's session
  * was linked, and no SessionEnd arrived. Other agents have no hook channel: `[]`.
  */
-export const sessionHealth = (view: SessionView, facts: { now: number; runtimeAlive: boolean | null }, thresholds = DEFAULT_HEALTH_THRESHOLDS): HealthFlag[] => {
+export const sessionHealth = (
+  view: SessionView,
+  facts: { now: number; runtimeAlive: boolean | null; openCallSince?: string },
+  thresholds = DEFAULT_HEALTH_THRESHOLDS,
+): HealthFlag[] => {
   if (view.agent !== 'claude-code' || view.status === 'terminated') return [];
   const flags: HealthFlag[] = [];
   const lastSignal = Date.parse(view.lastHookAt ?? view.createdAt);
   const working = view.activity === undefined || view.activity === 'working';
   if (facts.runtimeAlive === true && working && facts.now - lastSignal > thresholds.silentMs) flags.push('no_signal');
-  if (view.openCallSince !== undefined && facts.now - Date.parse(view.openCallSince) > thresholds.unfinishedMs) flags.push('unfinished_call');
+  if (facts.openCallSince !== undefined && facts.now - Date.parse(facts.openCallSince) > thresholds.unfinishedMs) flags.push('unfinished_call');
   if (facts.runtimeAlive === false && view.agentSessionId !== undefined && view.agentEnded === undefined) flags.push('no_session_end');
   return flags;
 };

@@ -65,7 +65,6 @@ describe('toSessionView', () => {
       lastCompletedToolCall: { callId: 'c1', tool: 'Bash', status: 'completed', attempt: 1, completedAt: T(7) },
       runs: { total: 1, open: 1 },
       lastHookAt: T(10),
-      openCallSince: T(10),
       restoring: false,
       revision: 10,
       createdAt: T(0),

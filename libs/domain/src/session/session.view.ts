@@ -83,8 +83,6 @@ export interface SessionView {
   lastHookAt?: string;
   /** The agent's own report that its session ended, with its reason (Claude Code SessionEnd). */
   agentEnded?: { reason: string; at: string };
-  /** ISO-8601 dispatch time of the oldest observed call still without its result. */
-  openCallSince?: string;
   /** Hook-channel health flags (`sessionHealth`), filled live by the API like `runtime.alive`; absent in a stored snapshot. */
   health?: HealthFlag[];
   /** Present only when non-empty, in log order. */
@@ -211,10 +209,6 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     activity: state.activity,
     lastHookAt: state.lastHookAt,
     agentEnded: state.agentEnded ? { ...state.agentEnded } : undefined,
-    openCallSince: state.toolCalls
-      .values()
-      .filter((call) => call.status === 'dispatched' && call.mode === 'observed')
-      .reduce<string | undefined>((oldest, call) => (oldest === undefined || call.dispatchedAt < oldest ? call.dispatchedAt : oldest), undefined),
     divergences: nonEmpty(state.divergences),
     lateResults: nonEmpty(state.lateResults),
     warnings: nonEmpty(state.warnings),
