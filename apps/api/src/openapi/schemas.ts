@@ -56,6 +56,7 @@ export const RESPONSE_SCHEMAS = {
     {
       type: str, pid: { type: 'integer', nullable: true }, startTime: { type: 'string', nullable: true }, sessionName: str, startedAt: isoTime,
       alive: { type: 'boolean', nullable: true, description: 'probed live by the API; null in a stored snapshot' },
+      exitCode: { type: 'integer', description: 'exit code of an exited runtime, when observed' }, signal: { type: 'string', description: 'signal that ended an exited runtime' },
     },
     ['type', 'pid', 'startTime', 'alive'],
   ),
@@ -63,7 +64,7 @@ export const RESPONSE_SCHEMAS = {
   Session: obj(
     {
       id: str, projectId: str, kind: { type: 'string', enum: ['worker', 'orchestrator'] },
-      status: { type: 'string', enum: ['starting', 'running', 'interrupted', 'retiring', 'terminated'] },
+      status: { type: 'string', enum: ['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'] },
       agent: { type: 'string', description: 'command, claude-code or external' }, agentSessionId: str, transcriptPath: str,
       branch: str, baseRef: str, prompt: str, command: arrayOf(str),
       worktrees: arrayOf({ $ref: '#/components/schemas/Worktree' }),
@@ -76,6 +77,8 @@ export const RESPONSE_SCHEMAS = {
       warnings: arrayOf({ type: 'object', additionalProperties: true }),
       interruption: { type: 'object', additionalProperties: true },
       termination: { type: 'object', additionalProperties: true },
+      exit: { type: 'object', additionalProperties: true, description: 'how the runtime ended (exited): exitCode, signal, finished, reason, at' },
+      resumeMode: { type: 'string', enum: ['native', 'fresh'], description: 'how the last relaunch continued the agent' },
       restoring: bool,
       revision: { type: 'integer', description: 'revision (0-based) of the last session event folded into this snapshot' },
       createdAt: isoTime, updatedAt: isoTime,

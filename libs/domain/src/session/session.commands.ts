@@ -1,7 +1,7 @@
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
-import type { AgentKind, SessionRuntime } from './session.events';
+import type { AgentKind, ResumeMode, SessionRuntime } from './session.events';
 
 /** Create the session under an allocated id; refused SESSION.ALREADY_STARTED (409), SESSION.INVALID (400). */
 export interface StartSession {
@@ -19,10 +19,16 @@ export interface StartSession {
   };
 }
 
-/** Record the launched runtime (from starting, or completing a restore); refused SESSION.INVALID_TRANSITION (409). */
+/** Record the launched runtime (from starting, or completing a restore/resume); refused SESSION.INVALID_TRANSITION (409). */
 export interface RecordRuntimeLaunched {
   type: 'RecordRuntimeLaunched';
-  data: { runtime: SessionRuntime; at: string };
+  data: { runtime: SessionRuntime; resumeMode?: ResumeMode; at: string };
+}
+
+/** Record that the runtime ended on its own → exited; `[]` if already exited; refused SESSION.INVALID_TRANSITION (409) unless running. */
+export interface RecordRuntimeExited {
+  type: 'RecordRuntimeExited';
+  data: { exitCode?: number; signal?: string; finished: boolean; reason: string; at: string };
 }
 
 /** Record a failed launch (from starting or a restore) → terminated; refused SESSION.INVALID_TRANSITION (409). */
@@ -108,6 +114,7 @@ export type SessionLifecycleCommand =
   | StartSession
   | RecordRuntimeLaunched
   | RecordLaunchFailed
+  | RecordRuntimeExited
   | AdoptSession
   | InterruptSession
   | StartRestore

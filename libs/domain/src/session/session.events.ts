@@ -43,10 +43,22 @@ export interface SessionStarted {
   };
 }
 
-/** The agent runtime was launched → running (from starting, or from interrupted/terminated to complete a restore, same id). */
+/** How a relaunch continued the agent: `native` resumed its own conversation (`claude --resume`), `fresh` started it anew (DESIGN §4). */
+export type ResumeMode = 'native' | 'fresh';
+
+/** The agent runtime was launched → running (from starting, or from interrupted/exited/terminated to complete a restore or resume, same id). */
 export interface SessionRuntimeLaunched {
   type: 'SessionRuntimeLaunched';
-  data: { runtime: SessionRuntime; at: string };
+  data: { runtime: SessionRuntime; resumeMode?: ResumeMode; at: string };
+}
+
+/**
+ * The agent's runtime ended on its own → exited (DESIGN §2): exit code or signal when observed (absent when runledger
+ * was not its parent); `finished` says its last run had ended (Stop recorded or the transcript's last turn ended).
+ */
+export interface SessionExited {
+  type: 'SessionExited';
+  data: { exitCode?: number; signal?: string; finished: boolean; reason: string; at: string };
 }
 
 /** The runtime could not be launched → terminated. */
@@ -133,6 +145,7 @@ export type SessionLifecycleEvent =
   | SessionRuntimeLaunched
   | SessionLaunchFailed
   | SessionAdopted
+  | SessionExited
   | SessionInterrupted
   | SessionRestoreStarted
   | SessionKilled

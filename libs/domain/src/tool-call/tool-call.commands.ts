@@ -10,6 +10,8 @@ export interface DispatchToolCall {
     mode: ToolCallMode;
     runId?: string;
     idempotent?: boolean;
+    /** `transcript`: recovered from the agent's transcript by reconcile, never seen live. */
+    source?: 'transcript';
     at: string;
   };
 }

@@ -6,8 +6,8 @@ export class ListSessionsQuery {
   @IsOptional() @IsString() @MaxLength(60)
   projectId?: string;
 
-  @IsOptional() @IsIn(['starting', 'running', 'interrupted', 'retiring', 'terminated'])
-  status?: 'starting' | 'running' | 'interrupted' | 'retiring' | 'terminated';
+  @IsOptional() @IsIn(['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'])
+  status?: 'starting' | 'running' | 'exited' | 'interrupted' | 'retiring' | 'terminated';
 
   @IsOptional() @IsIn(['worker', 'orchestrator'])
   kind?: 'worker' | 'orchestrator';
