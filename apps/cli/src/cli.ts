@@ -6,6 +6,7 @@ import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
 import { registerProjectionsCommand } from './commands/projections.command';
+import { registerRecoveryCommands } from './commands/recovery.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionsCommand } from './commands/sessions.command';
 import { registerVerifyCommand } from './commands/verify.command';
@@ -44,6 +45,7 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerRecoveryCommands(program);
   return program;
 };
 

@@ -87,6 +87,17 @@ export const RESPONSE_SCHEMAS = {
     { description: 'A session snapshot (DESIGN §5), derived only from the session\'s events.' },
   ),
   SessionList: obj({ sessions: arrayOf({ $ref: '#/components/schemas/Session' }) }, ['sessions']),
+  ReconcileResult: obj(
+    {
+      sessionId: str, trigger: str,
+      outcome: { type: 'string', enum: ['unchanged', 'adopted', 'exited', 'interrupted', 'terminal', 'skipped'] },
+      why: str, appended: int,
+      counts: obj({ callsFromTranscript: int, resultsFromTranscript: int, callsOnlyInLog: int, toolCallsInterrupted: int }, ['callsFromTranscript', 'resultsFromTranscript', 'callsOnlyInLog', 'toolCallsInterrupted']),
+      relaunched: obj({ mode: { type: 'string', enum: ['native', 'fresh'] }, status: str }, ['mode', 'status']),
+      session: { $ref: '#/components/schemas/Session' },
+    },
+    ['sessionId', 'trigger', 'outcome', 'why', 'appended', 'counts'],
+  ),
   KillResult: obj({ freed: { type: 'boolean', description: 'false when a dirty worktree was kept' }, session: { $ref: '#/components/schemas/Session' } }, ['freed', 'session']),
   CleanupResult: obj(
     {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, Session, SessionCommand } from '@runledger/domain';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { AgentSessionDirectory } from './agent-session-directory';
 
 /** The hook events runledger records (Claude Code hook input `hook_event_name`). */
@@ -46,10 +47,13 @@ const requireString = (input: ClaudeHookInput, field: keyof ClaudeHookInput): st
  */
 @Injectable()
 export class ClaudeCodeHooks {
+  private readonly logger = new Logger('ClaudeCodeHooks');
+
   constructor(
     private readonly sessions: SessionStreams,
     private readonly directory: AgentSessionDirectory,
     private readonly redaction: SecretRedaction,
+    private readonly reconciler: SessionReconciler,
   ) {}
 
   /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -109,6 +113,7 @@ export class ClaudeCodeHooks {
       }
     };
     await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : commandsFor(s)), context);
+    if (event === 'Stop' || event === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     if (event !== 'PreToolUse') return {};
     return {
       hookSpecificOutput: {
@@ -117,5 +122,14 @@ export class ClaudeCodeHooks {
         permissionDecisionReason: `runledger recorded ${input.tool_use_id} in ${sessionId}`,
       },
     };
+  }
+
+  /** At Stop and SessionEnd the transcript holds the whole turn: the log is made equal to it (invariant 15); a failure is logged, never fails the hook. */
+  private async reconcileWithTranscript(sessionId: string, context: CommandContext): Promise<void> {
+    try {
+      await this.reconciler.reconcile(sessionId, 'hook', context);
+    } catch (error) {
+      this.logger.warn(`${sessionId}: transcript reconcile after the hook failed: ${(error as Error).message}`);
+    }
   }
 }

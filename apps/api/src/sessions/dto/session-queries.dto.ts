@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 /** Filters of `GET /sessions`. */
 export class ListSessionsQuery {
@@ -38,4 +38,10 @@ export class SessionStateQuery {
 export class KillSessionDto {
   @IsOptional() @IsString() @MaxLength(500)
   reason?: string;
+}
+
+/** `POST /sessions/:id/resume` body: an optional new prompt (default: a short continuation prompt for a native resume, the original prompt for a fresh one). */
+export class ResumeSessionDto {
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(100_000)
+  prompt?: string;
 }
