@@ -17,6 +17,7 @@ import { ServerAddress } from './sessions/runtime/server-address';
 import { SessionStreams } from './sessions/session-streams';
 import { SessionViews } from './sessions/session-views';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
+import { SystemStatusService } from './system/system-status.service';
 import { SystemStreamService } from './system/system-stream.service';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
@@ -26,7 +27,7 @@ const handlers = [
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, SessionReconciler];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, SessionReconciler];
 
 /** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
 @Module({

@@ -5,6 +5,7 @@ import {
   CommandContext, RecordToolCallResultCommand, RequestToolCallCommand, RetryToolCallCommand, SessionStreams, ToolCallReply,
 } from '@runledger/application';
 import { ToolCallView, toToolCallView } from '@runledger/domain';
+import { SessionScoped } from '../http/public.decorator';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { RequestToolCallDto, ToolCallResultDto, ToolCallWaitQuery } from './dto/tool-call.dto';
@@ -16,6 +17,7 @@ const WAIT_POLL_MS = 25;
 /** `/sessions/:id/tool-calls`: checkpoint before dispatch, results, retries (DESIGN §5, invariants 3–5). */
 @ApiTags('tool-calls')
 @ApiBearerAuth('bearer')
+@SessionScoped({ param: 'sessionId' })
 @Controller('sessions/:sessionId/tool-calls')
 export class ToolCallsController {
   constructor(private readonly commands: CommandBus, private readonly sessions: SessionStreams) {}
@@ -48,7 +50,7 @@ export class ToolCallsController {
   @ApiOkResponse({ description: 'the session\'s tool calls in dispatch order', schema: ref('ToolCallList') })
   async list(@Param('sessionId') sessionId: string): Promise<{ toolCalls: ToolCallView[] }> {
     const { state } = await this.sessions.load(sessionId);
-    return { toolCalls: Object.values(state.toolCalls).map(toToolCallView) };
+    return { toolCalls: state.toolCalls.values().map(toToolCallView) };
   }
 
   /** Records a result (200); 409 if the call is not in flight, except a late result for an interrupted attempt. */
@@ -70,7 +72,7 @@ export class ToolCallsController {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { state } = await this.sessions.load(sessionId);
-      const current = state.toolCalls[call.callId];
+      const current = state.toolCalls.get(call.callId);
       if (current && (current.status !== 'dispatched' || current.attempt !== call.attempt)) return toToolCallView(current);
       if (Date.now() >= deadline) return toToolCallView(current ?? (call as never));
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));

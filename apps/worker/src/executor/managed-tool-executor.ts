@@ -1,3 +1,4 @@
+import { sessionIdOfStream } from '@runledger/domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { RunledgerConfig } from '@runledger/infra/config';
@@ -85,10 +86,10 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     const last = events[events.length - 1];
     await this.db.transaction(async (tx) => {
       for (const event of events) {
-        if (event.type !== 'ToolCallDispatched' || !event.streamId.startsWith('session-')) continue;
+        const sessionId = sessionIdOfStream(event.streamId);
+        if (event.type !== 'ToolCallDispatched' || sessionId === undefined) continue;
         const call = event.data as Dispatched;
         if (call.mode !== 'managed') continue;
-        const sessionId = event.streamId.slice('session-'.length);
         if (await this.leases.acquire(tx, toolCallLease(sessionId, call.callId, call.attempt), this.owner, EXECUTION_LEASE_TTL_MS)) {
           mine.push({ sessionId, call });
         }
@@ -110,7 +111,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     const renew = setInterval(() => void this.leases.renew(this.db, resource, this.owner, EXECUTION_LEASE_TTL_MS).catch(() => undefined), EXECUTION_LEASE_TTL_MS / 3);
     try {
       const { state } = await this.sessions.load(sessionId);
-      const call = state.toolCalls[dispatched.callId];
+      const call = state.toolCalls.get(dispatched.callId);
       if (!call || call.status !== 'dispatched' || call.attempt !== dispatched.attempt) return; // already settled
       const { state: project } = await this.sessions.project(state.projectId);
       const workdir = sessionWorkdir(this.config.dataDir, project, sessionId);
@@ -120,7 +121,6 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
           ...(project.env ?? {}),
           RUNLEDGER_URL: this.address.url,
           RUNLEDGER_SESSION_ID: sessionId,
-          RUNLEDGER_TOKEN: this.token.token,
         });
       } catch (error) {
         if (!(error instanceof ToolInputError)) throw error;

@@ -81,7 +81,7 @@ describe('reconcile policy: the runtime (DESIGN §4.2, invariants 7 and 14)', ()
     const plan = given(started(), launched, linked, runStarted, dispatched('c1')).when(facts({ trigger: 'watch', runtime: { state: 'dead', signal: 'SIGKILL' } }));
     expect(plan.outcome).toBe('exited');
     expect(plan.after).toMatchObject({ status: 'exited', exit: { signal: 'SIGKILL', finished: false } });
-    expect(plan.after.toolCalls.c1.status).toBe('interrupted');
+    expect(plan.after.toolCalls.get("c1")!.status).toBe('interrupted');
     expect(plan.relaunch).toBeNull();
   });
 
@@ -89,7 +89,7 @@ describe('reconcile policy: the runtime (DESIGN §4.2, invariants 7 and 14)', ()
     const plan = given(started(), launched, linked, runStarted, dispatched('c1')).when(facts({ transcript: transcript({ settled: true, calls: [call('c1', null)] }) }));
     expect(plan).toMatchObject({ outcome: 'interrupted', relaunch: 'native' });
     expect(plan.after).toMatchObject({ status: 'interrupted', interruption: { resumable: true } });
-    expect(plan.after.toolCalls.c1.status).toBe('interrupted');
+    expect(plan.after.toolCalls.get("c1")!.status).toBe('interrupted');
   });
 
   it('relaunches fresh a worker with a prompt and no agent session; leaves a promptless one interrupted', () => {
@@ -126,7 +126,7 @@ describe('reconcile policy: managed calls (invariant 6)', () => {
     const history = [started({ agent: 'command', command: ['x'] }), launched, dispatched('m1', 'shell', 'managed'), dispatched('m2', 'shell', 'managed')];
     const plan = given(...history).when(facts({ runtime: { state: 'alive' }, liveManagedCalls: ['m2'] }));
     expect(plan.commands[0]).toEqual({ type: 'InterruptToolCall', data: { callId: 'm1', reason: 'its executor is gone (runledger restarted)', at: NOW } });
-    expect(plan.after.toolCalls.m2.status).toBe('dispatched');
+    expect(plan.after.toolCalls.get("m2")!.status).toBe('dispatched');
   });
 
   it('still interrupts orphaned managed calls of a terminated session, and nothing else', () => {
@@ -145,21 +145,21 @@ describe('reconcile policy: the log equals the transcript (DESIGN §4.3, invaria
       { type: 'RecordToolCallResult', data: { callId: 'c9', status: 'failed', output: 'c9 out', source: 'transcript', at: NOW } },
       { type: 'RecordDivergence', data: { callId: 'c9', kind: 'call_only_in_transcript', detail: 'Write: in the transcript, never seen live; appended from the transcript', at: NOW } },
     ]);
-    expect(plan.after.toolCalls.c9).toMatchObject({ status: 'failed', dispatchSource: 'transcript', result: { source: 'transcript' } });
+    expect(plan.after.toolCalls.get("c9")!).toMatchObject({ status: 'failed', dispatchSource: 'transcript', result: { source: 'transcript' } });
     expect(plan.counts.callsFromTranscript).toBe(1);
   });
 
   it('appends a call the log never saw without a result, which the session interruption then closes', () => {
     const plan = given(started(), launched, linked, runStarted).when(facts({ transcript: transcript({ calls: [call('c9', null)] }) }));
-    expect(plan.after.toolCalls.c9).toMatchObject({ status: 'interrupted', dispatchSource: 'transcript' });
+    expect(plan.after.toolCalls.get("c9")!).toMatchObject({ status: 'interrupted', dispatchSource: 'transcript' });
   });
 
   it('appends a result the log lacks (dispatched), and as a late result for an interrupted attempt', () => {
     const plan = given(started(), launched, linked, runStarted, dispatched('c1'), dispatched('c2'), interruptedCall('c2'))
       .when(facts({ trigger: 'hook', transcript: transcript({ calls: [call('c1'), call('c2')] }) }));
     expect(types(plan)).toEqual(['RecordToolCallResult', 'RecordDivergence', 'RecordToolCallResult', 'RecordDivergence']);
-    expect(plan.after.toolCalls.c1).toMatchObject({ status: 'completed', result: { source: 'transcript' } });
-    expect(plan.after.toolCalls.c2).toMatchObject({ status: 'interrupted', lateResults: [{ source: 'transcript' }] });
+    expect(plan.after.toolCalls.get("c1")!).toMatchObject({ status: 'completed', result: { source: 'transcript' } });
+    expect(plan.after.toolCalls.get("c2")!).toMatchObject({ status: 'interrupted', lateResults: [{ source: 'transcript' }] });
     expect(plan.counts.resultsFromTranscript).toBe(2);
   });
 

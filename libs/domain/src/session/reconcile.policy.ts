@@ -89,7 +89,7 @@ export const restorePolicy = (session: Session): { mode: ResumeMode | null; why:
 export const lastRunFinished = (session: Session): boolean => {
   const runs = Object.values(session.runs).filter((r) => r.parentRunId === undefined);
   const last = runs.reduce<(typeof runs)[number] | undefined>((latest, r) => (!latest || r.startedAt >= latest.startedAt ? r : latest), undefined);
-  const inFlight = Object.values(session.toolCalls).some((c) => c.status === 'dispatched' && c.mode === 'observed');
+  const inFlight = session.toolCalls.values().some((c) => c.status === 'dispatched' && c.mode === 'observed');
   return last?.status === 'completed' && !inFlight;
 };
 
@@ -112,7 +112,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
   const divergence = (callId: string, kind: string, detail: string): SessionCommand => ({ type: 'RecordDivergence', data: { callId, kind, detail, at } });
   const canOpenWork = session.status !== 'terminated';
   for (const fact of transcript.calls) {
-    const logged = session.toolCalls[fact.callId];
+    const logged = session.toolCalls.get(fact.callId);
     const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => ({ type: 'RecordToolCallResult', data: { callId: fact.callId, status, output, source: 'transcript', at } });
     if (!logged) {
       if (!canOpenWork) continue;
@@ -140,7 +140,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
   if (transcript.settled) {
     const inTranscript = new Set(transcript.calls.map((c) => c.callId));
     const reported = (callId: string, kind: string) => session.divergences.some((d) => d.callId === callId && d.kind === kind);
-    for (const call of Object.values(session.toolCalls)) {
+    for (const call of session.toolCalls.values()) {
       if (call.mode !== 'observed' || inTranscript.has(call.callId) || reported(call.callId, DIVERGENCE_KINDS.callOnlyInLog)) continue;
       commands.push(divergence(call.callId, DIVERGENCE_KINDS.callOnlyInLog, `${call.tool}: in the log, not in the agent's transcript`));
       counts.callsOnlyInLog++;
@@ -171,7 +171,7 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
     commands.push(...healed.commands);
     Object.assign(counts, healed.counts);
   }
-  for (const call of Object.values(session.toolCalls)) {
+  for (const call of session.toolCalls.values()) {
     if (call.status !== 'dispatched' || call.mode !== 'managed' || facts.liveManagedCalls.includes(call.callId)) continue;
     commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at } });
     counts.toolCallsInterrupted++;
@@ -184,7 +184,7 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
   const runtime = facts.runtime;
   switch (runtime.state) {
     case 'none': {
-      const unowned = Object.values(state.toolCalls).filter((c) => c.status === 'dispatched' && c.mode === 'observed');
+      const unowned = state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
       for (const call of unowned) {
         commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'owner unknown after a runledger restart (external session)', at } });
       }
@@ -231,7 +231,7 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
   const restore = restorePolicy(state);
   if (state.status !== 'interrupted' || state.restoring) {
     commands.push({ type: 'InterruptSession', data: { reason: 'runtime gone with work cut short', resumable: restore.mode !== null, at } });
-    counts.toolCallsInterrupted += Object.values(state.toolCalls).filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
+    counts.toolCallsInterrupted += state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
   }
   // A request reconciles; it never relaunches (resume does). The watcher relaunches only what it saw cut short now.
   if (facts.trigger === 'request' || (facts.trigger === 'watch' && state.status === 'interrupted' && !state.restoring)) return plan('interrupted', `${restore.why} (not relaunched by a ${facts.trigger})`);

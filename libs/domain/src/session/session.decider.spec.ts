@@ -7,6 +7,7 @@ import type { WorktreeEvent } from '../worktree/worktree.events';
 import type { SessionCommand, StartSession } from './session.commands';
 import {
   lastCompletedToolCall,
+  reviveSession,
   sessionDecider,
   sessionStreamName,
   toolCallCounts,
@@ -354,13 +355,13 @@ describe('session decider', () => {
         transcriptPath: '/t/cc-1.jsonl',
         restoring: false,
         runs: { 'run-1': { status: 'completed', startedAt: T(2), endedAt: T(4) } },
-        toolCalls: { c1: { status: 'completed' }, c2: { status: 'failed' } },
         worktrees: { app: { status: 'active', path: '/wt/rl-1/app' } },
         divergences: [],
         lateResults: [],
         createdAt: T(0),
         updatedAt: T(4),
       });
+      expect(state.status !== 'none' && state.toolCalls.toJSON()).toMatchObject({ c1: { status: 'completed' }, c2: { status: 'failed' } });
       expect(toolCallCounts(state)).toEqual({ total: 2, dispatched: 0, completed: 1, failed: 1, interrupted: 0 });
       expect(lastCompletedToolCall(state)).toMatchObject({ callId: 'c1', status: 'completed' });
     });
@@ -427,8 +428,8 @@ describe('session decider', () => {
         lateResults: [late.data],
         divergences: [{ callId: 'call-1', kind: 'missing_result', detail: 'x', at: T(6) }],
         warnings: [{ kind: 'worktree_skipped', repo: 'old', reason: 'not in project', at: T(7) }],
-        toolCalls: { 'call-1': { status: 'interrupted' } },
       });
+      expect(state.status !== 'none' && state.toolCalls.toJSON()).toMatchObject({ 'call-1': { status: 'interrupted' } });
       expect(toolCallCounts(state)).toEqual({ total: 1, dispatched: 0, completed: 0, failed: 0, interrupted: 1 });
     });
 
@@ -440,7 +441,7 @@ describe('session decider', () => {
 
     it('serializes to JSON and back unchanged', () => {
       const state = replay(sessionDecider, [...running, wtCreated(), runStarted(), callDispatched(), callCompleted(), linked]);
-      expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+      expect(reviveSession(JSON.parse(JSON.stringify(state)))).toEqual(state);
     });
 
     it('does not mutate its input state', () => {
@@ -477,5 +478,39 @@ describe('session decider', () => {
       }
       expect(state.status).toBe('terminated');
     });
+  });
+});
+
+describe('agent signals from hooks (activity, kept hook events, the agent session end)', () => {
+  const running = [started(), launched()];
+  const activity = (value: 'working' | 'waiting_input' | 'idle', hook = 'PreToolUse'): SessionCommand => ({ type: 'SetAgentActivity', data: { activity: value, hook, at: T(3) } });
+
+  it('keeps every hook event it is given, even a repeat', () =>
+    given(sessionDecider, [...running, { type: 'AgentHookReceived', data: { hook: 'Notification', detail: { message: 'hi' }, at: T(2) } }])
+      .when({ type: 'RecordAgentHook', data: { hook: 'Notification', detail: { message: 'hi' }, at: T(3) } })
+      .then([{ type: 'AgentHookReceived', data: { hook: 'Notification', detail: { message: 'hi' }, at: T(3) } }]));
+
+  it('changes the activity only when it differs', () => {
+    given(sessionDecider, running).when(activity('working')).then([{ type: 'AgentActivityChanged', data: { activity: 'working', hook: 'PreToolUse', at: T(3) } }]);
+    given(sessionDecider, [...running, { type: 'AgentActivityChanged', data: { activity: 'working', hook: 'UserPromptSubmit', at: T(2) } }]).when(activity('working')).then([]);
+  });
+
+  it('records the end of the agent session once per reason', () => {
+    const end: SessionCommand = { type: 'RecordAgentSessionEnded', data: { reason: 'prompt_input_exit', at: T(4) } };
+    given(sessionDecider, running).when(end).then([{ type: 'AgentSessionEnded', data: { reason: 'prompt_input_exit', at: T(4) } }]);
+    given(sessionDecider, [...running, { type: 'AgentSessionEnded', data: { reason: 'prompt_input_exit', at: T(4) } }]).when(end).then([]);
+  });
+
+  it('folds activity, the last hook signal, the end reason and a sub-agent run with its transcript', () => {
+    const state = replay(sessionDecider, [
+      ...running,
+      runStarted(),
+      { type: 'AgentRunStarted', data: { runId: 'subagent:agent-a1', parentRunId: 'run-1', agentId: 'a1', agentType: 'Explore', at: T(3) } },
+      { type: 'AgentRunCompleted', data: { runId: 'subagent:agent-a1', transcriptPath: '/t/subagents/agent-a1.jsonl', at: T(4) } },
+      { type: 'AgentActivityChanged', data: { activity: 'idle', hook: 'Stop', at: T(5) } },
+      { type: 'AgentSessionEnded', data: { reason: 'other', at: T(6) } },
+    ]) as SessionState & { status: 'running' };
+    expect(state).toMatchObject({ activity: 'idle', lastHookAt: T(6), agentEnded: { reason: 'other', at: T(6) } });
+    expect(state.runs['subagent:agent-a1']).toMatchObject({ status: 'completed', agentId: 'a1', agentType: 'Explore', parentRunId: 'run-1', transcriptPath: '/t/subagents/agent-a1.jsonl' });
   });
 });

@@ -1,7 +1,7 @@
-import type { SessionKind } from '../project/project.events';
 import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
+import { PersistentMap } from '../shared/persistent-map';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import { evolveToolCall, decideToolCall, type ToolCall, type ToolCallLateResult } from '../tool-call/tool-call.decider';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
@@ -36,13 +36,18 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentKind, AgentRunEvent, ResumeMode, SessionEvent, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentRunEvent, DivergenceDetected, ResumeMode, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
   runId: string;
   prompt?: string;
   parentRunId?: string;
+  /** A sub-agent's id and type (Claude Code `agent_id`, `agent_type`). */
+  agentId?: string;
+  agentType?: string;
+  /** A sub-agent's own transcript, once it reported it. */
+  transcriptPath?: string;
   startedAt: string;
   updatedAt: string;
 }
@@ -58,12 +63,7 @@ export type AgentRun =
 export type AgentRunStatus = AgentRun['status'];
 
 /** A recorded disagreement between the log and an outside source (seed 003). */
-export interface Divergence {
-  callId?: string;
-  kind: string;
-  detail: string;
-  at: string;
-}
+export type Divergence = DivergenceDetected['data'];
 
 /** A non-fatal warning kept on the session (a repo skipped because it left the project). */
 export interface SessionWarning {
@@ -74,11 +74,7 @@ export interface SessionWarning {
 }
 
 /** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
-export interface SessionInterruption {
-  reason: string;
-  resumable: boolean;
-  at: string;
-}
+export type SessionInterruption = SessionInterrupted['data'];
 
 /** How the runtime ended on its own (`exited`): exit code or signal when observed; `finished` = its last run had ended. */
 export interface SessionExit {
@@ -97,16 +93,8 @@ export interface SessionTermination {
   at: string;
 }
 
-/** Fields every started session keeps; JSON-serializable (plain objects keyed by runId, callId and repo). */
-export interface SessionCore {
-  sessionId: string;
-  projectId: string;
-  kind: SessionKind;
-  agent: AgentKind;
-  command?: string[];
-  prompt?: string;
-  branch: string;
-  baseRef: string;
+/** Fields every started session keeps; JSON-serializable (plain objects keyed by runId and repo; tool calls in a PersistentMap, which serializes as a plain object keyed by callId: `reviveSession` reads it back). */
+export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** Last known runtime (kept after it is gone, for diagnosis). */
   runtime?: SessionRuntime;
   agentSessionId?: string;
@@ -116,13 +104,22 @@ export interface SessionCore {
   /** A restore started and its runtime is not launched yet. */
   restoring: boolean;
   runs: Record<string, AgentRun>;
-  toolCalls: Record<string, ToolCall>;
+  /** Keyed by callId; a PersistentMap so folding one event never copies the session's other calls. */
+  toolCalls: PersistentMap<ToolCall>;
+  /** The tool calls by status, kept by evolve (a count never walks the calls). */
+  callCounts: ToolCallCounts;
   worktrees: Record<string, Worktree>;
   divergences: Divergence[];
   lateResults: ToolCallLateResult[];
   warnings: SessionWarning[];
   /** callId of the tool call completed last, in log order. */
   lastCompletedCallId?: string;
+  /** What the agent is doing, from its hooks (absent until a hook told). */
+  activity?: AgentActivity;
+  /** ISO-8601 time of the last event an agent hook produced (the hook channel's last signal). */
+  lastHookAt?: string;
+  /** The agent's own report that its session ended (Claude Code SessionEnd). */
+  agentEnded?: { reason: string; at: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -151,23 +148,38 @@ export interface ToolCallCounts {
   interrupted: number;
 }
 
-/** Stream name of a session: `session-<sessionId>` (DESIGN §2). */
-export const sessionStreamName = (sessionId: string): string => `session-${sessionId}`;
+export { sessionStreamName } from '../shared/stream-names';
 
-/** Counts a session's tool calls by status; all zero for `none`. */
-export const toolCallCounts = (state: SessionState): ToolCallCounts => {
-  const counts: ToolCallCounts = { total: 0, dispatched: 0, completed: 0, failed: 0, interrupted: 0 };
-  if (state.status === 'none') return counts;
-  for (const call of Object.values(state.toolCalls)) {
+const NO_CALLS: ToolCallCounts = Object.freeze({ total: 0, dispatched: 0, completed: 0, failed: 0, interrupted: 0 });
+
+/** Counts `calls` by status. */
+const countCalls = (calls: Iterable<ToolCall>): ToolCallCounts => {
+  const counts: ToolCallCounts = { ...NO_CALLS };
+  for (const call of calls) {
     counts.total += 1;
     counts[call.status] += 1;
   }
   return counts;
 };
 
+/** Counts a session's tool calls by status (kept by evolve: O(1)); all zero for `none`. */
+export const toolCallCounts = (state: SessionState): ToolCallCounts => (state.status === 'none' ? { ...NO_CALLS } : { ...state.callCounts });
+
 /** The tool call completed last (log order), if any (DESIGN §5 `lastCompletedToolCall`). */
 export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
-  state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls[state.lastCompletedCallId];
+  state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls.get(state.lastCompletedCallId);
+
+/**
+ * A session state read back from its JSON (a stored snapshot): tool calls into a PersistentMap, counts recomputed when
+ * absent. `json` must be what JSON.stringify wrote for a SessionState; anything else is returned as read.
+ */
+export const reviveSession = (json: unknown): SessionState => {
+  const state = json as SessionState;
+  if (state.status === 'none' || state.toolCalls instanceof PersistentMap) return state;
+  const plain = (state as unknown as { toolCalls?: Record<string, ToolCall> }).toolCalls ?? {};
+  const toolCalls = PersistentMap.fromRecord(plain);
+  return { ...state, toolCalls, callCounts: state.callCounts ?? countCalls(toolCalls.values()) };
+};
 
 /** True when a session is not terminated (the recovery reconciler visits these, DESIGN §4). */
 export const isSessionLive = (state: SessionState): state is Exclude<Session, { status: 'terminated' }> =>
@@ -193,7 +205,8 @@ const isWorktreeCommand = (command: SessionCommand): command is WorktreeCommand 
 
 /** AgentRunInterrupted for every open run and ToolCallInterrupted for every in-flight observed call: their owner, the agent runtime, is gone (invariant 6). Managed calls stay with their executor. */
 const closeInFlight = (session: Session, reason: string, at: string): SessionEvent[] => [
-  ...Object.values(session.toolCalls)
+  ...session.toolCalls
+    .values()
     .filter((call) => call.status === 'dispatched' && call.mode === 'observed')
     .map((call): SessionEvent => ({ type: 'ToolCallInterrupted', data: { callId: call.callId, attempt: call.attempt, reason, at } })),
   ...Object.values(session.runs)
@@ -262,7 +275,7 @@ const divergence = ({ data }: RecordDivergence, session: Session): SessionEvent[
 const routeToolCall = (command: ToolCallCommand, session: Session): SessionEvent[] => {
   const opensWork = command.type === 'DispatchToolCall' || command.type === 'RetryToolCall';
   if (opensWork && session.status === 'terminated') throw sessionNotActive(session.sessionId, session.status);
-  return decideToolCall(command, session.toolCalls[command.data.callId] ?? { status: 'none' });
+  return decideToolCall(command, session.toolCalls.get(command.data.callId) ?? { status: 'none' });
 };
 
 const routeWorktree = (command: WorktreeCommand, session: Session): SessionEvent[] => {
@@ -334,6 +347,12 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
     }
     case 'RecordDivergence':
       return divergence(command, session);
+    case 'RecordAgentHook':
+      return [{ type: 'AgentHookReceived', data: omitUndefined({ ...command.data }) }];
+    case 'SetAgentActivity':
+      return session.activity === command.data.activity ? [] : [{ type: 'AgentActivityChanged', data: { ...command.data } }];
+    case 'RecordAgentSessionEnded':
+      return session.agentEnded?.reason === command.data.reason ? [] : [{ type: 'AgentSessionEnded', data: { ...command.data } }];
     case 'StartAgentRun':
       return startRun(command, session);
     case 'CompleteAgentRun':
@@ -371,6 +390,9 @@ const evolveRun = (session: Session, event: AgentRunEvent): SessionState => {
       runId: run.runId,
       prompt: run.prompt,
       parentRunId: run.parentRunId,
+      agentId: run.agentId,
+      agentType: run.agentType,
+      transcriptPath: event.type === 'AgentRunCompleted' ? (event.data.transcriptPath ?? run.transcriptPath) : run.transcriptPath,
       startedAt: run.startedAt,
       updatedAt: at,
     });
@@ -391,15 +413,33 @@ const evolveRun = (session: Session, event: AgentRunEvent): SessionState => {
   return { ...session, runs: { ...session.runs, [runId]: next }, updatedAt: at };
 };
 
+/** True for a tool-call event the agent itself reported (an observed dispatch, a hook result): a hook-channel signal. */
+const fromAgent = (event: ToolCallEvent): boolean =>
+  (event.type === 'ToolCallDispatched' && event.data.mode === 'observed') ||
+  ((event.type === 'ToolCallCompleted' || event.type === 'ToolCallFailed') && event.data.source === 'hook');
+
+/** Counts after a call went from `before` (absent: new) to `after`. */
+const recount = (counts: ToolCallCounts, before: ToolCall | undefined, after: ToolCall): ToolCallCounts => {
+  if (before?.status === after.status) return counts;
+  const next = { ...counts };
+  if (before === undefined) next.total += 1;
+  else next[before.status] -= 1;
+  next[after.status] += 1;
+  return next;
+};
+
 const evolveCall = (session: Session, event: ToolCallEvent): SessionState => {
   const { callId, at } = event.data;
-  const call = evolveToolCall(session.toolCalls[callId] ?? { status: 'none' }, event);
+  const before = session.toolCalls.get(callId);
+  const call = evolveToolCall(before ?? { status: 'none' }, event);
   if (call.status === 'none') return { ...session, updatedAt: at };
   return {
     ...session,
-    toolCalls: { ...session.toolCalls, [callId]: call },
+    toolCalls: session.toolCalls.set(callId, call),
+    callCounts: recount(session.callCounts, before, call),
     ...(event.type === 'ToolCallLateResultRecorded' ? { lateResults: [...session.lateResults, { ...event.data }] } : {}),
     ...(event.type === 'ToolCallCompleted' ? { lastCompletedCallId: callId } : {}),
+    ...(fromAgent(event) ? { lastHookAt: at } : {}),
     updatedAt: at,
   };
 };
@@ -424,7 +464,8 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
       status: 'starting',
       restoring: false,
       runs: {},
-      toolCalls: {},
+      toolCalls: PersistentMap.empty(),
+      callCounts: { ...NO_CALLS },
       worktrees: {},
       divergences: [],
       lateResults: [],
@@ -486,6 +527,12 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
     }
     case 'DivergenceDetected':
       return { ...state, divergences: [...state.divergences, { ...event.data }], updatedAt: at };
+    case 'AgentHookReceived':
+      return { ...state, lastHookAt: at, updatedAt: at };
+    case 'AgentActivityChanged':
+      return { ...state, activity: event.data.activity, lastHookAt: at, updatedAt: at };
+    case 'AgentSessionEnded':
+      return { ...state, agentEnded: { reason: event.data.reason, at }, lastHookAt: at, updatedAt: at };
     case 'AgentRunStarted':
     case 'AgentRunCompleted':
     case 'AgentRunFailed':

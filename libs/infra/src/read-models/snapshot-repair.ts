@@ -1,3 +1,4 @@
+import { sessionIdOfStream, sessionStreamName } from '@runledger/domain';
 import { SqlDatabase, toNumber } from '../database/sql-database';
 import { EventStore, RecordedEvent } from '../event-store/event-store.port';
 import { lockProjection } from './projection-checkpoint';
@@ -18,25 +19,27 @@ export const findLaggingSnapshots = async (db: SqlDatabase): Promise<LaggingSnap
      WHERE s.stream_id LIKE 'session-%' AND (r.revision IS NULL OR r.revision <> s.revision)`,
   );
   return rows.map((r) => ({
-    sessionId: r.stream_id.slice('session-'.length),
+    sessionId: sessionIdOfStream(r.stream_id)!,
     snapshotRevision: r.snapshot === null ? null : toNumber(r.snapshot),
     streamRevision: toNumber(r.head),
   }));
 };
 
 /**
- * Rebuilds one session's rows (snapshot, worktrees, tool calls) from its whole stream, under the projection lock so the
- * live runner cannot interleave; returns the revision the snapshot now has.
+ * Rebuilds one session's rows (snapshot, worktrees, tool calls, dead letters) from its whole stream, under the projection
+ * lock so the live runner cannot interleave; returns the revision the snapshot now has.
  */
 export const rebuildSessionSnapshot = async (db: SqlDatabase, store: EventStore, sessionId: string): Promise<number> => {
   const events: RecordedEvent[] = [];
-  for await (const event of store.readStream(`session-${sessionId}`)) events.push(event);
+  for await (const event of store.readStream(sessionStreamName(sessionId))) events.push(event);
   await db.transaction(async (tx) => {
     await lockProjection(tx);
     for (const table of ['rl_rm_tool_calls', 'rl_rm_worktrees', 'rl_rm_sessions']) {
       await tx.query(`DELETE FROM ${table} WHERE session_id = $1`, [sessionId]);
     }
-    if (events.length > 0) await projectBatch(tx, events);
+    await tx.query('DELETE FROM rl_rm_dead_letters WHERE stream_id = $1', [`session-${sessionId}`]);
+    // Isolated: an event it cannot project is dead-lettered again instead of failing the boot reconcile.
+    if (events.length > 0) await projectBatch(tx, events, { isolate: true });
   });
   return events.length - 1;
 };

@@ -112,7 +112,7 @@ export class SessionReconciler {
   private async gather(session: Session, trigger: ReconcileTrigger, options: ReconcileOptions): Promise<Omit<ReconcileFacts, 'at'>> {
     const runtime = await this.runtimeFact(session, trigger, options);
     const liveManagedCalls: string[] = [];
-    for (const call of Object.values(session.toolCalls)) {
+    for (const call of session.toolCalls.values()) {
       if (call.status !== 'dispatched' || call.mode !== 'managed') continue;
       const lease = await this.leases.holder(this.db, toolCallLease(session.sessionId, call.callId, call.attempt));
       if (lease && ownerAlive(lease.owner)) liveManagedCalls.push(call.callId);

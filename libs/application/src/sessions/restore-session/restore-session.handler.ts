@@ -80,6 +80,7 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
         workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
         env: project.env,
         ...(native ? { resume: { agentSessionId: state.agentSessionId!, prompt: relaunch?.prompt ?? CONTINUATION_PROMPT } } : {}),
+        hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
       });
       const resumeMode = native ? 'native' : 'fresh';
       const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, resumeMode, at: at() } }], context);
