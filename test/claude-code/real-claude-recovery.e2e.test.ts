@@ -77,7 +77,8 @@ describeWithClaude('the real Claude Code CLI launched by runledger: exits, resta
         home = prepareClaudeHome(join(root, 'home'), { apiUrl: fake.url });
         if (engine === 'postgres' && !('skip' in pg)) ({ url: databaseUrl, drop } = await createTestDatabase(pg));
         await start();
-        expect((await api.post('/projects', { name: 'cc', repoPath: makeRepo(join(root, 'repo')) })).status).toBe(201);
+        // A short hook hold: while runledger is down, each hook gives up after 2 s (the agent then goes on, denied).
+        expect((await api.post('/projects', { name: 'cc', repoPath: makeRepo(join(root, 'repo')), hookHoldSeconds: 2 })).status).toBe(201);
       });
       afterAll(async () => {
         for (const pid of agents) {
