@@ -120,7 +120,7 @@ describe('Claude Code transcripts: import and hooks (issue 4)', () => {
       const transcript = join(transcriptDir, name);
       let sessionId: string | undefined;
       for (const call of hookCallsFromTranscript(parsed, { transcriptPath: transcript })) {
-        const response = await api.post('/hooks/claude-code', { ...call, session_id: agentSessionId, cwd: repo });
+        const response = await api.post('/hooks/claude-code', { ...call, session_id: agentSessionId, cwd: repo, transcript_path: transcript });
         expect(response.status).toBe(200);
         if (call.hook_event_name === 'PreToolUse') {
           expect(response.body.hookSpecificOutput).toMatchObject({ hookEventName: 'PreToolUse', permissionDecision: 'allow' });
