@@ -286,7 +286,7 @@ class Driver {
     if (r < 0.38) return this.managed(true);
     if (r < 0.52) return this.observed();
     if (r < 0.58 && this.pendingObserved.length > 0) return this.observedResult();
-    if (r < 0.86) return this.realClaudeEnabled && r > 0.83 ? this.realClaude() : this.claudeStep();
+    if (r < 0.86) return this.realClaudeEnabled && r > 0.78 ? this.realClaude() : this.claudeStep();
     if (r < 0.92 && live > 6) return this.kill();
     if (r < 0.96 && this.keyed.length > 0) return this.spawnRetry();
     return this.spawn();

@@ -220,7 +220,8 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
       }
     }
     const how = runtime.signal !== undefined ? `signal ${runtime.signal}` : runtime.exitCode !== undefined ? `exit code ${runtime.exitCode}` : 'exit status not observed';
-    const reason = finished ? `the agent finished its run and its runtime ended (${how})` : `the runtime ended on its own mid-run (${how})`;
+    const midRun = Object.values(state.runs).some((r) => r.status === 'started') || state.toolCalls.values().some((c) => c.status === 'dispatched' && c.mode === 'observed');
+    const reason = finished ? `the agent finished its run and its runtime ended (${how})` : `the runtime ended on its own${midRun ? ' mid-run' : ''} (${how})`;
     commands.push({
       type: 'RecordRuntimeExited',
       data: { ...(runtime.exitCode !== undefined ? { exitCode: runtime.exitCode } : {}), ...(runtime.signal !== undefined ? { signal: runtime.signal } : {}), finished, reason, at },
