@@ -26,3 +26,5 @@ export * from './session/session.commands';
 export * from './session/session.errors';
 export * from './session/session.decider';
 export * from './session/session.view';
+
+export * from './worktree-custody';

@@ -174,6 +174,7 @@ const WORKTREE_COMMANDS: ReadonlySet<string> = new Set<WorktreeCommand['type']>(
   'RecordWorktreeRemovalFailed',
   'RecordWorktreeRestored',
   'FlagWorktreeStranded',
+  'RecordWorktreeVanished',
   'RecordWorktreeSkipped',
 ]);
 const isToolCallCommand = (command: SessionCommand): command is ToolCallCommand => TOOL_CALL_COMMANDS.has(command.type);
@@ -479,6 +480,7 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
     case 'WorktreeRemovalFailed':
     case 'WorktreeRestored':
     case 'WorktreeStranded':
+    case 'WorktreeVanished':
     case 'WorktreeSkipped':
       return evolveTree(state, event);
     default:

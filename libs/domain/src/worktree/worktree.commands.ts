@@ -34,6 +34,11 @@ export interface FlagWorktreeStranded {
   data: { repo: string; reason: string; at: string };
 }
 
+/** Record that the worktree's directory vanished (→ unavailable, preserved ref kept); `[]` when already released; refused WORKTREE.NOT_FOUND (404). */
+export interface RecordWorktreeVanished {
+  type: 'RecordWorktreeVanished';
+  data: { repo: string; rule: string; at: string };
+}
 /** Record that a repo no longer in the project was skipped (warning, never refused). */
 export interface RecordWorktreeSkipped {
   type: 'RecordWorktreeSkipped';
@@ -48,4 +53,5 @@ export type WorktreeCommand =
   | RecordWorktreeRemovalFailed
   | RecordWorktreeRestored
   | FlagWorktreeStranded
+  | RecordWorktreeVanished
   | RecordWorktreeSkipped;

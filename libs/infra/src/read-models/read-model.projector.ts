@@ -77,6 +77,7 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   WorktreeRemovalFailed: true,
   WorktreeRestored: true,
   WorktreeStranded: true,
+  WorktreeVanished: true,
   WorktreeSkipped: true,
   DivergenceDetected: true,
 };
