@@ -13,11 +13,12 @@ import { ProjectionsController } from './projections/projections.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { SessionsController } from './sessions/sessions.controller';
 import { ToolCallsController } from './tool-calls/tool-calls.controller';
+import { WorktreesController } from './worktrees/worktrees.controller';
 
 /** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController],
+  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController, WorktreesController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -9,6 +9,7 @@ import { registerProjectionsCommand } from './commands/projections.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionsCommand } from './commands/sessions.command';
 import { registerVerifyCommand } from './commands/verify.command';
+import { registerWorktreesCommand } from './commands/worktrees.command';
 
 export { EXIT };
 
@@ -44,6 +45,7 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerWorktreesCommand(program);
   return program;
 };
 

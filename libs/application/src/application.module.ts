@@ -15,6 +15,7 @@ import { SessionStreams } from './sessions/session-streams';
 import { SessionViews } from './sessions/session-views';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
 import { SystemStreamService } from './system/system-stream.service';
+import { CustodyStreams } from './worktrees/custody-streams';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
 
@@ -22,7 +23,7 @@ const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams];
 
 /** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
 @Module({

@@ -125,6 +125,17 @@ export const RESPONSE_SCHEMAS = {
     ['callId', 'tool', 'status', 'attempt', 'input', 'mode', 'idempotent', 'firstDispatchedAt', 'dispatchedAt'],
   ),
   ToolCallList: obj({ toolCalls: arrayOf({ $ref: '#/components/schemas/ToolCall' }) }, ['toolCalls']),
+  WorktreeList: obj({
+    worktrees: arrayOf(obj({
+      path: str, source: { type: 'string', enum: ['record', 'custody'] }, state: str, stranded: bool, rule: str, detail: str, sessionId: str,
+      projectId: str, repo: str, branch: str, preservedRef: str, origin: str, updatedAt: str,
+    }, ['path', 'source', 'state', 'stranded'])),
+  }, ['worktrees']),
+  SweepReport: obj({
+    mode: { type: 'string', enum: ['remove', 'detect'] }, skipped: str, scanned: int, changed: int, ms: int,
+    decisions: arrayOf(obj({ path: str, action: str, rule: str, detail: str, recorded: bool, sessionId: str, preservedRef: str }, ['path', 'action', 'rule', 'detail', 'recorded'])),
+    unreadableRepos: arrayOf(obj({ repoPath: str, error: str }, ['repoPath', 'error'])),
+  }, ['mode', 'scanned', 'decisions', 'changed', 'unreadableRepos', 'ms']),
   RebuildResult: obj({ events: int, ms: int }, ['events', 'ms']),
   RebuildStatus: obj({ rebuilding: bool, done: int, total: int, lag: { type: 'integer', nullable: true } }, ['rebuilding', 'done', 'total', 'lag']),
   VerifyResults: obj(

@@ -22,7 +22,7 @@ const heldSince = (events: CustodyEvent[]): CustodyState => events.reduce(custod
 
 /** given facts, when the reaper sweeps, then this verdict. */
 const givenFacts = (over: Partial<ReaperFacts>, s: ReaperSettings = settings()) => ({
-  thenVerdict: (expected: Partial<ReaperVerdict>) => expect(reaperPolicy(facts(over), s)).toMatchObject(expected),
+  thenVerdict: (expected: Partial<Record<keyof ReaperVerdict, unknown>> & { ownerDeadSince?: string }) => expect(reaperPolicy(facts(over), s)).toMatchObject(expected),
 });
 
 describe('reaper policy (DESIGN §4b, invariant 10)', () => {

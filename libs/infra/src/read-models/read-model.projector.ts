@@ -1,4 +1,8 @@
 import {
+  custodyDecider,
+  custodyDisplayState,
+  type CustodyEvent,
+  type CustodyState,
   maskEnv,
   projectDecider,
   sessionDecider,
@@ -20,6 +24,8 @@ import { RecordedEvent } from '../event-store/event-store.port';
 export const PROJECT_STREAM_PREFIX = 'project-';
 /** See PROJECT_STREAM_PREFIX. */
 export const SESSION_STREAM_PREFIX = 'session-';
+/** See PROJECT_STREAM_PREFIX: the custody streams of worktrees held by path (DESIGN §4b). */
+export const CUSTODY_STREAM_PREFIX = 'worktree-';
 
 /** What one projectBatch call did: events folded, events skipped as unknown types, rows written per table. */
 export interface ProjectionReport {
@@ -31,6 +37,8 @@ export interface ProjectionReport {
   unknown: string[];
   projects: string[];
   sessions: string[];
+  /** Custody stream ids written. */
+  custody: string[];
 }
 
 /** Thrown when a stream's next event is not the stored revision + 1: the read model lost rows while its checkpoint stayed (rebuild it). */
@@ -81,6 +89,16 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   WorktreeSkipped: true,
   DivergenceDetected: true,
 };
+const CUSTODY_EVENT_TYPES: Record<CustodyEvent['type'], true> = {
+  OrphanWorktreeFound: true,
+  AgentWorktreeCreated: true,
+  CustodyWorktreeKept: true,
+  CustodyWorktreeStranded: true,
+  CustodyWorkPreserved: true,
+  CustodyWorktreeRemoved: true,
+  CustodyWorktreeRemovalRefused: true,
+  CustodyWorktreeReleased: true,
+};
 const isKnown = (types: Record<string, true>, type: string): boolean => Object.prototype.hasOwnProperty.call(types, type);
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
@@ -113,7 +131,8 @@ interface Stored<S> {
 const groupByStream = (events: readonly RecordedEvent[]): Map<string, RecordedEvent[]> => {
   const groups = new Map<string, RecordedEvent[]>();
   for (const event of events) {
-    if (!event.streamId.startsWith(PROJECT_STREAM_PREFIX) && !event.streamId.startsWith(SESSION_STREAM_PREFIX)) continue;
+    const folded = [PROJECT_STREAM_PREFIX, SESSION_STREAM_PREFIX, CUSTODY_STREAM_PREFIX].some((prefix) => event.streamId.startsWith(prefix));
+    if (!folded) continue;
     const group = groups.get(event.streamId) ?? [];
     group.push(event);
     groups.set(event.streamId, group);
@@ -121,7 +140,7 @@ const groupByStream = (events: readonly RecordedEvent[]): Map<string, RecordedEv
   return groups;
 };
 
-const loadStored = async <S>(tx: SqlExecutor, table: 'rl_rm_projects' | 'rl_rm_sessions', key: string, ids: string[]) => {
+const loadStored = async <S>(tx: SqlExecutor, table: 'rl_rm_projects' | 'rl_rm_sessions' | 'rl_rm_custody_worktrees', key: string, ids: string[]) => {
   const stored = new Map<string, Stored<S>>();
   if (ids.length === 0) return stored;
   const { rows } = await tx.query<{ id: string; state: S; revision: string | number }>(
@@ -163,6 +182,17 @@ const writeProject = async (tx: SqlExecutor, projectId: string, state: Registere
       toJsonb(stored),
       revision,
     ],
+  );
+};
+
+const writeCustody = async (tx: SqlExecutor, streamId: string, state: Exclude<CustodyState, { status: 'none' }>, revision: number): Promise<void> => {
+  await tx.query(
+    `INSERT INTO rl_rm_custody_worktrees (stream_id, path, origin, status, display_state, stranded, owner_session_id, state, revision)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+     ON CONFLICT (stream_id) DO UPDATE SET path = EXCLUDED.path, origin = EXCLUDED.origin, status = EXCLUDED.status,
+       display_state = EXCLUDED.display_state, stranded = EXCLUDED.stranded, owner_session_id = EXCLUDED.owner_session_id,
+       state = EXCLUDED.state, revision = EXCLUDED.revision`,
+    [streamId, state.path, state.origin, state.status, custodyDisplayState(state), state.stranded, state.ownerSessionId ?? null, toJsonb(state), revision],
   );
 };
 
@@ -259,16 +289,35 @@ const writeSession = async (
  * Throws ProjectionGapError when a stream's next event is not its stored revision + 1.
  */
 export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<ProjectionReport> => {
-  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [] };
+  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], custody: [] };
   const groups = groupByStream(events);
   const streamIds = [...groups.keys()];
   const projectIds = streamIds.filter((s) => s.startsWith(PROJECT_STREAM_PREFIX)).map((s) => s.slice(PROJECT_STREAM_PREFIX.length));
   const sessionIds = streamIds.filter((s) => s.startsWith(SESSION_STREAM_PREFIX)).map((s) => s.slice(SESSION_STREAM_PREFIX.length));
   const storedProjects = await loadStored<ProjectState>(tx, 'rl_rm_projects', 'project_id', projectIds);
   const storedSessions = await loadStored<SessionState>(tx, 'rl_rm_sessions', 'session_id', sessionIds);
+  const custodyIds = streamIds.filter((s) => s.startsWith(CUSTODY_STREAM_PREFIX));
+  const storedCustody = await loadStored<CustodyState>(tx, 'rl_rm_custody_worktrees', 'stream_id', custodyIds);
 
   for (const [streamId, group] of groups) {
-    if (streamId.startsWith(PROJECT_STREAM_PREFIX)) {
+    if (streamId.startsWith(CUSTODY_STREAM_PREFIX)) {
+      const stored = storedCustody.get(streamId) ?? { state: custodyDecider.initialState(), revision: -1 };
+      const fresh = freshEvents(streamId, group, stored.revision);
+      report.duplicates += group.length - fresh.length;
+      if (fresh.length === 0) continue;
+      let state = stored.state;
+      for (const event of fresh) {
+        if (!isKnown(CUSTODY_EVENT_TYPES, event.type)) {
+          report.unknown.push(`${streamId}@${event.revision} ${event.type}`);
+          continue;
+        }
+        state = custodyDecider.evolve(state, { type: event.type, data: event.data } as CustodyEvent);
+        report.applied += 1;
+      }
+      if (state.status === 'none') continue;
+      await writeCustody(tx, streamId, state, fresh[fresh.length - 1].revision);
+      report.custody.push(streamId);
+    } else if (streamId.startsWith(PROJECT_STREAM_PREFIX)) {
       const projectId = streamId.slice(PROJECT_STREAM_PREFIX.length);
       const stored = storedProjects.get(projectId) ?? { state: projectDecider.initialState(), revision: -1 };
       const fresh = freshEvents(streamId, group, stored.revision);

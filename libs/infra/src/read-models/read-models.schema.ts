@@ -77,4 +77,4 @@ CREATE INDEX rl_rm_tool_calls_status ON rl_rm_tool_calls (status)
 };
 
 /** Every read-model table, for truncation before a rebuild and for dumps in tests. */
-export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls'] as const;
+export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_custody_worktrees'] as const;
