@@ -10,7 +10,7 @@ import {
   projectBatch,
   ProjectionGapError,
   ReadModels,
-  readModelsMigration,
+  READ_MODEL_MIGRATIONS,
   truncateReadModels,
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
@@ -38,7 +38,7 @@ describeEachEngine('read models', (engine) => {
   const fromScratch = () => db().transaction((tx) => truncateReadModels(tx));
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration]);
+    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
   });
 
   it('incremental projection in small batches, with re-deliveries, equals a rebuild from the log (invariant 8)', async () => {

@@ -1,4 +1,5 @@
 import { Migration } from '../database/migrations';
+import { custodyReadModelMigration } from './custody.schema';
 
 /**
  * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (DESIGN invariant 8).
@@ -78,3 +79,6 @@ CREATE INDEX rl_rm_tool_calls_status ON rl_rm_tool_calls (status)
 
 /** Every read-model table, for truncation before a rebuild and for dumps in tests. */
 export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_custody_worktrees'] as const;
+
+/** The migrations creating every table of READ_MODEL_TABLES, for tests and tools that migrate only the read models. */
+export const READ_MODEL_MIGRATIONS: readonly Migration[] = [readModelsMigration, custodyReadModelMigration];
