@@ -19,7 +19,7 @@ const addWorktree = (repo: string, path: string, branch: string, commits = 0): s
   return realpathSync(path);
 };
 
-describeEachServer('a root seeded with a dozen orphan and live worktrees (DESIGN §4b)', (engine) => {
+describeEachServer('a root seeded with a dozen orphan and live worktrees (docs/ARCHITECTURE.md §4b)', (engine) => {
   let s: WorktreeServer;
   beforeAll(async () => {
     s = await startWorktreeServer(engine, { RUNLEDGER_ORPHAN_GRACE_MS: String(GRACE_MS) });

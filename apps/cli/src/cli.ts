@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import type { ServerRoles } from './server/start-server';
+import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
@@ -16,7 +16,7 @@ export { EXIT };
 const serve = (roles: ServerRoles) => async () => {
   try {
     // Loaded only for the server commands: the client commands (a hook runs on every tool call) start without Nest.
-    const { startServer } = await import('./server/start-server');
+    const { startServer } = await import('../../../composition/start-server');
     await startServer(roles);
   } catch (error) {
     process.stderr.write(`runledger: ${(error as Error).message}\n`);
@@ -24,7 +24,7 @@ const serve = (roles: ServerRoles) => async () => {
   }
 };
 
-/** Builds the `runledger` command tree (DESIGN §6); usage errors of every subcommand throw a CommanderError. */
+/** Builds the `runledger` command tree (docs/ARCHITECTURE.md §6); usage errors of every subcommand throw a CommanderError. */
 export const buildProgram = (): Command => {
   // exitOverride before any subcommand: commander copies it into each one when it is created.
   const program = new Command('runledger').description('durable control plane and flight recorder for coding-agent sessions').exitOverride();

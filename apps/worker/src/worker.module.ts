@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import { ApplicationModule } from '@runledger/application';
+import { Global, Module } from '@nestjs/common';
+import { ApplicationModule, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runledger/application';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
@@ -7,10 +7,19 @@ import { OrphanReaper } from './reaper/orphan-reaper';
 import { OrphanReaperScheduler } from './reaper/orphan-reaper.scheduler';
 import { WorktreeJanitor } from './reaper/worktree-janitor';
 
-/** The worker role (DESIGN §1): projection runner, boot reconcile, managed tool-call executor, reaper. */
+/**
+ * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, managed tool-call executor, reaper.
+ * Global so that, in a process that also serves the api, the api's optional PROJECTION_PROGRESS and WORKTREE_SWEEPER ports resolve to
+ * this runner without the api importing the worker.
+ */
+@Global()
 @Module({
   imports: [ApplicationModule],
-  providers: [ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler],
-  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper],
+  providers: [
+    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler,
+    { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
+    { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
+  ],
+  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper, PROJECTION_PROGRESS, WORKTREE_SWEEPER],
 })
 export class WorkerModule {}

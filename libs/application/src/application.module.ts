@@ -25,7 +25,7 @@ const handlers = [
 ];
 const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams];
 
-/** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
+/** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({
   imports: [CqrsModule],
   providers: [...services, ...handlers],

@@ -19,4 +19,6 @@ export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
+export * from './projections/projection-progress.port';
 export * from './worktrees/custody-streams';
+export * from './worktrees/worktree-sweeper.port';

@@ -1,9 +1,8 @@
-import { Controller, Get, HttpCode, Post, Query, ServiceUnavailableException } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Controller, Get, HttpCode, Inject, Optional, Post, Query, ServiceUnavailableException } from '@nestjs/common';
+import { SweepReport, WORKTREE_SWEEPER, WorktreeSweeper } from '@runledger/application';
 import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ReadModels, WorktreeListItem } from '@runledger/infra/read-models';
 import { IsIn, IsOptional } from 'class-validator';
-import { OrphanReaper, SweepReport } from '../../../worker/src/reaper/orphan-reaper';
 import { ref } from '../openapi/schemas';
 
 /** `GET /worktrees?stranded=true`: only the worktrees flagged stranded. */
@@ -12,12 +11,15 @@ export class ListWorktreesQuery {
   stranded?: 'true' | 'false';
 }
 
-/** `/worktrees` (DESIGN §5): every worktree runledger knows or found on disk, with its state and the rule that decided it. */
+/** `/worktrees` (docs/ARCHITECTURE.md §5): every worktree runledger knows or found on disk, with its state and the rule that decided it. */
 @ApiTags('worktrees')
 @ApiBearerAuth('bearer')
 @Controller('worktrees')
 export class WorktreesController {
-  constructor(private readonly readModels: ReadModels, private readonly modules: ModuleRef) {}
+  constructor(
+    private readonly readModels: ReadModels,
+    @Optional() @Inject(WORKTREE_SWEEPER) private readonly sweeper: WorktreeSweeper | null,
+  ) {}
 
   /** `{worktrees: [...]}`: session records and the paths runledger holds (orphans, Claude Code worktrees), by path. */
   @Get()
@@ -33,12 +35,7 @@ export class WorktreesController {
   @ApiServiceUnavailableResponse({ description: 'this process does not run the worker role', schema: ref('Error') })
   @ApiOkResponse({ description: 'the sweep report', schema: ref('SweepReport') })
   sweep(): Promise<SweepReport> {
-    let reaper: OrphanReaper;
-    try {
-      reaper = this.modules.get(OrphanReaper, { strict: false });
-    } catch {
-      throw new ServiceUnavailableException('this process does not run the reaper (start it with `runledger start` or `runledger worker`)');
-    }
-    return reaper.sweep();
+    if (!this.sweeper) throw new ServiceUnavailableException('this process does not run the reaper (start it with `runledger start` or `runledger worker`)');
+    return this.sweeper.sweep();
   }
 }

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { clientAction } from '../client/client-command';
 import { oneLine, printJson, printLine } from '../client/output';
 
-/** One line of `GET /worktrees` (DESIGN §5). */
+/** One line of `GET /worktrees` (docs/ARCHITECTURE.md §5). */
 interface WorktreeLine {
   path: string;
   source: 'record' | 'custody';

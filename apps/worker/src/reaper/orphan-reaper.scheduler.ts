@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { BootReconciler } from '../recovery/boot-reconciler';
 import { OrphanReaper } from './orphan-reaper';
 
-/** Runs the orphan reaper after the boot reconcile, then every RUNLEDGER_REAPER_INTERVAL_MS (DESIGN §4b). */
+/** Runs the orphan reaper after the boot reconcile, then every RUNLEDGER_REAPER_INTERVAL_MS (docs/ARCHITECTURE.md §4b). */
 @Injectable()
 export class OrphanReaperScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OrphanReaper');

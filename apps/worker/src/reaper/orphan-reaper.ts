@@ -1,7 +1,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AgentLauncher, CustodyStreams, reapedRef, SessionStreams, systemContext } from '@runledger/application';
+import { AgentLauncher, CustodyStreams, reapedRef, SessionStreams, SweepDecision, SweepReport, systemContext, WorktreeSweeper } from '@runledger/application';
 import {
   CustodyState,
   LiveClaim,
@@ -28,41 +28,18 @@ export const REAPER_LEASE = 'worktree-reaper';
 /** How long a sweep waits for the read models to hold the log's head before it decides (ms). */
 export const REAPER_CATCH_UP_MS = 10_000;
 
-/** One decision of a sweep: `recorded` is false when it changed nothing (already decided, within the cooldown). */
-export interface SweepDecision {
-  path: string;
-  action: ReaperVerdict['action'] | 'vanished';
-  rule: string;
-  detail: string;
-  recorded: boolean;
-  sessionId?: string;
-  preservedRef?: string;
-}
-
-/** Report of one sweep; `skipped` names why nothing was decided (another reaper holds the lease, read models lag). */
-export interface SweepReport {
-  mode: 'remove' | 'detect';
-  skipped?: string;
-  scanned: number;
-  decisions: SweepDecision[];
-  /** Decisions that appended events or changed the disk. */
-  changed: number;
-  unreadableRepos: { repoPath: string; error: string }[];
-  ms: number;
-}
-
 const HOLDS_DIRECTORY = new Set(['active', 'restored', 'retry_remove']);
 const SESSION_ID = /^[A-Za-z0-9._-]+$/;
 
 /**
- * The orphan-worktree reaper (DESIGN §4b, invariant 10): disk ⇄ log for every repository of every project. Gathers the
+ * The orphan-worktree reaper (docs/ARCHITECTURE.md §4b, invariant 10): disk ⇄ log for every repository of every project. Gathers the
  * facts (WorktreeFacts), asks the pure `reaperPolicy`, and applies its verdict: remove (HEAD kept in
  * `refs/runledger/reaped/<key>` first, then a non-forced `git worktree remove`), strand (flag, never remove), keep or
  * release, each recorded once in the path's custody stream naming its rule. Session records whose directory vanished get
  * `WorktreeVanished`. Runs under a lease, on read models caught up with the log's head at the start of the sweep.
  */
 @Injectable()
-export class OrphanReaper {
+export class OrphanReaper implements WorktreeSweeper {
   private readonly logger = new Logger('OrphanReaper');
   private readonly leases = new LeaseStore();
   private readonly owner = processOwnerId();

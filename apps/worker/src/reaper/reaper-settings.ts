@@ -1,4 +1,4 @@
-/** Default grace window (ms) a worktree's owner must stay dead before its worktree may be removed (DESIGN §4b). */
+/** Default grace window (ms) a worktree's owner must stay dead before its worktree may be removed (docs/ARCHITECTURE.md §4b). */
 export const ORPHAN_GRACE_MS = 30 * 60_000;
 /** Default time (ms) before a stranded worktree is flagged again. */
 export const STRANDED_COOLDOWN_MS = 6 * 60 * 60_000;

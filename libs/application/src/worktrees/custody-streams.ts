@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { custodyDecider, CustodyCommand, CustodyEvent, CustodyState } from '@runledger/domain';
+import { custodyDecider, CustodyCommand, CustodyEvent, CustodyState, worktreeStreamName } from '@runledger/domain';
 import { CommandContext } from '../event-sourcing/command-context';
 import { Decided, DeciderStreams } from '../event-sourcing/decider-streams';
 
 /** Key of a path's custody stream: the first 32 hex digits of sha256 of its canonical absolute path. */
 export const custodyKey = (canonicalPath: string): string => createHash('sha256').update(canonicalPath).digest('hex').slice(0, 32);
-/** `worktree-<key>`: one custody stream per canonical path (DESIGN §4b). */
-export const custodyStreamName = (canonicalPath: string): string => `worktree-${custodyKey(canonicalPath)}`;
+/** `worktree-<key>`: one custody stream per canonical path (docs/ARCHITECTURE.md §4b). */
+export const custodyStreamName = (canonicalPath: string): string => worktreeStreamName(custodyKey(canonicalPath));
 /** `refs/runledger/reaped/<key>`: where a removed worktree's HEAD is kept (invariant 10: preserved before removal all the same). */
 export const reapedRef = (canonicalPath: string): string => `refs/runledger/reaped/${custodyKey(canonicalPath)}`;
 

@@ -1,4 +1,3 @@
-import type { SessionKind } from '../project/project.events';
 import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
@@ -36,7 +35,7 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentKind, AgentRunEvent, SessionEvent, SessionRuntime } from './session.events';
+import type { AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
@@ -47,7 +46,7 @@ export interface AgentRunBase {
   updatedAt: string;
 }
 
-/** An agent run: `started → completed | failed | interrupted` (DESIGN §2). */
+/** An agent run: `started → completed | failed | interrupted` (docs/ARCHITECTURE.md §2). */
 export type AgentRun =
   | (AgentRunBase & { status: 'started' })
   | (AgentRunBase & { status: 'completed'; endedAt: string })
@@ -58,12 +57,7 @@ export type AgentRun =
 export type AgentRunStatus = AgentRun['status'];
 
 /** A recorded disagreement between the log and an outside source (seed 003). */
-export interface Divergence {
-  callId?: string;
-  kind: string;
-  detail: string;
-  at: string;
-}
+export type Divergence = DivergenceDetected['data'];
 
 /** A non-fatal warning kept on the session (a repo skipped because it left the project). */
 export interface SessionWarning {
@@ -73,12 +67,8 @@ export interface SessionWarning {
   at: string;
 }
 
-/** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
-export interface SessionInterruption {
-  reason: string;
-  resumable: boolean;
-  at: string;
-}
+/** Why the session is interrupted; `resumable` drives the restore policy (docs/ARCHITECTURE.md §4). */
+export type SessionInterruption = SessionInterrupted['data'];
 
 /** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
 export interface SessionTermination {
@@ -89,15 +79,7 @@ export interface SessionTermination {
 }
 
 /** Fields every started session keeps; JSON-serializable (plain objects keyed by runId, callId and repo). */
-export interface SessionCore {
-  sessionId: string;
-  projectId: string;
-  kind: SessionKind;
-  agent: AgentKind;
-  command?: string[];
-  prompt?: string;
-  branch: string;
-  baseRef: string;
+export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** Last known runtime (kept after it is gone, for diagnosis). */
   runtime?: SessionRuntime;
   agentSessionId?: string;
@@ -116,7 +98,7 @@ export interface SessionCore {
   updatedAt: string;
 }
 
-/** A started session, a union on status (DESIGN §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
+/** A started session, a union on status (docs/ARCHITECTURE.md §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
 export type Session =
   | (SessionCore & { status: 'starting' })
   | (SessionCore & { status: 'running'; runtime: SessionRuntime })
@@ -130,7 +112,7 @@ export type SessionState = { status: 'none' } | Session;
 /** Status of a session. */
 export type SessionStatus = SessionState['status'];
 
-/** Tool-call counts of a session snapshot (DESIGN §5). */
+/** Tool-call counts of a session snapshot (docs/ARCHITECTURE.md §5). */
 export interface ToolCallCounts {
   total: number;
   dispatched: number;
@@ -139,8 +121,7 @@ export interface ToolCallCounts {
   interrupted: number;
 }
 
-/** Stream name of a session: `session-<sessionId>` (DESIGN §2). */
-export const sessionStreamName = (sessionId: string): string => `session-${sessionId}`;
+export { sessionStreamName } from '../shared/stream-names';
 
 /** Counts a session's tool calls by status; all zero for `none`. */
 export const toolCallCounts = (state: SessionState): ToolCallCounts => {
@@ -153,11 +134,11 @@ export const toolCallCounts = (state: SessionState): ToolCallCounts => {
   return counts;
 };
 
-/** The tool call completed last (log order), if any (DESIGN §5 `lastCompletedToolCall`). */
+/** The tool call completed last (log order), if any (docs/ARCHITECTURE.md §5 `lastCompletedToolCall`). */
 export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
   state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls[state.lastCompletedCallId];
 
-/** True when a session is not terminated (the recovery reconciler visits these, DESIGN §4). */
+/** True when a session is not terminated (the recovery reconciler visits these, docs/ARCHITECTURE.md §4). */
 export const isSessionLive = (state: SessionState): state is Exclude<Session, { status: 'terminated' }> =>
   state.status !== 'none' && state.status !== 'terminated';
 

@@ -1,6 +1,6 @@
 /**
  * Events of a custody stream (`worktree-<key>`, one per resolved worktree path): worktrees runledger holds that no session
- * record holds, i.e. orphans the reaper found on disk and the worktrees Claude Code asked runledger to create (DESIGN §4b).
+ * record holds, i.e. orphans the reaper found on disk and the worktrees Claude Code asked runledger to create (docs/ARCHITECTURE.md §4b).
  * Every decision names the `rule` that made it.
  */
 

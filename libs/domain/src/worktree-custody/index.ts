@@ -1,4 +1,4 @@
-/** Worktree custody: orphan reaping and Claude Code's own worktrees (DESIGN §4b). */
+/** Worktree custody: orphan reaping and Claude Code's own worktrees (docs/ARCHITECTURE.md §4b). */
 export * from './custody.events';
 export * from './custody.commands';
 export * from './custody.errors';

@@ -25,7 +25,7 @@ const givenFacts = (over: Partial<ReaperFacts>, s: ReaperSettings = settings()) 
   thenVerdict: (expected: Partial<Record<keyof ReaperVerdict, unknown>> & { ownerDeadSince?: string }) => expect(reaperPolicy(facts(over), s)).toMatchObject(expected),
 });
 
-describe('reaper policy (DESIGN §4b, invariant 10)', () => {
+describe('reaper policy (docs/ARCHITECTURE.md §4b, invariant 10)', () => {
   describe('nothing would be lost AND nobody uses it → remove', () => {
     it('removes a clean orphan with nothing ahead whose owner terminated past the grace window', () =>
       givenFacts({}).thenVerdict({ action: 'remove', rule: 'nothing-lost-and-unused' }));

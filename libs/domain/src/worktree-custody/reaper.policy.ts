@@ -1,7 +1,7 @@
 import type { CustodyState } from './custody.decider';
 
 /**
- * The orphan-worktree reaper's rule (DESIGN §4b, invariant 10), pure: facts in, one verdict out.
+ * The orphan-worktree reaper's rule (docs/ARCHITECTURE.md §4b, invariant 10), pure: facts in, one verdict out.
  * A worktree is removed only when nothing would be lost (clean; no commits ahead of the project's default branch) AND
  * nobody uses it (no live record claims its resolved path, matched across all projects; its owner is terminated or its
  * runtime dead continuously for the grace window). Dirty, un-landed or unreadable worktrees are stranded, never removed.

@@ -109,7 +109,7 @@ describe('worktree decider', () => {
     it('refuses an unknown repo', () => given_().when(strand).thenThrows(WorktreeNotFound));
   });
 
-  describe('RecordWorktreeVanished (DESIGN §4b: log → disk)', () => {
+  describe('RecordWorktreeVanished (docs/ARCHITECTURE.md §4b: log → disk)', () => {
     const vanish: WorktreeCommand = { type: 'RecordWorktreeVanished', data: { repo: REPO, rule: 'directory-vanished', at: T(7) } };
     const vanishedEvent: WorktreeEvent = { type: 'WorktreeVanished', data: { repo: REPO, rule: 'directory-vanished', at: T(7) } };
     it('marks an active worktree whose directory is gone', () => given_([created]).when(vanish).then([vanishedEvent]));

@@ -38,7 +38,7 @@ export interface WorktreeBase {
   updatedAt: string;
 }
 
-/** One worktree (one per repo per session): `active → removed | unavailable | retry_remove`, `→ restored → active` (DESIGN §2). */
+/** One worktree (one per repo per session): `active → removed | unavailable | retry_remove`, `→ restored → active` (docs/ARCHITECTURE.md §2). */
 export type Worktree =
   | (WorktreeBase & { status: 'active' })
   | (WorktreeBase & { status: 'removed' })

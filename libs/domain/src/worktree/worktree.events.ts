@@ -34,7 +34,7 @@ export interface WorktreeStranded {
   data: { repo: string; reason: string; at: string };
 }
 
-/** The reaper found the worktree's directory gone while the record still held it → `unavailable` (keeping any preserved ref); restore repairs it. `rule` names the reaper rule (DESIGN §4b). */
+/** The reaper found the worktree's directory gone while the record still held it → `unavailable` (keeping any preserved ref); restore repairs it. `rule` names the reaper rule (docs/ARCHITECTURE.md §4b). */
 export interface WorktreeVanished {
   type: 'WorktreeVanished';
   data: { repo: string; rule: string; at: string };

@@ -1,3 +1,4 @@
+import { parseStreamName, type ParsedStreamName } from '@runledger/domain';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadCheckpoint } from '../event-store/checkpoint-store';
 import type { SqlExecutor } from '../database/sql-database';
@@ -7,15 +8,15 @@ import { countEventsAfter, READ_MODELS_SUBSCRIPTION } from '../read-models/proje
 export const METRICS_REGISTRY = Symbol('MetricsRegistry');
 
 /** The kind of stream an append went to: the `stream_kind` label of the append series. */
-export type StreamKind = 'session' | 'project' | 'system' | 'other';
+export type StreamKind = ParsedStreamName['kind'];
 
 /** Every `stream_kind` value, pre-created at 0 so the series exist before the first append. */
-export const STREAM_KINDS: readonly StreamKind[] = ['session', 'project', 'system', 'other'];
+export const STREAM_KINDS: readonly StreamKind[] = ['session', 'project', 'worktree', 'system', 'other'];
 
-/** Session statuses, reported at 0 when no session has them (DESIGN §3). */
+/** Session statuses, reported at 0 when no session has them (docs/ARCHITECTURE.md §3). */
 export const SESSION_STATUSES = ['starting', 'running', 'interrupted', 'retiring', 'terminated'] as const;
 
-/** Tool-call statuses, reported at 0 when no call has them (DESIGN §2). */
+/** Tool-call statuses, reported at 0 when no call has them (docs/ARCHITECTURE.md §2). */
 export const TOOL_CALL_STATUSES = ['dispatched', 'completed', 'failed', 'interrupted'] as const;
 
 /** The `outcome` values of `runledger_reconcile_outcomes_total`, one per count of a boot reconcile's report. */
@@ -30,8 +31,7 @@ export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
 export const APPEND_DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** `stream_kind` of a stream id: `session-…`, `project-…`, `system`, anything else `other`. */
-export const streamKindOf = (streamId: string): StreamKind =>
-  streamId.startsWith('session-') ? 'session' : streamId.startsWith('project-') ? 'project' : streamId === 'system' ? 'system' : 'other';
+export const streamKindOf = (streamId: string): StreamKind => parseStreamName(streamId).kind;
 
 /** Where the projection lag comes from: the in-process ProjectionRunner when there is one, else checkpoint vs head. */
 export type ProjectionLagSource = () => Promise<number>;
@@ -69,7 +69,7 @@ export class RunledgerMetrics {
   readonly toolCalls: Gauge<'status'>;
   /** `runledger_projection_lag_events`: events committed that the read models do not hold yet, at scrape time. */
   readonly projectionLag: Gauge;
-  /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (DESIGN §4b). */
+  /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
   readonly reaperDecisions: Counter<'action' | 'rule'>;
   /** `runledger_worktrees_stranded`: worktrees flagged stranded (session records and held orphans), at scrape time. */
   readonly strandedWorktrees: Gauge;

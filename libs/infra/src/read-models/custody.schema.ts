@@ -1,7 +1,7 @@
 import { Migration } from '../database/migrations';
 
 /**
- * Read model of the custody streams (`worktree-<key>`, DESIGN §4b): one row per path runledger holds without a session
+ * Read model of the custody streams (`worktree-<key>`, docs/ARCHITECTURE.md §4b): one row per path runledger holds without a session
  * record (orphans found on disk, Claude Code's worktrees), derived and rebuilt from the log like every read model
  * (invariant 8). `display_state` is what `GET /worktrees` shows.
  */

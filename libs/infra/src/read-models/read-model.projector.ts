@@ -20,11 +20,11 @@ import {
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { RecordedEvent } from '../event-store/event-store.port';
 
-/** Stream-name prefixes the read models fold (DESIGN §2); every other stream (e.g. `system`) is ignored. */
+/** Stream-name prefixes the read models fold (docs/ARCHITECTURE.md §2); every other stream (e.g. `system`) is ignored. */
 export const PROJECT_STREAM_PREFIX = 'project-';
 /** See PROJECT_STREAM_PREFIX. */
 export const SESSION_STREAM_PREFIX = 'session-';
-/** See PROJECT_STREAM_PREFIX: the custody streams of worktrees held by path (DESIGN §4b). */
+/** See PROJECT_STREAM_PREFIX: the custody streams of worktrees held by path (docs/ARCHITECTURE.md §4b). */
 export const CUSTODY_STREAM_PREFIX = 'worktree-';
 
 /** What one projectBatch call did: events folded, events skipped as unknown types, rows written per table. */
@@ -285,7 +285,7 @@ const writeSession = async (
  * checkpoint with it). Only `project-*` and `session-*` streams count. Per stream: loads the stored state and revision,
  * folds only events past that revision with the domain's `evolve` (a re-delivery changes nothing), then upserts the
  * project/session row, replaces the session's worktree rows and upserts the tool calls that changed. Pure in the events:
- * no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly (DESIGN invariant 8).
+ * no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly (invariant 8).
  * Throws ProjectionGapError when a stream's next event is not its stored revision + 1.
  */
 export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<ProjectionReport> => {

@@ -2,7 +2,7 @@ import { Migration } from '../database/migrations';
 import { custodyReadModelMigration } from './custody.schema';
 
 /**
- * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (DESIGN invariant 8).
+ * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (invariant 8).
  * - `state` holds the decider state as jsonb so the projector folds new events onto it (incremental == rebuild).
  * - `view`/`summary` hold what the API returns, so a read is one row, never a fold.
  * - `revision` is the stream revision folded in: a snapshot whose revision lags its stream's head is detectable.

@@ -5,7 +5,7 @@ import { loadCheckpoint } from '../event-store/checkpoint-store';
 import { Checkpoint } from '../event-store/event-store.port';
 import { READ_MODELS_SUBSCRIPTION } from './projection-checkpoint';
 
-/** Filters of `GET /sessions` (DESIGN §5); each one given narrows the list (AND). */
+/** Filters of `GET /sessions` (docs/ARCHITECTURE.md §5); each one given narrows the list (AND). */
 export interface SessionFilter {
   projectId?: string;
   status?: SessionStatus;
@@ -19,7 +19,7 @@ export interface SessionRevision {
   revision: number;
 }
 
-/** A session's worktree record joined with what the reaper needs of its session (DESIGN §4b). */
+/** A session's worktree record joined with what the reaper needs of its session (docs/ARCHITECTURE.md §4b). */
 export interface WorktreeRecordRow {
   sessionId: string;
   projectId: string;

@@ -32,7 +32,7 @@ const isDir = async (p: string): Promise<boolean> => (await fsp.stat(p).catch(()
 const readdirSafe = async (p: string): Promise<string[]> => fsp.readdir(p).catch(() => []);
 
 /**
- * Gathers the disk and git facts the reaper policy decides on (DESIGN §4b): walks the worktree root
+ * Gathers the disk and git facts the reaper policy decides on (docs/ARCHITECTURE.md §4b): walks the worktree root
  * (`<root>/<projectId>/<entry>[/<child>]`: an entry holding `.git` is a candidate, else its children holding `.git` are,
  * else the entry itself is), lists the `runledger/` worktrees of each repository (`git worktree list --porcelain`), and
  * reads a candidate's land state (dirty? commits ahead of the default branch?) through git. Only reads; never writes.
