@@ -22,3 +22,4 @@ export * from './claude-code/import-transcript.handler';
 export * from './projections/projection-progress.port';
 export * from './worktrees/custody-streams';
 export * from './worktrees/worktree-sweeper.port';
+export * from './worktrees/claude-worktree-custody';

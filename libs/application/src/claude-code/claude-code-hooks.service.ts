@@ -4,10 +4,11 @@ import { DomainError, Session, SessionCommand } from '@runledger/domain';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
 import { AgentSessionDirectory } from './agent-session-directory';
 
 /** The hook events runledger records (Claude Code hook input `hook_event_name`). */
-export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd'] as const;
+export const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd', 'WorktreeCreate', 'WorktreeRemove'] as const;
 /** One of CLAUDE_HOOK_EVENTS. */
 export type ClaudeHookEvent = (typeof CLAUDE_HOOK_EVENTS)[number];
 
@@ -27,7 +28,11 @@ export interface ClaudeHookInput {
 }
 
 /** The hook output JSON Claude Code reads; PreToolUse answers `allow` only once the checkpoint is committed. */
-export type ClaudeHookOutput = { hookSpecificOutput?: { hookEventName: 'PreToolUse'; permissionDecision: 'allow'; permissionDecisionReason: string } };
+export type ClaudeHookOutput = {
+  hookSpecificOutput?:
+    | { hookEventName: 'PreToolUse'; permissionDecision: 'allow'; permissionDecisionReason: string }
+    | { hookEventName: 'WorktreeCreate'; worktreePath: string };
+};
 
 const invalid = (field: string, message: string) => new DomainError('HOOK.INVALID', 'invalid', message, { field });
 const requireString = (input: ClaudeHookInput, field: keyof ClaudeHookInput): string => {
@@ -50,6 +55,7 @@ export class ClaudeCodeHooks {
     private readonly sessions: SessionStreams,
     private readonly directory: AgentSessionDirectory,
     private readonly redaction: SecretRedaction,
+    private readonly worktrees: ClaudeWorktreeCustody,
   ) {}
 
   /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -62,6 +68,14 @@ export class ClaudeCodeHooks {
     const sessionId =
       headerSessionId ??
       (await this.directory.findOrCreate(agentSessionId, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path }, context));
+    if (event === 'WorktreeCreate') {
+      const worktreePath = await this.worktrees.create({ sessionId, agentSessionId, name: input.name, ...(input.cwd ? { cwd: input.cwd } : {}) }, context);
+      return { hookSpecificOutput: { hookEventName: 'WorktreeCreate', worktreePath } };
+    }
+    if (event === 'WorktreeRemove') {
+      await this.worktrees.remove({ sessionId, worktreePath: input.worktree_path }, context);
+      return {};
+    }
     const { state } = await this.sessions.load(sessionId);
     const { state: project } = await this.sessions.project(state.projectId);
     const redactor = this.redaction.forProject(project.env);

@@ -25,7 +25,7 @@ export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
 /** Header that carries the runledger session id in Claude Code's generated hook settings (issue 4). */
 export const SESSION_HEADER = 'x-runledger-session';
 
-const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd'];
+const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd', 'WorktreeCreate', 'WorktreeRemove'];
 
 /**
  * Launches agent runtimes as detached process groups (they outlive runledger: DESIGN invariant 7), stdout/stderr to
