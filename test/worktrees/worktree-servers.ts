@@ -16,6 +16,8 @@ export interface WorktreeServer {
   server: ServerProcess;
   api: ReturnType<typeof apiClient>;
   env: Record<string, string>;
+  /** Stops the server (agents keep running) and starts it again on the same data with `env` added. */
+  restart(env: Record<string, string>): Promise<void>;
   sweep(): Promise<{ changed: number; decisions: { path: string; action: string; rule: string; recorded: boolean; preservedRef?: string }[]; skipped?: string }>;
   stop(): Promise<void>;
 }
@@ -41,19 +43,27 @@ export const startWorktreeServer = async (engine: 'pglite' | 'postgres', env: Re
     ({ url: databaseUrl, drop } = await createTestDatabase(pg));
   }
   const fullEnv = { RUNLEDGER_DATA_DIR: dataDir, RUNLEDGER_TOKEN: TOKEN, DATABASE_URL: databaseUrl, RUNLEDGER_REAPER_INTERVAL_MS: '86400000', RUNLEDGER_KILL_GRACE_MS: '1000', ...env };
-  const server = await startServerProcess(fullEnv);
-  const api = apiClient(server.url, TOKEN);
-  return {
-    root, dataDir, worktreeRoot: join(dataDir, 'worktrees'), server, api, env: { ...fullEnv, RUNLEDGER_URL: server.url },
+  const self: WorktreeServer = {
+    root, dataDir, worktreeRoot: join(dataDir, 'worktrees'), server: await startServerProcess(fullEnv), api: undefined as never, env: fullEnv,
+    restart: async (more) => {
+      await self.server.stop();
+      Object.assign(self.env, more);
+      self.server = await startServerProcess(self.env);
+      self.api = apiClient(self.server.url, TOKEN);
+      self.env.RUNLEDGER_URL = self.server.url;
+    },
     sweep: async () => {
-      const response = await api.post('/worktrees/sweep');
+      const response = await self.api.post('/worktrees/sweep');
       if (response.status !== 200) throw new Error(`sweep answered ${response.status}: ${JSON.stringify(response.body)}`);
       return response.body;
     },
     stop: async () => {
-      await server.stop();
+      await self.server.stop();
       await drop().catch(() => undefined);
       rmSync(root, { recursive: true, force: true });
     },
   };
+  self.api = apiClient(self.server.url, TOKEN);
+  self.env.RUNLEDGER_URL = self.server.url;
+  return self;
 };
