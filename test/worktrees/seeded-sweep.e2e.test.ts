@@ -88,8 +88,8 @@ describeEachServer('a root seeded with a dozen orphan and live worktrees (docs/A
     // what loses nothing and nobody uses goes, its HEAD kept in a ref.
     await s.restart({ RUNLEDGER_ORPHAN_GRACE_MS: '0' });
     await s.sweep(); // the boot sweep may have done it already: what counts is the state after
-    const after = (await s.api.get('/worktrees')).body.worktrees as { path: string; state: string; rule?: string; preservedRef?: string }[];
-    const removed = after.filter((w) => w.state === 'removed');
+    const after = (await s.api.get('/worktrees')).body.worktrees as { path: string; source: string; state: string; rule?: string; preservedRef?: string }[];
+    const removed = after.filter((w) => w.source === 'custody' && w.state === 'removed');
     expect(removed.map((w) => w.path).sort()).toEqual([ghost, exitedExtra, empty, recentExtra].sort());
     for (const w of removed) {
       expect(w.rule).toBe('nothing-lost-and-unused');
