@@ -14,6 +14,7 @@ import { ServerAddress } from './sessions/runtime/server-address';
 import { SessionStreams } from './sessions/session-streams';
 import { SessionViews } from './sessions/session-views';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
+import { SystemStatusService } from './system/system-status.service';
 import { SystemStreamService } from './system/system-stream.service';
 import { ClaudeWorktreeCustody } from './worktrees/claude-worktree-custody';
 import { CustodyStreams } from './worktrees/custody-streams';
@@ -24,7 +25,7 @@ const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, OnModuleDestroy, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -55,8 +55,16 @@ interface SseResponse {
 @ApiTags('events')
 @ApiBearerAuth('bearer')
 @Controller('events')
-export class EventsController {
+export class EventsController implements OnModuleDestroy {
+  /** Closers of the live tails being served: a graceful shutdown ends them, else the HTTP server would wait on them forever. */
+  private readonly liveTails = new Set<() => Promise<void>>();
+
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  /** Ends every live tail (its client reconnects with Last-Event-ID to the next server) so the shutdown can complete. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.liveTails].map((close) => close()));
+  }
 
   @Get()
   @ApiProduces('application/json', 'text/event-stream')
@@ -100,9 +108,15 @@ export class EventsController {
       },
     });
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-    request.on('close', () => {
-      clearInterval(heartbeat);
-      void subscription.stop().finally(() => response.end());
-    });
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        this.liveTails.delete(close);
+        await subscription.stop().catch(() => undefined);
+        response.end();
+      })());
+    this.liveTails.add(close);
+    request.on('close', () => void close());
   }
 }

@@ -33,6 +33,19 @@ export const RESPONSE_SCHEMAS = {
     { status: { type: 'string', enum: ['ok'] }, store: { type: 'string', enum: ['pglite', 'postgres', 'kurrentdb'] }, pid: int, version: str, headPosition: int },
     ['status', 'store', 'pid', 'version', 'headPosition'],
   ),
+  Status: obj(
+    {
+      server: { $ref: '#/components/schemas/Health' },
+      sessions: { type: 'object', additionalProperties: int, description: 'session count per status (read model)' },
+      projections: obj({ checkpointPosition: int, lagEvents: int }, ['checkpointPosition', 'lagEvents']),
+      lastReconcile: obj(
+        { globalPosition: int, recordedAt: isoTime, report: { type: 'object', additionalProperties: true, description: 'the ReconcileCompleted counts' } },
+        ['globalPosition', 'recordedAt', 'report'],
+        { nullable: true },
+      ),
+    },
+    ['server', 'sessions', 'projections', 'lastReconcile'],
+  ),
   ProjectRepo: obj({ name: str, path: str }, ['name', 'path']),
   ProjectSummary: obj(
     { id: str, name: str, kind: { type: 'string', enum: ['single-repo', 'workspace'] }, sessionPrefix: str, orchestratorAgent: str },
