@@ -171,7 +171,7 @@ describeEachEngine('read models', (engine) => {
 
     const system = log.filter((e) => e.streamId === 'system');
     expect(system.length).toBeGreaterThan(0);
-    expect(await db().transaction((tx) => projectBatch(tx, system))).toEqual({ applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], custody: [] });
+    expect(await db().transaction((tx) => projectBatch(tx, system))).toEqual({ applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], custody: [], deadLetters: [] });
     expect(await readModels().getSession(ids.worker)).not.toBeNull();
   });
 

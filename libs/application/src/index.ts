@@ -20,6 +20,8 @@ export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
+export * from './claude-code/hook-settings';
+export * from './claude-code/hook-commands';
 export * from './projections/projection-progress.port';
 export * from './worktrees/custody-streams';
 export * from './worktrees/worktree-sweeper.port';

@@ -1,9 +1,10 @@
 import { Controller, Get, Headers, Inject, OnModuleDestroy, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
+import { IsOptional } from '../http/field-rules';
 
 /** Largest page of `GET /events`. */
 export const MAX_FEED_PAGE = 1000;
@@ -13,7 +14,7 @@ export const SSE_HEARTBEAT_MS = 15_000;
 /** `GET /events?from=&limit=`: events after global position `from` (default 0), at most `limit`. */
 export class FeedQuery {
   @ApiPropertyOptional({ description: 'global position to start after (default 0)', minimum: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   from?: number;
 
   @ApiPropertyOptional({ description: `page size (default and max ${MAX_FEED_PAGE}); ignored when streaming`, minimum: 1, maximum: MAX_FEED_PAGE })

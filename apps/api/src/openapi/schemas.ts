@@ -30,8 +30,11 @@ export const RESPONSE_SCHEMAS = {
     { description: 'Every failed request (docs/ARCHITECTURE.md §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
   ),
   Health: obj(
-    { status: { type: 'string', enum: ['ok'] }, store: { type: 'string', enum: ['pglite', 'postgres', 'kurrentdb'] }, pid: int, version: str, headPosition: int },
-    ['status', 'store', 'pid', 'version', 'headPosition'],
+    {
+      status: { type: 'string', enum: ['ok'] }, store: { type: 'string', enum: ['pglite', 'postgres', 'kurrentdb'] }, pid: int, version: str, headPosition: int,
+      deadLetters: { type: 'integer', description: 'events the read-model projection could not project and skipped (see GET /projections/status)' },
+    },
+    ['status', 'store', 'pid', 'version', 'headPosition', 'deadLetters'],
   ),
   Status: obj(
     {
@@ -150,7 +153,18 @@ export const RESPONSE_SCHEMAS = {
     unreadableRepos: arrayOf(obj({ repoPath: str, error: str }, ['repoPath', 'error'])),
   }, ['mode', 'scanned', 'decisions', 'changed', 'unreadableRepos', 'ms']),
   RebuildResult: obj({ events: int, ms: int }, ['events', 'ms']),
-  RebuildStatus: obj({ rebuilding: bool, done: int, total: int, lag: { type: 'integer', nullable: true } }, ['rebuilding', 'done', 'total', 'lag']),
+  DeadLetter: obj({ streamId: str, revision: int, globalPosition: int, type: str, error: str }, ['streamId', 'revision', 'globalPosition', 'type', 'error']),
+  RebuildStatus: obj(
+    {
+      rebuilding: bool, done: int, total: int, lag: { type: 'integer', nullable: true },
+      deadLetters: obj(
+        { count: int, first: arrayOf({ $ref: '#/components/schemas/DeadLetter' }) },
+        ['count', 'first'],
+        { description: 'events the projection could not project and skipped, the first 100 in log order' },
+      ),
+    },
+    ['rebuilding', 'done', 'total', 'lag', 'deadLetters'],
+  ),
   VerifyResults: obj(
     { results: arrayOf(obj({ ok: bool, streamId: str, events: int, brokenAt: int, reason: str }, ['ok', 'streamId', 'events'])) },
     ['results'],

@@ -2,7 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DomainError, SessionView } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
-import { GitWorktrees, UnknownRefError } from '@runledger/infra/git';
+import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
@@ -40,7 +40,7 @@ export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand,
       try {
         await this.git.resolveCommit(repo.path, baseRef);
       } catch (error) {
-        if (error instanceof UnknownRefError) throw invalid('baseRef', `baseRef "${baseRef}" does not name a commit in ${repo.name} (${repo.path})`);
+        if (error instanceof UnknownRefError || error instanceof InvalidRefNameError) throw invalid('baseRef', `baseRef "${baseRef}" does not name a commit in ${repo.name} (${repo.path})`);
         throw error;
       }
     }
@@ -88,6 +88,7 @@ export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand,
           prompt: input.prompt,
           workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
           env: project.env,
+          hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
         });
         const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: at() } }], context);
         return this.views.fromState(launched.state as never, launched.revision);
