@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ describeWithClaude('Claude Code --worktree under runledger custody (docs/ARCHITE
 
       api.push({ tools: [{ name: 'Bash', input: { command: 'echo from-claude > claude-work.txt && git add claude-work.txt && git -c user.name=c -c user.email=c@c commit -qm "claude work" && echo uncommitted > wip.txt' } }] });
       api.push({ text: 'Worked in my worktree.' });
-      const run = await runClaude(['-p', 'work in a worktree', '--worktree', 'wt1', '--allowedTools', 'Bash', '--output-format', 'json'], { cwd: sessionDir, home });
+      const run = await runClaude(['-p', 'work in a worktree', '--worktree', 'wt1', '--allowedTools', 'Bash', '--output-format', 'json'], { cwd: sessionDir, home, env: { RUNLEDGER_TOKEN: TOKEN } });
       expect(run.code).toBe(0);
       const listed = (await client.get('/worktrees')).body.worktrees;
       const expected = realpathSync(join(root, 'data')) + `/worktrees/cw/${session.id}.claude/wt1`;
@@ -45,23 +46,27 @@ describeWithClaude('Claude Code --worktree under runledger custody (docs/ARCHITE
       expect(readFileSync(join(expected, 'wip.txt'), 'utf8')).toBe('uncommitted\n');
 
       // `claude -p --worktree` keeps its worktree on exit (2.1.328), so the removal is sent as the CLI sends it: the
-      // WorktreeRemove hook input (common fields + worktree_path) to the hook URL and headers of the generated settings.
+      // WorktreeRemove hook input (common fields + worktree_path) to the hook command of the generated settings.
       const settings = JSON.parse(readFileSync(join(sessionDir, '.claude', 'settings.local.json'), 'utf8'));
-      const hook = settings.hooks.WorktreeRemove[0].hooks[0] as { url: string; headers: Record<string, string> };
-      const remove = (headers: Record<string, string>) =>
-        fetch(hook.url, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ hook_event_name: 'WorktreeRemove', session_id: 'another-claude', cwd: sessionDir, worktree_path: expected }),
+      const hook = settings.hooks.WorktreeRemove[0].hooks[0] as { type: string; command: string };
+      expect(hook.type).toBe('command');
+      const remove = (sessionId: string) => {
+        const run = spawnSync('sh', ['-c', hook.command.replace(`--session ${session.id}`, `--session ${sessionId}`)], {
+          input: JSON.stringify({ hook_event_name: 'WorktreeRemove', session_id: 'another-claude', cwd: sessionDir, worktree_path: expected }),
+          env: { ...process.env, RUNLEDGER_TOKEN: TOKEN },
+          encoding: 'utf8',
         });
+        return { code: run.status, stderr: run.stderr };
+      };
       const other = (await client.post('/sessions', { projectId: 'cw', agent: 'command', command: ['sh', '-c', 'exec sleep 300'] })).body;
-      const refused = await remove({ ...hook.headers, 'X-Runledger-Session': other.id });
-      expect(refused.status).toBe(409);
-      expect(await refused.json()).toMatchObject({ message: expect.stringContaining(session.id) });
+      const refused = remove(other.id);
+      expect(refused.code).not.toBe(0); // a refusal: Claude Code keeps the worktree
+      expect(refused.stderr).toContain('409');
+      expect(refused.stderr).toContain(session.id);
       expect(readFileSync(join(expected, 'wip.txt'), 'utf8')).toBe('uncommitted\n');
 
-      const removed = await remove(hook.headers);
-      expect(removed.status).toBe(200);
+      const removed = remove(session.id);
+      expect(removed).toMatchObject({ code: 0 });
       expect(existsSync(expected)).toBe(false);
       const ref = `refs/runledger/preserved/${session.id}.claude/wt1`;
       expect(git(repo, 'show', `${ref}:wip.txt`)).toBe('uncommitted');
