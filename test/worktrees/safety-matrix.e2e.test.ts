@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, makeRepo } from '../support/git-repo';
@@ -28,7 +29,8 @@ const whereIs = (repo: string, unit: Unit, at: { dir: string; branch: string; re
     if (existsSync(join(at.dir, unit.name)) && readFileSync(join(at.dir, unit.name), 'utf8') === unit.content) return 'worktree';
     if (at.ref) {
       try {
-        if (git(repo, 'show', `${at.ref}:${unit.name}`) === unit.content.trim()) return 'ref';
+        const shown = execFileSync('git', ['show', `${at.ref}:${unit.name}`], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        if (shown.trim() === unit.content.trim()) return 'ref';
       } catch {
         /* not in the ref */
       }
@@ -37,7 +39,7 @@ const whereIs = (repo: string, unit: Unit, at: { dir: string; branch: string; re
   }
   const subjects = (cwd: string, ...rev: string[]): string[] => {
     try {
-      return git(cwd, 'log', '--format=%s', ...rev).split('\n');
+      return execFileSync('git', ['log', '--format=%s', ...rev], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
     } catch {
       return []; // no such ref or directory
     }
