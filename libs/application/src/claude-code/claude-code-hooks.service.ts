@@ -80,7 +80,7 @@ export class ClaudeCodeHooks {
       await this.worktrees.remove({ sessionId, worktreePath: input.worktree_path }, context);
       return {};
     }
-    const { state } = await this.sessions.load(sessionId);
+    const { state } = await this.sessions.known(sessionId); // its project; the decision below folds fresh state
     const { state: project } = await this.sessions.project(state.projectId);
     const redactor = this.redaction.forProject(project.env);
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact: <T>(value: T): T => redactor.redact(value) };
