@@ -19,6 +19,8 @@ import { SessionViews } from './sessions/session-views';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
 import { SystemStatusService } from './system/system-status.service';
 import { SystemStreamService } from './system/system-stream.service';
+import { ClaudeWorktreeCustody } from './worktrees/claude-worktree-custody';
+import { CustodyStreams } from './worktrees/custody-streams';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
 
@@ -27,9 +29,9 @@ const handlers = [
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, SessionReconciler];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
 
-/** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
+/** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({
   imports: [CqrsModule],
   providers: [...services, ...handlers],

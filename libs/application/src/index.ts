@@ -25,3 +25,6 @@ export * from './claude-code/import-transcript.handler';
 export * from './claude-code/hook-settings';
 export * from './claude-code/hook-commands';
 export * from './projections/projection-progress.port';
+export * from './worktrees/custody-streams';
+export * from './worktrees/worktree-sweeper.port';
+export * from './worktrees/claude-worktree-custody';

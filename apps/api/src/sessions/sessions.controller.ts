@@ -14,7 +14,7 @@ import { ref } from '../openapi/schemas';
 import { SpawnSessionDto } from './dto/spawn-session.dto';
 import { KillSessionDto, ListSessionsQuery, ResumeSessionDto, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
 
-/** One event of a session's audit trail (DESIGN §5). */
+/** One event of a session's audit trail (docs/ARCHITECTURE.md §5). */
 export interface AuditEvent {
   revision: number;
   globalPosition: number;
@@ -31,7 +31,7 @@ const audit = (e: RecordedEvent): AuditEvent => ({
   hash: e.hash, prevHash: e.prevHash, eventId: e.eventId,
 });
 
-/** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (DESIGN §5). */
+/** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (docs/ARCHITECTURE.md §5). */
 @ApiTags('sessions')
 @ApiBearerAuth('bearer')
 @Controller('sessions')

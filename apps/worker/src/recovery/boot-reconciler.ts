@@ -33,7 +33,7 @@ export interface ReconcileReport {
 }
 
 /**
- * The worker's start-up reconcile (DESIGN §4), in order: catch the projections up; rebuild snapshots whose revision lags
+ * The worker's start-up reconcile (docs/ARCHITECTURE.md §4), in order: catch the projections up; rebuild snapshots whose revision lags
  * their stream (invariant 8); then every session that is not terminated (and any with a dispatched call) goes through
  * the SessionReconciler (its lease makes two workers do it once; the pure reconcile policy decides: adopted, exited,
  * interrupted and relaunched natively or fresh, the log made equal to the transcript). Ends with `ReconcileCompleted`

@@ -7,7 +7,7 @@ import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { BootReconciler } from './boot-reconciler';
 
 /**
- * Watches the runtimes of running sessions while runledger runs (DESIGN §4, last paragraph): every
+ * Watches the runtimes of running sessions while runledger runs (docs/ARCHITECTURE.md §4, last paragraph): every
  * `watchIntervalMs` (default 1 s) each running session's process is probed (same pid and start time); one that ended
  * is reconciled at once (`exited` with its exit code or signal, or `interrupted` and restored when its work was cut
  * short and its exit was not observed), its transcript reconciled too. Starts after the boot reconcile.

@@ -12,12 +12,12 @@ export class KillSessionCommand {
   constructor(readonly sessionId: string, readonly reason: string, readonly context: CommandContext) {}
 }
 
-/** `POST /sessions/:id/cleanup`: preserve uncommitted work to a ref, then force-remove the worktrees (DESIGN §3). */
+/** `POST /sessions/:id/cleanup`: preserve uncommitted work to a ref, then force-remove the worktrees (docs/ARCHITECTURE.md §3). */
 export class CleanupSessionCommand {
   constructor(readonly sessionId: string, readonly context: CommandContext) {}
 }
 
-/** `POST /sessions/:id/restore`: recreate the worktrees, replay preserved work, relaunch under the same id (natively resumed when the agent can be, DESIGN §4). */
+/** `POST /sessions/:id/restore`: recreate the worktrees, replay preserved work, relaunch under the same id (natively resumed when the agent can be, docs/ARCHITECTURE.md §4). */
 export class RestoreSessionCommand {
   constructor(readonly sessionId: string, readonly context: CommandContext, readonly relaunch?: RelaunchOptions) {}
 }

@@ -44,7 +44,7 @@ const given = (...history: SessionEvent[]) => ({
 });
 const types = (plan: ReconcilePlan) => plan.commands.map((c) => c.type);
 
-describe('reconcile policy: the runtime (DESIGN §4.2, invariants 7 and 14)', () => {
+describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 7 and 14)', () => {
   it('adopts a live runtime at boot, same id', () => {
     const plan = given(started(), launched).when(facts({ runtime: { state: 'alive' } }));
     expect(plan.outcome).toBe('adopted');
@@ -137,7 +137,7 @@ describe('reconcile policy: managed calls (invariant 6)', () => {
   });
 });
 
-describe('reconcile policy: the log equals the transcript (DESIGN §4.3, invariant 15)', () => {
+describe('reconcile policy: the log equals the transcript (docs/ARCHITECTURE.md §4.3, invariant 15)', () => {
   it('appends a call the log never saw, with its result, source transcript, and a divergence naming it', () => {
     const plan = given(started(), launched, linked, runStarted).when(facts({ trigger: 'hook', transcript: transcript({ calls: [call('c9', 'failed', 'Write')] }) }));
     expect(plan.commands).toEqual([
@@ -190,7 +190,7 @@ describe('reconcile policy: the log equals the transcript (DESIGN §4.3, invaria
   });
 });
 
-describe('restore policy (DESIGN §4.2)', () => {
+describe('restore policy (docs/ARCHITECTURE.md §4.2)', () => {
   const state = (...history: SessionEvent[]) => replay(sessionDecider, history) as Session;
   it('native for a Claude session with its agent session id; fresh for an orchestrator or a worker with a prompt; none otherwise', () => {
     expect(restorePolicy(state(started(), linked)).mode).toBe('native');

@@ -13,7 +13,7 @@ export interface TranscriptCallFact {
   subagent?: string;
 }
 
-/** What the agent's transcript says (DESIGN §4.3). */
+/** What the agent's transcript says (docs/ARCHITECTURE.md §4.3). */
 export interface TranscriptFacts {
   calls: TranscriptCallFact[];
   /** The transcript's last turn ended with the assistant's final answer (the agent finished its prompt). */
@@ -76,7 +76,7 @@ export const DIVERGENCE_KINDS = {
   statusMismatch: 'status_mismatch',
 } as const;
 
-/** How a session whose runtime is gone with work cut short continues (DESIGN §4.2), or null with the reason it does not. */
+/** How a session whose runtime is gone with work cut short continues (docs/ARCHITECTURE.md §4.2), or null with the reason it does not. */
 export const restorePolicy = (session: Session): { mode: ResumeMode | null; why: string } => {
   if (session.agent === 'external') return { mode: null, why: 'external session: runledger does not run its agent' };
   if (session.agent === 'claude-code' && session.agentSessionId) return { mode: 'native', why: `resumes Claude session ${session.agentSessionId} natively` };
@@ -101,7 +101,7 @@ const fold = (state: Session, commands: SessionCommand[]): Session => {
 };
 
 /**
- * Makes the log equal the transcript (DESIGN §4.3, invariant 15): a call the log never saw is dispatched from the
+ * Makes the log equal the transcript (docs/ARCHITECTURE.md §4.3, invariant 15): a call the log never saw is dispatched from the
  * transcript (`source: transcript`) with its result; a result the log lacks is appended (a late result when the attempt
  * was interrupted); each is a `DivergenceDetected` naming its kind. A call the log has and a settled transcript lacks,
  * a tool or status that differs, is reported only. Deterministic details, so a second reconcile appends nothing.
@@ -150,7 +150,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
 };
 
 /**
- * The reconcile policy (DESIGN §4, invariants 6, 7, 14, 15): pure, facts in, commands out.
+ * The reconcile policy (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): pure, facts in, commands out.
  * 1. The log is made equal to the transcript (transcriptCommands).
  * 2. Managed calls in flight without a live executor are interrupted.
  * 3. The runtime: alive → adopted (at boot, or when the session was not running); a live unrecorded agent → recorded;

@@ -174,7 +174,7 @@ describe('session decider', () => {
     it('running → interrupted', () => given_(running).when(interrupt).then([interrupted()]));
     it('starting → interrupted', () => given_([started()]).when(interrupt).then([interrupted()]));
     it('retiring → interrupted', () => given_([orchestrator, launched(), retiring]).when(interrupt).then([interrupted()]));
-    it('interrupts open runs and in-flight observed calls, leaving managed calls to their executor (DESIGN §4.3)', () =>
+    it('interrupts open runs and in-flight observed calls, leaving managed calls to their executor (docs/ARCHITECTURE.md §4.3)', () =>
       given_([...running, runStarted(), callDispatched('c-obs'), callDispatched('c-man', 'managed'), callDispatched('c-done'), callCompleted('c-done')])
         .when(interrupt)
         .then([
@@ -515,7 +515,7 @@ describe('agent signals from hooks (activity, kept hook events, the agent sessio
   });
 });
 
-describe('exited: the runtime ended on its own (DESIGN §2)', () => {
+describe('exited: the runtime ended on its own (docs/ARCHITECTURE.md §2)', () => {
   const running: SessionEvent[] = [started(), launched()];
   const exit = (over: Record<string, unknown> = {}): SessionCommand => ({ type: 'RecordRuntimeExited', data: { exitCode: 0, finished: true, reason: 'done', at: T(5), ...over } });
   const exited: SessionEvent = { type: 'SessionExited', data: { exitCode: 0, finished: true, reason: 'done', at: T(5) } };

@@ -48,7 +48,7 @@ export interface ReconcileOptions {
 }
 
 /**
- * One session's reconcile (DESIGN §4, invariants 6, 7, 14, 15): under the session's reconcile lease, gathers the facts
+ * One session's reconcile (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): under the session's reconcile lease, gathers the facts
  * (runtime liveness and exit status, the agent's transcript with its sub-agents, redacted like every other path; the
  * leases of managed calls), asks the pure `reconcileDecision`, appends its commands, and relaunches when it says so
  * (native resume or fresh, same id). Used at boot, by the runtime watcher, on Stop/SessionEnd hooks and on request.

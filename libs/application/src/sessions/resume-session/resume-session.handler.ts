@@ -8,7 +8,7 @@ export const sessionNotResumable = (sessionId: string, status: string, why: stri
   new DomainError('SESSION.NOT_RESUMABLE', 'conflict', `session ${sessionId} cannot be resumed: ${why}`, { sessionId, status });
 
 /**
- * Resume on demand (DESIGN §4, §5): an `exited` or `interrupted` session continues under the same id through the
+ * Resume on demand (docs/ARCHITECTURE.md §4, §5): an `exited` or `interrupted` session continues under the same id through the
  * restore path; a Claude Code session with a known agent session id resumes its conversation natively
  * (`claude --resume`, the new prompt or a continuation prompt), otherwise the agent starts fresh with the new prompt or
  * its original one. Refused SESSION.NOT_RESUMABLE (409) for other statuses or when nothing can be relaunched.

@@ -20,7 +20,7 @@ export interface AgentLaunchRequest {
   workdir: string;
   env?: Record<string, string>;
   /**
-   * Continue the agent's own conversation instead of starting it (DESIGN §4): Claude Code runs
+   * Continue the agent's own conversation instead of starting it (docs/ARCHITECTURE.md §4): Claude Code runs
    * `claude --resume <agentSessionId> -p <prompt>`; the original prompt is never sent again.
    */
   resume?: { agentSessionId: string; prompt: string };
