@@ -8,6 +8,7 @@ import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
 import { registerProjectCommand } from './commands/project.command';
 import { registerProjectionsCommand } from './commands/projections.command';
+import { registerRecoveryCommands } from './commands/recovery.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionLifecycleCommands } from './commands/session-lifecycle.command';
 import { registerSessionsCommand } from './commands/sessions.command';
@@ -16,6 +17,7 @@ import { registerTailCommand } from './commands/tail.command';
 import { registerToolCallsCommand } from './commands/tool-calls.command';
 import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
+import { registerWorktreesCommand } from './commands/worktrees.command';
 
 export { EXIT };
 
@@ -30,7 +32,7 @@ const serve = (roles: ServerRoles) => async () => {
   }
 };
 
-/** Builds the `runledger` command tree (DESIGN §6); usage errors of every subcommand throw a CommanderError. */
+/** Builds the `runledger` command tree (docs/ARCHITECTURE.md §6); usage errors of every subcommand throw a CommanderError. */
 export const buildProgram = (): Command => {
   // exitOverride before any subcommand: commander copies it into each one when it is created.
   const program = new Command('runledger').description('durable control plane and flight recorder for coding-agent sessions').exitOverride();
@@ -56,6 +58,8 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerRecoveryCommands(program);
+  registerWorktreesCommand(program);
   registerClaudeCommand(program);
   registerUiCommand(program);
   return program;

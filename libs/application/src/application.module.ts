@@ -8,7 +8,10 @@ import { Idempotent } from './idempotency/idempotent';
 import { RegisterProjectHandler } from './projects/register-project/register-project.handler';
 import { CleanupSessionHandler } from './sessions/cleanup-session/cleanup-session.handler';
 import { KillSessionHandler } from './sessions/kill-session/kill-session.handler';
+import { ReconcileSessionHandler } from './sessions/reconcile-session/reconcile-session.handler';
+import { SessionReconciler } from './sessions/reconcile-session/session-reconciler';
 import { RestoreSessionHandler } from './sessions/restore-session/restore-session.handler';
+import { ResumeSessionHandler } from './sessions/resume-session/resume-session.handler';
 import { AgentLauncher } from './sessions/runtime/agent-launcher';
 import { ServerAddress } from './sessions/runtime/server-address';
 import { SessionStreams } from './sessions/session-streams';
@@ -16,16 +19,19 @@ import { SessionViews } from './sessions/session-views';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
 import { SystemStatusService } from './system/system-status.service';
 import { SystemStreamService } from './system/system-stream.service';
+import { ClaudeWorktreeCustody } from './worktrees/claude-worktree-custody';
+import { CustodyStreams } from './worktrees/custody-streams';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
 
 const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
+  ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks];
+const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
 
-/** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
+/** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({
   imports: [CqrsModule],
   providers: [...services, ...handlers],

@@ -1,7 +1,7 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 
 /**
- * JSON schemas of the API's response shapes (DESIGN §5). They are TypeScript interfaces in the domain and application
+ * JSON schemas of the API's response shapes (docs/ARCHITECTURE.md §5). They are TypeScript interfaces in the domain and application
  * layers (no classes, so the swagger plugin cannot see them); the document's `components.schemas` gets them from here
  * (buildOpenApiDocument) and controllers point at them with `ref(name)`. Fields may be added, never renamed.
  */
@@ -27,7 +27,7 @@ export const RESPONSE_SCHEMAS = {
       details: { type: 'object', additionalProperties: true, description: 'e.g. `field` for a 400, the current state for a 409' },
     },
     ['statusCode', 'error', 'message'],
-    { description: 'Every failed request (DESIGN §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
+    { description: 'Every failed request (docs/ARCHITECTURE.md §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
   ),
   Health: obj(
     {
@@ -72,6 +72,7 @@ export const RESPONSE_SCHEMAS = {
     {
       type: str, pid: { type: 'integer', nullable: true }, startTime: { type: 'string', nullable: true }, sessionName: str, startedAt: isoTime,
       alive: { type: 'boolean', nullable: true, description: 'probed live by the API; null in a stored snapshot' },
+      exitCode: { type: 'integer', description: 'exit code of an exited runtime, when observed' }, signal: { type: 'string', description: 'signal that ended an exited runtime' },
     },
     ['type', 'pid', 'startTime', 'alive'],
   ),
@@ -79,7 +80,7 @@ export const RESPONSE_SCHEMAS = {
   Session: obj(
     {
       id: str, projectId: str, kind: { type: 'string', enum: ['worker', 'orchestrator'] },
-      status: { type: 'string', enum: ['starting', 'running', 'interrupted', 'retiring', 'terminated'] },
+      status: { type: 'string', enum: ['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'] },
       agent: { type: 'string', description: 'command, claude-code or external' }, agentSessionId: str, transcriptPath: str,
       branch: str, baseRef: str, prompt: str, command: arrayOf(str),
       worktrees: arrayOf({ $ref: '#/components/schemas/Worktree' }),
@@ -92,14 +93,27 @@ export const RESPONSE_SCHEMAS = {
       warnings: arrayOf({ type: 'object', additionalProperties: true }),
       interruption: { type: 'object', additionalProperties: true },
       termination: { type: 'object', additionalProperties: true },
+      exit: { type: 'object', additionalProperties: true, description: 'how the runtime ended (exited): exitCode, signal, finished, reason, at' },
+      resumeMode: { type: 'string', enum: ['native', 'fresh'], description: 'how the last relaunch continued the agent' },
       restoring: bool,
       revision: { type: 'integer', description: 'revision (0-based) of the last session event folded into this snapshot' },
       createdAt: isoTime, updatedAt: isoTime,
     },
     ['id', 'projectId', 'kind', 'status', 'agent', 'branch', 'worktrees', 'runtime', 'toolCalls', 'revision', 'createdAt', 'updatedAt'],
-    { description: 'A session snapshot (DESIGN §5), derived only from the session\'s events.' },
+    { description: 'A session snapshot (docs/ARCHITECTURE.md §5), derived only from the session\'s events.' },
   ),
   SessionList: obj({ sessions: arrayOf({ $ref: '#/components/schemas/Session' }) }, ['sessions']),
+  ReconcileResult: obj(
+    {
+      sessionId: str, trigger: str,
+      outcome: { type: 'string', enum: ['unchanged', 'adopted', 'exited', 'interrupted', 'terminal', 'skipped'] },
+      why: str, appended: int,
+      counts: obj({ callsFromTranscript: int, resultsFromTranscript: int, callsOnlyInLog: int, toolCallsInterrupted: int }, ['callsFromTranscript', 'resultsFromTranscript', 'callsOnlyInLog', 'toolCallsInterrupted']),
+      relaunched: obj({ mode: { type: 'string', enum: ['native', 'fresh'] }, status: str }, ['mode', 'status']),
+      session: { $ref: '#/components/schemas/Session' },
+    },
+    ['sessionId', 'trigger', 'outcome', 'why', 'appended', 'counts'],
+  ),
   KillResult: obj({ freed: { type: 'boolean', description: 'false when a dirty worktree was kept' }, session: { $ref: '#/components/schemas/Session' } }, ['freed', 'session']),
   CleanupResult: obj(
     {
@@ -141,6 +155,17 @@ export const RESPONSE_SCHEMAS = {
     ['callId', 'tool', 'status', 'attempt', 'input', 'mode', 'idempotent', 'firstDispatchedAt', 'dispatchedAt'],
   ),
   ToolCallList: obj({ toolCalls: arrayOf({ $ref: '#/components/schemas/ToolCall' }) }, ['toolCalls']),
+  WorktreeList: obj({
+    worktrees: arrayOf(obj({
+      path: str, source: { type: 'string', enum: ['record', 'custody'] }, state: str, stranded: bool, rule: str, detail: str, sessionId: str,
+      projectId: str, repo: str, branch: str, preservedRef: str, origin: str, updatedAt: str,
+    }, ['path', 'source', 'state', 'stranded'])),
+  }, ['worktrees']),
+  SweepReport: obj({
+    mode: { type: 'string', enum: ['remove', 'detect'] }, skipped: str, scanned: int, changed: int, ms: int,
+    decisions: arrayOf(obj({ path: str, action: str, rule: str, detail: str, recorded: bool, sessionId: str, preservedRef: str }, ['path', 'action', 'rule', 'detail', 'recorded'])),
+    unreadableRepos: arrayOf(obj({ repoPath: str, error: str }, ['repoPath', 'error'])),
+  }, ['mode', 'scanned', 'decisions', 'changed', 'unreadableRepos', 'ms']),
   RebuildResult: obj({ events: int, ms: int }, ['events', 'ms']),
   DeadLetter: obj({ streamId: str, revision: int, globalPosition: int, type: str, error: str }, ['streamId', 'revision', 'globalPosition', 'type', 'error']),
   RebuildStatus: obj(

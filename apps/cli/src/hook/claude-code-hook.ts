@@ -48,6 +48,16 @@ export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.e
   return { url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}) };
 };
 
+/** The `hookSpecificOutput.worktreePath` of a WorktreeCreate answer, or undefined. */
+const worktreePathOf = (body: string): string | undefined => {
+  try {
+    const path = (JSON.parse(body) as { hookSpecificOutput?: { worktreePath?: unknown } }).hookSpecificOutput?.worktreePath;
+    return typeof path === 'string' ? path : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /** One answer of the server: its status and body, or `unreachable` with the network reason. */
 type Attempt = { status: number; body: string } | { unreachable: string };
 
@@ -118,7 +128,10 @@ export const runClaudeCodeHook = async (input: string, options: HookOptions, io:
     delay = Math.min(delay * 1.5, 1000);
   }
   if (!('unreachable' in attempt) && attempt.status >= 200 && attempt.status < 300) {
-    if (attempt.body) io.stdout(attempt.body.endsWith('\n') ? attempt.body : `${attempt.body}\n`);
+    // A command WorktreeCreate hook answers with the worktree's path as its last stdout line, not JSON (Claude Code 2.1.328).
+    const created = event === 'WorktreeCreate' ? worktreePathOf(attempt.body) : undefined;
+    if (created) io.stdout(`${created}\n`);
+    else if (attempt.body) io.stdout(attempt.body.endsWith('\n') ? attempt.body : `${attempt.body}\n`);
     return HOOK_EXIT.ok;
   }
   const reason =

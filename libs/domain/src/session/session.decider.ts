@@ -36,7 +36,7 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentActivity, AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
+import type { AgentActivity, AgentRunEvent, DivergenceDetected, ResumeMode, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
@@ -52,7 +52,7 @@ export interface AgentRunBase {
   updatedAt: string;
 }
 
-/** An agent run: `started → completed | failed | interrupted` (DESIGN §2). */
+/** An agent run: `started → completed | failed | interrupted` (docs/ARCHITECTURE.md §2). */
 export type AgentRun =
   | (AgentRunBase & { status: 'started' })
   | (AgentRunBase & { status: 'completed'; endedAt: string })
@@ -73,8 +73,17 @@ export interface SessionWarning {
   at: string;
 }
 
-/** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
+/** Why the session is interrupted; `resumable` drives the restore policy (docs/ARCHITECTURE.md §4). */
 export type SessionInterruption = SessionInterrupted['data'];
+
+/** How the runtime ended on its own (`exited`): exit code or signal when observed; `finished` = its last run had ended. */
+export interface SessionExit {
+  exitCode?: number;
+  signal?: string;
+  finished: boolean;
+  reason: string;
+  at: string;
+}
 
 /** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
 export interface SessionTermination {
@@ -90,6 +99,8 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   runtime?: SessionRuntime;
   agentSessionId?: string;
   transcriptPath?: string;
+  /** How the last relaunch continued the agent (absent before any relaunch). */
+  resumeMode?: ResumeMode;
   /** A restore started and its runtime is not launched yet. */
   restoring: boolean;
   runs: Record<string, AgentRun>;
@@ -113,10 +124,11 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   updatedAt: string;
 }
 
-/** A started session, a union on status (DESIGN §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
+/** A started session, a union on status (docs/ARCHITECTURE.md §2): starting → running → terminated; running → exited | interrupted → running (same id); running → retiring → terminated. */
 export type Session =
   | (SessionCore & { status: 'starting' })
   | (SessionCore & { status: 'running'; runtime: SessionRuntime })
+  | (SessionCore & { status: 'exited'; exit: SessionExit })
   | (SessionCore & { status: 'interrupted'; interruption: SessionInterruption })
   | (SessionCore & { status: 'retiring' })
   | (SessionCore & { status: 'terminated'; termination: SessionTermination });
@@ -127,7 +139,7 @@ export type SessionState = { status: 'none' } | Session;
 /** Status of a session. */
 export type SessionStatus = SessionState['status'];
 
-/** Tool-call counts of a session snapshot (DESIGN §5). */
+/** Tool-call counts of a session snapshot (docs/ARCHITECTURE.md §5). */
 export interface ToolCallCounts {
   total: number;
   dispatched: number;
@@ -153,7 +165,7 @@ const countCalls = (calls: Iterable<ToolCall>): ToolCallCounts => {
 /** Counts a session's tool calls by status (kept by evolve: O(1)); all zero for `none`. */
 export const toolCallCounts = (state: SessionState): ToolCallCounts => (state.status === 'none' ? { ...NO_CALLS } : { ...state.callCounts });
 
-/** The tool call completed last (log order), if any (DESIGN §5 `lastCompletedToolCall`). */
+/** The tool call completed last (log order), if any (docs/ARCHITECTURE.md §5 `lastCompletedToolCall`). */
 export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
   state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls.get(state.lastCompletedCallId);
 
@@ -169,7 +181,7 @@ export const reviveSession = (json: unknown): SessionState => {
   return { ...state, toolCalls, callCounts: state.callCounts ?? countCalls(toolCalls.values()) };
 };
 
-/** True when a session is not terminated (the recovery reconciler visits these, DESIGN §4). */
+/** True when a session is not terminated (the recovery reconciler visits these, docs/ARCHITECTURE.md §4). */
 export const isSessionLive = (state: SessionState): state is Exclude<Session, { status: 'terminated' }> =>
   state.status !== 'none' && state.status !== 'terminated';
 
@@ -186,6 +198,7 @@ const WORKTREE_COMMANDS: ReadonlySet<string> = new Set<WorktreeCommand['type']>(
   'RecordWorktreeRemovalFailed',
   'RecordWorktreeRestored',
   'FlagWorktreeStranded',
+  'RecordWorktreeVanished',
   'RecordWorktreeSkipped',
 ]);
 const isToolCallCommand = (command: SessionCommand): command is ToolCallCommand => TOOL_CALL_COMMANDS.has(command.type);
@@ -283,33 +296,39 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
   if (isWorktreeCommand(command)) return routeWorktree(command, session);
   switch (command.type) {
     case 'RecordRuntimeLaunched': {
-      const restorable = status === 'interrupted' || status === 'terminated';
+      const restorable = status === 'interrupted' || status === 'terminated' || status === 'exited';
       if (status !== 'starting' && !(restorable && restoring)) {
         throw sessionInvalidTransition(sessionId, status, restoring, command.type);
       }
       return [{ type: 'SessionRuntimeLaunched', data: { ...command.data } }];
     }
     case 'RecordLaunchFailed': {
-      if (status !== 'starting' && !((status === 'interrupted' || status === 'terminated') && restoring)) {
+      if (status !== 'starting' && !((status === 'interrupted' || status === 'terminated' || status === 'exited') && restoring)) {
         throw sessionInvalidTransition(sessionId, status, restoring, command.type);
       }
       const { reason, at } = command.data;
       return [{ type: 'SessionLaunchFailed', data: { reason, at } }, ...closeInFlight(session, `launch failed: ${reason}`, at)];
     }
+    case 'RecordRuntimeExited': {
+      if (status === 'exited' && !restoring) return [];
+      if (status !== 'running') throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      const { reason, at } = command.data;
+      return [{ type: 'SessionExited', data: omitUndefined({ ...command.data }) }, ...closeInFlight(session, `agent exited: ${reason}`, at)];
+    }
     case 'AdoptSession':
       if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      if (status !== 'running' && status !== 'interrupted') {
+      if (status !== 'running' && status !== 'interrupted' && status !== 'exited') {
         throw sessionInvalidTransition(sessionId, status, restoring, command.type);
       }
       return [{ type: 'SessionAdopted', data: { ...command.data } }];
     case 'InterruptSession': {
       if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      if (status === 'interrupted' && !restoring) return [];
+      if ((status === 'interrupted' || status === 'exited') && !restoring) return [];
       const { reason, at } = command.data;
       return [{ type: 'SessionInterrupted', data: { ...command.data } }, ...closeInFlight(session, `session interrupted: ${reason}`, at)];
     }
     case 'StartRestore':
-      if (status !== 'interrupted' && status !== 'terminated') throw sessionNotRestorable(sessionId, status);
+      if (status !== 'interrupted' && status !== 'terminated' && status !== 'exited') throw sessionNotRestorable(sessionId, status);
       return restoring ? [] : [{ type: 'SessionRestoreStarted', data: { ...command.data } }];
     case 'KillSession': {
       if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
@@ -347,10 +366,11 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
 };
 
 const coreOf = (session: Session): SessionCore => {
-  const { status: _status, interruption: _interruption, termination: _termination, ...core } = session as SessionCore & {
+  const { status: _status, interruption: _interruption, termination: _termination, exit: _exit, ...core } = session as SessionCore & {
     status: SessionStatus;
     interruption?: SessionInterruption;
     termination?: SessionTermination;
+    exit?: SessionExit;
   };
   return core;
 };
@@ -460,7 +480,12 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
   switch (event.type) {
     case 'SessionRuntimeLaunched': {
       const worktrees = state.restoring ? mapValues(state.worktrees, activateRestored) : state.worktrees;
-      return { ...coreOf(state), worktrees, status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };
+      const resumeMode = event.data.resumeMode ?? state.resumeMode;
+      return { ...coreOf(state), worktrees, status: 'running', runtime: event.data.runtime, ...(resumeMode ? { resumeMode } : {}), restoring: false, updatedAt: at };
+    }
+    case 'SessionExited': {
+      const { at: _at, ...exit } = event.data;
+      return { ...coreOf(state), status: 'exited', exit: { ...exit, at }, restoring: false, updatedAt: at };
     }
     case 'SessionAdopted':
       return { ...coreOf(state), status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };
@@ -526,6 +551,7 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
     case 'WorktreeRemovalFailed':
     case 'WorktreeRestored':
     case 'WorktreeStranded':
+    case 'WorktreeVanished':
     case 'WorktreeSkipped':
       return evolveTree(state, event);
     default:

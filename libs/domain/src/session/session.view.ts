@@ -9,12 +9,13 @@ import {
   type AgentRun,
   type Divergence,
   type Session,
+  type SessionExit,
   type SessionInterruption,
   type SessionTermination,
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentActivity, AgentKind, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, ResumeMode, SessionRuntime } from './session.events';
 import type { HealthFlag } from './session.health';
 
 /** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
@@ -44,6 +45,10 @@ export interface RuntimeView {
   /** ISO-8601 launch time, when known (the session state does not record it yet). */
   startedAt?: string;
   alive: boolean | null;
+  /** Exit code of the ended runtime (`exited`), when runledger observed it. */
+  exitCode?: number;
+  /** Signal that ended the runtime (`exited`), when observed. */
+  signal?: string;
 }
 
 /** The tool call completed last, in log order (DESIGN §5 `lastCompletedToolCall`); `completedAt` is ISO-8601. */
@@ -93,6 +98,10 @@ export interface SessionView {
   warnings?: SessionWarning[];
   interruption?: SessionInterruption;
   termination?: SessionTermination;
+  /** How the runtime ended (`exited`). */
+  exit?: SessionExit;
+  /** How the last relaunch continued the agent: `native` (its own conversation resumed) or `fresh`. */
+  resumeMode?: ResumeMode;
   restoring: boolean;
   /** Revision (0-based) of the last event of the session stream folded into this snapshot. */
   revision: number;
@@ -124,6 +133,8 @@ export interface ToolCallView {
   source?: ToolCallResultSource;
   runId?: string;
   idempotent: boolean;
+  /** `transcript` when reconcile appended the call from the agent's transcript (the log never saw it live). */
+  dispatchSource?: 'transcript';
   /** When attempt 1 was dispatched. */
   firstDispatchedAt: string;
   /** When the current attempt was dispatched. */
@@ -163,9 +174,11 @@ const toSubagentView = (run: AgentRun): SubagentView =>
     reason: run.status === 'failed' ? run.error : run.status === 'interrupted' ? run.reason : undefined,
   });
 
-const toRuntimeView = (runtime: SessionRuntime | undefined): RuntimeView | null => {
+const toRuntimeView = (runtime: SessionRuntime | undefined, exit?: SessionExit): RuntimeView | null => {
   if (runtime === undefined) return null;
   return omitUndefined<RuntimeView>({
+    exitCode: exit?.exitCode,
+    signal: exit?.signal,
     type: runtime.type,
     pid: runtime.pid ?? null,
     startTime: runtime.startTime ?? null,
@@ -193,7 +206,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     worktrees: Object.values(state.worktrees)
       .map(toWorktreeView)
       .sort((a, b) => byString(a.repo, b.repo)),
-    runtime: toRuntimeView(state.runtime),
+    runtime: toRuntimeView(state.runtime, state.status === 'exited' ? state.exit : undefined),
     toolCalls: toolCallCounts(state),
     lastCompletedToolCall: last
       ? omitUndefined<LastCompletedToolCallView>({
@@ -214,6 +227,8 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     warnings: nonEmpty(state.warnings),
     interruption: state.status === 'interrupted' ? { ...state.interruption } : undefined,
     termination: state.status === 'terminated' ? { ...state.termination } : undefined,
+    exit: state.status === 'exited' ? { ...state.exit } : undefined,
+    resumeMode: state.resumeMode,
     restoring: state.restoring,
     revision,
     createdAt: state.createdAt,
@@ -235,6 +250,7 @@ export const toToolCallView = (call: ToolCall): ToolCallView => {
     source: result?.source,
     runId: call.runId,
     idempotent: call.idempotent,
+    dispatchSource: call.dispatchSource,
     firstDispatchedAt: call.firstDispatchedAt,
     dispatchedAt: call.dispatchedAt,
     completedAt: result?.at,

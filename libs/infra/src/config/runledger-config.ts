@@ -16,6 +16,8 @@ export interface RunledgerConfig {
   secrets: string[];
   /** Grace period in ms between SIGTERM and SIGKILL when a session is killed (`RUNLEDGER_KILL_GRACE_MS`, default 5000). */
   killGraceMs: number;
+  /** How often the worker checks that the runtimes of running sessions live (ms, RUNLEDGER_WATCH_INTERVAL_MS, default 1000): a dead one is recorded within this plus one reconcile. */
+  watchIntervalMs: number;
   /** runledger's version, from package.json. */
   version: string;
 }
@@ -53,6 +55,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     token: env.RUNLEDGER_TOKEN || undefined,
     secrets: (env.RUNLEDGER_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     killGraceMs: integer(env, 'RUNLEDGER_KILL_GRACE_MS', 5000, 0, 600_000),
+    watchIntervalMs: integer(env, 'RUNLEDGER_WATCH_INTERVAL_MS', 1000, 100, 60_000),
     version: readVersion(),
   };
 };

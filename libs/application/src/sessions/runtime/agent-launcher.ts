@@ -19,9 +19,18 @@ export interface AgentLaunchRequest {
   prompt?: string;
   workdir: string;
   env?: Record<string, string>;
+  /**
+   * Continue the agent's own conversation instead of starting it (docs/ARCHITECTURE.md §4): Claude Code runs
+   * `claude --resume <agentSessionId> -p <prompt>`; the original prompt is never sent again.
+   */
+  resume?: { agentSessionId: string; prompt: string };
   /** The project's hook settings (hold, failure mode, transport); defaults when absent. */
   hooks?: ProjectHookSettings;
 }
+
+/** The prompt a natively resumed agent gets when nobody gave a new one. */
+export const CONTINUATION_PROMPT =
+  'runledger restarted while you were working. Continue the task from where you left off; do not redo steps that already completed.';
 
 /** Env entry naming the data directory of the runledger that launched an agent: session ids repeat across installations. */
 export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
@@ -96,6 +105,11 @@ export class AgentLauncher {
     return runtime?.type === 'process' && this.runtime.isAlive(runtime as unknown as RuntimeIdentity);
   }
 
+  /** Exit code/signal of a runtime this process launched, once reaped; null while it runs or is not reaped yet; undefined when not our child (adopted). */
+  exitStatus(runtime: SessionRuntime | undefined): { code: number | null; signal: NodeJS.Signals | null } | null | undefined {
+    return runtime?.type === 'process' ? this.runtime.exitStatus(runtime as unknown as RuntimeIdentity) : undefined;
+  }
+
   /** SIGTERM to the runtime's process group, SIGKILL after the grace period; false when it was not running. */
   async stop(runtime: SessionRuntime | undefined): Promise<boolean> {
     if (!runtime || runtime.type !== 'process' || !this.isAlive(runtime)) return false;
@@ -109,7 +123,8 @@ export class AgentLauncher {
         return request.command ?? [];
       case 'claude-code':
         this.writeClaudeSettings(request);
-        return [process.env.RUNLEDGER_CLAUDE_BIN || 'claude', ...(request.prompt ? ['-p', request.prompt] : [])];
+        if (request.resume) return [claudeBin(), '--resume', request.resume.agentSessionId, '-p', request.resume.prompt];
+        return [claudeBin(), ...(request.prompt ? ['-p', request.prompt] : [])];
       default:
         throw new DomainError('SESSION.NOT_LAUNCHABLE', 'conflict', `an ${request.agent} session has no runtime runledger can launch`, {
           agent: request.agent,
@@ -129,6 +144,9 @@ export class AgentLauncher {
     excludeFromGit(request.workdir, '.claude/settings.local.json');
   }
 }
+
+/** The Claude Code executable: RUNLEDGER_CLAUDE_BIN, else `claude` on the PATH. */
+const claudeBin = (): string => process.env.RUNLEDGER_CLAUDE_BIN || 'claude';
 
 /** Adds `pattern` to the repository's shared `info/exclude` (worktrees share it) unless already there. */
 const excludeFromGit = (worktree: string, pattern: string): void => {
