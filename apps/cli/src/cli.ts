@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import type { ServerRoles } from './server/start-server';
 import { EXIT } from './client/client-errors';
+import { registerAttachCommand } from './commands/attach.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
+import { registerOrchestratorCommand } from './commands/orchestrator.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionsCommand } from './commands/sessions.command';
@@ -44,6 +46,8 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerAttachCommand(program);
+  registerOrchestratorCommand(program);
   return program;
 };
 

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
@@ -8,7 +7,7 @@ import { Session, SessionCommand } from '@runledger/domain';
 import { transcriptToolResults } from '@runledger/infra/claude-code/transcript-parser';
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore } from '@runledger/infra/event-store';
-import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
+import { leaseOwnerAlive, LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
 import type { RuntimeIdentity } from '@runledger/infra/runtime';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { findLaggingSnapshots, ReadModels, rebuildSessionSnapshot } from '@runledger/infra/read-models';
@@ -38,16 +37,7 @@ export interface ReconcileReport {
 }
 
 /** True when a lease owner id (`host:pid:suffix`) names a live process on this host, or another host (trusted until expiry). */
-export const ownerAlive = (owner: string): boolean => {
-  const [host, pid] = owner.split(':');
-  if (host !== hostname()) return true;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
+export const ownerAlive = leaseOwnerAlive;
 
 /**
  * The worker's start-up reconcile (DESIGN §4, seeds 001 and 003), in order: catch the projections up; rebuild snapshots

@@ -1,7 +1,7 @@
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
-import type { AgentKind, SessionRuntime } from './session.events';
+import type { AgentKind, RuntimeType, SessionRuntime } from './session.events';
 
 /** Create the session under an allocated id; refused SESSION.ALREADY_STARTED (409), SESSION.INVALID (400). */
 export interface StartSession {
@@ -15,6 +15,8 @@ export interface StartSession {
     prompt?: string;
     branch: string;
     baseRef: string;
+    runtimeType?: RuntimeType;
+    parentSessionId?: string;
     at: string;
   };
 }
@@ -58,7 +60,13 @@ export interface KillSession {
 /** Start replacing an orchestrator → retiring; `[]` if already retiring; refused SESSION.NOT_ORCHESTRATOR, SESSION.ALREADY_TERMINATED (409). */
 export interface RetireSession {
   type: 'RetireSession';
-  data: { at: string };
+  data: { reason?: string; at: string };
+}
+
+/** Record why a replacement stopped half-way (the session stays retiring); refused SESSION.INVALID_TRANSITION (409) unless retiring. */
+export interface RecordRetirementFailure {
+  type: 'RecordRetirementFailure';
+  data: { reason: string; at: string };
 }
 
 /** End the session → terminated; refused SESSION.WORKTREE_NOT_RELEASED (retiring with a worktree still held), SESSION.ALREADY_TERMINATED (409). */
@@ -113,6 +121,7 @@ export type SessionLifecycleCommand =
   | StartRestore
   | KillSession
   | RetireSession
+  | RecordRetirementFailure
   | TerminateSession
   | LinkAgentSession
   | RecordDivergence;

@@ -36,7 +36,7 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentKind, AgentRunEvent, SessionEvent, SessionRuntime } from './session.events';
+import type { AgentKind, AgentRunEvent, RuntimeType, SessionEvent, SessionRuntime } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
@@ -88,6 +88,13 @@ export interface SessionTermination {
   at: string;
 }
 
+/** An orchestrator's retirement (invariant 11): when it began, why, and the last reason it stopped half-way, if it did. */
+export interface SessionRetirement {
+  reason?: string;
+  startedAt: string;
+  failure?: { reason: string; at: string };
+}
+
 /** Fields every started session keeps; JSON-serializable (plain objects keyed by runId, callId and repo). */
 export interface SessionCore {
   sessionId: string;
@@ -98,6 +105,10 @@ export interface SessionCore {
   prompt?: string;
   branch: string;
   baseRef: string;
+  /** The runtime the session runs in (absent: process). */
+  runtimeType?: RuntimeType;
+  /** The session whose agent spawned this one. */
+  parentSessionId?: string;
   /** Last known runtime (kept after it is gone, for diagnosis). */
   runtime?: SessionRuntime;
   agentSessionId?: string;
@@ -121,7 +132,7 @@ export type Session =
   | (SessionCore & { status: 'starting' })
   | (SessionCore & { status: 'running'; runtime: SessionRuntime })
   | (SessionCore & { status: 'interrupted'; interruption: SessionInterruption })
-  | (SessionCore & { status: 'retiring' })
+  | (SessionCore & { status: 'retiring'; retirement: SessionRetirement })
   | (SessionCore & { status: 'terminated'; termination: SessionTermination });
 
 /** State of a session stream: `none` before SessionStarted. */
@@ -305,6 +316,9 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
     }
     case 'RetireSession':
       return retire(command, session);
+    case 'RecordRetirementFailure':
+      if (status !== 'retiring') throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      return [{ type: 'SessionRetirementFailed', data: { ...command.data } }];
     case 'TerminateSession':
       return terminate(command, session);
     case 'LinkAgentSession': {
@@ -328,10 +342,11 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
 };
 
 const coreOf = (session: Session): SessionCore => {
-  const { status: _status, interruption: _interruption, termination: _termination, ...core } = session as SessionCore & {
+  const { status: _status, interruption: _interruption, termination: _termination, retirement: _retirement, ...core } = session as SessionCore & {
     status: SessionStatus;
     interruption?: SessionInterruption;
     termination?: SessionTermination;
+    retirement?: SessionRetirement;
   };
   return core;
 };
@@ -442,7 +457,10 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
       return { ...coreOf(state), status: 'terminated', termination: { cause: 'killed', reason, freed, at }, restoring: false, updatedAt: at };
     }
     case 'SessionRetiring':
-      return { ...coreOf(state), status: 'retiring', updatedAt: at };
+      return { ...coreOf(state), status: 'retiring', retirement: omitUndefined({ reason: event.data.reason, startedAt: at }), updatedAt: at };
+    case 'SessionRetirementFailed':
+      if (state.status !== 'retiring') return { ...state, updatedAt: at };
+      return { ...state, retirement: { ...state.retirement, failure: { reason: event.data.reason, at } }, updatedAt: at };
     case 'SessionTerminated':
       return {
         ...coreOf(state),

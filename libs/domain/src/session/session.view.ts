@@ -9,11 +9,12 @@ import {
   type Divergence,
   type Session,
   type SessionInterruption,
+  type SessionRetirement,
   type SessionTermination,
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentKind, SessionRuntime } from './session.events';
+import type { AgentKind, RuntimeType, SessionRuntime } from './session.events';
 
 /** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
 export interface WorktreeView {
@@ -39,6 +40,8 @@ export interface RuntimeView {
   startTime: string | null;
   /** tmux session name, for a tmux runtime. */
   sessionName?: string;
+  /** The installation's tmux server socket, for a tmux runtime (`runledger attach`). */
+  socket?: string;
   /** ISO-8601 launch time, when known (the session state does not record it yet). */
   startedAt?: string;
   alive: boolean | null;
@@ -81,6 +84,12 @@ export interface SessionView {
   warnings?: SessionWarning[];
   interruption?: SessionInterruption;
   termination?: SessionTermination;
+  /** Present while retiring: why, since when, and why the last replacement stopped half-way (invariant 11). */
+  retirement?: SessionRetirement;
+  /** The runtime the session asked for (absent in sessions recorded before tmux existed: process). */
+  runtimeType?: RuntimeType;
+  /** The session whose agent spawned this one. */
+  parentSessionId?: string;
   restoring: boolean;
   /** Revision (0-based) of the last event of the session stream folded into this snapshot. */
   revision: number;
@@ -137,6 +146,7 @@ const toRuntimeView = (runtime: SessionRuntime | undefined): RuntimeView | null 
     pid: runtime.pid ?? null,
     startTime: runtime.startTime ?? null,
     sessionName: runtime.type === 'tmux' ? runtime.sessionName : undefined,
+    socket: runtime.type === 'tmux' ? runtime.socket : undefined,
     alive: null,
   });
 };
@@ -177,6 +187,9 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     warnings: nonEmpty(state.warnings),
     interruption: state.status === 'interrupted' ? { ...state.interruption } : undefined,
     termination: state.status === 'terminated' ? { ...state.termination } : undefined,
+    retirement: state.status === 'retiring' ? { ...state.retirement } : undefined,
+    runtimeType: state.runtimeType,
+    parentSessionId: state.parentSessionId,
     restoring: state.restoring,
     revision,
     createdAt: state.createdAt,

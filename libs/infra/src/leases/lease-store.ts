@@ -73,3 +73,15 @@ export const toolCallLease = (sessionId: string, callId: string, attempt: number
 
 /** Identity of this process as a lease owner: `host:pid:suffix`, so a reconciler can tell a dead owner at once. */
 export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+/** True when a lease owner id (`host:pid:suffix`) names a live process on this host, or another host (trusted until expiry). */
+export const leaseOwnerAlive = (owner: string): boolean => {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname()) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};

@@ -77,6 +77,7 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
         prompt: state.prompt,
         workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
         env: project.env,
+        runtime: state.runtimeType ?? 'process',
       });
       const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: at() } }], context);
       return this.views.fromState(launched.state as never, launched.revision);
