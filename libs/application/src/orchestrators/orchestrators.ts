@@ -6,6 +6,7 @@ import {
   RegisteredProject, Session, SessionCommand, sessionDecider, sessionStreamName, SessionView,
 } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
+import { reconcileLease } from '@runledger/infra/leases';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { CommandContext } from '../event-sourcing/command-context';
@@ -79,24 +80,23 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
   ) {}
 
   async execute({ projectId, input, context }: OrchestratorCommand): Promise<OrchestratorResult> {
-    const { state: project } = await this.sessions.project(projectId, 'id');
-    const agent = this.agentOf(project, input);
-    if (agent === 'command' && !(input.command && input.command.length > 0)) {
-      throw new DomainError('ORCHESTRATOR.INVALID', 'invalid', 'a command orchestrator needs command: a non-empty argv array', { field: 'command' });
-    }
-    return this.lock.withLock(projectId, () => (input.clean ? this.replace(projectId, agent, input, context) : this.ensure(projectId, agent, input, context)));
+    await this.sessions.project(projectId, 'id'); // 404 before waiting for the lock
+    return this.lock.withLock(projectId, () => (input.clean ? this.replace(projectId, input, context) : this.ensure(projectId, input, context)));
   }
 
-  private agentOf(project: RegisteredProject, input: OrchestratorInput): Exclude<AgentKind, 'external'> {
+  /** The agent a new orchestrator gets, checked with its command and baseRef before anything happens (400 naming the field). */
+  private async agentOf(project: RegisteredProject, input: OrchestratorInput): Promise<Exclude<AgentKind, 'external'>> {
     const agent = input.agent ?? project.orchestratorAgent ?? 'claude-code';
     if (!LAUNCHABLE.includes(agent)) {
       const field = input.agent !== undefined ? 'agent' : 'orchestratorAgent';
       throw new DomainError('ORCHESTRATOR.INVALID', 'invalid', `${field} "${agent}" is not an agent runledger can launch (${LAUNCHABLE.join(', ')})`, { field });
     }
-    return agent as Exclude<AgentKind, 'external'>;
+    const launchable = agent as Exclude<AgentKind, 'external'>;
+    await this.starter.validate(project, launchable, input.command, project.defaultBranch ?? 'HEAD');
+    return launchable;
   }
 
-  private async ensure(projectId: string, agent: Exclude<AgentKind, 'external'>, input: OrchestratorInput, context: CommandContext): Promise<OrchestratorResult> {
+  private async ensure(projectId: string, input: OrchestratorInput, context: CommandContext): Promise<OrchestratorResult> {
     const { state: project } = await this.sessions.project(projectId);
     const activeId = project.activeOrchestrator;
     if (activeId !== undefined) {
@@ -106,7 +106,12 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
         case 'interrupted':
         case 'starting': {
           if (state.status === 'running' && this.launcher.isAlive(state.runtime)) return { created: false, session: this.views.fromState(state, revision) };
-          return { created: false, session: await this.restore(state, context) };
+          // Under the session's reconcile lease: a boot reconcile relaunching it at the same time is waited for, never doubled.
+          return this.lock.withLease(reconcileLease(activeId), async () => {
+            const { state: fresh, revision: at } = await this.sessions.load(activeId);
+            if (fresh.status === 'running' && this.launcher.isAlive(fresh.runtime)) return { created: false, session: this.views.fromState(fresh, at) };
+            return { created: false, session: await this.restore(fresh, context) };
+          });
         }
         case 'retiring':
           throw new DomainError('ORCHESTRATOR.RETIRING', 'conflict', `orchestrator ${activeId} is being replaced (${state.retirement.failure?.reason ?? state.retirement.reason ?? 'under way'}); complete it with clean: true`, {
@@ -119,7 +124,7 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
           break;
       }
     }
-    const created = await this.startNew(project, agent, input, context);
+    const created = await this.startNew(project, await this.agentOf(project, input), input, context);
     if (created.status !== 'running') {
       throw new DomainError('ORCHESTRATOR.LAUNCH_FAILED', 'conflict', `orchestrator ${created.id} could not be launched: ${created.termination?.reason ?? created.status}`, {
         sessionId: created.id, status: created.status, reason: created.termination?.reason,
@@ -129,8 +134,9 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
     return { created: true, session: created };
   }
 
-  private async replace(projectId: string, agent: Exclude<AgentKind, 'external'>, input: OrchestratorInput, context: CommandContext): Promise<OrchestratorResult> {
+  private async replace(projectId: string, input: OrchestratorInput, context: CommandContext): Promise<OrchestratorResult> {
     const { state: project } = await this.sessions.project(projectId);
+    const agent = await this.agentOf(project, input); // refusals before any side effect
     const at = () => new Date().toISOString();
     const olds = await this.orchestratorsNotTerminated(project);
     for (const old of olds) {
@@ -257,7 +263,6 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
   /** Allocates an orchestrator id and starts it on the canonical branch, in tmux. */
   private async startNew(project: RegisteredProject, agent: Exclude<AgentKind, 'external'>, input: OrchestratorInput, context: CommandContext): Promise<SessionView> {
     const baseRef = project.defaultBranch ?? 'HEAD';
-    await this.starter.validate(project, agent, input.command, baseRef);
     const sessionId = await this.sessions.allocateSessionId(project.projectId, 'orchestrator', context);
     this.logger.log(`starting orchestrator ${sessionId} of ${project.projectId}`);
     return this.starter.start(project, sessionId, {

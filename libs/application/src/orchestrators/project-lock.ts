@@ -24,8 +24,12 @@ export class ProjectLock {
   constructor(@Inject(SQL_DATABASE) private readonly db: SqlDatabase) {}
 
   /** Runs `work` holding the project's orchestrator lock; throws DomainError ORCHESTRATOR.BUSY (409) after PROJECT_LOCK_WAIT_MS. */
-  async withLock<T>(projectId: string, work: () => Promise<T>, waitMs = PROJECT_LOCK_WAIT_MS): Promise<T> {
-    const resource = `orchestrator:${projectId}`;
+  withLock<T>(projectId: string, work: () => Promise<T>, waitMs = PROJECT_LOCK_WAIT_MS): Promise<T> {
+    return this.withLease(`orchestrator:${projectId}`, work, waitMs);
+  }
+
+  /** Runs `work` holding the lease on `resource` (e.g. a session's reconcile lease), waiting for it as withLock does. */
+  async withLease<T>(resource: string, work: () => Promise<T>, waitMs = PROJECT_LOCK_WAIT_MS): Promise<T> {
     const owner = processOwnerId();
     const deadline = Date.now() + waitMs;
     for (;;) {
@@ -33,9 +37,7 @@ export class ProjectLock {
       const holder = await this.leases.holder(this.db, resource);
       if (holder && !leaseOwnerAlive(holder.owner) && (await this.leases.takeOver(this.db, resource, holder.owner, owner, PROJECT_LOCK_TTL_MS))) break;
       if (Date.now() > deadline) {
-        throw new DomainError('ORCHESTRATOR.BUSY', 'conflict', `another call holds the orchestrator lock of project ${projectId}; try again`, {
-          projectId, holder: holder?.owner,
-        });
+        throw new DomainError('ORCHESTRATOR.BUSY', 'conflict', `another call holds ${resource}; try again`, { resource, holder: holder?.owner });
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

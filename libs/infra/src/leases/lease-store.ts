@@ -71,6 +71,9 @@ export class LeaseStore {
 /** The lease resource of one managed tool-call attempt. */
 export const toolCallLease = (sessionId: string, callId: string, attempt: number): string => `tool-call:${sessionId}:${callId}:${attempt}`;
 
+/** The lease resource of one session's reconcile (the boot reconciler and an orchestrator restore share it, so only one relaunches). */
+export const reconcileLease = (sessionId: string): string => `reconcile:${sessionId}`;
+
 /** Identity of this process as a lease owner: `host:pid:suffix`, so a reconciler can tell a dead owner at once. */
 export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
