@@ -1,4 +1,4 @@
-import { startServer } from '../../cli/src/server/start-server';
+import { startServer } from '../../../composition/start-server';
 
 // `node dist/apps/api/src/main.js`: the HTTP API only (DESIGN §1).
 startServer({ api: true, worker: false }).catch((error: Error) => {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import type { ServerRoles } from './server/start-server';
+import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
 import { registerAttachCommand } from './commands/attach.command';
 import { registerExportCommand } from './commands/export.command';
@@ -17,7 +17,7 @@ export { EXIT };
 const serve = (roles: ServerRoles) => async () => {
   try {
     // Loaded only for the server commands: the client commands (a hook runs on every tool call) start without Nest.
-    const { startServer } = await import('./server/start-server');
+    const { startServer } = await import('../../../composition/start-server');
     await startServer(roles);
   } catch (error) {
     process.stderr.write(`runledger: ${(error as Error).message}\n`);

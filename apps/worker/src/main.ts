@@ -1,4 +1,4 @@
-import { startServer } from '../../cli/src/server/start-server';
+import { startServer } from '../../../composition/start-server';
 
 // `node dist/apps/worker/src/main.js`: the worker only (DESIGN §1).
 startServer({ api: false, worker: true }).catch((error: Error) => {

@@ -23,3 +23,4 @@ export * from './orchestrators/orchestrators';
 export * from './orchestrators/orchestrator-branch';
 export * from './orchestrators/project-lock';
 export * from './sessions/spawn-session/session-starter';
+export * from './projections/projection-progress.port';

@@ -3,7 +3,7 @@ export * from './shared/decider';
 export * from './shared/domain-error';
 export * from './shared/assert-never';
 export * from './shared/omit-undefined';
-export * from './shared/given-when-then';
+export { parseStreamName, sessionIdOfStream, SYSTEM_STREAM, type ParsedStreamName } from './shared/stream-names';
 
 export * from './project/project.events';
 export * from './project/project.commands';

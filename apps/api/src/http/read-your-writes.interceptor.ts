@@ -1,9 +1,8 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, Logger, NestInterceptor } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { CallHandler, ExecutionContext, Inject, Injectable, Logger, NestInterceptor, Optional } from '@nestjs/common';
+import { PROJECTION_PROGRESS, ProjectionProgress } from '@runledger/application';
 import { EventStore } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { from, Observable, switchMap } from 'rxjs';
-import { ProjectionRunner } from '../../../worker/src/projections/projection-runner';
 
 /** How long a write request waits for the in-process projection before answering anyway (ms). */
 export const READ_YOUR_WRITES_TIMEOUT_MS = 5000;
@@ -16,9 +15,10 @@ export const READ_YOUR_WRITES_TIMEOUT_MS = 5000;
 @Injectable()
 export class ReadYourWritesInterceptor implements NestInterceptor {
   private readonly logger = new Logger('ReadYourWrites');
-  private runner: ProjectionRunner | null | undefined;
-
-  constructor(private readonly modules: ModuleRef, @Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(PROJECTION_PROGRESS) private readonly progress: ProjectionProgress | null,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const method = context.switchToHttp().getRequest<{ method: string }>().method;
@@ -27,23 +27,11 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
   }
 
   private async settle(): Promise<void> {
-    const runner = this.projectionRunner();
-    if (!runner) return;
+    if (!this.progress) return;
     try {
-      await runner.waitForPosition(await this.store.headPosition(), READ_YOUR_WRITES_TIMEOUT_MS);
+      await this.progress.waitForPosition(await this.store.headPosition(), READ_YOUR_WRITES_TIMEOUT_MS);
     } catch (error) {
       this.logger.warn(`projection did not catch up in time: ${(error as Error).message}`);
     }
-  }
-
-  private projectionRunner(): ProjectionRunner | null {
-    if (this.runner === undefined) {
-      try {
-        this.runner = this.modules.get(ProjectionRunner, { strict: false });
-      } catch {
-        this.runner = null;
-      }
-    }
-    return this.runner ?? null;
   }
 }

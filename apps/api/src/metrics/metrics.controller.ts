@@ -1,9 +1,8 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
+import { PROJECTION_PROGRESS, ProjectionProgress } from '@runledger/application';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { Registry } from 'prom-client';
-import { ProjectionRunner } from '../../../worker/src/projections/projection-runner';
 
 /** `GET /api/v1/metrics`: Prometheus text exposition of the process's dedicated registry (bearer token, DESIGN §5). */
 @ApiTags('observability')
@@ -12,7 +11,10 @@ import { ProjectionRunner } from '../../../worker/src/projections/projection-run
 export class MetricsController {
   private runnerLooked = false;
 
-  constructor(private readonly metrics: RunledgerMetrics, private readonly modules: ModuleRef) {}
+  constructor(
+    private readonly metrics: RunledgerMetrics,
+    @Optional() @Inject(PROJECTION_PROGRESS) private readonly progress: ProjectionProgress | null,
+  ) {}
 
   /** Every runledger series (appends, append latency, tool calls and sessions by status, projection lag, reconcile outcomes) and the process defaults. */
   @Get()
@@ -26,16 +28,11 @@ export class MetricsController {
     return this.metrics.scrape();
   }
 
-  /** With the worker role in this process, the lag is the ProjectionRunner's own; otherwise the registry reads checkpoint vs head. */
+  /** With the worker role in this process, the lag is the projection's own (ProjectionProgress); otherwise the registry reads checkpoint vs head. */
   private useInProcessProjectionLag(): void {
     if (this.runnerLooked) return;
     this.runnerLooked = true;
-    let runner: ProjectionRunner | null = null;
-    try {
-      runner = this.modules.get(ProjectionRunner, { strict: false });
-    } catch {
-      runner = null;
-    }
-    if (runner) this.metrics.useProjectionLag(() => runner.lag());
+    const progress = this.progress;
+    if (progress) this.metrics.useProjectionLag(() => progress.lag());
   }
 }

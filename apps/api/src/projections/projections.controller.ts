@@ -1,8 +1,7 @@
-import { Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Controller, Get, HttpCode, Inject, Optional, Post, ServiceUnavailableException } from '@nestjs/common';
+import { PROJECTION_PROGRESS, ProjectionProgress } from '@runledger/application';
 import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ref } from '../openapi/schemas';
-import { ProjectionRunner } from '../../../worker/src/projections/projection-runner';
 
 /** Progress of the rebuild running in this process, if any. */
 export interface RebuildStatus {
@@ -20,7 +19,7 @@ export interface RebuildStatus {
 export class ProjectionsController {
   private progress = { rebuilding: false, done: 0, total: 0 };
 
-  constructor(private readonly modules: ModuleRef) {}
+  constructor(@Optional() @Inject(PROJECTION_PROGRESS) private readonly progressPort: ProjectionProgress | null) {}
 
   /** Drops and replays the read models; `{events, ms}` when done; 503 without the worker role, 409 if one is running. */
   @Post('rebuild')
@@ -45,11 +44,10 @@ export class ProjectionsController {
     return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag() };
   }
 
-  private runner(): ProjectionRunner {
-    try {
-      return this.modules.get(ProjectionRunner, { strict: false });
-    } catch {
+  private runner(): ProjectionProgress {
+    if (!this.progressPort) {
       throw new ServiceUnavailableException('this process does not run the projections (start it with `runledger start` or `runledger worker`)');
     }
+    return this.progressPort;
   }
 }

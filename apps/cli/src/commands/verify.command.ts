@@ -1,3 +1,4 @@
+import { sessionStreamName } from '@runledger/domain';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -87,7 +88,7 @@ export const registerVerifyCommand = (program: Command): void => {
         if (options.file) {
           results = await verifyExportFile(options.file);
           if (sessionId) {
-            results = results.filter((r) => r.streamId === `session-${sessionId}`);
+            results = results.filter((r) => r.streamId === sessionStreamName(sessionId));
             if (results.length === 0) throw new FailureError(`${options.file} holds no events of session ${sessionId}`);
           }
         } else {

@@ -1,3 +1,4 @@
+import { sessionIdOfStream } from '@runledger/domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { RunledgerConfig } from '@runledger/infra/config';
@@ -85,10 +86,10 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     const last = events[events.length - 1];
     await this.db.transaction(async (tx) => {
       for (const event of events) {
-        if (event.type !== 'ToolCallDispatched' || !event.streamId.startsWith('session-')) continue;
+        const sessionId = sessionIdOfStream(event.streamId);
+        if (event.type !== 'ToolCallDispatched' || sessionId === undefined) continue;
         const call = event.data as Dispatched;
         if (call.mode !== 'managed') continue;
-        const sessionId = event.streamId.slice('session-'.length);
         if (await this.leases.acquire(tx, toolCallLease(sessionId, call.callId, call.attempt), this.owner, EXECUTION_LEASE_TTL_MS)) {
           mine.push({ sessionId, call });
         }

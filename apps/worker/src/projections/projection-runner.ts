@@ -22,6 +22,7 @@ import {
   truncateReadModels,
 } from '@runledger/infra/read-models';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
+import type { ProjectionProgress, RebuildOutcome } from '@runledger/application';
 
 /** Events per projection transaction (live and rebuild). */
 const BATCH_SIZE = 500;
@@ -46,10 +47,7 @@ export class RebuildInProgressError extends Error {
 }
 
 /** Result of a rebuild: events replayed and wall time in milliseconds. */
-export interface RebuildResult {
-  events: number;
-  ms: number;
-}
+export type RebuildResult = RebuildOutcome;
 
 /**
  * The worker's read-model projection (DESIGN §1, §4.1): a checkpointed subscription to the whole log that folds each
@@ -58,7 +56,7 @@ export interface RebuildResult {
  * scratch into the same rows (invariant 8).
  */
 @Injectable()
-export class ProjectionRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ProjectionRunner implements ProjectionProgress, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Projections');
   private readonly progress = new EventEmitter();
   private subscription: Subscription | null = null;

@@ -10,15 +10,13 @@ import {
   SessionKind,
   sessionDecider,
   SessionEvent,
+  sessionNotFound,
   SessionState,
   sessionStreamName,
 } from '@runledger/domain';
 import { CommandContext } from '../event-sourcing/command-context';
 import { Decided, DeciderStreams } from '../event-sourcing/decider-streams';
 
-/** Thrown for an unknown session id (404, DESIGN §5). */
-export const sessionNotFound = (sessionId: string, field?: string): DomainError =>
-  new DomainError('SESSION.NOT_FOUND', 'not_found', `no session ${sessionId}`, { sessionId, ...(field ? { field } : {}) });
 /** Thrown for an unknown project id (404). */
 export const projectNotFound = (projectId: string, field = 'projectId'): DomainError =>
   new DomainError('PROJECT.NOT_FOUND', 'not_found', `no project ${projectId}`, { projectId, field });

@@ -1,3 +1,4 @@
+import { SYSTEM_STREAM } from '@runledger/domain';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
@@ -6,7 +7,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import { SqlDatabase } from '@runledger/infra/database';
 
 /** The stream of process-level facts: each start of a runledger process appends `ServerStarted`. */
-export const SYSTEM_STREAM = 'system';
+export { SYSTEM_STREAM };
 
 /** Readiness as `GET /health` reports it (DESIGN §5). */
 export interface HealthView {

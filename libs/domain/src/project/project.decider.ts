@@ -37,9 +37,7 @@ export type ProjectState = { status: 'none' } | RegisteredProject;
 
 /** Session ids, branch and ref segments share this alphabet. */
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** Stream name of a project: `project-<projectId>` (DESIGN §2). */
-export const projectStreamName = (projectId: string): string => `project-${projectId}`;
+export { projectStreamName } from '../shared/stream-names';
 
 /** Formats a session id: `<sessionPrefix>-<n>` (DESIGN §2). */
 export const formatSessionId = (sessionPrefix: string, n: number): string => `${sessionPrefix}-${n}`;

@@ -1,4 +1,3 @@
-import type { SessionKind } from '../project/project.events';
 import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
@@ -36,7 +35,7 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentKind, AgentRunEvent, RuntimeType, SessionEvent, SessionRuntime } from './session.events';
+import type { AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
@@ -58,12 +57,7 @@ export type AgentRun =
 export type AgentRunStatus = AgentRun['status'];
 
 /** A recorded disagreement between the log and an outside source (seed 003). */
-export interface Divergence {
-  callId?: string;
-  kind: string;
-  detail: string;
-  at: string;
-}
+export type Divergence = DivergenceDetected['data'];
 
 /** A non-fatal warning kept on the session (a repo skipped because it left the project). */
 export interface SessionWarning {
@@ -74,11 +68,7 @@ export interface SessionWarning {
 }
 
 /** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
-export interface SessionInterruption {
-  reason: string;
-  resumable: boolean;
-  at: string;
-}
+export type SessionInterruption = SessionInterrupted['data'];
 
 /** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
 export interface SessionTermination {
@@ -96,19 +86,7 @@ export interface SessionRetirement {
 }
 
 /** Fields every started session keeps; JSON-serializable (plain objects keyed by runId, callId and repo). */
-export interface SessionCore {
-  sessionId: string;
-  projectId: string;
-  kind: SessionKind;
-  agent: AgentKind;
-  command?: string[];
-  prompt?: string;
-  branch: string;
-  baseRef: string;
-  /** The runtime the session runs in (absent: process). */
-  runtimeType?: RuntimeType;
-  /** The session whose agent spawned this one. */
-  parentSessionId?: string;
+export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** Last known runtime (kept after it is gone, for diagnosis). */
   runtime?: SessionRuntime;
   agentSessionId?: string;
@@ -150,8 +128,7 @@ export interface ToolCallCounts {
   interrupted: number;
 }
 
-/** Stream name of a session: `session-<sessionId>` (DESIGN §2). */
-export const sessionStreamName = (sessionId: string): string => `session-${sessionId}`;
+export { sessionStreamName } from '../shared/stream-names';
 
 /** Counts a session's tool calls by status; all zero for `none`. */
 export const toolCallCounts = (state: SessionState): ToolCallCounts => {

@@ -1,43 +1,54 @@
+import type {
+  WorktreeCreated,
+  WorktreeRemovalFailed,
+  WorktreeRemoved,
+  WorktreeRestored,
+  WorktreeSkipped,
+  WorktreeStranded,
+  WorktreeWorkPreserved,
+} from './worktree.events';
+
+// A command carries the data of the event it asks for: its fields are declared once, on the event.
 /** Record a created worktree; `[]` if it exists at the same path and branch; refused WORKTREE.ALREADY_EXISTS (409). */
 export interface RecordWorktreeCreated {
   type: 'RecordWorktreeCreated';
-  data: { repo: string; path: string; branch: string; baseRef: string; at: string };
+  data: WorktreeCreated['data'];
 }
 
 /** Record that the worktree's uncommitted work was saved to `ref`; refused WORKTREE.NOT_FOUND (404), WORKTREE.NOT_ACTIVE (409) once its directory is gone. */
 export interface RecordWorkPreserved {
   type: 'RecordWorkPreserved';
-  data: { repo: string; ref: string; commit: string; at: string };
+  data: WorktreeWorkPreserved['data'];
 }
 
 /** Record a removal (`preservedRef` defaults to the last preserved ref); refused WORKTREE.NOT_FOUND (404), WORKTREE.NOT_ACTIVE (409) if already removed. */
 export interface RecordWorktreeRemoved {
   type: 'RecordWorktreeRemoved';
-  data: { repo: string; preservedRef?: string; at: string };
+  data: WorktreeRemoved['data'];
 }
 
 /** Record a failed removal (→ retry_remove); refused WORKTREE.NOT_FOUND (404), WORKTREE.NOT_ACTIVE (409). */
 export interface RecordWorktreeRemovalFailed {
   type: 'RecordWorktreeRemovalFailed';
-  data: { repo: string; error: string; at: string };
+  data: WorktreeRemovalFailed['data'];
 }
 
 /** Record a restore; from an active worktree only when `dirMissing`; refused WORKTREE.NOT_FOUND (404), WORKTREE.NOT_RESTORABLE (409). */
 export interface RecordWorktreeRestored {
   type: 'RecordWorktreeRestored';
-  data: { repo: string; path: string; appliedRef?: string; conflict?: string; dirMissing?: boolean; at: string };
+  data: WorktreeRestored['data'] & { dirMissing?: boolean };
 }
 
 /** Flag the worktree stranded; `[]` if already flagged for the same reason; refused WORKTREE.NOT_FOUND (404). */
 export interface FlagWorktreeStranded {
   type: 'FlagWorktreeStranded';
-  data: { repo: string; reason: string; at: string };
+  data: WorktreeStranded['data'];
 }
 
 /** Record that a repo no longer in the project was skipped (warning, never refused). */
 export interface RecordWorktreeSkipped {
   type: 'RecordWorktreeSkipped';
-  data: { repo: string; reason: string; at: string };
+  data: WorktreeSkipped['data'];
 }
 
 /** Every command of the worktree decider. */

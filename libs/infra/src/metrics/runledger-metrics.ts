@@ -1,3 +1,4 @@
+import { parseStreamName, type ParsedStreamName } from '@runledger/domain';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadCheckpoint } from '../event-store/checkpoint-store';
 import type { SqlExecutor } from '../database/sql-database';
@@ -7,7 +8,7 @@ import { countEventsAfter, READ_MODELS_SUBSCRIPTION } from '../read-models/proje
 export const METRICS_REGISTRY = Symbol('MetricsRegistry');
 
 /** The kind of stream an append went to: the `stream_kind` label of the append series. */
-export type StreamKind = 'session' | 'project' | 'system' | 'other';
+export type StreamKind = ParsedStreamName['kind'];
 
 /** Every `stream_kind` value, pre-created at 0 so the series exist before the first append. */
 export const STREAM_KINDS: readonly StreamKind[] = ['session', 'project', 'system', 'other'];
@@ -30,8 +31,7 @@ export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
 export const APPEND_DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** `stream_kind` of a stream id: `session-…`, `project-…`, `system`, anything else `other`. */
-export const streamKindOf = (streamId: string): StreamKind =>
-  streamId.startsWith('session-') ? 'session' : streamId.startsWith('project-') ? 'project' : streamId === 'system' ? 'system' : 'other';
+export const streamKindOf = (streamId: string): StreamKind => parseStreamName(streamId).kind;
 
 /** Where the projection lag comes from: the in-process ProjectionRunner when there is one, else checkpoint vs head. */
 export type ProjectionLagSource = () => Promise<number>;

@@ -1,3 +1,4 @@
+import { sessionIdOfStream, sessionStreamName } from '@runledger/domain';
 import { SqlDatabase, toNumber } from '../database/sql-database';
 import { EventStore, RecordedEvent } from '../event-store/event-store.port';
 import { lockProjection } from './projection-checkpoint';
@@ -18,7 +19,7 @@ export const findLaggingSnapshots = async (db: SqlDatabase): Promise<LaggingSnap
      WHERE s.stream_id LIKE 'session-%' AND (r.revision IS NULL OR r.revision <> s.revision)`,
   );
   return rows.map((r) => ({
-    sessionId: r.stream_id.slice('session-'.length),
+    sessionId: sessionIdOfStream(r.stream_id)!,
     snapshotRevision: r.snapshot === null ? null : toNumber(r.snapshot),
     streamRevision: toNumber(r.head),
   }));
@@ -30,7 +31,7 @@ export const findLaggingSnapshots = async (db: SqlDatabase): Promise<LaggingSnap
  */
 export const rebuildSessionSnapshot = async (db: SqlDatabase, store: EventStore, sessionId: string): Promise<number> => {
   const events: RecordedEvent[] = [];
-  for await (const event of store.readStream(`session-${sessionId}`)) events.push(event);
+  for await (const event of store.readStream(sessionStreamName(sessionId))) events.push(event);
   await db.transaction(async (tx) => {
     await lockProjection(tx);
     for (const table of ['rl_rm_tool_calls', 'rl_rm_worktrees', 'rl_rm_sessions']) {

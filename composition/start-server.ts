@@ -6,9 +6,9 @@ import { InfraModule } from '@runledger/infra';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { loadConfig, RunledgerConfig } from '@runledger/infra/config';
 import { API_TOKEN } from '@runledger/infra/tokens';
-import { ApiModule } from '../../../api/src/api.module';
-import { configureHttp } from '../../../api/src/http/configure-http';
-import { WorkerModule } from '../../../worker/src/worker.module';
+import { ApiModule } from '../apps/api/src/api.module';
+import { configureHttp } from '../apps/api/src/http/configure-http';
+import { WorkerModule } from '../apps/worker/src/worker.module';
 
 /** Which parts run in this process: `start` runs both (DESIGN §1). */
 export interface ServerRoles {
