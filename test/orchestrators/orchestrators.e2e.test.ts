@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,21 +5,12 @@ import { git, makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { killTmuxServer, tmux, tmuxSessions } from '../support/tmux';
 
 const TOKEN = 'orchestrators-e2e-token-0123456';
 const ORCHESTRATOR = ['sh', '-c', 'echo orchestrating; exec sleep 600'];
 const pg = chosenPostgres();
 const BIN = join(__dirname, '../../bin/runledger.js');
-
-/** tmux on an explicit socket (each test installation has its own server, never another engineer's). */
-const tmux = (socket: string, ...args: string[]): string => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const tmuxSessions = (socket: string): string[] => {
-  try {
-    return tmux(socket, 'list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean);
-  } catch {
-    return []; // no server
-  }
-};
 
 type Engine = { name: string; url?: string; drop?: () => Promise<void>; skip?: string };
 
@@ -61,11 +51,7 @@ describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a
     if (engine.skip) return;
     await second?.stop('SIGKILL');
     await server?.stop('SIGKILL');
-    try {
-      tmux(socket, 'kill-server');
-    } catch {
-      /* already gone */
-    }
+    killTmuxServer(socket);
     await engine.drop?.();
     rmSync(root, { recursive: true, force: true });
   });

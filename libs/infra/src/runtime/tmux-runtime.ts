@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { readProcStat, RuntimeLaunchError, StopOptions, StopResult } from './process-runtime';
+import { readProcStat, RuntimeIdentity, RuntimeLaunchError, StopOptions, StopResult } from './process-runtime';
 
 /** Longest unix socket path the kernel accepts (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH = 107;
@@ -14,17 +14,10 @@ export const TMUX_HOME_OPTION = '@runledger-home';
  * `sessionName` on the server at `socket`, whose pane process is `pid` (a process-group leader) started at `startTime`
  * (field 22 of /proc/<pid>/stat). Output of the pane is appended to `logPath`.
  */
-export interface TmuxIdentity {
+export interface TmuxIdentity extends Omit<RuntimeIdentity, 'type'> {
   type: 'tmux';
   socket: string;
   sessionName: string;
-  pid: number;
-  pgid: number;
-  startTime: string;
-  command: string[];
-  cwd: string;
-  logPath: string;
-  startedAt: string;
 }
 
 /** One pane of the installation's tmux server as `list-panes` reports it; `dead` once its process ended (remain-on-exit). */

@@ -1,15 +1,10 @@
 import { existsSync } from 'node:fs';
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { SessionView } from '@runledger/domain';
-import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees } from '@runledger/infra/git';
-import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { RestoreSessionCommand } from '../lifecycle.command';
-import { AgentLauncher } from '../runtime/agent-launcher';
 import { repoLeftProject, SessionStreams } from '../session-streams';
-import { SessionViews } from '../session-views';
-import { sessionWorkdir } from '../worktree-layout';
+import { SessionStarter } from '../spawn-session/session-starter';
 
 /**
  * Restore under the same id: `SessionRestoreStarted` (refused SESSION.NOT_RESTORABLE, 409, unless interrupted or
@@ -22,9 +17,7 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
   constructor(
     private readonly sessions: SessionStreams,
     private readonly git: GitWorktrees,
-    private readonly launcher: AgentLauncher,
-    private readonly views: SessionViews,
-    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+    private readonly starter: SessionStarter,
   ) {}
 
   async execute({ sessionId, context }: RestoreSessionCommand): Promise<SessionView> {
@@ -69,25 +62,6 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
         context,
       );
     }
-    try {
-      const runtime = await this.launcher.launch({
-        sessionId,
-        agent: state.agent,
-        command: state.command,
-        prompt: state.prompt,
-        workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
-        env: project.env,
-        runtime: state.runtimeType ?? 'process',
-      });
-      const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: at() } }], context);
-      return this.views.fromState(launched.state as never, launched.revision);
-    } catch (error) {
-      const failed = await this.sessions.decide(
-        sessionId,
-        () => [{ type: 'RecordLaunchFailed', data: { reason: `runtime could not be relaunched: ${(error as Error).message}`, at: at() } }],
-        context,
-      );
-      return this.views.fromState(failed.state as never, failed.revision);
-    }
+    return this.starter.launch(project, sessionId, { ...state, runtimeType: state.runtimeType ?? 'process' }, 'runtime could not be relaunched', context);
   }
 }

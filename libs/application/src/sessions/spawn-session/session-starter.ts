@@ -93,25 +93,41 @@ export class SessionStarter {
         break;
       }
     }
-    if (!failure) {
-      try {
-        const runtime = await this.launcher.launch({
-          sessionId,
-          agent: plan.agent,
-          command: plan.command,
-          prompt: plan.prompt,
-          workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
-          env: project.env,
-          runtime: plan.runtimeType,
-        });
-        const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: at() } }], context);
-        return this.views.fromState(launched.state as never, launched.revision);
-      } catch (error) {
-        failure = `runtime could not be launched: ${(error as Error).message}`;
-      }
+    if (!failure) return this.launch(project, sessionId, plan, 'runtime could not be launched', context);
+    return this.recordFailure(sessionId, failure, context);
+  }
+
+  /**
+   * Launches the agent of a started (or restoring) session in its workdir and records `SessionRuntimeLaunched`; a
+   * launch that fails is recorded as `SessionLaunchFailed` (`<failurePrefix>: <error>`). Returns the snapshot either way.
+   */
+  async launch(
+    project: RegisteredProject,
+    sessionId: string,
+    agent: { agent: AgentKind; command?: string[]; prompt?: string; runtimeType: RuntimeType },
+    failurePrefix: string,
+    context: CommandContext,
+  ): Promise<SessionView> {
+    try {
+      const runtime = await this.launcher.launch({
+        sessionId,
+        agent: agent.agent,
+        command: agent.command,
+        prompt: agent.prompt,
+        workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
+        env: project.env,
+        runtime: agent.runtimeType,
+      });
+      const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: new Date().toISOString() } }], context);
+      return this.views.fromState(launched.state as never, launched.revision);
+    } catch (error) {
+      return this.recordFailure(sessionId, `${failurePrefix}: ${(error as Error).message}`, context);
     }
-    this.logger.warn(`${sessionId}: ${failure}`);
-    const failed = await this.sessions.decide(sessionId, () => [{ type: 'RecordLaunchFailed', data: { reason: failure!, at: at() } }], context);
+  }
+
+  private async recordFailure(sessionId: string, reason: string, context: CommandContext): Promise<SessionView> {
+    this.logger.warn(`${sessionId}: ${reason}`);
+    const failed = await this.sessions.decide(sessionId, () => [{ type: 'RecordLaunchFailed', data: { reason, at: new Date().toISOString() } }], context);
     return this.views.fromState(failed.state as never, failed.revision);
   }
 }
