@@ -154,6 +154,10 @@ describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a
     expect(retiring.retirement.failure.reason).toMatch(/could not be removed/);
     await eventually(async () => (await api.get('/projects/orch')).body.orchestrator?.health === 'retiring', 'the project to show the orchestrator retiring');
     expect((await ensure()).status).toBe(409); // ensure does not hide a replacement stopped half-way
+    await restart('SIGKILL'); // a restart in between never brings a retiring orchestrator back
+    await eventually(async () => (await api.get('/events?limit=1000&from=0')).body.events.some((e: { type: string; data: { pid: number } }) => e.type === 'ReconcileCompleted' && e.data.pid === server.pid), 'the boot reconcile', 60000);
+    expect((await api.get(`/sessions/${old.id}`)).body.status).toBe('retiring');
+    expect(tmuxSessions(socket)).toEqual([]);
 
     git(repo, 'worktree', 'unlock', old.worktrees[0].path);
     const retried = await ensure({ clean: true });

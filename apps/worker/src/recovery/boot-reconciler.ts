@@ -212,6 +212,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       }
       return;
     }
+    // A retiring orchestrator belongs to its replacement: never adopted back, interrupted or relaunched (invariant 11).
+    if (current.status === 'retiring') return;
     if (!this.launcher.isAlive(current.runtime)) {
       // Launched but never recorded (runledger died between the two): adopt it rather than launch a second agent.
       this.agents ??= this.launcher.agentProcesses();

@@ -13,4 +13,7 @@ describe('restore policy after a restart (DESIGN §4, seed 001)', () => {
     expect(restoreDecision(session({}))).toMatchObject({ relaunch: false, why: expect.stringContaining('not resumable') });
     expect(restoreDecision(session({ agent: 'external', prompt: 'x' })).relaunch).toBe(false);
   });
+  it('never relaunches a retiring orchestrator: its replacement completes it', () => {
+    expect(restoreDecision(session({ kind: 'orchestrator', status: 'retiring' }))).toMatchObject({ relaunch: false, why: expect.stringContaining('retiring') });
+  });
 });

@@ -187,7 +187,7 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
   /**
    * Releases every worktree a session still holds (invariant 10): uncommitted work preserved to its ref and recorded
    * first, then the forced removal recorded. A failure is recorded (`retry_remove`, and the retirement's reason while
-   * retiring) and thrown as ORCHESTRATOR.REPLACE_INCOMPLETE (409).
+   * retiring) and thrown as ORCHESTRATOR.REPLACE_INCOMPLETE (409; ORCHESTRATOR.WORKTREE_NOT_RELEASED for a session not retiring).
    */
   private async releaseWorktrees(project: RegisteredProject, session: Session, context: CommandContext, why: string): Promise<void> {
     const at = () => new Date().toISOString();
@@ -212,7 +212,10 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
           : `the worktree ${worktree.path} could not be removed: ${(error as Error).message}`;
         const record: SessionCommand[] = worktree.status === 'retry_remove' ? [] : [{ type: 'RecordWorktreeRemovalFailed', data: { repo: worktree.repo, error: reason, at: at() } }];
         await this.sessions.decide(session.sessionId, (s) => (s.status === 'none' ? [] : [...record, ...(s.status === 'retiring' ? [{ type: 'RecordRetirementFailure', data: { reason, at: at() } } as SessionCommand] : [])]), context).catch(() => undefined);
-        throw replaceFailed(session, reason);
+        if (session.status === 'retiring') throw replaceFailed(session, reason);
+        throw new DomainError('ORCHESTRATOR.WORKTREE_NOT_RELEASED', 'conflict', `${session.sessionId} still holds the canonical branch: ${reason}`, {
+          sessionId: session.sessionId, status: session.status, reason,
+        });
       }
     }
   }
