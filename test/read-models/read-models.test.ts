@@ -10,6 +10,7 @@ import {
   projectBatch,
   ProjectionGapError,
   ReadModels,
+  readModelsCallStateMigration,
   readModelsMigration,
   truncateReadModels,
 } from '@runledger/infra/read-models';
@@ -38,7 +39,7 @@ describeEachEngine('read models', (engine) => {
   const fromScratch = () => db().transaction((tx) => truncateReadModels(tx));
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration]);
+    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration]);
   });
 
   it('incremental projection in small batches, with re-deliveries, equals a rebuild from the log (invariant 8)', async () => {

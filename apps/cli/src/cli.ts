@@ -10,6 +10,7 @@ import { registerOrchestratorCommand } from './commands/orchestrator.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionsCommand } from './commands/sessions.command';
+import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
 
 export { EXIT };
@@ -48,6 +49,7 @@ export const buildProgram = (): Command => {
   registerHookCommand(program);
   registerAttachCommand(program);
   registerOrchestratorCommand(program);
+  registerUiCommand(program);
   return program;
 };
 

@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { setupOpenApi } from '../openapi/openapi-document';
+import { serveWebApp } from '../web/web-app';
 import { ErrorFilter } from './error.filter';
 import { validationPipe } from './validation';
 
@@ -14,7 +15,7 @@ export const MAX_BODY = '5mb';
 
 /**
  * Applies the API's global prefix, validation and error mapping to a Nest HTTP application, and serves the OpenAPI
- * document (Swagger UI at `/api/docs`, JSON at `/api/docs/openapi.json`, no token needed).
+ * document (Swagger UI at `/api/docs`, JSON at `/api/docs/openapi.json`, no token needed) and the web timeline at `/`.
  */
 export const configureHttp = (app: INestApplication): void => {
   app.setGlobalPrefix(API_PREFIX);
@@ -22,4 +23,5 @@ export const configureHttp = (app: INestApplication): void => {
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app, app.get<RunledgerConfig>(RUNLEDGER_CONFIG, { strict: false }).version);
+  serveWebApp(app as NestExpressApplication);
 };

@@ -8,7 +8,7 @@ export const OPENAPI_DOCS_PATH = 'api/docs';
 export const OPENAPI_JSON_PATH = `${OPENAPI_DOCS_PATH}/openapi.json`;
 /** Name of the bearer security scheme (`Authorization: Bearer <RUNLEDGER_TOKEN>`). */
 export const BEARER_SCHEME = 'bearer';
-/** Tag of the routes that need no token (DESIGN §5: health only). */
+/** Tag of the routes that need no token (health); another public route says so with `@ApiOperation({ security: [] })`. */
 export const PUBLIC_TAG = 'health';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -31,7 +31,7 @@ const completeOperations = (document: OpenAPIObject): void => {
       if (!operation) continue;
       const segment = path.replace(/^\/api\/v1\//, '').split('/')[0] || 'root';
       if (!operation.tags?.length) operation.tags = [segment];
-      const isPublic = operation.tags.includes(PUBLIC_TAG);
+      const isPublic = operation.tags.includes(PUBLIC_TAG) || operation.security?.length === 0;
       if (!isPublic && !operation.security) operation.security = [{ [BEARER_SCHEME]: [] }];
       if (!isPublic && !operation.responses['401']) operation.responses['401'] = { ...jsonError, description: 'missing or invalid bearer token' };
       if (!operation.responses.default) operation.responses.default = { ...jsonError, description: 'error: 400 invalid input (naming the field), 404 unknown id, 409 conflict (with the current state), 413 too large' };
@@ -60,7 +60,7 @@ export const buildOpenApiDocument = (app: INestApplication, version: string): Op
     .setTitle('runledger')
     .setDescription(
       'Durable, event-sourced control plane and flight recorder for coding-agent sessions (DESIGN §5). JSON over HTTP; every route but ' +
-        '`GET /api/v1/health` needs `Authorization: Bearer <RUNLEDGER_TOKEN>`. Errors are `{statusCode, error, message, code?, details?}`.',
+        '`GET /api/v1/health` needs `Authorization: Bearer <RUNLEDGER_TOKEN>` (or the web timeline\'s HttpOnly login cookie, see `/ui/session`). Errors are `{statusCode, error, message, code?, details?}`.',
     )
     .setVersion(version)
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')

@@ -48,7 +48,7 @@ export class ToolCallsController {
   @ApiOkResponse({ description: 'the session\'s tool calls in dispatch order', schema: ref('ToolCallList') })
   async list(@Param('sessionId') sessionId: string): Promise<{ toolCalls: ToolCallView[] }> {
     const { state } = await this.sessions.load(sessionId);
-    return { toolCalls: Object.values(state.toolCalls).map(toToolCallView) };
+    return { toolCalls: state.toolCalls.values().map(toToolCallView) };
   }
 
   /** Records a result (200); 409 if the call is not in flight, except a late result for an interrupted attempt. */
@@ -70,7 +70,7 @@ export class ToolCallsController {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { state } = await this.sessions.load(sessionId);
-      const current = state.toolCalls[call.callId];
+      const current = state.toolCalls.get(call.callId);
       if (current && (current.status !== 'dispatched' || current.attempt !== call.attempt)) return toToolCallView(current);
       if (Date.now() >= deadline) return toToolCallView(current ?? (call as never));
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));

@@ -111,7 +111,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     const renew = setInterval(() => void this.leases.renew(this.db, resource, this.owner, EXECUTION_LEASE_TTL_MS).catch(() => undefined), EXECUTION_LEASE_TTL_MS / 3);
     try {
       const { state } = await this.sessions.load(sessionId);
-      const call = state.toolCalls[dispatched.callId];
+      const call = state.toolCalls.get(dispatched.callId);
       if (!call || call.status !== 'dispatched' || call.attempt !== dispatched.attempt) return; // already settled
       const { state: project } = await this.sessions.project(state.projectId);
       const workdir = sessionWorkdir(this.config.dataDir, project, sessionId);

@@ -142,7 +142,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   /** Managed calls belong to their executor: each `dispatched` one is interrupted unless a live process holds its lease (invariant 6). */
   private async interruptOrphanedManagedCalls(sessionId: string, state: Session, report: ReconcileReport, context: CommandContext): Promise<void> {
     const orphans: SessionCommand[] = [];
-    for (const call of Object.values(state.toolCalls)) {
+    for (const call of state.toolCalls.values()) {
       if (call.status !== 'dispatched' || call.mode !== 'managed') continue;
       const lease = await this.leases.holder(this.db, toolCallLease(sessionId, call.callId, call.attempt));
       if (lease && ownerAlive(lease.owner)) continue;
@@ -176,7 +176,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     if (state.transcriptPath && existsSync(state.transcriptPath)) {
       const results = await transcriptToolResults(state.transcriptPath);
       const recovered: SessionCommand[] = [];
-      for (const call of Object.values(state.toolCalls)) {
+      for (const call of state.toolCalls.values()) {
         const result = results.get(call.callId);
         if (!result || (call.status !== 'dispatched' && call.status !== 'interrupted')) continue;
         if (call.status === 'interrupted' && state.lateResults.some((late) => late.callId === call.callId && late.attempt === call.attempt)) continue;
@@ -201,7 +201,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     if (current.agent === 'external') {
       // No runtime of ours to adopt or relaunch, and its agent's liveness is unknown: a call still dispatched has no
       // owner runledger can vouch for (invariant 6). It is interrupted; a result the agent posts later is kept as late.
-      const unowned = Object.values(current.toolCalls).filter((c) => c.status === 'dispatched' && c.mode === 'observed');
+      const unowned = current.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
       if (unowned.length > 0) {
         await this.sessions.decide(
           sessionId,
@@ -240,7 +240,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       return;
     }
     const decision = restoreDecision(current);
-    const observed = Object.values(current.toolCalls).filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
+    const observed = current.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
     if (current.status !== 'interrupted') {
       await this.sessions.decide(
         sessionId,

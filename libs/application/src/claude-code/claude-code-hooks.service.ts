@@ -89,9 +89,9 @@ export class ClaudeCodeHooks {
         case 'PostToolUseFailure': {
           const callId = requireString(input, 'tool_use_id');
           const failed = event === 'PostToolUseFailure';
-          const known = s.toolCalls[callId];
+          const known = s.toolCalls.get(callId);
           if (known && (known.status === 'completed' || known.status === 'failed')) return linked; // a repeated hook call
-          const dispatch: SessionCommand[] = s.toolCalls[callId]
+          const dispatch: SessionCommand[] = s.toolCalls.get(callId)
             ? []
             : [{ type: 'DispatchToolCall', data: { callId, tool: requireString(input, 'tool_name'), input: redactor.redact(input.tool_input ?? null), mode: 'observed', at } }];
           return [...linked, ...dispatch, {

@@ -103,7 +103,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
       }
     }
     for (const call of calls) {
-      const known = state.toolCalls[call.callId];
+      const known = state.toolCalls.get(call.callId);
       if (!known) {
         commands.push({
           type: 'DispatchToolCall',

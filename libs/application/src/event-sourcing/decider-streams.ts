@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Decider } from '@runledger/domain';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { EventStore, WrongExpectedRevisionError } from '@runledger/infra/event-store';
+import { LRUCache } from 'lru-cache';
 import { CommandContext, metadataOf } from './command-context';
 
 /** A stream's state folded with a decider, and the revision it was folded to (-1: no stream). */
@@ -23,26 +24,46 @@ export interface Decided<S, E> {
 /** How many times a decision is re-run on fresh state after a concurrent append (DESIGN invariant 2). */
 const MAX_CONFLICT_RETRIES = 8;
 
+/** Streams whose folded state stays in memory (least recently used first out); a state is immutable, so sharing it is safe. */
+export const STREAM_STATE_CACHE_SIZE = 1000;
+
+interface CachedStream {
+  decider: Decider<unknown, unknown, unknown>;
+  state: unknown;
+  revision: number;
+}
+
 /**
- * Load → decide → append with the expected revision; on WrongExpectedRevisionError the decision re-runs on fresh
- * state (DESIGN invariant 2). `decide` may throw a DomainError, which propagates and appends nothing.
+ * Load → decide → append with the expected revision (DESIGN invariant 2), on one fold per stream kept in memory: the
+ * state of each recently used stream with its revision. A load reads only the events after the cached revision; a
+ * decision is taken on the cached state and appended expecting its revision, so a state that another writer (another
+ * process) has moved past fails the append and the decision re-runs on fresh state. A decision that appends nothing,
+ * or refuses, on the cached state is re-taken on fresh state before it is believed. `decide` may throw a DomainError,
+ * which propagates and appends nothing.
  */
 @Injectable()
 export class DeciderStreams {
+  private readonly cache = new LRUCache<string, CachedStream>({ max: STREAM_STATE_CACHE_SIZE });
+
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  /** Folds the whole stream with `decider.evolve` (the state at its head), or at revision `at` when given. */
+  /** The stream's state at its head (reads only the events after the cached revision), or at revision `at` when given. */
   async load<S, C, E extends { type: string }>(streamId: string, decider: Decider<S, C, E>, at?: number): Promise<LoadedStream<S>> {
-    let state = decider.initialState();
-    let revision = -1;
-    for await (const event of this.store.readStream(streamId, at === undefined ? {} : { maxCount: at + 1 })) {
-      state = decider.evolve(state, { type: event.type, data: event.data } as unknown as E);
-      revision = event.revision;
+    const cached = this.cached(streamId, decider);
+    const base = cached !== undefined && (at === undefined || cached.revision <= at) ? cached : { state: decider.initialState(), revision: -1 };
+    let { state, revision } = base;
+    const options = { fromRevision: revision + 1, ...(at === undefined ? {} : { maxCount: at - revision }) };
+    if (at === undefined || at > revision) {
+      for await (const event of this.store.readStream(streamId, options)) {
+        state = decider.evolve(state, { type: event.type, data: event.data } as unknown as E);
+        revision = event.revision;
+      }
     }
+    if (at === undefined || revision > (cached?.revision ?? -1)) this.remember(streamId, decider, state, revision);
     return { state, revision };
   }
 
-  /** Decides on the current state and appends the events; `decide` gets the state and returns events. */
+  /** Decides on the stream's state and appends the events; `decide` gets the state and returns events (it may run more than once). */
   async handle<S, C, E extends { type: string; data: unknown }>(
     streamId: string,
     decider: Decider<S, C, E>,
@@ -50,10 +71,25 @@ export class DeciderStreams {
     context: CommandContext,
     occurredAt?: (event: E) => string | undefined,
   ): Promise<Decided<S, E>> {
+    const cached = this.cached(streamId, decider);
+    let fresh = cached === undefined;
+    let { state, revision } = cached ?? (await this.load(streamId, decider));
     for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(streamId, decider);
-      const events = decide(state);
-      if (events.length === 0) return { events, positions: [], state, revision };
+      let events: E[];
+      try {
+        events = decide(state);
+      } catch (error) {
+        if (fresh) throw error;
+        ({ state, revision } = await this.load(streamId, decider));
+        fresh = true;
+        continue;
+      }
+      if (events.length === 0) {
+        if (fresh) return { events, positions: [], state, revision };
+        ({ state, revision } = await this.load(streamId, decider));
+        fresh = true;
+        continue;
+      }
       let positions: number[];
       try {
         ({ positions } = await this.store.appendToStream(
@@ -62,11 +98,31 @@ export class DeciderStreams {
           revision === -1 ? 'no_stream' : revision,
         ));
       } catch (error) {
-        if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES) {
+          ({ state, revision } = await this.load(streamId, decider));
+          fresh = true;
+          continue;
+        }
         throw error;
       }
       const after = events.reduce(decider.evolve, state);
+      this.remember(streamId, decider, after, revision + events.length);
       return { events, positions, state: after, revision: revision + events.length };
     }
+  }
+
+  /** The cached fold of `streamId` by this very decider, if any. */
+  private cached<S, C, E>(streamId: string, decider: Decider<S, C, E>): LoadedStream<S> | undefined {
+    const entry = this.cache.get(streamId);
+    if (entry === undefined || entry.decider !== (decider as Decider<unknown, unknown, unknown>)) return undefined;
+    return { state: entry.state as S, revision: entry.revision };
+  }
+
+  /** Keeps the fold at `revision` unless a later one is already cached. */
+  private remember<S, C, E>(streamId: string, decider: Decider<S, C, E>, state: S, revision: number): void {
+    if (revision < 0) return;
+    const entry = this.cache.peek(streamId);
+    if (entry !== undefined && entry.decider === (decider as Decider<unknown, unknown, unknown>) && entry.revision >= revision) return;
+    this.cache.set(streamId, { decider: decider as Decider<unknown, unknown, unknown>, state, revision });
   }
 }

@@ -17,7 +17,7 @@ export interface ToolCallReply {
 }
 
 const viewOf = (state: Session, callId: string): ToolCallView => {
-  const call = state.toolCalls[callId];
+  const call = state.toolCalls.get(callId);
   if (!call) throw new DomainError('TOOL_CALL.NOT_FOUND', 'not_found', `no tool call ${callId}`, { callId });
   return toToolCallView(call);
 };
@@ -40,7 +40,7 @@ export class RequestToolCallHandler implements ICommandHandler<RequestToolCallCo
     const { state } = await this.sessions.load(sessionId);
     const { state: project } = await this.sessions.project(state.projectId);
     const callId = request.callId ?? randomUUID();
-    if (state.toolCalls[callId]) {
+    if (state.toolCalls.get(callId)) {
       const decided = await this.sessions.decide(sessionId, () => [dispatch(callId, request, request.input)], context); // [] or ID_CONFLICT
       return { call: viewOf(decided.state as Session, callId), created: false };
     }

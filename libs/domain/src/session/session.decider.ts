@@ -1,6 +1,7 @@
 import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
+import { PersistentMap } from '../shared/persistent-map';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import { evolveToolCall, decideToolCall, type ToolCall, type ToolCallLateResult } from '../tool-call/tool-call.decider';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
@@ -85,7 +86,7 @@ export interface SessionRetirement {
   failure?: { reason: string; at: string };
 }
 
-/** Fields every started session keeps; JSON-serializable (plain objects keyed by runId, callId and repo). */
+/** Fields every started session keeps; JSON-serializable (plain objects keyed by runId and repo; tool calls in a PersistentMap, which serializes as a plain object keyed by callId: `reviveSession` reads it back). */
 export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** Last known runtime (kept after it is gone, for diagnosis). */
   runtime?: SessionRuntime;
@@ -94,7 +95,10 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** A restore started and its runtime is not launched yet. */
   restoring: boolean;
   runs: Record<string, AgentRun>;
-  toolCalls: Record<string, ToolCall>;
+  /** Keyed by callId; a PersistentMap so folding one event never copies the session's other calls. */
+  toolCalls: PersistentMap<ToolCall>;
+  /** The tool calls by status, kept by evolve (a count never walks the calls). */
+  callCounts: ToolCallCounts;
   worktrees: Record<string, Worktree>;
   divergences: Divergence[];
   lateResults: ToolCallLateResult[];
@@ -130,20 +134,36 @@ export interface ToolCallCounts {
 
 export { sessionStreamName } from '../shared/stream-names';
 
-/** Counts a session's tool calls by status; all zero for `none`. */
-export const toolCallCounts = (state: SessionState): ToolCallCounts => {
-  const counts: ToolCallCounts = { total: 0, dispatched: 0, completed: 0, failed: 0, interrupted: 0 };
-  if (state.status === 'none') return counts;
-  for (const call of Object.values(state.toolCalls)) {
+const NO_CALLS: ToolCallCounts = Object.freeze({ total: 0, dispatched: 0, completed: 0, failed: 0, interrupted: 0 });
+
+/** Counts `calls` by status. */
+const countCalls = (calls: Iterable<ToolCall>): ToolCallCounts => {
+  const counts: ToolCallCounts = { ...NO_CALLS };
+  for (const call of calls) {
     counts.total += 1;
     counts[call.status] += 1;
   }
   return counts;
 };
 
+/** Counts a session's tool calls by status (kept by evolve: O(1)); all zero for `none`. */
+export const toolCallCounts = (state: SessionState): ToolCallCounts => (state.status === 'none' ? { ...NO_CALLS } : { ...state.callCounts });
+
 /** The tool call completed last (log order), if any (DESIGN §5 `lastCompletedToolCall`). */
 export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
-  state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls[state.lastCompletedCallId];
+  state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls.get(state.lastCompletedCallId);
+
+/**
+ * A session state read back from its JSON (a stored snapshot): tool calls into a PersistentMap, counts recomputed when
+ * absent. `json` must be what JSON.stringify wrote for a SessionState; anything else is returned as read.
+ */
+export const reviveSession = (json: unknown): SessionState => {
+  const state = json as SessionState;
+  if (state.status === 'none' || state.toolCalls instanceof PersistentMap) return state;
+  const plain = (state as unknown as { toolCalls?: Record<string, ToolCall> }).toolCalls ?? {};
+  const toolCalls = PersistentMap.fromRecord(plain);
+  return { ...state, toolCalls, callCounts: state.callCounts ?? countCalls(toolCalls.values()) };
+};
 
 /** True when a session is not terminated (the recovery reconciler visits these, DESIGN §4). */
 export const isSessionLive = (state: SessionState): state is Exclude<Session, { status: 'terminated' }> =>
@@ -169,7 +189,8 @@ const isWorktreeCommand = (command: SessionCommand): command is WorktreeCommand 
 
 /** AgentRunInterrupted for every open run and ToolCallInterrupted for every in-flight observed call: their owner, the agent runtime, is gone (invariant 6). Managed calls stay with their executor. */
 const closeInFlight = (session: Session, reason: string, at: string): SessionEvent[] => [
-  ...Object.values(session.toolCalls)
+  ...session.toolCalls
+    .values()
     .filter((call) => call.status === 'dispatched' && call.mode === 'observed')
     .map((call): SessionEvent => ({ type: 'ToolCallInterrupted', data: { callId: call.callId, attempt: call.attempt, reason, at } })),
   ...Object.values(session.runs)
@@ -238,7 +259,7 @@ const divergence = ({ data }: RecordDivergence, session: Session): SessionEvent[
 const routeToolCall = (command: ToolCallCommand, session: Session): SessionEvent[] => {
   const opensWork = command.type === 'DispatchToolCall' || command.type === 'RetryToolCall';
   if (opensWork && session.status === 'terminated') throw sessionNotActive(session.sessionId, session.status);
-  return decideToolCall(command, session.toolCalls[command.data.callId] ?? { status: 'none' });
+  return decideToolCall(command, session.toolCalls.get(command.data.callId) ?? { status: 'none' });
 };
 
 const routeWorktree = (command: WorktreeCommand, session: Session): SessionEvent[] => {
@@ -364,13 +385,25 @@ const evolveRun = (session: Session, event: AgentRunEvent): SessionState => {
   return { ...session, runs: { ...session.runs, [runId]: next }, updatedAt: at };
 };
 
+/** Counts after a call went from `before` (absent: new) to `after`. */
+const recount = (counts: ToolCallCounts, before: ToolCall | undefined, after: ToolCall): ToolCallCounts => {
+  if (before?.status === after.status) return counts;
+  const next = { ...counts };
+  if (before === undefined) next.total += 1;
+  else next[before.status] -= 1;
+  next[after.status] += 1;
+  return next;
+};
+
 const evolveCall = (session: Session, event: ToolCallEvent): SessionState => {
   const { callId, at } = event.data;
-  const call = evolveToolCall(session.toolCalls[callId] ?? { status: 'none' }, event);
+  const before = session.toolCalls.get(callId);
+  const call = evolveToolCall(before ?? { status: 'none' }, event);
   if (call.status === 'none') return { ...session, updatedAt: at };
   return {
     ...session,
-    toolCalls: { ...session.toolCalls, [callId]: call },
+    toolCalls: session.toolCalls.set(callId, call),
+    callCounts: recount(session.callCounts, before, call),
     ...(event.type === 'ToolCallLateResultRecorded' ? { lateResults: [...session.lateResults, { ...event.data }] } : {}),
     ...(event.type === 'ToolCallCompleted' ? { lastCompletedCallId: callId } : {}),
     updatedAt: at,
@@ -397,7 +430,8 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
       status: 'starting',
       restoring: false,
       runs: {},
-      toolCalls: {},
+      toolCalls: PersistentMap.empty(),
+      callCounts: { ...NO_CALLS },
       worktrees: {},
       divergences: [],
       lateResults: [],

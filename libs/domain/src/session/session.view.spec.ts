@@ -2,7 +2,8 @@ import { replay } from '../shared/decider';
 import { deepFreeze } from '../shared/given-when-then';
 import type { ToolCall } from '../tool-call/tool-call.decider';
 import type { SessionCommand } from './session.commands';
-import { sessionDecider, type Session, type SessionState } from './session.decider';
+import { PersistentMap } from '../shared/persistent-map';
+import { reviveSession, sessionDecider, type Session, type SessionState } from './session.decider';
 import type { ProcessRuntime, SessionEvent } from './session.events';
 import { toSessionView, toToolCallView } from './session.view';
 
@@ -113,9 +114,10 @@ describe('toSessionView', () => {
   it('is the same whatever the key order of the state (jsonb does not keep it) and survives a JSON round trip', () => {
     const state = fold(history(base));
     const reversed = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(record).reverse());
-    const shuffled = { ...state, worktrees: reversed(state.worktrees), toolCalls: reversed(state.toolCalls), runs: reversed(state.runs) } as Session;
+    const toolCalls = PersistentMap.fromRecord(reversed(state.toolCalls.toJSON()));
+    const shuffled = { ...state, worktrees: reversed(state.worktrees), toolCalls, runs: reversed(state.runs) } as Session;
     expect(toSessionView(shuffled, 10)).toEqual(toSessionView(state, 10));
-    const roundTripped = JSON.parse(JSON.stringify(state)) as Session;
+    const roundTripped = reviveSession(JSON.parse(JSON.stringify(state))) as Session;
     expect(JSON.stringify(toSessionView(roundTripped, 10))).toBe(JSON.stringify(toSessionView(state, 10)));
   });
 
@@ -130,7 +132,7 @@ describe('toSessionView', () => {
 });
 
 describe('toToolCallView', () => {
-  const calls = (): Record<string, ToolCall> => fold(history(base)).toolCalls;
+  const calls = (): Record<string, ToolCall> => fold(history(base)).toolCalls.toJSON();
 
   it('gives the DESIGN §5 tool-call shape of a completed call', () => {
     expect(toToolCallView(calls().c1)).toEqual({
@@ -164,10 +166,10 @@ describe('toToolCallView', () => {
       { type: 'RetryToolCall', data: { callId: 'c3', at: T(12) } },
       { type: 'RecordToolCallResult', data: { callId: 'c3', attempt: 1, status: 'completed', output: 'old', source: 'agent', at: T(13) } },
     ]);
-    const view = toToolCallView(fold(events).toolCalls.c3);
+    const view = toToolCallView(fold(events).toolCalls.toJSON().c3);
     expect(view).toMatchObject({ status: 'dispatched', attempt: 2, firstDispatchedAt: T(10), dispatchedAt: T(12) });
     expect(view.lateResults).toEqual([{ callId: 'c3', attempt: 1, status: 'completed', output: 'old', source: 'agent', at: T(13) }]);
-    const interrupted = toToolCallView(fold(events.slice(0, -2)).toolCalls.c3);
+    const interrupted = toToolCallView(fold(events.slice(0, -2)).toolCalls.toJSON().c3);
     expect(interrupted.interruption).toEqual({ reason: 'owner gone', at: T(11) });
   });
 });

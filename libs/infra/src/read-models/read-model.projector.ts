@@ -1,6 +1,8 @@
 import {
   maskEnv,
+  PersistentMap,
   projectDecider,
+  reviveSession,
   sessionDecider,
   toProjectSummary,
   toProjectView,
@@ -12,6 +14,7 @@ import {
   type Session,
   type SessionEvent,
   type SessionState,
+  type ToolCall,
 } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { RecordedEvent } from '../event-store/event-store.port';
@@ -101,7 +104,8 @@ const clean = (value: unknown): unknown => {
  */
 export const toJsonb = (value: unknown): string => {
   const text = JSON.stringify(value);
-  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(clean(value)) : text;
+  // Cleaned from the parsed text, so values with a toJSON (a PersistentMap) are cleaned as they serialize.
+  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(clean(JSON.parse(text))) : text;
 };
 
 interface Stored<S> {
@@ -166,6 +170,53 @@ const writeProject = async (tx: SqlExecutor, projectId: string, state: Registere
   );
 };
 
+/** The session state as its row stores it: without its tool calls, which live in their own rows (an append rewrites only what changed). */
+const withoutCalls = (state: Session): Session => ({ ...state, toolCalls: PersistentMap.empty() });
+
+/** A stored session state with the stored calls it needs (its row keeps none of them). */
+const withCalls = (stored: SessionState, calls: Record<string, ToolCall> | undefined): SessionState => {
+  const state = reviveSession(stored);
+  return state.status === 'none' || calls === undefined ? state : { ...state, toolCalls: PersistentMap.fromRecord(calls) };
+};
+
+/** The callIds each session's events of this batch touch, plus the call each stored snapshot shows as completed last. */
+const callsToLoad = (groups: Map<string, RecordedEvent[]>, stored: Map<string, Stored<SessionState>>): Map<string, Set<string>> => {
+  const wanted = new Map<string, Set<string>>();
+  for (const [streamId, group] of groups) {
+    if (!streamId.startsWith(SESSION_STREAM_PREFIX)) continue;
+    const sessionId = streamId.slice(SESSION_STREAM_PREFIX.length);
+    const ids = new Set<string>();
+    for (const event of group) {
+      const callId = (event.data as { callId?: unknown } | null)?.callId;
+      if (event.type.startsWith('ToolCall') && typeof callId === 'string') ids.add(callId);
+    }
+    const state = stored.get(sessionId)?.state;
+    if (state !== undefined && state.status !== 'none' && state.lastCompletedCallId !== undefined) ids.add(state.lastCompletedCallId);
+    if (ids.size > 0) wanted.set(sessionId, ids);
+  }
+  return wanted;
+};
+
+/** The stored state of the wanted tool calls, by session then callId (one query for the whole batch). */
+const loadCalls = async (tx: SqlExecutor, wanted: Map<string, Set<string>>): Promise<Map<string, Record<string, ToolCall>>> => {
+  const sessions: string[] = [];
+  const calls: string[] = [];
+  for (const [sessionId, ids] of wanted) for (const callId of ids) (sessions.push(sessionId), calls.push(callId));
+  const loaded = new Map<string, Record<string, ToolCall>>();
+  if (calls.length === 0) return loaded;
+  const { rows } = await tx.query<{ session_id: string; call_id: string; state: ToolCall }>(
+    `SELECT t.session_id, t.call_id, t.state FROM rl_rm_tool_calls t
+     JOIN unnest($1::text[], $2::text[]) AS w(session_id, call_id) ON t.session_id = w.session_id AND t.call_id = w.call_id`,
+    [sessions, calls],
+  );
+  for (const row of rows) {
+    const record = loaded.get(row.session_id) ?? {};
+    record[row.call_id] = row.state;
+    loaded.set(row.session_id, record);
+  }
+  return loaded;
+};
+
 /** Revisions at which each tool call of a session first appeared and last changed, within one batch. */
 interface CallRevisions {
   first: number;
@@ -194,7 +245,7 @@ const writeSession = async (
       state.agent,
       state.agentSessionId ?? null,
       toJsonb(view),
-      toJsonb(state),
+      toJsonb(withoutCalls(state)),
       revision,
       state.createdAt,
       state.updatedAt,
@@ -225,16 +276,18 @@ const writeSession = async (
   // Tool-call rows: only the calls this batch changed; `revision` is the call's last change and `first_revision` its first
   // dispatch, both read from the events, so any batching gives the same rows.
   const calls = [...changedCalls.entries()]
-    .map(([callId, revisions]) => ({ call: state.toolCalls[callId], revisions }))
-    .filter((entry) => entry.call !== undefined);
+    .flatMap(([callId, revisions]) => {
+      const call = state.toolCalls.get(callId);
+      return call === undefined ? [] : [{ call, revisions }];
+    });
   if (calls.length > 0) {
     await tx.query(
-      `INSERT INTO rl_rm_tool_calls (session_id, call_id, tool, status, attempt, mode, view, revision, first_revision)
-       SELECT $1, u.call_id, u.tool, u.status, u.attempt, u.mode, u.view::jsonb, u.revision, u.first_revision
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
-         AS u(call_id, tool, status, attempt, mode, view, revision, first_revision)
+      `INSERT INTO rl_rm_tool_calls (session_id, call_id, tool, status, attempt, mode, view, revision, first_revision, state)
+       SELECT $1, u.call_id, u.tool, u.status, u.attempt, u.mode, u.view::jsonb, u.revision, u.first_revision, u.state::jsonb
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
+         AS u(call_id, tool, status, attempt, mode, view, revision, first_revision, state)
        ON CONFLICT (session_id, call_id) DO UPDATE SET tool = EXCLUDED.tool, status = EXCLUDED.status, attempt = EXCLUDED.attempt,
-         mode = EXCLUDED.mode, view = EXCLUDED.view, revision = EXCLUDED.revision`,
+         mode = EXCLUDED.mode, view = EXCLUDED.view, revision = EXCLUDED.revision, state = EXCLUDED.state`,
       [
         sessionId,
         calls.map((c) => c.call.callId),
@@ -245,6 +298,7 @@ const writeSession = async (
         calls.map((c) => toJsonb(toToolCallView(c.call))),
         calls.map((c) => c.revisions.last),
         calls.map((c) => c.revisions.first),
+        calls.map((c) => toJsonb(c.call)),
       ],
     );
   }
@@ -254,7 +308,9 @@ const writeSession = async (
  * Folds a batch of recorded events into the read-model tables, inside the caller's transaction `tx` (commit the
  * checkpoint with it). Only `project-*` and `session-*` streams count. Per stream: loads the stored state and revision,
  * folds only events past that revision with the domain's `evolve` (a re-delivery changes nothing), then upserts the
- * project/session row, replaces the session's worktree rows and upserts the tool calls that changed. Pure in the events:
+ * project/session row, replaces the session's worktree rows and upserts the tool calls that changed. A session row's
+ * state keeps no tool calls: the batch loads the rows of the calls its events touch (and the last completed one), so
+ * its cost follows the batch, not the session's length. Pure in the events:
  * no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly (DESIGN invariant 8).
  * Throws ProjectionGapError when a stream's next event is not its stored revision + 1.
  */
@@ -266,6 +322,7 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
   const sessionIds = streamIds.filter((s) => s.startsWith(SESSION_STREAM_PREFIX)).map((s) => s.slice(SESSION_STREAM_PREFIX.length));
   const storedProjects = await loadStored<ProjectState>(tx, 'rl_rm_projects', 'project_id', projectIds);
   const storedSessions = await loadStored<SessionState>(tx, 'rl_rm_sessions', 'session_id', sessionIds);
+  const storedCalls = await loadCalls(tx, callsToLoad(groups, storedSessions));
 
   for (const [streamId, group] of groups) {
     if (streamId.startsWith(PROJECT_STREAM_PREFIX)) {
@@ -292,7 +349,8 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
       const fresh = freshEvents(streamId, group, stored.revision);
       report.duplicates += group.length - fresh.length;
       if (fresh.length === 0) continue;
-      let state = stored.state;
+      // The stored session plus the stored state of the calls this batch touches: evolve reads no other call.
+      let state = withCalls(stored.state, storedCalls.get(sessionId));
       const changedCalls = new Map<string, CallRevisions>();
       for (const event of fresh) {
         if (!isKnown(SESSION_EVENT_TYPES, event.type)) {
@@ -304,8 +362,8 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
         report.applied += 1;
         const callId = (event.data as { callId?: unknown } | null)?.callId;
         if (event.type.startsWith('ToolCall') && typeof callId === 'string' && state.status !== 'none') {
-          const was = before.status === 'none' ? undefined : before.toolCalls[callId];
-          const now = state.toolCalls[callId];
+          const was = before.status === 'none' ? undefined : before.toolCalls.get(callId);
+          const now = state.toolCalls.get(callId);
           // evolve returns the same object for a call it did not change, so identity tells a change.
           if (now !== undefined && now !== was) {
             // `first` matters only when the row is inserted, i.e. in the batch holding the call's first dispatch.

@@ -78,3 +78,21 @@ CREATE INDEX rl_rm_tool_calls_status ON rl_rm_tool_calls (status)
 
 /** Every read-model table, for truncation before a rebuild and for dumps in tests. */
 export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls'] as const;
+
+/**
+ * Read-model schema, version 6: each tool-call row keeps its decider state, and the session row's `state` no longer
+ * holds the session's tool calls, so an append rewrites the rows it changed and never the whole session. The old rows
+ * lack the new state, so they are emptied with the projection's checkpoint: the runner rebuilds them from the log
+ * (invariant 8).
+ */
+export const readModelsCallStateMigration: Migration = {
+  version: 6,
+  name: 'read models: tool-call state per row, session state without its tool calls',
+  sql: `
+TRUNCATE rl_rm_projects, rl_rm_sessions, rl_rm_worktrees, rl_rm_tool_calls
+--;
+DELETE FROM rl_checkpoints WHERE subscription_id = 'read-models'
+--;
+ALTER TABLE rl_rm_tool_calls ADD COLUMN state jsonb NOT NULL
+`,
+};

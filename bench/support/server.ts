@@ -1,0 +1,171 @@
+/**
+ * Bench support: a real `runledger start` child process (PGlite in a temp data directory, or a fresh PostgreSQL
+ * database), a keep-alive HTTP client timing each request, a git repository for a project, and percentiles.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+
+const BIN = join(__dirname, '..', '..', '..', 'bin', 'runledger.js');
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
+export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+
+/** Which engine the server runs on: the embedded default, or a fresh database on DATABASE_URL's server. */
+export type BenchEngine = 'pglite' | 'postgres';
+
+/** A running server and how to stop it and remove what it created. */
+export interface BenchServer {
+  url: string;
+  engine: BenchEngine;
+  root: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A fresh database on the PostgreSQL server of DATABASE_URL (default the local one); `drop` removes it. */
+export const freshPostgres = async (): Promise<{ url: string; drop: () => Promise<void> }> => {
+  const serverUrl = process.env.DATABASE_URL || DEFAULT_URL;
+  const name = `rl_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+};
+
+/** Starts `runledger start` on an ephemeral port; resolves once it listens (rejects with its output if it exits first). */
+export const startBenchServer = async (engine: BenchEngine): Promise<BenchServer> => {
+  const root = mkdtempSync(join(tmpdir(), 'rl-bench-'));
+  const database = engine === 'postgres' ? await freshPostgres() : null;
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'start'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      NO_COLOR: '1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      RUNLEDGER_DATA_DIR: join(root, 'data'),
+      RUNLEDGER_TOKEN: BENCH_TOKEN,
+      DATABASE_URL: database?.url ?? '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)\/api\/v1/.exec(output);
+      if (match) resolve(match[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then(() => reject(new Error(`runledger start exited before listening:\n${output}`)));
+  });
+  child.stdout!.resume();
+  return {
+    url,
+    engine,
+    root,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      await database?.drop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+};
+
+/** A git repository with one commit, for a project to register. */
+export const makeBenchRepo = (dir: string): string => {
+  mkdirSync(dir, { recursive: true });
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
+  writeFileSync(join(dir, 'README.md'), '# bench\n');
+  execFileSync('git', ['add', '-A'], { cwd: dir, env });
+  execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: dir, env });
+  return dir;
+};
+
+/** A response: status, parsed body and the round trip in ms (request written → body read). */
+export interface Timed<T = any> {
+  status: number;
+  body: T;
+  ms: number;
+}
+
+/** A keep-alive JSON client of `/api/v1` with the bench token; every call is timed. */
+export const benchClient = (baseUrl: string, sockets = 16) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Timed> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const started = performance.now();
+      const req = request(
+        `${baseUrl}/api/v1${path}`,
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${BENCH_TOKEN}`,
+            ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+            ...headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const ms = performance.now() - started;
+            const text = Buffer.concat(chunks).toString();
+            let parsed: unknown = text;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              /* not JSON: keep the text */
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed, ms });
+          });
+        },
+      );
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  return {
+    get: (path: string) => call('GET', path),
+    post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
+    close: () => agent.destroy(),
+  };
+};
+
+/** The p-th percentile (0–100) of `values` (nearest rank); NaN when empty. */
+export const percentile = (values: readonly number[], p: number): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+};
+
+/** Throws naming the request when a response is not the expected status (a bench must not time failures). */
+export const expectStatus = (what: string, response: Timed, status: number): Timed => {
+  if (response.status !== status) throw new Error(`${what}: HTTP ${response.status} ${JSON.stringify(response.body)}`);
+  return response;
+};
+
+/** A temp directory removed by the caller. */
+export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
