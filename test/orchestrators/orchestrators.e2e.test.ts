@@ -102,6 +102,8 @@ describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a
     expect(types.slice(-3)).toEqual(['SessionInterrupted', 'SessionRestoreStarted', 'SessionRuntimeLaunched']);
     expect(tmuxSessions(socket)).toEqual(['rl-orch-1']);
     expect((await api.get('/projects/orch')).body.orchestrator.health).toBe('live');
+    const cli = await runCli(['orchestrator', 'ensure', 'orch'], { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN });
+    expect(cli).toMatchObject({ code: 0, stdout: 'orch-1 running (existing) on runledger/orch-orchestrator\n' });
   });
 
   run('runledger attach works from a pseudo-terminal: the outer pane shows the agent\'s screen', async () => {
@@ -161,7 +163,7 @@ describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a
 
     git(repo, 'worktree', 'unlock', old.worktrees[0].path);
     const retried = await ensure({ clean: true });
-    expect(retried.status).toBe(201);
+    expect({ status: retried.status, body: retried.body }).toMatchObject({ status: 201 });
     expect(retried.body).toMatchObject({ status: 'running', branch: 'runledger/orch-orchestrator' });
     expect((await api.get(`/sessions/${old.id}`)).body.status).toBe('terminated');
     await eventually(async () => (await activeOrchestrators()).join() === retried.body.id, 'exactly one active orchestrator');

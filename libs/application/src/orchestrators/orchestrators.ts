@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
   AgentKind, decideProject, DomainError, evolveProject, isWorktreeReleased, projectDecider, ProjectEvent, projectStreamName,
-  RegisteredProject, Session, SessionCommand, sessionDecider, sessionStreamName, SessionView,
+  RegisteredProject, Session, SessionCommand, sessionDecider, SessionState, sessionStreamName, SessionView,
 } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
 import { reconcileLease } from '@runledger/infra/leases';
@@ -46,6 +46,12 @@ export interface OrchestratorResult {
 }
 
 const LAUNCHABLE: readonly string[] = ['command', 'claude-code'];
+
+/** True when the session's worktree of `repo` no longer holds its branch. */
+const released = (state: SessionState, repo: string): boolean => {
+  const worktree = state.status === 'none' ? undefined : state.worktrees[repo];
+  return worktree !== undefined && isWorktreeReleased(worktree);
+};
 
 const replaceFailed = (session: Session, reason: string): DomainError =>
   new DomainError('ORCHESTRATOR.REPLACE_INCOMPLETE', 'conflict', `replacement of orchestrator ${session.sessionId} stopped half-way: ${reason}; retry to complete it`, {
@@ -205,8 +211,10 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
           }
         }
         await this.git.remove({ repoPath: repo.path, worktreePath: worktree.path, force: true });
-        await this.sessions.decide(session.sessionId, () => [{ type: 'RecordWorktreeRemoved', data: { repo: worktree.repo, ...(kept ? { preservedRef: kept } : {}), at: at() } }], context);
+        await this.sessions.decide(session.sessionId, (s) => (released(s, worktree.repo) ? [] : [{ type: 'RecordWorktreeRemoved', data: { repo: worktree.repo, ...(kept ? { preservedRef: kept } : {}), at: at() } }]), context);
       } catch (error) {
+        // The worker's janitor retries failed removals too: if it released this worktree meanwhile, nothing failed.
+        if (released((await this.sessions.load(session.sessionId)).state, worktree.repo)) continue;
         const reason = error instanceof UnpreservableChangesError
           ? `the work in ${worktree.path} cannot be preserved: ${error.message}`
           : `the worktree ${worktree.path} could not be removed: ${(error as Error).message}`;
