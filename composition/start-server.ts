@@ -5,6 +5,7 @@ import { ApplicationModule, ServerAddress, SystemStreamService } from '@runledge
 import { InfraModule } from '@runledger/infra';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { loadConfig, RunledgerConfig } from '@runledger/infra/config';
+import { makeDataDirectoryPrivate } from '@runledger/infra/files';
 import { API_TOKEN } from '@runledger/infra/tokens';
 import { ApiModule } from '../apps/api/src/api.module';
 import { configureHttp } from '../apps/api/src/http/configure-http';
@@ -56,6 +57,7 @@ const closeOnSignals = (app: INestApplication, logger: Logger): void => {
  */
 export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> => {
   const config = loadConfig(env);
+  makeDataDirectoryPrivate(config.dataDir); // umask 077 and an owner-only data directory before anything is written (DESIGN §4c)
   @Module({
     imports: [InfraModule.forRoot(config), ApplicationModule, ...(roles.api ? [ApiModule] : []), ...(roles.worker ? [WorkerModule] : [])],
   })
@@ -74,7 +76,7 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
     logger.log(`worker started on ${config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`}`);
     return { app, config };
   }
-  configureHttp(app);
+  await configureHttp(app);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;

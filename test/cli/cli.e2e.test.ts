@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port';
 import { makeRepo } from '../support/git-repo';
 import { apiClient } from '../support/http-client';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
@@ -11,16 +11,6 @@ const TOKEN = 'cli-e2e-token-0123456789abcdef';
 const BIN = join(__dirname, '../../bin/runledger.js');
 const FIXTURES = join(__dirname, '../fixtures/claude-code');
 
-/** A TCP port nothing listens on: bound to 0, read, released. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Runs `runledger <args>` with `input` on stdin (the hook command reads its input there). */
 const runCliWithInput = (args: string[], env: Record<string, string | undefined>, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>

@@ -12,6 +12,7 @@ import {
   ReadModels,
   readModelsCallStateMigration,
   readModelsMigration,
+  deadLettersMigration,
   truncateReadModels,
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
@@ -39,7 +40,7 @@ describeEachEngine('read models', (engine) => {
   const fromScratch = () => db().transaction((tx) => truncateReadModels(tx));
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration]);
+    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration, deadLettersMigration]);
   });
 
   it('incremental projection in small batches, with re-deliveries, equals a rebuild from the log (invariant 8)', async () => {
@@ -172,7 +173,7 @@ describeEachEngine('read models', (engine) => {
 
     const system = log.filter((e) => e.streamId === 'system');
     expect(system.length).toBeGreaterThan(0);
-    expect(await db().transaction((tx) => projectBatch(tx, system))).toEqual({ applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [] });
+    expect(await db().transaction((tx) => projectBatch(tx, system))).toEqual({ applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], deadLetters: [] });
     expect(await readModels().getSession(ids.worker)).not.toBeNull();
   });
 

@@ -52,10 +52,10 @@ export const startServerProcess = (env: Record<string, string | undefined>, comm
   });
 };
 
-/** Runs `runledger <args>` to completion and returns its exit code and output. */
-export const runCli = (args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+/** Runs `runledger <args>` to completion (in `cwd`, default the test's) and returns its exit code and output. */
+export const runCli = (args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

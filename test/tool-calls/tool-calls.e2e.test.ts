@@ -35,22 +35,24 @@ describe('tool calls: checkpoint before dispatch, managed execution, late result
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('runs a managed shell call in the worktree only after its ToolCallDispatched is committed', async () => {
-    // The command itself asks runledger's API for the session's log: the dispatch must already be there.
+  it('runs a managed shell call in the worktree only after its ToolCallDispatched is committed, with a minimal environment', async () => {
+    // The command asks runledger's (public) health for the log's head: the dispatch must already be in it. It gets no
+    // admin token and no database address.
     const command =
-      'pwd; node -e "fetch(process.env.RUNLEDGER_URL+\'/api/v1/sessions/\'+process.env.RUNLEDGER_SESSION_ID+\'/events\',' +
-      '{headers:{authorization:\'Bearer \'+process.env.RUNLEDGER_TOKEN}}).then(r=>r.json()).then(b=>console.log(\'SEEN:\'+b.events.filter(e=>e.type===\'ToolCallDispatched\').map(e=>e.data.callId).join(\',\')))"';
+      'pwd; node -e "fetch(process.env.RUNLEDGER_URL+\'/api/v1/health\').then(r=>r.json()).then(b=>console.log(\'HEAD:\'+b.headPosition))"; ' +
+      'echo "TOKEN:${RUNLEDGER_TOKEN:-none} DB:${DATABASE_URL:-none} SESSION:$RUNLEDGER_SESSION_ID"';
     const call = await api.post(`/sessions/${sessionId}/tool-calls?wait=true&timeoutMs=60000`, { callId: 'managed-1', tool: 'shell', input: { command }, mode: 'managed' });
     expect(call.status).toBe(201);
     expect(call.body).toMatchObject({ callId: 'managed-1', status: 'completed', attempt: 1, result: { exitCode: 0 } });
     const stdout: string = call.body.result.output.stdout;
     expect(stdout.split('\n')[0]).toBe(worktree);
-    expect(stdout).toContain('SEEN:managed-1');
-    const events = (await api.get(`/sessions/${sessionId}/events`)).body.events.map((e: { type: string; data: { callId?: string } }) => [e.type, e.data.callId]);
-    const dispatched = events.findIndex((e: unknown[]) => e[0] === 'ToolCallDispatched' && e[1] === 'managed-1');
-    const completed = events.findIndex((e: unknown[]) => e[0] === 'ToolCallCompleted' && e[1] === 'managed-1');
-    expect(dispatched).toBeGreaterThanOrEqual(0);
-    expect(completed).toBeGreaterThan(dispatched);
+    expect(stdout).toContain(`TOKEN:none DB:none SESSION:${sessionId}`);
+    const seenHead = Number(/HEAD:(\d+)/.exec(stdout)?.[1]);
+    const log = (await api.get(`/sessions/${sessionId}/events`)).body.events as { type: string; globalPosition: number; data: { callId?: string } }[];
+    const dispatched = log.find((e) => e.type === 'ToolCallDispatched' && e.data.callId === 'managed-1')!;
+    const completed = log.findIndex((e) => e.type === 'ToolCallCompleted' && e.data.callId === 'managed-1');
+    expect(seenHead).toBeGreaterThanOrEqual(dispatched.globalPosition);
+    expect(completed).toBeGreaterThan(log.indexOf(dispatched));
   });
 
   it('writes and reads files inside the worktree and refuses a path outside it with 400', async () => {

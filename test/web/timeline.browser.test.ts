@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
@@ -30,6 +30,11 @@ const within = async (page: Page, what: string, timeoutMs: number, check: () => 
     await page.waitForTimeout(25);
   }
 };
+
+/** axe-core's violations on the page as it is now: `rule (impact): first targets`. Evaluated over the DevTools protocol, which the page's CSP does not govern. */
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const axeViolations = (page: Page): Promise<string[]> =>
+  page.evaluate<string[]>(`${AXE}\n;axe.run({ resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`);
 
 const rowOf = (page: Page, callId: string) => page.locator(`[data-testid="timeline"] [data-call-id="${callId}"]`);
 
@@ -255,6 +260,22 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     expect((await api.post(`${calls}/live-1/result`, { status: 'completed', output: 'edited' })).status).toBe(200);
     await within(page, 'the posted result', LIVE_DEADLINE_MS, async () => (await rowOf(page, 'live-1').getAttribute('data-status')) === 'completed');
     await expect(page.evaluate<boolean | undefined>('window.__sameDocument')).resolves.toBe(true); // no reload
+  });
+
+  it('has no accessibility violations (axe-core) on any view, at 1280×800 and at phone width', async () => {
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      for (const view of ['timeline', 'replay', 'events', 'worktrees']) {
+        await page.goto(`${server.url}/sessions/${sessionId}?view=${view}`);
+        await page.locator(`#panel-${view}`).waitFor();
+        await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
+        expect({ view, viewport, violations: await axeViolations(page) }).toEqual({ view, viewport, violations: [] });
+      }
+      await page.goto(`${server.url}/`);
+      await page.locator('table.sessions').waitFor();
+      expect({ view: 'sessions', viewport, violations: await axeViolations(page) }).toEqual({ view: 'sessions', viewport, violations: [] });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('lists projects and sessions with filters, and is usable at phone width after a token login', async () => {

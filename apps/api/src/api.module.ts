@@ -12,6 +12,7 @@ import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ProjectionsController } from './projections/projections.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { SessionsController } from './sessions/sessions.controller';
+import { StatusController } from './status/status.controller';
 import { ToolCallsController } from './tool-calls/tool-calls.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
@@ -19,7 +20,7 @@ import { LoginCodes } from './ui-auth/ui-session';
 /** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController, UiAuthController],
+  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -2,14 +2,20 @@ import { Command, CommanderError } from 'commander';
 import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
 import { registerAttachCommand } from './commands/attach.command';
+import { registerClaudeCommand } from './commands/claude.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
 import { registerOrchestratorCommand } from './commands/orchestrator.command';
+import { registerProjectCommand } from './commands/project.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerReplayCommand } from './commands/replay.command';
+import { registerSessionLifecycleCommands } from './commands/session-lifecycle.command';
 import { registerSessionsCommand } from './commands/sessions.command';
+import { registerStatusCommand } from './commands/status.command';
+import { registerTailCommand } from './commands/tail.command';
+import { registerToolCallsCommand } from './commands/tool-calls.command';
 import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
 
@@ -39,7 +45,12 @@ export const buildProgram = (): Command => {
       'RUNLEDGER_TOKEN (default: the token file in RUNLEDGER_DATA_DIR, ./.runledger).\n' +
       'Exit codes: 0 ok, 1 failure found, 2 usage error, 3 server unreachable.',
   );
+  registerStatusCommand(program);
+  registerProjectCommand(program);
+  registerSessionLifecycleCommands(program);
   registerSessionsCommand(program);
+  registerToolCallsCommand(program);
+  registerTailCommand(program);
   registerHistoryCommand(program);
   registerReplayCommand(program);
   registerExportCommand(program);
@@ -49,6 +60,7 @@ export const buildProgram = (): Command => {
   registerHookCommand(program);
   registerAttachCommand(program);
   registerOrchestratorCommand(program);
+  registerClaudeCommand(program);
   registerUiCommand(program);
   return program;
 };

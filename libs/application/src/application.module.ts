@@ -17,6 +17,7 @@ import { SessionStreams } from './sessions/session-streams';
 import { SessionViews } from './sessions/session-views';
 import { SessionStarter } from './sessions/spawn-session/session-starter';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
+import { SystemStatusService } from './system/system-status.service';
 import { SystemStreamService } from './system/system-stream.service';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
@@ -25,7 +26,7 @@ const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks];
+const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks];
 
 /** Command handlers, query services and sagas shared by the api and the worker (DESIGN §1). */
 @Module({

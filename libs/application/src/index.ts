@@ -2,6 +2,7 @@ export * from './application.module';
 export * from './event-sourcing/command-context';
 export * from './event-sourcing/decider-streams';
 export * from './system/system-stream.service';
+export * from './system/system-status.service';
 export * from './idempotency/idempotent';
 export * from './projects/register-project/register-project.command';
 export * from './sessions/spawn-session/spawn-session.command';

@@ -3,6 +3,7 @@ export * from './shared/decider';
 export * from './shared/domain-error';
 export * from './shared/assert-never';
 export * from './shared/omit-undefined';
+export * from './shared/plain-text';
 export * from './shared/persistent-map';
 export { parseStreamName, sessionIdOfStream, SYSTEM_STREAM, type ParsedStreamName } from './shared/stream-names';
 

@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 import { SessionStreams } from '@runledger/application';
 import { sessionStreamName } from '@runledger/domain';
 import { EventStore, VerifyResult } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { ref } from '../openapi/schemas';
+import { IsOptional } from '../http/field-rules';
 
 /** `GET /verify?sessionId=`: one session's stream, or every stream when absent. */
 export class VerifyQuery {

@@ -1,9 +1,10 @@
-import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, OnModuleDestroy, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
+import { IsOptional } from '../http/field-rules';
 
 /** Largest page of `GET /events`. */
 export const MAX_FEED_PAGE = 1000;
@@ -13,7 +14,7 @@ export const SSE_HEARTBEAT_MS = 15_000;
 /** `GET /events?from=&limit=`: events after global position `from` (default 0), at most `limit`. */
 export class FeedQuery {
   @ApiPropertyOptional({ description: 'global position to start after (default 0)', minimum: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   from?: number;
 
   @ApiPropertyOptional({ description: `page size (default and max ${MAX_FEED_PAGE}); ignored when streaming`, minimum: 1, maximum: MAX_FEED_PAGE })
@@ -55,8 +56,16 @@ interface SseResponse {
 @ApiTags('events')
 @ApiBearerAuth('bearer')
 @Controller('events')
-export class EventsController {
+export class EventsController implements OnModuleDestroy {
+  /** Closers of the live tails being served: a graceful shutdown ends them, else the HTTP server would wait on them forever. */
+  private readonly liveTails = new Set<() => Promise<void>>();
+
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  /** Ends every live tail (its client reconnects with Last-Event-ID to the next server) so the shutdown can complete. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.liveTails].map((close) => close()));
+  }
 
   @Get()
   @ApiProduces('application/json', 'text/event-stream')
@@ -100,9 +109,15 @@ export class EventsController {
       },
     });
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-    request.on('close', () => {
-      clearInterval(heartbeat);
-      void subscription.stop().finally(() => response.end());
-    });
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        this.liveTails.delete(close);
+        await subscription.stop().catch(() => undefined);
+        response.end();
+      })());
+    this.liveTails.add(close);
+    request.on('close', () => void close());
   }
 }

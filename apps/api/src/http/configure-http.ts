@@ -5,6 +5,8 @@ import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { setupOpenApi } from '../openapi/openapi-document';
 import { serveWebApp } from '../web/web-app';
 import { ErrorFilter } from './error.filter';
+import { PlainTextPipe } from './plain-text.pipe';
+import { jsonNotFound, requestLimits } from './request-limits';
 import { validationPipe } from './validation';
 
 /** Route prefix of the HTTP API (DESIGN §5). */
@@ -14,14 +16,21 @@ export const API_PREFIX = 'api/v1';
 export const MAX_BODY = '5mb';
 
 /**
- * Applies the API's global prefix, validation and error mapping to a Nest HTTP application, and serves the OpenAPI
- * document (Swagger UI at `/api/docs`, JSON at `/api/docs/openapi.json`, no token needed) and the web timeline at `/`.
+ * Applies the API's global prefix, request limits (id headers, JSON depth), control-character and DTO validation and
+ * error mapping to a Nest HTTP application, serves the OpenAPI document (Swagger UI at `/api/docs`, JSON at
+ * `/api/docs/openapi.json`, no token needed) and the web timeline at `/`, initialises it and answers every other route
+ * with a JSON 404. No `X-Powered-By` header.
  */
-export const configureHttp = (app: INestApplication): void => {
+export const configureHttp = async (app: INestApplication): Promise<void> => {
+  const express = app as NestExpressApplication;
+  express.disable('x-powered-by');
   app.setGlobalPrefix(API_PREFIX);
-  (app as NestExpressApplication).useBodyParser('json', { limit: MAX_BODY });
-  app.useGlobalPipes(validationPipe());
+  express.useBodyParser('json', { limit: MAX_BODY });
+  express.use(requestLimits);
+  app.useGlobalPipes(new PlainTextPipe(), validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   setupOpenApi(app, app.get<RunledgerConfig>(RUNLEDGER_CONFIG, { strict: false }).version);
-  serveWebApp(app as NestExpressApplication);
+  serveWebApp(express);
+  await app.init();
+  express.use(jsonNotFound); // after init: behind every route Nest registered
 };

@@ -2,16 +2,16 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsArray, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { CommandContext, ImportTranscriptCommand, ImportTranscriptResult } from '@runledger/application';
-import { DomainError } from '@runledger/domain';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
+import { IsOptional, IsPlainText } from '../http/field-rules';
 
 /** One sub-agent transcript of an import. */
 export class SubagentTranscriptDto {
   @ApiProperty({ description: 'path of the sub-agent transcript file', minLength: 1, maxLength: 4096 })
-  @IsString() @MinLength(1) @MaxLength(4096)
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
   path!: string;
 
   @ApiProperty({ description: 'the parsed transcript: `{runs, toolCalls, skippedLines}` arrays', type: 'object', additionalProperties: true })
@@ -22,11 +22,11 @@ export class SubagentTranscriptDto {
 /** Body of `POST /imports/claude-code`: a transcript parsed by `runledger import claude-code`. */
 export class ImportClaudeCodeDto {
   @ApiPropertyOptional({ description: 'project to attach the session to', maxLength: 60 })
-  @IsOptional() @IsString() @MaxLength(60)
+  @IsOptional() @IsString() @IsPlainText() @MaxLength(60)
   projectId?: string;
 
   @ApiProperty({ description: 'path of the transcript file', minLength: 1, maxLength: 4096 })
-  @IsString() @MinLength(1) @MaxLength(4096)
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
   transcriptPath!: string;
 
   @ApiProperty({ description: 'the parsed transcript: `{runs, toolCalls, skippedLines}` arrays', type: 'object', additionalProperties: true })
@@ -37,12 +37,6 @@ export class ImportClaudeCodeDto {
   @IsArray() @ValidateNested({ each: true }) @Type(() => SubagentTranscriptDto)
   subagents!: SubagentTranscriptDto[];
 }
-
-const checkParsed = (value: Record<string, unknown>, field: string): void => {
-  for (const key of ['runs', 'toolCalls', 'skippedLines']) {
-    if (!Array.isArray(value[key])) throw new DomainError('IMPORT.INVALID', 'invalid', `${field}.${key} must be an array`, { field: `${field}.${key}` });
-  }
-};
 
 /** `POST /imports/claude-code`: import a Claude Code transcript into a session stream (issue 4). */
 @ApiTags('imports')
@@ -56,8 +50,6 @@ export class ImportsController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'what was imported (a repeat appends nothing)', schema: ref('ImportResult') })
   claudeCode(@Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
-    checkParsed(body.transcript, 'transcript');
-    body.subagents.forEach((s, i) => checkParsed(s.transcript, `subagents[${i}].transcript`));
     return this.commands.execute(new ImportTranscriptCommand(body as never, { ...context, actor: 'import' }));
   }
 }

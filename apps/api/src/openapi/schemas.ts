@@ -30,8 +30,24 @@ export const RESPONSE_SCHEMAS = {
     { description: 'Every failed request (DESIGN §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
   ),
   Health: obj(
-    { status: { type: 'string', enum: ['ok'] }, store: { type: 'string', enum: ['pglite', 'postgres', 'kurrentdb'] }, pid: int, version: str, headPosition: int },
-    ['status', 'store', 'pid', 'version', 'headPosition'],
+    {
+      status: { type: 'string', enum: ['ok'] }, store: { type: 'string', enum: ['pglite', 'postgres', 'kurrentdb'] }, pid: int, version: str, headPosition: int,
+      deadLetters: { type: 'integer', description: 'events the read-model projection could not project and skipped (see GET /projections/status)' },
+    },
+    ['status', 'store', 'pid', 'version', 'headPosition', 'deadLetters'],
+  ),
+  Status: obj(
+    {
+      server: { $ref: '#/components/schemas/Health' },
+      sessions: { type: 'object', additionalProperties: int, description: 'session count per status (read model)' },
+      projections: obj({ checkpointPosition: int, lagEvents: int }, ['checkpointPosition', 'lagEvents']),
+      lastReconcile: obj(
+        { globalPosition: int, recordedAt: isoTime, report: { type: 'object', additionalProperties: true, description: 'the ReconcileCompleted counts' } },
+        ['globalPosition', 'recordedAt', 'report'],
+        { nullable: true },
+      ),
+    },
+    ['server', 'sessions', 'projections', 'lastReconcile'],
   ),
   ProjectRepo: obj({ name: str, path: str }, ['name', 'path']),
   ProjectSummary: obj(
@@ -130,7 +146,18 @@ export const RESPONSE_SCHEMAS = {
   ),
   ToolCallList: obj({ toolCalls: arrayOf({ $ref: '#/components/schemas/ToolCall' }) }, ['toolCalls']),
   RebuildResult: obj({ events: int, ms: int }, ['events', 'ms']),
-  RebuildStatus: obj({ rebuilding: bool, done: int, total: int, lag: { type: 'integer', nullable: true } }, ['rebuilding', 'done', 'total', 'lag']),
+  DeadLetter: obj({ streamId: str, revision: int, globalPosition: int, type: str, error: str }, ['streamId', 'revision', 'globalPosition', 'type', 'error']),
+  RebuildStatus: obj(
+    {
+      rebuilding: bool, done: int, total: int, lag: { type: 'integer', nullable: true },
+      deadLetters: obj(
+        { count: int, first: arrayOf({ $ref: '#/components/schemas/DeadLetter' }) },
+        ['count', 'first'],
+        { description: 'events the projection could not project and skipped, the first 100 in log order' },
+      ),
+    },
+    ['rebuilding', 'done', 'total', 'lag', 'deadLetters'],
+  ),
   VerifyResults: obj(
     { results: arrayOf(obj({ ok: bool, streamId: str, events: int, brokenAt: int, reason: str }, ['ok', 'streamId', 'events'])) },
     ['results'],

@@ -1,6 +1,9 @@
 import { Controller, Get, HttpCode, Inject, Optional, Post, ServiceUnavailableException } from '@nestjs/common';
 import { PROJECTION_PROGRESS, ProjectionProgress } from '@runledger/application';
 import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { SqlDatabase } from '@runledger/infra/database';
+import { DeadLetter, listDeadLetters } from '@runledger/infra/read-models';
+import { SQL_DATABASE } from '@runledger/infra/tokens';
 import { ref } from '../openapi/schemas';
 
 /** Progress of the rebuild running in this process, if any. */
@@ -9,6 +12,8 @@ export interface RebuildStatus {
   done: number;
   total: number;
   lag: number | null;
+  /** Events the projection dead-lettered: how many, and the first ones in log order. */
+  deadLetters: { count: number; first: DeadLetter[] };
 }
 
 /** `/projections`: rebuild the read models from the log (DESIGN invariant 8) and watch its progress. */
@@ -19,7 +24,10 @@ export interface RebuildStatus {
 export class ProjectionsController {
   private progress = { rebuilding: false, done: 0, total: 0 };
 
-  constructor(@Optional() @Inject(PROJECTION_PROGRESS) private readonly progressPort: ProjectionProgress | null) {}
+  constructor(
+    @Optional() @Inject(PROJECTION_PROGRESS) private readonly progressPort: ProjectionProgress | null,
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+  ) {}
 
   /** Drops and replays the read models; `{events, ms}` when done; 503 without the worker role, 409 if one is running. */
   @Post('rebuild')
@@ -36,12 +44,13 @@ export class ProjectionsController {
     }
   }
 
-  /** `{rebuilding, done, total, lag}`: events replayed so far, events to replay, and the live projection's lag in events. */
+  /** `{rebuilding, done, total, lag, deadLetters}`: rebuild progress, the live projection's lag in events, and what it skipped. */
   @Get('status')
   @ApiOkResponse({ description: 'rebuild progress and live lag', schema: ref('RebuildStatus') })
   async status(): Promise<RebuildStatus> {
     const runner = this.runner();
-    return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag() };
+    const { count, deadLetters } = await listDeadLetters(this.db, 100);
+    return { ...this.progress, lag: this.progress.rebuilding ? null : await runner.lag(), deadLetters: { count, first: deadLetters } };
   }
 
   private runner(): ProjectionProgress {

@@ -14,6 +14,8 @@ export interface RequestOptions {
   /** Sent as is instead of `JSON.stringify(body)` (content type `application/json` unless `headers` says otherwise). */
   rawBody?: string;
   headers?: Record<string, string>;
+  /** Aborts the request (and the reading of its body). */
+  signal?: AbortSignal;
 }
 
 /** Network error codes that mean "no server there" (exit 3) rather than a server failure. */
@@ -72,6 +74,7 @@ export class ApiClient {
         method,
         headers,
         body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+        signal: options.signal,
       });
     } catch (error) {
       const code = networkCode(error);

@@ -19,16 +19,16 @@ const msBetween = (from: string | undefined, to: string | undefined): number | u
   return Number.isNaN(ms) ? undefined : ms;
 };
 
-/** The one field worth showing of a tool input: Bash `command`, a file path, a pattern, else compact JSON. */
-const inputSummary = (input: unknown): string => {
+/** The one field worth showing of a tool input (Bash `command`, a file path, a pattern, else compact JSON), at most `max` characters. */
+export const inputSummary = (input: unknown, max = 60): string => {
   if (input && typeof input === 'object' && !Array.isArray(input)) {
     const i = input as Data;
     for (const key of ['command', 'file_path', 'path', 'pattern', 'url', 'description', 'prompt']) {
       const v = str(i[key]);
-      if (v !== undefined) return oneLine(v, 60);
+      if (v !== undefined) return oneLine(v, max);
     }
   }
-  return shortJson(input, 60);
+  return shortJson(input, max);
 };
 
 /** When an event happened: `data.at`, else `metadata.occurredAt`, else `metadata.recordedAt`. */

@@ -114,7 +114,7 @@ export const SessionPage = ({ id }: { id: string }) => {
               {selectedCall ? <CallDetail call={selectedCall} divergences={divergences} /> : selectedRun ? <RunDetail run={selectedRun} /> : <p class="muted">Select a run or a tool call (click, or ↑/↓ in the timeline) to see its input and result.</p>}
               {divergences.length > 0 && (
                 <section aria-labelledby="divergences-heading" class="divergences">
-                  <h3 id="divergences-heading">Divergences</h3>
+                  <h2 id="divergences-heading">Divergences</h2>
                   <ul>
                     {divergences.map((d, i) => (
                       <li key={i}>

@@ -11,9 +11,9 @@ export const CallDetail = ({ call, divergences }: { call: ToolCallView; divergen
   const own = divergences.filter((d) => d.callId === call.callId);
   return (
     <article class="detail" aria-labelledby="detail-heading" data-testid="call-detail">
-      <h3 id="detail-heading">
+      <h2 id="detail-heading">
         {call.tool} <code>{call.callId}</code>
-      </h3>
+      </h2>
       <p>
         <span class={`badge status-${call.status}`}>{call.status}</span>{' '}
         {marks.filter((m) => m !== call.status).map((m) => <span key={m} class={`mark mark-${m}`}>{MARK_LABELS[m]}</span>)}
@@ -29,23 +29,23 @@ export const CallDetail = ({ call, divergences }: { call: ToolCallView; divergen
         {call.result?.exitCode !== undefined && <><dt>exit code</dt><dd>{call.result.exitCode}</dd></>}
         {call.result?.error && <><dt>error</dt><dd class="error-text">{call.result.error}</dd></>}
       </dl>
-      <h4>Input</h4>
+      <h3>Input</h3>
       <pre class="json" tabIndex={0} data-testid="call-input">{prettyJson(call.input)}</pre>
       {call.result && (
         <>
-          <h4>Result</h4>
+          <h3>Result</h3>
           <pre class="json" tabIndex={0} data-testid="call-result">{prettyJson(call.result)}</pre>
         </>
       )}
       {call.lateResults?.length ? (
         <>
-          <h4>Late results (recorded, never merged)</h4>
+          <h3>Late results (recorded, never merged)</h3>
           <pre class="json" tabIndex={0}>{prettyJson(call.lateResults)}</pre>
         </>
       ) : null}
       {own.length > 0 && (
         <>
-          <h4>Divergences</h4>
+          <h3>Divergences</h3>
           <ul>{own.map((d, i) => <li key={i}><strong>{d.kind}</strong> at {formatTime(d.at)}: {d.detail}</li>)}</ul>
         </>
       )}
@@ -56,7 +56,7 @@ export const CallDetail = ({ call, divergences }: { call: ToolCallView; divergen
 /** One agent run: status, times, prompt, reason. */
 export const RunDetail = ({ run }: { run: RunSpan }) => (
   <article class="detail" aria-labelledby="detail-heading">
-    <h3 id="detail-heading">run <code>{run.runId}</code></h3>
+    <h2 id="detail-heading">run <code>{run.runId}</code></h2>
     <p><span class={`badge status-${run.status}`}>{run.status}</span></p>
     <dl class="facts">
       <dt>started</dt><dd>{formatTime(run.startedAt)}</dd>
@@ -64,6 +64,6 @@ export const RunDetail = ({ run }: { run: RunSpan }) => (
       {run.parentRunId && <><dt>parent run</dt><dd><code>{run.parentRunId}</code></dd></>}
       {run.reason && <><dt>reason</dt><dd>{run.reason}</dd></>}
     </dl>
-    {run.prompt && <><h4>Prompt</h4><pre class="json" tabIndex={0}>{run.prompt}</pre></>}
+    {run.prompt && <><h3>Prompt</h3><pre class="json" tabIndex={0}>{run.prompt}</pre></>}
   </article>
 );

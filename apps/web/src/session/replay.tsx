@@ -63,13 +63,13 @@ export const Replay = ({ sessionId, events, at, onAt }: { sessionId: string; eve
       <div class="replay-body" aria-busy={!settled} aria-live="polite">
         {current.error && <p class="error" role="alert">{(current.error as Error).message}</p>}
         <section aria-labelledby="changes-heading">
-          <h3 id="changes-heading">What changed from revision {n - 1 < 0 ? '(none)' : n - 1}</h3>
+          <h2 id="changes-heading">What changed from revision {n - 1 < 0 ? '(none)' : n - 1}</h2>
           {settled ? (
             changes.length ? <ul class="changes" data-testid="replay-changes">{changes.map((c) => <ChangeLine key={c.path} change={c} />)}</ul> : <p class="muted">No change to the state.</p>
           ) : <p class="muted">Loading…</p>}
         </section>
         <section aria-labelledby="state-heading">
-          <h3 id="state-heading">State at revision {n}{current.data ? <span class="muted"> (status {current.data.view.status})</span> : null}</h3>
+          <h2 id="state-heading">State at revision {n}{current.data ? <span class="muted"> (status {current.data.view.status})</span> : null}</h2>
           {settled && <pre class="json state" tabIndex={0} data-testid="replay-state" data-revision={current.data!.revision}>{prettyJson(current.data!.state)}</pre>}
         </section>
       </div>

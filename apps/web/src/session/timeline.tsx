@@ -26,10 +26,6 @@ const rowLabel = (row: TimelineRow): string =>
     ? `run ${shortRunId(row.id)}${row.run?.prompt ? `: ${inputPreview(row.run.prompt, 60)}` : ''}`
     : `${row.call!.tool} ${inputPreview(row.call!.input, 60)}`;
 
-/** What a screen reader says for a row: name, status, marks, duration. */
-const rowDescription = (row: TimelineRow): string =>
-  [rowLabel(row), row.status, ...row.marks.filter((m) => m !== row.status).map((m) => MARK_LABELS[m]), row.open ? `running for ${formatDuration(row.end - row.start)}` : formatDuration(row.end - row.start)].join(', ');
-
 /**
  * Runs and tool calls as spans on one time axis (duration bars), failed / interrupted / late / healed / in-flight calls
  * marked in words as well as colour, divergences pinned to the axis. A listbox: Tab enters it, ↑/↓ (and j/k),
@@ -118,7 +114,6 @@ export const Timeline = (props: {
               data-marks={row.marks.join(' ')}
               role="option"
               aria-selected={selected}
-              aria-label={rowDescription(row)}
               tabIndex={tabbable ? 0 : -1}
               class={`row row-${row.kind} status-${row.status}${selected ? ' selected' : ''}`}
               onClick={() => focusRow(index)}

@@ -121,7 +121,6 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
           ...(project.env ?? {}),
           RUNLEDGER_URL: this.address.url,
           RUNLEDGER_SESSION_ID: sessionId,
-          RUNLEDGER_TOKEN: this.token.token,
         });
       } catch (error) {
         if (!(error instanceof ToolInputError)) throw error;

@@ -17,9 +17,14 @@ import {
   compareCheckpoints,
   CommittedBatch,
   countEventsAfter,
+  dropShadowReadModels,
+  prepareShadowReadModels,
   projectAndCheckpoint,
+  ProjectionGapError,
   READ_MODELS_SUBSCRIPTION,
-  truncateReadModels,
+  REBUILD_SUBSCRIPTION,
+  swapInShadowReadModels,
+  useShadowReadModels,
 } from '@runledger/infra/read-models';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import type { ProjectionProgress, RebuildOutcome } from '@runledger/application';
@@ -67,6 +72,8 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
   /** Highest global position known processed (positions are not monotonic in delivery order; used when a position is not in the log). */
   private maxPosition = 0;
   private rebuilding = false;
+  /** Events this runner dead-lettered since it started (the table holds them all; see listDeadLetters). */
+  deadLettered = 0;
   private resync: Promise<void> | null = null;
   private starting: Promise<void> | null = null;
   private lastError = '';
@@ -173,55 +180,97 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
   }
 
   /**
-   * Drops and rebuilds the read models from the whole log (invariant 8): stops the subscription, truncates the rl_rm_*
-   * tables and resets the checkpoint in one transaction, replays the log in batches (each committed with its checkpoint,
-   * `onProgress(done, total)` after each), then restarts the live subscription if it was running. Throws
-   * RebuildInProgressError if one is under way. Reads may see partial read models until it ends.
+   * Rebuilds the read models from the whole log (invariant 8) without taking them away: replays the log into shadow
+   * tables (schema rl_rebuild) in batches, each committed with the rebuild's own checkpoint (`onProgress(done, total)`
+   * after each) while the live projection keeps serving; then stops the live subscription, replays what came since and
+   * swaps the shadow rows in with their checkpoint in ONE transaction, and restarts the live subscription if it was
+   * running. A rebuild that fails leaves the old read models in place (the shadow tables are dropped). Throws
+   * RebuildInProgressError if one is under way in this runner.
    */
   async rebuild(onProgress?: (done: number, total: number) => void): Promise<RebuildResult> {
     if (this.rebuilding) throw new RebuildInProgressError();
     this.rebuilding = true;
     const started = performance.now();
     const wasRunning = this.subscription !== null || this.resync !== null;
+    let stopped = false;
     try {
       await this.resync;
-      await this.stop();
-      await this.db.transaction((tx) => truncateReadModels(tx));
-      this.readFrom = START;
-      this.processed = START;
-      this.maxPosition = 0;
+      await this.db.transaction((tx) => prepareShadowReadModels(tx));
       const total = await countEventsAfter(this.db, START);
       let done = 0;
-      let batch: RecordedEvent[] = [];
-      const flush = async () => {
-        if (batch.length === 0) return;
-        await this.commit(batch);
-        done += batch.length;
-        batch = [];
-        onProgress?.(done, Math.max(total, done));
+      let readFrom: Checkpoint = START;
+      const replay = async () => {
+        let batch: RecordedEvent[] = [];
+        const flush = async () => {
+          if (batch.length === 0) return;
+          const events = batch;
+          batch = [];
+          await this.commitBatch(events, readFrom, REBUILD_SUBSCRIPTION);
+          readFrom = checkpointOf(events[events.length - 1]);
+          done += events.length;
+          onProgress?.(done, Math.max(total, done));
+        };
+        for await (const event of this.store.readAll({ from: readFrom })) {
+          batch.push(event);
+          if (batch.length >= BATCH_SIZE) await flush();
+        }
+        await flush();
       };
-      for await (const event of this.store.readAll({ from: START })) {
-        batch.push(event);
-        if (batch.length >= BATCH_SIZE) await flush();
-      }
-      await flush();
+      await replay(); // the bulk, while the live projection keeps the old read models current
+      await this.stop();
+      stopped = true;
+      await replay(); // what was appended meanwhile
+      const swapped = await this.db.transaction((tx) => swapInShadowReadModels(tx));
+      this.readFrom = swapped;
+      this.processed = swapped;
+      this.maxPosition = Math.max(this.maxPosition, swapped.globalPosition);
+      this.progress.emit('progress');
       const ms = Math.round(performance.now() - started);
-      this.logger.log(`read models rebuilt from ${done} events in ${ms} ms`);
+      this.logger.log(`read models rebuilt from ${done} events in ${ms} ms and swapped in`);
       return { events: done, ms };
+    } catch (error) {
+      await this.db.transaction((tx) => dropShadowReadModels(tx)).catch((e: Error) => this.logger.error(`could not drop the rebuild's shadow tables: ${e.message}`));
+      this.logger.error(`read-model rebuild failed, the previous read models stay in place: ${(error as Error).message}`);
+      throw error;
     } finally {
       this.rebuilding = false;
-      if (wasRunning) await this.start();
+      if (wasRunning || stopped) await this.start();
     }
   }
 
-  /** One batch: projector + checkpoint in one transaction, then wake the waiters. */
+  /** One batch: projector + checkpoint in one transaction, then wake the waiters (live projection only). */
   private async commit(events: RecordedEvent[]): Promise<CommittedBatch> {
-    const committed = await this.db.transaction((tx) => projectAndCheckpoint(tx, events, this.readFrom));
+    const committed = await this.commitBatch(events, this.readFrom, READ_MODELS_SUBSCRIPTION);
     this.readFrom = checkpointOf(events[events.length - 1]);
-    if (committed.report && committed.report.unknown.length > 0) {
-      this.logger.warn(`skipped events of unknown types: ${committed.report.unknown.slice(0, 5).join(', ')}`);
-    }
     this.advance(committed.checkpoint, events);
+    return committed;
+  }
+
+  /**
+   * Projects `events` with `subscriptionId`'s checkpoint in one transaction (into the shadow tables for the rebuild's).
+   * When that fails for any reason but a moved checkpoint or a gap, the batch is retried isolated (stream by stream,
+   * event by event in savepoints): an event that still fails deterministically is dead-lettered and the projection
+   * moves on; a transient failure (the database away) is thrown for the subscription to retry the batch.
+   */
+  private async commitBatch(events: RecordedEvent[], readFrom: Checkpoint, subscriptionId: string): Promise<CommittedBatch> {
+    const run = (isolate: boolean) =>
+      this.db.transaction(async (tx) => {
+        if (subscriptionId === REBUILD_SUBSCRIPTION) await useShadowReadModels(tx);
+        return projectAndCheckpoint(tx, events, readFrom, subscriptionId, { isolate });
+      });
+    let committed: CommittedBatch;
+    try {
+      committed = await run(false);
+    } catch (error) {
+      if (error instanceof CheckpointMovedError || error instanceof ProjectionGapError) throw error;
+      committed = await run(true);
+    }
+    const report = committed.report;
+    if (report && report.unknown.length > 0) this.logger.warn(`skipped events of unknown types: ${report.unknown.slice(0, 5).join(', ')}`);
+    for (const letter of report?.deadLetters ?? []) {
+      this.deadLettered += 1;
+      this.logger.error(`dead letter: ${letter.streamId}@${letter.revision} ${letter.type} (position ${letter.globalPosition}) could not be projected and was skipped: ${letter.error}`);
+    }
     return committed;
   }
 

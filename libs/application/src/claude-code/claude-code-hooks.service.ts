@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DomainError, Session, SessionCommand } from '@runledger/domain';
+import { describeControlCharacter, DomainError, Session, SessionCommand } from '@runledger/domain';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
@@ -36,6 +36,23 @@ const requireString = (input: ClaudeHookInput, field: keyof ClaudeHookInput): st
   return value;
 };
 
+/** The hook fields that become ids, names or paths, and their longest accepted length (characters). */
+export const HOOK_ID_FIELDS: Readonly<Record<string, number>> = {
+  hook_event_name: 100, session_id: 200, tool_use_id: 200, tool_name: 200, transcript_path: 4096, cwd: 4096,
+};
+
+/** Throws HOOK.INVALID naming the field when an id/name/path field is present but not a plain string (no control character, within its length). */
+export const checkHookFields = (input: ClaudeHookInput): void => {
+  for (const [field, max] of Object.entries(HOOK_ID_FIELDS)) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw invalid(field, `${field} must be a string`);
+    if (value.length > max) throw invalid(field, `${field} must be at most ${max} characters`);
+    const control = describeControlCharacter(value);
+    if (control) throw invalid(field, `${field} must not contain control characters (${control})`);
+  }
+};
+
 /**
  * Claude Code's HTTP hooks as events (issue 4): SessionStart links Claude's session id and transcript path;
  * UserPromptSubmit starts an agent run; PreToolUse commits `ToolCallDispatched` BEFORE answering allow (DESIGN
@@ -54,6 +71,7 @@ export class ClaudeCodeHooks {
 
   /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
   async handle(input: ClaudeHookInput, headerSessionId: string | undefined, context: CommandContext): Promise<ClaudeHookOutput> {
+    checkHookFields(input);
     if (!CLAUDE_HOOK_EVENTS.includes(input.hook_event_name as ClaudeHookEvent)) {
       throw invalid('hook_event_name', `hook_event_name must be one of ${CLAUDE_HOOK_EVENTS.join(', ')}`);
     }

@@ -7,6 +7,7 @@ import { DeciderStreams } from '../event-sourcing/decider-streams';
 import { decideAll, SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
 import { AgentSessionDirectory } from './agent-session-directory';
+import { checkParsedTranscript } from './import-validation';
 
 /** Body of `POST /imports/claude-code`: a transcript parsed by the CLI, with its sub-agent transcripts. */
 export interface ImportTranscriptInput {
@@ -48,6 +49,9 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
   ) {}
 
   async execute({ input, context }: ImportTranscriptCommand): Promise<ImportTranscriptResult> {
+    // Validate first, all or nothing: a refused import creates no session (the session is created before the append).
+    checkParsedTranscript(input.transcript, 'transcript');
+    input.subagents.forEach((s, i) => checkParsedTranscript(s.transcript, `subagents[${i}].transcript`));
     const { transcript } = input;
     const project = input.projectId ? (await this.sessions.project(input.projectId)).state : undefined;
     const agentSessionId = transcript.agentSessionId ?? path.basename(input.transcriptPath, '.jsonl');

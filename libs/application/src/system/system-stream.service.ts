@@ -5,6 +5,7 @@ import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/to
 import { EventStore } from '@runledger/infra/event-store';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { SqlDatabase } from '@runledger/infra/database';
+import { listDeadLetters } from '@runledger/infra/read-models';
 
 /** The stream of process-level facts: each start of a runledger process appends `ServerStarted`. */
 export { SYSTEM_STREAM };
@@ -16,6 +17,8 @@ export interface HealthView {
   pid: number;
   version: string;
   headPosition: number;
+  /** Events the read-model projection could not project and skipped (rl_rm_dead_letters); 0 when healthy. */
+  deadLetters: number;
 }
 
 /** Appends `ServerStarted {pid, version, store, roles}` at boot and answers health (issue 2). */
@@ -53,6 +56,7 @@ export class SystemStreamService implements OnApplicationBootstrap {
       pid: process.pid,
       version: this.config.version,
       headPosition: await this.store.headPosition(),
+      deadLetters: (await listDeadLetters(this.db, 0)).count,
     };
   }
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ProcStat, readProcStat } from '../runtime/process-runtime';
 
 /** Thrown when another live process owns the embedded data directory (STACK-NOTES: two PGlite owners silently lose commits). */
 export class DataDirectoryLockedError extends Error {
@@ -18,14 +19,39 @@ interface LockOwner {
   pid: number;
   hostname: string;
   startedAt: string;
+  /** /proc/<pid>/stat field 22 of the owner when it took the lock: a reused pid has another. Absent in older locks. */
+  procStartTime?: string;
 }
 
-const isAlive = (pid: number): boolean => {
+/**
+ * True when the lock's owner still runs: the pid exists, is not a zombie (exited, not yet reaped: `kill(pid, 0)`
+ * succeeds on one) and, when the lock recorded it, has the same /proc start time (not a reused pid).
+ */
+const isAlive = (owner: LockOwner): boolean => {
+  let stat: ProcStat | null | 'no-procfs';
   try {
-    process.kill(pid, 0);
+    stat = readProcStat(owner.pid);
+  } catch {
+    stat = 'no-procfs'; // not Linux: fall back to kill(pid, 0)
+  }
+  if (stat === null) return false;
+  if (stat !== 'no-procfs') {
+    if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
+    return !owner.procStartTime || stat.startTime === owner.procStartTime;
+  }
+  try {
+    process.kill(owner.pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const ownStartTime = (): string | undefined => {
+  try {
+    return readProcStat(process.pid)?.startTime || undefined;
+  } catch {
+    return undefined;
   }
 };
 
@@ -39,7 +65,8 @@ const readOwner = (lockPath: string): LockOwner | null => {
 
 /**
  * An exclusive, pid-stamped lock on a data directory (`<dir>/runledger.lock`).
- * A lock left by a dead process (SIGKILL) is taken over at once; a live owner makes `acquire` throw
+ * A lock left by a dead process (SIGKILL; a zombie not yet reaped counts as dead, and so does a reused pid whose /proc
+ * start time differs from the one recorded) is taken over at once; a live owner makes `acquire` throw
  * DataDirectoryLockedError naming its pid. Residual race: two processes taking over the same stale
  * lock in the same instant; the link(2)-based create keeps two fresh owners from both succeeding.
  */
@@ -54,7 +81,8 @@ export class DataDirectoryLock {
   /** Takes the lock or throws DataDirectoryLockedError; creates the directory if needed. */
   acquire(): void {
     fs.mkdirSync(this.dataDir, { recursive: true });
-    const me: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString() };
+    const procStartTime = ownStartTime();
+    const me: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), ...(procStartTime ? { procStartTime } : {}) };
     const candidate = `${this.lockPath}.${process.pid}.tmp`;
     fs.writeFileSync(candidate, JSON.stringify(me), { mode: 0o600 });
     try {
@@ -67,7 +95,7 @@ export class DataDirectoryLock {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         }
         const owner = readOwner(this.lockPath);
-        if (owner && owner.pid !== process.pid && owner.hostname === me.hostname && isAlive(owner.pid)) {
+        if (owner && owner.pid !== process.pid && owner.hostname === me.hostname && isAlive(owner)) {
           throw new DataDirectoryLockedError(this.dataDir, owner.pid, owner.startedAt);
         }
         if (owner && owner.hostname !== me.hostname) {

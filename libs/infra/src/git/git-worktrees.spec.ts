@@ -198,6 +198,16 @@ describe('GitWorktrees (real git repositories)', () => {
     expect((await gw.listWorktrees(repo)).map((w) => w.path)).toEqual([repo]);
   });
 
+  it('adds over the stale registration a wiped data directory left (same path, same branch): pruned first', async () => {
+    const { root, repo } = makeRepo();
+    const wtPath = path.join(root, 'data', 'worktrees', 'p', 'p-1');
+    await gw.add({ repoPath: repo, worktreePath: wtPath, branch: 'runledger/p-1' });
+    rmSync(path.join(root, 'data'), { recursive: true, force: true }); // the data directory wiped by hand
+    const again = await gw.add({ repoPath: repo, worktreePath: wtPath, branch: 'runledger/p-1' });
+    expect(again).toMatchObject({ path: wtPath, branch: 'runledger/p-1', createdBranch: false });
+    expect((await gw.listWorktrees(repo)).map((w) => w.path)).toEqual([repo, wtPath]);
+  });
+
   it('never removes a directory that is not a registered linked worktree', async () => {
     const { root, repo } = makeRepo();
     const stranger = path.join(root, 'stranger');

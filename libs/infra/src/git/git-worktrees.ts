@@ -196,8 +196,8 @@ export class GitWorktrees {
 
   /**
    * Creates a worktree at `worktreePath` (parent dirs created): `git worktree add -b <branch> <path> <baseRef>`,
-   * or, when the branch already exists, `git worktree add <path> <branch>`. baseRef defaults to HEAD.
-   * Throws WorktreePathOccupiedError, InvalidRefNameError, UnknownRefError, GitError.
+   * or, when the branch already exists, `git worktree add <path> <branch>`. baseRef defaults to HEAD. Stale
+   * registrations (directory gone) are pruned first. Throws WorktreePathOccupiedError, InvalidRefNameError, UnknownRefError, GitError.
    */
   async add(input: { repoPath: string; worktreePath: string; branch: string; baseRef?: string }): Promise<AddWorktreeResult> {
     requireAbsolute(input.worktreePath, 'worktree path');
@@ -210,6 +210,8 @@ export class GitWorktrees {
     }
     await fsp.mkdir(path.dirname(target), { recursive: true });
 
+    // Registrations whose directory is gone (a data directory wiped by hand) would hold the branch or the path.
+    await this.run(top, ['worktree', 'prune']);
     const exists = await this.branchExists(top, input.branch);
     if (exists) {
       await this.run(top, ['worktree', 'add', target, input.branch]);
@@ -475,7 +477,8 @@ export class GitWorktrees {
     try {
       return (await this.run(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim();
     } catch (error) {
-      if (error instanceof GitError && error.exitCode === 1) return null;
+      // Exit 1: no such object; 128: a revision git cannot resolve at all (`HEAD@{999}` past the reflog, bad syntax).
+      if (error instanceof GitError && (error.exitCode === 1 || error.exitCode === 128)) return null;
       throw error;
     }
   }

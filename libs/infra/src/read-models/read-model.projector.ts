@@ -34,7 +34,42 @@ export interface ProjectionReport {
   unknown: string[];
   projects: string[];
   sessions: string[];
+  /** Events this batch could not fold or store, recorded in `rl_rm_dead_letters` and skipped (only with `isolate`). */
+  deadLetters: DeadLetter[];
 }
+
+/** An event the projector could not project, as `rl_rm_dead_letters` holds it: where it is in the log, and why. */
+export interface DeadLetter {
+  streamId: string;
+  revision: number;
+  globalPosition: number;
+  type: string;
+  error: string;
+}
+
+/** How projectBatch treats a failure: `isolate` retries a failing stream event by event and dead-letters what still fails. */
+export interface ProjectBatchOptions {
+  isolate?: boolean;
+}
+
+/** Thrown when the domain's evolve throws on an event (a malformed event in the log): deterministic, so dead-letterable. */
+export class ProjectionEvolveError extends Error {
+  readonly code = 'PROJECTION.EVOLVE_FAILED';
+  constructor(readonly event: RecordedEvent, readonly reason: unknown) {
+    super(`evolve failed on ${event.streamId}@${event.revision} ${event.type}: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
+/**
+ * True when `error` would recur on every retry of the same events: an evolve failure, or a PostgreSQL data exception
+ * (SQLSTATE class 22), integrity violation (23) or program limit (54, e.g. an index row too large). Connection and
+ * server errors are transient: the batch is retried, never dead-lettered.
+ */
+export const isDeterministicProjectionError = (error: unknown): boolean => {
+  if (error instanceof ProjectionEvolveError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+};
 
 /** Thrown when a stream's next event is not the stored revision + 1: the read model lost rows while its checkpoint stayed (rebuild it). */
 export class ProjectionGapError extends Error {
@@ -106,6 +141,34 @@ export const toJsonb = (value: unknown): string => {
   const text = JSON.stringify(value);
   // Cleaned from the parsed text, so values with a toJSON (a PersistentMap) are cleaned as they serialize.
   return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(clean(JSON.parse(text))) : text;
+};
+
+const NEEDS_CLEANING = /[\u0000\ud800-\udfff]/;
+const needsCleaning = (value: unknown): boolean => {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'string') {
+      if (NEEDS_CLEANING.test(node)) return true;
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, entry] of Object.entries(node)) {
+        if (NEEDS_CLEANING.test(key)) return true;
+        stack.push(entry);
+      }
+    }
+  }
+  return false;
+};
+
+/**
+ * The event as the projector folds it: NUL and lone surrogates in its stream id, data keys and string values become
+ * U+FFFD (PostgreSQL text and jsonb refuse them, the log's json column keeps them). The same event is returned when it
+ * has none, so the common case costs one walk. Applied before evolve, every row and key derived from it is storable,
+ * identically on every (re)build.
+ */
+export const storableEvent = (event: RecordedEvent): RecordedEvent => {
+  if (!NEEDS_CLEANING.test(event.streamId) && !NEEDS_CLEANING.test(event.type) && !needsCleaning(event.data)) return event;
+  return { ...event, streamId: cleanString(event.streamId), type: cleanString(event.type), data: clean(event.data) as RecordedEvent['data'] };
 };
 
 interface Stored<S> {
@@ -304,19 +367,148 @@ const writeSession = async (
   }
 };
 
+/** What differs between the two kinds of stream the read models fold: project-* and session-*. */
+interface StreamKind<S extends { status: string }> {
+  prefix: string;
+  types: Record<string, true>;
+  initial: () => S;
+  evolve: (state: S, event: RecordedEvent) => S;
+  write: (tx: SqlExecutor, id: string, state: S, revision: number, changedCalls: Map<string, CallRevisions>) => Promise<void>;
+  reported: 'projects' | 'sessions';
+}
+
+const PROJECTS: StreamKind<ProjectState> = {
+  prefix: PROJECT_STREAM_PREFIX,
+  types: PROJECT_EVENT_TYPES,
+  initial: () => projectDecider.initialState(),
+  evolve: (state, event) => projectDecider.evolve(state, { type: event.type, data: event.data } as ProjectEvent),
+  write: (tx, id, state, revision) => writeProject(tx, id, state as RegisteredProject, revision),
+  reported: 'projects',
+};
+
+const SESSIONS: StreamKind<SessionState> = {
+  prefix: SESSION_STREAM_PREFIX,
+  types: SESSION_EVENT_TYPES,
+  initial: () => sessionDecider.initialState(),
+  evolve: (state, event) => sessionDecider.evolve(state, { type: event.type, data: event.data } as SessionEvent),
+  write: (tx, id, state, revision, changedCalls) => writeSession(tx, id, state as Session, revision, changedCalls),
+  reported: 'sessions',
+};
+
+/** Folds `events` onto `state` (unknown types are no-ops, reported), noting which tool calls changed at which revision; wraps an evolve failure as ProjectionEvolveError. */
+const fold = <S extends { status: string }>(
+  kind: StreamKind<S>,
+  state: S,
+  events: readonly RecordedEvent[],
+  report: ProjectionReport,
+  changedCalls: Map<string, CallRevisions>,
+): S => {
+  for (const event of events) {
+    if (!isKnown(kind.types, event.type)) {
+      report.unknown.push(`${event.streamId}@${event.revision} ${event.type}`);
+      continue;
+    }
+    const before = state;
+    try {
+      state = kind.evolve(state, event);
+    } catch (error) {
+      throw new ProjectionEvolveError(event, error);
+    }
+    report.applied += 1;
+    if (kind !== (SESSIONS as unknown as StreamKind<S>)) continue;
+    const callId = (event.data as { callId?: unknown } | null)?.callId;
+    const was = before as unknown as SessionState;
+    const now = state as unknown as SessionState;
+    if (event.type.startsWith('ToolCall') && typeof callId === 'string' && now.status !== 'none') {
+      const previous = was.status === 'none' ? undefined : was.toolCalls.get(callId);
+      const current = now.toolCalls.get(callId);
+      // evolve returns the same object for a call it did not change, so identity tells a change.
+      if (current !== undefined && current !== previous) {
+        // `first` matters only when the row is inserted, i.e. in the batch holding the call's first dispatch.
+        const first = previous === undefined ? event.revision : (changedCalls.get(callId)?.first ?? event.revision);
+        changedCalls.set(callId, { first, last: event.revision });
+      }
+    }
+  }
+  return state;
+};
+
+/** Records `event` in rl_rm_dead_letters with the reason it could not be projected (idempotent per stream and revision). */
+const recordDeadLetter = async (tx: SqlExecutor, event: RecordedEvent, error: unknown, report: ProjectionReport): Promise<void> => {
+  const reason = error instanceof ProjectionEvolveError && error.reason instanceof Error ? error.reason.message : error instanceof Error ? error.message : String(error);
+  const letter: DeadLetter = {
+    streamId: event.streamId, revision: event.revision, globalPosition: event.globalPosition, type: event.type,
+    error: cleanString(`${(error as { code?: unknown })?.code ?? (error as Error)?.name ?? 'Error'}: ${reason}`).slice(0, 2000),
+  };
+  await tx.query(
+    `INSERT INTO rl_rm_dead_letters (stream_id, revision, global_position, event_type, error)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stream_id, revision) DO NOTHING`,
+    [letter.streamId, letter.revision, letter.globalPosition, letter.type, letter.error],
+  );
+  report.deadLetters.push(letter);
+};
+
+/** Runs `work` inside a savepoint: rolled back alone when it throws (the caller's transaction stays usable), then rethrown. */
+const inSavepoint = async <T>(tx: SqlExecutor, work: () => Promise<T>): Promise<T> => {
+  await tx.query('SAVEPOINT rl_projection');
+  try {
+    const result = await work();
+    await tx.query('RELEASE SAVEPOINT rl_projection');
+    return result;
+  } catch (error) {
+    await tx.query('ROLLBACK TO SAVEPOINT rl_projection');
+    throw error;
+  }
+};
+
+/**
+ * One stream event by event, each fold + write in its own savepoint: an event that fails deterministically is
+ * dead-lettered and skipped (the state stays as before it; the row still moves to its revision, so the snapshot is not
+ * seen as lagging), a transient failure is rethrown for the whole batch to be retried.
+ */
+const projectEventByEvent = async <S extends { status: string }>(
+  tx: SqlExecutor, kind: StreamKind<S>, id: string, stored: Stored<S>, fresh: RecordedEvent[], report: ProjectionReport,
+): Promise<void> => {
+  let state = stored.state;
+  for (const event of fresh) {
+    try {
+      state = await inSavepoint(tx, async () => {
+        const changedCalls = new Map<string, CallRevisions>();
+        const next = fold(kind, state, [event], report, changedCalls);
+        if (next.status !== 'none') await kind.write(tx, id, next, event.revision, changedCalls);
+        return next;
+      });
+    } catch (error) {
+      if (!isDeterministicProjectionError(error)) throw error;
+      await recordDeadLetter(tx, event, error, report);
+      if (state.status !== 'none') await kind.write(tx, id, state, event.revision, new Map());
+    }
+  }
+  if (state.status !== 'none' && !report[kind.reported].includes(id)) report[kind.reported].push(id);
+};
+
+/** The highest revision of `streamId` in rl_rm_dead_letters, or -1: a stream whose events were skipped continues after them. */
+const deadLetterHead = async (tx: SqlExecutor, streamId: string): Promise<number> => {
+  const { rows } = await tx.query<{ revision: string | number | null }>('SELECT max(revision) AS revision FROM rl_rm_dead_letters WHERE stream_id = $1', [streamId]);
+  return rows[0]?.revision === null || rows[0]?.revision === undefined ? -1 : toNumber(rows[0].revision);
+};
+
 /**
  * Folds a batch of recorded events into the read-model tables, inside the caller's transaction `tx` (commit the
- * checkpoint with it). Only `project-*` and `session-*` streams count. Per stream: loads the stored state and revision,
- * folds only events past that revision with the domain's `evolve` (a re-delivery changes nothing), then upserts the
- * project/session row, replaces the session's worktree rows and upserts the tool calls that changed. A session row's
- * state keeps no tool calls: the batch loads the rows of the calls its events touch (and the last completed one), so
- * its cost follows the batch, not the session's length. Pure in the events:
- * no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly (DESIGN invariant 8).
- * Throws ProjectionGapError when a stream's next event is not its stored revision + 1.
+ * checkpoint with it). Only `project-*` and `session-*` streams count; every event is made storable first
+ * (storableEvent). Per stream: loads the stored state and revision, folds only events past that revision with the
+ * domain's `evolve` (a re-delivery changes nothing), then upserts the project/session row, replaces the session's
+ * worktree rows and upserts the tool calls that changed. A session row's state keeps no tool calls: the batch loads the
+ * rows of the calls its events touch (and the last completed one), so its cost follows the batch, not the session's
+ * length. Pure in the events: no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly
+ * (DESIGN invariant 8). With `isolate`, a stream whose fold or write
+ * fails is retried event by event in savepoints and the events that still fail deterministically go to
+ * rl_rm_dead_letters (the projection moves on); without it, the first failure is thrown. Throws ProjectionGapError when
+ * a stream's next event is not its stored revision + 1 (revisions skipped as dead letters count as stored).
  */
-export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<ProjectionReport> => {
-  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [] };
-  const groups = groupByStream(events);
+export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEvent[], options: ProjectBatchOptions = {}): Promise<ProjectionReport> => {
+  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], deadLetters: [] };
+  const groups = groupByStream(events.map(storableEvent));
   const streamIds = [...groups.keys()];
   const projectIds = streamIds.filter((s) => s.startsWith(PROJECT_STREAM_PREFIX)).map((s) => s.slice(PROJECT_STREAM_PREFIX.length));
   const sessionIds = streamIds.filter((s) => s.startsWith(SESSION_STREAM_PREFIX)).map((s) => s.slice(SESSION_STREAM_PREFIX.length));
@@ -324,58 +516,57 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
   const storedSessions = await loadStored<SessionState>(tx, 'rl_rm_sessions', 'session_id', sessionIds);
   const storedCalls = await loadCalls(tx, callsToLoad(groups, storedSessions));
 
-  for (const [streamId, group] of groups) {
-    if (streamId.startsWith(PROJECT_STREAM_PREFIX)) {
-      const projectId = streamId.slice(PROJECT_STREAM_PREFIX.length);
-      const stored = storedProjects.get(projectId) ?? { state: projectDecider.initialState(), revision: -1 };
-      const fresh = freshEvents(streamId, group, stored.revision);
-      report.duplicates += group.length - fresh.length;
-      if (fresh.length === 0) continue;
-      let state = stored.state;
-      for (const event of fresh) {
-        if (!isKnown(PROJECT_EVENT_TYPES, event.type)) {
-          report.unknown.push(`${streamId}@${event.revision} ${event.type}`);
-          continue;
-        }
-        state = projectDecider.evolve(state, { type: event.type, data: event.data } as ProjectEvent);
-        report.applied += 1;
-      }
-      if (state.status === 'none') continue;
-      await writeProject(tx, projectId, state, fresh[fresh.length - 1].revision);
-      report.projects.push(projectId);
-    } else {
-      const sessionId = streamId.slice(SESSION_STREAM_PREFIX.length);
-      const stored = storedSessions.get(sessionId) ?? { state: sessionDecider.initialState(), revision: -1 };
-      const fresh = freshEvents(streamId, group, stored.revision);
-      report.duplicates += group.length - fresh.length;
-      if (fresh.length === 0) continue;
-      // The stored session plus the stored state of the calls this batch touches: evolve reads no other call.
-      let state = withCalls(stored.state, storedCalls.get(sessionId));
-      const changedCalls = new Map<string, CallRevisions>();
-      for (const event of fresh) {
-        if (!isKnown(SESSION_EVENT_TYPES, event.type)) {
-          report.unknown.push(`${streamId}@${event.revision} ${event.type}`);
-          continue;
-        }
-        const before = state;
-        state = sessionDecider.evolve(state, { type: event.type, data: event.data } as SessionEvent);
-        report.applied += 1;
-        const callId = (event.data as { callId?: unknown } | null)?.callId;
-        if (event.type.startsWith('ToolCall') && typeof callId === 'string' && state.status !== 'none') {
-          const was = before.status === 'none' ? undefined : before.toolCalls.get(callId);
-          const now = state.toolCalls.get(callId);
-          // evolve returns the same object for a call it did not change, so identity tells a change.
-          if (now !== undefined && now !== was) {
-            // `first` matters only when the row is inserted, i.e. in the batch holding the call's first dispatch.
-            const first = was === undefined ? event.revision : (changedCalls.get(callId)?.first ?? event.revision);
-            changedCalls.set(callId, { first, last: event.revision });
-          }
-        }
-      }
-      if (state.status === 'none') continue;
-      await writeSession(tx, sessionId, state, fresh[fresh.length - 1].revision, changedCalls);
-      report.sessions.push(sessionId);
+  const projectStream = async <S extends { status: string }>(
+    kind: StreamKind<S>,
+    streamId: string,
+    group: RecordedEvent[],
+    storedRows: Map<string, Stored<S>>,
+    revive: (id: string, state: S) => S = (_, state) => state,
+  ) => {
+    const id = streamId.slice(kind.prefix.length);
+    const row = storedRows.get(id);
+    const stored = { state: revive(id, row?.state ?? kind.initial()), revision: row?.revision ?? -1 };
+    let fresh: RecordedEvent[];
+    try {
+      fresh = freshEvents(streamId, group, stored.revision);
+    } catch (error) {
+      // A gap exactly covered by dead letters is no gap: those events were skipped on purpose.
+      const dead = error instanceof ProjectionGapError ? await deadLetterHead(tx, streamId) : -1;
+      if (dead <= stored.revision) throw error;
+      stored.revision = dead;
+      fresh = freshEvents(streamId, group, dead);
     }
+    report.duplicates += group.length - fresh.length;
+    if (fresh.length === 0) return;
+    if (!options.isolate) {
+      const changedCalls = new Map<string, CallRevisions>();
+      const state = fold(kind, stored.state, fresh, report, changedCalls);
+      if (state.status === 'none') return;
+      await kind.write(tx, id, state, fresh[fresh.length - 1].revision, changedCalls);
+      report[kind.reported].push(id);
+      return;
+    }
+    const counted = { applied: report.applied, unknown: report.unknown.length };
+    try {
+      await inSavepoint(tx, async () => {
+        const changedCalls = new Map<string, CallRevisions>();
+        const state = fold(kind, stored.state, fresh, report, changedCalls);
+        if (state.status === 'none') return;
+        await kind.write(tx, id, state, fresh[fresh.length - 1].revision, changedCalls);
+        report[kind.reported].push(id);
+      });
+    } catch (error) {
+      if (!isDeterministicProjectionError(error)) throw error;
+      report.applied = counted.applied;
+      report.unknown.length = counted.unknown;
+      await projectEventByEvent(tx, kind, id, stored, fresh, report);
+    }
+  };
+
+  for (const [streamId, group] of groups) {
+    if (streamId.startsWith(PROJECT_STREAM_PREFIX)) await projectStream(PROJECTS, streamId, group, storedProjects);
+    // The stored session plus the stored state of the calls this batch touches: evolve reads no other call.
+    else await projectStream(SESSIONS, streamId, group, storedSessions, (id, state) => withCalls(state, storedCalls.get(id)));
   }
   return report;
 };

@@ -76,9 +76,6 @@ CREATE INDEX rl_rm_tool_calls_status ON rl_rm_tool_calls (status)
 `,
 };
 
-/** Every read-model table, for truncation before a rebuild and for dumps in tests. */
-export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls'] as const;
-
 /**
  * Read-model schema, version 6: each tool-call row keeps its decider state, and the session row's `state` no longer
  * holds the session's tool calls, so an append rewrites the rows it changed and never the whole session. The old rows
@@ -96,3 +93,26 @@ DELETE FROM rl_checkpoints WHERE subscription_id = 'read-models'
 ALTER TABLE rl_rm_tool_calls ADD COLUMN state jsonb NOT NULL
 `,
 };
+
+/**
+ * Dead letters of the read-model projection: events it could not fold or store (a malformed event in the log, a value
+ * over a PostgreSQL limit), each with the error; the projection skipped them and moved on (DESIGN invariant 8). Derived
+ * from the log like every rl_rm_* table: a rebuild recomputes it. Version 10 leaves room for other read-model changes.
+ */
+export const deadLettersMigration: Migration = {
+  version: 10,
+  name: 'read models: dead letters of the projection',
+  sql: `
+CREATE TABLE rl_rm_dead_letters (
+  stream_id       text NOT NULL,
+  revision        bigint NOT NULL,
+  global_position bigint NOT NULL,
+  event_type      text NOT NULL,
+  error           text NOT NULL,
+  PRIMARY KEY (stream_id, revision)
+)
+`,
+};
+
+/** Every read-model table, for truncation before a rebuild, the rebuild's swap and dumps in tests. */
+export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_dead_letters'] as const;

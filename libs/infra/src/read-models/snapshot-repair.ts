@@ -26,8 +26,8 @@ export const findLaggingSnapshots = async (db: SqlDatabase): Promise<LaggingSnap
 };
 
 /**
- * Rebuilds one session's rows (snapshot, worktrees, tool calls) from its whole stream, under the projection lock so the
- * live runner cannot interleave; returns the revision the snapshot now has.
+ * Rebuilds one session's rows (snapshot, worktrees, tool calls, dead letters) from its whole stream, under the projection
+ * lock so the live runner cannot interleave; returns the revision the snapshot now has.
  */
 export const rebuildSessionSnapshot = async (db: SqlDatabase, store: EventStore, sessionId: string): Promise<number> => {
   const events: RecordedEvent[] = [];
@@ -37,7 +37,9 @@ export const rebuildSessionSnapshot = async (db: SqlDatabase, store: EventStore,
     for (const table of ['rl_rm_tool_calls', 'rl_rm_worktrees', 'rl_rm_sessions']) {
       await tx.query(`DELETE FROM ${table} WHERE session_id = $1`, [sessionId]);
     }
-    if (events.length > 0) await projectBatch(tx, events);
+    await tx.query('DELETE FROM rl_rm_dead_letters WHERE stream_id = $1', [`session-${sessionId}`]);
+    // Isolated: an event it cannot project is dead-lettered again instead of failing the boot reconcile.
+    if (events.length > 0) await projectBatch(tx, events, { isolate: true });
   });
   return events.length - 1;
 };

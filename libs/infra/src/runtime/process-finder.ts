@@ -57,3 +57,26 @@ const scanProcesses = (entries: string[]): { identity: RuntimeIdentity; environ:
   }
   return found;
 };
+
+/**
+ * Every live process (any group, any session: `setsid` children and orphans re-parented to init included) whose
+ * environment holds `entry` (`NAME=value`), read from /proc; [] where there is none. Zombies are left out.
+ */
+export const listPidsWithEnv = (entry: string): number[] => {
+  let pids: number[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  } catch {
+    return [];
+  }
+  return pids.filter((pid) => {
+    if (pid === process.pid) return false;
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry)) return false;
+      const state = readProcStat(pid)?.state;
+      return state !== undefined && state !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+};

@@ -1,9 +1,12 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested, ValidateBy,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsString, Matches, MaxLength, MinLength, ValidateNested, ValidateBy,
 } from 'class-validator';
+import { GIT_REV } from '../../sessions/dto/spawn-session.dto';
+import { IsOptional, IsPlainText } from '../../http/field-rules';
 
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** One repository of a workspace project. */
 export class ProjectRepoDto {
@@ -12,19 +15,19 @@ export class ProjectRepoDto {
   name!: string;
 
   /** Absolute path of a git repository. */
-  @IsString() @MinLength(1) @MaxLength(4096)
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
   path!: string;
 }
 
 /** Body of `POST /projects`: `{name, repoPath}` or `{name, repos}` (DESIGN §5). */
 export class RegisterProjectDto {
-  @IsString() @MinLength(1) @MaxLength(200)
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(200)
   name!: string;
 
   @IsOptional() @IsString() @Matches(SLUG, { message: 'id must be a slug (letters, digits, . _ -)' }) @MaxLength(60)
   id?: string;
 
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(4096)
+  @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
   repoPath?: string;
 
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => ProjectRepoDto)
@@ -33,18 +36,20 @@ export class RegisterProjectDto {
   @IsOptional() @IsString() @Matches(SLUG, { message: 'sessionPrefix must be a slug (letters, digits, . _ -)' }) @MaxLength(40)
   sessionPrefix?: string;
 
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(250)
+  @IsOptional() @IsString() @IsPlainText() @Matches(GIT_REV, { message: 'defaultBranch must be a branch name (no whitespace, not starting with -)' }) @MinLength(1) @MaxLength(250)
   defaultBranch?: string;
 
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional() @IsString() @IsPlainText() @MaxLength(100)
   orchestratorAgent?: string;
 
   @IsOptional() @IsObject()
   @ValidateBy({
     name: 'stringValues',
     validator: {
-      validate: (value: unknown) => typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string'),
-      defaultMessage: () => 'env must map names to string values',
+      validate: (value: unknown) =>
+        typeof value === 'object' && value !== null &&
+        Object.entries(value).every(([k, v]) => ENV_NAME.test(k) && typeof v === 'string' && !v.includes('\u0000')),
+      defaultMessage: () => 'env must map names (letters, digits, _; not starting with a digit) to string values without NUL',
     },
   })
   env?: Record<string, string>;

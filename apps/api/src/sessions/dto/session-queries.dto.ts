@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, HasNoNul } from '../../http/field-rules';
 
 /** Filters of `GET /sessions`. */
 export class ListSessionsQuery {
@@ -21,7 +22,7 @@ export const MAX_EVENTS_PAGE = 1000;
 
 /** `GET /sessions/:id/events?from=&limit=`: revisions from `from` (default 0), at most `limit` (default and max 1000). */
 export class SessionEventsQuery {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   from?: number;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_EVENTS_PAGE)
@@ -30,12 +31,12 @@ export class SessionEventsQuery {
 
 /** `GET /sessions/:id/state?at=N`: the revision to replay to (default: the head). */
 export class SessionStateQuery {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   at?: number;
 }
 
 /** Body of `POST /sessions/:id/kill` (optional). */
 export class KillSessionDto {
-  @IsOptional() @IsString() @MaxLength(500)
+  @IsOptional() @IsString() @HasNoNul() @MaxLength(500)
   reason?: string;
 }

@@ -1,8 +1,12 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsPlainText, HasNoNul } from '../../http/field-rules';
+
+/** A revision as `git rev-parse` takes it: no whitespace, never an option (leading `-`). */
+export const GIT_REV = /^[^\s-]\S*$/;
 
 /** Body of `POST /sessions` (DESIGN §5). */
 export class SpawnSessionDto {
-  @IsString() @MinLength(1) @MaxLength(60)
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(60)
   projectId!: string;
 
   @IsOptional() @IsIn(['worker', 'orchestrator'])
@@ -12,13 +16,13 @@ export class SpawnSessionDto {
   agent!: 'command' | 'claude-code';
 
   /** argv of a `command` agent (no shell): e.g. ["sh", "-c", "echo hi > file"]. */
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true }) @MaxLength(65536, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true }) @HasNoNul({ each: true }) @MaxLength(65536, { each: true })
   command?: string[];
 
-  @IsOptional() @IsString() @MaxLength(100_000)
+  @IsOptional() @IsString() @HasNoNul() @MaxLength(100_000)
   prompt?: string;
 
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(250)
+  @IsOptional() @IsString() @IsPlainText() @Matches(GIT_REV, { message: 'baseRef must be a branch, tag or commit name (no whitespace, not starting with -)' }) @MinLength(1) @MaxLength(250)
   baseRef?: string;
 
   /** Where the agent runs: a detached process group, or a tmux session a person can attach to (DESIGN §4a). */

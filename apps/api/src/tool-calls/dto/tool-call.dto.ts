@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsOptional, IsPlainText, HasNoNul } from '../../http/field-rules';
 
 const CALL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -8,7 +9,7 @@ export class RequestToolCallDto {
   @IsOptional() @IsString() @Matches(CALL_ID, { message: 'callId must be letters, digits and . _ : -' }) @MaxLength(200)
   callId?: string;
 
-  @IsString() @MinLength(1) @MaxLength(200)
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(200)
   tool!: string;
 
   /** The tool's input as the agent (or caller) gave it; redacted before it is stored. */
@@ -18,7 +19,7 @@ export class RequestToolCallDto {
   @IsIn(['observed', 'managed'])
   mode!: 'observed' | 'managed';
 
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional() @IsString() @IsPlainText() @MaxLength(200)
   runId?: string;
 
   /** Declares the tool idempotent: an interrupted attempt may be re-dispatched automatically (DESIGN §2). */
@@ -49,7 +50,7 @@ export class ToolCallResultDto {
   @IsOptional() @IsInt()
   exitCode?: number;
 
-  @IsOptional() @IsString() @MaxLength(100_000)
+  @IsOptional() @IsString() @HasNoNul() @MaxLength(100_000)
   error?: string;
 
   /** Which attempt this result belongs to (default: the current one); an interrupted attempt's result is recorded as late. */

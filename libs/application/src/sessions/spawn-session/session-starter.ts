@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgentKind, DomainError, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
-import { GitWorktrees, UnknownRefError } from '@runledger/infra/git';
+import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { AgentLauncher } from '../runtime/agent-launcher';
@@ -54,7 +54,7 @@ export class SessionStarter {
       try {
         await this.git.resolveCommit(repo.path, baseRef);
       } catch (error) {
-        if (error instanceof UnknownRefError) throw invalid('baseRef', `baseRef "${baseRef}" does not name a commit in ${repo.name} (${repo.path})`);
+        if (error instanceof UnknownRefError || error instanceof InvalidRefNameError) throw invalid('baseRef', `baseRef "${baseRef}" does not name a commit in ${repo.name} (${repo.path})`);
         throw error;
       }
     }

@@ -1,0 +1,68 @@
+import { isDeepStrictEqual } from 'node:util';
+
+/** One hook of a Claude Code settings file (`{type: 'command', command, timeout}` or `{type: 'http', url, …}`). */
+export type ClaudeHook = Record<string, unknown>;
+
+/** One matcher group of a hook event: `{matcher, hooks: [...]}`. */
+export interface MatcherGroup {
+  matcher?: string;
+  hooks: ClaudeHook[];
+  [key: string]: unknown;
+}
+
+/** A Claude Code settings file: any keys; `hooks` maps an event name to its matcher groups. */
+export type ClaudeSettingsFile = Record<string, unknown> & { hooks?: Record<string, MatcherGroup[]> };
+
+/** Ends the command of every hook install-hooks writes: how uninstall-hooks and re-installs recognise runledger's own. */
+export const INSTALLED_HOOK_MARKER = '# runledger install-hooks';
+
+/** True for a hook that install-hooks wrote (a command hook ending with the marker). */
+export const isInstalledHook = (hook: unknown): boolean =>
+  typeof hook === 'object' && hook !== null && typeof (hook as ClaudeHook).command === 'string' && ((hook as ClaudeHook).command as string).includes(INSTALLED_HOOK_MARKER);
+
+const isGroupList = (value: unknown): value is MatcherGroup[] =>
+  Array.isArray(value) && value.every((g) => typeof g === 'object' && g !== null && Array.isArray((g as MatcherGroup).hooks));
+
+/** True when `settings` holds at least one hook that install-hooks wrote. */
+export const hasInstalledHooks = (settings: ClaudeSettingsFile): boolean =>
+  Object.values(settings.hooks ?? {}).some((groups) => isGroupList(groups) && groups.some((g) => g.hooks.some(isInstalledHook)));
+
+/**
+ * `settings` without the hooks install-hooks wrote. Only what the removal empties goes too (a matcher group, an event,
+ * the `hooks` key): the user's own hooks and their own empty entries stay as they were. Pure; the input is not changed.
+ */
+export const withoutInstalledHooks = (settings: ClaudeSettingsFile): ClaudeSettingsFile => {
+  if (!settings.hooks || typeof settings.hooks !== 'object') return settings;
+  const hooks: Record<string, MatcherGroup[]> = {};
+  let removedAny = false;
+  for (const [event, groups] of Object.entries(settings.hooks)) {
+    if (!isGroupList(groups) || !groups.some((g) => g.hooks.some(isInstalledHook))) {
+      hooks[event] = groups;
+      continue;
+    }
+    removedAny = true;
+    const kept = groups.flatMap((g) => {
+      if (!g.hooks.some(isInstalledHook)) return [g];
+      const rest = g.hooks.filter((h) => !isInstalledHook(h));
+      return rest.length ? [{ ...g, hooks: rest }] : [];
+    });
+    if (kept.length) hooks[event] = kept;
+  }
+  if (!removedAny) return settings;
+  const { hooks: _old, ...rest } = settings;
+  return Object.keys(hooks).length ? { ...rest, hooks } : rest;
+};
+
+/**
+ * `settings` with runledger's hooks: every earlier runledger hook removed first (so a re-install replaces them, never
+ * doubles them), then one matcher group per event of `ours` appended after the user's own groups. Pure.
+ */
+export const withInstalledHooks = (settings: ClaudeSettingsFile, ours: Record<string, MatcherGroup[]>): ClaudeSettingsFile => {
+  const base = withoutInstalledHooks(settings);
+  const hooks: Record<string, MatcherGroup[]> = { ...(base.hooks ?? {}) };
+  for (const [event, groups] of Object.entries(ours)) hooks[event] = [...(isGroupList(hooks[event]) ? hooks[event] : []), ...groups];
+  return { ...base, hooks };
+};
+
+/** Structural equality of two settings values (key order ignored). */
+export const sameSettings = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INSTALLED_HOOK_MARKER } from './claude-settings';
+import { installedHookCommand, installedHooks, installHooks, InstalledHookTarget, uninstallHooks } from './install-hooks';
+
+const USER_SETTINGS = `{
+    "model": "opus",
+  "hooks": {
+    "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "my-linter" } ] } ],
+    "Notification": []
+  }
+}`;
+
+describe('install-hooks and uninstall-hooks on a real settings file', () => {
+  let dir: string;
+  const target = (roots: string[]): InstalledHookTarget => ({ runledger: ['/usr/bin/node', '/opt/runledger/bin/runledger.js'], url: 'http://127.0.0.1:8787', dataDir: '/opt/rl data', roots });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rl-hooks-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('merges into the user\'s file, keeps their hooks, backs the file up once, is idempotent, and uninstall restores it byte for byte', () => {
+    const file = join(dir, '.claude', 'settings.local.json');
+    mkdirSync(join(dir, '.claude'));
+    writeFileSync(file, USER_SETTINGS);
+    const first = installHooks(file, installedHooks(target(['/repo'])), new Date('2026-11-30T06:00:00Z'));
+    expect(first).toEqual({ file, action: 'installed', backup: `${file}.runledger-backup-20261130T060000Z` });
+    expect(readFileSync(first.backup!, 'utf8')).toBe(USER_SETTINGS);
+    const merged = JSON.parse(readFileSync(file, 'utf8'));
+    expect(merged.model).toBe('opus');
+    expect(merged.hooks.PreToolUse[0]).toEqual({ matcher: 'Bash', hooks: [{ type: 'command', command: 'my-linter' }] });
+    expect(merged.hooks.PreToolUse[1].hooks[0].command).toContain(INSTALLED_HOOK_MARKER);
+    expect(Object.keys(merged.hooks)).toEqual(expect.arrayContaining(['SessionStart', 'PostToolUse', 'Stop', 'SessionEnd', 'Notification']));
+
+    expect(installHooks(file, installedHooks(target(['/repo'])), new Date('2026-11-30T07:00:00Z')).action).toBe('unchanged');
+    const updated = installHooks(file, installedHooks(target(['/repo', '/other'])), new Date('2026-11-30T08:00:00Z'));
+    expect(updated).toEqual({ file, action: 'updated', backup: first.backup });
+    expect(JSON.parse(readFileSync(file, 'utf8')).hooks.PreToolUse).toHaveLength(2); // replaced, not doubled
+    expect(readdirSync(join(dir, '.claude')).sort()).toEqual(['settings.local.json', 'settings.local.json.runledger-backup-20261130T060000Z']);
+
+    expect(uninstallHooks(file)).toEqual({ file, action: 'restored' });
+    expect(readFileSync(file, 'utf8')).toBe(USER_SETTINGS);
+    expect(readdirSync(join(dir, '.claude'))).toEqual(['settings.local.json']);
+    expect(uninstallHooks(file).action).toBe('not-installed');
+  });
+
+  it('creates a missing file and its folder, and uninstall deletes both again', () => {
+    const file = join(dir, '.claude', 'settings.json');
+    expect(installHooks(file, installedHooks(target(['/repo']))).action).toBe('installed');
+    expect(existsSync(file)).toBe(true);
+    expect(uninstallHooks(file)).toEqual({ file, action: 'removed-file' });
+    expect(existsSync(join(dir, '.claude'))).toBe(false);
+  });
+
+  it('keeps the user\'s later changes (and the backup) when the file changed after install', () => {
+    const file = join(dir, 'settings.json');
+    writeFileSync(file, USER_SETTINGS);
+    const { backup } = installHooks(file, installedHooks(target(['/repo'])));
+    const edited = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...edited, theme: 'dark' }));
+    expect(uninstallHooks(file)).toEqual({ file, action: 'removed-hooks', backup });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ ...JSON.parse(USER_SETTINGS), theme: 'dark' });
+    expect(existsSync(backup!)).toBe(true);
+  });
+
+  it('refuses a file that is not a JSON object and leaves it untouched', () => {
+    const file = join(dir, 'settings.json');
+    writeFileSync(file, '{ "hooks": ');
+    expect(() => installHooks(file, installedHooks(target(['/repo'])))).toThrow(/is not a JSON object/);
+    expect(readFileSync(file, 'utf8')).toBe('{ "hooks": ');
+    expect(readdirSync(dir)).toEqual(['settings.json']);
+  });
+
+  it('the hook command runs runledger only inside a recorded repository and outside sessions runledger launched', () => {
+    const repo = join(dir, 'my repo');
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    const command = installedHookCommand({ runledger: ['/bin/echo', 'ran'], url: 'http://h:1', dataDir: '/d', roots: [repo] });
+    const run = (cwd: string, env: Record<string, string> = {}) =>
+      execFileSync('sh', ['-c', command], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+    expect(run(join(repo, 'src'))).toBe('ran hook claude-code\n');
+    expect(run(repo)).toBe('ran hook claude-code\n');
+    expect(run(dir)).toBe('');
+    expect(run(repo, { RUNLEDGER_SESSION_ID: 'demo-1' })).toBe('');
+    expect(command).toContain("RUNLEDGER_URL=http://h:1 RUNLEDGER_DATA_DIR=/d exec /bin/echo ran hook claude-code");
+  });
+});

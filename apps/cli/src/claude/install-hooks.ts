@@ -1,0 +1,154 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import { UsageError } from '../client/client-errors';
+import {
+  ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, withInstalledHooks, withoutInstalledHooks,
+} from './claude-settings';
+
+/** Where a Claude Code settings file lives: the user's, a repository's shared one, or a repository's personal one. */
+export type HookScope = 'user' | 'project' | 'local';
+
+/** Every scope `--scope` accepts. */
+export const HOOK_SCOPES: readonly HookScope[] = ['user', 'project', 'local'];
+
+/** The hook events install-hooks registers (the session, prompt, tool and stop events runledger records). */
+export const INSTALLED_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd'];
+
+/** Claude Code's timeout for one installed hook (s): the hook's own hold (30 s) plus margin. */
+export const INSTALLED_HOOK_TIMEOUT_S = 60;
+
+/** Suffix of the copy of a settings file taken before install-hooks first changed it, followed by a UTC time stamp. */
+export const BACKUP_SUFFIX = '.runledger-backup-';
+
+/** Claude Code's configuration folder: CLAUDE_CONFIG_DIR, else `~/.claude`. */
+export const claudeConfigDir = (env: NodeJS.ProcessEnv = process.env): string => env.CLAUDE_CONFIG_DIR || path.join(env.HOME || homedir(), '.claude');
+
+/** The settings file of `scope`: `<config dir>/settings.json`, `<repo>/.claude/settings.json` or `<repo>/.claude/settings.local.json`. */
+export const settingsFileOf = (scope: HookScope, repo: string | undefined, env: NodeJS.ProcessEnv = process.env): string => {
+  if (scope === 'user') return path.join(claudeConfigDir(env), 'settings.json');
+  if (!repo) throw new UsageError(`--scope ${scope} needs a repository`);
+  return path.join(repo, '.claude', scope === 'project' ? 'settings.json' : 'settings.local.json');
+};
+
+/** Quotes one word for the POSIX shell Claude Code runs a command hook with. */
+export const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+/** What the installed hook command needs: where runledger is, where its token file is, which folders it records. */
+export interface InstalledHookTarget {
+  /** argv running `runledger` (node and bin/runledger.js, absolute). */
+  runledger: string[];
+  /** The server's origin, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** Folder of the server's token file, or undefined when the hook reads RUNLEDGER_TOKEN from Claude Code's environment. */
+  dataDir?: string;
+  /** Repository folders whose sessions are recorded; a Claude session started anywhere else is left alone. */
+  roots: string[];
+}
+
+/**
+ * The shell command of an installed hook: when Claude Code runs it in one of `roots` (or below), and not inside a
+ * session runledger launched (which has hooks of its own), it runs `runledger hook claude-code` with the server's URL
+ * and token folder; anywhere else it exits 0 at once, so Claude Code outside registered projects is unaffected. Ends with
+ * INSTALLED_HOOK_MARKER.
+ */
+export const installedHookCommand = (target: InstalledHookTarget): string => {
+  if (target.roots.length === 0) throw new UsageError('no repository to record: register a project first (runledger project add)');
+  const env = [`RUNLEDGER_URL=${shellQuote(target.url)}`, ...(target.dataDir ? [`RUNLEDGER_DATA_DIR=${shellQuote(target.dataDir)}`] : [])];
+  const run = [...env, 'exec', ...target.runledger.map(shellQuote), 'hook', 'claude-code'].join(' ');
+  const patterns = target.roots.map((root) => `${shellQuote(`${root.replace(/\/+$/, '')}/`)}*`).join('|');
+  return `case "$PWD/" in ${patterns}) [ -n "$RUNLEDGER_SESSION_ID" ] || ${run};; esac ${INSTALLED_HOOK_MARKER}`;
+};
+
+/** The `hooks` of an installation: one matcher group per event, each running installedHookCommand. */
+export const installedHooks = (target: InstalledHookTarget): Record<string, MatcherGroup[]> => {
+  const hook = { type: 'command', command: installedHookCommand(target), timeout: INSTALLED_HOOK_TIMEOUT_S };
+  return Object.fromEntries(INSTALLED_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [hook] }]]));
+};
+
+/** Outcome of installing into or uninstalling from one settings file. */
+export interface SettingsChange {
+  file: string;
+  action: 'installed' | 'updated' | 'unchanged' | 'restored' | 'removed-file' | 'removed-hooks' | 'not-installed';
+  /** The copy of the file as it was before the first install (kept until an exact restore). */
+  backup?: string;
+}
+
+const readSettings = (file: string): { text: string; settings: ClaudeSettingsFile } | null => {
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8');
+  try {
+    const settings = JSON.parse(text) as unknown;
+    if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new Error('not a JSON object');
+    return { text, settings: settings as ClaudeSettingsFile };
+  } catch (error) {
+    throw new UsageError(`${file} is not a JSON object (${(error as Error).message}): fix it first, nothing was changed`);
+  }
+};
+
+/** Writes `text` to `file` through a temporary file and a rename (never a half-written settings file), keeping `mode`. */
+const writeAtomically = (file: string, text: string, mode?: number): void => {
+  const tmp = `${file}.runledger-tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode: mode ?? 0o644 });
+  renameSync(tmp, file);
+};
+
+/** The newest backup install-hooks took of `file`, if any. */
+export const latestBackup = (file: string): string | undefined => {
+  const dir = path.dirname(file);
+  if (!existsSync(dir)) return undefined;
+  const prefix = `${path.basename(file)}${BACKUP_SUFFIX}`;
+  const backups = readdirSync(dir).filter((name) => name.startsWith(prefix)).sort();
+  return backups.length ? path.join(dir, backups[backups.length - 1]) : undefined;
+};
+
+const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Merges runledger's hooks into the settings file (created with its folder when missing). Idempotent: the same hooks
+ * again change nothing; changed ones replace runledger's earlier hooks. The file as it was before runledger's first
+ * install is copied to `<file>.runledger-backup-<time>` first. The user's own keys and hooks are kept. Throws
+ * UsageError when the file is not a JSON object.
+ */
+export const installHooks = (file: string, ours: Record<string, MatcherGroup[]>, now: Date = new Date()): SettingsChange => {
+  const current = readSettings(file);
+  const next = withInstalledHooks(current?.settings ?? {}, ours);
+  if (current && sameSettings(next, current.settings)) return { file, action: 'unchanged', backup: latestBackup(file) };
+  let backup = current ? latestBackup(file) : undefined;
+  const firstInstall = !current || !hasInstalledHooks(current.settings);
+  if (current && firstInstall) {
+    backup = `${file}${BACKUP_SUFFIX}${stamp(now)}`;
+    copyFileSync(file, backup);
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomically(file, `${JSON.stringify(next, null, 2)}\n`, current ? statSync(file).mode & 0o777 : undefined);
+  return { file, action: firstInstall ? 'installed' : 'updated', ...(backup ? { backup } : {}) };
+};
+
+/**
+ * Removes exactly what installHooks added. When the rest equals the backup taken at install (nothing else changed
+ * since), the backup's bytes are put back and the backup deleted; when there was no file before, the file (and its
+ * folder, if left empty) is deleted. Otherwise only runledger's hooks are taken out, the user's later changes kept, and
+ * the backup left in place. Throws UsageError when the file is not a JSON object.
+ */
+export const uninstallHooks = (file: string): SettingsChange => {
+  const current = readSettings(file);
+  if (!current || !hasInstalledHooks(current.settings)) return { file, action: 'not-installed' };
+  const rest = withoutInstalledHooks(current.settings);
+  const backup = latestBackup(file);
+  if (backup) {
+    const saved = readSettings(backup);
+    if (saved && sameSettings(saved.settings, rest)) {
+      copyFileSync(backup, file);
+      unlinkSync(backup);
+      return { file, action: 'restored' };
+    }
+  } else if (sameSettings(rest, {})) {
+    unlinkSync(file);
+    const dir = path.dirname(file);
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+    return { file, action: 'removed-file' };
+  }
+  writeAtomically(file, `${JSON.stringify(rest, null, 2)}\n`, statSync(file).mode & 0o777);
+  return { file, action: 'removed-hooks', ...(backup ? { backup } : {}) };
+};

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRepo } from '../support/git-repo';
+import { apiClient } from '../support/http-client';
+import { ServerProcess, startServerProcess } from '../support/server-process';
+
+const TOKEN = 'hostile-input-token-0123456789';
+
+/** Hostile input gets a 4xx in the error shape naming the field, never a 500, and changes nothing (invariant 13). */
+describe('hostile input is refused at the boundary', () => {
+  let root: string;
+  let server: ServerProcess;
+  let api: ReturnType<typeof apiClient>;
+  let sessionId: string;
+  const head = async (): Promise<number> => (await api.get('/health')).body.headPosition;
+  const sessionCount = async (): Promise<number> => (await api.get('/sessions')).body.sessions.length;
+  const rawPost = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers }, body });
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'rl-hostile-'));
+    const repo = makeRepo(join(root, 'repo'));
+    server = await startServerProcess({ RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: TOKEN, DATABASE_URL: '' });
+    api = apiClient(server.url, TOKEN);
+    expect((await api.post('/projects', { name: 'p', repoPath: repo })).status).toBe(201);
+    const spawned = await api.post('/sessions', { projectId: 'p', agent: 'command', command: ['sh', '-c', 'exec sleep 120'] });
+    sessionId = spawned.body.id;
+  });
+  afterAll(async () => {
+    if (sessionId) await api.post(`/sessions/${sessionId}/kill`);
+    await server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const deep = (levels: number) => `{"tool":"Bash","mode":"observed","input":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+  const cases: [string, () => Promise<{ status: number; body: any }>, string][] = [
+    ['NUL in a tool name', () => api.post(`/sessions/${sessionId}/tool-calls`, { tool: 'Ba\u0000sh', input: {}, mode: 'observed' }), 'tool'],
+    ['NUL in a path id', () => api.get('/sessions/a%00b'), 'id'],
+    ['a control character in a query id', () => api.get('/sessions?projectId=p%01'), 'projectId'],
+    ['a huge `from`', () => api.get('/events?from=9999999999999999999999'), 'from'],
+    ['a huge Last-Event-ID', () => api.raw('GET', '/events', undefined, { 'last-event-id': '9999999999999999999999' }), 'Last-Event-ID'],
+    ['an 8,000-character Idempotency-Key', () => api.post(`/sessions/${sessionId}/tool-calls`, { tool: 'Bash', input: {}, mode: 'observed' }, { 'idempotency-key': 'k'.repeat(8000) }), 'Idempotency-Key'],
+    ['null for an optional field', () => api.post(`/sessions/${sessionId}/tool-calls`, { tool: 'Bash', input: {}, mode: 'observed', runId: null }), 'runId'],
+    ['a baseRef that is an option', () => api.post('/sessions', { projectId: 'p', agent: 'command', command: ['true'], baseRef: '-h' }), 'baseRef'],
+    ['a baseRef past the reflog', () => api.post('/sessions', { projectId: 'p', agent: 'command', command: ['true'], baseRef: 'HEAD@{999}' }), 'baseRef'],
+    ['NUL in a baseRef', () => api.post('/sessions', { projectId: 'p', agent: 'command', command: ['true'], baseRef: 'ma\u0000in' }), 'baseRef'],
+    ['NUL in a command', () => api.post('/sessions', { projectId: 'p', agent: 'command', command: ['ec\u0000ho', 'hi'] }), 'command'],
+    ['NUL in a project name', () => api.post('/projects', { name: 'x\u0000y', repoPath: '/tmp' }), 'name'],
+    ['NUL in a kill reason', () => api.post(`/sessions/${sessionId}/kill`, { reason: 'r\u0000' }), 'reason'],
+    ['a hook cwd that is not a string', () => api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: 's-1', cwd: 42 }), 'cwd'],
+    ['NUL in a hook tool_name', () => api.post('/hooks/claude-code', { hook_event_name: 'PreToolUse', session_id: 's-1', tool_name: 'Ba\u0000sh', tool_use_id: 't', cwd: '/tmp' }), 'tool_name'],
+    ['NUL in a hook session_id', () => api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: 's\u0000', cwd: '/tmp' }), 'session_id'],
+    ['JSON nested 2,000 levels deep', async () => {
+      const response = await rawPost(`/sessions/${sessionId}/tool-calls`, deep(2000));
+      return { status: response.status, body: await response.json() };
+    }, 'body'],
+  ];
+
+  it.each(cases)('refuses %s with 400 naming the field, appending nothing', async (_, request, field) => {
+    const before = await head();
+    const response = await request();
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String), details: expect.objectContaining({ field }) });
+    expect(await head()).toBe(before);
+  });
+
+  it('refuses a malformed import before creating anything: no half-created session', async () => {
+    const before = { head: await head(), sessions: await sessionCount() };
+    const transcript = (toolCalls: unknown[]) => ({ agentSessionId: 'agent-import-1', cwd: join(root, 'repo'), runs: [], toolCalls, skippedLines: [] });
+    const bad: [unknown[], string][] = [
+      [[{}], 'transcript.toolCalls[0].callId'],
+      [[{ callId: 'c1', runId: null, tool: 'Bash', input: {}, requestedAt: 'yesterday', line: 1, result: null }], 'transcript.toolCalls[0].requestedAt'],
+      [[{ callId: 'c1', runId: null, tool: 'Ba\u0000sh', input: {}, requestedAt: '2026-01-01T00:00:00.000Z', line: 1, result: null }], 'transcript.toolCalls[0].tool'],
+    ];
+    for (const [toolCalls, field] of bad) {
+      const response = await api.post('/imports/claude-code', { projectId: 'p', transcriptPath: join(root, 't.jsonl'), transcript: transcript(toolCalls), subagents: [] });
+      expect(response.status).toBe(400);
+      expect(response.body.details).toMatchObject({ field });
+    }
+    expect({ head: await head(), sessions: await sessionCount() }).toEqual(before);
+  });
+
+  it('answers a route outside /api/v1 with a JSON 404 and never sends X-Powered-By', async () => {
+    // GETs of page routes belong to the web timeline; anything else no route serves is a JSON 404.
+    for (const [method, path] of [['POST', '/no/such/route'], ['GET', '/no-such-file.js']]) {
+      const response = await fetch(`${server.url}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(await response.json()).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'ROUTE.NOT_FOUND' });
+    }
+    const api404 = await api.get('/no-such-thing');
+    expect(api404.status).toBe(404);
+  });
+
+  it('still projects after the refusals: a later write is read back at once', async () => {
+    const call = await api.post(`/sessions/${sessionId}/tool-calls`, { tool: 'Bash', input: { command: 'ls' }, mode: 'observed' });
+    expect(call.status).toBe(201);
+    const health = await api.get('/health');
+    expect(health.body).toMatchObject({ status: 'ok', deadLetters: 0 });
+    expect((await api.get(`/projections/status`)).body).toMatchObject({ lag: 0, deadLetters: { count: 0, first: [] } });
+  });
+});
