@@ -87,5 +87,14 @@ describeWithClaude('flight-recorder mode: a claude -p started by hand, not by ru
     expect(readFileSync(join(repo, '.claude', 'settings.local.json'), 'utf8')).toBe(userSettings);
     expect(readdirSync(join(repo, '.claude'))).toEqual(['settings.local.json']);
     expect(existsSync(join(root, 'home', '.claude', 'settings.json'))).toBe(false); // the user scope was never touched
+
+    // --scope user: the user's settings (created here), recording the project's repositories wherever Claude starts.
+    const claudeDirBefore = readdirSync(join(home.home, '.claude')).sort();
+    const userScope = JSON.parse((await runCli(['claude', 'install-hooks', '--scope', 'user', '--project', 'app', '--json'], env, root)).stdout);
+    expect(userScope).toEqual({ changes: [{ file: join(home.home, '.claude', 'settings.json'), action: 'installed' }], roots: [repo] });
+    const userHook = JSON.parse(readFileSync(join(home.home, '.claude', 'settings.json'), 'utf8')).hooks.PreToolUse[0].hooks[0].command;
+    expect(userHook).toContain(`case "$PWD/" in ${repo}/*)`);
+    expect(JSON.parse((await runCli(['claude', 'uninstall-hooks', '--scope', 'user', '--json'], env, root)).stdout).changes[0].action).toBe('removed-file');
+    expect(readdirSync(join(home.home, '.claude')).sort()).toEqual(claudeDirBefore); // back to what Claude Code itself wrote
   });
 });

@@ -15,7 +15,7 @@ describeWithClaude('the real Claude Code CLI against the scripted Messages API s
   });
   afterAll(async () => {
     await api?.close();
-    rmSync(root, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // the agent may still be writing its transcript
   });
 
   it('runs a scripted Bash call, sends its result back, and writes a transcript with the same tool_use id', async () => {

@@ -233,7 +233,7 @@ describe('runledger client commands against a real server (issues 4 and 6)', () 
     expect((await runCli(['import', 'claude-code', join(root, 'nope.jsonl')], env)).code).toBe(2);
   });
 
-  it('hook claude-code: answers with the server\'s JSON; a PreToolUse it cannot record exits 2, other hooks exit 1', async () => {
+  it('hook claude-code: answers with the server\'s JSON; a PreToolUse it cannot record within the hold exits 2, other hooks exit 1', async () => {
     const input = (event: string, extra: Record<string, unknown> = {}) =>
       JSON.stringify({ session_id: 'claude-abc', transcript_path: '/tmp/t.jsonl', cwd: root, hook_event_name: event, ...extra });
     const pre = input('PreToolUse', { tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu_cli_1' });
@@ -248,12 +248,12 @@ describe('runledger client commands against a real server (issues 4 and 6)', () 
     expect(recorded.code).toBe(0);
 
     const unreachable = { RUNLEDGER_URL: `http://127.0.0.1:${await freePort()}`, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_SESSION_ID: running.id };
-    const blocked = await runCliWithInput(['hook', 'claude-code'], unreachable, pre);
+    const blocked = await runCliWithInput(['hook', 'claude-code', '--hold', '1'], unreachable, pre);
     expect(blocked.code).toBe(2);
-    expect(blocked.stderr).toMatch(/cannot reach/);
-    const stop = await runCliWithInput(['hook', 'claude-code'], unreachable, input('Stop', { stop_hook_active: false }));
+    expect(blocked.stderr).toMatch(/this tool call is blocked: .*did not answer for 1 s \(ECONNREFUSED\)/);
+    const stop = await runCliWithInput(['hook', 'claude-code', '--hold', '0'], unreachable, input('Stop', { stop_hook_active: false }));
     expect(stop.code).toBe(1);
-    expect(stop.stderr).toMatch(/cannot reach/);
+    expect(stop.stderr).toMatch(/did not answer/);
 
     const unknownSession = await runCliWithInput(['hook', 'claude-code'], { ...env, RUNLEDGER_SESSION_ID: 'no-such-session' }, pre);
     expect(unknownSession.code).toBe(2);

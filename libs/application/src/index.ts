@@ -24,4 +24,6 @@ export * from './orchestrators/orchestrators';
 export * from './orchestrators/orchestrator-branch';
 export * from './orchestrators/project-lock';
 export * from './sessions/spawn-session/session-starter';
+export * from './claude-code/hook-settings';
+export * from './claude-code/hook-commands';
 export * from './projections/projection-progress.port';

@@ -1,7 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ClaudeCodeHooks, ClaudeHookInput, ClaudeHookOutput, CommandContext } from '@runledger/application';
-import { DomainError } from '@runledger/domain';
+import { ClaudeCodeHooks, CommandContext } from '@runledger/application';
+import type { HookOutput } from '@runledger/infra/claude-code/hook-protocol';
+import { SessionScoped } from '../http/public.decorator';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 
@@ -18,13 +19,11 @@ export class HooksController {
    */
   @Post('claude-code')
   @HttpCode(200)
+  @SessionScoped({ header: 'x-runledger-session' })
   @ApiBody({ description: 'Claude Code hook input JSON (`hook_event_name`, `session_id`, `tool_name`, `tool_input`, `tool_use_id`, …)', schema: { type: 'object', additionalProperties: true } })
   @ApiHeader({ name: 'X-Runledger-Session', required: false, description: 'the runledger session id, when the hook runs inside a session runledger spawned' })
   @ApiOkResponse({ description: 'Claude Code hook output JSON', schema: ref('ClaudeHookOutput') })
-  claudeCode(@Body() body: unknown, @Ctx() context: CommandContext, @Headers('x-runledger-session') sessionId?: string): Promise<ClaudeHookOutput> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new DomainError('HOOK.INVALID', 'invalid', 'the body must be a Claude Code hook input object', { field: 'body' });
-    }
-    return this.hooks.handle(body as ClaudeHookInput, sessionId || undefined, { ...context, actor: 'claude-code-hook' });
+  claudeCode(@Body() body: unknown, @Ctx() context: CommandContext, @Headers('x-runledger-session') sessionId?: string): Promise<HookOutput> {
+    return this.hooks.handle(body, sessionId || undefined, { ...context, actor: 'claude-code-hook' });
   }
 }

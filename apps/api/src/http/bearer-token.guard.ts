@@ -2,12 +2,21 @@ import { timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiToken } from '@runledger/infra/auth/api-token';
+import { SESSION_CREDENTIAL_PREFIX, verifySessionCredential } from '@runledger/infra/auth/session-credential';
+import { ReadModels } from '@runledger/infra/read-models';
 import { API_TOKEN } from '@runledger/infra/tokens';
 import { readCookie, UI_COOKIE, UI_REQUEST_HEADER, verifyUiSession } from '../ui-auth/ui-session';
-import { IS_PUBLIC } from './public.decorator';
+import { IS_PUBLIC, SESSION_SCOPED, SessionScope } from './public.decorator';
 
 /** Methods that change nothing: a cookie alone may authenticate them. */
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/** A request as the guard sees it. */
+interface GuardedRequest {
+  method: string;
+  headers: Record<string, string | undefined>;
+  params: Record<string, string | undefined>;
+}
 
 /** True when `given` equals the API token (constant time). */
 export const isApiToken = (token: ApiToken, given: string): boolean => {
@@ -17,23 +26,47 @@ export const isApiToken = (token: ApiToken, given: string): boolean => {
 };
 
 /**
- * Every route not marked @Public needs `Authorization: Bearer <RUNLEDGER_TOKEN>` or the web timeline's HttpOnly cookie
+ * Every route not marked @Public needs `Authorization: Bearer <token>` or the web timeline's HttpOnly cookie
  * (docs/ARCHITECTURE.md §5); 401 otherwise, naming what was missing or wrong. A cookie-authenticated request other than
  * GET/HEAD must also carry `X-Runledger-UI: 1` (403 without it), so no other site's page can write with the cookie.
+ * The admin token (RUNLEDGER_TOKEN) opens every route. An agent's session credential (invariant 16) opens only the
+ * routes marked @SessionScoped, for its own session: 403 for another session's routes, for admin routes, and once its
+ * session is terminated (the credential is revoked with it). A hook request without `X-Runledger-Session` is bound to
+ * the credential's session.
  */
 @Injectable()
 export class BearerTokenGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector, @Inject(API_TOKEN) private readonly token: ApiToken) {}
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(API_TOKEN) private readonly token: ApiToken,
+    private readonly readModels: ReadModels,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const request = context.switchToHttp().getRequest<{ method: string; headers: Record<string, string | undefined> }>();
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
     const header = request.headers.authorization;
     const cookie = readCookie(request.headers.cookie, UI_COOKIE);
     if (header === undefined && cookie) return this.checkCookie(request.method, cookie, request.headers[UI_REQUEST_HEADER]);
     const match = /^Bearer (.+)$/.exec(header ?? '');
     if (!match) throw new UnauthorizedException('missing "Authorization: Bearer <token>" header (or the web timeline\'s login cookie)');
-    if (!isApiToken(this.token, match[1])) throw new UnauthorizedException('invalid bearer token');
+    if (isApiToken(this.token, match[1])) return true;
+    const sessionId = match[1].startsWith(SESSION_CREDENTIAL_PREFIX) ? verifySessionCredential(this.token.token, match[1]) : null;
+    if (sessionId === null) throw new UnauthorizedException('invalid bearer token');
+    return this.checkSessionCredential(sessionId, request, this.reflector.getAllAndOverride<SessionScope | undefined>(SESSION_SCOPED, targets));
+  }
+
+  private async checkSessionCredential(sessionId: string, request: GuardedRequest, scope: SessionScope | undefined): Promise<boolean> {
+    if (!scope) throw new ForbiddenException(`a session credential (${sessionId}) opens only its own session's hook and tool-call routes`);
+    const named = 'param' in scope ? request.params[scope.param] : request.headers[scope.header];
+    if (named !== undefined && named !== sessionId) {
+      throw new ForbiddenException(`this session credential belongs to ${sessionId}, not to ${named}`);
+    }
+    if ('header' in scope && named === undefined) request.headers[scope.header] = sessionId;
+    const session = await this.readModels.getSession(sessionId);
+    // Not projected yet (a session spawned a moment ago): the MAC proves runledger issued it.
+    if (session?.status === 'terminated') throw new ForbiddenException(`the credential of ${sessionId} was revoked: the session is terminated`);
     return true;
   }
 

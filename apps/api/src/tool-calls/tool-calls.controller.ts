@@ -5,6 +5,7 @@ import {
   CommandContext, RecordToolCallResultCommand, RequestToolCallCommand, RetryToolCallCommand, SessionStreams, ToolCallReply,
 } from '@runledger/application';
 import { ToolCallView, toToolCallView } from '@runledger/domain';
+import { SessionScoped } from '../http/public.decorator';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { RequestToolCallDto, ToolCallResultDto, ToolCallWaitQuery } from './dto/tool-call.dto';
@@ -16,6 +17,7 @@ const WAIT_POLL_MS = 25;
 /** `/sessions/:id/tool-calls`: checkpoint before dispatch, results, retries (DESIGN §5, invariants 3–5). */
 @ApiTags('tool-calls')
 @ApiBearerAuth('bearer')
+@SessionScoped({ param: 'sessionId' })
 @Controller('sessions/:sessionId/tool-calls')
 export class ToolCallsController {
   constructor(private readonly commands: CommandBus, private readonly sessions: SessionStreams) {}

@@ -7,7 +7,6 @@ export type { Divergence, ProjectSummary, SessionView, ToolCallView, WorktreeVie
  * (activity, health flags, resume mode, runtime exit), rendered when present and ignored when absent.
  */
 export type SessionSnapshot = SessionView & {
-  activity?: string;
   health?: string | string[] | Record<string, unknown>;
   resumeMode?: string;
   runtime: (NonNullable<SessionView['runtime']> & { exitCode?: number | null; signal?: string | null }) | null;

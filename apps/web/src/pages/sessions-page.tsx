@@ -46,7 +46,7 @@ export const SessionsPage = () => {
   const all = sessions.data ?? [];
   const shown = useMemo(() => all.filter((s) => matches(s, filters)).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0)), [all, filters.project, filters.status, filters.kind, filters.flag, filters.q]);
   const statuses = [...new Set([...STATUSES, ...all.map((s) => s.status)])];
-  const activities = [...new Set(all.map((s) => s.activity).filter((a): a is string => Boolean(a)))];
+  const activities = [...new Set(all.map((s) => s.activity).filter((a): a is NonNullable<typeof a> => Boolean(a)))];
 
   return (
     <>

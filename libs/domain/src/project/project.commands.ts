@@ -1,4 +1,4 @@
-import type { ProjectKind, ProjectRepo, SessionKind } from './project.events';
+import type { ProjectHookSettings, ProjectKind, ProjectRepo, SessionKind } from './project.events';
 
 /** Register a project; refused PROJECT.ALREADY_REGISTERED (409) or PROJECT.INVALID (400, details.field). */
 export interface RegisterProject {
@@ -13,7 +13,7 @@ export interface RegisterProject {
     orchestratorAgent?: string;
     env?: Record<string, string>;
     at: string;
-  };
+  } & ProjectHookSettings;
 }
 
 /** Allocate the next session id of a project; refused PROJECT.NOT_FOUND (404). */

@@ -9,10 +9,13 @@ import type {
   ReleaseOrchestrator,
 } from './project.commands';
 import { projectAlreadyRegistered, projectInvalid, projectNotFound, projectOrchestratorActive } from './project.errors';
-import type { ProjectEvent, ProjectKind, ProjectRepo } from './project.events';
+import type { ProjectEvent, ProjectHookSettings, ProjectKind, ProjectRepo } from './project.events';
+
+/** Longest hook hold a project may set (seconds): Claude Code's own hook timeout is 600 s. */
+export const MAX_HOOK_HOLD_SECONDS = 540;
 
 /** A registered project's configuration as stored in its stream. */
-export interface ProjectConfig {
+export interface ProjectConfig extends ProjectHookSettings {
   projectId: string;
   name: string;
   kind: ProjectKind;
@@ -55,6 +58,12 @@ const validate = ({ data }: RegisterProject): void => {
   if (data.kind === 'single-repo' && data.repos.length !== 1) {
     throw projectInvalid('repos', 'a single-repo project has exactly one repo');
   }
+  const hold = data.hookHoldSeconds;
+  if (hold !== undefined && !(Number.isInteger(hold) && hold >= 0 && hold <= MAX_HOOK_HOLD_SECONDS)) {
+    throw projectInvalid('hookHoldSeconds', `an integer from 0 to ${MAX_HOOK_HOLD_SECONDS}`);
+  }
+  if (data.hookFailure !== undefined && data.hookFailure !== 'closed' && data.hookFailure !== 'open') throw projectInvalid('hookFailure', 'closed or open');
+  if (data.hookTransport !== undefined && data.hookTransport !== 'command' && data.hookTransport !== 'http') throw projectInvalid('hookTransport', 'command or http');
   const names = new Set<string>();
   data.repos.forEach((repo, i) => {
     if (!SLUG.test(repo.name)) throw projectInvalid(`repos[${i}].name`, 'letters, digits, ".", "_" or "-" only');

@@ -10,6 +10,18 @@ export interface ProjectRepo {
   path: string;
 }
 
+/**
+ * How the hooks runledger generates for a project's agents behave while runledger is away (DESIGN §4a): they hold
+ * the agent up to `hookHoldSeconds` (default 30), then PreToolUse fails closed (`hookFailure: closed`, the default:
+ * the call is blocked with a reason the agent reads) or open (the call proceeds; the transcript heals the log).
+ * `hookTransport` picks command hooks (`runledger hook claude-code`, the default: they can hold) or HTTP hooks.
+ */
+export interface ProjectHookSettings {
+  hookFailure?: 'closed' | 'open';
+  hookHoldSeconds?: number;
+  hookTransport?: 'command' | 'http';
+}
+
 /** A project was registered (stream `project-<projectId>`); `env` may hold secrets and is never listed (invariant 12). */
 export interface ProjectRegistered {
   type: 'ProjectRegistered';
@@ -22,6 +34,9 @@ export interface ProjectRegistered {
     defaultBranch?: string;
     orchestratorAgent?: string;
     env?: Record<string, string>;
+    hookFailure?: ProjectHookSettings['hookFailure'];
+    hookHoldSeconds?: number;
+    hookTransport?: ProjectHookSettings['hookTransport'];
     /** ISO-8601 */
     at: string;
   };

@@ -1,6 +1,6 @@
 import { omitUndefined } from '../shared/omit-undefined';
 import type { RegisteredProject } from './project.decider';
-import type { ProjectKind, ProjectRepo } from './project.events';
+import type { ProjectHookSettings, ProjectKind, ProjectRepo } from './project.events';
 
 /** What replaces every configured env value in a view (invariant 12). */
 export const MASKED_VALUE = '***';
@@ -15,7 +15,7 @@ export interface ProjectSummary {
 }
 
 /** One project (`GET /projects/:id`): config with every env value masked as `"***"` (invariant 12); times ISO-8601 from its events. */
-export interface ProjectView extends ProjectSummary {
+export interface ProjectView extends ProjectSummary, ProjectHookSettings {
   repos: ProjectRepo[];
   defaultBranch?: string;
   activeOrchestrator?: string;
@@ -48,6 +48,9 @@ export const toProjectView = (state: RegisteredProject): ProjectView =>
     defaultBranch: state.defaultBranch,
     activeOrchestrator: state.activeOrchestrator,
     env: maskEnv(state.env),
+    hookFailure: state.hookFailure,
+    hookHoldSeconds: state.hookHoldSeconds,
+    hookTransport: state.hookTransport,
     nextSessionNumber: state.nextSessionNumber,
     registeredAt: state.registeredAt,
     updatedAt: state.updatedAt,

@@ -2,6 +2,9 @@
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
 import type {
+  AgentActivityChanged,
+  AgentHookReceived,
+  AgentSessionEnded,
   AgentRunCompleted,
   AgentRunFailed,
   AgentRunInterrupted,
@@ -86,13 +89,13 @@ export interface LinkAgentSession {
   data: AgentSessionLinked['data'];
 }
 
-/** Start an agent run; `[]` if `runId` exists; refused SESSION.NOT_ACTIVE (409), AGENT_RUN.NOT_FOUND (404, unknown parent). */
+/** Start an agent run (a sub-agent's: `agentId`, `agentType`); `[]` if `runId` exists; refused SESSION.NOT_ACTIVE (409), AGENT_RUN.NOT_FOUND (404, unknown parent). */
 export interface StartAgentRun {
   type: 'StartAgentRun';
   data: AgentRunStarted['data'];
 }
 
-/** Complete a started run; refused AGENT_RUN.NOT_FOUND (404), AGENT_RUN.NOT_OPEN (409). */
+/** Complete a started run (a sub-agent's with its transcript); refused AGENT_RUN.NOT_FOUND (404), AGENT_RUN.NOT_OPEN (409). */
 export interface CompleteAgentRun {
   type: 'CompleteAgentRun';
   data: AgentRunCompleted['data'];
@@ -116,6 +119,27 @@ export interface RecordDivergence {
   data: DivergenceDetected['data'];
 }
 
+/** Keep one agent hook event as sent (redacted); always appends (every hook event is kept, DESIGN §4a). */
+export interface RecordAgentHook {
+  type: 'RecordAgentHook';
+  data: AgentHookReceived['data'];
+}
+
+/** Set the agent's activity; `[]` when it already is that activity. */
+export interface SetAgentActivity {
+  type: 'SetAgentActivity';
+  data: AgentActivityChanged['data'];
+}
+
+/** Record that the agent ended its own session, with its reason; `[]` if the same end is already recorded. */
+export interface RecordAgentSessionEnded {
+  type: 'RecordAgentSessionEnded';
+  data: AgentSessionEnded['data'];
+}
+
+/** Commands for what the agent's hooks report outside runs and tool calls. */
+export type AgentSignalCommand = RecordAgentHook | SetAgentActivity | RecordAgentSessionEnded;
+
 /** Commands that act on the session itself. */
 export type SessionLifecycleCommand =
   | StartSession
@@ -135,4 +159,4 @@ export type SessionLifecycleCommand =
 export type AgentRunCommand = StartAgentRun | CompleteAgentRun | FailAgentRun | InterruptAgentRun;
 
 /** Every command of the session decider (tool-call and worktree commands are routed to their deciders). */
-export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | ToolCallCommand | WorktreeCommand;
+export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | AgentSignalCommand | ToolCallCommand | WorktreeCommand;

@@ -480,3 +480,37 @@ describe('session decider', () => {
     });
   });
 });
+
+describe('agent signals from hooks (activity, kept hook events, the agent session end)', () => {
+  const running = [started(), launched()];
+  const activity = (value: 'working' | 'waiting_input' | 'idle', hook = 'PreToolUse'): SessionCommand => ({ type: 'SetAgentActivity', data: { activity: value, hook, at: T(3) } });
+
+  it('keeps every hook event it is given, even a repeat', () =>
+    given(sessionDecider, [...running, { type: 'AgentHookReceived', data: { hook: 'Notification', detail: { message: 'hi' }, at: T(2) } }])
+      .when({ type: 'RecordAgentHook', data: { hook: 'Notification', detail: { message: 'hi' }, at: T(3) } })
+      .then([{ type: 'AgentHookReceived', data: { hook: 'Notification', detail: { message: 'hi' }, at: T(3) } }]));
+
+  it('changes the activity only when it differs', () => {
+    given(sessionDecider, running).when(activity('working')).then([{ type: 'AgentActivityChanged', data: { activity: 'working', hook: 'PreToolUse', at: T(3) } }]);
+    given(sessionDecider, [...running, { type: 'AgentActivityChanged', data: { activity: 'working', hook: 'UserPromptSubmit', at: T(2) } }]).when(activity('working')).then([]);
+  });
+
+  it('records the end of the agent session once per reason', () => {
+    const end: SessionCommand = { type: 'RecordAgentSessionEnded', data: { reason: 'prompt_input_exit', at: T(4) } };
+    given(sessionDecider, running).when(end).then([{ type: 'AgentSessionEnded', data: { reason: 'prompt_input_exit', at: T(4) } }]);
+    given(sessionDecider, [...running, { type: 'AgentSessionEnded', data: { reason: 'prompt_input_exit', at: T(4) } }]).when(end).then([]);
+  });
+
+  it('folds activity, the last hook signal, the end reason and a sub-agent run with its transcript', () => {
+    const state = replay(sessionDecider, [
+      ...running,
+      runStarted(),
+      { type: 'AgentRunStarted', data: { runId: 'subagent:agent-a1', parentRunId: 'run-1', agentId: 'a1', agentType: 'Explore', at: T(3) } },
+      { type: 'AgentRunCompleted', data: { runId: 'subagent:agent-a1', transcriptPath: '/t/subagents/agent-a1.jsonl', at: T(4) } },
+      { type: 'AgentActivityChanged', data: { activity: 'idle', hook: 'Stop', at: T(5) } },
+      { type: 'AgentSessionEnded', data: { reason: 'other', at: T(6) } },
+    ]) as SessionState & { status: 'running' };
+    expect(state).toMatchObject({ activity: 'idle', lastHookAt: T(6), agentEnded: { reason: 'other', at: T(6) } });
+    expect(state.runs['subagent:agent-a1']).toMatchObject({ status: 'completed', agentId: 'a1', agentType: 'Explore', parentRunId: 'run-1', transcriptPath: '/t/subagents/agent-a1.jsonl' });
+  });
+});

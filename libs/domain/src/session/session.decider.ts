@@ -36,13 +36,18 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
+import type { AgentActivity, AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
   runId: string;
   prompt?: string;
   parentRunId?: string;
+  /** A sub-agent's id and type (Claude Code `agent_id`, `agent_type`). */
+  agentId?: string;
+  agentType?: string;
+  /** A sub-agent's own transcript, once it reported it. */
+  transcriptPath?: string;
   startedAt: string;
   updatedAt: string;
 }
@@ -105,6 +110,12 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   warnings: SessionWarning[];
   /** callId of the tool call completed last, in log order. */
   lastCompletedCallId?: string;
+  /** What the agent is doing, from its hooks (absent until a hook told). */
+  activity?: AgentActivity;
+  /** ISO-8601 time of the last event an agent hook produced (the hook channel's last signal). */
+  lastHookAt?: string;
+  /** The agent's own report that its session ended (Claude Code SessionEnd). */
+  agentEnded?: { reason: string; at: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -328,6 +339,12 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
     }
     case 'RecordDivergence':
       return divergence(command, session);
+    case 'RecordAgentHook':
+      return [{ type: 'AgentHookReceived', data: omitUndefined({ ...command.data }) }];
+    case 'SetAgentActivity':
+      return session.activity === command.data.activity ? [] : [{ type: 'AgentActivityChanged', data: { ...command.data } }];
+    case 'RecordAgentSessionEnded':
+      return session.agentEnded?.reason === command.data.reason ? [] : [{ type: 'AgentSessionEnded', data: { ...command.data } }];
     case 'StartAgentRun':
       return startRun(command, session);
     case 'CompleteAgentRun':
@@ -365,6 +382,9 @@ const evolveRun = (session: Session, event: AgentRunEvent): SessionState => {
       runId: run.runId,
       prompt: run.prompt,
       parentRunId: run.parentRunId,
+      agentId: run.agentId,
+      agentType: run.agentType,
+      transcriptPath: event.type === 'AgentRunCompleted' ? (event.data.transcriptPath ?? run.transcriptPath) : run.transcriptPath,
       startedAt: run.startedAt,
       updatedAt: at,
     });
@@ -384,6 +404,11 @@ const evolveRun = (session: Session, event: AgentRunEvent): SessionState => {
   }
   return { ...session, runs: { ...session.runs, [runId]: next }, updatedAt: at };
 };
+
+/** True for a tool-call event the agent itself reported (an observed dispatch, a hook result): a hook-channel signal. */
+const fromAgent = (event: ToolCallEvent): boolean =>
+  (event.type === 'ToolCallDispatched' && event.data.mode === 'observed') ||
+  ((event.type === 'ToolCallCompleted' || event.type === 'ToolCallFailed') && event.data.source === 'hook');
 
 /** Counts after a call went from `before` (absent: new) to `after`. */
 const recount = (counts: ToolCallCounts, before: ToolCall | undefined, after: ToolCall): ToolCallCounts => {
@@ -406,6 +431,7 @@ const evolveCall = (session: Session, event: ToolCallEvent): SessionState => {
     callCounts: recount(session.callCounts, before, call),
     ...(event.type === 'ToolCallLateResultRecorded' ? { lateResults: [...session.lateResults, { ...event.data }] } : {}),
     ...(event.type === 'ToolCallCompleted' ? { lastCompletedCallId: callId } : {}),
+    ...(fromAgent(event) ? { lastHookAt: at } : {}),
     updatedAt: at,
   };
 };
@@ -491,6 +517,12 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
     }
     case 'DivergenceDetected':
       return { ...state, divergences: [...state.divergences, { ...event.data }], updatedAt: at };
+    case 'AgentHookReceived':
+      return { ...state, lastHookAt: at, updatedAt: at };
+    case 'AgentActivityChanged':
+      return { ...state, activity: event.data.activity, lastHookAt: at, updatedAt: at };
+    case 'AgentSessionEnded':
+      return { ...state, agentEnded: { reason: event.data.reason, at }, lastHookAt: at, updatedAt: at };
     case 'AgentRunStarted':
     case 'AgentRunCompleted':
     case 'AgentRunFailed':

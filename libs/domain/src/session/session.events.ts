@@ -112,16 +112,16 @@ export interface AgentSessionLinked {
   data: { agentSessionId: string; transcriptPath?: string; at: string };
 }
 
-/** An agent run (one prompt/turn of work) started → started. */
+/** An agent run (one prompt/turn of work, or a sub-agent's run: `agentId`, `agentType`) started → started. */
 export interface AgentRunStarted {
   type: 'AgentRunStarted';
-  data: { runId: string; prompt?: string; parentRunId?: string; at: string };
+  data: { runId: string; prompt?: string; parentRunId?: string; agentId?: string; agentType?: string; at: string };
 }
 
-/** An agent run completed → completed. */
+/** An agent run completed → completed; a sub-agent's run names its own transcript. */
 export interface AgentRunCompleted {
   type: 'AgentRunCompleted';
-  data: { runId: string; at: string };
+  data: { runId: string; transcriptPath?: string; at: string };
 }
 
 /** An agent run failed → failed. */
@@ -142,6 +142,30 @@ export interface DivergenceDetected {
   data: { callId?: string; kind: string; detail: string; at: string };
 }
 
+/** What the agent is doing, derived from its hooks (DESIGN §2). */
+export type AgentActivity = 'working' | 'waiting_input' | 'idle';
+
+/** An agent hook event kept as sent (redacted), for every event no other session event represents (DESIGN §4a). */
+export interface AgentHookReceived {
+  type: 'AgentHookReceived';
+  data: { hook: string; agentId?: string; detail: Record<string, unknown>; at: string };
+}
+
+/** The agent's activity changed; `hook` names the hook event that revealed it. */
+export interface AgentActivityChanged {
+  type: 'AgentActivityChanged';
+  data: { activity: AgentActivity; hook: string; at: string };
+}
+
+/** The agent reported the end of its own session (Claude Code SessionEnd), with its reason. */
+export interface AgentSessionEnded {
+  type: 'AgentSessionEnded';
+  data: { reason: string; at: string };
+}
+
+/** Events reported by the agent's hooks that move neither a run nor a tool call. */
+export type AgentSignalEvent = AgentHookReceived | AgentActivityChanged | AgentSessionEnded;
+
 /** Events that move the session's own status. */
 export type SessionLifecycleEvent =
   | SessionStarted
@@ -160,4 +184,4 @@ export type SessionLifecycleEvent =
 export type AgentRunEvent = AgentRunStarted | AgentRunCompleted | AgentRunFailed | AgentRunInterrupted;
 
 /** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees and divergences (one stream replays one session). */
-export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | ToolCallEvent | WorktreeEvent | DivergenceDetected;
+export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | DivergenceDetected;

@@ -64,6 +64,7 @@ describe('toSessionView', () => {
       toolCalls: { total: 3, dispatched: 1, completed: 1, failed: 1, interrupted: 0 },
       lastCompletedToolCall: { callId: 'c1', tool: 'Bash', status: 'completed', attempt: 1, completedAt: T(7) },
       runs: { total: 1, open: 1 },
+      lastHookAt: T(10),
       restoring: false,
       revision: 10,
       createdAt: T(0),

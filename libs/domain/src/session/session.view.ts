@@ -6,6 +6,7 @@ import type { Worktree, WorktreeStatus } from '../worktree/worktree.decider';
 import {
   lastCompletedToolCall,
   toolCallCounts,
+  type AgentRun,
   type Divergence,
   type Session,
   type SessionInterruption,
@@ -14,7 +15,7 @@ import {
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentKind, RuntimeType, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, RuntimeType, SessionRuntime } from './session.events';
 
 /** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
 export interface WorktreeView {
@@ -76,6 +77,14 @@ export interface SessionView {
   lastCompletedToolCall?: LastCompletedToolCallView;
   /** Agent runs: all of them, and those still `started`. */
   runs: { total: number; open: number };
+  /** The sub-agents' runs (Claude Code SubagentStart/Stop), in start order; present only when there are some. */
+  subagents?: SubagentView[];
+  /** What the agent is doing, from its hooks (DESIGN §2); absent until a hook told. */
+  activity?: AgentActivity;
+  /** ISO-8601 time of the last event the agent's hooks produced. */
+  lastHookAt?: string;
+  /** The agent's own report that its session ended, with its reason (Claude Code SessionEnd). */
+  agentEnded?: { reason: string; at: string };
   /** Present only when non-empty, in log order. */
   divergences?: Divergence[];
   /** Results that arrived for interrupted attempts (never merged); present only when non-empty, in log order. */
@@ -96,6 +105,17 @@ export interface SessionView {
   /** ISO-8601, from the events (never a clock). */
   createdAt: string;
   updatedAt: string;
+}
+
+/** A sub-agent's run in a session snapshot; `transcriptPath` once the sub-agent reported it. */
+export interface SubagentView {
+  runId: string;
+  agentId?: string;
+  agentType?: string;
+  status: AgentRun['status'];
+  transcriptPath?: string;
+  /** Why the run failed or was interrupted. */
+  reason?: string;
 }
 
 /** A tool call as the API returns it (DESIGN §5): times are ISO-8601 from the events; `result`/`source`/`completedAt` once completed or failed. */
@@ -137,6 +157,16 @@ const toWorktreeView = (worktree: Worktree): WorktreeView =>
     strandedReason: worktree.stranded ? worktree.strandedReason : undefined,
     removalError: worktree.status === 'retry_remove' ? worktree.removalError : undefined,
     restoreConflict: worktree.lastRestore?.conflict,
+  });
+
+const toSubagentView = (run: AgentRun): SubagentView =>
+  omitUndefined<SubagentView>({
+    runId: run.runId,
+    agentId: run.agentId,
+    agentType: run.agentType,
+    status: run.status,
+    transcriptPath: run.transcriptPath,
+    reason: run.status === 'failed' ? run.error : run.status === 'interrupted' ? run.reason : undefined,
   });
 
 const toRuntimeView = (runtime: SessionRuntime | undefined): RuntimeView | null => {
@@ -182,6 +212,10 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
         })
       : undefined,
     runs: { total: runs.length, open: runs.filter((run) => run.status === 'started').length },
+    subagents: nonEmpty(runs.filter((run) => run.agentId !== undefined || run.runId.startsWith('subagent:')).map(toSubagentView)),
+    activity: state.activity,
+    lastHookAt: state.lastHookAt,
+    agentEnded: state.agentEnded ? { ...state.agentEnded } : undefined,
     divergences: nonEmpty(state.divergences),
     lateResults: nonEmpty(state.lateResults),
     warnings: nonEmpty(state.warnings),

@@ -558,16 +558,5 @@ export const hookCallsFromTranscript = (
   ];
 };
 
-/** The stdout JSON a PreToolUse hook returns to decide a call (`allow` skips the permission prompt, `deny` blocks it). */
-export const preToolUseDecision = (
-  decision: 'allow' | 'deny' | 'ask',
-  reason?: string,
-): {
-  hookSpecificOutput: { hookEventName: 'PreToolUse'; permissionDecision: 'allow' | 'deny' | 'ask'; permissionDecisionReason?: string };
-} => ({
-  hookSpecificOutput: {
-    hookEventName: 'PreToolUse',
-    permissionDecision: decision,
-    ...(reason !== undefined ? { permissionDecisionReason: reason } : {}),
-  },
-});
+/** The stdout JSON a PreToolUse hook returns (one model of the hook protocol: hook-protocol.ts). */
+export { preToolUseDecision } from './hook-protocol';

@@ -118,6 +118,9 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   WorktreeStranded: true,
   WorktreeSkipped: true,
   DivergenceDetected: true,
+  AgentHookReceived: true,
+  AgentActivityChanged: true,
+  AgentSessionEnded: true,
 };
 const isKnown = (types: Record<string, true>, type: string): boolean => Object.prototype.hasOwnProperty.call(types, type);
 

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsString, Matches, MaxLength, MinLength, ValidateNested, ValidateBy,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested, ValidateBy,
 } from 'class-validator';
 import { GIT_REV } from '../../sessions/dto/spawn-session.dto';
 import { IsOptional, IsPlainText } from '../../http/field-rules';
@@ -53,4 +53,16 @@ export class RegisterProjectDto {
     },
   })
   env?: Record<string, string>;
+
+  /** After the hook hold: `closed` (default) blocks a PreToolUse with a reason the agent reads; `open` lets the tool proceed. */
+  @IsOptional() @IsIn(['closed', 'open'])
+  hookFailure?: 'closed' | 'open';
+
+  /** How long (seconds) a hook holds the agent while runledger does not answer (default 30). */
+  @IsOptional() @IsInt() @Min(0) @Max(540)
+  hookHoldSeconds?: number;
+
+  /** `command` (default: `runledger hook claude-code`, which can hold) or `http` hooks. */
+  @IsOptional() @IsIn(['command', 'http'])
+  hookTransport?: 'command' | 'http';
 }

@@ -1,14 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, RuntimeType, SessionRuntime } from '@runledger/domain';
+import { DomainError, ProjectHookSettings, RuntimeType, SessionRuntime } from '@runledger/domain';
 import { ApiToken } from '@runledger/infra/auth/api-token';
+import { issueSessionCredential } from '@runledger/infra/auth/session-credential';
 import { RunledgerConfig } from '@runledger/infra/config';
 import {
   AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxRuntime,
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
+import { claudeHookSettings, CREDENTIAL_ENV, runledgerCommand } from '../../claude-code/hook-settings';
 import { sessionLogPath } from '../worktree-layout';
 import { ServerAddress } from './server-address';
 
@@ -22,6 +24,8 @@ export interface AgentLaunchRequest {
   env?: Record<string, string>;
   /** Where it runs (default process). */
   runtime?: RuntimeType;
+  /** The project's hook settings (hold, failure mode, transport); defaults when absent. */
+  hooks?: ProjectHookSettings;
 }
 
 /** Env entry that marks an agent in a tmux pane (so the /proc scan for unrecorded process agents never mistakes it for one). */
@@ -39,12 +43,11 @@ export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
 /** Header that carries the runledger session id in Claude Code's generated hook settings (issue 4). */
 export const SESSION_HEADER = 'x-runledger-session';
 
-const CLAUDE_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd'];
-
 /**
  * The runtime port: launches agent runtimes as detached process groups or in tmux sessions (both outlive runledger:
  * DESIGN invariant 7), output to `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and
- * RUNLEDGER_TOKEN in their env; tells whether a recorded runtime is alive, and stops it, whatever its type.
+ * RUNLEDGER_TOKEN in their env, that token being the session's own credential, never the admin token (invariant 16);
+ * tells whether a recorded runtime is alive, and stops it, whatever its type.
  * Agents: `command` (the argv of the request) and `claude-code` (`claude -p <prompt>` in a process; interactive
  * `claude` in tmux, its workspace trust accepted and the prompt typed into the pane; hooks posting to runledger).
  */
@@ -67,7 +70,7 @@ export class AgentLauncher {
       ...(request.env ?? {}),
       RUNLEDGER_URL: this.address.url,
       RUNLEDGER_SESSION_ID: request.sessionId,
-      RUNLEDGER_TOKEN: this.token.token,
+      [CREDENTIAL_ENV]: this.credential(request.sessionId),
       [AGENT_HOME]: this.config.dataDir,
     };
     if (type === 'tmux') {
@@ -132,6 +135,11 @@ export class AgentLauncher {
   /** Every live agent process by session id, from one scan of /proc (for a reconcile of many sessions). */
   agentProcesses(): Map<string, RuntimeIdentity[]> {
     return listAgentProcesses([this.homeEntry()]);
+  }
+
+  /** The credential of `sessionId`'s agent: authorizes only that session's hook and tool-call routes (DESIGN invariant 16). */
+  credential(sessionId: string): string {
+    return issueSessionCredential(this.token.token, sessionId);
   }
 
   private homeEntry(): string {
@@ -200,18 +208,11 @@ export class AgentLauncher {
   }
 
   /**
-   * Writes `<workdir>/.claude/settings.local.json` so that Claude Code's HTTP hooks post to runledger with the session
-   * header, and excludes that file from git so it never makes the worktree look dirty.
+   * Writes `<workdir>/.claude/settings.local.json` with the session's hooks (`claudeHookSettings`: no token in it), and
+   * excludes that file from git so it never makes the worktree look dirty.
    */
   private writeClaudeSettings(request: AgentLaunchRequest): void {
-    const hook = {
-      type: 'http',
-      url: `${this.address.url}/api/v1/hooks/claude-code`,
-      headers: { Authorization: `Bearer ${this.token.token}`, 'X-Runledger-Session': request.sessionId },
-    };
-    const settings = {
-      hooks: Object.fromEntries(CLAUDE_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [hook] }]])),
-    };
+    const settings = claudeHookSettings({ ...request.hooks, url: this.address.url, sessionId: request.sessionId, runledgerCommand: runledgerCommand() });
     const dir = path.join(request.workdir, '.claude');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'settings.local.json'), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });

@@ -117,6 +117,7 @@ export class SessionStarter {
         workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
         env: project.env,
         runtime: agent.runtimeType,
+        hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
       });
       const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: new Date().toISOString() } }], context);
       return this.views.fromState(launched.state as never, launched.revision);

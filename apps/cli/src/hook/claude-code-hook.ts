@@ -1,0 +1,154 @@
+/*
+ * `runledger hook claude-code`: the command a Claude Code hook runs. A standalone entry point (bin/runledger.js loads
+ * it directly, without commander, Nest or a database) because it runs around every tool call and must start fast.
+ */
+import { BLOCKING_HOOK_EVENTS, hookEventOf, preToolUseDecision } from '@runledger/infra/claude-code/hook-protocol';
+import { resolveClientConfig } from '../client/client-config';
+
+/** What the hook does when runledger does not answer within the hold: block the blocking events, or let them proceed. */
+export type HookFailureMode = 'closed' | 'open';
+
+/** Options of one hook run (from argv, then the agent's environment). */
+export interface HookOptions {
+  /** runledger origin, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** The runledger session (sent as `X-Runledger-Session`); absent for sessions runledger did not spawn. */
+  sessionId?: string;
+  /** Bearer credential: the agent's session credential (RUNLEDGER_TOKEN), else the data directory's token file. */
+  token?: string;
+  /** How long to keep retrying while runledger does not answer (ms). */
+  holdMs: number;
+  failure: HookFailureMode;
+}
+
+/** Exit codes Claude Code gives meaning to: 0 success (stdout JSON read), 2 blocking error (stderr shown to the agent), 1 non-blocking. */
+export const HOOK_EXIT = { ok: 0, nonBlocking: 1, block: 2 } as const;
+
+/** Thrown for bad hook arguments (exit 2: a hook that cannot run must not let a tool run unrecorded). */
+export class HookUsageError extends Error {}
+
+/** Parses `--url U --session S --hold SECONDS --failure closed|open` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID). */
+export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.env): HookOptions => {
+  const given = new Map<string, string>();
+  for (let i = 0; i < args.length; i += 2) {
+    const [name, value] = [args[i], args[i + 1]];
+    if (!['--url', '--session', '--hold', '--failure'].includes(name) || value === undefined) {
+      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code [--url U] [--session ID] [--hold SECONDS] [--failure closed|open])`);
+    }
+    given.set(name, value);
+  }
+  const hold = Number(given.get('--hold') ?? 30);
+  if (!Number.isFinite(hold) || hold < 0) throw new HookUsageError(`--hold must be a number of seconds >= 0, got ${given.get('--hold')}`);
+  const failure = given.get('--failure') ?? 'closed';
+  if (failure !== 'closed' && failure !== 'open') throw new HookUsageError(`--failure must be closed or open, got ${failure}`);
+  const config = resolveClientConfig(given.has('--url') ? { ...env, RUNLEDGER_URL: given.get('--url') } : env);
+  const sessionId = given.get('--session') ?? env.RUNLEDGER_SESSION_ID;
+  return { url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}) };
+};
+
+/** One answer of the server: its status and body, or `unreachable` with the network reason. */
+type Attempt = { status: number; body: string } | { unreachable: string };
+
+/** A status worth waiting out: the server is restarting or overloaded (5xx), not refusing the input (4xx). */
+const retryable = (attempt: Attempt): boolean => 'unreachable' in attempt || attempt.status >= 500;
+
+const post = async (options: HookOptions, input: string, timeoutMs: number): Promise<Attempt> => {
+  try {
+    const response = await fetch(`${options.url}/api/v1/hooks/claude-code`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.sessionId ? { 'x-runledger-session': options.sessionId } : {}),
+      },
+      body: input,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: response.status, body: await response.text() };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { unreachable: cause?.code ?? cause?.message ?? (error as Error).message };
+  }
+};
+
+/** What the hook writes and how it waits; real process streams and timers in production, recorded ones in tests. */
+export interface HookIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** Longest wait for one answer (ms): a server that accepted the request but hangs is asked again. */
+const ATTEMPT_TIMEOUT_MS = 20_000;
+
+/**
+ * Forwards one hook input (stdin text) to runledger and returns the exit code (DESIGN §4a, invariant 15): the answer's
+ * JSON goes to stdout (exit 0). While runledger does not answer (connection refused or reset, 5xx), it retries until
+ * the hold expires, so the agent waits out a restart instead of running a tool unrecorded or having it denied. Then a
+ * blocking event (PreToolUse, PermissionRequest, or input it cannot read) is blocked with exit 2 and a reason the agent
+ * reads (`failure: closed`), or proceeds (`open`: PreToolUse answers allow; the transcript heals the log); other
+ * events exit 1 (non-blocking). A 4xx refusal (bad input, revoked credential) is not retried.
+ */
+export const runClaudeCodeHook = async (input: string, options: HookOptions, io: HookIo): Promise<number> => {
+  const event = hookEventOf(input);
+  const blocking = event === undefined || (BLOCKING_HOOK_EVENTS as readonly string[]).includes(event);
+  const deadline = io.now() + options.holdMs;
+  let attempt: Attempt = { unreachable: 'not tried' };
+  let delay = 100;
+  for (;;) {
+    if (event === undefined) break;
+    attempt = await post(options, input, ATTEMPT_TIMEOUT_MS);
+    if (!retryable(attempt) || io.now() >= deadline) break;
+    await io.sleep(Math.min(delay, Math.max(0, deadline - io.now())));
+    delay = Math.min(delay * 1.5, 1000);
+  }
+  if (!('unreachable' in attempt) && attempt.status >= 200 && attempt.status < 300) {
+    if (attempt.body) io.stdout(attempt.body.endsWith('\n') ? attempt.body : `${attempt.body}\n`);
+    return HOOK_EXIT.ok;
+  }
+  const reason =
+    event === undefined
+      ? 'the hook input on stdin is not a JSON object with hook_event_name'
+      : 'unreachable' in attempt
+        ? `runledger at ${options.url} did not answer for ${Math.round(options.holdMs / 1000)} s (${attempt.unreachable})`
+        : `runledger refused the ${event} hook: ${attempt.status} ${attempt.body.slice(0, 500)}`;
+  if (!blocking) {
+    io.stderr(`runledger: ${reason}\n`);
+    return HOOK_EXIT.nonBlocking;
+  }
+  if (options.failure === 'open' && retryable(attempt) && event !== undefined) {
+    io.stderr(`runledger: ${reason}; hookFailure is open: the call proceeds unrecorded (the transcript will heal the log)\n`);
+    if (event === 'PreToolUse') io.stdout(`${JSON.stringify(preToolUseDecision('allow', `runledger unreachable (${reason}); hookFailure: open`))}\n`);
+    return HOOK_EXIT.ok;
+  }
+  io.stderr(
+    `runledger: this tool call is blocked: it could not be recorded before it runs (${reason}). ` +
+      'Nothing was executed; wait a moment and try the same step again.\n',
+  );
+  return HOOK_EXIT.block;
+};
+
+/** Reads all of stdin as UTF-8 text. */
+const readStdin = async (): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/** The process-level entry: parses `args` (after `hook claude-code`), reads stdin, runs the hook, returns the exit code. */
+export const claudeCodeHookMain = async (args: string[]): Promise<number> => {
+  const io: HookIo = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  const input = await readStdin();
+  try {
+    return await runClaudeCodeHook(input, parseHookArgs(args), io);
+  } catch (error) {
+    io.stderr(`runledger: hook claude-code: ${(error as Error).message}\n`);
+    return HOOK_EXIT.block;
+  }
+};
