@@ -130,7 +130,10 @@ describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a
     expect(fresh.id).not.toBe('orch-1');
     expect(git(repo, 'show', 'refs/runledger/preserved/orch-1:plan.md')).toBe('half-written plan');
     expect(git(fresh.worktrees[0].path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('runledger/orch-orchestrator');
-    const oldNow = (await api.get('/sessions/orch-1')).body;
+    const oldNow = await eventually(async () => {
+      const s = (await api.get('/sessions/orch-1')).body;
+      return s.status === 'terminated' ? s : null;
+    }, 'the old orchestrator terminated');
     expect(oldNow).toMatchObject({ status: 'terminated', worktrees: [{ state: 'unavailable', preservedRef: 'refs/runledger/preserved/orch-1' }] });
     const types = await eventTypes('orch-1');
     expect(types.indexOf('SessionRetiring')).toBeLessThan(types.indexOf('WorktreeWorkPreserved'));
@@ -165,7 +168,7 @@ describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a
     const retried = await ensure({ clean: true });
     expect({ status: retried.status, body: retried.body }).toMatchObject({ status: 201 });
     expect(retried.body).toMatchObject({ status: 'running', branch: 'runledger/orch-orchestrator' });
-    expect((await api.get(`/sessions/${old.id}`)).body.status).toBe('terminated');
+    await eventually(async () => (await api.get(`/sessions/${old.id}`)).body.status === 'terminated', 'the old orchestrator terminated');
     await eventually(async () => (await activeOrchestrators()).join() === retried.body.id, 'exactly one active orchestrator');
     expect(tmuxSessions(socket)).toEqual([`rl-${retried.body.id}`]);
   });
