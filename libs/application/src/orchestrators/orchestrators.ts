@@ -3,10 +3,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
   AgentKind, decideProject, DomainError, evolveProject, isWorktreeReleased, projectDecider, ProjectEvent, projectStreamName,
-  RegisteredProject, Session, SessionCommand, sessionDecider, SessionState, sessionStreamName, SessionView,
+  RegisteredProject, Session, SessionCommand, sessionDecider, SessionState, sessionStreamName, SessionView, Worktree,
 } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
-import { reconcileLease } from '@runledger/infra/leases';
+import { reconcileLease, worktreeLease } from '@runledger/infra/leases';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { CommandContext } from '../event-sourcing/command-context';
@@ -196,35 +196,41 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
    * retiring) and thrown as ORCHESTRATOR.REPLACE_INCOMPLETE (409; ORCHESTRATOR.WORKTREE_NOT_RELEASED for a session not retiring).
    */
   private async releaseWorktrees(project: RegisteredProject, session: Session, context: CommandContext, why: string): Promise<void> {
-    const at = () => new Date().toISOString();
-    for (const worktree of Object.values(session.worktrees)) {
-      if (isWorktreeReleased(worktree)) continue;
-      const repo = project.repos.find((r) => r.name === worktree.repo);
+    for (const { repo: name } of Object.values(session.worktrees)) {
+      const repo = project.repos.find((r) => r.name === name);
       if (!repo) continue; // a repo that left the project holds no branch of this project
-      let kept: string | undefined;
-      try {
-        if (existsSync(worktree.path)) {
-          const preserved = await this.git.preserve({ worktreePath: worktree.path, ref: preservedRef(project, session.sessionId, worktree.repo), message: `runledger: work of ${session.sessionId}: ${why}` });
-          if (preserved) {
-            kept = preserved.ref;
-            await this.sessions.decide(session.sessionId, () => [{ type: 'RecordWorkPreserved', data: { repo: worktree.repo, ref: preserved.ref, commit: preserved.commit, at: at() } }], context);
-          }
+      // Under the worktree's lease, shared with the worker's janitor (which retries failed removals), on fresh state.
+      await this.lock.withLease(worktreeLease(session.sessionId, name), async () => {
+        const worktree = (await this.sessions.load(session.sessionId)).state.worktrees[name];
+        if (!worktree || isWorktreeReleased(worktree)) return;
+        await this.releaseOne(project, session, repo.path, worktree, context, why);
+      });
+    }
+  }
+
+  private async releaseOne(project: RegisteredProject, session: Session, repoPath: string, worktree: Worktree, context: CommandContext, why: string): Promise<void> {
+    const at = () => new Date().toISOString();
+    let kept: string | undefined;
+    try {
+      if (existsSync(worktree.path)) {
+        const preserved = await this.git.preserve({ worktreePath: worktree.path, ref: preservedRef(project, session.sessionId, worktree.repo), message: `runledger: work of ${session.sessionId}: ${why}` });
+        if (preserved) {
+          kept = preserved.ref;
+          await this.sessions.decide(session.sessionId, () => [{ type: 'RecordWorkPreserved', data: { repo: worktree.repo, ref: preserved.ref, commit: preserved.commit, at: at() } }], context);
         }
-        await this.git.remove({ repoPath: repo.path, worktreePath: worktree.path, force: true });
-        await this.sessions.decide(session.sessionId, (s) => (released(s, worktree.repo) ? [] : [{ type: 'RecordWorktreeRemoved', data: { repo: worktree.repo, ...(kept ? { preservedRef: kept } : {}), at: at() } }]), context);
-      } catch (error) {
-        // The worker's janitor retries failed removals too: if it released this worktree meanwhile, nothing failed.
-        if (released((await this.sessions.load(session.sessionId)).state, worktree.repo)) continue;
-        const reason = error instanceof UnpreservableChangesError
-          ? `the work in ${worktree.path} cannot be preserved: ${error.message}`
-          : `the worktree ${worktree.path} could not be removed: ${(error as Error).message}`;
-        const record: SessionCommand[] = worktree.status === 'retry_remove' ? [] : [{ type: 'RecordWorktreeRemovalFailed', data: { repo: worktree.repo, error: reason, at: at() } }];
-        await this.sessions.decide(session.sessionId, (s) => (s.status === 'none' ? [] : [...record, ...(s.status === 'retiring' ? [{ type: 'RecordRetirementFailure', data: { reason, at: at() } } as SessionCommand] : [])]), context).catch(() => undefined);
-        if (session.status === 'retiring') throw replaceFailed(session, reason);
-        throw new DomainError('ORCHESTRATOR.WORKTREE_NOT_RELEASED', 'conflict', `${session.sessionId} still holds the canonical branch: ${reason}`, {
-          sessionId: session.sessionId, status: session.status, reason,
-        });
       }
+      await this.git.remove({ repoPath, worktreePath: worktree.path, force: true });
+      await this.sessions.decide(session.sessionId, (s) => (released(s, worktree.repo) ? [] : [{ type: 'RecordWorktreeRemoved', data: { repo: worktree.repo, ...(kept ? { preservedRef: kept } : {}), at: at() } }]), context);
+    } catch (error) {
+      const reason = error instanceof UnpreservableChangesError
+        ? `the work in ${worktree.path} cannot be preserved: ${error.message}`
+        : `the worktree ${worktree.path} could not be removed: ${(error as Error).message}`;
+      const record: SessionCommand[] = worktree.status === 'retry_remove' ? [] : [{ type: 'RecordWorktreeRemovalFailed', data: { repo: worktree.repo, error: reason, at: at() } }];
+      await this.sessions.decide(session.sessionId, (s) => (s.status === 'none' ? [] : [...record, ...(s.status === 'retiring' ? [{ type: 'RecordRetirementFailure', data: { reason, at: at() } } as SessionCommand] : [])]), context).catch(() => undefined);
+      if (session.status === 'retiring') throw replaceFailed(session, reason);
+      throw new DomainError('ORCHESTRATOR.WORKTREE_NOT_RELEASED', 'conflict', `${session.sessionId} still holds the canonical branch: ${reason}`, {
+        sessionId: session.sessionId, status: session.status, reason,
+      });
     }
   }
 

@@ -71,6 +71,9 @@ export class LeaseStore {
 /** The lease resource of one managed tool-call attempt. */
 export const toolCallLease = (sessionId: string, callId: string, attempt: number): string => `tool-call:${sessionId}:${callId}:${attempt}`;
 
+/** The lease resource of one worktree's removal (the janitor's retries and an orchestrator's retirement share it). */
+export const worktreeLease = (sessionId: string, repo: string): string => `worktree:${sessionId}:${repo}`;
+
 /** The lease resource of one session's reconcile (the boot reconciler and an orchestrator restore share it, so only one relaunches). */
 export const reconcileLease = (sessionId: string): string => `reconcile:${sessionId}`;
 
