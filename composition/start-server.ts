@@ -73,10 +73,12 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
   closeOnSignals(app, logger);
   if (!roles.api) {
     await app.init();
+    makeDataDirectoryPrivate(config.dataDir); // again after the migrations: PGlite creates its files 0666
     logger.log(`worker started on ${config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`}`);
     return { app, config };
   }
   await configureHttp(app);
+  makeDataDirectoryPrivate(config.dataDir); // again after the migrations: PGlite creates its files 0666
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;

@@ -1,60 +1,83 @@
 /**
  * bench/session-growth: does a tool call cost more as its session grows? One real `runledger start` (PGlite by
- * default; `--postgres` for a fresh database on DATABASE_URL's server), one Claude Code session fed over HTTP hooks
- * (PreToolUse then PostToolUse per call, as the agent does) up to revision 2 × BENCH_CALLS (default 10,000).
+ * default; `--postgres` for a fresh database on DATABASE_URL's server) and Claude Code sessions fed over the HTTP hooks
+ * (PreToolUse then PostToolUse per call, as the agent does).
  *
  *   npm run bench:session-growth                 # PGlite
  *   npm run bench:session-growth -- --postgres   # PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test)
  *
- * Prints, per revision window, the p50 of one call (both hooks' round trips), then
- * `ratio call_at_10000_over_call_at_100` (target <= 1.3) and the PreToolUse round trip p50/p99 at call 1,000 (target
- * p50 <= 5 ms) beside a bare route (`GET /health`) of the same server. A script, not a test: it asserts nothing.
+ * Two sessions are grown to revision ~BENCH_BIG_REVISION (default 10,000) and ~2,000 (1,000 calls): their events are
+ * appended straight into the store while the server is stopped, then the server starts on them. The calls measured
+ * then alternate, in the same seconds, between the big session, the 1,000-call session and small sessions kept under
+ * revision 100 (a new one every 45 calls), so a busy machine weighs on all three alike. Prints
+ * `ratio call_at_10000_over_call_at_100` (target <= 1.3) and the PreToolUse round trip p50/p99 on the 1,000-call
+ * session (target p50 <= 5 ms) beside a bare route (`GET /health`) of the same server. A script: it asserts nothing.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
+import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { num } from '../event-store/harness';
-import { benchClient, BenchEngine, expectStatus, makeBenchRepo, percentile, startBenchServer } from '../support/server';
+import { benchClient, BenchEngine, benchInstallation, expectStatus, makeBenchRepo, percentile } from '../support/server';
 
-const CALLS = Math.round(num('BENCH_CALLS', 5000));
-/** Calls per measured window. */
-const WINDOW = Math.round(num('BENCH_WINDOW', 50));
-/** Calls on a separate session first, so JIT and caches are warm before the measured session's revision 100. */
-const WARMUP_CALLS = Math.round(num('BENCH_WARMUP_CALLS', 300));
-const HOOK_AT_CALLS = 1000;
+const BIG_REVISION = Math.round(num('BENCH_BIG_REVISION', 10_000));
+const MID_CALLS = 1000;
+/** Measured calls per session kind. */
+const MEASURED = Math.round(num('BENCH_MEASURED_CALLS', 300));
+/** A small session takes this many calls (revision ≤ ~95), then a new one opens. */
+const SMALL_CALLS = 45;
+const WARMUP_CALLS = Math.round(num('BENCH_WARMUP_CALLS', 100));
 
 type Client = ReturnType<typeof benchClient>;
 
-interface CallTiming {
-  call: number;
-  pre: number;
-  post: number;
+interface Session {
+  id: string;
+  agentSessionId: string;
+  next: number;
 }
 
-const toolCall = (agentSessionId: string, repo: string, i: number) => {
-  const common = { session_id: agentSessionId, cwd: repo, tool_name: 'Bash', tool_use_id: `toolu_${agentSessionId}_${i}` };
-  const input = { command: `npm test -- --shard ${i}`, description: 'run one shard of the tests' };
-  return {
-    pre: { ...common, hook_event_name: 'PreToolUse', tool_input: input },
-    post: { ...common, hook_event_name: 'PostToolUse', tool_input: input, tool_response: { stdout: `PASS shard ${i}\n`.repeat(4), stderr: '', interrupted: false } },
-  };
-};
-
 /** Opens a session through SessionStart (an external session of the project holding `repo`) and returns its runledger id. */
-const openSession = async (api: Client, agentSessionId: string, repo: string): Promise<string> => {
+const openSession = async (api: Client, agentSessionId: string, repo: string): Promise<Session> => {
   expectStatus('SessionStart', await api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: agentSessionId, cwd: repo }), 200);
   const listed = expectStatus('GET /sessions', await api.get(`/sessions?agentSessionId=${agentSessionId}`), 200);
   const sessions = (listed.body.sessions ?? listed.body) as { id: string }[];
   if (sessions.length !== 1) throw new Error(`expected one session for ${agentSessionId}, got ${JSON.stringify(listed.body)}`);
-  return sessions[0].id;
+  return { id: sessions[0].id, agentSessionId, next: 1 };
 };
 
-const feed = async (api: Client, sessionId: string, agentSessionId: string, repo: string, calls: number, onCall?: (t: CallTiming) => void) => {
-  const headers = { 'x-runledger-session': sessionId };
-  for (let i = 1; i <= calls; i++) {
-    const { pre, post } = toolCall(agentSessionId, repo, i);
-    const a = expectStatus(`PreToolUse #${i}`, await api.post('/hooks/claude-code', pre, headers), 200);
-    if (a.body?.hookSpecificOutput?.permissionDecision !== 'allow') throw new Error(`PreToolUse #${i} did not allow: ${JSON.stringify(a.body)}`);
-    const b = expectStatus(`PostToolUse #${i}`, await api.post('/hooks/claude-code', post, headers), 200);
-    onCall?.({ call: i, pre: a.ms, post: b.ms });
+/** One call through both hooks; returns [PreToolUse ms, PostToolUse ms]. */
+const call = async (api: Client, session: Session, repo: string): Promise<[number, number]> => {
+  const i = session.next++;
+  const common = { session_id: session.agentSessionId, cwd: repo, tool_name: 'Bash', tool_use_id: `toolu_${session.agentSessionId}_${i}` };
+  const input = { command: `npm test -- --shard ${i}`, description: 'run one shard of the tests' };
+  const headers = { 'x-runledger-session': session.id };
+  const pre = expectStatus(`PreToolUse ${common.tool_use_id}`, await api.post('/hooks/claude-code', { ...common, hook_event_name: 'PreToolUse', tool_input: input }, headers), 200);
+  if (pre.body?.hookSpecificOutput?.permissionDecision !== 'allow') throw new Error(`PreToolUse did not allow: ${JSON.stringify(pre.body)}`);
+  const post = expectStatus(
+    `PostToolUse ${common.tool_use_id}`,
+    await api.post('/hooks/claude-code', { ...common, hook_event_name: 'PostToolUse', tool_input: input, tool_response: { stdout: `PASS shard ${i}\n`, stderr: '', interrupted: false } }, headers),
+    200,
+  );
+  return [pre.ms, post.ms];
+};
+
+/** Appends `calls` observed calls (dispatched, completed) to the session's stream, as the hooks would have, in chunks. */
+const grow = async (store: PostgresEventStore, session: Session, calls: number): Promise<void> => {
+  const stream = `session-${session.id}`;
+  let revision = await store.streamRevision(stream);
+  const at = () => new Date().toISOString();
+  const meta = { actor: 'bench:session-growth', correlationId: randomUUID() };
+  for (let start = 0; start < calls; start += 250) {
+    const events: NewEvent[] = [];
+    for (let i = start; i < Math.min(calls, start + 250); i++) {
+      const callId = `toolu_seed_${session.agentSessionId}_${i}`;
+      const input = { command: `npm test -- --shard ${i}`, description: 'run one shard of the tests' };
+      events.push(
+        { eventId: randomUUID(), type: 'ToolCallDispatched', data: { callId, tool: 'Bash', input, mode: 'observed', attempt: 1, at: at() }, metadata: meta },
+        { eventId: randomUUID(), type: 'ToolCallCompleted', data: { callId, attempt: 1, output: { stdout: `PASS shard ${i}\n`, stderr: '', interrupted: false }, source: 'hook', at: at() }, metadata: meta },
+      );
+    }
+    revision = (await store.appendToStream(stream, events, revision)).nextRevision;
   }
 };
 
@@ -62,55 +85,64 @@ const fmt = (ms: number): string => ms.toFixed(2);
 
 const main = async (): Promise<void> => {
   const engine: BenchEngine = process.argv.includes('--postgres') || process.env.BENCH_ENGINE === 'postgres' ? 'postgres' : 'pglite';
-  const server = await startBenchServer(engine);
-  const api = benchClient(server.url);
+  const installation = await benchInstallation(engine);
+  let server = await installation.start();
+  let api = benchClient(server.url);
   try {
-    const repo = makeBenchRepo(join(server.root, 'repo'));
+    const repo = makeBenchRepo(join(installation.root, 'repo'));
     expectStatus('register project', await api.post('/projects', { name: 'bench', repoPath: repo }), 201);
-    process.stdout.write(`session-growth on ${engine}: ${CALLS} calls (revision ~${2 * CALLS}), windows of ${WINDOW} calls, warm-up ${WARMUP_CALLS} calls\n`);
+    const big = await openSession(api, `cc-big-${randomUUID()}`, repo);
+    const mid = await openSession(api, `cc-mid-${randomUUID()}`, repo);
+    api.close();
+    await server.stop();
 
-    const warm = await openSession(api, 'cc-warmup', repo);
-    await feed(api, warm, 'cc-warmup', repo, WARMUP_CALLS);
+    const bigCalls = Math.max(0, Math.floor((BIG_REVISION - 2) / 2) - MEASURED);
+    process.stdout.write(`session-growth on ${engine}: seeding ${bigCalls} calls into ${big.id} and ${MID_CALLS} into ${mid.id} while the server is stopped\n`);
+    const db = await installation.open();
+    const store = new PostgresEventStore(db);
+    await grow(store, big, bigCalls);
+    await grow(store, mid, MID_CALLS);
+    await db.close();
 
-    const sessionId = await openSession(api, 'cc-measured', repo);
-    const timings: CallTiming[] = [];
-    const started = Date.now();
-    await feed(api, sessionId, 'cc-measured', repo, CALLS, (t) => {
-      timings.push(t);
-      if (t.call % 1000 === 0) process.stdout.write(`  ${t.call} calls after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    });
-    const head = expectStatus('GET session', await api.get(`/sessions/${sessionId}`), 200).body.revision as number;
-
-    // Revision of call i's PostToolUse: SessionStarted + AgentSessionLinked, then two events per call.
-    const revisionOf = (call: number): number => 1 + 2 * call;
-    const windowEndingAt = (revision: number): CallTiming[] => {
-      const last = Math.min(CALLS, Math.max(WINDOW, Math.floor((revision - 1) / 2)));
-      return timings.filter((t) => t.call > last - WINDOW && t.call <= last);
-    };
-    const callP50 = (window: CallTiming[]) => percentile(window.map((t) => t.pre + t.post), 50);
-
-    process.stdout.write(`\nrevision  call p50 (ms)  PreToolUse p50  PostToolUse p50\n`);
-    const marks = [100, 1000, 2000, 4000, 6000, 8000, 10000].filter((r) => r <= revisionOf(CALLS) + 1);
-    for (const mark of marks) {
-      const w = windowEndingAt(mark);
-      process.stdout.write(
-        `${String(mark).padStart(8)}  ${fmt(callP50(w)).padStart(13)}  ${fmt(percentile(w.map((t) => t.pre), 50)).padStart(14)}  ${fmt(percentile(w.map((t) => t.post), 50)).padStart(15)}\n`,
-      );
+    server = await installation.start();
+    api = benchClient(server.url);
+    const head = async (s: Session) => expectStatus('GET session', await api.get(`/sessions/${s.id}`), 200).body.revision as number;
+    for (let waited = 0; (await head(big)) < 2 * bigCalls; waited += 200) {
+      if (waited > 600_000) throw new Error('the projection did not catch up with the seeded events in 10 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    process.stdout.write(`stream head revision: ${head}\n\n`);
 
-    const health: number[] = [];
-    for (let i = 0; i < 200; i++) health.push(expectStatus('GET /health', await api.get('/health'), 200).ms);
-    const around = timings.filter((t) => t.call > HOOK_AT_CALLS - WINDOW && t.call <= HOOK_AT_CALLS + WINDOW).map((t) => t.pre);
+    // Warm-up: JIT, caches, and each big session's one full fold after the restart.
+    let small = await openSession(api, `cc-small-${randomUUID()}`, repo);
+    for (let i = 0; i < WARMUP_CALLS; i++) {
+      await call(api, small, repo);
+      if (i < 3) (await call(api, big, repo), await call(api, mid, repo));
+    }
+    const startRevision = { big: await head(big), mid: await head(mid) };
 
-    const top = marks[marks.length - 1];
-    process.stdout.write(`ratio call_at_${top}_over_call_at_100: ${(callP50(windowEndingAt(top)) / callP50(windowEndingAt(100))).toFixed(2)} (target <= 1.3)\n`);
-    process.stdout.write(`hook_round_trip_p50_ms at ${HOOK_AT_CALLS} calls: ${fmt(percentile(around, 50))} (target <= 5)\n`);
-    process.stdout.write(`hook_round_trip_p99_ms at ${HOOK_AT_CALLS} calls: ${fmt(percentile(around, 99))}\n`);
-    process.stdout.write(`bare_route_p50_ms (GET /health, same server): ${fmt(percentile(health, 50))}\n`);
+    const timings = { small: [] as [number, number][], big: [] as [number, number][], mid: [] as [number, number][], health: [] as number[] };
+    for (let i = 0; i < MEASURED; i++) {
+      if (small.next > SMALL_CALLS) small = await openSession(api, `cc-small-${randomUUID()}`, repo);
+      timings.small.push(await call(api, small, repo));
+      timings.big.push(await call(api, big, repo));
+      timings.mid.push(await call(api, mid, repo));
+      timings.health.push(expectStatus('GET /health', await api.get('/health'), 200).ms);
+    }
+    const p50 = (t: [number, number][]) => percentile(t.map(([a, b]) => a + b), 50);
+    const row = (name: string, revisions: string, t: [number, number][]) =>
+      `${name.padEnd(8)} ${revisions.padEnd(15)} ${fmt(p50(t)).padStart(13)} ${fmt(percentile(t.map(([a]) => a), 50)).padStart(15)} ${fmt(percentile(t.map(([, b]) => b), 50)).padStart(16)}\n`;
+    process.stdout.write(`\nsession  revisions       call p50 (ms)  PreToolUse p50  PostToolUse p50\n`);
+    process.stdout.write(row('small', `< 100`, timings.small));
+    process.stdout.write(row('1k-call', `${startRevision.mid}-${await head(mid)}`, timings.mid));
+    process.stdout.write(row('big', `${startRevision.big}-${await head(big)}`, timings.big));
+    process.stdout.write(`\nratio call_at_${BIG_REVISION}_over_call_at_100: ${(p50(timings.big) / p50(timings.small)).toFixed(2)} (target <= 1.3)\n`);
+    process.stdout.write(`hook_round_trip_p50_ms (PreToolUse, 1,000-call session): ${fmt(percentile(timings.mid.map(([a]) => a), 50))} (target <= 5)\n`);
+    process.stdout.write(`hook_round_trip_p99_ms (PreToolUse, 1,000-call session): ${fmt(percentile(timings.mid.map(([a]) => a), 99))}\n`);
+    process.stdout.write(`bare_route_p50_ms (GET /health, same server, same seconds): ${fmt(percentile(timings.health, 50))}\n`);
   } finally {
     api.close();
     await server.stop();
+    await installation.destroy();
   }
 };
 

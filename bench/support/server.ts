@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
+import { PgliteDatabase, PostgresDatabase, SqlDatabase } from '@runledger/infra/database';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'runledger.js');
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -17,15 +18,6 @@ export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 
 /** Which engine the server runs on: the embedded default, or a fresh database on DATABASE_URL's server. */
 export type BenchEngine = 'pglite' | 'postgres';
-
-/** A running server and how to stop it and remove what it created. */
-export interface BenchServer {
-  url: string;
-  engine: BenchEngine;
-  root: string;
-  pid: number;
-  stop(): Promise<void>;
-}
 
 /** A fresh database on the PostgreSQL server of DATABASE_URL (default the local one); `drop` removes it. */
 export const freshPostgres = async (): Promise<{ url: string; drop: () => Promise<void> }> => {
@@ -48,19 +40,53 @@ export const freshPostgres = async (): Promise<{ url: string; drop: () => Promis
   };
 };
 
-/** Starts `runledger start` on an ephemeral port; resolves once it listens (rejects with its output if it exits first). */
-export const startBenchServer = async (engine: BenchEngine): Promise<BenchServer> => {
+/** A running `runledger start`. */
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** SIGTERM, then resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+/** Where a bench's runledger keeps its data (a temp directory, plus a fresh PostgreSQL database for `postgres`). */
+export interface BenchInstallation {
+  engine: BenchEngine;
+  root: string;
+  /** Starts `runledger start` on an ephemeral port; resolves once it listens. */
+  start(): Promise<BenchServer>;
+  /** Opens the installation's database directly (stop the server first on PGlite: one process owns its directory). */
+  open(): Promise<SqlDatabase>;
+  /** Removes the directory and drops the database. */
+  destroy(): Promise<void>;
+}
+
+/** A fresh installation on `engine`. */
+export const benchInstallation = async (engine: BenchEngine): Promise<BenchInstallation> => {
   const root = mkdtempSync(join(tmpdir(), 'rl-bench-'));
+  const dataDir = join(root, 'data');
   const database = engine === 'postgres' ? await freshPostgres() : null;
+  return {
+    engine,
+    root,
+    start: () => startServer(dataDir, database?.url ?? ''),
+    open: async () => (database ? new PostgresDatabase({ connectionString: database.url, max: 8 }) : PgliteDatabase.open(dataDir)),
+    destroy: async () => {
+      await database?.drop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+};
+
+const startServer = async (dataDir: string, databaseUrl: string): Promise<BenchServer> => {
   const child: ChildProcess = spawn(process.execPath, [BIN, 'start'], {
     env: {
       ...process.env,
       PORT: '0',
       NO_COLOR: '1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      RUNLEDGER_DATA_DIR: join(root, 'data'),
+      RUNLEDGER_DATA_DIR: dataDir,
       RUNLEDGER_TOKEN: BENCH_TOKEN,
-      DATABASE_URL: database?.url ?? '',
+      DATABASE_URL: databaseUrl,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -79,14 +105,10 @@ export const startBenchServer = async (engine: BenchEngine): Promise<BenchServer
   child.stdout!.resume();
   return {
     url,
-    engine,
-    root,
     pid: child.pid!,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-      await database?.drop();
-      rmSync(root, { recursive: true, force: true });
     },
   };
 };

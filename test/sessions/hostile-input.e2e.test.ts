@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo';
@@ -91,6 +91,26 @@ describe('hostile input is refused at the boundary', () => {
     }
     const api404 = await api.get('/no-such-thing');
     expect(api404.status).toBe(404);
+  });
+
+  it('creates every file of the data directory 0600 and every directory 0700 (the embedded store included)', () => {
+    const loose: string[] = [];
+    let files = 0;
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir)) {
+        const target = join(dir, entry);
+        const stat = lstatSync(target);
+        if (stat.isSymbolicLink()) continue;
+        files += 1;
+        if (stat.isDirectory() ? (stat.mode & 0o777) !== 0o700 : (stat.mode & 0o077) !== 0) loose.push(`${target} ${(stat.mode & 0o777).toString(8)}`);
+        // The worktrees' content is the agents' checkout; their directory itself is checked.
+        if (stat.isDirectory() && target !== join(root, 'data', 'worktrees')) walk(target);
+      }
+    };
+    expect((lstatSync(join(root, 'data')).mode & 0o777).toString(8)).toBe('700');
+    walk(join(root, 'data'));
+    expect(files).toBeGreaterThan(100); // the PGlite data directory is in there
+    expect(loose.slice(0, 10)).toEqual([]);
   });
 
   it('still projects after the refusals: a later write is read back at once', async () => {

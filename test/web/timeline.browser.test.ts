@@ -287,6 +287,9 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     const row = page.locator(`tr[data-session="${sessionId}"]`);
     await row.waitFor();
     await expect(row.textContent()).resolves.toContain('running');
+    const { activity } = (await api.get(`/sessions/${sessionId}`)).body; // from the agent's hooks
+    expect(activity).toEqual(expect.any(String));
+    await expect(row.textContent()).resolves.toContain(activity.replace(/_/g, ' '));
     await expect(page.locator(`tr[data-session="${orchestratorId}"]`).textContent()).resolves.toContain('orchestrator');
     await page.getByLabel('Kind').selectOption('orchestrator');
     await expect(row.count()).resolves.toBe(0);

@@ -40,7 +40,7 @@ export const RESPONSE_SCHEMAS = {
     {
       server: { $ref: '#/components/schemas/Health' },
       sessions: { type: 'object', additionalProperties: int, description: 'session count per status (read model)' },
-      projections: obj({ checkpointPosition: int, lagEvents: int }, ['checkpointPosition', 'lagEvents']),
+      projections: obj({ checkpointPosition: int, lagEvents: int, deadLetters: int }, ['checkpointPosition', 'lagEvents', 'deadLetters']),
       lastReconcile: obj(
         { globalPosition: int, recordedAt: isoTime, report: { type: 'object', additionalProperties: true, description: 'the ReconcileCompleted counts' } },
         ['globalPosition', 'recordedAt', 'report'],

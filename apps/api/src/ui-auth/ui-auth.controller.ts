@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, HttpException, Inject, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength } from 'class-validator';
 import { DomainError } from '@runledger/domain';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { API_TOKEN } from '@runledger/infra/tokens';
 import { isApiToken } from '../http/bearer-token.guard';
+import { IsOptional } from '../http/field-rules';
 import { Public } from '../http/public.decorator';
 import { LoginCodes, signUiSession, uiCookieHeader, UI_SESSION_SECONDS } from './ui-session';
 

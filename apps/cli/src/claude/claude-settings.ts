@@ -29,9 +29,10 @@ export const hasInstalledHooks = (settings: ClaudeSettingsFile): boolean =>
 
 /**
  * `settings` without the hooks install-hooks wrote. Only what the removal empties goes too (a matcher group, an event,
- * the `hooks` key): the user's own hooks and their own empty entries stay as they were. Pure; the input is not changed.
+ * the `hooks` key), except an event or `hooks` key that `original` (the file before install) already had, which stays
+ * as the empty entry it was. The user's own hooks stay as they were. Pure; the input is not changed.
  */
-export const withoutInstalledHooks = (settings: ClaudeSettingsFile): ClaudeSettingsFile => {
+export const withoutInstalledHooks = (settings: ClaudeSettingsFile, original?: ClaudeSettingsFile): ClaudeSettingsFile => {
   if (!settings.hooks || typeof settings.hooks !== 'object') return settings;
   const hooks: Record<string, MatcherGroup[]> = {};
   let removedAny = false;
@@ -46,11 +47,11 @@ export const withoutInstalledHooks = (settings: ClaudeSettingsFile): ClaudeSetti
       const rest = g.hooks.filter((h) => !isInstalledHook(h));
       return rest.length ? [{ ...g, hooks: rest }] : [];
     });
-    if (kept.length) hooks[event] = kept;
+    if (kept.length || Array.isArray(original?.hooks?.[event])) hooks[event] = kept;
   }
   if (!removedAny) return settings;
   const { hooks: _old, ...rest } = settings;
-  return Object.keys(hooks).length ? { ...rest, hooks } : rest;
+  return Object.keys(hooks).length || (original?.hooks && typeof original.hooks === 'object') ? { ...rest, hooks } : rest;
 };
 
 /**

@@ -76,13 +76,23 @@ describe('install-hooks and uninstall-hooks on a real settings file', () => {
   it('the hook command runs runledger only inside a recorded repository and outside sessions runledger launched', () => {
     const repo = join(dir, 'my repo');
     mkdirSync(join(repo, 'src'), { recursive: true });
-    const command = installedHookCommand({ runledger: ['/bin/echo', 'ran'], url: 'http://h:1', dataDir: '/d', roots: [repo] });
+    const command = installedHookCommand('/bin/echo ran hook claude-code', { dataDir: '/d', roots: [repo] });
     const run = (cwd: string, env: Record<string, string> = {}) =>
       execFileSync('sh', ['-c', command], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
     expect(run(join(repo, 'src'))).toBe('ran hook claude-code\n');
     expect(run(repo)).toBe('ran hook claude-code\n');
     expect(run(dir)).toBe('');
     expect(run(repo, { RUNLEDGER_SESSION_ID: 'demo-1' })).toBe('');
-    expect(command).toContain("RUNLEDGER_URL=http://h:1 RUNLEDGER_DATA_DIR=/d exec /bin/echo ran hook claude-code");
+    expect(command).toContain('RUNLEDGER_DATA_DIR=/d exec /bin/echo ran hook claude-code');
+  });
+
+  it('installs the hooks runledger generates for its own sessions, without a session id, with the project\'s hold and failure mode', () => {
+    const hooks = installedHooks({ ...target(['/repo']), hookFailure: 'open', hookHoldSeconds: 5 });
+    const command = String(hooks.PreToolUse[0].hooks[0].command);
+    expect(command).toContain("exec /usr/bin/node /opt/runledger/bin/runledger.js hook claude-code --url http://127.0.0.1:8787 --hold 5 --failure open");
+    expect(command).not.toContain('--session');
+    expect(command).toContain("RUNLEDGER_DATA_DIR='/opt/rl data'");
+    expect(hooks.PreToolUse[0].hooks[0].timeout).toBe(35);
+    expect(Object.keys(hooks)).toEqual(expect.arrayContaining(['SessionStart', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']));
   });
 });

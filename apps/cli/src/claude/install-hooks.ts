@@ -1,6 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import type { ProjectHookSettings } from '@runledger/domain';
+import { claudeHookSettings, shellQuote } from '@runledger/application/claude-code/hook-settings';
 import { UsageError } from '../client/client-errors';
 import {
   ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, withInstalledHooks, withoutInstalledHooks,
@@ -11,12 +13,6 @@ export type HookScope = 'user' | 'project' | 'local';
 
 /** Every scope `--scope` accepts. */
 export const HOOK_SCOPES: readonly HookScope[] = ['user', 'project', 'local'];
-
-/** The hook events install-hooks registers (the session, prompt, tool and stop events runledger records). */
-export const INSTALLED_HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd'];
-
-/** Claude Code's timeout for one installed hook (s): the hook's own hold (30 s) plus margin. */
-export const INSTALLED_HOOK_TIMEOUT_S = 60;
 
 /** Suffix of the copy of a settings file taken before install-hooks first changed it, followed by a UTC time stamp. */
 export const BACKUP_SUFFIX = '.runledger-backup-';
@@ -31,11 +27,8 @@ export const settingsFileOf = (scope: HookScope, repo: string | undefined, env: 
   return path.join(repo, '.claude', scope === 'project' ? 'settings.json' : 'settings.local.json');
 };
 
-/** Quotes one word for the POSIX shell Claude Code runs a command hook with. */
-export const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-
 /** What the installed hook command needs: where runledger is, where its token file is, which folders it records. */
-export interface InstalledHookTarget {
+export interface InstalledHookTarget extends ProjectHookSettings {
   /** argv running `runledger` (node and bin/runledger.js, absolute). */
   runledger: string[];
   /** The server's origin, e.g. `http://127.0.0.1:8787`. */
@@ -47,23 +40,33 @@ export interface InstalledHookTarget {
 }
 
 /**
- * The shell command of an installed hook: when Claude Code runs it in one of `roots` (or below), and not inside a
- * session runledger launched (which has hooks of its own), it runs `runledger hook claude-code` with the server's URL
- * and token folder; anywhere else it exits 0 at once, so Claude Code outside registered projects is unaffected. Ends with
- * INSTALLED_HOOK_MARKER.
+ * Wraps the hook command of a session-less hook (claudeHookSettings without a session) for installation: when Claude
+ * Code runs it in one of `roots` (or below), and not inside a session runledger launched (which has hooks of its own),
+ * it runs, with RUNLEDGER_DATA_DIR pointing at the server's token file; anywhere else it exits 0 at once, so Claude
+ * Code outside registered projects is unaffected. Ends with INSTALLED_HOOK_MARKER.
  */
-export const installedHookCommand = (target: InstalledHookTarget): string => {
+export const installedHookCommand = (command: string, target: Pick<InstalledHookTarget, 'dataDir' | 'roots'>): string => {
   if (target.roots.length === 0) throw new UsageError('no repository to record: register a project first (runledger project add)');
-  const env = [`RUNLEDGER_URL=${shellQuote(target.url)}`, ...(target.dataDir ? [`RUNLEDGER_DATA_DIR=${shellQuote(target.dataDir)}`] : [])];
-  const run = [...env, 'exec', ...target.runledger.map(shellQuote), 'hook', 'claude-code'].join(' ');
+  const run = `${target.dataDir ? `RUNLEDGER_DATA_DIR=${shellQuote(target.dataDir)} ` : ''}exec ${command}`;
   const patterns = target.roots.map((root) => `${shellQuote(`${root.replace(/\/+$/, '')}/`)}*`).join('|');
   return `case "$PWD/" in ${patterns}) [ -n "$RUNLEDGER_SESSION_ID" ] || ${run};; esac ${INSTALLED_HOOK_MARKER}`;
 };
 
-/** The `hooks` of an installation: one matcher group per event, each running installedHookCommand. */
+/**
+ * The `hooks` of an installation: the settings runledger generates for every session (claudeHookSettings, command
+ * transport, no session id), each command wrapped by installedHookCommand.
+ */
 export const installedHooks = (target: InstalledHookTarget): Record<string, MatcherGroup[]> => {
-  const hook = { type: 'command', command: installedHookCommand(target), timeout: INSTALLED_HOOK_TIMEOUT_S };
-  return Object.fromEntries(INSTALLED_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [hook] }]]));
+  const { hooks } = claudeHookSettings({
+    url: target.url, runledgerCommand: target.runledger, hookTransport: 'command',
+    hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds,
+  });
+  return Object.fromEntries(
+    Object.entries(hooks).map(([event, groups]) => [
+      event,
+      groups.map((group) => ({ ...group, hooks: group.hooks.map((hook) => ({ ...hook, command: installedHookCommand(String(hook.command), target) })) })),
+    ]),
+  );
 };
 
 /** Outcome of installing into or uninstalling from one settings file. */
@@ -134,10 +137,10 @@ export const installHooks = (file: string, ours: Record<string, MatcherGroup[]>,
 export const uninstallHooks = (file: string): SettingsChange => {
   const current = readSettings(file);
   if (!current || !hasInstalledHooks(current.settings)) return { file, action: 'not-installed' };
-  const rest = withoutInstalledHooks(current.settings);
   const backup = latestBackup(file);
+  const saved = backup ? readSettings(backup) : null;
+  const rest = withoutInstalledHooks(current.settings, saved?.settings);
   if (backup) {
-    const saved = readSettings(backup);
     if (saved && sameSettings(saved.settings, rest)) {
       copyFileSync(backup, file);
       unlinkSync(backup);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
+import { runledgerCommand } from '@runledger/application/claude-code/hook-settings';
 import { ApiClient } from '../client/api-client';
 import { EventsPage, SessionListResponse, SessionView } from '../client/api-types';
 import { clientAction } from '../client/client-command';
@@ -14,15 +15,6 @@ import {
 } from '../claude/install-hooks';
 import { shortTime, toolCallsCell } from './sessions.command';
 
-/** argv running this checkout's `runledger`: this node binary and the package's bin/runledger.js (absolute). */
-export const runledgerArgv = (): string[] => {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const bin = path.join(dir, 'bin', 'runledger.js');
-    if (existsSync(bin) && existsSync(path.join(dir, 'package.json'))) return [process.execPath, bin];
-    if (path.dirname(dir) === dir) throw new Error(`bin/runledger.js not found above ${__dirname}`);
-  }
-};
-
 /** Options of install-hooks and uninstall-hooks. */
 interface HookOptions {
   scope: HookScope;
@@ -30,10 +22,11 @@ interface HookOptions {
   json?: boolean;
 }
 
-/** A settings file to change and the repositories whose Claude sessions its hooks record. */
+/** A settings file to change, the repositories whose Claude sessions its hooks record, and the project whose hook settings apply (one project only). */
 interface HookPlacement {
   file: string;
   roots: string[];
+  project?: ProjectView;
 }
 
 /**
@@ -48,12 +41,13 @@ const placements = async (client: ApiClient, options: HookOptions, cwd: string =
   if (options.scope === 'user') {
     const roots = chosen.flatMap((p) => p.repos.map((r) => r.path));
     if (roots.length === 0) throw new UsageError('no project is registered: run `runledger project add [path]` first');
-    return [{ file: settingsFileOf('user', undefined), roots }];
+    return [{ file: settingsFileOf('user', undefined), roots, project: chosen.length === 1 ? chosen[0] : undefined }];
   }
-  if (options.project) return chosen[0].repos.map((r) => ({ file: settingsFileOf(options.scope, r.path), roots: [r.path] }));
+  if (options.project) return chosen[0].repos.map((r) => ({ file: settingsFileOf(options.scope, r.path), roots: [r.path], project: chosen[0] }));
   const repo = repositoryTop(cwd);
-  if (!projectHolding(projects, repo)) throw new UsageError(`no project holds ${repo}: run \`runledger project add\` there first, or pass --project <id>`);
-  return [{ file: settingsFileOf(options.scope, repo), roots: [repo] }];
+  const project = projectHolding(projects, repo);
+  if (!project) throw new UsageError(`no project holds ${repo}: run \`runledger project add\` there first, or pass --project <id>`);
+  return [{ file: settingsFileOf(options.scope, repo), roots: [repo], project }];
 };
 
 const CHANGE_TEXT: Record<SettingsChange['action'], string> = {
@@ -95,8 +89,11 @@ export const registerClaudeCommand = (program: Command): void => {
         const { tokenSource, baseUrl } = client.config;
         const dataDir = tokenSource !== 'RUNLEDGER_TOKEN' && tokenSource !== 'none' ? path.dirname(tokenSource) : undefined;
         if (!dataDir) printError('runledger: no token file found: the hooks will read RUNLEDGER_TOKEN from the environment Claude Code runs in');
-        const changes = where.map(({ file, roots }) => {
-          const target: InstalledHookTarget = { runledger: runledgerArgv(), url: baseUrl, dataDir, roots };
+        const changes = where.map(({ file, roots, project }) => {
+          // The project's hook policy (hold, failure mode) when the hooks serve one project; the defaults otherwise.
+          const target: InstalledHookTarget = {
+            runledger: runledgerCommand(), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds,
+          };
           return installHooks(file, installedHooks(target));
         });
         report(changes, options.json, { roots: where.flatMap((w) => w.roots) });

@@ -18,7 +18,8 @@ export const statusLines = (url: string, status: StatusView): string[] => {
     `server       ${url}: ${server.status}, version ${server.version}, pid ${server.pid}`,
     `store        ${server.store}, head position ${server.headPosition}`,
     `sessions     ${bySession}`,
-    `projections  checkpoint ${projections.checkpointPosition}, lag ${projections.lagEvents} event${projections.lagEvents === 1 ? '' : 's'}`,
+    `projections  checkpoint ${projections.checkpointPosition}, lag ${projections.lagEvents} event${projections.lagEvents === 1 ? '' : 's'}, ` +
+      `${projections.deadLetters} dead letter${projections.deadLetters === 1 ? '' : 's'}${projections.deadLetters > 0 ? ' (GET /projections/status lists them)' : ''}`,
     lastReconcile
       ? `reconcile    last at ${lastReconcile.recordedAt} (position ${lastReconcile.globalPosition}): ${reconcileCounts(lastReconcile.report)}`
       : 'reconcile    none yet (a worker reconciles when it starts)',

@@ -37,6 +37,8 @@ const Summary = ({ session }: { session: SessionSnapshot }) => (
     <dt>tool calls</dt><dd>{session.toolCalls.total} · {session.toolCalls.completed} completed · {session.toolCalls.failed} failed · {session.toolCalls.interrupted} interrupted · {session.toolCalls.dispatched} in flight</dd>
     <dt>runs</dt><dd>{session.runs.total}{session.runs.open ? ` (${session.runs.open} open)` : ''}</dd>
     {session.resumeMode && <><dt>resume</dt><dd>{session.resumeMode}</dd></>}
+    {session.lastHookAt && <><dt>last hook</dt><dd>{formatTime(session.lastHookAt)}</dd></>}
+    {session.agentEnded && <><dt>agent ended</dt><dd>{session.agentEnded.reason} · {formatTime(session.agentEnded.at)}</dd></>}
     <dt>created</dt><dd>{formatTime(session.createdAt)}</dd>
     <dt>updated</dt><dd>{formatTime(session.updatedAt)} · revision {session.revision}</dd>
     {session.interruption && <><dt>interrupted</dt><dd>{session.interruption.reason}{session.interruption.resumable ? ' (resumable)' : ''}</dd></>}

@@ -68,7 +68,7 @@ export class ClaudeCodeHooks {
     const sessionId =
       headerSessionId ??
       (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path }, context));
-    const { state } = await this.sessions.load(sessionId);
+    const { state } = await this.sessions.known(sessionId); // its project; the decision below folds fresh state
     const { state: project } = await this.sessions.project(state.projectId);
     const redactor = this.redaction.forProject(project.env);
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact: <T>(value: T): T => redactor.redact(value) };

@@ -20,7 +20,8 @@ export const REGISTERED_HOOK_EVENTS: readonly KnownHookEvent[] = KNOWN_HOOK_EVEN
 export interface HookSettingsRequest extends ProjectHookSettings {
   /** runledger's origin, e.g. `http://127.0.0.1:8787`. */
   url: string;
-  sessionId: string;
+  /** The runledger session; absent for hooks installed for sessions people start by hand (the server finds those by cwd). */
+  sessionId?: string;
   /** argv that runs `runledger` (node and bin/runledger.js), for command hooks. */
   runledgerCommand: string[];
 }
@@ -35,7 +36,7 @@ export const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.te
 
 /**
  * The hooks of one session (DESIGN §4a): every registered event posts to runledger. Command transport (default): each
- * hook runs `runledger hook claude-code --url <url> --session <id> --hold <s> --failure <closed|open>`, which holds the
+ * hook runs `runledger hook claude-code --url <url> [--session <id>] --hold <s> --failure <closed|open>`, which holds the
  * agent while runledger is away; Claude's timeout for it is the hold plus 30 s. HTTP transport: Claude posts itself
  * (it cannot hold: a failed HTTP hook is non-blocking). Either way the credential comes from the agent's environment
  * (`$RUNLEDGER_TOKEN`), so no token is written into the worktree.
@@ -47,15 +48,15 @@ export const claudeHookSettings = (request: HookSettingsRequest): ClaudeSettings
       ? {
           type: 'command',
           command: [
-            ...request.runledgerCommand, 'hook', 'claude-code', '--url', request.url, '--session', request.sessionId,
-            '--hold', String(hold), '--failure', request.hookFailure ?? 'closed',
+            ...request.runledgerCommand, 'hook', 'claude-code', '--url', request.url,
+            ...(request.sessionId ? ['--session', request.sessionId] : []), '--hold', String(hold), '--failure', request.hookFailure ?? 'closed',
           ].map(shellQuote).join(' '),
           timeout: hold + 30,
         }
       : {
           type: 'http',
           url: `${request.url}/api/v1/hooks/claude-code`,
-          headers: { Authorization: `Bearer $${CREDENTIAL_ENV}`, 'X-Runledger-Session': request.sessionId },
+          headers: { Authorization: `Bearer $${CREDENTIAL_ENV}`, ...(request.sessionId ? { 'X-Runledger-Session': request.sessionId } : {}) },
           allowedEnvVars: [CREDENTIAL_ENV],
           timeout: 30,
         };

@@ -63,6 +63,11 @@ export class DeciderStreams {
     return { state, revision };
   }
 
+  /** The fold this process holds (no read), else the stream's state at its head: for what a later event never changes (the project of a session, its kind). */
+  async known<S, C, E extends { type: string }>(streamId: string, decider: Decider<S, C, E>): Promise<LoadedStream<S>> {
+    return this.cached(streamId, decider) ?? (await this.load(streamId, decider));
+  }
+
   /** Decides on the stream's state and appends the events; `decide` gets the state and returns events (it may run more than once). */
   async handle<S, C, E extends { type: string; data: unknown }>(
     streamId: string,

@@ -51,6 +51,16 @@ export class SessionStreams {
     return { state, revision };
   }
 
+  /**
+   * The session as this process last folded it, without reading the store when it holds one: for its project, kind
+   * and existence, which later events never change (decisions re-check on fresh state). Throws SESSION.NOT_FOUND (404).
+   */
+  async known(sessionId: string): Promise<{ state: Session; revision: number }> {
+    const { state, revision } = await this.streams.known(sessionStreamName(sessionId), sessionDecider);
+    if (state.status === 'none') throw sessionNotFound(sessionId);
+    return { state, revision };
+  }
+
   /** The registered project; throws PROJECT.NOT_FOUND (404) naming `field`. */
   async project(projectId: string, field = 'projectId'): Promise<{ state: RegisteredProject; revision: number }> {
     const { state, revision } = await this.streams.load(projectStreamName(projectId), projectDecider);

@@ -23,6 +23,8 @@ export interface StatusView {
     checkpointPosition: number;
     /** Events committed that the read models do not hold yet. */
     lagEvents: number;
+    /** Events the projection could not project and skipped (rl_rm_dead_letters; `GET /projections/status` lists them). */
+    deadLetters: number;
   };
   /** Null until a worker has completed a reconcile against this store. */
   lastReconcile: LastReconcileView | null;
@@ -50,7 +52,7 @@ export class SystemStatusService {
     return {
       server,
       sessions,
-      projections: { checkpointPosition: checkpoint.globalPosition, lagEvents },
+      projections: { checkpointPosition: checkpoint.globalPosition, lagEvents, deadLetters: server.deadLetters },
       lastReconcile: row
         ? {
             globalPosition: Number(row.global_position),

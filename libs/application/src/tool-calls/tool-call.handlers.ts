@@ -77,7 +77,7 @@ export class RecordToolCallResultHandler implements ICommandHandler<RecordToolCa
   constructor(private readonly sessions: SessionStreams, private readonly redaction: SecretRedaction) {}
 
   async execute({ sessionId, callId, result, context }: RecordToolCallResultCommand): Promise<ToolCallView> {
-    const { state } = await this.sessions.load(sessionId);
+    const { state } = await this.sessions.known(sessionId); // its project; the decision below folds fresh state
     const { state: project } = await this.sessions.project(state.projectId);
     const redactor = this.redaction.forProject(project.env);
     const decided = await this.sessions.decide(

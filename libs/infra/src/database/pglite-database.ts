@@ -1,5 +1,6 @@
 import { PGlite, Transaction } from '@electric-sql/pglite';
 import * as path from 'node:path';
+import { tighten } from '../files/private-files';
 import { DataDirectoryLock } from './data-directory-lock';
 import { SqlDatabase, SqlExecutor, SqlResult } from './sql-database';
 
@@ -19,13 +20,14 @@ export class PgliteDatabase implements SqlDatabase {
 
   private constructor(private readonly db: PGlite, private readonly lock: DataDirectoryLock, readonly dataDir: string) {}
 
-  /** Locks the data directory (throws DataDirectoryLockedError if owned) and opens PGlite in it. */
+  /** Locks the data directory (throws DataDirectoryLockedError if owned), opens PGlite in it and makes its files owner-only. */
   static async open(dataDir: string): Promise<PgliteDatabase> {
     const absolute = path.resolve(dataDir);
     const lock = new DataDirectoryLock(absolute);
     lock.acquire();
     try {
       const db = await PGlite.create(path.join(absolute, 'pgdata'));
+      tighten(path.join(absolute, 'pgdata')); // PGlite writes 0666 files whatever the umask (DESIGN §4c)
       return new PgliteDatabase(db, lock, absolute);
     } catch (error) {
       lock.release();
@@ -54,6 +56,7 @@ export class PgliteDatabase implements SqlDatabase {
   async close(): Promise<void> {
     try {
       await this.db.close();
+      if (this.dataDir !== ':memory:') tighten(path.join(this.dataDir, 'pgdata'));
     } finally {
       this.lock.release();
     }

@@ -9,7 +9,12 @@ export const PRIVATE_DIRECTORY_MODE = 0o700;
 /** Subdirectories of the data directory whose whole tree is runledger's own (tightened recursively); worktrees are the agents'. */
 const OWN_TREES = ['pgdata', 'logs', 'secrets'];
 
-const tighten = (target: string): void => {
+/**
+ * Owner-only modes for the tree at `target` (files lose their group/other bits, directories become 0700), never
+ * following a symlink. PGlite's file system layer creates its files 0666 whatever the umask: the store calls this after
+ * opening and after its migrations, and the 0700 directories above keep any file made in between unreachable.
+ */
+export const tighten = (target: string): void => {
   const stat = fs.lstatSync(target);
   if (stat.isSymbolicLink()) return; // never follow a link out of the data directory
   if (stat.isDirectory()) {

@@ -1,0 +1,100 @@
+/**
+ * bench/dbos: durable checkpoints per second, runledger's observed tool calls through its HTTP API against DBOS Transact
+ * steps, in the same run, on the same PostgreSQL server (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
+ * each side gets a fresh database).
+ *
+ *   npm run bench:dbos
+ *   BENCH_DBOS_CALLS=1000 npm run bench:dbos
+ *
+ * - runledger: `runledger start` on PostgreSQL; a 1,000-call session fed over the Claude Code hooks (PreToolUse then
+ *   PostToolUse: two committed events per call) by 1 client, then 8 clients × 250 calls on 8 sessions.
+ * - DBOS: one in-process workflow of 2,000 steps (one checkpoint per step), then 8 concurrent workflows × 500 steps.
+ * Both counted as checkpoints per second; prints `ratio runledger_over_dbos c1` and `c8` (target >= 1.0). A script: it
+ * asserts nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { num } from '../event-store/harness';
+import { benchClient, benchInstallation, expectStatus, freshPostgres, makeBenchRepo } from '../support/server';
+
+const CALLS = Math.round(num('BENCH_DBOS_CALLS', 1000));
+const CLIENTS = 8;
+/** Calls per client: one 1,000-call session alone, or 8 sessions of 250 calls at once (the issue's workload). */
+const PER_CLIENT: Record<number, number> = { 1: CALLS, [CLIENTS]: Math.round(CALLS / 4) };
+
+/** runledger: `clients` sessions fed concurrently, `per` calls each; returns checkpoints (events) per second. */
+const runledgerRate = async (api: ReturnType<typeof benchClient>, repo: string, clients: number, per: number): Promise<number> => {
+  const sessions = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const agentSessionId = `cc-dbos-${randomUUID()}`;
+      expectStatus('SessionStart', await api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: agentSessionId, cwd: repo }), 200);
+      const listed = expectStatus('GET /sessions', await api.get(`/sessions?agentSessionId=${agentSessionId}`), 200);
+      return { agentSessionId, id: (listed.body.sessions as { id: string }[])[0].id };
+    }),
+  );
+  const started = performance.now();
+  await Promise.all(
+    sessions.map(async ({ agentSessionId, id }) => {
+      const headers = { 'x-runledger-session': id };
+      for (let i = 1; i <= per; i++) {
+        const base = { session_id: agentSessionId, cwd: repo, tool_name: 'Bash', tool_use_id: `toolu_${agentSessionId}_${i}`, tool_input: { command: `make step-${i}` } };
+        expectStatus('PreToolUse', await api.post('/hooks/claude-code', { ...base, hook_event_name: 'PreToolUse' }, headers), 200);
+        expectStatus('PostToolUse', await api.post('/hooks/claude-code', { ...base, hook_event_name: 'PostToolUse', tool_response: { stdout: 'ok\n' } }, headers), 200);
+      }
+    }),
+  );
+  return (2 * per * clients) / ((performance.now() - started) / 1000);
+};
+
+const stepsWorkflow = DBOS.registerWorkflow(
+  async (steps: number): Promise<number> => {
+    let sum = 0;
+    for (let i = 0; i < steps; i++) sum += await DBOS.runStep(async () => ({ stdout: `ok ${i}\n` }).stdout.length, { name: `step` });
+    return sum;
+  },
+  { name: 'stepsWorkflow' },
+);
+
+/** DBOS: `clients` concurrent workflows of `steps` steps; returns steps (checkpoints) per second. */
+const dbosRate = async (clients: number, steps: number): Promise<number> => {
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, () => stepsWorkflow(steps)));
+  return (steps * clients) / ((performance.now() - started) / 1000);
+};
+
+const main = async (): Promise<void> => {
+  process.stdout.write(`observed calls vs DBOS Transact on PostgreSQL: 1 x ${PER_CLIENT[1]} calls, then ${CLIENTS} x ${PER_CLIENT[CLIENTS]} (two checkpoints per call; DBOS: two steps)\n`);
+  const dbosDb = await freshPostgres();
+  DBOS.setConfig({ name: 'runledger-bench', systemDatabaseUrl: dbosDb.url, logLevel: 'error', systemDatabasePoolSize: 10 });
+  await DBOS.launch();
+  const installation = await benchInstallation('postgres');
+  const server = await installation.start();
+  const api = benchClient(server.url, 2 * CLIENTS);
+  try {
+    const repo = makeBenchRepo(join(installation.root, 'repo'));
+    expectStatus('register project', await api.post('/projects', { name: 'dbos', repoPath: repo }), 201);
+    await dbosRate(1, 200); // warm-up both
+    await runledgerRate(api, repo, 1, 100);
+    const results: Record<string, { ours: number; dbos: number }> = {};
+    for (const clients of [1, CLIENTS]) {
+      const ours = await runledgerRate(api, repo, clients, PER_CLIENT[clients]);
+      const dbos = await dbosRate(clients, 2 * PER_CLIENT[clients]);
+      results[`c${clients}`] = { ours, dbos };
+      process.stdout.write(`c${clients}: runledger ${ours.toFixed(1)} checkpoints/s, DBOS ${dbos.toFixed(1)} steps/s\n`);
+    }
+    for (const [name, r] of Object.entries(results)) process.stdout.write(`ratio runledger_over_dbos ${name}: ${(r.ours / r.dbos).toFixed(3)} (target >= 1.0)\n`);
+  } finally {
+    api.close();
+    await server.stop();
+    await installation.destroy();
+    await DBOS.shutdown();
+    await dbosDb.drop();
+  }
+};
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,287 @@
+/**
+ * A fuzzer of runledger's HTTP API generated from the OpenAPI document the server serves: every operation, with path,
+ * query, header and body values drawn from the document's schemas and then broken (malformed types, missing and
+ * unknown fields, null, NUL and control characters, huge numbers and strings, deep nesting, wrong content types,
+ * malformed JSON, path tricks). Seeded, so a failure is reproducible from its seed and index.
+ */
+
+type Schema = {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  additionalProperties?: boolean | Schema;
+  nullable?: boolean;
+};
+type Operation = {
+  parameters?: { name: string; in: 'path' | 'query' | 'header'; schema?: Schema }[];
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+};
+/** The parts of an OpenAPI 3 document the fuzzer reads. */
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, Schema> };
+}
+
+/** One generated request: what to send, and a label saying which mutation made it. */
+export interface FuzzRequest {
+  method: string;
+  route: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  mutation: string;
+}
+
+/** Ids of live things the fuzzer aims at half the time (the rest are hostile or unknown ids). */
+export interface FuzzTargets {
+  projectId: string;
+  sessionId: string;
+  callId: string;
+  repoPath: string;
+}
+
+/** Deterministic PRNG (mulberry32): the same seed gives the same requests. */
+export const prng = (seed: number) => {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] };
+};
+type Random = ReturnType<typeof prng>;
+
+const HOSTILE_STRINGS = [
+  '', ' ', 'a\u0000b', '\u0000', 'x\u0001y', 'tab\there', 'line\nbreak', '\u007f', '\ud800', '\u202e', '😀', '%00', '%2e%2e%2f',
+  '../../etc/passwd', '/etc/passwd', '-h', '--help', 'HEAD@{999}', '$(id)', '`id`', '; rm -rf /', "' OR 1=1 --", '<script>', '{{7*7}}',
+  'ghp_' + 'a'.repeat(36) + '_x', 'null', 'undefined', 'NaN', '-1', '1e309', '9999999999999999999999', '0x10', 'true',
+];
+const HOSTILE_NUMBERS = [-1, 0, 1, 1.5, -0.5, 2 ** 31, 2 ** 53, 2 ** 63, 1e308, Number.MAX_SAFE_INTEGER + 2];
+const HOSTILE_PATH_SEGMENTS = ['a%00b', '%00', '..', '%2e%2e', 'a%2Fb', '%ff', '%', 'x'.repeat(5000), '%0a', '%7f', '😀', 'p-999999999999999999999'];
+
+/** encodeURIComponent, except that a lone surrogate becomes the invalid UTF-8 it would be on the wire (%ED%A0%80). */
+const encode = (value: string): string => {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return value.split('').map((c) => (/[\ud800-\udfff]/.test(c) ? '%ED%A0%80' : encodeURIComponent(c))).join('');
+  }
+};
+
+const resolve = (doc: OpenApiDocument, schema: Schema | undefined): Schema | undefined => {
+  let current = schema;
+  for (let i = 0; i < 10 && current?.$ref; i++) current = doc.components?.schemas?.[current.$ref.replace('#/components/schemas/', '')];
+  return current;
+};
+
+const hostileValue = (r: Random): unknown => {
+  switch (r.int(9)) {
+    case 0: return r.pick(HOSTILE_STRINGS);
+    case 1: return r.pick(HOSTILE_NUMBERS);
+    case 2: return null;
+    case 3: return r.pick([true, false]);
+    case 4: return [r.pick(HOSTILE_STRINGS), r.pick(HOSTILE_NUMBERS)];
+    case 5: return { [r.pick(HOSTILE_STRINGS)]: r.pick(HOSTILE_STRINGS) };
+    case 6: return 'x'.repeat(r.pick([1000, 70_000, 300_000]));
+    case 7: return r.pick(['a\u0000', 'Ba\u0000sh', '\u0000'.repeat(10)]);
+    default: return {};
+  }
+};
+
+/** A plausible value of `schema` (ids pointed at the live targets when the field's name says which). */
+const plausible = (doc: OpenApiDocument, schema: Schema | undefined, r: Random, targets: FuzzTargets, name = '', depth = 0): unknown => {
+  const s = resolve(doc, schema);
+  if (!s || depth > 4) return 'x';
+  if (s.enum) return r.pick(s.enum);
+  if (name === 'projectId') return targets.projectId;
+  if (name === 'sessionId') return targets.sessionId;
+  if (name === 'callId') return `fz-${r.int(1e9)}`;
+  if (name === 'repoPath' || name === 'path' || name === 'transcriptPath') return targets.repoPath;
+  if (name === 'command') return ['true'];
+  switch (s.type) {
+    case 'integer': return r.int(100);
+    case 'number': return r.next() * 100;
+    case 'boolean': return r.next() < 0.5;
+    case 'array': return [plausible(doc, s.items, r, targets, name, depth + 1)];
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(s.properties ?? {})) {
+        if ((s.required ?? []).includes(key) || r.next() < 0.5) out[key] = plausible(doc, child, r, targets, key, depth + 1);
+      }
+      return out;
+    }
+    default: return `fz-${r.int(1e6)}`;
+  }
+};
+
+const deepJson = (levels: number, r: Random): string => {
+  const open = r.next() < 0.5 ? '[' : '{"a":';
+  const close = open === '[' ? ']' : '}';
+  return `{"tool":"Bash","mode":"observed","input":${open.repeat(levels)}1${close.repeat(levels)}}`;
+};
+
+/** Breaks a plausible body in one of the ways the fuzzer knows, returning the body text and the mutation's name. */
+const mutateBody = (body: unknown, r: Random): { text: string; contentType: string; mutation: string } => {
+  const json = (value: unknown, mutation: string) => ({ text: JSON.stringify(value), contentType: 'application/json', mutation });
+  const record = body !== null && typeof body === 'object' && !Array.isArray(body) ? { ...(body as Record<string, unknown>) } : {};
+  const keys = Object.keys(record);
+  switch (r.int(12)) {
+    case 0: return json(body, 'valid');
+    case 1: {
+      if (keys.length > 0) delete record[r.pick(keys)];
+      return json(record, 'missing field');
+    }
+    case 2: return json({ ...record, [r.pick(['colour', '__proto__', 'constructor', 'a\u0000'])]: 1 }, 'unknown field');
+    case 3:
+      if (keys.length > 0) record[r.pick(keys)] = hostileValue(r);
+      return json(record, 'hostile value');
+    case 4:
+      if (keys.length > 0) record[r.pick(keys)] = null;
+      return json(record, 'null value');
+    case 5: return { text: deepJson(r.pick([200, 1500, 5000]), r), contentType: 'application/json', mutation: 'deep nesting' };
+    case 6: return { text: JSON.stringify(body), contentType: r.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml', '']), mutation: 'wrong content type' };
+    case 7: return { text: r.pick(['{', '{"a":', 'nul', '[1,]', '{"a":1}}', '\u0000', '"\\ud800"']), contentType: 'application/json', mutation: 'malformed JSON' };
+    case 8: return json(r.pick([[], 'text', 42, null, true]), 'not an object');
+    case 9:
+      for (const key of keys) if (typeof record[key] === 'string') record[key] = `${record[key] as string}\u0000`;
+      return json(record, 'NUL in every string');
+    case 10:
+      if (keys.length > 0) record[r.pick(keys)] = r.pick(HOSTILE_NUMBERS);
+      return json(record, 'huge number');
+    default:
+      if (keys.length > 0) record[r.pick(keys)] = 'y'.repeat(r.pick([10_000, 200_000]));
+      return json(record, 'huge string');
+  }
+};
+
+/** Operations never fuzzed with a valid body: they start processes or rewrite everything (kept to refusals). */
+const NO_VALID_BODY = new Set(['POST /api/v1/sessions', 'POST /api/v1/projects', 'POST /api/v1/imports/claude-code']);
+/** Operations left out: a rebuild per request would dominate the run; its refusals have no input to break. */
+const SKIPPED = new Set(['POST /api/v1/projections/rebuild']);
+
+/** The operations of `doc` the fuzzer drives, as `[METHOD, route, operation]`. */
+export const operationsOf = (doc: OpenApiDocument): [string, string, Operation][] =>
+  Object.entries(doc.paths).flatMap(([route, ops]) =>
+    Object.entries(ops)
+      .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+      .map(([method, op]): [string, string, Operation] => [method.toUpperCase(), route, op])
+      .filter(([method, route]) => !SKIPPED.has(`${method} ${route}`)),
+  );
+
+/** Generates request number `index` of a run: an operation of `doc`, its parameters and body, one or more of them broken. */
+export const generateRequest = (doc: OpenApiDocument, targets: FuzzTargets, r: Random): FuzzRequest => {
+  const operations = operationsOf(doc);
+  const [method, route, op] = r.pick(operations);
+  const mutations: string[] = [];
+  let path = route;
+  for (const param of op.parameters ?? []) {
+    if (param.in !== 'path') continue;
+    const live = param.name === 'callId' ? targets.callId : param.name === 'id' && route.startsWith('/api/v1/projects') ? targets.projectId : targets.sessionId;
+    const roll = r.next();
+    const value = roll < 0.5 ? encode(live) : roll < 0.8 ? r.pick(HOSTILE_PATH_SEGMENTS) : encode(String(r.pick(HOSTILE_STRINGS)) || 'x');
+    if (roll >= 0.5) mutations.push(`path ${param.name}`);
+    path = path.replace(`{${param.name}}`, value);
+  }
+  const query: string[] = [];
+  for (const param of op.parameters ?? []) {
+    if (param.in !== 'query' || r.next() < 0.4) continue;
+    const roll = r.next();
+    const value = roll < 0.4 ? plausible(doc, param.schema, r, targets, param.name) : roll < 0.7 ? r.pick(HOSTILE_STRINGS) : r.pick(HOSTILE_NUMBERS);
+    if (roll >= 0.4) mutations.push(`query ${param.name}`);
+    query.push(`${encode(param.name)}=${encode(String(value))}`);
+  }
+  if (r.next() < 0.1) {
+    query.push(`${r.pick(['unknown', 'from', 'wait', 'at'])}=${encode(String(r.pick(HOSTILE_STRINGS)))}`);
+    mutations.push('extra query');
+  }
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const param of op.parameters ?? []) {
+    if (param.in !== 'header' || r.next() < 0.6) continue;
+    const value = r.pick([`k-${r.int(1e6)}`, 'k'.repeat(r.pick([201, 8000])), 'a b', '😀', '-1', '9'.repeat(30), '12', 'ghp_' + 'b'.repeat(36)]);
+    // Header values must be ByteStrings without CR/LF/NUL to leave the client at all; the server sees the rest.
+    if (/^[\x20-\x7e]*$/.test(value)) {
+      headers[param.name.toLowerCase()] = value;
+      mutations.push(`header ${param.name}`);
+    }
+  }
+  let body: string | undefined;
+  const json = op.requestBody?.content?.['application/json'];
+  if (json || (method === 'POST' && r.next() < 0.3)) {
+    const plausibleBody = plausible(doc, json?.schema, r, targets);
+    let mutated = mutateBody(plausibleBody, r);
+    if (mutated.mutation === 'valid' && NO_VALID_BODY.has(`${method} ${route}`)) {
+      mutated = { ...mutated, text: JSON.stringify({ ...(plausibleBody as Record<string, unknown>), colour: 'red' }), mutation: 'unknown field' };
+    }
+    body = mutated.text;
+    if (mutated.contentType) headers['content-type'] = mutated.contentType;
+    mutations.push(`body ${mutated.mutation}`);
+  }
+  return { method, route, path: query.length > 0 ? `${path}?${query.join('&')}` : path, headers, body, mutation: mutations.join(', ') || 'valid' };
+};
+
+/** Counts of a fuzz run, printed in the closing note. */
+export interface FuzzReport {
+  seed: number;
+  requests: number;
+  byStatus: Record<string, number>;
+  refused: number;
+  accepted: number;
+  serverErrors: { index: number; request: FuzzRequest; status: number; body: string }[];
+  badErrorShape: { index: number; request: FuzzRequest; status: number; body: string }[];
+  refusedButAppended: { index: number; request: FuzzRequest; before: number; after: number }[];
+  routes: number;
+}
+
+/**
+ * Sends `count` generated requests to the server at `baseUrl`, one at a time, and checks the invariants on each: no 5xx,
+ * every 4xx in the error shape `{statusCode, error, message}`, and the log's head position unchanged by a refused
+ * request (read from /health before and after it).
+ */
+export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocument, targets: FuzzTargets, count: number, seed: number): Promise<FuzzReport> => {
+  const r = prng(seed);
+  const report: FuzzReport = { seed, requests: 0, byStatus: {}, refused: 0, accepted: 0, serverErrors: [], badErrorShape: [], refusedButAppended: [], routes: operationsOf(doc).length };
+  const head = async (): Promise<number> => ((await (await fetch(`${baseUrl}/api/v1/health`)).json()) as { headPosition: number }).headPosition;
+  let before = await head();
+  for (let index = 0; index < count; index++) {
+    const request = generateRequest(doc, targets, r);
+    const headers = { ...request.headers, ...(r.next() < 0.97 ? { authorization: `Bearer ${token}` } : {}) };
+    let status: number;
+    let text: string;
+    try {
+      const response = await fetch(`${baseUrl}${request.path}`, { method: request.method, headers, body: request.body, signal: AbortSignal.timeout(60_000) });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      status = 599;
+      text = `client error: ${(error as Error).message}`;
+    }
+    report.requests += 1;
+    report.byStatus[status] = (report.byStatus[status] ?? 0) + 1;
+    if (status >= 500) report.serverErrors.push({ index, request, status, body: text.slice(0, 500) });
+    if (status >= 400 && status < 500) {
+      report.refused += 1;
+      let body: { statusCode?: unknown; error?: unknown; message?: unknown } | null = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+      if (!body || body.statusCode !== status || typeof body.error !== 'string' || typeof body.message !== 'string') {
+        report.badErrorShape.push({ index, request, status, body: text.slice(0, 300) });
+      }
+      const after = await head();
+      if (after !== before) report.refusedButAppended.push({ index, request, before, after });
+      before = after;
+    } else {
+      report.accepted += 1;
+      if (request.method !== 'GET') before = await head(); // an accepted write may append; a read never does
+    }
+  }
+  return report;
+};
