@@ -90,7 +90,7 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
     return this.lock.withLock(projectId, () => (input.clean ? this.replace(projectId, input, context) : this.ensure(projectId, input, context)));
   }
 
-  /** The agent a new orchestrator gets, checked with its command and baseRef before anything happens (400 naming the field). */
+  /** The agent a new orchestrator gets, checked with its command, baseRef and executable before anything happens (400 naming the field). */
   private async agentOf(project: RegisteredProject, input: OrchestratorInput): Promise<Exclude<AgentKind, 'external'>> {
     const agent = input.agent ?? project.orchestratorAgent ?? 'claude-code';
     if (!LAUNCHABLE.includes(agent)) {
@@ -99,6 +99,12 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
     }
     const launchable = agent as Exclude<AgentKind, 'external'>;
     await this.starter.validate(project, launchable, input.command, project.defaultBranch ?? 'HEAD');
+    // An orchestrator that cannot start is refused before anything is recorded (a replace would retire the old one for nothing).
+    const executable = this.launcher.executable(launchable, input.command);
+    if (!executable.found) {
+      const field = launchable === 'command' ? 'command' : 'agent';
+      throw new DomainError('ORCHESTRATOR.INVALID', 'invalid', `the ${launchable} orchestrator's executable "${executable.name}" is not found (not a file, not on PATH)`, { field });
+    }
     return launchable;
   }
 

@@ -92,6 +92,12 @@ export class AgentLauncher {
     return identity as unknown as SessionRuntime;
   }
 
+  /** The executable an agent would run (argv[0]) and whether it can be found (a path that exists, or a name on PATH). */
+  executable(agent: string, command: string[] | undefined): { name: string; found: boolean } {
+    const name = agent === 'claude-code' ? process.env.RUNLEDGER_CLAUDE_BIN || 'claude' : (command?.[0] ?? '');
+    return { name, found: name !== '' && findExecutable(name) };
+  }
+
   /** Types `text` into a tmux runtime's pane (e.g. an orchestrator's retire notice); throws when the pane is gone. */
   async type(runtime: SessionRuntime | undefined, text: string): Promise<void> {
     if (runtime?.type !== 'tmux' || !this.isAlive(runtime)) throw new Error('no live tmux pane to type into');
@@ -243,6 +249,19 @@ export const acceptWorkspaceTrust = (env: NodeJS.ProcessEnv, workdir: string): v
   const temporary = `${file}.runledger-${process.pid}`;
   fs.writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   fs.renameSync(temporary, file);
+};
+
+/** True when `name` is an executable file: a path (absolute or relative to the cwd), or a name found on PATH. */
+const findExecutable = (name: string): boolean => {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
+  return candidates.some((candidate) => {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return fs.statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
 };
 
 /** Adds `pattern` to the repository's shared `info/exclude` (worktrees share it) unless already there. */
