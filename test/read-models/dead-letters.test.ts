@@ -5,6 +5,7 @@ import { migrate } from '@runledger/infra/database';
 import { EventStore, eventStoreMigration } from '@runledger/infra/event-store';
 import {
   deadLettersMigration,
+  READ_MODEL_MIGRATIONS,
   findLaggingSnapshots,
   listDeadLetters,
   ReadModels,
@@ -25,7 +26,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
   let runner: ProjectionRunner | undefined;
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration, deadLettersMigration]);
+    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
   });
   afterEach(async () => {
     await runner?.stop();

@@ -3,7 +3,7 @@ import { Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { migrate } from '@runledger/infra/database';
 import { eventStoreMigration } from '@runledger/infra/event-store';
-import { deadLettersMigration, ReadModels, readModelsCallStateMigration, readModelsMigration } from '@runledger/infra/read-models';
+import { ReadModels, READ_MODEL_MIGRATIONS } from '@runledger/infra/read-models';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import { ProjectionRunner, ProjectionTimeoutError } from '../../apps/worker/src/projections/projection-runner';
 import { describeEachEngine } from '../support/stores';
@@ -18,7 +18,7 @@ describeEachEngine('ProjectionRunner', (engine) => {
   let runner: ProjectionRunner | undefined;
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration, deadLettersMigration]);
+    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
   });
   afterEach(async () => {
     await runner?.stop();

@@ -10,9 +10,7 @@ import {
   projectBatch,
   ProjectionGapError,
   ReadModels,
-  readModelsCallStateMigration,
-  readModelsMigration,
-  deadLettersMigration,
+  READ_MODEL_MIGRATIONS,
   truncateReadModels,
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
@@ -40,7 +38,7 @@ describeEachEngine('read models', (engine) => {
   const fromScratch = () => db().transaction((tx) => truncateReadModels(tx));
 
   beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, readModelsMigration, readModelsCallStateMigration, deadLettersMigration]);
+    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
   });
 
   it('incremental projection in small batches, with re-deliveries, equals a rebuild from the log (invariant 8)', async () => {
@@ -173,7 +171,7 @@ describeEachEngine('read models', (engine) => {
 
     const system = log.filter((e) => e.streamId === 'system');
     expect(system.length).toBeGreaterThan(0);
-    expect(await db().transaction((tx) => projectBatch(tx, system))).toEqual({ applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], deadLetters: [] });
+    expect(await db().transaction((tx) => projectBatch(tx, system))).toEqual({ applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], custody: [], deadLetters: [] });
     expect(await readModels().getSession(ids.worker)).not.toBeNull();
   });
 

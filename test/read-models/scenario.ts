@@ -165,6 +165,7 @@ export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, st
     rl_rm_worktrees: 'session_id, repo',
     rl_rm_tool_calls: 'session_id, call_id',
     rl_rm_dead_letters: 'stream_id, revision',
+    rl_rm_custody_worktrees: 'stream_id',
   };
   const dump: Record<string, string[]> = {};
   for (const table of READ_MODEL_TABLES) {

@@ -14,13 +14,14 @@ import { ProjectsController } from './projects/projects.controller';
 import { SessionsController } from './sessions/sessions.controller';
 import { StatusController } from './status/status.controller';
 import { ToolCallsController } from './tool-calls/tool-calls.controller';
+import { WorktreesController } from './worktrees/worktrees.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
 
 /** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController],
+  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

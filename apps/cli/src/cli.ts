@@ -18,6 +18,7 @@ import { registerTailCommand } from './commands/tail.command';
 import { registerToolCallsCommand } from './commands/tool-calls.command';
 import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
+import { registerWorktreesCommand } from './commands/worktrees.command';
 
 export { EXIT };
 
@@ -32,7 +33,7 @@ const serve = (roles: ServerRoles) => async () => {
   }
 };
 
-/** Builds the `runledger` command tree (DESIGN §6); usage errors of every subcommand throw a CommanderError. */
+/** Builds the `runledger` command tree (docs/ARCHITECTURE.md §6); usage errors of every subcommand throw a CommanderError. */
 export const buildProgram = (): Command => {
   // exitOverride before any subcommand: commander copies it into each one when it is created.
   const program = new Command('runledger').description('durable control plane and flight recorder for coding-agent sessions').exitOverride();
@@ -60,6 +61,7 @@ export const buildProgram = (): Command => {
   registerHookCommand(program);
   registerAttachCommand(program);
   registerOrchestratorCommand(program);
+  registerWorktreesCommand(program);
   registerClaudeCommand(program);
   registerUiCommand(program);
   return program;

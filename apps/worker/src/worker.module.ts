@@ -1,19 +1,25 @@
 import { Global, Module } from '@nestjs/common';
-import { ApplicationModule, PROJECTION_PROGRESS } from '@runledger/application';
+import { ApplicationModule, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runledger/application';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
+import { OrphanReaper } from './reaper/orphan-reaper';
+import { OrphanReaperScheduler } from './reaper/orphan-reaper.scheduler';
 import { WorktreeJanitor } from './reaper/worktree-janitor';
 
 /**
  * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, managed tool-call executor, reaper.
- * Global so that, in a process that also serves the api, the api's optional PROJECTION_PROGRESS port resolves to
+ * Global so that, in a process that also serves the api, the api's optional PROJECTION_PROGRESS and WORKTREE_SWEEPER ports resolve to
  * this runner without the api importing the worker.
  */
 @Global()
 @Module({
   imports: [ApplicationModule],
-  providers: [ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner }],
-  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, PROJECTION_PROGRESS],
+  providers: [
+    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler,
+    { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
+    { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
+  ],
+  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper, PROJECTION_PROGRESS, WORKTREE_SWEEPER],
 })
 export class WorkerModule {}

@@ -27,3 +27,6 @@ export * from './sessions/spawn-session/session-starter';
 export * from './claude-code/hook-settings';
 export * from './claude-code/hook-commands';
 export * from './projections/projection-progress.port';
+export * from './worktrees/custody-streams';
+export * from './worktrees/worktree-sweeper.port';
+export * from './worktrees/claude-worktree-custody';

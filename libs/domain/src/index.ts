@@ -5,7 +5,7 @@ export * from './shared/assert-never';
 export * from './shared/omit-undefined';
 export * from './shared/plain-text';
 export * from './shared/persistent-map';
-export { parseStreamName, sessionIdOfStream, SYSTEM_STREAM, type ParsedStreamName } from './shared/stream-names';
+export { parseStreamName, sessionIdOfStream, SYSTEM_STREAM, worktreeStreamName, type ParsedStreamName } from './shared/stream-names';
 
 export * from './project/project.events';
 export * from './project/project.commands';
@@ -29,3 +29,5 @@ export * from './session/session.commands';
 export * from './session/session.errors';
 export * from './session/session.decider';
 export * from './session/session.view';
+
+export * from './worktree-custody';

@@ -1,7 +1,7 @@
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger';
 
 /**
- * JSON schemas of the API's response shapes (DESIGN §5). They are TypeScript interfaces in the domain and application
+ * JSON schemas of the API's response shapes (docs/ARCHITECTURE.md §5). They are TypeScript interfaces in the domain and application
  * layers (no classes, so the swagger plugin cannot see them); the document's `components.schemas` gets them from here
  * (buildOpenApiDocument) and controllers point at them with `ref(name)`. Fields may be added, never renamed.
  */
@@ -27,7 +27,7 @@ export const RESPONSE_SCHEMAS = {
       details: { type: 'object', additionalProperties: true, description: 'e.g. `field` for a 400, the current state for a 409' },
     },
     ['statusCode', 'error', 'message'],
-    { description: 'Every failed request (DESIGN §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
+    { description: 'Every failed request (docs/ARCHITECTURE.md §5): 400 invalid input, 401, 404 unknown id, 409 conflict, 413 too large.' },
   ),
   Health: obj(
     {
@@ -101,7 +101,7 @@ export const RESPONSE_SCHEMAS = {
       createdAt: isoTime, updatedAt: isoTime,
     },
     ['id', 'projectId', 'kind', 'status', 'agent', 'branch', 'worktrees', 'runtime', 'toolCalls', 'revision', 'createdAt', 'updatedAt'],
-    { description: 'A session snapshot (DESIGN §5), derived only from the session\'s events.' },
+    { description: 'A session snapshot (docs/ARCHITECTURE.md §5), derived only from the session\'s events.' },
   ),
   SessionList: obj({ sessions: arrayOf({ $ref: '#/components/schemas/Session' }) }, ['sessions']),
   KillResult: obj({ freed: { type: 'boolean', description: 'false when a dirty worktree was kept' }, session: { $ref: '#/components/schemas/Session' } }, ['freed', 'session']),
@@ -145,6 +145,17 @@ export const RESPONSE_SCHEMAS = {
     ['callId', 'tool', 'status', 'attempt', 'input', 'mode', 'idempotent', 'firstDispatchedAt', 'dispatchedAt'],
   ),
   ToolCallList: obj({ toolCalls: arrayOf({ $ref: '#/components/schemas/ToolCall' }) }, ['toolCalls']),
+  WorktreeList: obj({
+    worktrees: arrayOf(obj({
+      path: str, source: { type: 'string', enum: ['record', 'custody'] }, state: str, stranded: bool, rule: str, detail: str, sessionId: str,
+      projectId: str, repo: str, branch: str, preservedRef: str, origin: str, updatedAt: str,
+    }, ['path', 'source', 'state', 'stranded'])),
+  }, ['worktrees']),
+  SweepReport: obj({
+    mode: { type: 'string', enum: ['remove', 'detect'] }, skipped: str, scanned: int, changed: int, ms: int,
+    decisions: arrayOf(obj({ path: str, action: str, rule: str, detail: str, recorded: bool, sessionId: str, preservedRef: str }, ['path', 'action', 'rule', 'detail', 'recorded'])),
+    unreadableRepos: arrayOf(obj({ repoPath: str, error: str }, ['repoPath', 'error'])),
+  }, ['mode', 'scanned', 'decisions', 'changed', 'unreadableRepos', 'ms']),
   RebuildResult: obj({ events: int, ms: int }, ['events', 'ms']),
   DeadLetter: obj({ streamId: str, revision: int, globalPosition: int, type: str, error: str }, ['streamId', 'revision', 'globalPosition', 'type', 'error']),
   RebuildStatus: obj(

@@ -7,10 +7,12 @@ import {
   parseHookInput,
   ParsedHookInput,
   preToolUseDecision,
+  worktreeCreated,
 } from '@runledger/infra/claude-code/hook-protocol';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './hook-commands';
 
@@ -59,6 +61,7 @@ export class ClaudeCodeHooks {
     private readonly sessions: SessionStreams,
     private readonly directory: AgentSessionDirectory,
     private readonly redaction: SecretRedaction,
+    private readonly worktrees: ClaudeWorktreeCustody,
   ) {}
 
   /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -68,6 +71,15 @@ export class ClaudeCodeHooks {
     const sessionId =
       headerSessionId ??
       (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path }, context));
+    // Custody of Claude Code's own worktrees (docs/ARCHITECTURE.md §4b): runledger creates and removes them.
+    if (input.hook_event_name === 'WorktreeCreate') {
+      const worktreePath = await this.worktrees.create({ sessionId, agentSessionId: input.session_id, name: input.name, ...(input.cwd ? { cwd: input.cwd } : {}) }, context);
+      return worktreeCreated(worktreePath);
+    }
+    if (input.hook_event_name === 'WorktreeRemove') {
+      await this.worktrees.remove({ sessionId, worktreePath: input.worktree_path }, context);
+      return {};
+    }
     const { state } = await this.sessions.known(sessionId); // its project; the decision below folds fresh state
     const { state: project } = await this.sessions.project(state.projectId);
     const redactor = this.redaction.forProject(project.env);

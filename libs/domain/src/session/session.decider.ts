@@ -52,7 +52,7 @@ export interface AgentRunBase {
   updatedAt: string;
 }
 
-/** An agent run: `started → completed | failed | interrupted` (DESIGN §2). */
+/** An agent run: `started → completed | failed | interrupted` (docs/ARCHITECTURE.md §2). */
 export type AgentRun =
   | (AgentRunBase & { status: 'started' })
   | (AgentRunBase & { status: 'completed'; endedAt: string })
@@ -73,7 +73,7 @@ export interface SessionWarning {
   at: string;
 }
 
-/** Why the session is interrupted; `resumable` drives the restore policy (DESIGN §4). */
+/** Why the session is interrupted; `resumable` drives the restore policy (docs/ARCHITECTURE.md §4). */
 export type SessionInterruption = SessionInterrupted['data'];
 
 /** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
@@ -120,7 +120,7 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   updatedAt: string;
 }
 
-/** A started session, a union on status (DESIGN §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
+/** A started session, a union on status (docs/ARCHITECTURE.md §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
 export type Session =
   | (SessionCore & { status: 'starting' })
   | (SessionCore & { status: 'running'; runtime: SessionRuntime })
@@ -134,7 +134,7 @@ export type SessionState = { status: 'none' } | Session;
 /** Status of a session. */
 export type SessionStatus = SessionState['status'];
 
-/** Tool-call counts of a session snapshot (DESIGN §5). */
+/** Tool-call counts of a session snapshot (docs/ARCHITECTURE.md §5). */
 export interface ToolCallCounts {
   total: number;
   dispatched: number;
@@ -160,7 +160,7 @@ const countCalls = (calls: Iterable<ToolCall>): ToolCallCounts => {
 /** Counts a session's tool calls by status (kept by evolve: O(1)); all zero for `none`. */
 export const toolCallCounts = (state: SessionState): ToolCallCounts => (state.status === 'none' ? { ...NO_CALLS } : { ...state.callCounts });
 
-/** The tool call completed last (log order), if any (DESIGN §5 `lastCompletedToolCall`). */
+/** The tool call completed last (log order), if any (docs/ARCHITECTURE.md §5 `lastCompletedToolCall`). */
 export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
   state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls.get(state.lastCompletedCallId);
 
@@ -176,7 +176,7 @@ export const reviveSession = (json: unknown): SessionState => {
   return { ...state, toolCalls, callCounts: state.callCounts ?? countCalls(toolCalls.values()) };
 };
 
-/** True when a session is not terminated (the recovery reconciler visits these, DESIGN §4). */
+/** True when a session is not terminated (the recovery reconciler visits these, docs/ARCHITECTURE.md §4). */
 export const isSessionLive = (state: SessionState): state is Exclude<Session, { status: 'terminated' }> =>
   state.status !== 'none' && state.status !== 'terminated';
 
@@ -193,6 +193,7 @@ const WORKTREE_COMMANDS: ReadonlySet<string> = new Set<WorktreeCommand['type']>(
   'RecordWorktreeRemovalFailed',
   'RecordWorktreeRestored',
   'FlagWorktreeStranded',
+  'RecordWorktreeVanished',
   'RecordWorktreeSkipped',
 ]);
 const isToolCallCommand = (command: SessionCommand): command is ToolCallCommand => TOOL_CALL_COMMANDS.has(command.type);
@@ -540,6 +541,7 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
     case 'WorktreeRemovalFailed':
     case 'WorktreeRestored':
     case 'WorktreeStranded':
+    case 'WorktreeVanished':
     case 'WorktreeSkipped':
       return evolveTree(state, event);
     default:

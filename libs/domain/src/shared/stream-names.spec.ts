@@ -8,6 +8,8 @@ describe('stream names', () => {
 
   it('names the system stream and leaves everything else as other', () => {
     expect(parseStreamName(SYSTEM_STREAM)).toEqual({ kind: 'system' });
+    expect(parseStreamName('worktree-ab12')).toEqual({ kind: 'worktree', key: 'ab12' });
+    expect(parseStreamName('worktree-')).toEqual({ kind: 'other', streamId: 'worktree-' });
     expect(parseStreamName('session-')).toEqual({ kind: 'other', streamId: 'session-' });
     expect(parseStreamName('sessions-1')).toEqual({ kind: 'other', streamId: 'sessions-1' });
   });

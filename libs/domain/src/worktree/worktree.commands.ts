@@ -45,6 +45,11 @@ export interface FlagWorktreeStranded {
   data: WorktreeStranded['data'];
 }
 
+/** Record that the worktree's directory vanished (→ unavailable, preserved ref kept); `[]` when already released; refused WORKTREE.NOT_FOUND (404). */
+export interface RecordWorktreeVanished {
+  type: 'RecordWorktreeVanished';
+  data: { repo: string; rule: string; at: string };
+}
 /** Record that a repo no longer in the project was skipped (warning, never refused). */
 export interface RecordWorktreeSkipped {
   type: 'RecordWorktreeSkipped';
@@ -59,4 +64,5 @@ export type WorktreeCommand =
   | RecordWorktreeRemovalFailed
   | RecordWorktreeRestored
   | FlagWorktreeStranded
+  | RecordWorktreeVanished
   | RecordWorktreeSkipped;

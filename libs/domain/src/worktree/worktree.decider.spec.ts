@@ -109,6 +109,23 @@ describe('worktree decider', () => {
     it('refuses an unknown repo', () => given_().when(strand).thenThrows(WorktreeNotFound));
   });
 
+  describe('RecordWorktreeVanished (docs/ARCHITECTURE.md §4b: log → disk)', () => {
+    const vanish: WorktreeCommand = { type: 'RecordWorktreeVanished', data: { repo: REPO, rule: 'directory-vanished', at: T(7) } };
+    const vanishedEvent: WorktreeEvent = { type: 'WorktreeVanished', data: { repo: REPO, rule: 'directory-vanished', at: T(7) } };
+    it('marks an active worktree whose directory is gone', () => given_([created]).when(vanish).then([vanishedEvent]));
+    it('marks a restored worktree too', () => given_([created, removed(), restoredEvent()]).when(vanish).then([vanishedEvent]));
+    it('changes nothing once released', () => given_([created, removed()]).when(vanish).then([]));
+    it('changes nothing twice', () => given_([created, vanishedEvent]).when(vanish).then([]));
+    it('refuses an unknown repo', () => given_().when(vanish).thenThrows(WorktreeNotFound));
+    it('still records a removal that raced it', () => given_([created, preserved, vanishedEvent]).when(remove()).then([removed(REF)]));
+    it('becomes unavailable keeping the preserved ref, and restore repairs it', () => {
+      expect(replay(worktreeDecider, [created, preserved, vanishedEvent])).toMatchObject({ status: 'unavailable', preservedRef: REF, vanished: true });
+      expect(replay(worktreeDecider, [created, vanishedEvent])).not.toHaveProperty('preservedRef');
+      given_([created, preserved, vanishedEvent]).when(restore({ appliedRef: REF })).then([restoredEvent({ appliedRef: REF })]);
+      expect(replay(worktreeDecider, [created, preserved, vanishedEvent, restoredEvent({ appliedRef: REF })])).not.toHaveProperty('vanished');
+    });
+  });
+
   describe('RecordWorktreeSkipped', () => {
     it('records a warning even for a repo without a worktree', () =>
       given_().when(skip).then([{ type: 'WorktreeSkipped', data: { ...skip.data } }]));

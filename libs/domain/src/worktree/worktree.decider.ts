@@ -8,6 +8,7 @@ import type {
   RecordWorktreeRemovalFailed,
   RecordWorktreeRemoved,
   RecordWorktreeRestored,
+  RecordWorktreeVanished,
   WorktreeCommand,
 } from './worktree.commands';
 import { worktreeAlreadyExists, worktreeNotActive, worktreeNotFound, worktreeNotRestorable } from './worktree.errors';
@@ -37,11 +38,11 @@ export interface WorktreeBase {
   updatedAt: string;
 }
 
-/** One worktree (one per repo per session): `active → removed | unavailable | retry_remove`, `→ restored → active` (DESIGN §2). */
+/** One worktree (one per repo per session): `active → removed | unavailable | retry_remove`, `→ restored → active` (docs/ARCHITECTURE.md §2). */
 export type Worktree =
   | (WorktreeBase & { status: 'active' })
   | (WorktreeBase & { status: 'removed' })
-  | (WorktreeBase & { status: 'unavailable'; preservedRef: string })
+  | (WorktreeBase & { status: 'unavailable'; preservedRef?: string; vanished?: boolean })
   | (WorktreeBase & { status: 'retry_remove'; removalError: string })
   | (WorktreeBase & { status: 'restored' });
 
@@ -82,7 +83,8 @@ const preserved = ({ data }: RecordWorkPreserved, state: WorktreeState): Worktre
 };
 
 const removed = ({ data }: RecordWorktreeRemoved, state: WorktreeState): WorktreeEvent[] => {
-  const worktree = withDirectory(state, data.repo);
+  // A removal racing the reaper's "directory vanished" (its own `git worktree remove` made it vanish) is still recorded.
+  const worktree = state.status === 'unavailable' && state.vanished === true ? state : withDirectory(state, data.repo);
   const preservedRef = data.preservedRef ?? worktree.preserved?.ref;
   return [{ type: 'WorktreeRemoved', data: omitUndefined({ repo: data.repo, preservedRef, at: data.at }) }];
 };
@@ -101,6 +103,11 @@ const restored = ({ data }: RecordWorktreeRestored, state: WorktreeState): Workt
   return [{ type: 'WorktreeRestored', data: omitUndefined(rest) }];
 };
 
+const vanished = ({ data }: RecordWorktreeVanished, state: WorktreeState): WorktreeEvent[] => {
+  const worktree = existing(state, data.repo);
+  if (!hasDirectory(worktree)) return [];
+  return [{ type: 'WorktreeVanished', data: { ...data } }];
+};
 const stranded = ({ data }: FlagWorktreeStranded, state: WorktreeState): WorktreeEvent[] => {
   const worktree = existing(state, data.repo);
   if (worktree.stranded && worktree.strandedReason === data.reason) return [];
@@ -122,6 +129,8 @@ export const decideWorktree = (command: WorktreeCommand, state: WorktreeState): 
       return restored(command, state);
     case 'FlagWorktreeStranded':
       return stranded(command, state);
+    case 'RecordWorktreeVanished':
+      return vanished(command, state);
     case 'RecordWorktreeSkipped':
       return [{ type: 'WorktreeSkipped', data: { ...command.data } }];
     default:
@@ -130,10 +139,11 @@ export const decideWorktree = (command: WorktreeCommand, state: WorktreeState): 
 };
 
 const baseOf = (worktree: Worktree): WorktreeBase => {
-  const { status: _status, preservedRef: _ref, removalError: _error, ...base } = worktree as WorktreeBase & {
+  const { status: _status, preservedRef: _ref, removalError: _error, vanished: _vanished, ...base } = worktree as WorktreeBase & {
     status: WorktreeStatus;
     preservedRef?: string;
     removalError?: string;
+    vanished?: boolean;
   };
   return base;
 };
@@ -189,6 +199,11 @@ export const evolveWorktree = (state: WorktreeState, event: WorktreeEvent): Work
       if (state.status === 'none') return state;
       const { reason, at } = event.data;
       return { ...state, stranded: true, strandedReason: reason, updatedAt: at };
+    }
+    case 'WorktreeVanished': {
+      if (state.status === 'none') return state;
+      const base = { ...baseOf(state), updatedAt: event.data.at };
+      return omitUndefined({ ...base, status: 'unavailable' as const, preservedRef: base.preserved?.ref, vanished: true });
     }
     case 'WorktreeSkipped':
       return state;

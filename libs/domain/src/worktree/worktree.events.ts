@@ -34,6 +34,12 @@ export interface WorktreeStranded {
   data: { repo: string; reason: string; at: string };
 }
 
+/** The reaper found the worktree's directory gone while the record still held it → `unavailable` (keeping any preserved ref); restore repairs it. `rule` names the reaper rule (docs/ARCHITECTURE.md §4b). */
+export interface WorktreeVanished {
+  type: 'WorktreeVanished';
+  data: { repo: string; rule: string; at: string };
+}
+
 /** A repo of the session is no longer in the project and was skipped: a warning, never fatal; no worktree state changes. */
 export interface WorktreeSkipped {
   type: 'WorktreeSkipped';
@@ -48,4 +54,5 @@ export type WorktreeEvent =
   | WorktreeRemovalFailed
   | WorktreeRestored
   | WorktreeStranded
+  | WorktreeVanished
   | WorktreeSkipped;

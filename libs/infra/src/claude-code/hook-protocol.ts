@@ -179,8 +179,16 @@ export interface PreToolUseOutput {
   hookSpecificOutput: { hookEventName: 'PreToolUse'; permissionDecision: 'allow' | 'deny' | 'ask'; permissionDecisionReason?: string };
 }
 
-/** The hook output JSON runledger answers: a PreToolUse decision, or nothing for every other event. */
-export type HookOutput = PreToolUseOutput | Record<string, never>;
+/** A WorktreeCreate answer: where the worktree runledger created is (an HTTP hook's JSON; a command hook prints the path). */
+export interface WorktreeCreateOutput {
+  hookSpecificOutput: { hookEventName: 'WorktreeCreate'; worktreePath: string };
+}
+
+/** The hook output JSON runledger answers: a PreToolUse decision, a created worktree's path, or nothing for every other event. */
+export type HookOutput = PreToolUseOutput | WorktreeCreateOutput | Record<string, never>;
+
+/** The WorktreeCreate output naming the worktree's absolute path. */
+export const worktreeCreated = (worktreePath: string): WorktreeCreateOutput => ({ hookSpecificOutput: { hookEventName: 'WorktreeCreate', worktreePath } });
 
 /** The PreToolUse output that lets the call run (`allow`, no permission prompt), blocks it (`deny`) or asks. */
 export const preToolUseDecision = (permissionDecision: 'allow' | 'deny' | 'ask', reason?: string): PreToolUseOutput => ({

@@ -2,8 +2,9 @@ import { eventStoreMigration } from '../event-store/postgres/event-store.schema'
 import { eventStoreAppendV2Migration } from '../event-store/postgres/event-store-v2.schema';
 import { idempotencyMigration } from '../idempotency/idempotency.schema';
 import { leasesMigration } from '../leases/leases.schema';
+import { custodyReadModelMigration } from '../read-models/custody.schema';
 import { deadLettersMigration, readModelsCallStateMigration, readModelsMigration } from '../read-models/read-models.schema';
 import { Migration } from './migrations';
 
 /** Every schema migration of runledger, in version order; applied at start-up by InfraModule. */
-export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration].sort((a, b) => a.version - b.version);
+export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration].sort((a, b) => a.version - b.version);

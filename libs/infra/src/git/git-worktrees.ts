@@ -404,6 +404,29 @@ export class GitWorktrees {
     return true;
   }
 
+  /**
+   * The main repository a linked worktree belongs to (top level of the directory holding its common git dir), canonical.
+   * Throws RelativePathError, NotAGitRepositoryError (e.g. a worktree whose registration was pruned).
+   */
+  async commonRepository(worktreePath: string): Promise<string> {
+    const top = await this.assertRepository(worktreePath);
+    const common = (await this.run(top, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+    return canonicalPath(path.basename(common) === '.git' ? path.dirname(common) : common);
+  }
+
+  /**
+   * Points `ref` (under refs/runledger/) at the worktree's HEAD commit, with a reflog entry, so its commits stay reachable
+   * whatever happens to the branch; returns the commit, or null on an unborn HEAD. Throws ForeignNamespaceError, GitError.
+   */
+  async pinHead(worktreePath: string, ref: string): Promise<string | null> {
+    const top = await this.assertRepository(worktreePath);
+    await this.assertOwnRef(top, ref);
+    const head = await this.tryResolveCommit(top, 'HEAD');
+    if (!head) return null;
+    await this.run(top, ['update-ref', '--create-reflog', '-m', 'runledger: work kept before a reaper removal', ref, head]);
+    return head;
+  }
+
   /** True when `ref` (a full ref like refs/runledger/preserved/s-1, or any revision) resolves in the repository. */
   async refExists(repoPath: string, ref: string): Promise<boolean> {
     const top = await this.assertRepository(repoPath);

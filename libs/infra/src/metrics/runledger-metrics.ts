@@ -11,12 +11,12 @@ export const METRICS_REGISTRY = Symbol('MetricsRegistry');
 export type StreamKind = ParsedStreamName['kind'];
 
 /** Every `stream_kind` value, pre-created at 0 so the series exist before the first append. */
-export const STREAM_KINDS: readonly StreamKind[] = ['session', 'project', 'system', 'other'];
+export const STREAM_KINDS: readonly StreamKind[] = ['session', 'project', 'worktree', 'system', 'other'];
 
-/** Session statuses, reported at 0 when no session has them (DESIGN §3). */
+/** Session statuses, reported at 0 when no session has them (docs/ARCHITECTURE.md §3). */
 export const SESSION_STATUSES = ['starting', 'running', 'interrupted', 'retiring', 'terminated'] as const;
 
-/** Tool-call statuses, reported at 0 when no call has them (DESIGN §2). */
+/** Tool-call statuses, reported at 0 when no call has them (docs/ARCHITECTURE.md §2). */
 export const TOOL_CALL_STATUSES = ['dispatched', 'completed', 'failed', 'interrupted'] as const;
 
 /** The `outcome` values of `runledger_reconcile_outcomes_total`, one per count of a boot reconcile's report. */
@@ -69,6 +69,10 @@ export class RunledgerMetrics {
   readonly toolCalls: Gauge<'status'>;
   /** `runledger_projection_lag_events`: events committed that the read models do not hold yet, at scrape time. */
   readonly projectionLag: Gauge;
+  /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
+  readonly reaperDecisions: Counter<'action' | 'rule'>;
+  /** `runledger_worktrees_stranded`: worktrees flagged stranded (session records and held orphans), at scrape time. */
+  readonly strandedWorktrees: Gauge;
   private lagSource: ProjectionLagSource | null = null;
 
   constructor(db: SqlExecutor | null, options: { registry?: Registry; defaultMetrics?: boolean; onScrapeError?: ScrapeErrorHandler } = {}) {
@@ -101,6 +105,25 @@ export class RunledgerMetrics {
       labelNames: ['outcome'], registers: [registry],
     });
     for (const outcome of RECONCILE_OUTCOMES) this.reconcileOutcomes.inc({ outcome }, 0);
+    this.reaperDecisions = new Counter({
+      name: 'runledger_reaper_decisions_total', help: 'Decisions of the orphan-worktree reaper that were recorded, by action and rule.',
+      labelNames: ['action', 'rule'], registers: [registry],
+    });
+    const stranded: Gauge = (this.strandedWorktrees = new Gauge({
+      name: 'runledger_worktrees_stranded', help: 'Worktrees flagged stranded (work that would be lost; never removed), at scrape time.', registers: [registry],
+      collect: async () => {
+        if (!db) return;
+        try {
+          const { rows } = await db.query<{ n: string | number }>(
+            `SELECT (SELECT count(*) FROM rl_rm_worktrees WHERE stranded) + (SELECT count(*) FROM rl_rm_custody_worktrees c WHERE c.stranded AND c.status = 'held'
+               AND NOT EXISTS (SELECT 1 FROM rl_rm_worktrees w WHERE w.path = c.path)) AS n`,
+          );
+          stranded.set(Number(rows[0]?.n ?? 0));
+        } catch (error) {
+          onError('runledger_worktrees_stranded', error);
+        }
+      },
+    }));
 
     const byStatus = (gauge: Gauge<'status'>, table: 'rl_rm_sessions' | 'rl_rm_tool_calls', known: readonly string[]) => async () => {
       if (!db) return;

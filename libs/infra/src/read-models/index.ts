@@ -1,3 +1,4 @@
+export * from './custody.schema';
 export * from './read-models.schema';
 export * from './read-model.projector';
 export * from './projection-checkpoint';

@@ -1,4 +1,8 @@
 import {
+  custodyDecider,
+  custodyDisplayState,
+  type CustodyEvent,
+  type CustodyState,
   maskEnv,
   PersistentMap,
   projectDecider,
@@ -23,6 +27,8 @@ import { RecordedEvent } from '../event-store/event-store.port';
 export const PROJECT_STREAM_PREFIX = 'project-';
 /** See PROJECT_STREAM_PREFIX. */
 export const SESSION_STREAM_PREFIX = 'session-';
+/** See PROJECT_STREAM_PREFIX: the custody streams of worktrees held by path (docs/ARCHITECTURE.md §4b). */
+export const CUSTODY_STREAM_PREFIX = 'worktree-';
 
 /** What one projectBatch call did: events folded, events skipped as unknown types, rows written per table. */
 export interface ProjectionReport {
@@ -34,6 +40,8 @@ export interface ProjectionReport {
   unknown: string[];
   projects: string[];
   sessions: string[];
+  /** Custody stream keys written (`worktree-<key>`). */
+  custody: string[];
   /** Events this batch could not fold or store, recorded in `rl_rm_dead_letters` and skipped (only with `isolate`). */
   deadLetters: DeadLetter[];
 }
@@ -116,11 +124,22 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   WorktreeRemovalFailed: true,
   WorktreeRestored: true,
   WorktreeStranded: true,
+  WorktreeVanished: true,
   WorktreeSkipped: true,
   DivergenceDetected: true,
   AgentHookReceived: true,
   AgentActivityChanged: true,
   AgentSessionEnded: true,
+};
+const CUSTODY_EVENT_TYPES: Record<CustodyEvent['type'], true> = {
+  OrphanWorktreeFound: true,
+  AgentWorktreeCreated: true,
+  CustodyWorktreeKept: true,
+  CustodyWorktreeStranded: true,
+  CustodyWorkPreserved: true,
+  CustodyWorktreeRemoved: true,
+  CustodyWorktreeRemovalRefused: true,
+  CustodyWorktreeReleased: true,
 };
 const isKnown = (types: Record<string, true>, type: string): boolean => Object.prototype.hasOwnProperty.call(types, type);
 
@@ -183,7 +202,7 @@ interface Stored<S> {
 const groupByStream = (events: readonly RecordedEvent[]): Map<string, RecordedEvent[]> => {
   const groups = new Map<string, RecordedEvent[]>();
   for (const event of events) {
-    if (!event.streamId.startsWith(PROJECT_STREAM_PREFIX) && !event.streamId.startsWith(SESSION_STREAM_PREFIX)) continue;
+    if (![PROJECT_STREAM_PREFIX, SESSION_STREAM_PREFIX, CUSTODY_STREAM_PREFIX].some((prefix) => event.streamId.startsWith(prefix))) continue;
     const group = groups.get(event.streamId) ?? [];
     group.push(event);
     groups.set(event.streamId, group);
@@ -191,7 +210,7 @@ const groupByStream = (events: readonly RecordedEvent[]): Map<string, RecordedEv
   return groups;
 };
 
-const loadStored = async <S>(tx: SqlExecutor, table: 'rl_rm_projects' | 'rl_rm_sessions', key: string, ids: string[]) => {
+const loadStored = async <S>(tx: SqlExecutor, table: 'rl_rm_projects' | 'rl_rm_sessions' | 'rl_rm_custody_worktrees', key: string, ids: string[]) => {
   const stored = new Map<string, Stored<S>>();
   if (ids.length === 0) return stored;
   const { rows } = await tx.query<{ id: string; state: S; revision: string | number }>(
@@ -370,6 +389,17 @@ const writeSession = async (
   }
 };
 
+const writeCustody = async (tx: SqlExecutor, key: string, state: Exclude<CustodyState, { status: 'none' }>, revision: number): Promise<void> => {
+  await tx.query(
+    `INSERT INTO rl_rm_custody_worktrees (stream_id, path, origin, status, display_state, stranded, owner_session_id, state, revision)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+     ON CONFLICT (stream_id) DO UPDATE SET path = EXCLUDED.path, origin = EXCLUDED.origin, status = EXCLUDED.status,
+       display_state = EXCLUDED.display_state, stranded = EXCLUDED.stranded, owner_session_id = EXCLUDED.owner_session_id,
+       state = EXCLUDED.state, revision = EXCLUDED.revision`,
+    [`${CUSTODY_STREAM_PREFIX}${key}`, state.path, state.origin, state.status, custodyDisplayState(state), state.stranded, state.ownerSessionId ?? null, toJsonb(state), revision],
+  );
+};
+
 /** What differs between the two kinds of stream the read models fold: project-* and session-*. */
 interface StreamKind<S extends { status: string }> {
   prefix: string;
@@ -377,7 +407,7 @@ interface StreamKind<S extends { status: string }> {
   initial: () => S;
   evolve: (state: S, event: RecordedEvent) => S;
   write: (tx: SqlExecutor, id: string, state: S, revision: number, changedCalls: Map<string, CallRevisions>) => Promise<void>;
-  reported: 'projects' | 'sessions';
+  reported: 'projects' | 'sessions' | 'custody';
 }
 
 const PROJECTS: StreamKind<ProjectState> = {
@@ -396,6 +426,15 @@ const SESSIONS: StreamKind<SessionState> = {
   evolve: (state, event) => sessionDecider.evolve(state, { type: event.type, data: event.data } as SessionEvent),
   write: (tx, id, state, revision, changedCalls) => writeSession(tx, id, state as Session, revision, changedCalls),
   reported: 'sessions',
+};
+
+const CUSTODY: StreamKind<CustodyState> = {
+  prefix: CUSTODY_STREAM_PREFIX,
+  types: CUSTODY_EVENT_TYPES,
+  initial: () => custodyDecider.initialState(),
+  evolve: (state, event) => custodyDecider.evolve(state, { type: event.type, data: event.data } as CustodyEvent),
+  write: (tx, id, state, revision) => writeCustody(tx, id, state as Exclude<CustodyState, { status: 'none' }>, revision),
+  reported: 'custody',
 };
 
 /** Folds `events` onto `state` (unknown types are no-ops, reported), noting which tool calls changed at which revision; wraps an evolve failure as ProjectionEvolveError. */
@@ -504,13 +543,13 @@ const deadLetterHead = async (tx: SqlExecutor, streamId: string): Promise<number
  * worktree rows and upserts the tool calls that changed. A session row's state keeps no tool calls: the batch loads the
  * rows of the calls its events touch (and the last completed one), so its cost follows the batch, not the session's
  * length. Pure in the events: no clock, no randomness, so a rebuild reproduces the rows of the incremental run exactly
- * (DESIGN invariant 8). With `isolate`, a stream whose fold or write
+ * (invariant 8). With `isolate`, a stream whose fold or write
  * fails is retried event by event in savepoints and the events that still fail deterministically go to
  * rl_rm_dead_letters (the projection moves on); without it, the first failure is thrown. Throws ProjectionGapError when
  * a stream's next event is not its stored revision + 1 (revisions skipped as dead letters count as stored).
  */
 export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEvent[], options: ProjectBatchOptions = {}): Promise<ProjectionReport> => {
-  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], deadLetters: [] };
+  const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], custody: [], deadLetters: [] };
   const groups = groupByStream(events.map(storableEvent));
   const streamIds = [...groups.keys()];
   const projectIds = streamIds.filter((s) => s.startsWith(PROJECT_STREAM_PREFIX)).map((s) => s.slice(PROJECT_STREAM_PREFIX.length));
@@ -518,6 +557,10 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
   const storedProjects = await loadStored<ProjectState>(tx, 'rl_rm_projects', 'project_id', projectIds);
   const storedSessions = await loadStored<SessionState>(tx, 'rl_rm_sessions', 'session_id', sessionIds);
   const storedCalls = await loadCalls(tx, callsToLoad(groups, storedSessions));
+  const custodyIds = streamIds.filter((s) => s.startsWith(CUSTODY_STREAM_PREFIX));
+  const storedCustody = new Map(
+    [...(await loadStored<CustodyState>(tx, 'rl_rm_custody_worktrees', 'stream_id', custodyIds))].map(([streamId, row]) => [streamId.slice(CUSTODY_STREAM_PREFIX.length), row]),
+  );
 
   const projectStream = async <S extends { status: string }>(
     kind: StreamKind<S>,
@@ -567,7 +610,8 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
   };
 
   for (const [streamId, group] of groups) {
-    if (streamId.startsWith(PROJECT_STREAM_PREFIX)) await projectStream(PROJECTS, streamId, group, storedProjects);
+    if (streamId.startsWith(CUSTODY_STREAM_PREFIX)) await projectStream(CUSTODY, streamId, group, storedCustody);
+    else if (streamId.startsWith(PROJECT_STREAM_PREFIX)) await projectStream(PROJECTS, streamId, group, storedProjects);
     // The stored session plus the stored state of the calls this batch touches: evolve reads no other call.
     else await projectStream(SESSIONS, streamId, group, storedSessions, (id, state) => withCalls(state, storedCalls.get(id)));
   }

@@ -1,7 +1,8 @@
 import { Migration } from '../database/migrations';
+import { custodyReadModelMigration } from './custody.schema';
 
 /**
- * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (DESIGN invariant 8).
+ * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (invariant 8).
  * - `state` holds the decider state as jsonb so the projector folds new events onto it (incremental == rebuild).
  * - `view`/`summary` hold what the API returns, so a read is one row, never a fold.
  * - `revision` is the stream revision folded in: a snapshot whose revision lags its stream's head is detectable.
@@ -115,4 +116,7 @@ CREATE TABLE rl_rm_dead_letters (
 };
 
 /** Every read-model table, for truncation before a rebuild, the rebuild's swap and dumps in tests. */
-export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_dead_letters'] as const;
+export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_dead_letters', 'rl_rm_custody_worktrees'] as const;
+
+/** The migrations creating every table of READ_MODEL_TABLES, for tests and tools that migrate only the read models. */
+export const READ_MODEL_MIGRATIONS: readonly Migration[] = [readModelsMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration];

@@ -68,7 +68,7 @@ describe('Redactor', () => {
     expect(special.redact('x p@ss.w*rd(1) p@ssXw*rd(1)')).toBe('x [REDACTED:secret] p@ssXw*rd(1)');
   });
 
-  it('walks nested objects and arrays, keeps keys and non-string leaves, counts per kind, and does not mutate input', () => {
+  it('walks nested objects and arrays, redacts keys too, keeps non-string leaves, counts per kind, and does not mutate input', () => {
     const when = new Date(0);
     const input = {
       tool: 'Bash',
@@ -80,7 +80,7 @@ describe('Redactor', () => {
         null,
         true,
       ],
-      [ghp]: 'the key is kept',
+      [ghp]: 'the key is redacted too',
       when,
     };
     const snapshot = JSON.parse(JSON.stringify(input));
@@ -95,12 +95,12 @@ describe('Redactor', () => {
         null,
         true,
       ],
-      [ghp]: 'the key is kept',
+      '[REDACTED:github_token]': 'the key is redacted too',
       when,
     });
     expect(report.value.when).toBe(when);
     expect(report.redactions).toEqual([
-      { kind: 'github_token', count: 2 },
+      { kind: 'github_token', count: 3 },
       { kind: 'secret', count: 1 },
       { kind: 'aws_access_key_id', count: 1 },
       { kind: 'private_key', count: 1 },
@@ -121,6 +121,16 @@ describe('Redactor', () => {
     expect(out.s).toBe('[REDACTED:secret]');
     expect(out.self).toBe(out);
     expect(cyclic.s).toBe('hunter2-db-password');
+  });
+
+  it('catches a GitHub token glued to underscores, and configured secrets URL-encoded, base64-encoded or used as keys', () => {
+    expect(r.redact(`${ghp}_suffix and x_${ghp}`)).toBe('[REDACTED:github_token]_suffix and x_[REDACTED:github_token]');
+    const secret = 'hunter2-db-password';
+    const forms = [encodeURIComponent(`${secret}&x=1`), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')];
+    const redacted = r.redact({ [secret]: forms, url: `https://h/?p=${encodeURIComponent('hunter2 db/password')}` }) as Record<string, unknown>;
+    expect(JSON.stringify(redacted)).not.toContain(secret);
+    expect(JSON.stringify(redacted)).not.toContain(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
+    expect(Object.keys(redacted)).toEqual(['[REDACTED:secret]', 'url']);
   });
 
   it('works with no configured secrets', () => {

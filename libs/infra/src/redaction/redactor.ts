@@ -62,7 +62,8 @@ const RULES: Rule[] = [
   {
     // Classic GitHub tokens: ghp_ (personal), gho_ (OAuth), ghu_ (user-to-server), ghs_ (server-to-server), ghr_ (refresh).
     kind: 'github_token',
-    pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/g,
+    // Bounded by non-alphanumerics, not \b: `ghp_…_suffix` and `x_ghp_…` (underscores are word characters) are caught too.
+    pattern: /(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g,
     replace: whole('github_token'),
   },
   {
@@ -103,6 +104,12 @@ const RULES: Rule[] = [
   },
 ];
 
+/** A secret as written and as URL encoding and base64 (standard, URL-safe, without padding) write it. */
+const encodedForms = (secret: string): string[] => {
+  const base64 = Buffer.from(secret, 'utf8').toString('base64').replace(/=+$/, '');
+  return [secret, encodeURIComponent(secret), base64, Buffer.from(secret, 'utf8').toString('base64url')].filter((form) => form.length >= MIN_SECRET_LENGTH);
+};
+
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const isPlainObject = (v: object): boolean => {
@@ -112,7 +119,8 @@ const isPlainObject = (v: object): boolean => {
 
 /**
  * Redacts secrets from values before they are persisted (DESIGN §3 invariant 12). Replaces every occurrence of a
- * configured secret value (values shorter than `MIN_SECRET_LENGTH` = 6 chars, and non-strings, are ignored) with
+ * configured secret value, also URL-encoded or base64-encoded (values shorter than `MIN_SECRET_LENGTH` = 6 chars, and
+ * non-strings, are ignored) with
  * `[REDACTED:secret]`, then the well-known patterns (GitHub tokens, AWS key ids and secret keys, Anthropic/OpenAI keys,
  * Bearer tokens, PEM private keys) with `[REDACTED:<kind>]`. Immutable after construction; safe to share.
  */
@@ -124,10 +132,12 @@ export class Redactor {
     const secrets = [...new Set((options.secrets ?? []).filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))]
       // Longest first, so a secret that contains another is removed whole.
       .sort((a, b) => b.length - a.length);
-    this.secretPattern = secrets.length > 0 ? new RegExp(secrets.map(escapeRegExp).join('|'), 'g') : null;
+    // Each secret also in the encoded forms it travels in: URL-encoded and base64 (standard and URL-safe, unpadded).
+    const forms = [...new Set(secrets.flatMap((secret) => encodedForms(secret)))].sort((a, b) => b.length - a.length);
+    this.secretPattern = forms.length > 0 ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : null;
   }
 
-  /** A redacted deep copy of `value`: strings anywhere in plain objects/arrays redacted, keys and non-strings kept; input untouched. */
+  /** A redacted deep copy of `value`: strings and keys anywhere in plain objects/arrays redacted, non-strings kept; input untouched. */
   redact<T>(value: T): T;
   redact(value: unknown): unknown {
     return this.walk(value, new Map(), new WeakMap());
@@ -177,7 +187,8 @@ export class Redactor {
     if (!isPlainObject(value)) return value; // Date, Buffer, Map, class instances: left as they are
     const copy: Record<string, unknown> = Object.create(Object.getPrototypeOf(value));
     seen.set(value, copy);
-    for (const [key, item] of Object.entries(value)) copy[key] = this.walk(item, counts, seen);
+    // Keys are persisted too: a secret used as a key is redacted like any other string.
+    for (const [key, item] of Object.entries(value)) copy[this.redactString(key, counts)] = this.walk(item, counts, seen);
     return copy;
   }
 }
