@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { findSubagentTranscripts, hookCallsFromTranscript, parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
@@ -114,9 +114,13 @@ describe('Claude Code transcripts: import and hooks (issue 4)', () => {
       const file = join(FIXTURES, name);
       const parsed = await parseTranscriptFile(file);
       const agentSessionId = `${parsed.agentSessionId}-via-hooks`;
+      // The hooks name a transcript path that is not written yet: the fixture holds the whole session, and a Stop
+      // reconcile against it would heal calls whose hooks have not been replayed yet. It is put in place afterwards.
+      const transcriptDir = mkdtempSync(join(tmpdir(), 'rl-replay-'));
+      const transcript = join(transcriptDir, name);
       let sessionId: string | undefined;
-      for (const call of hookCallsFromTranscript(parsed, { transcriptPath: file })) {
-        const response = await api.post('/hooks/claude-code', { ...call, session_id: agentSessionId, cwd: repo });
+      for (const call of hookCallsFromTranscript(parsed, { transcriptPath: transcript })) {
+        const response = await api.post('/hooks/claude-code', { ...call, session_id: agentSessionId, cwd: repo, transcript_path: transcript });
         expect(response.status).toBe(200);
         if (call.hook_event_name === 'PreToolUse') {
           expect(response.body.hookSpecificOutput).toMatchObject({ hookEventName: 'PreToolUse', permissionDecision: 'allow' });
@@ -136,8 +140,18 @@ describe('Claude Code transcripts: import and hooks (issue 4)', () => {
       expect(shape(viaHooks)).toEqual(shape(viaImport));
       expect(shape(viaHooks)).toHaveLength(TABLE[name].toolCalls);
       const snapshot = (await api.get(`/sessions/${sessionId}`)).body;
-      expect(snapshot).toMatchObject({ agentSessionId, transcriptPath: file });
+      expect(snapshot).toMatchObject({ agentSessionId, transcriptPath: transcript });
       expect(basename(snapshot.transcriptPath)).toBe(name);
+
+      // With the transcript in place, reconcile finds the log of the hooks equal to it: only the sub-agents' calls
+      // (no hook replayed them) come from the transcript; a second reconcile appends nothing.
+      cpSync(file, transcript);
+      const subagents = join(FIXTURES, name.replace(/\.jsonl$/, ''));
+      if (existsSync(subagents)) cpSync(subagents, join(transcriptDir, name.replace(/\.jsonl$/, '')), { recursive: true });
+      const first = (await api.post(`/sessions/${sessionId}/reconcile`)).body;
+      expect(first.counts).toEqual({ callsFromTranscript: subagentIds.size, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 });
+      expect((await api.post(`/sessions/${sessionId}/reconcile`)).body).toMatchObject({ appended: 0 });
+      rmSync(transcriptDir, { recursive: true, force: true });
     },
   );
 

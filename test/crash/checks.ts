@@ -28,7 +28,9 @@ export type ViolationKind =
   | 'session-id'
   | 'snapshot-mismatch'
   | 'agent-not-adopted'
-  | 'reconcile-missing';
+  | 'reconcile-missing'
+  | 'agent-work-repeated'
+  | 'log-not-transcript';
 
 /** Every violation kind, in report order. */
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
@@ -38,6 +40,8 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'snapshot-mismatch',
   'agent-not-adopted',
   'reconcile-missing',
+  'agent-work-repeated',
+  'log-not-transcript',
 ];
 
 /** One broken property, with enough detail to find it in the log. */
@@ -109,7 +113,7 @@ export interface FoldedSession {
   agent?: string;
   started: number;
   startedIds: string[];
-  status: 'none' | 'starting' | 'running' | 'interrupted' | 'retiring' | 'terminated';
+  status: 'none' | 'starting' | 'running' | 'exited' | 'interrupted' | 'retiring' | 'terminated';
   runtime: RuntimeId | null;
   head: number;
   agentSessionIds: Set<string>;
@@ -154,6 +158,9 @@ export const foldSessions = (events: readonly StoredEvent[]): Map<string, Folded
         break;
       case 'SessionInterrupted':
         s.status = 'interrupted';
+        break;
+      case 'SessionExited':
+        s.status = 'exited';
         break;
       case 'SessionRetiring':
         s.status = 'retiring';
@@ -374,6 +381,50 @@ export const checkRestart = (o: RestartObservation): Violation[] => {
     else if (after.some((e) => e.type === 'SessionInterrupted' || e.type === 'SessionRuntimeLaunched')) add('agent-not-adopted', `${where} was adopted but also interrupted or relaunched`);
     else if (s?.status !== 'running' || !sameRuntime(s.runtime, runtime)) add('agent-not-adopted', `${where} is ${s?.status} with runtime ${s?.runtime?.pid ?? 'none'}`);
     else if (!o.isAlive(runtime)) add('agent-not-adopted', `${where} was adopted but the process is gone`);
+  }
+  return violations;
+};
+
+/**
+ * Invariants 14 and 15 for Claude Code sessions (`agent: claude-code`), from the log and the agents' transcripts:
+ * `agent-work-repeated` when a runtime was launched again after the agent had finished (`SessionExited` with
+ * `finished`), or relaunched other than natively once its Claude session id was known; `log-not-transcript` when an
+ * agent whose runtime is gone has tool calls in its transcript (main and sub-agents) that the log lacks, or the reverse.
+ * `transcriptIds(path)` gives the tool_use ids of a transcript, null when it is not on disk.
+ */
+export const checkAgentSessions = (
+  after: readonly StoredEvent[],
+  isAlive: (runtime: RuntimeId) => boolean,
+  transcriptIds: (path: string) => string[] | null,
+): Violation[] => {
+  const violations: Violation[] = [];
+  for (const s of foldSessions(after).values()) {
+    if (s.agent !== 'claude-code') continue;
+    let finishedAt = -1;
+    let linked = false;
+    let launches = 0;
+    let transcriptPath: string | undefined;
+    for (const e of s.events) {
+      if (e.type === 'AgentSessionLinked') {
+        linked = true;
+        transcriptPath = e.data?.transcriptPath ?? transcriptPath;
+      }
+      if (e.type === 'SessionExited' && e.data?.finished) finishedAt = e.revision;
+      if (e.type === 'SessionRuntimeLaunched') {
+        launches++;
+        if (finishedAt >= 0) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: launched again at revision ${e.revision} after its agent finished (revision ${finishedAt})` });
+        else if (launches > 1 && linked && e.data?.resumeMode !== 'native') violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: relaunched ${e.data?.resumeMode ?? 'fresh'} at revision ${e.revision} although its Claude session could resume natively` });
+      }
+    }
+    if (!transcriptPath || (s.runtime && isAlive(s.runtime)) || s.status === 'running' || s.status === 'starting') continue;
+    const ids = transcriptIds(transcriptPath);
+    if (!ids) continue;
+    const inTranscript = new Set(ids);
+    const inLog = new Set([...s.calls.values()].filter((c) => c.mode === 'observed').map((c) => c.callId));
+    const missing = [...inTranscript].filter((id) => !inLog.has(id));
+    const extra = [...inLog].filter((id) => !inTranscript.has(id));
+    if (missing.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${missing.length} transcript call(s) not in the log (${missing.slice(0, 3).join(', ')})` });
+    if (extra.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${extra.length} logged call(s) not in the transcript (${extra.slice(0, 3).join(', ')})` });
   }
   return violations;
 };

@@ -11,16 +11,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { readProcStat } from '@runledger/infra/runtime';
+import { claudeUnavailable, prepareClaudeHome, transcriptToolUses } from '../support/claude-code/claude-env';
+import { FakeAnthropicApi, MessagesRequest, ScriptedTurn, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { makeRepo } from '../support/git-repo';
 import { chosenPostgres, createTestDatabase, LOCAL_POSTGRES_URL, PostgresServer } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
-import { Ack, checkRestart, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind } from './checks';
+import { Ack, checkAgentSessions, checkRestart, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind } from './checks';
 
 const TOKEN = 'crash-harness-token-0123456789';
 /** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
 const AGENT_SLEEP = '86399';
 const PROJECT = 'crash';
 const LANES = 3;
+/** Tool calls each real Claude Code session makes before its final answer. */
+const REAL_CLAUDE_STEPS = 4;
+/** Real Claude Code sessions running at once, at most (each is a real CLI process). */
+const REAL_CLAUDE_MAX_LIVE = 2;
+
+/**
+ * The scripted model of the soak's real Claude Code sessions, stateless so that a resumed conversation simply goes on:
+ * a Bash call (`sleep 1`, so that kills land mid-call) until the conversation holds REAL_CLAUDE_STEPS tool results,
+ * then the final answer.
+ */
+const soakTurn = (request: MessagesRequest): ScriptedTurn => {
+  const results = (request.messages ?? []).flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<{ type?: string }>) : [])).filter((b) => b.type === 'tool_result').length;
+  return results < REAL_CLAUDE_STEPS ? { tools: [{ name: 'Bash', input: { command: `sleep 1 && echo step-${results + 1}`, description: 'soak step' } }] } : { text: 'Done.' };
+};
+
+/** tool_use ids of a transcript and its sub-agents' transcripts; null when the file is not on disk. */
+const transcriptIds = (path: string): string[] | null => {
+  try {
+    const files = [path];
+    const sub = join(path.replace(/\.jsonl$/, ''), 'subagents');
+    try {
+      for (const f of readdirSync(sub)) if (f.endsWith('.jsonl')) files.push(join(sub, f));
+    } catch {
+      /* no sub-agents */
+    }
+    return files.flatMap((f) => transcriptToolUses(f).map((u) => u.id));
+  } catch {
+    return null;
+  }
+};
 
 /** Options of a crash soak; every field has a default. */
 export interface CrashSoakOptions {
@@ -254,7 +286,7 @@ class Driver {
     if (r < 0.38) return this.managed(true);
     if (r < 0.52) return this.observed();
     if (r < 0.58 && this.pendingObserved.length > 0) return this.observedResult();
-    if (r < 0.86) return this.claudeStep();
+    if (r < 0.86) return this.realClaudeEnabled && r > 0.78 ? this.realClaude() : this.claudeStep();
     if (r < 0.92 && live > 6) return this.kill();
     if (r < 0.96 && this.keyed.length > 0) return this.spawnRetry();
     return this.spawn();
@@ -322,6 +354,21 @@ class Driver {
     this.running = this.running.filter((id) => id !== sessionId);
     const reply = await this.send('POST', `/sessions/${sessionId}/kill`, { reason: 'crash harness' });
     if (ok(reply)) this.acks.push({ op: 'kill', sessionId });
+  }
+
+  /** Real Claude Code sessions (the CLI against the scripted API) when the CLI is installed; their ids. */
+  realClaudeEnabled = false;
+  readonly realClaudes: { sessionId: string; runtime: RuntimeId }[] = [];
+
+  /** Spawns a real Claude Code session (at most REAL_CLAUDE_MAX_LIVE alive at once), else a fake Claude step. */
+  private async realClaude(): Promise<void> {
+    if (this.realClaudes.filter((c) => runtimeAlive(c.runtime)).length >= REAL_CLAUDE_MAX_LIVE) return this.claudeStep();
+    const reply = await this.send('POST', '/sessions', { projectId: PROJECT, agent: 'claude-code', prompt: 'soak: run the scripted steps' });
+    if (!ok(reply)) return;
+    const view = reply.body;
+    const runtime = view.runtime?.pid ? { pid: view.runtime.pid, startTime: view.runtime.startTime } : undefined;
+    this.acks.push({ op: 'spawn', sessionId: view.id, projectId: view.projectId, revision: view.revision, ...(runtime ? { runtime } : {}) });
+    if (runtime) this.realClaudes.push({ sessionId: view.id, runtime });
   }
 
   /** Next step of a fake Claude Code session: it writes its transcript like Claude does and calls the hooks. */
@@ -412,9 +459,12 @@ interface Run {
   drop: () => Promise<void>;
   marker: string;
   server?: ServerProcess;
+  /** The Messages API stand-in and the CLI's environment, when the real CLI is installed. */
+  claude?: { api: FakeAnthropicApi; env: Record<string, string> };
 }
 
 const serverEnv = (run: Run) => ({
+  ...(run.claude?.env ?? {}),
   DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000',
   RUNLEDGER_URL: undefined, RL_CRASH_RUN: run.marker.slice('RL_CRASH_RUN='.length),
 });
@@ -471,7 +521,12 @@ const openRun = async (options: CrashSoakOptions): Promise<Run> => {
   const db = new Client({ connectionString: url });
   db.on('error', () => undefined);
   await db.connect();
-  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}` };
+  let claude: Run['claude'];
+  if (!claudeUnavailable()) {
+    const api = await startFakeAnthropicApi({ choose: soakTurn });
+    claude = { api, env: prepareClaudeHome(join(root, 'claude-home'), { apiUrl: api.url }).env };
+  }
+  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, claude };
 };
 
 const closeRun = async (run: Run): Promise<void> => {
@@ -483,6 +538,7 @@ const closeRun = async (run: Run): Promise<void> => {
       /* already gone */
     }
   }
+  await run.claude?.api.close().catch(() => undefined);
   await run.db.end().catch(() => undefined);
   await run.drop().catch(() => undefined);
   rmSync(run.root, { recursive: true, force: true });
@@ -499,9 +555,12 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   const report: CrashSoakReport = { seed, totals: emptyCounts(), perIteration: [], violations: [] };
   const agentSessions = new Map<string, string>();
   const seen = new Set<string>();
+  let realClaudeSummary = 'none';
   log(`crash soak: seed ${seed}, ${iterations} iteration(s), database ${run.url.replace(/\/\/[^@/]*@/, '//')}`);
   try {
     const driver = new Driver(rand, run.repo, join(run.root, 'claude'), seed.toString(36));
+    driver.realClaudeEnabled = run.claude !== undefined;
+    log(run.claude ? 'real Claude Code sessions: on (the CLI against the scripted Messages API)' : `real Claude Code sessions: OFF (${claudeUnavailable()})`);
     let server = await startServer(run);
     driver.base = server.url;
     if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
@@ -549,6 +608,12 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
             counts.agentsKilledWhileDown++;
           }
         }
+        for (const c of driver.realClaudes.filter((c) => runtimeAlive(c.runtime))) {
+          if (rand() < 0.5) {
+            process.kill(-c.runtime.pid, 'SIGKILL');
+            counts.agentsKilledWhileDown++;
+          }
+        }
       }
 
       // Sometimes the restart itself is killed while it reconciles.
@@ -584,7 +649,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       let observation: RestartObservation;
       for (;;) {
         observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions });
-        violations = checkRestart(observation);
+        violations = [...checkRestart(observation), ...checkAgentSessions(observation.after, runtimeAlive, transcriptIds)];
         if (violations.every((v) => seen.has(`${v.kind}|${v.detail}`)) || Date.now() > deadline) break;
         await delay(250);
       }
@@ -606,9 +671,17 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
       if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
     }
+    const finals = foldSessions(await readLog(run.db));
+    const real = driver.realClaudes.map((c) => finals.get(c.sessionId)).filter((s) => s !== undefined);
+    const launches = real.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched').length, 0);
+    const native = real.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched' && e.data?.resumeMode === 'native').length, 0);
+    const fromTranscript = real.reduce((n, s) => n + s!.events.filter((e) => e.type === 'ToolCallDispatched' && e.data?.source === 'transcript').length, 0);
+    realClaudeSummary = `${real.length} spawned, ${real.filter((s) => s!.status === 'exited').length} exited, ${launches} launches (${native} native resumes), ` +
+      `${real.reduce((n, s) => n + s!.calls.size, 0)} tool calls (${fromTranscript} appended from transcripts)`;
   } finally {
     await closeRun(run);
   }
   log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${formatCounts(report.totals)}`);
+  log(`real Claude Code sessions: ${realClaudeSummary}`);
   return report;
 };

@@ -113,6 +113,12 @@ describe('sessions end to end: real git worktrees, real agent processes, project
     const third = await api.post('/sessions', { projectId: 'demo-app', agent: 'command', command: ['true'] });
     expect(third.body.id).toBe('demo-app-3');
     pids.push(third.body.runtime.pid);
+    // `true` ends at once: the runtime watcher records it `exited` with its exit code (nothing relaunches it).
+    const ended = await eventually(async () => {
+      const s = (await api.get(`/sessions/${third.body.id}`)).body;
+      return s.status === 'exited' ? s : null;
+    }, 'the ended command to be recorded exited');
+    expect(ended.runtime).toMatchObject({ exitCode: 0 });
 
     // Rebuilding the projections from the log gives the same snapshots.
     const before = (await api.get('/sessions')).body.sessions;

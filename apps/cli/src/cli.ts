@@ -10,6 +10,7 @@ import { registerImportCommand } from './commands/import.command';
 import { registerOrchestratorCommand } from './commands/orchestrator.command';
 import { registerProjectCommand } from './commands/project.command';
 import { registerProjectionsCommand } from './commands/projections.command';
+import { registerRecoveryCommands } from './commands/recovery.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerSessionLifecycleCommands } from './commands/session-lifecycle.command';
 import { registerSessionsCommand } from './commands/sessions.command';
@@ -61,6 +62,7 @@ export const buildProgram = (): Command => {
   registerHookCommand(program);
   registerAttachCommand(program);
   registerOrchestratorCommand(program);
+  registerRecoveryCommands(program);
   registerWorktreesCommand(program);
   registerClaudeCommand(program);
   registerUiCommand(program);

@@ -3,6 +3,7 @@ import { ApplicationModule, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runle
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
+import { RuntimeWatcher } from './recovery/runtime-watcher';
 import { OrphanReaper } from './reaper/orphan-reaper';
 import { OrphanReaperScheduler } from './reaper/orphan-reaper.scheduler';
 import { WorktreeJanitor } from './reaper/worktree-janitor';
@@ -16,10 +17,10 @@ import { WorktreeJanitor } from './reaper/worktree-janitor';
 @Module({
   imports: [ApplicationModule],
   providers: [
-    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler,
+    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher,
     { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
     { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
   ],
-  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper, PROJECTION_PROGRESS, WORKTREE_SWEEPER],
+  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper, RuntimeWatcher, PROJECTION_PROGRESS, WORKTREE_SWEEPER],
 })
 export class WorkerModule {}

@@ -10,7 +10,10 @@ import { ProjectLock } from './orchestrators/project-lock';
 import { RegisterProjectHandler } from './projects/register-project/register-project.handler';
 import { CleanupSessionHandler } from './sessions/cleanup-session/cleanup-session.handler';
 import { KillSessionHandler } from './sessions/kill-session/kill-session.handler';
+import { ReconcileSessionHandler } from './sessions/reconcile-session/reconcile-session.handler';
+import { SessionReconciler } from './sessions/reconcile-session/session-reconciler';
 import { RestoreSessionHandler } from './sessions/restore-session/restore-session.handler';
+import { ResumeSessionHandler } from './sessions/resume-session/resume-session.handler';
 import { AgentLauncher } from './sessions/runtime/agent-launcher';
 import { ServerAddress } from './sessions/runtime/server-address';
 import { SessionStreams } from './sessions/session-streams';
@@ -27,8 +30,9 @@ import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandl
 const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
+  ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody];
+const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

@@ -10,6 +10,8 @@ export * from './sessions/lifecycle.command';
 export * from './sessions/kill-session/kill-session.handler';
 export * from './sessions/cleanup-session/cleanup-session.handler';
 export * from './sessions/session-streams';
+export * from './sessions/reconcile-session/session-reconciler';
+export * from './sessions/resume-session/resume-session.handler';
 export * from './sessions/session-views';
 export * from './sessions/runtime/agent-launcher';
 export * from './sessions/runtime/server-address';

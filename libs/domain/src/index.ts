@@ -29,5 +29,6 @@ export * from './session/session.commands';
 export * from './session/session.errors';
 export * from './session/session.decider';
 export * from './session/session.view';
+export * from './session/reconcile.policy';
 
 export * from './worktree-custody';

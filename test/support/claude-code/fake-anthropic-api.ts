@@ -13,7 +13,15 @@ export interface ScriptedToolUse {
  * `tools` → one message with those tool_use blocks (`stop_reason: tool_use`), each with a fresh unique id;
  * `text` → a final answer (`stop_reason: end_turn`).
  */
-export type ScriptedTurn = { tools: ScriptedToolUse[]; text?: string } | { text: string };
+export type ScriptedTurn = { tools: ScriptedToolUse[]; text?: string } | { text: string } | ScriptedError;
+
+/** An API error answered instead of a message (e.g. 400 `invalid_request_error`: the CLI gives up and exits non-zero). */
+export interface ScriptedError {
+  error: { status: number; type: string; message: string };
+}
+
+/** A turn, or a function that builds it when its request arrives (e.g. a Write whose absolute path is known only after spawn). */
+export type QueuedTurn = ScriptedTurn | ((request: MessagesRequest) => ScriptedTurn);
 
 /** A request the stand-in received, parsed (the Messages API body), with the turn it was answered with. */
 export interface RecordedRequest {
@@ -21,7 +29,7 @@ export interface RecordedRequest {
   body: MessagesRequest;
   /** `main` for a request with tools (took a turn of the script), `side` for one without (title, summary, ...). */
   kind: 'main' | 'side';
-  answer: AssistantMessage;
+  answer: AssistantMessage | ScriptedError;
 }
 
 /** The subset of a Messages API request body the stand-in reads. */
@@ -55,7 +63,7 @@ export type TurnChooser = (request: MessagesRequest) => ScriptedTurn | undefined
 /** Options of the stand-in. */
 export interface FakeAnthropicApiOptions {
   /** Turns answered in order to main-loop requests; when exhausted, `whenExhausted` (default: end_turn "Done."). */
-  script?: ScriptedTurn[];
+  script?: QueuedTurn[];
   choose?: TurnChooser;
   whenExhausted?: ScriptedTurn;
   /** Text answered to side requests (no tools offered): titles, summaries. Default "Scripted session". */
@@ -71,7 +79,7 @@ export interface FakeAnthropicApi {
   /** Every tool_use id handed out, in order (all unique). */
   toolUseIds: string[];
   /** Appends turns to the queue (for a later phase of a test, e.g. after a resume). */
-  push(...turns: ScriptedTurn[]): void;
+  push(...turns: QueuedTurn[]): void;
   /** Turns still queued. */
   remaining(): number;
   close(): Promise<void>;
@@ -86,7 +94,7 @@ export const newToolUseId = (): string => {
 };
 
 /** Builds the assistant message for `turn` with fresh tool_use ids. */
-const messageFor = (turn: ScriptedTurn, model: string): AssistantMessage => {
+const messageFor = (turn: Exclude<ScriptedTurn, ScriptedError>, model: string): AssistantMessage => {
   const content: AssistantMessage['content'] = [];
   if (turn.text) content.push({ type: 'text', text: turn.text });
   const tools = 'tools' in turn ? turn.tools : [];
@@ -152,9 +160,14 @@ export const startFakeAnthropicApi = async (options: FakeAnthropicApiOptions = {
   const toolUseIds: string[] = [];
   const exhausted = options.whenExhausted ?? { text: 'Done.' };
 
-  const answer = (path: string, body: MessagesRequest): AssistantMessage => {
+  const answer = (path: string, body: MessagesRequest): AssistantMessage | ScriptedError => {
     const main = Array.isArray(body.tools) && body.tools.length > 0;
-    const turn = main ? (options.choose?.(body) ?? queue.shift() ?? exhausted) : { text: options.sideText ?? 'Scripted session' };
+    const next = main ? (options.choose?.(body) ?? queue.shift() ?? exhausted) : { text: options.sideText ?? 'Scripted session' };
+    const turn = typeof next === 'function' ? next(body) : next;
+    if ('error' in turn) {
+      requests.push({ path, body, kind: main ? 'main' : 'side', answer: turn });
+      return turn;
+    }
     const message = messageFor(turn, body.model ?? DEFAULT_MODEL);
     for (const block of message.content) if (block.type === 'tool_use') toolUseIds.push(block.id);
     requests.push({ path, body, kind: main ? 'main' : 'side', answer: message });
@@ -180,6 +193,11 @@ export const startFakeAnthropicApi = async (options: FakeAnthropicApiOptions = {
       return;
     }
     const message = answer(path, body);
+    if ('error' in message) {
+      const { status, type, message: text } = message.error;
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type, message: text } }));
+      return;
+    }
     if (!body.stream) {
       response.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${randomUUID()}` }).end(JSON.stringify(message));
       return;

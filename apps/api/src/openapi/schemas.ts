@@ -76,6 +76,7 @@ export const RESPONSE_SCHEMAS = {
     {
       type: str, pid: { type: 'integer', nullable: true }, startTime: { type: 'string', nullable: true }, sessionName: str, startedAt: isoTime,
       alive: { type: 'boolean', nullable: true, description: 'probed live by the API; null in a stored snapshot' },
+      exitCode: { type: 'integer', description: 'exit code of an exited runtime, when observed' }, signal: { type: 'string', description: 'signal that ended an exited runtime' },
     },
     ['type', 'pid', 'startTime', 'alive'],
   ),
@@ -83,7 +84,7 @@ export const RESPONSE_SCHEMAS = {
   Session: obj(
     {
       id: str, projectId: str, kind: { type: 'string', enum: ['worker', 'orchestrator'] },
-      status: { type: 'string', enum: ['starting', 'running', 'interrupted', 'retiring', 'terminated'] },
+      status: { type: 'string', enum: ['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'] },
       agent: { type: 'string', description: 'command, claude-code or external' }, agentSessionId: str, transcriptPath: str,
       branch: str, baseRef: str, prompt: str, command: arrayOf(str),
       worktrees: arrayOf({ $ref: '#/components/schemas/Worktree' }),
@@ -96,6 +97,8 @@ export const RESPONSE_SCHEMAS = {
       warnings: arrayOf({ type: 'object', additionalProperties: true }),
       interruption: { type: 'object', additionalProperties: true },
       termination: { type: 'object', additionalProperties: true },
+      exit: { type: 'object', additionalProperties: true, description: 'how the runtime ended (exited): exitCode, signal, finished, reason, at' },
+      resumeMode: { type: 'string', enum: ['native', 'fresh'], description: 'how the last relaunch continued the agent' },
       restoring: bool,
       revision: { type: 'integer', description: 'revision (0-based) of the last session event folded into this snapshot' },
       createdAt: isoTime, updatedAt: isoTime,
@@ -104,6 +107,17 @@ export const RESPONSE_SCHEMAS = {
     { description: 'A session snapshot (docs/ARCHITECTURE.md §5), derived only from the session\'s events.' },
   ),
   SessionList: obj({ sessions: arrayOf({ $ref: '#/components/schemas/Session' }) }, ['sessions']),
+  ReconcileResult: obj(
+    {
+      sessionId: str, trigger: str,
+      outcome: { type: 'string', enum: ['unchanged', 'adopted', 'exited', 'interrupted', 'terminal', 'skipped'] },
+      why: str, appended: int,
+      counts: obj({ callsFromTranscript: int, resultsFromTranscript: int, callsOnlyInLog: int, toolCallsInterrupted: int }, ['callsFromTranscript', 'resultsFromTranscript', 'callsOnlyInLog', 'toolCallsInterrupted']),
+      relaunched: obj({ mode: { type: 'string', enum: ['native', 'fresh'] }, status: str }, ['mode', 'status']),
+      session: { $ref: '#/components/schemas/Session' },
+    },
+    ['sessionId', 'trigger', 'outcome', 'why', 'appended', 'counts'],
+  ),
   KillResult: obj({ freed: { type: 'boolean', description: 'false when a dirty worktree was kept' }, session: { $ref: '#/components/schemas/Session' } }, ['freed', 'session']),
   CleanupResult: obj(
     {

@@ -2,8 +2,8 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } 
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
-  CleanupResult, CleanupSessionCommand, CommandContext, Idempotent, KillResult, KillSessionCommand, RestoreSessionCommand,
-  SessionStreams, SessionViews, SpawnSessionCommand,
+  CleanupResult, CleanupSessionCommand, CommandContext, Idempotent, KillResult, KillSessionCommand, ReconcileResult, ReconcileSessionCommand,
+  RestoreSessionCommand, ResumeSessionCommand, SessionStreams, SessionViews, SpawnSessionCommand,
 } from '@runledger/application';
 import { DomainError, SessionState, SessionView, sessionStreamName, toSessionView } from '@runledger/domain';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
@@ -12,9 +12,9 @@ import { EVENT_STORE } from '@runledger/infra/tokens';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { SpawnSessionDto } from './dto/spawn-session.dto';
-import { KillSessionDto, ListSessionsQuery, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
+import { KillSessionDto, ListSessionsQuery, ResumeSessionDto, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
 
-/** One event of a session's audit trail (DESIGN §5). */
+/** One event of a session's audit trail (docs/ARCHITECTURE.md §5). */
 export interface AuditEvent {
   revision: number;
   globalPosition: number;
@@ -31,7 +31,7 @@ const audit = (e: RecordedEvent): AuditEvent => ({
   hash: e.hash, prevHash: e.prevHash, eventId: e.eventId,
 });
 
-/** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (DESIGN §5). */
+/** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (docs/ARCHITECTURE.md §5). */
 @ApiTags('sessions')
 @ApiBearerAuth('bearer')
 @Controller('sessions')
@@ -121,5 +121,24 @@ export class SessionsController {
   @ApiOkResponse({ description: 'the restored session', schema: ref('Session') })
   restore(@Param('id') id: string, @Ctx() context: CommandContext): Promise<SessionView> {
     return this.commands.execute(new RestoreSessionCommand(id, context));
+  }
+
+  /**
+   * Continues an `exited` or `interrupted` agent under the same id: a Claude Code session resumes its own conversation
+   * (`claude --resume`, `resumeMode: native`), others start fresh; 409 SESSION.NOT_RESUMABLE otherwise.
+   */
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'the resumed session (`resumeMode` says how)', schema: ref('Session') })
+  resume(@Param('id') id: string, @Body() body: ResumeSessionDto, @Ctx() context: CommandContext): Promise<SessionView> {
+    return this.commands.execute(new ResumeSessionCommand(id, context, body.prompt));
+  }
+
+  /** Makes the session's log equal its agent's transcript now and settles its runtime (never relaunches); reconciling twice appends nothing. */
+  @Post(':id/reconcile')
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'what the reconcile found and appended', schema: ref('ReconcileResult') })
+  reconcile(@Param('id') id: string, @Ctx() context: CommandContext): Promise<ReconcileResult> {
+    return this.commands.execute(new ReconcileSessionCommand(id, context));
   }
 }

@@ -5,7 +5,7 @@ import { clientAction } from '../client/client-command';
 import { printJson, printLine } from '../client/output';
 
 /** Session statuses `GET /sessions?status=` accepts. */
-export const SESSION_STATUSES = ['starting', 'running', 'interrupted', 'retiring', 'terminated'] as const;
+export const SESSION_STATUSES = ['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'] as const;
 
 /** `3/5` (completed+failed of total), with failed and interrupted counts appended when non-zero. */
 export const toolCallsCell = (counts: SessionView['toolCalls']): string => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { describeControlCharacter, DomainError } from '@runledger/domain';
 import {
   HookInputError,
@@ -12,6 +12,7 @@ import {
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './hook-commands';
@@ -57,10 +58,13 @@ export const parseHookBody = (body: unknown): ParsedHookInput => {
  */
 @Injectable()
 export class ClaudeCodeHooks {
+  private readonly logger = new Logger('ClaudeCodeHooks');
+
   constructor(
     private readonly sessions: SessionStreams,
     private readonly directory: AgentSessionDirectory,
     private readonly redaction: SecretRedaction,
+    private readonly reconciler: SessionReconciler,
     private readonly worktrees: ClaudeWorktreeCustody,
   ) {}
 
@@ -85,7 +89,17 @@ export class ClaudeCodeHooks {
     const redactor = this.redaction.forProject(project.env);
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact: <T>(value: T): T => redactor.redact(value) };
     await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
+    if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     if (input.hook_event_name !== 'PreToolUse') return {};
     return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
+  }
+
+  /** At Stop and SessionEnd the transcript holds the whole turn: the log is made equal to it (invariant 15); a failure is logged, never fails the hook. */
+  private async reconcileWithTranscript(sessionId: string, context: CommandContext): Promise<void> {
+    try {
+      await this.reconciler.reconcile(sessionId, 'hook', context);
+    } catch (error) {
+      this.logger.warn(`${sessionId}: transcript reconcile after the hook failed: ${(error as Error).message}`);
+    }
   }
 }

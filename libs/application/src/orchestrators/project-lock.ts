@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@runledger/domain';
 import { SqlDatabase } from '@runledger/infra/database';
-import { leaseOwnerAlive, LeaseStore, processOwnerId } from '@runledger/infra/leases';
+import { ownerAlive, LeaseStore, processOwnerId } from '@runledger/infra/leases';
 import { SQL_DATABASE } from '@runledger/infra/tokens';
 
 /** Lease time-to-live of a project's orchestrator lock (ms); renewed every third of it while held. */
@@ -35,7 +35,7 @@ export class ProjectLock {
     for (;;) {
       if (await this.leases.acquire(this.db, resource, owner, PROJECT_LOCK_TTL_MS)) break;
       const holder = await this.leases.holder(this.db, resource);
-      if (holder && !leaseOwnerAlive(holder.owner) && (await this.leases.takeOver(this.db, resource, holder.owner, owner, PROJECT_LOCK_TTL_MS))) break;
+      if (holder && !ownerAlive(holder.owner) && (await this.leases.takeOver(this.db, resource, holder.owner, owner, PROJECT_LOCK_TTL_MS))) break;
       if (Date.now() > deadline) {
         throw new DomainError('ORCHESTRATOR.BUSY', 'conflict', `another call holds ${resource}; try again`, { resource, holder: holder?.owner });
       }

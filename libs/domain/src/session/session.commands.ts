@@ -12,6 +12,7 @@ import type {
   AgentSessionLinked,
   DivergenceDetected,
   SessionAdopted,
+  SessionExited,
   SessionInterrupted,
   SessionKilled,
   SessionLaunchFailed,
@@ -29,10 +30,16 @@ export interface StartSession {
   data: SessionStarted['data'];
 }
 
-/** Record the launched runtime (from starting, or completing a restore); refused SESSION.INVALID_TRANSITION (409). */
+/** Record the launched runtime (from starting, or completing a restore/resume); refused SESSION.INVALID_TRANSITION (409). */
 export interface RecordRuntimeLaunched {
   type: 'RecordRuntimeLaunched';
   data: SessionRuntimeLaunched['data'];
+}
+
+/** Record that the runtime ended on its own → exited; `[]` if already exited; refused SESSION.INVALID_TRANSITION (409) unless running. */
+export interface RecordRuntimeExited {
+  type: 'RecordRuntimeExited';
+  data: SessionExited['data'];
 }
 
 /** Record a failed launch (from starting or a restore) → terminated; refused SESSION.INVALID_TRANSITION (409). */
@@ -145,6 +152,7 @@ export type SessionLifecycleCommand =
   | StartSession
   | RecordRuntimeLaunched
   | RecordLaunchFailed
+  | RecordRuntimeExited
   | AdoptSession
   | InterruptSession
   | StartRestore

@@ -174,7 +174,7 @@ describe('session decider', () => {
     it('running → interrupted', () => given_(running).when(interrupt).then([interrupted()]));
     it('starting → interrupted', () => given_([started()]).when(interrupt).then([interrupted()]));
     it('retiring → interrupted', () => given_([orchestrator, launched(), retiring]).when(interrupt).then([interrupted()]));
-    it('interrupts open runs and in-flight observed calls, leaving managed calls to their executor (DESIGN §4.3)', () =>
+    it('interrupts open runs and in-flight observed calls, leaving managed calls to their executor (docs/ARCHITECTURE.md §4.3)', () =>
       given_([...running, runStarted(), callDispatched('c-obs'), callDispatched('c-man', 'managed'), callDispatched('c-done'), callCompleted('c-done')])
         .when(interrupt)
         .then([
@@ -512,5 +512,31 @@ describe('agent signals from hooks (activity, kept hook events, the agent sessio
     ]) as SessionState & { status: 'running' };
     expect(state).toMatchObject({ activity: 'idle', lastHookAt: T(6), agentEnded: { reason: 'other', at: T(6) } });
     expect(state.runs['subagent:agent-a1']).toMatchObject({ status: 'completed', agentId: 'a1', agentType: 'Explore', parentRunId: 'run-1', transcriptPath: '/t/subagents/agent-a1.jsonl' });
+  });
+});
+
+describe('exited: the runtime ended on its own (docs/ARCHITECTURE.md §2)', () => {
+  const running: SessionEvent[] = [started(), launched()];
+  const exit = (over: Record<string, unknown> = {}): SessionCommand => ({ type: 'RecordRuntimeExited', data: { exitCode: 0, finished: true, reason: 'done', at: T(5), ...over } });
+  const exited: SessionEvent = { type: 'SessionExited', data: { exitCode: 0, finished: true, reason: 'done', at: T(5) } };
+  const call: SessionEvent = { type: 'ToolCallDispatched', data: { callId: 'c1', tool: 'Bash', input: {}, mode: 'observed', attempt: 1, at: T(3) } };
+
+  it('records the exit of a running session, interrupting what was in flight', () =>
+    given_([...running, call, runStarted('run-1', T(2))]).when(exit({ exitCode: undefined, signal: 'SIGKILL', finished: false })).then([
+      { type: 'SessionExited', data: { signal: 'SIGKILL', finished: false, reason: 'done', at: T(5) } },
+      { type: 'ToolCallInterrupted', data: { callId: 'c1', attempt: 1, reason: 'agent exited: done', at: T(5) } },
+      { type: 'AgentRunInterrupted', data: { runId: 'run-1', reason: 'agent exited: done', at: T(5) } },
+    ]));
+  it('appends nothing for a second exit', () => given_([...running, exited]).when(exit()).then([]));
+  it('refuses an exit of a session that is not running', () => given_([started()]).when(exit()).thenThrows('SESSION.INVALID_TRANSITION'));
+  it('is restorable: a restore (resume) relaunches it under the same id with its resume mode', () => {
+    given_([...running, exited]).when({ type: 'StartRestore', data: { at: T(6) } }).then([{ type: 'SessionRestoreStarted', data: { at: T(6) } }]);
+    given_([...running, exited, { type: 'SessionRestoreStarted', data: { at: T(6) } }])
+      .when({ type: 'RecordRuntimeLaunched', data: { runtime: runtime2, resumeMode: 'native', at: T(7) } })
+      .then([{ type: 'SessionRuntimeLaunched', data: { runtime: runtime2, resumeMode: 'native', at: T(7) } }]);
+  });
+  it('is not interrupted by a later reconcile, and can still be killed', () => {
+    given_([...running, exited]).when({ type: 'InterruptSession', data: { reason: 'gone', resumable: true, at: T(6) } }).then([]);
+    given_([...running, exited]).when({ type: 'KillSession', data: { reason: 'user', freed: true, at: T(6) } }).then([{ type: 'SessionKilled', data: { reason: 'user', freed: true, at: T(6) } }]);
   });
 });

@@ -36,7 +36,7 @@ import {
   sessionNotRestorable,
   sessionWorktreeNotReleased,
 } from './session.errors';
-import type { AgentActivity, AgentRunEvent, DivergenceDetected, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
+import type { AgentActivity, AgentRunEvent, DivergenceDetected, ResumeMode, SessionEvent, SessionInterrupted, SessionRuntime, SessionStarted } from './session.events';
 
 /** Fields of an agent run (one prompt/turn of work); times are ISO-8601. */
 export interface AgentRunBase {
@@ -76,6 +76,15 @@ export interface SessionWarning {
 /** Why the session is interrupted; `resumable` drives the restore policy (docs/ARCHITECTURE.md §4). */
 export type SessionInterruption = SessionInterrupted['data'];
 
+/** How the runtime ended on its own (`exited`): exit code or signal when observed; `finished` = its last run had ended. */
+export interface SessionExit {
+  exitCode?: number;
+  signal?: string;
+  finished: boolean;
+  reason: string;
+  at: string;
+}
+
 /** How the session ended: a failed launch, a kill (`freed`: worktrees released), or a normal end/retirement. */
 export interface SessionTermination {
   cause: 'launch_failed' | 'killed' | 'terminated';
@@ -97,6 +106,8 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   runtime?: SessionRuntime;
   agentSessionId?: string;
   transcriptPath?: string;
+  /** How the last relaunch continued the agent (absent before any relaunch). */
+  resumeMode?: ResumeMode;
   /** A restore started and its runtime is not launched yet. */
   restoring: boolean;
   runs: Record<string, AgentRun>;
@@ -120,10 +131,11 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   updatedAt: string;
 }
 
-/** A started session, a union on status (docs/ARCHITECTURE.md §2): starting → running → terminated; running ⇄ interrupted; running → retiring → terminated. */
+/** A started session, a union on status (docs/ARCHITECTURE.md §2): starting → running → terminated; running → exited | interrupted → running (same id); running → retiring → terminated. */
 export type Session =
   | (SessionCore & { status: 'starting' })
   | (SessionCore & { status: 'running'; runtime: SessionRuntime })
+  | (SessionCore & { status: 'exited'; exit: SessionExit })
   | (SessionCore & { status: 'interrupted'; interruption: SessionInterruption })
   | (SessionCore & { status: 'retiring'; retirement: SessionRetirement })
   | (SessionCore & { status: 'terminated'; termination: SessionTermination });
@@ -291,33 +303,39 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
   if (isWorktreeCommand(command)) return routeWorktree(command, session);
   switch (command.type) {
     case 'RecordRuntimeLaunched': {
-      const restorable = status === 'interrupted' || status === 'terminated';
+      const restorable = status === 'interrupted' || status === 'terminated' || status === 'exited';
       if (status !== 'starting' && !(restorable && restoring)) {
         throw sessionInvalidTransition(sessionId, status, restoring, command.type);
       }
       return [{ type: 'SessionRuntimeLaunched', data: { ...command.data } }];
     }
     case 'RecordLaunchFailed': {
-      if (status !== 'starting' && !((status === 'interrupted' || status === 'terminated') && restoring)) {
+      if (status !== 'starting' && !((status === 'interrupted' || status === 'terminated' || status === 'exited') && restoring)) {
         throw sessionInvalidTransition(sessionId, status, restoring, command.type);
       }
       const { reason, at } = command.data;
       return [{ type: 'SessionLaunchFailed', data: { reason, at } }, ...closeInFlight(session, `launch failed: ${reason}`, at)];
     }
+    case 'RecordRuntimeExited': {
+      if (status === 'exited' && !restoring) return [];
+      if (status !== 'running') throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      const { reason, at } = command.data;
+      return [{ type: 'SessionExited', data: omitUndefined({ ...command.data }) }, ...closeInFlight(session, `agent exited: ${reason}`, at)];
+    }
     case 'AdoptSession':
       if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      if (status !== 'running' && status !== 'interrupted') {
+      if (status !== 'running' && status !== 'interrupted' && status !== 'exited') {
         throw sessionInvalidTransition(sessionId, status, restoring, command.type);
       }
       return [{ type: 'SessionAdopted', data: { ...command.data } }];
     case 'InterruptSession': {
       if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      if (status === 'interrupted' && !restoring) return [];
+      if ((status === 'interrupted' || status === 'exited') && !restoring) return [];
       const { reason, at } = command.data;
       return [{ type: 'SessionInterrupted', data: { ...command.data } }, ...closeInFlight(session, `session interrupted: ${reason}`, at)];
     }
     case 'StartRestore':
-      if (status !== 'interrupted' && status !== 'terminated') throw sessionNotRestorable(sessionId, status);
+      if (status !== 'interrupted' && status !== 'terminated' && status !== 'exited') throw sessionNotRestorable(sessionId, status);
       return restoring ? [] : [{ type: 'SessionRestoreStarted', data: { ...command.data } }];
     case 'KillSession': {
       if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
@@ -358,10 +376,11 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
 };
 
 const coreOf = (session: Session): SessionCore => {
-  const { status: _status, interruption: _interruption, termination: _termination, retirement: _retirement, ...core } = session as SessionCore & {
+  const { status: _status, interruption: _interruption, termination: _termination, exit: _exit, retirement: _retirement, ...core } = session as SessionCore & {
     status: SessionStatus;
     interruption?: SessionInterruption;
     termination?: SessionTermination;
+    exit?: SessionExit;
     retirement?: SessionRetirement;
   };
   return core;
@@ -472,7 +491,12 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
   switch (event.type) {
     case 'SessionRuntimeLaunched': {
       const worktrees = state.restoring ? mapValues(state.worktrees, activateRestored) : state.worktrees;
-      return { ...coreOf(state), worktrees, status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };
+      const resumeMode = event.data.resumeMode ?? state.resumeMode;
+      return { ...coreOf(state), worktrees, status: 'running', runtime: event.data.runtime, ...(resumeMode ? { resumeMode } : {}), restoring: false, updatedAt: at };
+    }
+    case 'SessionExited': {
+      const { at: _at, ...exit } = event.data;
+      return { ...coreOf(state), status: 'exited', exit: { ...exit, at }, restoring: false, updatedAt: at };
     }
     case 'SessionAdopted':
       return { ...coreOf(state), status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };

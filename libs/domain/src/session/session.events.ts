@@ -14,7 +14,7 @@ export interface ProcessRuntime {
   logPath: string;
 }
 
-/** A tmux session running the agent; `sessionName` identifies it across restarts (DESIGN §4). */
+/** A tmux session running the agent; `sessionName` identifies it across restarts (docs/ARCHITECTURE.md §4). */
 export interface TmuxRuntime {
   type: 'tmux';
   /** The installation's tmux server socket. */
@@ -52,10 +52,22 @@ export interface SessionStarted {
   };
 }
 
-/** The agent runtime was launched → running (from starting, or from interrupted/terminated to complete a restore, same id). */
+/** How a relaunch continued the agent: `native` resumed its own conversation (`claude --resume`), `fresh` started it anew (docs/ARCHITECTURE.md §4). */
+export type ResumeMode = 'native' | 'fresh';
+
+/** The agent runtime was launched → running (from starting, or from interrupted/exited/terminated to complete a restore or resume, same id). */
 export interface SessionRuntimeLaunched {
   type: 'SessionRuntimeLaunched';
-  data: { runtime: SessionRuntime; at: string };
+  data: { runtime: SessionRuntime; resumeMode?: ResumeMode; at: string };
+}
+
+/**
+ * The agent's runtime ended on its own → exited (docs/ARCHITECTURE.md §2): exit code or signal when observed (absent when runledger
+ * was not its parent); `finished` says its last run had ended (Stop recorded or the transcript's last turn ended).
+ */
+export interface SessionExited {
+  type: 'SessionExited';
+  data: { exitCode?: number; signal?: string; finished: boolean; reason: string; at: string };
 }
 
 /** The runtime could not be launched → terminated. */
@@ -70,7 +82,7 @@ export interface SessionAdopted {
   data: { runtime: SessionRuntime; at: string };
 }
 
-/** The runtime is gone or unknown → interrupted; `resumable` says whether a restore can continue its work (DESIGN §4). */
+/** The runtime is gone or unknown → interrupted; `resumable` says whether a restore can continue its work (docs/ARCHITECTURE.md §4). */
 export interface SessionInterrupted {
   type: 'SessionInterrupted';
   data: { reason: string; resumable: boolean; at: string };
@@ -130,22 +142,22 @@ export interface AgentRunFailed {
   data: { runId: string; error: string; at: string };
 }
 
-/** An agent run lost its runtime → interrupted (DESIGN §4.3). */
+/** An agent run lost its runtime → interrupted (docs/ARCHITECTURE.md §4.3). */
 export interface AgentRunInterrupted {
   type: 'AgentRunInterrupted';
   data: { runId: string; reason: string; at: string };
 }
 
-/** The log and an outside source (e.g. the agent's transcript) disagree: surfaced, never silently merged (DESIGN §4, seed 003). */
+/** The log and an outside source (e.g. the agent's transcript) disagree: surfaced, never silently merged (docs/ARCHITECTURE.md §4, seed 003). */
 export interface DivergenceDetected {
   type: 'DivergenceDetected';
   data: { callId?: string; kind: string; detail: string; at: string };
 }
 
-/** What the agent is doing, derived from its hooks (DESIGN §2). */
+/** What the agent is doing, derived from its hooks (docs/ARCHITECTURE.md §2). */
 export type AgentActivity = 'working' | 'waiting_input' | 'idle';
 
-/** An agent hook event kept as sent (redacted), for every event no other session event represents (DESIGN §4a). */
+/** An agent hook event kept as sent (redacted), for every event no other session event represents (docs/ARCHITECTURE.md §4a). */
 export interface AgentHookReceived {
   type: 'AgentHookReceived';
   data: { hook: string; agentId?: string; detail: Record<string, unknown>; at: string };
@@ -172,6 +184,7 @@ export type SessionLifecycleEvent =
   | SessionRuntimeLaunched
   | SessionLaunchFailed
   | SessionAdopted
+  | SessionExited
   | SessionInterrupted
   | SessionRestoreStarted
   | SessionKilled

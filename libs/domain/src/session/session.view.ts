@@ -9,13 +9,14 @@ import {
   type AgentRun,
   type Divergence,
   type Session,
+  type SessionExit,
   type SessionInterruption,
   type SessionRetirement,
   type SessionTermination,
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentActivity, AgentKind, RuntimeType, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, ResumeMode, RuntimeType, SessionRuntime } from './session.events';
 
 /** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
 export interface WorktreeView {
@@ -46,6 +47,10 @@ export interface RuntimeView {
   /** ISO-8601 launch time, when known (the session state does not record it yet). */
   startedAt?: string;
   alive: boolean | null;
+  /** Exit code of the ended runtime (`exited`), when runledger observed it. */
+  exitCode?: number;
+  /** Signal that ended the runtime (`exited`), when observed. */
+  signal?: string;
 }
 
 /** The tool call completed last, in log order (DESIGN §5 `lastCompletedToolCall`); `completedAt` is ISO-8601. */
@@ -99,6 +104,10 @@ export interface SessionView {
   runtimeType?: RuntimeType;
   /** The session whose agent spawned this one. */
   parentSessionId?: string;
+  /** How the runtime ended (`exited`). */
+  exit?: SessionExit;
+  /** How the last relaunch continued the agent: `native` (its own conversation resumed) or `fresh`. */
+  resumeMode?: ResumeMode;
   restoring: boolean;
   /** Revision (0-based) of the last event of the session stream folded into this snapshot. */
   revision: number;
@@ -130,6 +139,8 @@ export interface ToolCallView {
   source?: ToolCallResultSource;
   runId?: string;
   idempotent: boolean;
+  /** `transcript` when reconcile appended the call from the agent's transcript (the log never saw it live). */
+  dispatchSource?: 'transcript';
   /** When attempt 1 was dispatched. */
   firstDispatchedAt: string;
   /** When the current attempt was dispatched. */
@@ -169,9 +180,11 @@ const toSubagentView = (run: AgentRun): SubagentView =>
     reason: run.status === 'failed' ? run.error : run.status === 'interrupted' ? run.reason : undefined,
   });
 
-const toRuntimeView = (runtime: SessionRuntime | undefined): RuntimeView | null => {
+const toRuntimeView = (runtime: SessionRuntime | undefined, exit?: SessionExit): RuntimeView | null => {
   if (runtime === undefined) return null;
   return omitUndefined<RuntimeView>({
+    exitCode: exit?.exitCode,
+    signal: exit?.signal,
     type: runtime.type,
     pid: runtime.pid ?? null,
     startTime: runtime.startTime ?? null,
@@ -200,7 +213,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     worktrees: Object.values(state.worktrees)
       .map(toWorktreeView)
       .sort((a, b) => byString(a.repo, b.repo)),
-    runtime: toRuntimeView(state.runtime),
+    runtime: toRuntimeView(state.runtime, state.status === 'exited' ? state.exit : undefined),
     toolCalls: toolCallCounts(state),
     lastCompletedToolCall: last
       ? omitUndefined<LastCompletedToolCallView>({
@@ -224,6 +237,8 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     retirement: state.status === 'retiring' ? { ...state.retirement } : undefined,
     runtimeType: state.runtimeType,
     parentSessionId: state.parentSessionId,
+    exit: state.status === 'exited' ? { ...state.exit } : undefined,
+    resumeMode: state.resumeMode,
     restoring: state.restoring,
     revision,
     createdAt: state.createdAt,
@@ -245,6 +260,7 @@ export const toToolCallView = (call: ToolCall): ToolCallView => {
     source: result?.source,
     runId: call.runId,
     idempotent: call.idempotent,
+    dispatchSource: call.dispatchSource,
     firstDispatchedAt: call.firstDispatchedAt,
     dispatchedAt: call.dispatchedAt,
     completedAt: result?.at,

@@ -43,6 +43,8 @@ export interface ToolCallBase {
   attempt: number;
   runId?: string;
   idempotent: boolean;
+  /** `transcript` when reconcile appended the call from the agent's transcript (the log never saw it live). */
+  dispatchSource?: 'transcript';
   /** When attempt 1 was dispatched. */
   firstDispatchedAt: string;
   /** When the current attempt was dispatched. */
@@ -148,10 +150,11 @@ const baseOf = (call: ToolCall): ToolCallBase => {
 export const evolveToolCall = (state: ToolCallState, event: ToolCallEvent): ToolCallState => {
   switch (event.type) {
     case 'ToolCallDispatched': {
-      const { at, idempotent, ...data } = event.data;
+      const { at, idempotent, source, ...data } = event.data;
       const previous = state.status === 'none' ? undefined : baseOf(state);
       return {
         ...data,
+        ...(source ? { dispatchSource: source } : {}),
         idempotent: idempotent === true,
         status: 'dispatched',
         firstDispatchedAt: previous?.firstDispatchedAt ?? at,

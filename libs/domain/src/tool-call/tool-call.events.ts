@@ -15,6 +15,8 @@ export interface ToolCallDispatched {
     attempt: number;
     runId?: string;
     idempotent?: boolean;
+    /** `transcript`: the log never saw the call live; reconcile appended it from the agent's transcript (invariant 15). */
+    source?: 'transcript';
     at: string;
   };
 }

@@ -18,6 +18,8 @@ export interface RunledgerConfig {
   killGraceMs: number;
   /** The installation's own tmux server socket (`RUNLEDGER_TMUX_SOCKET`, default `<dataDir>/tmux.sock`, DESIGN §4a). */
   tmuxSocket: string;
+  /** How often the worker checks that the runtimes of running sessions live (ms, RUNLEDGER_WATCH_INTERVAL_MS, default 1000): a dead one is recorded within this plus one reconcile. */
+  watchIntervalMs: number;
   /** runledger's version, from package.json. */
   version: string;
 }
@@ -57,6 +59,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     secrets: (env.RUNLEDGER_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     killGraceMs: integer(env, 'RUNLEDGER_KILL_GRACE_MS', 5000, 0, 600_000),
     tmuxSocket: env.RUNLEDGER_TMUX_SOCKET ? path.resolve(cwd, env.RUNLEDGER_TMUX_SOCKET) : path.join(dataDir, 'tmux.sock'),
+    watchIntervalMs: integer(env, 'RUNLEDGER_WATCH_INTERVAL_MS', 1000, 100, 60_000),
     version: readVersion(),
   };
 };

@@ -74,14 +74,12 @@ export const toolCallLease = (sessionId: string, callId: string, attempt: number
 /** The lease resource of one worktree's removal (the janitor's retries and an orchestrator's retirement share it). */
 export const worktreeLease = (sessionId: string, repo: string): string => `worktree:${sessionId}:${repo}`;
 
-/** The lease resource of one session's reconcile (the boot reconciler and an orchestrator restore share it, so only one relaunches). */
-export const reconcileLease = (sessionId: string): string => `reconcile:${sessionId}`;
 
 /** Identity of this process as a lease owner: `host:pid:suffix`, so a reconciler can tell a dead owner at once. */
 export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** True when a lease owner id (`host:pid:suffix`) names a live process on this host, or another host (trusted until expiry). */
-export const leaseOwnerAlive = (owner: string): boolean => {
+export const ownerAlive = (owner: string): boolean => {
   const [host, pid] = owner.split(':');
   if (host !== hostname()) return true;
   try {
@@ -90,4 +88,19 @@ export const leaseOwnerAlive = (owner: string): boolean => {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+};
+
+/** Lease time-to-live of one session's reconcile (ms). */
+export const RECONCILE_LEASE_TTL_MS = 60_000;
+
+/** The lease resource of one session's reconcile: whoever holds it is the only one reconciling that session. */
+export const reconcileLease = (sessionId: string): string => `reconcile:${sessionId}`;
+
+/** Takes `resource` for `owner`, or takes it over at once from a holder that is a dead process on this host; false when a live owner holds it. */
+export const acquireOrTakeOver = async (leases: LeaseStore, db: SqlExecutor, resource: string, owner: string, ttlMs: number): Promise<boolean> => {
+  if (await leases.acquire(db, resource, owner, ttlMs)) return true;
+  const holder = await leases.holder(db, resource);
+  if (!holder) return (await leases.acquire(db, resource, owner, ttlMs)) !== null;
+  if (ownerAlive(holder.owner)) return false;
+  return (await leases.takeOver(db, resource, holder.owner, owner, ttlMs)) !== null;
 };

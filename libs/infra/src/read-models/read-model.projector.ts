@@ -102,6 +102,7 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   SessionRuntimeLaunched: true,
   SessionLaunchFailed: true,
   SessionAdopted: true,
+  SessionExited: true,
   SessionInterrupted: true,
   SessionRestoreStarted: true,
   SessionKilled: true,

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsOptional, HasNoNul } from '../../http/field-rules';
 
 /** Filters of `GET /sessions`. */
@@ -7,8 +7,8 @@ export class ListSessionsQuery {
   @IsOptional() @IsString() @MaxLength(60)
   projectId?: string;
 
-  @IsOptional() @IsIn(['starting', 'running', 'interrupted', 'retiring', 'terminated'])
-  status?: 'starting' | 'running' | 'interrupted' | 'retiring' | 'terminated';
+  @IsOptional() @IsIn(['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'])
+  status?: 'starting' | 'running' | 'exited' | 'interrupted' | 'retiring' | 'terminated';
 
   @IsOptional() @IsIn(['worker', 'orchestrator'])
   kind?: 'worker' | 'orchestrator';
@@ -39,4 +39,10 @@ export class SessionStateQuery {
 export class KillSessionDto {
   @IsOptional() @IsString() @HasNoNul() @MaxLength(500)
   reason?: string;
+}
+
+/** `POST /sessions/:id/resume` body: an optional new prompt (default: a short continuation prompt for a native resume, the original prompt for a fresh one). */
+export class ResumeSessionDto {
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(100_000)
+  prompt?: string;
 }

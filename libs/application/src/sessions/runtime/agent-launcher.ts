@@ -24,6 +24,11 @@ export interface AgentLaunchRequest {
   env?: Record<string, string>;
   /** Where it runs (default process). */
   runtime?: RuntimeType;
+  /**
+   * Continue the agent's own conversation instead of starting it (docs/ARCHITECTURE.md §4): Claude Code runs
+   * `claude --resume <agentSessionId> -p <prompt>`; the original prompt is never sent again.
+   */
+  resume?: { agentSessionId: string; prompt: string };
   /** The project's hook settings (hold, failure mode, transport); defaults when absent. */
   hooks?: ProjectHookSettings;
 }
@@ -36,6 +41,10 @@ export const CLAUDE_READY_TIMEOUT_MS = 30_000;
 
 /** The input prompt of interactive Claude Code (2.1.x): a line starting with `❯`. */
 const CLAUDE_INPUT_READY = /^❯/m;
+
+/** The prompt a natively resumed agent gets when nobody gave a new one. */
+export const CONTINUATION_PROMPT =
+  'runledger restarted while you were working. Continue the task from where you left off; do not redo steps that already completed.';
 
 /** Env entry naming the data directory of the runledger that launched an agent: session ids repeat across installations. */
 export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
@@ -94,7 +103,7 @@ export class AgentLauncher {
 
   /** The executable an agent would run (argv[0]) and whether it can be found (a path that exists, or a name on PATH). */
   executable(agent: string, command: string[] | undefined): { name: string; found: boolean } {
-    const name = agent === 'claude-code' ? process.env.RUNLEDGER_CLAUDE_BIN || 'claude' : (command?.[0] ?? '');
+    const name = agent === 'claude-code' ? claudeBin() : (command?.[0] ?? '');
     return { name, found: name !== '' && findExecutable(name) };
   }
 
@@ -179,6 +188,11 @@ export class AgentLauncher {
     return false;
   }
 
+  /** Exit code/signal of a runtime this process launched, once reaped; null while it runs or is not reaped yet; undefined when not our child (adopted). */
+  exitStatus(runtime: SessionRuntime | undefined): { code: number | null; signal: NodeJS.Signals | null } | null | undefined {
+    return runtime?.type === 'process' ? this.runtime.exitStatus(runtime as unknown as RuntimeIdentity) : undefined;
+  }
+
   /**
    * Stops a runtime: SIGTERM to its process group, then SIGKILL (process) or the end of its tmux session (tmux) after
    * the grace period; a tmux session whose agent already ended is ended too. False when nothing was running.
@@ -199,7 +213,8 @@ export class AgentLauncher {
         return request.command ?? [];
       case 'claude-code': {
         this.writeClaudeSettings(request);
-        const claude = process.env.RUNLEDGER_CLAUDE_BIN || 'claude';
+        const claude = claudeBin();
+        if (request.resume) return [claude, '--resume', request.resume.agentSessionId, '-p', request.resume.prompt];
         if (type === 'tmux') {
           acceptWorkspaceTrust({ ...process.env, ...(request.env ?? {}) }, request.workdir);
           return [claude]; // interactive: the prompt is typed into the pane once Claude Code is ready
@@ -263,6 +278,8 @@ const findExecutable = (name: string): boolean => {
     }
   });
 };
+/** The Claude Code executable: RUNLEDGER_CLAUDE_BIN, else `claude` on the PATH. */
+const claudeBin = (): string => process.env.RUNLEDGER_CLAUDE_BIN || 'claude';
 
 /** Adds `pattern` to the repository's shared `info/exclude` (worktrees share it) unless already there. */
 const excludeFromGit = (worktree: string, pattern: string): void => {

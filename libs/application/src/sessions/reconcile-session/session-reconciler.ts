@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  reconcileDecision,
+  ReconcileFacts,
+  ReconcilePlan,
+  ReconcileTrigger,
+  RuntimeFact,
+  Session,
+  SessionView,
+  TranscriptCallFact,
+  TranscriptFacts,
+} from '@runledger/domain';
+import { findSubagentTranscripts, parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { SqlDatabase } from '@runledger/infra/database';
+import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LEASE_TTL_MS, reconcileLease, toolCallLease } from '@runledger/infra/leases';
+import type { RuntimeIdentity } from '@runledger/infra/runtime';
+import { SQL_DATABASE } from '@runledger/infra/tokens';
+import { CommandContext } from '../../event-sourcing/command-context';
+import { SecretRedaction } from '../../tool-calls/secret-redaction';
+import { RestoreSessionCommand } from '../lifecycle.command';
+import { AgentLauncher } from '../runtime/agent-launcher';
+import { SessionStreams } from '../session-streams';
+import { SessionViews } from '../session-views';
+
+/** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
+export const REAP_WAIT_MS = 1_000;
+
+/** Outcome of one session's reconcile: the plan's outcome and counts, events appended, the relaunch done, the session after. */
+export interface ReconcileResult {
+  sessionId: string;
+  trigger: ReconcileTrigger;
+  /** `skipped`: another live process holds this session's reconcile lease. */
+  outcome: ReconcilePlan['outcome'] | 'skipped';
+  why: string;
+  appended: number;
+  counts: ReconcilePlan['counts'];
+  /** `native` or `fresh` when the agent was relaunched, and the status the relaunch left. */
+  relaunched?: { mode: 'native' | 'fresh'; status: string };
+  session?: SessionView;
+}
+
+/** Options of one reconcile: agent processes from one /proc scan (boot), and the time this process booted. */
+export interface ReconcileOptions {
+  agents?: Map<string, RuntimeIdentity[]>;
+}
+
+/**
+ * One session's reconcile (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): under the session's reconcile lease, gathers the facts
+ * (runtime liveness and exit status, the agent's transcript with its sub-agents, redacted like every other path; the
+ * leases of managed calls), asks the pure `reconcileDecision`, appends its commands, and relaunches when it says so
+ * (native resume or fresh, same id). Used at boot, by the runtime watcher, on Stop/SessionEnd hooks and on request.
+ */
+@Injectable()
+export class SessionReconciler {
+  private readonly logger = new Logger('SessionReconciler');
+  private readonly leases = new LeaseStore();
+  /** This process as a lease owner. */
+  readonly owner = processOwnerId();
+  private readonly bootedAt = Date.now();
+
+  constructor(
+    private readonly sessions: SessionStreams,
+    private readonly launcher: AgentLauncher,
+    private readonly redaction: SecretRedaction,
+    private readonly views: SessionViews,
+    private readonly commands: CommandBus,
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+  ) {}
+
+  /** Reconciles `sessionId`; throws SESSION.NOT_FOUND (404). Returns `skipped` when another live process is reconciling it. */
+  async reconcile(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    const resource = reconcileLease(sessionId);
+    await this.sessions.load(sessionId); // 404 before any lease
+    if (!(await acquireOrTakeOver(this.leases, this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS))) {
+      return { sessionId, trigger, outcome: 'skipped', why: 'another process holds this session\'s reconcile lease', appended: 0, counts: { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 } };
+    }
+    try {
+      return await this.reconcileHeld(sessionId, trigger, context, options);
+    } finally {
+      await this.leases.release(this.db, resource, this.owner).catch(() => undefined);
+    }
+  }
+
+  private async reconcileHeld(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions): Promise<ReconcileResult> {
+    const { state } = await this.sessions.load(sessionId);
+    const facts = await this.gather(state, trigger, options);
+    let plan: ReconcilePlan | undefined;
+    const decided = await this.sessions.decide(sessionId, (s) => {
+      if (s.status === 'none') return [];
+      plan = reconcileDecision(s, { ...facts, at: new Date().toISOString() });
+      return plan.commands;
+    }, context);
+    const finalPlan = plan!;
+    const result: ReconcileResult = {
+      sessionId, trigger, outcome: finalPlan.outcome, why: finalPlan.why, appended: decided.events.length, counts: finalPlan.counts,
+    };
+    if (decided.events.length > 0) this.logger.log(`${sessionId} (${trigger}): ${finalPlan.outcome}, ${finalPlan.why}; ${decided.events.length} events appended`);
+    if (finalPlan.relaunch) {
+      const view = (await this.commands.execute(new RestoreSessionCommand(sessionId, context, { mode: finalPlan.relaunch }))) as SessionView;
+      result.relaunched = { mode: finalPlan.relaunch, status: view.status };
+      result.session = view;
+      return result;
+    }
+    result.session = this.views.fromState(decided.state as Session, decided.revision);
+    return result;
+  }
+
+  /** Every fact the policy needs, read from the OS, the transcript files and the lease table. */
+  private async gather(session: Session, trigger: ReconcileTrigger, options: ReconcileOptions): Promise<Omit<ReconcileFacts, 'at'>> {
+    const runtime = await this.runtimeFact(session, trigger, options);
+    const liveManagedCalls: string[] = [];
+    for (const call of session.toolCalls.values()) {
+      if (call.status !== 'dispatched' || call.mode !== 'managed') continue;
+      const lease = await this.leases.holder(this.db, toolCallLease(session.sessionId, call.callId, call.attempt));
+      if (lease && ownerAlive(lease.owner)) liveManagedCalls.push(call.callId);
+    }
+    const settled = trigger === 'hook' || runtime.state === 'dead' || runtime.state === 'none';
+    return {
+      trigger,
+      runtime,
+      transcript: await this.transcriptFacts(session, settled),
+      liveManagedCalls,
+      // A spawn or restore this process started after boot is in the hands of its command handler, not reconcile's.
+      launchInProgress: (session.status === 'starting' || session.restoring) && Date.parse(session.updatedAt) >= this.bootedAt,
+    };
+  }
+
+  private async runtimeFact(session: Session, trigger: ReconcileTrigger, options: ReconcileOptions): Promise<RuntimeFact> {
+    if (session.agent === 'external') return { state: 'none' };
+    if (trigger === 'hook') return { state: 'alive' }; // the agent is posting its hooks: its runtime is not the question here
+    if (this.launcher.isAlive(session.runtime)) return { state: 'alive' };
+    const agents = options.agents ?? this.launcher.agentProcesses();
+    const unrecorded = this.launcher.findUnrecorded(session.sessionId, session.runtime, agents);
+    if (unrecorded) return { state: 'unrecorded', runtime: unrecorded };
+    let exit = this.launcher.exitStatus(session.runtime);
+    for (const deadline = Date.now() + REAP_WAIT_MS; exit === null && Date.now() < deadline; exit = this.launcher.exitStatus(session.runtime)) {
+      await new Promise((resolve) => setTimeout(resolve, 25)); // our child died; Node reaps it on the event loop
+    }
+    return {
+      state: 'dead',
+      ...(exit && exit.code !== null ? { exitCode: exit.code } : {}),
+      ...(exit && exit.signal !== null ? { signal: exit.signal } : {}),
+    };
+  }
+
+  /**
+   * The transcript (main and sub-agents) as facts, inputs and outputs redacted as on every other path (invariant 12);
+   * null when the session has no transcript on disk.
+   */
+  private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
+    const file = session.transcriptPath;
+    if (!file || !existsSync(file)) return null;
+    const { state: project } = await this.sessions.project(session.projectId);
+    const redactor = this.redaction.forProject(project.env);
+    const main = await parseTranscriptFile(file);
+    const calls: TranscriptCallFact[] = [];
+    const seen = new Set<string>();
+    const add = (parsed: typeof main, subagent?: string) => {
+      for (const call of parsed.toolCalls) {
+        if (seen.has(call.callId)) continue;
+        seen.add(call.callId);
+        calls.push({
+          callId: call.callId,
+          tool: call.tool,
+          input: redactor.redact(call.input ?? null),
+          result: call.result ? { status: call.result.status, output: redactor.redact(call.result.output ?? null) } : null,
+          ...(subagent ? { subagent } : {}),
+        });
+      }
+    };
+    add(main);
+    for (const sub of await findSubagentTranscripts(file)) add(await parseTranscriptFile(sub), path.basename(sub));
+    const last = main.runs.at(-1);
+    return { calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled };
+  }
+}

@@ -1,0 +1,243 @@
+import type { SessionCommand } from './session.commands';
+import { decideSession, evolveSession, type Session, type SessionState } from './session.decider';
+import type { ResumeMode, SessionRuntime } from './session.events';
+
+/** One tool call of the agent's transcript (main or sub-agent), input and output already redacted by the gatherer. */
+export interface TranscriptCallFact {
+  callId: string;
+  tool: string;
+  input: unknown;
+  /** The matching tool_result, or null when the transcript has none (the call was cut short). */
+  result: { status: 'completed' | 'failed'; output: unknown } | null;
+  /** Sub-agent transcript file name (e.g. `agent-a1b2.jsonl`) when the call is a sub-agent's. */
+  subagent?: string;
+}
+
+/** What the agent's transcript says (docs/ARCHITECTURE.md §4.3). */
+export interface TranscriptFacts {
+  calls: TranscriptCallFact[];
+  /** The transcript's last turn ended with the assistant's final answer (the agent finished its prompt). */
+  lastTurnEnded: boolean;
+  /**
+   * The transcript is complete for comparison: the agent is gone or has stopped. Only then is a call the log has and the
+   * transcript lacks reported (while the agent runs its transcript may trail the hooks).
+   */
+  settled: boolean;
+}
+
+/**
+ * Whether the recorded runtime lives: `alive` (same pid and start time / tmux session); `unrecorded` (a live agent of
+ * this session the log never recorded, found by its environment); `dead` with the exit code or signal when runledger
+ * observed the exit (it was the parent), absent when it did not; `none` (runledger runs no runtime: external sessions).
+ */
+export type RuntimeFact =
+  | { state: 'alive' }
+  | { state: 'unrecorded'; runtime: SessionRuntime }
+  | { state: 'dead'; exitCode?: number; signal?: string }
+  | { state: 'none' };
+
+/** Why a reconcile runs: the worker's start-up, the runtime watcher, a Stop/SessionEnd hook, or a request (API/CLI). */
+export type ReconcileTrigger = 'boot' | 'watch' | 'hook' | 'request';
+
+/** Every fact the reconcile policy needs, gathered by the reconciler (I/O stays outside the domain). */
+export interface ReconcileFacts {
+  trigger: ReconcileTrigger;
+  runtime: RuntimeFact;
+  /** null when the session has no readable transcript. */
+  transcript: TranscriptFacts | null;
+  /** callIds of managed calls in flight whose executor lease has a live holder. */
+  liveManagedCalls: string[];
+  /** A spawn or restore of this very process is under way (its handler, not reconcile, records the runtime). */
+  launchInProgress: boolean;
+  /** ISO-8601 time stamped on every command. */
+  at: string;
+}
+
+/** What reconcile concluded about the session's runtime. */
+export type ReconcileOutcome = 'unchanged' | 'adopted' | 'exited' | 'interrupted' | 'terminal';
+
+/** The policy's answer: commands to append (in order) and whether to relaunch the agent, and how. */
+export interface ReconcilePlan {
+  commands: SessionCommand[];
+  outcome: ReconcileOutcome;
+  /** Relaunch under the same id (after the commands are appended): `native` resumes the agent's conversation, `fresh` starts it with its prompt. */
+  relaunch: ResumeMode | null;
+  /** One line for logs and reports. */
+  why: string;
+  counts: { callsFromTranscript: number; resultsFromTranscript: number; callsOnlyInLog: number; toolCallsInterrupted: number };
+}
+
+/** Divergence kinds between the log and the agent's transcript (each a `DivergenceDetected`). */
+export const DIVERGENCE_KINDS = {
+  callOnlyInTranscript: 'call_only_in_transcript',
+  resultOnlyInTranscript: 'result_only_in_transcript',
+  callOnlyInLog: 'call_only_in_log',
+  toolMismatch: 'tool_mismatch',
+  statusMismatch: 'status_mismatch',
+} as const;
+
+/** How a session whose runtime is gone with work cut short continues (docs/ARCHITECTURE.md §4.2), or null with the reason it does not. */
+export const restorePolicy = (session: Session): { mode: ResumeMode | null; why: string } => {
+  if (session.agent === 'external') return { mode: null, why: 'external session: runledger does not run its agent' };
+  if (session.status === 'retiring') return { mode: null, why: 'retiring orchestrator: its replacement completes it, it never comes back' };
+  if (session.agent === 'claude-code' && session.agentSessionId) return { mode: 'native', why: `resumes Claude session ${session.agentSessionId} natively` };
+  if (session.kind === 'orchestrator') return { mode: 'fresh', why: 'orchestrator: relaunched fresh under the same id' };
+  if (session.prompt) return { mode: 'fresh', why: 'worker with a prompt and no resumable agent session: relaunched with its prompt' };
+  return { mode: null, why: 'promptless worker: not resumable, stays interrupted' };
+};
+
+/** True when the session's last run was closed as completed (a Stop or SessionEnd hook recorded it) and no observed call is in flight. */
+export const lastRunFinished = (session: Session): boolean => {
+  const runs = Object.values(session.runs).filter((r) => r.parentRunId === undefined);
+  const last = runs.reduce<(typeof runs)[number] | undefined>((latest, r) => (!latest || r.startedAt >= latest.startedAt ? r : latest), undefined);
+  const inFlight = session.toolCalls.values().some((c) => c.status === 'dispatched' && c.mode === 'observed');
+  return last?.status === 'completed' && !inFlight;
+};
+
+/** Applies commands to a state through the session decider (refusals throw: a policy bug, not a runtime condition). */
+const fold = (state: Session, commands: SessionCommand[]): Session => {
+  let current: SessionState = state;
+  for (const command of commands) current = decideSession(command, current).reduce(evolveSession, current);
+  return current as Session;
+};
+
+/**
+ * Makes the log equal the transcript (docs/ARCHITECTURE.md §4.3, invariant 15): a call the log never saw is dispatched from the
+ * transcript (`source: transcript`) with its result; a result the log lacks is appended (a late result when the attempt
+ * was interrupted); each is a `DivergenceDetected` naming its kind. A call the log has and a settled transcript lacks,
+ * a tool or status that differs, is reported only. Deterministic details, so a second reconcile appends nothing.
+ */
+export const transcriptCommands = (session: Session, transcript: TranscriptFacts, at: string): { commands: SessionCommand[]; counts: Pick<ReconcilePlan['counts'], 'callsFromTranscript' | 'resultsFromTranscript' | 'callsOnlyInLog'> } => {
+  const commands: SessionCommand[] = [];
+  const counts = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0 };
+  const divergence = (callId: string, kind: string, detail: string): SessionCommand => ({ type: 'RecordDivergence', data: { callId, kind, detail, at } });
+  const canOpenWork = session.status !== 'terminated';
+  for (const fact of transcript.calls) {
+    const logged = session.toolCalls.get(fact.callId);
+    const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => ({ type: 'RecordToolCallResult', data: { callId: fact.callId, status, output, source: 'transcript', at } });
+    if (!logged) {
+      if (!canOpenWork) continue;
+      commands.push({ type: 'DispatchToolCall', data: { callId: fact.callId, tool: fact.tool, input: fact.input, mode: 'observed', source: 'transcript', at } });
+      if (fact.result) commands.push(result(fact.result.status, fact.result.output));
+      commands.push(divergence(fact.callId, DIVERGENCE_KINDS.callOnlyInTranscript, `${fact.tool}${fact.subagent ? ` (sub-agent ${fact.subagent})` : ''}: in the transcript, never seen live; appended from the transcript`));
+      counts.callsFromTranscript++;
+      continue;
+    }
+    const reported = (kind: string) => session.divergences.some((d) => d.callId === fact.callId && d.kind === kind);
+    if (logged.tool !== fact.tool) {
+      if (!reported(DIVERGENCE_KINDS.toolMismatch)) commands.push(divergence(fact.callId, DIVERGENCE_KINDS.toolMismatch, `the log says ${logged.tool}, the transcript says ${fact.tool}`));
+      continue;
+    }
+    if (!fact.result) continue;
+    const lateAlready = logged.lateResults.some((late) => late.attempt === logged.attempt);
+    if (logged.status === 'dispatched' || (logged.status === 'interrupted' && !lateAlready)) {
+      commands.push(result(fact.result.status, fact.result.output));
+      commands.push(divergence(fact.callId, DIVERGENCE_KINDS.resultOnlyInTranscript, `the log showed ${logged.status}; the transcript has a ${fact.result.status} result`));
+      counts.resultsFromTranscript++;
+    } else if ((logged.status === 'completed' || logged.status === 'failed') && logged.status !== fact.result.status && !reported(DIVERGENCE_KINDS.statusMismatch)) {
+      commands.push(divergence(fact.callId, DIVERGENCE_KINDS.statusMismatch, `the log says ${logged.status}, the transcript says ${fact.result.status}`));
+    }
+  }
+  if (transcript.settled) {
+    const inTranscript = new Set(transcript.calls.map((c) => c.callId));
+    const reported = (callId: string, kind: string) => session.divergences.some((d) => d.callId === callId && d.kind === kind);
+    for (const call of session.toolCalls.values()) {
+      if (call.mode !== 'observed' || inTranscript.has(call.callId) || reported(call.callId, DIVERGENCE_KINDS.callOnlyInLog)) continue;
+      commands.push(divergence(call.callId, DIVERGENCE_KINDS.callOnlyInLog, `${call.tool}: in the log, not in the agent's transcript`));
+      counts.callsOnlyInLog++;
+    }
+  }
+  return { commands, counts };
+};
+
+/**
+ * The reconcile policy (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): pure, facts in, commands out.
+ * 1. The log is made equal to the transcript (transcriptCommands).
+ * 2. Managed calls in flight without a live executor are interrupted.
+ * 3. The runtime: alive → adopted (at boot, or when the session was not running); a live unrecorded agent → recorded;
+ *    dead and its last run finished (Stop recorded, or the transcript's last turn ended), or dead with its exit
+ *    observed while running → `exited` (never relaunched); dead with work cut short → `interrupted`, then the restore
+ *    policy (native resume, fresh relaunch, or not resumable; a request never relaunches). External sessions: in-flight
+ *    calls interrupted.
+ * A Stop/SessionEnd hook (`hook`) and a spawn or restore under way touch only the log of calls.
+ */
+export const reconcileDecision = (session: Session, facts: ReconcileFacts): ReconcilePlan => {
+  const { at } = facts;
+  const commands: SessionCommand[] = [];
+  const counts: ReconcilePlan['counts'] = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 };
+  const plan = (outcome: ReconcileOutcome, why: string, relaunch: ResumeMode | null = null): ReconcilePlan => ({ commands, outcome, relaunch, why, counts });
+
+  if (facts.transcript) {
+    const healed = transcriptCommands(session, facts.transcript, at);
+    commands.push(...healed.commands);
+    Object.assign(counts, healed.counts);
+  }
+  for (const call of session.toolCalls.values()) {
+    if (call.status !== 'dispatched' || call.mode !== 'managed' || facts.liveManagedCalls.includes(call.callId)) continue;
+    commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at } });
+    counts.toolCallsInterrupted++;
+  }
+  if (session.status === 'terminated') return plan('terminal', 'terminated: only calls reconciled');
+  if (facts.trigger === 'hook') return plan('unchanged', 'agent hook: calls reconciled with the transcript');
+  if (facts.launchInProgress) return plan('unchanged', 'a launch of this process is under way: its handler records the runtime');
+  // A retiring orchestrator belongs to its replacement: never adopted back, interrupted or relaunched (invariant 11).
+  if (session.status === 'retiring') return plan('unchanged', 'retiring orchestrator: its replacement completes it');
+
+  const state = fold(session, commands);
+  const runtime = facts.runtime;
+  switch (runtime.state) {
+    case 'none': {
+      const unowned = state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
+      for (const call of unowned) {
+        commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'owner unknown after a runledger restart (external session)', at } });
+      }
+      counts.toolCallsInterrupted += unowned.length;
+      return plan('unchanged', 'external session: runledger runs no runtime');
+    }
+    case 'alive':
+      if (state.status === 'running' && facts.trigger !== 'boot') return plan('unchanged', 'runtime alive');
+      if (state.status !== 'running' && state.status !== 'interrupted' && state.status !== 'exited') return plan('unchanged', `runtime alive, session ${state.status}`);
+      commands.push({ type: 'AdoptSession', data: { runtime: state.runtime!, at } });
+      return plan('adopted', 'runtime alive: adopted under the same id');
+    case 'unrecorded':
+      if (state.status === 'starting' || state.restoring) {
+        commands.push({ type: 'RecordRuntimeLaunched', data: { runtime: runtime.runtime, at } });
+      } else if (state.status === 'running' || state.status === 'interrupted' || state.status === 'exited') {
+        commands.push({ type: 'AdoptSession', data: { runtime: runtime.runtime, at } });
+      } else {
+        return plan('unchanged', `an unrecorded agent lives, session ${state.status}`);
+      }
+      return plan('adopted', 'agent launched but never recorded: adopted, not launched again');
+    case 'dead':
+      break;
+  }
+
+  if (state.status === 'exited' && !state.restoring) return plan('unchanged', 'already exited');
+  const endedInTranscript = facts.transcript?.lastTurnEnded === true;
+  const finished = lastRunFinished(state) || endedInTranscript;
+  const observedExit = runtime.exitCode !== undefined || runtime.signal !== undefined;
+  if (state.status === 'running' && (finished || observedExit)) {
+    if (endedInTranscript) {
+      for (const run of Object.values(state.runs)) {
+        if (run.status === 'started') commands.push({ type: 'CompleteAgentRun', data: { runId: run.runId, at } });
+      }
+    }
+    const how = runtime.signal !== undefined ? `signal ${runtime.signal}` : runtime.exitCode !== undefined ? `exit code ${runtime.exitCode}` : 'exit status not observed';
+    const midRun = Object.values(state.runs).some((r) => r.status === 'started') || state.toolCalls.values().some((c) => c.status === 'dispatched' && c.mode === 'observed');
+    const reason = finished ? `the agent finished its run and its runtime ended (${how})` : `the runtime ended on its own${midRun ? ' mid-run' : ''} (${how})`;
+    commands.push({
+      type: 'RecordRuntimeExited',
+      data: { ...(runtime.exitCode !== undefined ? { exitCode: runtime.exitCode } : {}), ...(runtime.signal !== undefined ? { signal: runtime.signal } : {}), finished, reason, at },
+    });
+    return plan('exited', reason);
+  }
+
+  const restore = restorePolicy(state);
+  if (state.status !== 'interrupted' || state.restoring) {
+    commands.push({ type: 'InterruptSession', data: { reason: 'runtime gone with work cut short', resumable: restore.mode !== null, at } });
+    counts.toolCallsInterrupted += state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
+  }
+  // A request reconciles; it never relaunches (resume does). The watcher relaunches only what it saw cut short now.
+  if (facts.trigger === 'request' || (facts.trigger === 'watch' && state.status === 'interrupted' && !state.restoring)) return plan('interrupted', `${restore.why} (not relaunched by a ${facts.trigger})`);
+  return plan('interrupted', restore.why, restore.mode);
+};
