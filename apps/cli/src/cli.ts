@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
+import { registerAttachCommand } from './commands/attach.command';
 import { registerClaudeCommand } from './commands/claude.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
+import { registerOrchestratorCommand } from './commands/orchestrator.command';
 import { registerProjectCommand } from './commands/project.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerRecoveryCommands } from './commands/recovery.command';
@@ -58,6 +60,8 @@ export const buildProgram = (): Command => {
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);
+  registerAttachCommand(program);
+  registerOrchestratorCommand(program);
   registerRecoveryCommands(program);
   registerWorktreesCommand(program);
   registerClaudeCommand(program);

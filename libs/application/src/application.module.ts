@@ -5,6 +5,8 @@ import { ClaudeCodeHooks } from './claude-code/claude-code-hooks.service';
 import { ImportTranscriptHandler } from './claude-code/import-transcript.handler';
 import { DeciderStreams } from './event-sourcing/decider-streams';
 import { Idempotent } from './idempotency/idempotent';
+import { OrchestratorHandler } from './orchestrators/orchestrators';
+import { ProjectLock } from './orchestrators/project-lock';
 import { RegisterProjectHandler } from './projects/register-project/register-project.handler';
 import { CleanupSessionHandler } from './sessions/cleanup-session/cleanup-session.handler';
 import { KillSessionHandler } from './sessions/kill-session/kill-session.handler';
@@ -16,6 +18,7 @@ import { AgentLauncher } from './sessions/runtime/agent-launcher';
 import { ServerAddress } from './sessions/runtime/server-address';
 import { SessionStreams } from './sessions/session-streams';
 import { SessionViews } from './sessions/session-views';
+import { SessionStarter } from './sessions/spawn-session/session-starter';
 import { SpawnSessionHandler } from './sessions/spawn-session/spawn-session.handler';
 import { SystemStatusService } from './system/system-status.service';
 import { SystemStreamService } from './system/system-stream.service';
@@ -26,10 +29,10 @@ import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandl
 
 const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
-  RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler,
+  RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
+const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

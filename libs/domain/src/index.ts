@@ -12,6 +12,7 @@ export * from './project/project.commands';
 export * from './project/project.errors';
 export * from './project/project.decider';
 export * from './project/project.view';
+export * from './project/orchestrator-health';
 
 export * from './tool-call/tool-call.events';
 export * from './tool-call/tool-call.commands';

@@ -13,6 +13,7 @@ import { instrumentEventStore } from './metrics/instrumented-event-store';
 import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics';
 import { ReadModels } from './read-models/read-models';
 import { ProcessRuntime } from './runtime/process-runtime';
+import { TmuxRuntime } from './runtime/tmux-runtime';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from './tokens';
 
 /** Closes the database (and releases the embedded data directory) when Nest shuts down. */
@@ -70,9 +71,10 @@ export class InfraModule {
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         { provide: ProcessRuntime, useFactory: () => new ProcessRuntime() },
+        { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, ReadModels, GitWorktrees, ProcessRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, ReadModels, GitWorktrees, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

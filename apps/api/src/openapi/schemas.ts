@@ -60,6 +60,10 @@ export const RESPONSE_SCHEMAS = {
       repos: arrayOf({ $ref: '#/components/schemas/ProjectRepo' }), defaultBranch: str, activeOrchestrator: str,
       env: { type: 'object', additionalProperties: { type: 'string', enum: ['***'] }, description: 'configured names, every value masked' },
       nextSessionNumber: int, registeredAt: isoTime, updatedAt: isoTime,
+      orchestrator: obj(
+        { sessionId: str, status: str, agent: str, health: { type: 'string', enum: ['live', 'restart_needed', 'interrupted', 'retiring', 'terminated'] }, reason: str },
+        ['sessionId', 'status', 'health'],
+      ),
     },
     ['id', 'name', 'kind', 'sessionPrefix', 'repos', 'env', 'nextSessionNumber', 'registeredAt', 'updatedAt'],
   ),

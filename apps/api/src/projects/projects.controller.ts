@@ -1,19 +1,35 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CommandContext, RegisterProjectCommand, projectNotFound } from '@runledger/application';
-import { ProjectSummary, ProjectView } from '@runledger/domain';
+import {
+  CommandContext, OrchestratorCommand, OrchestratorResult, RegisterProjectCommand, projectNotFound, SessionViews,
+} from '@runledger/application';
+import { OrchestratorHealth, orchestratorHealth, ProjectSummary, ProjectView, SessionView } from '@runledger/domain';
 import { ReadModels } from '@runledger/infra/read-models';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
+import { OrchestratorDto } from './dto/orchestrator.dto';
 import { RegisterProjectDto } from './dto/register-project.dto';
+
+/** The piece of the HTTP response the orchestrator route needs (Express's). */
+interface StatusResponse { status(code: number): unknown }
+
+/** The active orchestrator of a project as `GET /projects/:id` shows it (DESIGN §5). */
+export interface ProjectOrchestratorView {
+  sessionId: string;
+  status: SessionView['status'] | 'unknown';
+  agent?: string;
+  health: OrchestratorHealth;
+  /** Why it is retiring or interrupted, when known. */
+  reason?: string;
+}
 
 /** `/projects`: register and read projects (DESIGN §5); lists never carry config or env (seed 000). */
 @ApiTags('projects')
 @ApiBearerAuth('bearer')
 @Controller('projects')
 export class ProjectsController {
-  constructor(private readonly commands: CommandBus, private readonly readModels: ReadModels) {}
+  constructor(private readonly commands: CommandBus, private readonly readModels: ReadModels, private readonly views: SessionViews) {}
 
   /** 201 with the project (env values masked); 400 naming the field (relative path, not a repo), 409 if the id exists. */
   @Post()
@@ -30,12 +46,41 @@ export class ProjectsController {
     return { projects: await this.readModels.listProjects() };
   }
 
-  /** One project with secret values masked; 404 if unknown. */
+  /** One project with secret values masked and its orchestrator's health; 404 if unknown. */
   @Get(':id')
-  @ApiOkResponse({ description: 'the project, secret values masked', schema: ref('Project') })
-  async get(@Param('id') id: string): Promise<ProjectView> {
+  @ApiOkResponse({ description: 'the project, secret values masked, with its orchestrator', schema: ref('Project') })
+  async get(@Param('id') id: string): Promise<ProjectView & { orchestrator?: ProjectOrchestratorView }> {
     const project = await this.readModels.getProject(id);
     if (!project) throw projectNotFound(id, 'id');
-    return project;
+    if (!project.activeOrchestrator) return project;
+    return { ...project, orchestrator: await this.orchestratorOf(project.activeOrchestrator, project.orchestratorAgent) };
+  }
+
+  /**
+   * Ensure (`clean` false: 200 with the live orchestrator, restored under its id if interrupted; 201 when a new one was
+   * started) or replace (`clean` true: 201 with the verified new one; 409 ORCHESTRATOR.REPLACE_INCOMPLETE when it
+   * stopped half-way, the old one left retiring with the reason; retry to complete it).
+   */
+  @Post(':id/orchestrator')
+  @ApiCreatedResponse({ description: 'the orchestrator (201 started by this call, 200 existing)', schema: ref('Session') })
+  async orchestrator(
+    @Param('id') id: string,
+    @Body() body: OrchestratorDto,
+    @Ctx() context: CommandContext,
+    @Res({ passthrough: true }) response: StatusResponse,
+  ): Promise<SessionView> {
+    const result = await this.commands.execute<OrchestratorCommand, OrchestratorResult>(new OrchestratorCommand(id, body, context));
+    response.status(result.created ? 201 : 200);
+    return result.session;
+  }
+
+  private async orchestratorOf(sessionId: string, configuredAgent: string | undefined): Promise<ProjectOrchestratorView> {
+    const stored = await this.readModels.getSession(sessionId);
+    if (!stored) return { sessionId, status: 'unknown', health: 'interrupted', reason: 'its session is not projected yet' };
+    const view = this.views.withLiveness(stored);
+    const health = orchestratorHealth({ status: view.status, agent: view.agent, alive: view.runtime?.alive === true, configuredAgent });
+    const reason = view.retirement?.failure?.reason ?? view.retirement?.reason ?? view.interruption?.reason ?? view.termination?.reason
+      ?? (health === 'restart_needed' ? `runs ${view.agent}; the project's orchestratorAgent is ${configuredAgent}` : undefined);
+    return { sessionId, status: view.status, agent: view.agent, health, ...(reason !== undefined ? { reason } : {}) };
   }
 }

@@ -33,20 +33,46 @@ export const sessionsTable = (sessions: SessionView[]): string => {
   return table.toString();
 };
 
-/** `runledger sessions [--project <id>] [--status <s>] [--json]`: `GET /sessions`, as a table or the server's JSON. */
+/**
+ * Sessions as a tree: each session under the session whose agent spawned it (`parentSessionId`), roots in list order,
+ * one line each (`id kind status agent`), children indented by two spaces; a parent missing from the list makes a root.
+ */
+export const sessionsTree = (sessions: SessionView[]): string => {
+  const ids = new Set(sessions.map((s) => s.id));
+  const children = new Map<string, SessionView[]>();
+  const roots: SessionView[] = [];
+  for (const s of sessions) {
+    if (s.parentSessionId && ids.has(s.parentSessionId) && s.parentSessionId !== s.id) children.set(s.parentSessionId, [...(children.get(s.parentSessionId) ?? []), s]);
+    else roots.push(s);
+  }
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  const walk = (s: SessionView, depth: number): void => {
+    if (seen.has(s.id)) return;
+    seen.add(s.id);
+    lines.push(`${'  '.repeat(depth)}${depth > 0 ? '└ ' : ''}${s.id}  ${s.kind}  ${s.status}  ${s.agent}`);
+    for (const child of children.get(s.id) ?? []) walk(child, depth + 1);
+  };
+  for (const root of roots) walk(root, 0);
+  return lines.join('\n');
+};
+
+/** `runledger sessions [--project <id>] [--status <s>] [--tree] [--json]`: `GET /sessions`, as a table or the server's JSON. */
 export const registerSessionsCommand = (program: Command): void => {
   program
     .command('sessions')
     .description('list sessions (id, project, kind, status, agent, tool calls, revision, updated)')
     .option('--project <id>', 'only the sessions of this project')
     .addOption(new Option('--status <status>', 'only sessions in this status').choices(SESSION_STATUSES))
+    .option('--tree', 'show each session under the session that spawned it (parentSessionId)')
     .option('--json', 'print the server\'s JSON ({sessions: [...]})')
     .allowExcessArguments(false)
     .action(
-      clientAction(async (client, options: { project?: string; status?: string; json?: boolean }) => {
+      clientAction(async (client, options: { project?: string; status?: string; tree?: boolean; json?: boolean }) => {
         const body = await client.get<SessionListResponse>('/sessions', { projectId: options.project, status: options.status });
         if (options.json) return printJson(body);
         if (body.sessions.length === 0) return printLine('no sessions');
+        if (options.tree) return printLine(sessionsTree(body.sessions));
         printLine(sessionsTable(body.sessions));
       }),
     );

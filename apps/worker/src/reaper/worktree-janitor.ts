@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { repoLeftProject, SessionStreams, systemContext } from '@runledger/application';
 import { SqlDatabase } from '@runledger/infra/database';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
-import { LeaseStore, processOwnerId } from '@runledger/infra/leases';
+import { LeaseStore, processOwnerId, worktreeLease } from '@runledger/infra/leases';
 import { SQL_DATABASE } from '@runledger/infra/tokens';
 import { BootReconciler } from '../recovery/boot-reconciler';
 
@@ -67,7 +67,7 @@ export class WorktreeJanitor implements OnApplicationBootstrap, OnApplicationShu
       const { rows } = await this.db.query<{ session_id: string; repo: string }>(`SELECT session_id, repo FROM rl_rm_worktrees WHERE state = 'retry_remove'`);
       for (const row of rows) {
         if (this.stopped) break;
-        const resource = `worktree:${row.session_id}:${row.repo}`;
+        const resource = worktreeLease(row.session_id, row.repo);
         if (!(await this.leases.acquire(this.db, resource, this.owner, JANITOR_LEASE_TTL_MS))) continue;
         try {
           if (await this.retry(row.session_id, row.repo)) removed++;

@@ -17,7 +17,6 @@ import {
 import { CommandContext } from '../event-sourcing/command-context';
 import { Decided, DeciderStreams } from '../event-sourcing/decider-streams';
 
-
 /** Thrown for an unknown project id (404). */
 export const projectNotFound = (projectId: string, field = 'projectId'): DomainError =>
   new DomainError('PROJECT.NOT_FOUND', 'not_found', `no project ${projectId}`, { projectId, field });
@@ -45,10 +44,10 @@ export const decideAll = (state: SessionState, commands: SessionCommand[]): Sess
 export class SessionStreams {
   constructor(private readonly streams: DeciderStreams) {}
 
-  /** The session's state at its head (or at revision `at`) and revision; throws SESSION.NOT_FOUND (404). */
-  async load(sessionId: string, at?: number): Promise<{ state: Session; revision: number }> {
+  /** The session's state at its head (or at revision `at`) and revision; throws SESSION.NOT_FOUND (404, naming `field` when given). */
+  async load(sessionId: string, at?: number, field?: string): Promise<{ state: Session; revision: number }> {
     const { state, revision } = await this.streams.load(sessionStreamName(sessionId), sessionDecider, at);
-    if (state.status === 'none') throw sessionNotFound(sessionId);
+    if (state.status === 'none') throw sessionNotFound(sessionId, field);
     return { state, revision };
   }
 

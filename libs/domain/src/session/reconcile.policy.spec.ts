@@ -52,6 +52,13 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     expect(plan.relaunch).toBeNull();
   });
 
+  it.each(['dead', 'alive'] as const)('never adopts back, interrupts or relaunches a retiring orchestrator (runtime %s): its replacement completes it', (state) => {
+    const retiring: SessionEvent = { type: 'SessionRetiring', data: { reason: 'replaced', at: T(11) } };
+    const plan = given(started({ kind: 'orchestrator' }), launched, retiring).when(facts({ runtime: { state } as ReconcileFacts['runtime'] }));
+    expect(plan).toMatchObject({ outcome: 'unchanged', commands: [], relaunch: null });
+    expect(plan.after.status).toBe('retiring');
+  });
+
   it('leaves a running session with a live runtime alone when the watcher looks', () => {
     const plan = given(started(), launched).when(facts({ trigger: 'watch', runtime: { state: 'alive' } }));
     expect(plan).toMatchObject({ outcome: 'unchanged', commands: [], relaunch: null });

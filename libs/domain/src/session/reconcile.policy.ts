@@ -79,6 +79,7 @@ export const DIVERGENCE_KINDS = {
 /** How a session whose runtime is gone with work cut short continues (docs/ARCHITECTURE.md §4.2), or null with the reason it does not. */
 export const restorePolicy = (session: Session): { mode: ResumeMode | null; why: string } => {
   if (session.agent === 'external') return { mode: null, why: 'external session: runledger does not run its agent' };
+  if (session.status === 'retiring') return { mode: null, why: 'retiring orchestrator: its replacement completes it, it never comes back' };
   if (session.agent === 'claude-code' && session.agentSessionId) return { mode: 'native', why: `resumes Claude session ${session.agentSessionId} natively` };
   if (session.kind === 'orchestrator') return { mode: 'fresh', why: 'orchestrator: relaunched fresh under the same id' };
   if (session.prompt) return { mode: 'fresh', why: 'worker with a prompt and no resumable agent session: relaunched with its prompt' };
@@ -179,6 +180,8 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
   if (session.status === 'terminated') return plan('terminal', 'terminated: only calls reconciled');
   if (facts.trigger === 'hook') return plan('unchanged', 'agent hook: calls reconciled with the transcript');
   if (facts.launchInProgress) return plan('unchanged', 'a launch of this process is under way: its handler records the runtime');
+  // A retiring orchestrator belongs to its replacement: never adopted back, interrupted or relaunched (invariant 11).
+  if (session.status === 'retiring') return plan('unchanged', 'retiring orchestrator: its replacement completes it');
 
   const state = fold(session, commands);
   const runtime = facts.runtime;

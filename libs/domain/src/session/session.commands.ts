@@ -17,6 +17,7 @@ import type {
   SessionKilled,
   SessionLaunchFailed,
   SessionRestoreStarted,
+  SessionRetirementFailed,
   SessionRetiring,
   SessionRuntimeLaunched,
   SessionStarted,
@@ -75,6 +76,12 @@ export interface KillSession {
 export interface RetireSession {
   type: 'RetireSession';
   data: SessionRetiring['data'];
+}
+
+/** Record why a replacement stopped half-way (the session stays retiring); refused SESSION.INVALID_TRANSITION (409) unless retiring. */
+export interface RecordRetirementFailure {
+  type: 'RecordRetirementFailure';
+  data: SessionRetirementFailed['data'];
 }
 
 /** End the session → terminated; refused SESSION.WORKTREE_NOT_RELEASED (retiring with a worktree still held), SESSION.ALREADY_TERMINATED (409). */
@@ -151,6 +158,7 @@ export type SessionLifecycleCommand =
   | StartRestore
   | KillSession
   | RetireSession
+  | RecordRetirementFailure
   | TerminateSession
   | LinkAgentSession
   | RecordDivergence;

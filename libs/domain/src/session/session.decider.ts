@@ -93,6 +93,13 @@ export interface SessionTermination {
   at: string;
 }
 
+/** An orchestrator's retirement (invariant 11): when it began, why, and the last reason it stopped half-way, if it did. */
+export interface SessionRetirement {
+  reason?: string;
+  startedAt: string;
+  failure?: { reason: string; at: string };
+}
+
 /** Fields every started session keeps; JSON-serializable (plain objects keyed by runId and repo; tool calls in a PersistentMap, which serializes as a plain object keyed by callId: `reviveSession` reads it back). */
 export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   /** Last known runtime (kept after it is gone, for diagnosis). */
@@ -130,7 +137,7 @@ export type Session =
   | (SessionCore & { status: 'running'; runtime: SessionRuntime })
   | (SessionCore & { status: 'exited'; exit: SessionExit })
   | (SessionCore & { status: 'interrupted'; interruption: SessionInterruption })
-  | (SessionCore & { status: 'retiring' })
+  | (SessionCore & { status: 'retiring'; retirement: SessionRetirement })
   | (SessionCore & { status: 'terminated'; termination: SessionTermination });
 
 /** State of a session stream: `none` before SessionStarted. */
@@ -337,6 +344,9 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
     }
     case 'RetireSession':
       return retire(command, session);
+    case 'RecordRetirementFailure':
+      if (status !== 'retiring') throw sessionInvalidTransition(sessionId, status, restoring, command.type);
+      return [{ type: 'SessionRetirementFailed', data: { ...command.data } }];
     case 'TerminateSession':
       return terminate(command, session);
     case 'LinkAgentSession': {
@@ -366,11 +376,12 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
 };
 
 const coreOf = (session: Session): SessionCore => {
-  const { status: _status, interruption: _interruption, termination: _termination, exit: _exit, ...core } = session as SessionCore & {
+  const { status: _status, interruption: _interruption, termination: _termination, exit: _exit, retirement: _retirement, ...core } = session as SessionCore & {
     status: SessionStatus;
     interruption?: SessionInterruption;
     termination?: SessionTermination;
     exit?: SessionExit;
+    retirement?: SessionRetirement;
   };
   return core;
 };
@@ -508,7 +519,10 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
       return { ...coreOf(state), status: 'terminated', termination: { cause: 'killed', reason, freed, at }, restoring: false, updatedAt: at };
     }
     case 'SessionRetiring':
-      return { ...coreOf(state), status: 'retiring', updatedAt: at };
+      return { ...coreOf(state), status: 'retiring', retirement: omitUndefined({ reason: event.data.reason, startedAt: at }), updatedAt: at };
+    case 'SessionRetirementFailed':
+      if (state.status !== 'retiring') return { ...state, updatedAt: at };
+      return { ...state, retirement: { ...state.retirement, failure: { reason: event.data.reason, at } }, updatedAt: at };
     case 'SessionTerminated':
       return {
         ...coreOf(state),

@@ -37,11 +37,11 @@ export type SessionErrorCode =
   | typeof AgentRunNotFound
   | typeof AgentRunNotOpen;
 
-/** SESSION.NOT_FOUND (404), naming the id (details {sessionId}) when known. */
-export const sessionNotFound = (sessionId?: string): DomainError =>
+/** SESSION.NOT_FOUND (404), naming the id (details {sessionId}) when known, and the request field that named it when given. */
+export const sessionNotFound = (sessionId?: string, field?: string): DomainError =>
   sessionId === undefined
     ? new DomainError(SessionNotFound, 'not_found', 'session not found')
-    : new DomainError(SessionNotFound, 'not_found', `no session ${sessionId}`, { sessionId });
+    : new DomainError(SessionNotFound, 'not_found', `no session ${sessionId}`, { sessionId, ...(field ? { field } : {}) });
 
 /** SESSION.ALREADY_STARTED (409) with details {sessionId, status}. */
 export const sessionAlreadyStarted = (sessionId: string, status: string): DomainError =>

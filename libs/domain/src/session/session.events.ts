@@ -17,6 +17,8 @@ export interface ProcessRuntime {
 /** A tmux session running the agent; `sessionName` identifies it across restarts (docs/ARCHITECTURE.md §4). */
 export interface TmuxRuntime {
   type: 'tmux';
+  /** The installation's tmux server socket. */
+  socket?: string;
   sessionName: string;
   pid?: number;
   startTime?: string;
@@ -26,6 +28,9 @@ export interface TmuxRuntime {
 
 /** Where a session's agent runs. */
 export type SessionRuntime = ProcessRuntime | TmuxRuntime;
+
+/** Which runtime a session asked for (DESIGN §4a): a detached process group, or a tmux session a person can attach to. */
+export type RuntimeType = SessionRuntime['type'];
 
 /** A session was created (stream `session-<sessionId>`) → starting. */
 export interface SessionStarted {
@@ -39,6 +44,10 @@ export interface SessionStarted {
     prompt?: string;
     branch: string;
     baseRef: string;
+    /** The runtime it runs in; absent in streams written before tmux existed (process). */
+    runtimeType?: RuntimeType;
+    /** The session whose agent spawned this one (with its session credential). */
+    parentSessionId?: string;
     at: string;
   };
 }
@@ -91,10 +100,16 @@ export interface SessionKilled {
   data: { reason: string; freed: boolean; at: string };
 }
 
-/** An orchestrator is being replaced → retiring (invariant 11). */
+/** An orchestrator is being replaced → retiring (invariant 11); `reason` says why. */
 export interface SessionRetiring {
   type: 'SessionRetiring';
-  data: { at: string };
+  data: { reason?: string; at: string };
+}
+
+/** A replacement stopped half-way: the session stays retiring with `reason`, and a retry completes it (invariant 11). */
+export interface SessionRetirementFailed {
+  type: 'SessionRetirementFailed';
+  data: { reason: string; at: string };
 }
 
 /** The session ended → terminated; from retiring only once every worktree is released (invariant 11). */
@@ -174,6 +189,7 @@ export type SessionLifecycleEvent =
   | SessionRestoreStarted
   | SessionKilled
   | SessionRetiring
+  | SessionRetirementFailed
   | SessionTerminated
   | AgentSessionLinked;
 

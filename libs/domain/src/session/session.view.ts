@@ -11,11 +11,12 @@ import {
   type Session,
   type SessionExit,
   type SessionInterruption,
+  type SessionRetirement,
   type SessionTermination,
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentActivity, AgentKind, ResumeMode, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, ResumeMode, RuntimeType, SessionRuntime } from './session.events';
 
 /** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
 export interface WorktreeView {
@@ -41,6 +42,8 @@ export interface RuntimeView {
   startTime: string | null;
   /** tmux session name, for a tmux runtime. */
   sessionName?: string;
+  /** The installation's tmux server socket, for a tmux runtime (`runledger attach`). */
+  socket?: string;
   /** ISO-8601 launch time, when known (the session state does not record it yet). */
   startedAt?: string;
   alive: boolean | null;
@@ -95,6 +98,12 @@ export interface SessionView {
   warnings?: SessionWarning[];
   interruption?: SessionInterruption;
   termination?: SessionTermination;
+  /** Present while retiring: why, since when, and why the last replacement stopped half-way (invariant 11). */
+  retirement?: SessionRetirement;
+  /** The runtime the session asked for (absent in sessions recorded before tmux existed: process). */
+  runtimeType?: RuntimeType;
+  /** The session whose agent spawned this one. */
+  parentSessionId?: string;
   /** How the runtime ended (`exited`). */
   exit?: SessionExit;
   /** How the last relaunch continued the agent: `native` (its own conversation resumed) or `fresh`. */
@@ -180,6 +189,7 @@ const toRuntimeView = (runtime: SessionRuntime | undefined, exit?: SessionExit):
     pid: runtime.pid ?? null,
     startTime: runtime.startTime ?? null,
     sessionName: runtime.type === 'tmux' ? runtime.sessionName : undefined,
+    socket: runtime.type === 'tmux' ? runtime.socket : undefined,
     alive: null,
   });
 };
@@ -224,6 +234,9 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     warnings: nonEmpty(state.warnings),
     interruption: state.status === 'interrupted' ? { ...state.interruption } : undefined,
     termination: state.status === 'terminated' ? { ...state.termination } : undefined,
+    retirement: state.status === 'retiring' ? { ...state.retirement } : undefined,
+    runtimeType: state.runtimeType,
+    parentSessionId: state.parentSessionId,
     exit: state.status === 'exited' ? { ...state.exit } : undefined,
     resumeMode: state.resumeMode,
     restoring: state.restoring,

@@ -16,6 +16,8 @@ export interface RunledgerConfig {
   secrets: string[];
   /** Grace period in ms between SIGTERM and SIGKILL when a session is killed (`RUNLEDGER_KILL_GRACE_MS`, default 5000). */
   killGraceMs: number;
+  /** The installation's own tmux server socket (`RUNLEDGER_TMUX_SOCKET`, default `<dataDir>/tmux.sock`, DESIGN §4a). */
+  tmuxSocket: string;
   /** How often the worker checks that the runtimes of running sessions live (ms, RUNLEDGER_WATCH_INTERVAL_MS, default 1000): a dead one is recorded within this plus one reconcile. */
   watchIntervalMs: number;
   /** runledger's version, from package.json. */
@@ -47,14 +49,16 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (eventStore && eventStore !== 'postgres') {
     throw new ConfigError('EVENT_STORE', `only "postgres" is available in this build (got ${JSON.stringify(eventStore)}); the KurrentDB adapter is not built yet`);
   }
+  const dataDir = path.resolve(cwd, env.RUNLEDGER_DATA_DIR || '.runledger');
   return {
-    dataDir: path.resolve(cwd, env.RUNLEDGER_DATA_DIR || '.runledger'),
+    dataDir,
     databaseUrl,
     port: integer(env, 'PORT', 8787, 0, 65535),
     host: env.HOST || '127.0.0.1',
     token: env.RUNLEDGER_TOKEN || undefined,
     secrets: (env.RUNLEDGER_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     killGraceMs: integer(env, 'RUNLEDGER_KILL_GRACE_MS', 5000, 0, 600_000),
+    tmuxSocket: env.RUNLEDGER_TMUX_SOCKET ? path.resolve(cwd, env.RUNLEDGER_TMUX_SOCKET) : path.join(dataDir, 'tmux.sock'),
     watchIntervalMs: integer(env, 'RUNLEDGER_WATCH_INTERVAL_MS', 1000, 100, 60_000),
     version: readVersion(),
   };

@@ -71,6 +71,10 @@ export class LeaseStore {
 /** The lease resource of one managed tool-call attempt. */
 export const toolCallLease = (sessionId: string, callId: string, attempt: number): string => `tool-call:${sessionId}:${callId}:${attempt}`;
 
+/** The lease resource of one worktree's removal (the janitor's retries and an orchestrator's retirement share it). */
+export const worktreeLease = (sessionId: string, repo: string): string => `worktree:${sessionId}:${repo}`;
+
+
 /** Identity of this process as a lease owner: `host:pid:suffix`, so a reconciler can tell a dead owner at once. */
 export const processOwnerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 

@@ -107,6 +107,7 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   SessionRestoreStarted: true,
   SessionKilled: true,
   SessionRetiring: true,
+  SessionRetirementFailed: true,
   SessionTerminated: true,
   AgentSessionLinked: true,
   AgentRunStarted: true,

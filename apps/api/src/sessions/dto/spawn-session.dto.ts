@@ -24,4 +24,12 @@ export class SpawnSessionDto {
 
   @IsOptional() @IsString() @IsPlainText() @Matches(GIT_REV, { message: 'baseRef must be a branch, tag or commit name (no whitespace, not starting with -)' }) @MinLength(1) @MaxLength(250)
   baseRef?: string;
+
+  /** Where the agent runs: a detached process group, or a tmux session a person can attach to (DESIGN §4a). */
+  @IsOptional() @IsIn(['process', 'tmux'])
+  runtime?: 'process' | 'tmux';
+
+  /** The session whose agent spawned this one (set from the caller's session credential when it has one). */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  parentSessionId?: string;
 }

@@ -79,6 +79,7 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
         prompt: native ? undefined : (relaunch?.prompt ?? state.prompt),
         workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
         env: project.env,
+        runtime: state.runtimeType ?? 'process',
         ...(native ? { resume: { agentSessionId: state.agentSessionId!, prompt: relaunch?.prompt ?? CONTINUATION_PROMPT } } : {}),
         hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
       });

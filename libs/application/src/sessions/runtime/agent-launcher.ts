@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ProjectHookSettings, SessionRuntime } from '@runledger/domain';
+import { DomainError, ProjectHookSettings, RuntimeType, SessionRuntime } from '@runledger/domain';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { issueSessionCredential } from '@runledger/infra/auth/session-credential';
 import { RunledgerConfig } from '@runledger/infra/config';
-import { AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, RuntimeIdentity } from '@runledger/infra/runtime';
+import {
+  AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxRuntime,
+  tmuxSessionName,
+} from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { claudeHookSettings, CREDENTIAL_ENV, runledgerCommand } from '../../claude-code/hook-settings';
 import { sessionLogPath } from '../worktree-layout';
@@ -19,6 +22,8 @@ export interface AgentLaunchRequest {
   prompt?: string;
   workdir: string;
   env?: Record<string, string>;
+  /** Where it runs (default process). */
+  runtime?: RuntimeType;
   /**
    * Continue the agent's own conversation instead of starting it (docs/ARCHITECTURE.md §4): Claude Code runs
    * `claude --resume <agentSessionId> -p <prompt>`; the original prompt is never sent again.
@@ -27,6 +32,15 @@ export interface AgentLaunchRequest {
   /** The project's hook settings (hold, failure mode, transport); defaults when absent. */
   hooks?: ProjectHookSettings;
 }
+
+/** Env entry that marks an agent in a tmux pane (so the /proc scan for unrecorded process agents never mistakes it for one). */
+export const TMUX_AGENT_MARKER = 'RUNLEDGER_RUNTIME=tmux';
+
+/** How long an interactive Claude Code may take to show its input prompt before the typed prompt is given up (ms). */
+export const CLAUDE_READY_TIMEOUT_MS = 30_000;
+
+/** The input prompt of interactive Claude Code (2.1.x): a line starting with `❯`. */
+const CLAUDE_INPUT_READY = /^❯/m;
 
 /** The prompt a natively resumed agent gets when nobody gave a new one. */
 export const CONTINUATION_PROMPT =
@@ -39,15 +53,18 @@ export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
 export const SESSION_HEADER = 'x-runledger-session';
 
 /**
- * Launches agent runtimes as detached process groups (they outlive runledger: DESIGN invariant 7), stdout/stderr to
- * `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and RUNLEDGER_TOKEN in their env; that token is
- * the session's own credential, never the admin token (DESIGN invariant 16).
- * Agents: `command` (the argv of the request) and `claude-code` (`claude`, with hooks posting to runledger).
+ * The runtime port: launches agent runtimes as detached process groups or in tmux sessions (both outlive runledger:
+ * DESIGN invariant 7), output to `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and
+ * RUNLEDGER_TOKEN in their env, that token being the session's own credential, never the admin token (invariant 16);
+ * tells whether a recorded runtime is alive, and stops it, whatever its type.
+ * Agents: `command` (the argv of the request) and `claude-code` (`claude -p <prompt>` in a process; interactive
+ * `claude` in tmux, its workspace trust accepted and the prompt typed into the pane; hooks posting to runledger).
  */
 @Injectable()
 export class AgentLauncher {
   constructor(
     private readonly runtime: ProcessRuntime,
+    private readonly tmux: TmuxRuntime,
     private readonly address: ServerAddress,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
     @Inject(API_TOKEN) private readonly token: ApiToken,
@@ -55,29 +72,73 @@ export class AgentLauncher {
 
   /** Starts the agent; throws RuntimeLaunchError (spawn failed) or DomainError SESSION.NOT_LAUNCHABLE (external sessions). */
   async launch(request: AgentLaunchRequest): Promise<SessionRuntime> {
-    const argv = this.argv(request);
-    const identity = await this.runtime.launch({
-      command: argv,
-      cwd: request.workdir,
-      logPath: sessionLogPath(this.config.dataDir, request.sessionId),
-      env: {
-        ...(request.env ?? {}),
-        RUNLEDGER_URL: this.address.url,
-        RUNLEDGER_SESSION_ID: request.sessionId,
-        [CREDENTIAL_ENV]: this.credential(request.sessionId),
-        [AGENT_MARKER.split('=')[0]]: AGENT_MARKER.split('=')[1],
-        [AGENT_HOME]: this.config.dataDir,
-      },
-    });
+    const type = request.runtime ?? 'process';
+    const argv = this.argv(request, type);
+    const logPath = sessionLogPath(this.config.dataDir, request.sessionId);
+    const env: Record<string, string> = {
+      ...(request.env ?? {}),
+      RUNLEDGER_URL: this.address.url,
+      RUNLEDGER_SESSION_ID: request.sessionId,
+      [CREDENTIAL_ENV]: this.credential(request.sessionId),
+      [AGENT_HOME]: this.config.dataDir,
+    };
+    if (type === 'tmux') {
+      const [name, value] = TMUX_AGENT_MARKER.split('=');
+      const identity = await this.tmux.launch({ sessionName: tmuxSessionName(request.sessionId), command: argv, cwd: request.workdir, logPath, env: { ...env, [name!]: value! } });
+      if (request.agent === 'claude-code' && request.prompt) {
+        try {
+          await this.typeWhenReady(identity, request.prompt);
+        } catch (error) {
+          await this.tmux.stop(identity, { graceMs: this.config.killGraceMs });
+          throw error;
+        }
+      }
+      return identity as unknown as SessionRuntime;
+    }
+    const [name, value] = AGENT_MARKER.split('=');
+    const identity = await this.runtime.launch({ command: argv, cwd: request.workdir, logPath, env: { ...env, [name!]: value! } });
     // The full identity (pgid, cwd, startedAt too) is kept in the event so a later process can stop or adopt it.
     return identity as unknown as SessionRuntime;
   }
 
+  /** The executable an agent would run (argv[0]) and whether it can be found (a path that exists, or a name on PATH). */
+  executable(agent: string, command: string[] | undefined): { name: string; found: boolean } {
+    const name = agent === 'claude-code' ? claudeBin() : (command?.[0] ?? '');
+    return { name, found: name !== '' && findExecutable(name) };
+  }
+
+  /** Types `text` into a tmux runtime's pane (e.g. an orchestrator's retire notice); throws when the pane is gone. */
+  async type(runtime: SessionRuntime | undefined, text: string): Promise<void> {
+    if (runtime?.type !== 'tmux' || !this.isAlive(runtime)) throw new Error('no live tmux pane to type into');
+    await this.tmux.type(runtime as unknown as TmuxIdentity, text);
+  }
+
+  /** argv that attaches a person's terminal to a tmux runtime; null for another runtime. */
+  attachArgv(runtime: SessionRuntime | undefined): string[] | null {
+    return runtime?.type === 'tmux' ? this.tmux.attachArgv(runtime.sessionName) : null;
+  }
+
+  /** Waits for interactive Claude Code's input prompt, then types `prompt` and Enter; throws RuntimeLaunchError if it never shows. */
+  private async typeWhenReady(identity: TmuxIdentity, prompt: string): Promise<void> {
+    const deadline = Date.now() + CLAUDE_READY_TIMEOUT_MS;
+    for (;;) {
+      const screen = await this.tmux.capture(identity.sessionName).catch(() => '');
+      if (CLAUDE_INPUT_READY.test(screen)) break;
+      if (!this.tmux.isAlive(identity) || Date.now() > deadline) {
+        throw new RuntimeLaunchError(identity.command, identity.cwd, `Claude Code did not show its input prompt within ${CLAUDE_READY_TIMEOUT_MS} ms; screen:\n${screen}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await this.tmux.type(identity, prompt);
+  }
+
   /**
-   * A live agent process of `sessionId`, launched by this installation (same data directory), that the log does not know (launched, then runledger died before recording it),
-   * found by its environment; the newest if several. Null when there is none.
+   * A live agent of `sessionId`, launched by this installation (same data directory), that the log does not know (launched, then runledger died before recording it):
+   * its tmux session, or a process found by its environment (the newest if several). Null when there is none.
    */
   findUnrecorded(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>): SessionRuntime | null {
+    const tmux = this.findUnrecordedTmux(sessionId, recorded);
+    if (tmux) return tmux;
     const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER, this.homeEntry()]);
     const found = candidates
       .filter((p) => !(recorded?.type === 'process' && recorded.pid === p.pid && recorded.startTime === p.startTime))
@@ -100,9 +161,31 @@ export class AgentLauncher {
     return `${AGENT_HOME}=${this.config.dataDir}`;
   }
 
-  /** True when the recorded runtime is this very process (same pid and start time), not a reused pid. */
+  /**
+   * A live tmux session of `sessionId` on this installation's server (tagged with its home) that the log does not
+   * know (launched, then runledger died before recording it); null when there is none.
+   */
+  findUnrecordedTmux(sessionId: string, recorded?: SessionRuntime): SessionRuntime | null {
+    const sessionName = tmuxSessionName(sessionId);
+    const pane = this.tmux.findLive(sessionName);
+    if (!pane || (recorded?.type === 'tmux' && recorded.pid === pane.pid)) return null;
+    const startTime = readStartTime(pane.pid);
+    if (startTime === null) return null;
+    const identity: TmuxIdentity = {
+      type: 'tmux', socket: this.tmux.socket, sessionName, pid: pane.pid, pgid: pane.pid, startTime, command: [], cwd: '',
+      logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt: new Date().toISOString(),
+    };
+    return identity as unknown as SessionRuntime;
+  }
+
+  /**
+   * True when the recorded runtime is alive: the same process (pid and start time, not a reused pid), or the same
+   * tmux session of this installation with the same live pane process. A tmux server that is gone is a dead runtime.
+   */
   isAlive(runtime: SessionRuntime | undefined): boolean {
-    return runtime?.type === 'process' && this.runtime.isAlive(runtime as unknown as RuntimeIdentity);
+    if (runtime?.type === 'process') return this.runtime.isAlive(runtime as unknown as RuntimeIdentity);
+    if (runtime?.type === 'tmux') return this.tmux.isAlive(runtime as unknown as TmuxIdentity);
+    return false;
   }
 
   /** Exit code/signal of a runtime this process launched, once reaped; null while it runs or is not reaped yet; undefined when not our child (adopted). */
@@ -110,21 +193,34 @@ export class AgentLauncher {
     return runtime?.type === 'process' ? this.runtime.exitStatus(runtime as unknown as RuntimeIdentity) : undefined;
   }
 
-  /** SIGTERM to the runtime's process group, SIGKILL after the grace period; false when it was not running. */
+  /**
+   * Stops a runtime: SIGTERM to its process group, then SIGKILL (process) or the end of its tmux session (tmux) after
+   * the grace period; a tmux session whose agent already ended is ended too. False when nothing was running.
+   */
   async stop(runtime: SessionRuntime | undefined): Promise<boolean> {
+    if (runtime?.type === 'tmux') {
+      const result = await this.tmux.stop(runtime as unknown as TmuxIdentity, { graceMs: this.config.killGraceMs });
+      return result.wasAlive && result.stopped;
+    }
     if (!runtime || runtime.type !== 'process' || !this.isAlive(runtime)) return false;
     const result = await this.runtime.stop(runtime as unknown as RuntimeIdentity, { graceMs: this.config.killGraceMs });
     return result.stopped;
   }
 
-  private argv(request: AgentLaunchRequest): string[] {
+  private argv(request: AgentLaunchRequest, type: RuntimeType): string[] {
     switch (request.agent) {
       case 'command':
         return request.command ?? [];
-      case 'claude-code':
+      case 'claude-code': {
         this.writeClaudeSettings(request);
-        if (request.resume) return [claudeBin(), '--resume', request.resume.agentSessionId, '-p', request.resume.prompt];
-        return [claudeBin(), ...(request.prompt ? ['-p', request.prompt] : [])];
+        const claude = claudeBin();
+        if (request.resume) return [claude, '--resume', request.resume.agentSessionId, '-p', request.resume.prompt];
+        if (type === 'tmux') {
+          acceptWorkspaceTrust({ ...process.env, ...(request.env ?? {}) }, request.workdir);
+          return [claude]; // interactive: the prompt is typed into the pane once Claude Code is ready
+        }
+        return [claude, ...(request.prompt ? ['-p', request.prompt] : [])];
+      }
       default:
         throw new DomainError('SESSION.NOT_LAUNCHABLE', 'conflict', `an ${request.agent} session has no runtime runledger can launch`, {
           agent: request.agent,
@@ -145,6 +241,43 @@ export class AgentLauncher {
   }
 }
 
+/**
+ * Marks `workdir` (one of runledger's own worktrees) as trusted in Claude Code's user config (`$CLAUDE_CONFIG_DIR/.claude.json`
+ * or `$HOME/.claude.json`: `projects[<workdir>].hasTrustDialogAccepted`), so interactive Claude Code does not stop at its
+ * workspace trust dialog; every other key of the file is kept. Written atomically (temporary file, then rename).
+ */
+export const acceptWorkspaceTrust = (env: NodeJS.ProcessEnv, workdir: string): void => {
+  const dir = env.CLAUDE_CONFIG_DIR || env.HOME;
+  if (!dir) return;
+  const file = path.join(dir, '.claude.json');
+  let config: { projects?: Record<string, Record<string, unknown>> } & Record<string, unknown> = {};
+  if (fs.existsSync(file)) {
+    try {
+      config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`cannot accept Claude Code's workspace trust: ${file} is not valid JSON (${(error as Error).message})`);
+    }
+  }
+  const projects = config.projects ?? {};
+  if (projects[workdir]?.hasTrustDialogAccepted === true) return;
+  config.projects = { ...projects, [workdir]: { ...(projects[workdir] ?? {}), hasTrustDialogAccepted: true } };
+  const temporary = `${file}.runledger-${process.pid}`;
+  fs.writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(temporary, file);
+};
+
+/** True when `name` is an executable file: a path (absolute or relative to the cwd), or a name found on PATH. */
+const findExecutable = (name: string): boolean => {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
+  return candidates.some((candidate) => {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return fs.statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
+};
 /** The Claude Code executable: RUNLEDGER_CLAUDE_BIN, else `claude` on the PATH. */
 const claudeBin = (): string => process.env.RUNLEDGER_CLAUDE_BIN || 'claude';
 

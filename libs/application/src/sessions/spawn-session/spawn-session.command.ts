@@ -8,6 +8,10 @@ export interface SpawnSessionInput {
   command?: string[];
   prompt?: string;
   baseRef?: string;
+  /** Where the agent runs (default: tmux for orchestrators and promptless claude-code, else process). */
+  runtime?: 'process' | 'tmux';
+  /** The session whose agent spawned this one. */
+  parentSessionId?: string;
 }
 
 /** Spawn a session: allocate its id, create its worktree(s), launch its agent runtime. */

@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AgentKind, DomainError, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
+import { RunledgerConfig } from '@runledger/infra/config';
+import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
+import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
+import { CommandContext } from '../../event-sourcing/command-context';
+import { AgentLauncher } from '../runtime/agent-launcher';
+import { SessionStreams } from '../session-streams';
+import { SessionViews } from '../session-views';
+import { sessionWorkdir, worktreePath } from '../worktree-layout';
+
+/** What a session is started with, once its id is allocated. */
+export interface SessionPlan {
+  kind: SessionKind;
+  agent: Exclude<AgentKind, 'external'>;
+  command?: string[];
+  prompt?: string;
+  baseRef: string;
+  branch: string;
+  runtimeType: RuntimeType;
+  parentSessionId?: string;
+}
+
+const invalid = (field: string, message: string): DomainError => new DomainError('SESSION.INVALID', 'invalid', message, { field });
+
+/** The runtime a session gets when it names none (DESIGN §4a): tmux for orchestrators and for claude-code without a prompt (interactive), else a process. */
+export const defaultRuntime = (kind: SessionKind, agent: AgentKind, prompt: string | undefined): RuntimeType =>
+  kind === 'orchestrator' || (agent === 'claude-code' && !prompt) ? 'tmux' : 'process';
+
+/**
+ * Starts a session under an id already allocated, each step recorded before the next one starts (checkpoint before
+ * dispatch, DESIGN §3): `SessionStarted` → per repo `git worktree add` on `plan.branch` (created from `baseRef`, or
+ * checked out when it exists) then `WorktreeCreated` → launch the runtime then `SessionRuntimeLaunched`. A worktree
+ * or launch failure is recorded as `SessionLaunchFailed` and returned in the snapshot (never thrown).
+ */
+@Injectable()
+export class SessionStarter {
+  private readonly logger = new Logger('SessionStarter');
+
+  constructor(
+    private readonly sessions: SessionStreams,
+    private readonly git: GitWorktrees,
+    private readonly launcher: AgentLauncher,
+    private readonly views: SessionViews,
+    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+  ) {}
+
+  /** Refuses (400, nothing appended) a command agent without a command and a baseRef that names no commit in one of the repos. */
+  async validate(project: RegisteredProject, agent: AgentKind, command: string[] | undefined, baseRef: string): Promise<void> {
+    if (agent === 'command' && (!command || command.length === 0)) {
+      throw invalid('command', 'agent "command" needs command: a non-empty argv array');
+    }
+    for (const repo of project.repos) {
+      try {
+        await this.git.resolveCommit(repo.path, baseRef);
+      } catch (error) {
+        if (error instanceof UnknownRefError || error instanceof InvalidRefNameError) throw invalid('baseRef', `baseRef "${baseRef}" does not name a commit in ${repo.name} (${repo.path})`);
+        throw error;
+      }
+    }
+  }
+
+  /** Starts `sessionId` per `plan` and returns its snapshot (running, or terminated with the launch failure). */
+  async start(project: RegisteredProject, sessionId: string, plan: SessionPlan, context: CommandContext): Promise<SessionView> {
+    const at = () => new Date().toISOString();
+    await this.sessions.decide(
+      sessionId,
+      () => [{
+        type: 'StartSession',
+        data: {
+          sessionId, projectId: project.projectId, kind: plan.kind, agent: plan.agent, branch: plan.branch, baseRef: plan.baseRef,
+          runtimeType: plan.runtimeType, at: at(),
+          ...(plan.command ? { command: plan.command } : {}),
+          ...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
+          ...(plan.parentSessionId !== undefined ? { parentSessionId: plan.parentSessionId } : {}),
+        },
+      }],
+      context,
+    );
+
+    let failure: string | undefined;
+    for (const repo of project.repos) {
+      const path = worktreePath(this.config.dataDir, project, sessionId, repo.name);
+      try {
+        const created = await this.git.add({ repoPath: repo.path, worktreePath: path, branch: plan.branch, baseRef: plan.baseRef });
+        await this.sessions.decide(
+          sessionId,
+          () => [{ type: 'RecordWorktreeCreated', data: { repo: repo.name, path: created.path, branch: plan.branch, baseRef: plan.baseRef, at: at() } }],
+          context,
+        );
+      } catch (error) {
+        failure = `worktree for ${repo.name} could not be created: ${(error as Error).message}`;
+        break;
+      }
+    }
+    if (!failure) return this.launch(project, sessionId, plan, 'runtime could not be launched', context);
+    return this.recordFailure(sessionId, failure, context);
+  }
+
+  /**
+   * Launches the agent of a started (or restoring) session in its workdir and records `SessionRuntimeLaunched`; a
+   * launch that fails is recorded as `SessionLaunchFailed` (`<failurePrefix>: <error>`). Returns the snapshot either way.
+   */
+  async launch(
+    project: RegisteredProject,
+    sessionId: string,
+    agent: { agent: AgentKind; command?: string[]; prompt?: string; runtimeType: RuntimeType },
+    failurePrefix: string,
+    context: CommandContext,
+  ): Promise<SessionView> {
+    try {
+      const runtime = await this.launcher.launch({
+        sessionId,
+        agent: agent.agent,
+        command: agent.command,
+        prompt: agent.prompt,
+        workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
+        env: project.env,
+        runtime: agent.runtimeType,
+        hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
+      });
+      const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: new Date().toISOString() } }], context);
+      return this.views.fromState(launched.state as never, launched.revision);
+    } catch (error) {
+      return this.recordFailure(sessionId, `${failurePrefix}: ${(error as Error).message}`, context);
+    }
+  }
+
+  private async recordFailure(sessionId: string, reason: string, context: CommandContext): Promise<SessionView> {
+    this.logger.warn(`${sessionId}: ${reason}`);
+    const failed = await this.sessions.decide(sessionId, () => [{ type: 'RecordLaunchFailed', data: { reason, at: new Date().toISOString() } }], context);
+    return this.views.fromState(failed.state as never, failed.revision);
+  }
+}
