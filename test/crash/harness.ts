@@ -70,6 +70,8 @@ export interface CrashSoakOptions {
   reconcileTimeoutMs?: number;
   /** How long the checks are retried while the read side settles (ms, default 20000). */
   settleTimeoutMs?: number;
+  /** Also drive real Claude Code sessions (the CLI against the scripted API) when the CLI is installed (default false). */
+  realClaude?: boolean;
 }
 
 /** Counts of one iteration (or, summed, of a whole soak). */
@@ -559,8 +561,8 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   log(`crash soak: seed ${seed}, ${iterations} iteration(s), database ${run.url.replace(/\/\/[^@/]*@/, '//')}`);
   try {
     const driver = new Driver(rand, run.repo, join(run.root, 'claude'), seed.toString(36));
-    driver.realClaudeEnabled = run.claude !== undefined;
-    log(run.claude ? 'real Claude Code sessions: on (the CLI against the scripted Messages API)' : `real Claude Code sessions: OFF (${claudeUnavailable()})`);
+    driver.realClaudeEnabled = run.claude !== undefined && options.realClaude === true;
+    log(driver.realClaudeEnabled ? 'real Claude Code sessions: on (the CLI against the scripted Messages API)' : `real Claude Code sessions: off (${run.claude ? 'not asked for' : claudeUnavailable()})`);
     let server = await startServer(run);
     driver.base = server.url;
     if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
@@ -631,7 +633,8 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       const liveAtKill = new Map<string, RuntimeId>();
       for (const s of foldSessions(before).values()) {
         for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
-        if (s.status !== 'terminated' && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
+        // A one-shot `claude -p` may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
+        if (s.status !== 'terminated' && s.agent !== 'claude-code' && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
       }
       counts.liveAgentsAtKill = liveAtKill.size;
       counts.unrecordedAgents = markedProcesses(run.marker).filter((p) => p.agent && !recorded.has(`${p.pid}:${p.startTime}`)).length;

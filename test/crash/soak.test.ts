@@ -7,7 +7,7 @@ const seed = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : undefined;
 
 (iterations > 0 ? describe : describe.skip)(`crash soak: ${iterations || 'SOAK_ITERATIONS'} kill/restart cycles (npm run soak:crash)`, () => {
   it('prints the counts and ends with zero violations', async () => {
-    const report = await runCrashSoak({ iterations, seed, log: (line) => process.stdout.write(`[soak] ${line}\n`) });
+    const report = await runCrashSoak({ iterations, seed, realClaude: true, log: (line) => process.stdout.write(`[soak] ${line}\n`) });
     if (process.env.SOAK_REPORT) writeFileSync(process.env.SOAK_REPORT, `${JSON.stringify(report, null, 2)}\n`);
     const total = report.violations.length;
     process.stdout.write(`[soak] ${report.totals.iterations} iterations, ${report.totals.kills} kills, ${total} violation(s) (seed ${report.seed})\n`);
