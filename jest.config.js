@@ -1,4 +1,4 @@
-/** Jest: @swc/jest for TS and for the ESM-only @nestjs 12 packages (STACK-NOTES.md). */
+/** Jest: @swc/jest for TS and for the ESM-only @nestjs 12 packages (docs/ARCHITECTURE.md §7). */
 const swc = ['@swc/jest', {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },

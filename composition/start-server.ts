@@ -11,7 +11,7 @@ import { ApiModule } from '../apps/api/src/api.module';
 import { configureHttp } from '../apps/api/src/http/configure-http';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 
-/** Which parts run in this process: `start` runs both (DESIGN §1). */
+/** Which parts run in this process: `start` runs both (docs/ARCHITECTURE.md §1). */
 export interface ServerRoles {
   api: boolean;
   worker: boolean;
@@ -27,7 +27,7 @@ export interface RunningServer {
 /**
  * Graceful shutdown on SIGTERM/SIGINT (and the restart of `nest start --watch`): stop taking requests, let the
  * providers finish and release what they hold (OnApplicationShutdown), close the store, exit 0. Agent runtimes
- * are detached process groups and are never signalled here (DESIGN invariant 7, seed 001). A second signal exits at once.
+ * are detached process groups and are never signalled here (invariant 7). A second signal exits at once.
  */
 const closeOnSignals = (app: INestApplication, logger: Logger): void => {
   let closing = false;
@@ -57,7 +57,7 @@ const closeOnSignals = (app: INestApplication, logger: Logger): void => {
  */
 export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> => {
   const config = loadConfig(env);
-  makeDataDirectoryPrivate(config.dataDir); // umask 077 and an owner-only data directory before anything is written (DESIGN §4c)
+  makeDataDirectoryPrivate(config.dataDir); // umask 077 and an owner-only data directory before anything is written (docs/ARCHITECTURE.md §4c)
   @Module({
     imports: [InfraModule.forRoot(config), ApplicationModule, ...(roles.api ? [ApiModule] : []), ...(roles.worker ? [WorkerModule] : [])],
   })

@@ -55,7 +55,7 @@ const openFeed = async (url: string, from: number) => {
   };
 };
 
-describePg(`the live feed on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}) (issue 6)`, () => {
+describePg(`the live feed on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source})`, () => {
   let root: string;
   let drop: () => Promise<void>;
   let server: ServerProcess;

@@ -11,7 +11,7 @@ const TOKEN = 'verify-tamper-token-012345';
 const pg = chosenPostgres();
 const describePg = 'skip' in pg ? describe.skip : describe;
 
-describePg(`runledger verify finds a tampered event in PostgreSQL (${'skip' in pg ? pg.skip : pg.source}) (issue 6)`, () => {
+describePg(`runledger verify finds a tampered event in PostgreSQL (${'skip' in pg ? pg.skip : pg.source})`, () => {
   let root: string;
   let url: string;
   let drop: () => Promise<void>;

@@ -37,7 +37,7 @@ const post = async (event, extra) => {
 })();
 `;
 
-describe('a claude-code session: generated hook settings, hooks posted by the agent process (issue 3, issue 4)', () => {
+describe('a claude-code session: generated hook settings, hooks posted by the agent process', () => {
   let root: string;
   let server: ServerProcess;
   let api: ReturnType<typeof apiClient>;
@@ -85,7 +85,7 @@ describe('a claude-code session: generated hook settings, hooks posted by the ag
     const types = (await api.get(`/sessions/${id}/events`)).body.events.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(['AgentSessionLinked', 'AgentRunStarted', 'ToolCallDispatched', 'ToolCallCompleted', 'AgentRunCompleted']));
 
-    // The agent holds its session's credential, never the admin token (DESIGN invariant 16).
+    // The agent holds its session's credential, never the admin token (invariant 16).
     const environ = readFileSync(`/proc/${snapshot.runtime.pid}/environ`, 'utf8').split('\0');
     expect(environ.join('\n')).not.toContain(TOKEN);
     const credential = environ.find((entry) => entry.startsWith('RUNLEDGER_TOKEN='))!.slice('RUNLEDGER_TOKEN='.length);

@@ -40,7 +40,7 @@ const scan = (file: string) => {
   return { uses, results };
 };
 
-describe('Claude Code transcripts: import and hooks (issue 4)', () => {
+describe('Claude Code transcripts: import and hooks', () => {
   let root: string;
   let repo: string;
   let server: ServerProcess;

@@ -22,7 +22,7 @@ const freePort = (): Promise<number> =>
 
 /**
  * The real Claude Code CLI, launched by runledger, runs ten Bash calls that each need permission (they write a file),
- * while runledger is stopped and started again in the middle (DESIGN §4a, invariant 15): the generated command hooks
+ * while runledger is stopped and started again in the middle (docs/ARCHITECTURE.md §4a, invariant 15): the generated command hooks
  * hold the agent until runledger answers, so every call is recorded by its own hooks, in order, and none is denied.
  */
 describeWithClaude('hooks hold the real Claude Code CLI across a runledger restart', () => {

@@ -29,7 +29,7 @@ const ok = (response: { status: number; body: unknown }): void => expect({ statu
 
 const jsonLines = (text: string): any[] => text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
 
-describe('runledger client commands against a real server (issues 4 and 6)', () => {
+describe('runledger client commands against a real server', () => {
   let root: string;
   let server: ServerProcess;
   let api: ReturnType<typeof apiClient>;
@@ -214,7 +214,7 @@ describe('runledger client commands against a real server (issues 4 and 6)', () 
     expect(json).toEqual({ events: expect.any(Number), ms: expect.any(Number), eventsPerSecond: expect.any(Number) });
   });
 
-  it('import claude-code --json prints exactly the DESIGN §6 counts; the human output lists skipped lines', async () => {
+  it('import claude-code --json prints exactly the docs/ARCHITECTURE.md §6 counts; the human output lists skipped lines', async () => {
     const json = await runCli(['import', 'claude-code', join(FIXTURES, 'short.jsonl'), '--project', 'cli', '--json'], env);
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout);

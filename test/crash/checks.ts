@@ -1,5 +1,5 @@
 /**
- * The five properties the crash harness checks after every restart (issue 6), as a pure function of what it observed:
+ * The five properties the crash harness checks after every restart, as a pure function of what it observed:
  * the log right after the SIGKILL, the log and the read side after the new process's `ReconcileCompleted`, and the
  * operations the old process acknowledged (2xx). Violations are returned, never thrown, so a soak can count them.
  */
@@ -227,7 +227,7 @@ export const firstDifference = (a: unknown, b: unknown, path = '$'): string | nu
 
 const sameRuntime = (a: RuntimeId | null | undefined, b: RuntimeId | null | undefined): boolean => !!a && !!b && a.pid === b.pid && a.startTime === b.startTime;
 
-/** The five properties of issue 6 after one restart; returns every violation found (empty: all hold). */
+/** The five properties of after one restart; returns every violation found (empty: all hold). */
 export const checkRestart = (o: RestartObservation): Violation[] => {
   const violations: Violation[] = [];
   const add = (kind: ViolationKind, detail: string) => violations.push({ kind, detail });

@@ -111,7 +111,7 @@ describe('crash checks: each property can fail (fabricated states)', () => {
 
 const pg = chosenPostgres();
 const skip = 'skip' in pg ? pg.skip : null;
-(skip ? describe.skip : describe)(`crash harness: SIGKILL and restart the real server on PostgreSQL (issue 6)${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+(skip ? describe.skip : describe)(`crash harness: SIGKILL and restart the real server on PostgreSQL${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   it('keeps every property through 3 random kills', async () => {
     const report = await runCrashSoak({ iterations: 3, log: (line) => process.stdout.write(`[crash] ${line}\n`) });
     expect(report.totals.kills).toBeGreaterThanOrEqual(3);

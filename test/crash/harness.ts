@@ -1,5 +1,5 @@
 /**
- * Crash-test harness (issue 6): the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
+ * Crash-test harness: the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
  * concurrent clients (command sessions with and without a prompt, managed and observed tool calls, fake Claude Code
  * sessions through the hook endpoint with a transcript on disk), SIGKILLed at a random point with requests in flight,
  * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
@@ -431,7 +431,7 @@ class Driver {
           });
           c.call!.written = true;
           // Half the time the result sits in the transcript for a while before PostToolUse is sent: a kill in
-          // between leaves a result only the transcript knows (seed 003), which reconcile must recover.
+          // between leaves a result only the transcript knows, which reconcile must recover.
           if (this.rand() < 0.5) return;
         }
         if (fail) await hook('PostToolUseFailure', { tool_name: 'Bash', tool_input: { command: 'echo hi' }, tool_use_id: callId, error: 'boom' }, callId);

@@ -12,7 +12,7 @@ const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2000);
 /** A fixed seed in `npm test` (reproducible); `npm run fuzz` draws one unless given `--seed`. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 
-/** The OpenAPI fuzzer's invariants (DESIGN invariant 13): 0 5xx, refusals in the error shape and appending nothing, lag back to 0. */
+/** The OpenAPI fuzzer's invariants (invariant 13): 0 5xx, refusals in the error shape and appending nothing, lag back to 0. */
 describe(`fuzzing every route of the served OpenAPI document (${REQUESTS} requests, seed ${SEED})`, () => {
   let root: string;
   let server: ServerProcess;

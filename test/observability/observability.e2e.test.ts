@@ -53,7 +53,7 @@ const jsonLines = (output: string): Record<string, unknown>[] =>
     }
   });
 
-describe('observability: /metrics, OpenAPI, structured logs with correlation ids (issue 3/4)', () => {
+describe('observability: /metrics, OpenAPI, structured logs with correlation ids', () => {
   let root: string;
   let dataDir: string;
   let server: ServerProcess;

@@ -11,7 +11,7 @@ import { killTmuxServer, tmux } from '../support/tmux';
 const TOKEN = 'interactive-claude-token-0123456';
 const BIN = join(__dirname, '../../bin/runledger.js');
 
-describeWithClaude('interactive Claude Code in the tmux runtime, with the real CLI (DESIGN §4a)', () => {
+describeWithClaude('interactive Claude Code in the tmux runtime, with the real CLI (docs/ARCHITECTURE.md §4a)', () => {
   let root: string;
   let fake: FakeAnthropicApi;
   let server: ServerProcess;

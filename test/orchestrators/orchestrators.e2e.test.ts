@@ -16,7 +16,7 @@ type Engine = { name: string; url?: string; drop?: () => Promise<void>; skip?: s
 
 const engines: Engine[] = [{ name: 'PGlite' }, 'skip' in pg ? { name: 'PostgreSQL', skip: pg.skip } : { name: 'PostgreSQL' }];
 
-describe.each(engines)('orchestrators and the tmux runtime on $name (DESIGN §4a, §4b, invariants 7, 10, 11)', (engine) => {
+describe.each(engines)('orchestrators and the tmux runtime on $name (docs/ARCHITECTURE.md §4a, §4b, invariants 7, 10, 11)', (engine) => {
   const run = engine.skip ? it.skip : it;
   let root: string;
   let repo: string;

@@ -18,7 +18,7 @@ import { DecidedStreams, dumpReadModels, TestClock } from './scenario';
 
 Logger.overrideLogger(['fatal']);
 
-/** A projection that cannot be wedged (DESIGN invariant 8): NUL-safe rows, dead letters, rebuilds that swap or leave things be. */
+/** A projection that cannot be wedged (invariant 8): NUL-safe rows, dead letters, rebuilds that swap or leave things be. */
 describeEachEngine('read-model projection under hostile events', (engine) => {
   const db = () => engine().db;
   const store = () => engine().store;

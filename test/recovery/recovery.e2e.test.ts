@@ -40,7 +40,7 @@ const eventsOf = async (url: string, streamId: string): Promise<{ type: string; 
   }
 };
 
-describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}) (issue 5)`, () => {
+describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source})`, () => {
   let root: string;
   let repo: string;
   let url: string;
@@ -119,7 +119,7 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     expect((await api.get(`/sessions/${s.id}`)).body).toMatchObject({ status: 'running', runtime: { pid: s.runtime.pid, alive: true } });
   });
 
-  it('completes a call from the transcript when runledger died between PreToolUse and PostToolUse (seed 003)', async () => {
+  it('completes a call from the transcript when runledger died between PreToolUse and PostToolUse', async () => {
     const s = await spawnAgent();
     const transcript = join(root, `${randomUUID()}.jsonl`);
     const claude = randomUUID();

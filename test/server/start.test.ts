@@ -5,7 +5,7 @@ import { PgliteDatabase } from '@runledger/infra/database';
 import { PostgresEventStore } from '@runledger/infra/event-store';
 import { runCli, startServerProcess } from '../support/server-process';
 
-describe('runledger start on the embedded store (issue 2)', () => {
+describe('runledger start on the embedded store', () => {
   let dataDir: string;
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'rl-start-'));

@@ -7,7 +7,7 @@ import { ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'bad-input-token-0123456789';
 
-describe('bad input gets a 4xx naming the field or state, and appends nothing (DESIGN invariant 13)', () => {
+describe('bad input gets a 4xx naming the field or state, and appends nothing (invariant 13)', () => {
   let root: string;
   let repo: string;
   let server: ServerProcess;

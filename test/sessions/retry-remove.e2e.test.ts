@@ -7,7 +7,7 @@ import { ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'retry-remove-token-0123456';
 
-describe('a failed removal is left retry_remove and the worker retries it (seed 002, issue 3)', () => {
+describe('a failed removal is left retry_remove and the worker retries it', () => {
   let root: string;
   let server: ServerProcess;
 

@@ -9,7 +9,7 @@ import { ServerProcess, startServerProcess } from '../support/server-process';
 const TOKEN = 'e2e-token-0123456789abcdef';
 const alive = (pid: number, startTime: string) => readStartTime(pid) === startTime && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
-describe('sessions end to end: real git worktrees, real agent processes, projections (issue 3)', () => {
+describe('sessions end to end: real git worktrees, real agent processes, projections', () => {
   let root: string;
   let repo: string;
   let server: ServerProcess;

@@ -10,7 +10,7 @@ const TOKEN = 'tool-calls-e2e-token-0123';
 const SECRET = 'sekrit-configured-value-42';
 const GITHUB_TOKEN = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
 
-describe('tool calls: checkpoint before dispatch, managed execution, late results, redaction (issue 4)', () => {
+describe('tool calls: checkpoint before dispatch, managed execution, late results, redaction', () => {
   let root: string;
   let dataDir: string;
   let server: ServerProcess;

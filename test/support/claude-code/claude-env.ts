@@ -47,7 +47,7 @@ export interface ClaudeHomeOptions {
 
 /**
  * Creates `<dir>` as Claude Code's HOME: `.claude.json` with onboarding done (and `trustedDirs` trusted), and returns the
- * env that keeps the CLI off the network (STACK-NOTES: ANTHROPIC_BASE_URL, a dummy key, no telemetry, no
+ * env that keeps the CLI off the network (docs/ARCHITECTURE.md §7: ANTHROPIC_BASE_URL, a dummy key, no telemetry, no
  * autoupdater, no nonessential traffic, a dummy key as ANTHROPIC_API_KEY, or ANTHROPIC_AUTH_TOKEN when `interactive`).
  */
 export const prepareClaudeHome = (dir: string, options: ClaudeHomeOptions): ClaudeHome => {

@@ -112,7 +112,7 @@ const messageFor = (turn: Exclude<ScriptedTurn, ScriptedError>, model: string): 
 };
 
 /**
- * The message as the real API streams it (STACK-NOTES): `message_start`, per block `content_block_start` (a tool_use
+ * The message as the real API streams it (docs/ARCHITECTURE.md §7): `message_start`, per block `content_block_start` (a tool_use
  * block with empty input) / `content_block_delta` (`text_delta` or `input_json_delta` with `partial_json`) /
  * `content_block_stop`, then `message_delta` (stop_reason) and `message_stop`. Tool inputs arrive in two chunks.
  */

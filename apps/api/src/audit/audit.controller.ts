@@ -15,7 +15,7 @@ export class VerifyQuery {
   sessionId?: string;
 }
 
-/** The audit trail's integrity: hash-chain verification and exports that can be verified offline (issue 6). */
+/** The audit trail's integrity: hash-chain verification and exports that can be verified offline. */
 @ApiTags('audit')
 @ApiBearerAuth('bearer')
 @Controller()

@@ -49,9 +49,9 @@ interface SseResponse {
 }
 
 /**
- * `GET /events`: the global log (DESIGN §5). As JSON, a page `{events, next}` to pass back as `from`. With
+ * `GET /events`: the global log (docs/ARCHITECTURE.md §5). As JSON, a page `{events, next}` to pass back as `from`. With
  * `Accept: text/event-stream` it tails the log live: catch-up from `from` (or `Last-Event-ID`), then every event as its
- * transaction commits, in the gap-safe order of the subscription (DESIGN invariant 9), `id:` being the global position.
+ * transaction commits, in the gap-safe order of the subscription (invariant 9), `id:` being the global position.
  */
 @ApiTags('events')
 @ApiBearerAuth('bearer')

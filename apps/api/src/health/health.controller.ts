@@ -4,7 +4,7 @@ import { HealthView, SystemStreamService } from '@runledger/application';
 import { Public } from '../http/public.decorator';
 import { ref } from '../openapi/schemas';
 
-/** `GET /api/v1/health`: readiness, no token needed (DESIGN §5). */
+/** `GET /api/v1/health`: readiness, no token needed (docs/ARCHITECTURE.md §5). */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

@@ -6,7 +6,7 @@ import { SessionScoped } from '../http/public.decorator';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 
-/** `POST /hooks/claude-code`: the target of Claude Code's HTTP hooks (issue 4). */
+/** `POST /hooks/claude-code`: the target of Claude Code's HTTP hooks. */
 @ApiTags('hooks')
 @ApiBearerAuth('bearer')
 @Controller('hooks')

@@ -9,7 +9,7 @@ import { PlainTextPipe } from './plain-text.pipe';
 import { jsonNotFound, requestLimits } from './request-limits';
 import { validationPipe } from './validation';
 
-/** Route prefix of the HTTP API (DESIGN §5). */
+/** Route prefix of the HTTP API (docs/ARCHITECTURE.md §5). */
 export const API_PREFIX = 'api/v1';
 
 /** Largest JSON body accepted; a bigger one is 413 REQUEST.TOO_LARGE. */

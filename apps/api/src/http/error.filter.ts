@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { DomainError, domainErrorHttpStatus } from '@runledger/domain';
 import { EventIdConflictError, InvalidAppendError, WrongExpectedRevisionError } from '@runledger/infra/event-store';
 
-/** The error body of every failed request (DESIGN §5). */
+/** The error body of every failed request (docs/ARCHITECTURE.md §5). */
 export interface ErrorBody {
   statusCode: number;
   error: string;

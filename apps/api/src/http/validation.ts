@@ -9,7 +9,7 @@ const flatten = (errors: ValidationError[], parent = ''): { field: string; probl
 
 /**
  * DTO validation for every route: unknown fields are refused (whitelist + forbidNonWhitelisted), and a 400 names
- * each offending field in `details.fields` (DESIGN invariant 13).
+ * each offending field in `details.fields` (invariant 13).
  */
 export const validationPipe = (): ValidationPipe =>
   new ValidationPipe({

@@ -38,7 +38,7 @@ export class ImportClaudeCodeDto {
   subagents!: SubagentTranscriptDto[];
 }
 
-/** `POST /imports/claude-code`: import a Claude Code transcript into a session stream (issue 4). */
+/** `POST /imports/claude-code`: import a Claude Code transcript into a session stream. */
 @ApiTags('imports')
 @ApiBearerAuth('bearer')
 @Controller('imports')

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { Registry } from 'prom-client';
 
-/** `GET /api/v1/metrics`: Prometheus text exposition of the process's dedicated registry (bearer token, DESIGN §5). */
+/** `GET /api/v1/metrics`: Prometheus text exposition of the process's dedicated registry (bearer token, docs/ARCHITECTURE.md §5). */
 @ApiTags('observability')
 @ApiBearerAuth('bearer')
 @Controller('metrics')

@@ -59,7 +59,7 @@ export const buildOpenApiDocument = (app: INestApplication, version: string): Op
   const config = new DocumentBuilder()
     .setTitle('runledger')
     .setDescription(
-      'Durable, event-sourced control plane and flight recorder for coding-agent sessions (DESIGN §5). JSON over HTTP; every route but ' +
+      'Durable, event-sourced control plane and flight recorder for coding-agent sessions (docs/ARCHITECTURE.md §5). JSON over HTTP; every route but ' +
         '`GET /api/v1/health` needs `Authorization: Bearer <RUNLEDGER_TOKEN>` (or the web timeline\'s HttpOnly login cookie, see `/ui/session`). Errors are `{statusCode, error, message, code?, details?}`.',
     )
     .setVersion(version)

@@ -16,7 +16,7 @@ export interface RebuildStatus {
   deadLetters: { count: number; first: DeadLetter[] };
 }
 
-/** `/projections`: rebuild the read models from the log (DESIGN invariant 8) and watch its progress. */
+/** `/projections`: rebuild the read models from the log (invariant 8) and watch its progress. */
 @ApiTags('projections')
 @ApiBearerAuth('bearer')
 @ApiServiceUnavailableResponse({ description: 'this process does not run the worker role', schema: ref('Error') })

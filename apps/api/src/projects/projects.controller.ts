@@ -14,7 +14,7 @@ import { RegisterProjectDto } from './dto/register-project.dto';
 /** The piece of the HTTP response the orchestrator route needs (Express's). */
 interface StatusResponse { status(code: number): unknown }
 
-/** The active orchestrator of a project as `GET /projects/:id` shows it (DESIGN §5). */
+/** The active orchestrator of a project as `GET /projects/:id` shows it (docs/ARCHITECTURE.md §5). */
 export interface ProjectOrchestratorView {
   sessionId: string;
   status: SessionView['status'] | 'unknown';
@@ -24,7 +24,7 @@ export interface ProjectOrchestratorView {
   reason?: string;
 }
 
-/** `/projects`: register and read projects (DESIGN §5); lists never carry config or env (seed 000). */
+/** `/projects`: register and read projects (docs/ARCHITECTURE.md §5); lists never carry config or env. */
 @ApiTags('projects')
 @ApiBearerAuth('bearer')
 @Controller('projects')

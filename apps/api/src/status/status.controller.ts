@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { StatusView, SystemStatusService } from '@runledger/application';
 import { ref } from '../openapi/schemas';
 
-/** `GET /api/v1/status`: what `runledger status` prints (DESIGN §6). */
+/** `GET /api/v1/status`: what `runledger status` prints (docs/ARCHITECTURE.md §6). */
 @ApiTags('health')
 @ApiBearerAuth('bearer')
 @Controller('status')

@@ -14,7 +14,7 @@ import { RequestToolCallDto, ToolCallResultDto, ToolCallWaitQuery } from './dto/
 export const DEFAULT_WAIT_MS = 30_000;
 const WAIT_POLL_MS = 25;
 
-/** `/sessions/:id/tool-calls`: checkpoint before dispatch, results, retries (DESIGN §5, invariants 3–5). */
+/** `/sessions/:id/tool-calls`: checkpoint before dispatch, results, retries (docs/ARCHITECTURE.md §5, invariants 3–5). */
 @ApiTags('tool-calls')
 @ApiBearerAuth('bearer')
 @SessionScoped({ param: 'sessionId' })

@@ -1,7 +1,7 @@
 import { ApiError, ApiErrorBody, ServerUnreachableError } from './client-errors';
 import { ClientConfig } from './client-config';
 
-/** Route prefix of the HTTP API (DESIGN §5). */
+/** Route prefix of the HTTP API (docs/ARCHITECTURE.md §5). */
 export const API_PREFIX = '/api/v1';
 
 /** Query parameters; `undefined` values are left out. */

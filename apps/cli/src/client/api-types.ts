@@ -8,7 +8,7 @@ export interface SessionListResponse {
   sessions: SessionView[];
 }
 
-/** Metadata of a stored event (DESIGN §2): ISO-8601 `recordedAt` (set by the store), `occurredAt` for facts from elsewhere. */
+/** Metadata of a stored event (docs/ARCHITECTURE.md §2): ISO-8601 `recordedAt` (set by the store), `occurredAt` for facts from elsewhere. */
 export interface EventMetadataView {
   recordedAt?: string;
   occurredAt?: string;
@@ -77,7 +77,7 @@ export interface ClaudeCodeImportRequest {
   subagents: { path: string; transcript: ParsedTranscript }[];
 }
 
-/** `POST /imports/claude-code` answer; counts are the main transcript's, sub-agent calls apart (DESIGN §6). */
+/** `POST /imports/claude-code` answer; counts are the main transcript's, sub-agent calls apart (docs/ARCHITECTURE.md §6). */
 export interface ClaudeCodeImportResponse {
   sessionId: string;
   toolCalls: number;

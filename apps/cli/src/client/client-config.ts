@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './client-errors';
 
-/** Default server of every client command (DESIGN §6). */
+/** Default server of every client command (docs/ARCHITECTURE.md §6). */
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 
 /** Where a client command sends its requests and the bearer token it sends (`undefined`: none found). */

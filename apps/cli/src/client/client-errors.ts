@@ -1,10 +1,10 @@
-/** Exit codes of the CLI (issue 6): 0 ok, 1 failure found, 2 usage error, 3 server unreachable. */
+/** Exit codes of the CLI: 0 ok, 1 failure found, 2 usage error, 3 server unreachable. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
 
 /** One of the values of `EXIT`. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** The error body of every failed API request (DESIGN §5). */
+/** The error body of every failed API request (docs/ARCHITECTURE.md §5). */
 export interface ApiErrorBody {
   statusCode: number;
   error: string;

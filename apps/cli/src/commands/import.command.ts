@@ -141,7 +141,7 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
 /**
  * `runledger import claude-code <transcript.jsonl> | --all [--project <id>] [--json]`: parses the transcript (and
  * sub-agents) locally, then `POST /imports/claude-code`. `--json` prints exactly `{sessionId, toolCalls, completed,
- * failed, skippedLines, subagentToolCalls}` (DESIGN §6); with `--all`, `{claudeDir, imported: [...]}`.
+ * failed, skippedLines, subagentToolCalls}` (docs/ARCHITECTURE.md §6); with `--all`, `{claudeDir, imported: [...]}`.
  */
 export const registerImportCommand = (program: Command): void => {
   const imports = program.command('import').description('import the work of an agent that ran outside runledger');

@@ -20,7 +20,7 @@ const orchestratorAction = (clean: boolean) =>
     printLine(`${session.id} ${session.status} (${created ? 'started' : 'existing'}) on ${session.branch}`);
   });
 
-/** `runledger orchestrator ensure|replace <project> [-- command...]` (DESIGN §6, §4b). */
+/** `runledger orchestrator ensure|replace <project> [-- command...]` (docs/ARCHITECTURE.md §6, §4b). */
 export const registerOrchestratorCommand = (program: Command): void => {
   const orchestrator = program.command('orchestrator').description("a project's orchestrator: ensure (idempotent) or replace");
   for (const [name, clean, description] of [

@@ -7,9 +7,9 @@ import { printJson, printLine } from '../client/output';
 import { resolveProjectId } from '../client/projects';
 import { toolCallsCell } from './sessions.command';
 
-/** Agents `POST /sessions` launches (DESIGN §5). */
+/** Agents `POST /sessions` launches (docs/ARCHITECTURE.md §5). */
 export const SPAWN_AGENTS = ['command', 'claude-code'] as const;
-/** Runtimes a session may ask for (DESIGN §4a). */
+/** Runtimes a session may ask for (docs/ARCHITECTURE.md §4a). */
 export const SPAWN_RUNTIMES = ['process', 'tmux'] as const;
 
 /** Options of `spawn`. */
@@ -56,7 +56,7 @@ export const describeSession = (s: SessionView, verb = 'session'): void => {
   printLine(`  tool calls: ${toolCallsCell(s.toolCalls)}`);
 };
 
-/** Registers `spawn`, `kill`, `cleanup`, `restore`: the lifecycle of a session (DESIGN §5, worktree safety rules of §3). */
+/** Registers `spawn`, `kill`, `cleanup`, `restore`: the lifecycle of a session (docs/ARCHITECTURE.md §5, worktree safety rules of §3). */
 export const registerSessionLifecycleCommands = (program: Command): void => {
   program
     .command('spawn')

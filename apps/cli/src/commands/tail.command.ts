@@ -7,7 +7,7 @@ import { ServerUnreachableError } from '../client/client-errors';
 import { printError, printJson, printLine } from '../client/output';
 import { EventSummarizer } from './event-summary';
 
-/** One event of the global feed (`GET /events`, DESIGN §5). */
+/** One event of the global feed (`GET /events`, docs/ARCHITECTURE.md §5). */
 export interface FeedEvent extends AuditEvent {
   streamId: string;
 }

@@ -107,7 +107,7 @@ export interface HookIo {
 const ATTEMPT_TIMEOUT_MS = 20_000;
 
 /**
- * Forwards one hook input (stdin text) to runledger and returns the exit code (DESIGN §4a, invariant 15): the answer's
+ * Forwards one hook input (stdin text) to runledger and returns the exit code (docs/ARCHITECTURE.md §4a, invariant 15): the answer's
  * JSON goes to stdout (exit 0). While runledger does not answer (connection refused or reset, 5xx), it retries until
  * the hold expires, so the agent waits out a restart instead of running a tool unrecorded or having it denied. Then a
  * blocking event (PreToolUse, PermissionRequest, or input it cannot read) is blocked with exit 2 and a reason the agent

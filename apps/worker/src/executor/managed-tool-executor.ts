@@ -27,7 +27,7 @@ interface Dispatched {
 }
 
 /**
- * Executes managed tool calls after their `ToolCallDispatched` is committed (DESIGN invariant 4): a checkpointed
+ * Executes managed tool calls after their `ToolCallDispatched` is committed (invariant 4): a checkpointed
  * subscription takes a lease on each new managed attempt in the same transaction as its checkpoint, so each attempt
  * is executed at most once across workers and restarts; a crash mid-execution leaves the lease to expire and reconcile
  * marks the call interrupted (invariant 6). The result is appended as soon as the tool ends (invariant 5), redacted.

@@ -55,7 +55,7 @@ export class RebuildInProgressError extends Error {
 export type RebuildResult = RebuildOutcome;
 
 /**
- * The worker's read-model projection (DESIGN §1, §4.1): a checkpointed subscription to the whole log that folds each
+ * The worker's read-model projection (docs/ARCHITECTURE.md §1, §4.1): a checkpointed subscription to the whole log that folds each
  * batch into the rl_rm_* tables in ONE transaction with its checkpoint (rows and checkpoint commit together, so a crash
  * re-delivers at most the uncommitted batch, which the projector ignores by revision). Rebuild replays the log from
  * scratch into the same rows (invariant 8).
@@ -134,7 +134,7 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
   }
 
   /**
-   * Resolves once the read models hold every event committed when called (DESIGN §4 step 1), on progress, not timers;
+   * Resolves once the read models hold every event committed when called (docs/ARCHITECTURE.md §4 step 1), on progress, not timers;
    * unlike caughtUp it also waits for events that a long transaction elsewhere still hides from readers. Rejects with
    * ProjectionTimeoutError.
    */

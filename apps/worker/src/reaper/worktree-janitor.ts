@@ -22,7 +22,7 @@ export const janitorInterval = (env: NodeJS.ProcessEnv = process.env): number =>
 };
 
 /**
- * Retries the removal of worktrees left `retry_remove` by a failed cleanup (seed 002), after the boot reconcile and then
+ * Retries the removal of worktrees left `retry_remove` by a failed cleanup, after the boot reconcile and then
  * every interval: under a lease, it preserves any work added since (a ref, before anything is removed: invariant 10),
  * force-removes, and records `WorktreeRemoved`; a failure stays `retry_remove` for the next round.
  */

@@ -19,7 +19,7 @@ const inside = (dir: string, file: string): boolean => {
 
 /**
  * Finds the runledger session of an agent's own session id (Claude's `session_id`), or records an external session
- * for it in the project that owns its `cwd` (issue 4). Resolution is serialized per agent session in this process, so
+ * for it in the project that owns its `cwd`. Resolution is serialized per agent session in this process, so
  * concurrent hooks of one new Claude session create one session.
  */
 @Injectable()

@@ -50,7 +50,7 @@ export const parseHookBody = (body: unknown): ParsedHookInput => {
 };
 
 /**
- * Claude Code's hooks as session events (DESIGN §4a): every event Claude Code sends is accepted and kept, unknown ones
+ * Claude Code's hooks as session events (docs/ARCHITECTURE.md §4a): every event Claude Code sends is accepted and kept, unknown ones
  * too (`hookCommands` says what each one changes). PreToolUse commits `ToolCallDispatched` BEFORE answering allow
  * (invariant 4); results are appended as they arrive (invariant 5). The session comes from the `X-Runledger-Session`
  * header of the settings runledger generated (or the session credential), else from Claude's `session_id`; an unknown

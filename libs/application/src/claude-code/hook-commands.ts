@@ -14,7 +14,7 @@ export interface HookFacts {
   at: string;
   /** A new run id, used when the hook carries no `prompt_id`. */
   newRunId: () => string;
-  /** Redacts configured secrets and token patterns (DESIGN invariant 12). */
+  /** Redacts configured secrets and token patterns (invariant 12). */
   redact: <T>(value: T) => T;
 }
 
@@ -140,7 +140,7 @@ const keptDetail = (parsed: ParsedHookInput, s: Session, facts: HookFacts): Reco
 };
 
 /**
- * The session commands one Claude Code hook input implies (DESIGN §4a), pure: the agent's session link, what the
+ * The session commands one Claude Code hook input implies (docs/ARCHITECTURE.md §4a), pure: the agent's session link, what the
  * event changes (a run started, completed or failed; a tool call dispatched or given its result, joined by
  * `tool_use_id`; a sub-agent's run with its transcript; the session's end with its reason), the event itself kept as
  * `AgentHookReceived` when nothing else holds it (unknown events too), and the activity it reveals.

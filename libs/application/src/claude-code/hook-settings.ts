@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
 import { KNOWN_HOOK_EVENTS, KnownHookEvent } from '@runledger/infra/claude-code/hook-protocol';
 
-/** Default hook hold (seconds): how long a hook waits for runledger before it gives up (DESIGN §4a). */
+/** Default hook hold (seconds): how long a hook waits for runledger before it gives up (docs/ARCHITECTURE.md §4a). */
 export const DEFAULT_HOOK_HOLD_SECONDS = 30;
 
-/** Env entry holding the agent's session credential (never the admin token: DESIGN invariant 16). */
+/** Env entry holding the agent's session credential (never the admin token: invariant 16). */
 export const CREDENTIAL_ENV = 'RUNLEDGER_TOKEN';
 
 /**
@@ -35,7 +35,7 @@ export interface ClaudeSettings {
 export const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 /**
- * The hooks of one session (DESIGN §4a): every registered event posts to runledger. Command transport (default): each
+ * The hooks of one session (docs/ARCHITECTURE.md §4a): every registered event posts to runledger. Command transport (default): each
  * hook runs `runledger hook claude-code --url <url> [--session <id>] --hold <s> --failure <closed|open>`, which holds the
  * agent while runledger is away; Claude's timeout for it is the hold plus 30 s. HTTP transport: Claude posts itself
  * (it cannot hold: a failed HTTP hook is non-blocking). Either way the credential comes from the agent's environment

@@ -17,7 +17,7 @@ export interface ImportTranscriptInput {
   subagents: { path: string; transcript: ParsedTranscript }[];
 }
 
-/** Outcome of an import (DESIGN §6 `import --json`), plus how many events this import appended (0 on a repeat). */
+/** Outcome of an import (docs/ARCHITECTURE.md §6 `import --json`), plus how many events this import appended (0 on a repeat). */
 export interface ImportTranscriptResult {
   sessionId: string;
   toolCalls: number;
@@ -34,7 +34,7 @@ export class ImportTranscriptCommand {
 }
 
 /**
- * Turns a Claude Code transcript into a session stream (issue 4): one agent run per user prompt, each sub-agent
+ * Turns a Claude Code transcript into a session stream: one agent run per user prompt, each sub-agent
  * transcript a child run, one tool call per `tool_use` (input as given, redacted) completed or failed from its
  * `tool_result`, with the transcript's timestamps as `occurredAt`. Only what the stream lacks is appended, so importing
  * the same file twice changes nothing and a longer transcript adds just its new part.

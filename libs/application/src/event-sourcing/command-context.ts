@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventMetadata } from '@runledger/infra/event-store';
 
-/** Who asked and why: copied into every event's metadata (DESIGN §2) and the logs. */
+/** Who asked and why: copied into every event's metadata (docs/ARCHITECTURE.md §2) and the logs. */
 export interface CommandContext {
   correlationId: string;
   causationId?: string;

@@ -21,7 +21,7 @@ export interface Decided<S, E> {
   revision: number;
 }
 
-/** How many times a decision is re-run on fresh state after a concurrent append (DESIGN invariant 2). */
+/** How many times a decision is re-run on fresh state after a concurrent append (invariant 2). */
 const MAX_CONFLICT_RETRIES = 8;
 
 /** Streams whose folded state stays in memory (least recently used first out); a state is immutable, so sharing it is safe. */
@@ -34,7 +34,7 @@ interface CachedStream {
 }
 
 /**
- * Load → decide → append with the expected revision (DESIGN invariant 2), on one fold per stream kept in memory: the
+ * Load → decide → append with the expected revision (invariant 2), on one fold per stream kept in memory: the
  * state of each recently used stream with its revision. A load reads only the events after the cached revision; a
  * decision is taken on the cached state and appended expecting its revision, so a state that another writer (another
  * process) has moved past fails the append and the decision re-runs on fresh state. A decision that appends nothing,

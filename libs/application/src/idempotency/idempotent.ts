@@ -8,7 +8,7 @@ import { SQL_DATABASE } from '@runledger/infra/tokens';
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 /**
- * Runs a command at most once per `Idempotency-Key` (DESIGN invariant 3): a repeat returns the first result and appends
+ * Runs a command at most once per `Idempotency-Key` (invariant 3): a repeat returns the first result and appends
  * nothing; the same key with a different body is IDEMPOTENCY.KEY_REUSED (409); a repeat while the first is still
  * running is IDEMPOTENCY.IN_PROGRESS (409). A command that fails releases its key.
  */

@@ -24,7 +24,7 @@ import { ProjectLock } from './project-lock';
 export const RETIRE_NOTICE =
   'runledger is replacing this orchestrator: stop coordinating new work now; a new orchestrator takes over on the canonical branch.';
 
-/** Body of `POST /projects/:id/orchestrator` (DESIGN §5): ensure (`clean` false) or replace (`clean` true). */
+/** Body of `POST /projects/:id/orchestrator` (docs/ARCHITECTURE.md §5): ensure (`clean` false) or replace (`clean` true). */
 export interface OrchestratorInput {
   clean?: boolean;
   /** The agent of a new orchestrator (default: the project's `orchestratorAgent`, else claude-code). */
@@ -59,7 +59,7 @@ const replaceFailed = (session: Session, reason: string): DomainError =>
   });
 
 /**
- * Ensure and replace (DESIGN §4b, invariant 11), each under the project's orchestrator lock (ProjectLock).
+ * Ensure and replace (docs/ARCHITECTURE.md §4b, invariant 11), each under the project's orchestrator lock (ProjectLock).
  * Ensure returns the active orchestrator: live as it is, interrupted (or its runtime gone) restored under its id, a new
  * id only when there is none (or it was terminated). Replace: for every orchestrator of the project not terminated,
  * `retiring` → a best-effort retire notice typed into its pane → its runtime stopped → its uncommitted work preserved to
@@ -269,7 +269,7 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
     await this.sessions.decide(old.sessionId, (s) => (s.status === 'retiring' ? [{ type: 'RecordRetirementFailure', data: { reason, at: new Date().toISOString() } }] : []), context);
   }
 
-  /** Restores an interrupted orchestrator under its id (fresh: an orchestrator relaunches without its conversation, DESIGN §4). */
+  /** Restores an interrupted orchestrator under its id (fresh: an orchestrator relaunches without its conversation, docs/ARCHITECTURE.md §4). */
   private async restore(state: Session, context: CommandContext): Promise<SessionView> {
     if (state.status === 'running' || state.status === 'starting') {
       await this.sessions.decide(state.sessionId, (s) => (s.status === 'running' || s.status === 'starting' ? [{ type: 'InterruptSession', data: { reason: 'runtime gone', resumable: true, at: new Date().toISOString() } }] : []), context);

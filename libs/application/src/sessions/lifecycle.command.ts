@@ -7,7 +7,7 @@ export interface RelaunchOptions {
   prompt?: string;
 }
 
-/** `POST /sessions/:id/kill`: stop the runtime, remove clean worktrees, keep dirty ones (seed 002, invariant 10). */
+/** `POST /sessions/:id/kill`: stop the runtime, remove clean worktrees, keep dirty ones (invariant 10). */
 export class KillSessionCommand {
   constructor(readonly sessionId: string, readonly reason: string, readonly context: CommandContext) {}
 }

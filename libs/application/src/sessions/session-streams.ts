@@ -21,7 +21,7 @@ import { Decided, DeciderStreams } from '../event-sourcing/decider-streams';
 export const projectNotFound = (projectId: string, field = 'projectId'): DomainError =>
   new DomainError('PROJECT.NOT_FOUND', 'not_found', `no project ${projectId}`, { projectId, field });
 
-/** The warning recorded, never fatal, for a worktree whose repository was removed from its project (seed 002). */
+/** The warning recorded, never fatal, for a worktree whose repository was removed from its project. */
 export const repoLeftProject = (repo: string, at: string): SessionCommand => ({
   type: 'RecordWorktreeSkipped',
   data: { repo, reason: 'repository no longer in the project', at },
@@ -68,7 +68,7 @@ export class SessionStreams {
     return { state, revision };
   }
 
-  /** Allocates the project's next session id `<prefix>-<n>` in its stream (never reused, DESIGN §2); throws PROJECT.NOT_FOUND. */
+  /** Allocates the project's next session id `<prefix>-<n>` in its stream (never reused, docs/ARCHITECTURE.md §2); throws PROJECT.NOT_FOUND. */
   async allocateSessionId(projectId: string, kind: SessionKind, context: CommandContext): Promise<string> {
     const at = new Date().toISOString();
     const allocated = await this.streams.handle(

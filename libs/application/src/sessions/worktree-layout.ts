@@ -4,7 +4,7 @@ import { RegisteredProject } from '@runledger/domain';
 /** Branch of a session's worktrees (runledger's own namespace, invariant 10). */
 export const sessionBranch = (sessionId: string): string => `runledger/${sessionId}`;
 
-/** `<dataDir>/worktrees/<projectId>/<sessionId>` (single-repo) or `…/<sessionId>/<repo>` (workspace), per issue 3. */
+/** `<dataDir>/worktrees/<projectId>/<sessionId>` (single-repo) or `…/<sessionId>/<repo>` (workspace). */
 export const worktreePath = (dataDir: string, project: RegisteredProject, sessionId: string, repo: string): string =>
   project.kind === 'workspace'
     ? path.join(dataDir, 'worktrees', project.projectId, sessionId, repo)
@@ -14,7 +14,7 @@ export const worktreePath = (dataDir: string, project: RegisteredProject, sessio
 export const sessionWorkdir = (dataDir: string, project: RegisteredProject, sessionId: string): string =>
   path.join(dataDir, 'worktrees', project.projectId, sessionId);
 
-/** `refs/runledger/preserved/<sessionId>[/<repo>]` (DESIGN §3): one ref per repo for workspaces. */
+/** `refs/runledger/preserved/<sessionId>[/<repo>]` (docs/ARCHITECTURE.md §3): one ref per repo for workspaces. */
 export const preservedRef = (project: RegisteredProject, sessionId: string, repo: string): string =>
   project.kind === 'workspace' ? `refs/runledger/preserved/${sessionId}/${repo}` : `refs/runledger/preserved/${sessionId}`;
 

@@ -13,7 +13,7 @@ export interface LastReconcileView {
   report: Record<string, unknown>;
 }
 
-/** `GET /status` (DESIGN §6 `runledger status`): server health, sessions by status, projection lag, last reconcile. */
+/** `GET /status` (docs/ARCHITECTURE.md §6 `runledger status`): server health, sessions by status, projection lag, last reconcile. */
 export interface StatusView {
   server: HealthView;
   /** Session count per status in the read model (every status of the catalog, 0 when none). */

@@ -10,7 +10,7 @@ import { listDeadLetters } from '@runledger/infra/read-models';
 /** The stream of process-level facts: each start of a runledger process appends `ServerStarted`. */
 export { SYSTEM_STREAM };
 
-/** Readiness as `GET /health` reports it (DESIGN §5). */
+/** Readiness as `GET /health` reports it (docs/ARCHITECTURE.md §5). */
 export interface HealthView {
   status: 'ok';
   store: 'pglite' | 'postgres';
@@ -21,7 +21,7 @@ export interface HealthView {
   deadLetters: number;
 }
 
-/** Appends `ServerStarted {pid, version, store, roles}` at boot and answers health (issue 2). */
+/** Appends `ServerStarted {pid, version, store, roles}` at boot and answers health. */
 @Injectable()
 export class SystemStreamService implements OnApplicationBootstrap {
   private readonly logger = new Logger('System');

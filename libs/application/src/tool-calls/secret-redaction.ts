@@ -4,7 +4,7 @@ import { Redactor } from '@runledger/infra/redaction/redactor';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 
 /**
- * Redaction before append (DESIGN invariant 12): configured secrets (RUNLEDGER_SECRETS), the project's env values, and
+ * Redaction before append (invariant 12): configured secrets (RUNLEDGER_SECRETS), the project's env values, and
  * well-known token patterns are replaced by `[REDACTED:<kind>]` in tool inputs, outputs and errors.
  */
 @Injectable()

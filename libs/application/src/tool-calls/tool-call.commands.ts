@@ -1,6 +1,6 @@
 import { CommandContext } from '../event-sourcing/command-context';
 
-/** Body of `POST /sessions/:id/tool-calls` (DESIGN §5). */
+/** Body of `POST /sessions/:id/tool-calls` (docs/ARCHITECTURE.md §5). */
 export interface RequestToolCallInput {
   callId?: string;
   tool: string;
@@ -26,7 +26,7 @@ export interface ToolCallResultInput {
   occurredAt?: string;
 }
 
-/** Record a tool call's result as soon as it arrives (DESIGN invariant 5). */
+/** Record a tool call's result as soon as it arrives (invariant 5). */
 export class RecordToolCallResultCommand {
   constructor(readonly sessionId: string, readonly callId: string, readonly result: ToolCallResultInput, readonly context: CommandContext) {}
 }

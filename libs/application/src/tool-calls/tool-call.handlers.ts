@@ -23,7 +23,7 @@ const viewOf = (state: Session, callId: string): ToolCallView => {
 };
 
 /**
- * Checkpoint before dispatch (DESIGN invariant 4): the call is validated (managed: built-in tool, paths inside the
+ * Checkpoint before dispatch (invariant 4): the call is validated (managed: built-in tool, paths inside the
  * worktree; 400 otherwise, nothing appended), redacted (invariant 12), and `ToolCallDispatched` is committed before
  * this returns; a managed call is then executed by the worker's executor, an observed one is the agent's to run.
  * A repeated callId returns the existing call (invariant 3).
@@ -69,7 +69,7 @@ const dispatch = (callId: string, request: RequestToolCallCommand['request'], in
   });
 
 /**
- * Appends a result the moment it arrives (DESIGN invariant 5), redacted. A result for an attempt that was interrupted is
+ * Appends a result the moment it arrives (invariant 5), redacted. A result for an attempt that was interrupted is
  * kept as `ToolCallLateResultRecorded` (surfaced, never merged); any other call not in flight is 409.
  */
 @CommandHandler(RecordToolCallResultCommand)
@@ -98,7 +98,7 @@ export class RecordToolCallResultHandler implements ICommandHandler<RecordToolCa
   }
 }
 
-/** Dispatches an interrupted call again as attempt + 1 (DESIGN §2); 409 TOOL_CALL.NOT_RETRYABLE otherwise. */
+/** Dispatches an interrupted call again as attempt + 1 (docs/ARCHITECTURE.md §2); 409 TOOL_CALL.NOT_RETRYABLE otherwise. */
 @CommandHandler(RetryToolCallCommand)
 export class RetryToolCallHandler implements ICommandHandler<RetryToolCallCommand, ToolCallView> {
   constructor(private readonly sessions: SessionStreams) {}

@@ -1,6 +1,6 @@
 import { orchestratorHealth } from './orchestrator-health';
 
-describe('orchestrator health (DESIGN §4b)', () => {
+describe('orchestrator health (docs/ARCHITECTURE.md §4b)', () => {
   it('is live when running with a live runtime and the configured agent', () =>
     expect(orchestratorHealth({ status: 'running', agent: 'claude-code', alive: true, configuredAgent: 'claude-code' })).toBe('live'));
   it('is live when the project configures no agent', () =>

@@ -1,7 +1,7 @@
 import type { SessionStatus } from '../session/session.decider';
 
 /**
- * Health of a project's active orchestrator (DESIGN §4b): `live` (running, runtime alive, the configured agent),
+ * Health of a project's active orchestrator (docs/ARCHITECTURE.md §4b): `live` (running, runtime alive, the configured agent),
  * `restart_needed` (live but running another agent than the project's `orchestratorAgent`), `interrupted` (its runtime
  * is gone or not launched yet: ensure restores it under its id), `retiring` (a replacement is under way or stopped
  * half-way: a retry completes it), `terminated` (ended outside a replacement, e.g. killed: ensure starts a new one).

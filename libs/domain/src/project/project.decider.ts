@@ -42,7 +42,7 @@ export type ProjectState = { status: 'none' } | RegisteredProject;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export { projectStreamName } from '../shared/stream-names';
 
-/** Formats a session id: `<sessionPrefix>-<n>` (DESIGN §2). */
+/** Formats a session id: `<sessionPrefix>-<n>` (docs/ARCHITECTURE.md §2). */
 export const formatSessionId = (sessionPrefix: string, n: number): string => `${sessionPrefix}-${n}`;
 
 const registered = (state: ProjectState): RegisteredProject => {

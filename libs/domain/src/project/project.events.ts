@@ -1,7 +1,7 @@
 /** Project layout: one repository, or a workspace of several named repositories. */
 export type ProjectKind = 'single-repo' | 'workspace';
 
-/** Session role within a project (DESIGN §2). */
+/** Session role within a project (docs/ARCHITECTURE.md §2). */
 export type SessionKind = 'worker' | 'orchestrator';
 
 /** A repository of a project: `name` is unique in the project, `path` is the absolute path of its main checkout. */
@@ -11,7 +11,7 @@ export interface ProjectRepo {
 }
 
 /**
- * How the hooks runledger generates for a project's agents behave while runledger is away (DESIGN §4a): they hold
+ * How the hooks runledger generates for a project's agents behave while runledger is away (docs/ARCHITECTURE.md §4a): they hold
  * the agent up to `hookHoldSeconds` (default 30), then PreToolUse fails closed (`hookFailure: closed`, the default:
  * the call is blocked with a reason the agent reads) or open (the call proceeds; the transcript heals the log).
  * `hookTransport` picks command hooks (`runledger hook claude-code`, the default: they can hold) or HTTP hooks.
@@ -42,7 +42,7 @@ export interface ProjectRegistered {
   };
 }
 
-/** A session id `<sessionPrefix>-<number>` was allocated once and for all; numbers start at 1 and are never reused (DESIGN §2, invariant 7). */
+/** A session id `<sessionPrefix>-<number>` was allocated once and for all; numbers start at 1 and are never reused (docs/ARCHITECTURE.md §2, invariant 7). */
 export interface SessionIdAllocated {
   type: 'SessionIdAllocated';
   data: { sessionId: string; number: number; kind: SessionKind; at: string };

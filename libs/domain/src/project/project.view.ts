@@ -5,7 +5,7 @@ import type { ProjectHookSettings, ProjectKind, ProjectRepo } from './project.ev
 /** What replaces every configured env value in a view (invariant 12). */
 export const MASKED_VALUE = '***';
 
-/** A project as list endpoints return it: identity only, never config or env (invariant 12, seed 000 review). */
+/** A project as list endpoints return it: identity only, never config or env (invariant 12). */
 export interface ProjectSummary {
   id: string;
   name: string;

@@ -126,7 +126,7 @@ export interface RecordDivergence {
   data: DivergenceDetected['data'];
 }
 
-/** Keep one agent hook event as sent (redacted); always appends (every hook event is kept, DESIGN §4a). */
+/** Keep one agent hook event as sent (redacted); always appends (every hook event is kept, docs/ARCHITECTURE.md §4a). */
 export interface RecordAgentHook {
   type: 'RecordAgentHook';
   data: AgentHookReceived['data'];

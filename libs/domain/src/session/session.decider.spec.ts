@@ -319,7 +319,7 @@ describe('session decider', () => {
         .then([{ type: 'WorktreeSkipped', data: { repo: 'old', reason: 'not in project', at: T(7) } }]));
   });
 
-  describe('RecordDivergence (seed 003)', () => {
+  describe('RecordDivergence', () => {
     const detected: SessionEvent = {
       type: 'DivergenceDetected',
       data: { callId: 'call-1', kind: 'missing_result', detail: 'found in transcript', at: T(6) },
@@ -366,7 +366,7 @@ describe('session decider', () => {
       expect(lastCompletedToolCall(state)).toMatchObject({ callId: 'c1', status: 'completed' });
     });
 
-    it('regression: a restart after a completed tool result shows that result and interrupts what was in flight (seed 003)', () => {
+    it('regression: a restart after a completed tool result shows that result and interrupts what was in flight', () => {
       const log: SessionEvent[] = [...running, runStarted(), callDispatched('c1'), callCompleted('c1')];
       // the process restarts here: the state is rebuilt from the log alone
       const afterRestart = replay(sessionDecider, log);

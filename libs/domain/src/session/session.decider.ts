@@ -62,7 +62,7 @@ export type AgentRun =
 /** Status of an agent run. */
 export type AgentRunStatus = AgentRun['status'];
 
-/** A recorded disagreement between the log and an outside source (seed 003). */
+/** A recorded disagreement between the log and an outside source. */
 export type Divergence = DivergenceDetected['data'];
 
 /** A non-fatal warning kept on the session (a repo skipped because it left the project). */

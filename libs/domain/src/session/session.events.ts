@@ -29,7 +29,7 @@ export interface TmuxRuntime {
 /** Where a session's agent runs. */
 export type SessionRuntime = ProcessRuntime | TmuxRuntime;
 
-/** Which runtime a session asked for (DESIGN §4a): a detached process group, or a tmux session a person can attach to. */
+/** Which runtime a session asked for (docs/ARCHITECTURE.md §4a): a detached process group, or a tmux session a person can attach to. */
 export type RuntimeType = SessionRuntime['type'];
 
 /** A session was created (stream `session-<sessionId>`) → starting. */
@@ -148,7 +148,7 @@ export interface AgentRunInterrupted {
   data: { runId: string; reason: string; at: string };
 }
 
-/** The log and an outside source (e.g. the agent's transcript) disagree: surfaced, never silently merged (docs/ARCHITECTURE.md §4, seed 003). */
+/** The log and an outside source (e.g. the agent's transcript) disagree: surfaced, never silently merged (docs/ARCHITECTURE.md §4). */
 export interface DivergenceDetected {
   type: 'DivergenceDetected';
   data: { callId?: string; kind: string; detail: string; at: string };

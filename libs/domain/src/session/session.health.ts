@@ -1,6 +1,6 @@
 import type { SessionView } from './session.view';
 
-/** A hook-channel health flag of a session snapshot (DESIGN §2, §4a). */
+/** A hook-channel health flag of a session snapshot (docs/ARCHITECTURE.md §2, §4a). */
 export type HealthFlag = 'no_signal' | 'unfinished_call' | 'no_session_end';
 
 /** When a flag is raised (ms): hooks silent while the agent works, a call dispatched without its result. */

@@ -43,7 +43,7 @@ const base: SessionCommand[] = [
 ];
 
 describe('toSessionView', () => {
-  it('gives the DESIGN §5 snapshot of a running session, timestamps from the events', () => {
+  it('gives the docs/ARCHITECTURE.md §5 snapshot of a running session, timestamps from the events', () => {
     const view = toSessionView(fold(history(base)), 10);
     expect(view).toEqual({
       id: 'p-1',
@@ -135,7 +135,7 @@ describe('toSessionView', () => {
 describe('toToolCallView', () => {
   const calls = (): Record<string, ToolCall> => fold(history(base)).toolCalls.toJSON();
 
-  it('gives the DESIGN §5 tool-call shape of a completed call', () => {
+  it('gives the docs/ARCHITECTURE.md §5 tool-call shape of a completed call', () => {
     expect(toToolCallView(calls().c1)).toEqual({
       callId: 'c1',
       tool: 'Bash',

@@ -19,7 +19,7 @@ import {
 import type { AgentActivity, AgentKind, ResumeMode, RuntimeType, SessionRuntime } from './session.events';
 import type { HealthFlag } from './session.health';
 
-/** One worktree of a session snapshot (DESIGN §5): `state` is the worktree status; `stranded` appears only when flagged. */
+/** One worktree of a session snapshot (docs/ARCHITECTURE.md §5): `state` is the worktree status; `stranded` appears only when flagged. */
 export interface WorktreeView {
   repo: string;
   path: string;
@@ -54,7 +54,7 @@ export interface RuntimeView {
   signal?: string;
 }
 
-/** The tool call completed last, in log order (DESIGN §5 `lastCompletedToolCall`); `completedAt` is ISO-8601. */
+/** The tool call completed last, in log order (docs/ARCHITECTURE.md §5 `lastCompletedToolCall`); `completedAt` is ISO-8601. */
 export interface LastCompletedToolCallView {
   callId: string;
   tool: string;
@@ -63,7 +63,7 @@ export interface LastCompletedToolCallView {
   completedAt?: string;
 }
 
-/** A session snapshot (DESIGN §5): derived only from the session's events, so a rebuild reproduces it exactly (invariant 8). */
+/** A session snapshot (docs/ARCHITECTURE.md §5): derived only from the session's events, so a rebuild reproduces it exactly (invariant 8). */
 export interface SessionView {
   id: string;
   projectId: string;
@@ -85,7 +85,7 @@ export interface SessionView {
   runs: { total: number; open: number };
   /** The sub-agents' runs (Claude Code SubagentStart/Stop), in start order; present only when there are some. */
   subagents?: SubagentView[];
-  /** What the agent is doing, from its hooks (DESIGN §2); absent until a hook told. */
+  /** What the agent is doing, from its hooks (docs/ARCHITECTURE.md §2); absent until a hook told. */
   activity?: AgentActivity;
   /** ISO-8601 time of the last event the agent's hooks produced. */
   lastHookAt?: string;
@@ -130,7 +130,7 @@ export interface SubagentView {
   reason?: string;
 }
 
-/** A tool call as the API returns it (DESIGN §5): times are ISO-8601 from the events; `result`/`source`/`completedAt` once completed or failed. */
+/** A tool call as the API returns it (docs/ARCHITECTURE.md §5): times are ISO-8601 from the events; `result`/`source`/`completedAt` once completed or failed. */
 export interface ToolCallView {
   callId: string;
   tool: string;
@@ -197,7 +197,7 @@ const toRuntimeView = (runtime: SessionRuntime | undefined, exit?: SessionExit):
   });
 };
 
-/** The DESIGN §5 snapshot of a started session at stream revision `revision`; pure (no clock), so rebuild == incremental (invariant 8). */
+/** The docs/ARCHITECTURE.md §5 snapshot of a started session at stream revision `revision`; pure (no clock), so rebuild == incremental (invariant 8). */
 export const toSessionView = (state: Session, revision: number): SessionView => {
   const last = lastCompletedToolCall(state);
   const runs = Object.values(state.runs);
@@ -249,7 +249,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
   });
 };
 
-/** The DESIGN §5 tool-call shape of one call; pure, times from its events. */
+/** The docs/ARCHITECTURE.md §5 tool-call shape of one call; pure, times from its events. */
 export const toToolCallView = (call: ToolCall): ToolCallView => {
   const result = call.status === 'completed' || call.status === 'failed' ? call.result : undefined;
   return omitUndefined<ToolCallView>({

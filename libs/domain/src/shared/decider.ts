@@ -1,4 +1,4 @@
-/** A pure decision model: `decide` turns a command and the current state into events (or throws a DomainError), `evolve` folds one event into state (DESIGN §2). */
+/** A pure decision model: `decide` turns a command and the current state into events (or throws a DomainError), `evolve` folds one event into state (docs/ARCHITECTURE.md §2). */
 export interface Decider<S, C, E> {
   /** Events the command produces against `state`; throws a DomainError when refused; `[]` means already applied. */
   decide(command: C, state: S): E[];
@@ -8,6 +8,6 @@ export interface Decider<S, C, E> {
   initialState(): S;
 }
 
-/** Folds `events` through `decider.evolve` from its initial state: the state at the revision of the last event (DESIGN §2, snapshots are this fold). */
+/** Folds `events` through `decider.evolve` from its initial state: the state at the revision of the last event (docs/ARCHITECTURE.md §2, snapshots are this fold). */
 export const replay = <S, C, E>(decider: Decider<S, C, E>, events: readonly E[]): S =>
   events.reduce<S>((state, event) => decider.evolve(state, event), decider.initialState());

@@ -1,4 +1,4 @@
-/** How a refusal maps to HTTP later: invalid → 400, not_found → 404, conflict → 409 (DESIGN §5). */
+/** How a refusal maps to HTTP later: invalid → 400, not_found → 404, conflict → 409 (docs/ARCHITECTURE.md §5). */
 export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict';
 
 /** HTTP status for each DomainErrorKind, for the one exception filter that maps domain refusals. */

@@ -27,7 +27,7 @@ export interface ToolCallResult {
   at: string;
 }
 
-/** A result that arrived for an interrupted attempt: kept apart, never merged (DESIGN §2). */
+/** A result that arrived for an interrupted attempt: kept apart, never merged (docs/ARCHITECTURE.md §2). */
 export interface ToolCallLateResult extends ToolCallResult {
   callId: string;
   attempt: number;
@@ -60,13 +60,13 @@ export type ToolCall =
   | (ToolCallBase & { status: 'failed'; result: ToolCallResult })
   | (ToolCallBase & { status: 'interrupted'; interruption: { reason: string; at: string } });
 
-/** Status of a tool call; `none` is a callId never dispatched (the DESIGN's `requested` is the command, checkpointed as `dispatched`). */
+/** Status of a tool call; `none` is a callId never dispatched (the state machine's (docs/ARCHITECTURE.md §2) `requested` is the command, checkpointed as `dispatched`). */
 export type ToolCallStatus = ToolCall['status'];
 
 /** State of one tool call's decider. */
 export type ToolCallState = { status: 'none' } | ToolCall;
 
-/** Policy: an interrupted call whose tool is declared idempotent may be retried automatically (DESIGN §2); others need an explicit RetryToolCall. */
+/** Policy: an interrupted call whose tool is declared idempotent may be retried automatically (docs/ARCHITECTURE.md §2); others need an explicit RetryToolCall. */
 export const isAutoRetryable = (call: ToolCallState): boolean => call.status === 'interrupted' && call.idempotent;
 
 const dispatch = ({ data }: DispatchToolCall, state: ToolCallState): ToolCallEvent[] => {

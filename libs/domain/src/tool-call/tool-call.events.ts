@@ -47,7 +47,7 @@ export interface ToolCallInterrupted {
   data: { callId: string; attempt: number; reason: string; at: string };
 }
 
-/** A result for an attempt already interrupted: recorded and surfaced, never merged; the call's status does not change (DESIGN §2). */
+/** A result for an attempt already interrupted: recorded and surfaced, never merged; the call's status does not change (docs/ARCHITECTURE.md §2). */
 export interface ToolCallLateResultRecorded {
   type: 'ToolCallLateResultRecorded';
   data: {

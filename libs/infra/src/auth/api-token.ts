@@ -12,7 +12,7 @@ export interface ApiToken {
 
 /**
  * RUNLEDGER_TOKEN if set; else the token kept in `<dataDir>/token` (mode 0600); else a new random one written there,
- * so the CLI and a restarted server keep working with it (issue 3).
+ * so the CLI and a restarted server keep working with it.
  */
 export const resolveApiToken = (dataDir: string, fromEnv?: string): ApiToken => {
   if (fromEnv) return { token: fromEnv, source: 'env' };

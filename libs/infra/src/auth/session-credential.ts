@@ -7,7 +7,7 @@ const mac = (secret: string, sessionId: string): string =>
   createHmac('sha256', secret).update(`runledger session credential v1\0${sessionId}`).digest('base64url');
 
 /**
- * The credential an agent of `sessionId` holds instead of the admin token (DESIGN invariant 16): an HMAC-SHA256 of the
+ * The credential an agent of `sessionId` holds instead of the admin token (invariant 16): an HMAC-SHA256 of the
  * session id under the server's admin token, so every api process sharing that token verifies it without storing it,
  * and it reveals nothing of the admin token. It authorizes only that session's hook and tool-call routes.
  */

@@ -195,7 +195,7 @@ export const preToolUseDecision = (permissionDecision: 'allow' | 'deny' | 'ask',
   hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision, ...(reason !== undefined ? { permissionDecisionReason: reason } : {}) },
 });
 
-/** The agent's activity a hook event reveals (DESIGN §2): `undefined` when the event says nothing about it. */
+/** The agent's activity a hook event reveals (docs/ARCHITECTURE.md §2): `undefined` when the event says nothing about it. */
 export type AgentActivity = 'working' | 'waiting_input' | 'idle';
 
 /** Notification types that mean the agent waits for a person (permission dialog, idle prompt, MCP elicitation). */

@@ -415,7 +415,7 @@ export const parseTranscriptFile = async (filePath: string): Promise<ParsedTrans
 
 /**
  * Streams a transcript and returns every tool result in it, by `tool_use_id` (first result wins), whether or not its
- * `tool_use` block is in the file; holds only the results. For recovery (DESIGN §4.3); rejects only on I/O errors.
+ * `tool_use` block is in the file; holds only the results. For recovery (docs/ARCHITECTURE.md §4.3); rejects only on I/O errors.
  */
 export const transcriptToolResults = async (filePath: string): Promise<Map<string, ParsedToolResult>> => {
   const results = new Map<string, ParsedToolResult>();

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-/** Runtime configuration from the environment (DESIGN §1, README "Configuration"). */
+/** Runtime configuration from the environment (docs/ARCHITECTURE.md §1, README "Configuration"). */
 export interface RunledgerConfig {
   /** Absolute data directory: embedded store, token file, worktrees, logs (`RUNLEDGER_DATA_DIR`, default ./.runledger). */
   dataDir: string;
@@ -12,11 +12,11 @@ export interface RunledgerConfig {
   host: string;
   /** Bearer token (`RUNLEDGER_TOKEN`); undefined means generate one into `<dataDir>/token`. */
   token?: string;
-  /** Secret values to redact from tool inputs and outputs (`RUNLEDGER_SECRETS`, comma-separated; DESIGN invariant 12). */
+  /** Secret values to redact from tool inputs and outputs (`RUNLEDGER_SECRETS`, comma-separated; invariant 12). */
   secrets: string[];
   /** Grace period in ms between SIGTERM and SIGKILL when a session is killed (`RUNLEDGER_KILL_GRACE_MS`, default 5000). */
   killGraceMs: number;
-  /** The installation's own tmux server socket (`RUNLEDGER_TMUX_SOCKET`, default `<dataDir>/tmux.sock`, DESIGN §4a). */
+  /** The installation's own tmux server socket (`RUNLEDGER_TMUX_SOCKET`, default `<dataDir>/tmux.sock`, docs/ARCHITECTURE.md §4a). */
   tmuxSocket: string;
   /** How often the worker checks that the runtimes of running sessions live (ms, RUNLEDGER_WATCH_INTERVAL_MS, default 1000): a dead one is recorded within this plus one reconcile. */
   watchIntervalMs: number;

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ProcStat, readProcStat } from '../runtime/process-runtime';
 
-/** Thrown when another live process owns the embedded data directory (STACK-NOTES: two PGlite owners silently lose commits). */
+/** Thrown when another live process owns the embedded data directory (docs/ARCHITECTURE.md §7: two PGlite owners silently lose commits). */
 export class DataDirectoryLockedError extends Error {
   readonly code = 'DATA_DIRECTORY_LOCKED';
   constructor(readonly dataDir: string, readonly ownerPid: number, readonly ownerStartedAt: string | undefined) {

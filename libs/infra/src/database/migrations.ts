@@ -18,7 +18,7 @@ export interface MigrationReport {
 
 /**
  * Applies the migrations not yet recorded in `rl_schema_migrations`, in version order, in one transaction
- * that holds an advisory lock: safe to run twice and from two processes at once (issue 2).
+ * that holds an advisory lock: safe to run twice and from two processes at once.
  * Throws if `migrations` has duplicate or non-increasing versions.
  */
 export const migrate = async (db: SqlDatabase, migrations: readonly Migration[]): Promise<MigrationReport> => {

@@ -2,7 +2,7 @@ import { PgliteDatabase } from './pglite-database';
 import { PostgresDatabase } from './postgres-database';
 import { SqlDatabase } from './sql-database';
 
-/** Where the store lives: a PostgreSQL URL, or the embedded PGlite in a data directory (DESIGN §1). */
+/** Where the store lives: a PostgreSQL URL, or the embedded PGlite in a data directory (docs/ARCHITECTURE.md §1). */
 export type DatabaseLocation = { databaseUrl: string } | { dataDir: string };
 
 /** Opens PostgreSQL when `databaseUrl` is given, else the embedded PGlite (throws DataDirectoryLockedError if owned). */

@@ -27,7 +27,7 @@ export class PgliteDatabase implements SqlDatabase {
     lock.acquire();
     try {
       const db = await PGlite.create(path.join(absolute, 'pgdata'));
-      tighten(path.join(absolute, 'pgdata')); // PGlite writes 0666 files whatever the umask (DESIGN §4c)
+      tighten(path.join(absolute, 'pgdata')); // PGlite writes 0666 files whatever the umask (docs/ARCHITECTURE.md §4c)
       return new PgliteDatabase(db, lock, absolute);
     } catch (error) {
       lock.release();

@@ -20,7 +20,7 @@ export interface SqlExecutor {
 /** Which engine sits behind a SqlDatabase; reported by `GET /health` as `store`. */
 export type DatabaseKind = 'postgres' | 'pglite';
 
-/** A database handle shared by the event store and the read models (DESIGN §1: same database by default). */
+/** A database handle shared by the event store and the read models (docs/ARCHITECTURE.md §1: same database by default). */
 export interface SqlDatabase extends SqlExecutor {
   readonly kind: DatabaseKind;
   /** Runs several statements separated by `;` with no parameters (migrations). */
@@ -29,7 +29,7 @@ export interface SqlDatabase extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /**
    * Subscribes to a NOTIFY channel across connections; resolves to an unsubscribe function.
-   * Undefined where notifications do not cross connections (PGlite: STACK-NOTES), so callers poll.
+   * Undefined where notifications do not cross connections (PGlite: docs/ARCHITECTURE.md §7), so callers poll.
    */
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /** Closes every connection (and, for PGlite, releases the data directory). */

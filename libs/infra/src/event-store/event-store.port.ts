@@ -1,6 +1,6 @@
 import type { ChainLink } from './hash-chain';
 
-/** Metadata carried by every event (DESIGN §2); `recordedAt` is ISO-8601, set by the store when absent. */
+/** Metadata carried by every event (docs/ARCHITECTURE.md §2); `recordedAt` is ISO-8601, set by the store when absent. */
 export interface EventMetadata {
   correlationId?: string;
   causationId?: string;
@@ -46,7 +46,7 @@ export interface AppendResult {
   idempotent: boolean;
 }
 
-/** A point in the global order: (transaction id, global position), never the position alone (DESIGN invariant 9). */
+/** A point in the global order: (transaction id, global position), never the position alone (invariant 9). */
 export interface Checkpoint {
   transactionId: string;
   globalPosition: number;
@@ -91,7 +91,7 @@ export type VerifyResult =
   | { ok: true; streamId: string; events: number }
   | { ok: false; streamId: string; events: number; brokenAt: number; reason: string };
 
-/** The event store port (DESIGN §1): append-only streams with optimistic concurrency and a gap-safe global order. */
+/** The event store port (docs/ARCHITECTURE.md §1): append-only streams with optimistic concurrency and a gap-safe global order. */
 export interface EventStore {
   /** Appends atomically; throws WrongExpectedRevisionError (with the actual revision) or EventIdConflictError. */
   appendToStream(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
@@ -117,7 +117,7 @@ export interface EventStore {
   listStreams(): AsyncIterable<string>;
 }
 
-/** Thrown by appendToStream when the stream's revision is not the expected one (DESIGN invariant 2). */
+/** Thrown by appendToStream when the stream's revision is not the expected one (invariant 2). */
 export class WrongExpectedRevisionError extends Error {
   readonly code = 'EVENT_STORE.WRONG_EXPECTED_REVISION';
   constructor(readonly streamId: string, readonly expected: ExpectedRevision, readonly actual: number) {

@@ -14,7 +14,7 @@ export interface HashedEventText {
 export const GENESIS_HASH = '';
 
 /**
- * sha256 hex over the previous hash and the event's exact text, newline-separated (DESIGN §2 tamper evidence).
+ * sha256 hex over the previous hash and the event's exact text, newline-separated (docs/ARCHITECTURE.md §2 tamper evidence).
  * Must equal the SQL in the `rl_append` function (migration 1) byte for byte.
  */
 export const eventHash = (prevHash: string, e: HashedEventText): string =>

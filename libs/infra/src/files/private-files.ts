@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The umask of a runledger server: every file it (and what it starts) creates is at most 0600, every directory 0700 (DESIGN §4c). */
+/** The umask of a runledger server: every file it (and what it starts) creates is at most 0600, every directory 0700 (docs/ARCHITECTURE.md §4c). */
 export const PRIVATE_UMASK = 0o077;
 /** Mode of runledger's directories: owner only. */
 export const PRIVATE_DIRECTORY_MODE = 0o700;

@@ -15,7 +15,7 @@ export const STALE_CLAIM_MS = 120_000;
 export const requestHash = (body: unknown): string => createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
 
 /**
- * Idempotency keys in PostgreSQL (DESIGN invariant 3). `claim` inserts the key (or finds it); `complete` stores the
+ * Idempotency keys in PostgreSQL (invariant 3). `claim` inserts the key (or finds it); `complete` stores the
  * response; `release` forgets a claim whose command failed, so the client may retry with the same key.
  */
 export class IdempotencyStore {

@@ -1,6 +1,6 @@
 import { Migration } from '../database/migrations';
 
-/** Idempotency keys of commands (DESIGN invariant 3): the first result of a key is kept and returned on a repeat. */
+/** Idempotency keys of commands (invariant 3): the first result of a key is kept and returned on a repeat. */
 export const idempotencyMigration: Migration = {
   version: 3,
   name: 'idempotency keys',

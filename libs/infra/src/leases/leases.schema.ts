@@ -1,6 +1,6 @@
 import { Migration } from '../database/migrations';
 
-/** Leases (DESIGN §4): who owns a piece of work (a session's reconcile, a managed call's execution) and until when. */
+/** Leases (docs/ARCHITECTURE.md §4): who owns a piece of work (a session's reconcile, a managed call's execution) and until when. */
 export const leasesMigration: Migration = {
   version: 4,
   name: 'leases',

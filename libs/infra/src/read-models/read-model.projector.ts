@@ -23,7 +23,7 @@ import {
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { RecordedEvent } from '../event-store/event-store.port';
 
-/** Stream-name prefixes the read models fold (DESIGN §2); every other stream (e.g. `system`) is ignored. */
+/** Stream-name prefixes the read models fold (docs/ARCHITECTURE.md §2); every other stream (e.g. `system`) is ignored. */
 export const PROJECT_STREAM_PREFIX = 'project-';
 /** See PROJECT_STREAM_PREFIX. */
 export const SESSION_STREAM_PREFIX = 'session-';

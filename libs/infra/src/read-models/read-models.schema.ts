@@ -97,7 +97,7 @@ ALTER TABLE rl_rm_tool_calls ADD COLUMN state jsonb NOT NULL
 
 /**
  * Dead letters of the read-model projection: events it could not fold or store (a malformed event in the log, a value
- * over a PostgreSQL limit), each with the error; the projection skipped them and moved on (DESIGN invariant 8). Derived
+ * over a PostgreSQL limit), each with the error; the projection skipped them and moved on (invariant 8). Derived
  * from the log like every rl_rm_* table: a rebuild recomputes it. Version 10 leaves room for other read-model changes.
  */
 export const deadLettersMigration: Migration = {

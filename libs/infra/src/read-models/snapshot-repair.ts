@@ -4,7 +4,7 @@ import { EventStore, RecordedEvent } from '../event-store/event-store.port';
 import { lockProjection } from './projection-checkpoint';
 import { projectBatch } from './read-model.projector';
 
-/** A session snapshot whose revision differs from its stream's head (DESIGN invariant 8). */
+/** A session snapshot whose revision differs from its stream's head (invariant 8). */
 export interface LaggingSnapshot {
   sessionId: string;
   snapshotRevision: number | null;

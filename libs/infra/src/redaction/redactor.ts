@@ -1,5 +1,5 @@
 /*
- * DESIGN §3 invariant 12: secrets never persist. Tool inputs and outputs pass through a `Redactor` before append.
+ * docs/ARCHITECTURE.md §3 invariant 12: secrets never persist. Tool inputs and outputs pass through a `Redactor` before append.
  * Every removed value is replaced by `[REDACTED:<kind>]`, so a reader sees what was there without seeing it.
  */
 
@@ -118,7 +118,7 @@ const isPlainObject = (v: object): boolean => {
 };
 
 /**
- * Redacts secrets from values before they are persisted (DESIGN §3 invariant 12). Replaces every occurrence of a
+ * Redacts secrets from values before they are persisted (docs/ARCHITECTURE.md §3 invariant 12). Replaces every occurrence of a
  * configured secret value, also URL-encoded or base64-encoded (values shorter than `MIN_SECRET_LENGTH` = 6 chars, and
  * non-strings, are ignored) with
  * `[REDACTED:secret]`, then the well-known patterns (GitHub tokens, AWS key ids and secret keys, Anthropic/OpenAI keys,

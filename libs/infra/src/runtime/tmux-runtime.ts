@@ -47,7 +47,7 @@ export const tmuxSessionName = (sessionId: string): string => `rl-${sessionId.re
 const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
- * Agent runtime in tmux (DESIGN §4a): one tmux session per runledger session on this installation's own server
+ * Agent runtime in tmux (docs/ARCHITECTURE.md §4a): one tmux session per runledger session on this installation's own server
  * (`socket`, under the data directory), tagged with `@runledger-home`, so only this installation's sessions are ever
  * adopted. The tmux server is a daemon of its own: stopping or killing runledger never ends it (invariant 7); a reboot
  * (or `tmux kill-server`) does, which makes the runtime dead. The pane keeps its process after exit (remain-on-exit)

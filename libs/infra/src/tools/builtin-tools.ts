@@ -4,7 +4,7 @@ import { constants as fsConstants, existsSync, promises as fsp, readlinkSync, re
 import * as path from 'node:path';
 import { listPidsWithEnv } from '../runtime/process-finder';
 
-/** The tools runledger runs itself in `managed` mode (issue 4). */
+/** The tools runledger runs itself in `managed` mode. */
 export const BUILTIN_TOOLS = ['shell', 'read_file', 'write_file'] as const;
 /** Name of a built-in tool. */
 export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
@@ -20,7 +20,7 @@ export const TOOL_LIMITS = {
   writeMaxBytes: 4 * 1024 * 1024,
 } as const;
 
-/** Bad input for a managed tool: names the field (400, DESIGN invariant 13). */
+/** Bad input for a managed tool: names the field (400, invariant 13). */
 export class ToolInputError extends Error {
   constructor(readonly field: string, message: string) {
     super(message);

@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
-/** Body of `POST /projects/:id/orchestrator` (DESIGN §5): ensure (`clean` false, the default) or replace (`clean` true). */
+/** Body of `POST /projects/:id/orchestrator` (docs/ARCHITECTURE.md §5): ensure (`clean` false, the default) or replace (`clean` true). */
 export class OrchestratorDto {
   @IsOptional() @IsBoolean()
   clean?: boolean;

@@ -19,7 +19,7 @@ export class ProjectRepoDto {
   path!: string;
 }
 
-/** Body of `POST /projects`: `{name, repoPath}` or `{name, repos}` (DESIGN §5). */
+/** Body of `POST /projects`: `{name, repoPath}` or `{name, repos}` (docs/ARCHITECTURE.md §5). */
 export class RegisterProjectDto {
   @IsString() @IsPlainText() @MinLength(1) @MaxLength(200)
   name!: string;

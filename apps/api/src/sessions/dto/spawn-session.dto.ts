@@ -4,7 +4,7 @@ import { IsOptional, IsPlainText, HasNoNul } from '../../http/field-rules';
 /** A revision as `git rev-parse` takes it: no whitespace, never an option (leading `-`). */
 export const GIT_REV = /^[^\s-]\S*$/;
 
-/** Body of `POST /sessions` (DESIGN §5). */
+/** Body of `POST /sessions` (docs/ARCHITECTURE.md §5). */
 export class SpawnSessionDto {
   @IsString() @IsPlainText() @MinLength(1) @MaxLength(60)
   projectId!: string;
@@ -25,7 +25,7 @@ export class SpawnSessionDto {
   @IsOptional() @IsString() @IsPlainText() @Matches(GIT_REV, { message: 'baseRef must be a branch, tag or commit name (no whitespace, not starting with -)' }) @MinLength(1) @MaxLength(250)
   baseRef?: string;
 
-  /** Where the agent runs: a detached process group, or a tmux session a person can attach to (DESIGN §4a). */
+  /** Where the agent runs: a detached process group, or a tmux session a person can attach to (docs/ARCHITECTURE.md §4a). */
   @IsOptional() @IsIn(['process', 'tmux'])
   runtime?: 'process' | 'tmux';
 

@@ -4,7 +4,7 @@ import { IsOptional, IsPlainText, HasNoNul } from '../../http/field-rules';
 
 const CALL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
-/** Body of `POST /sessions/:id/tool-calls` (DESIGN §5). */
+/** Body of `POST /sessions/:id/tool-calls` (docs/ARCHITECTURE.md §5). */
 export class RequestToolCallDto {
   @IsOptional() @IsString() @Matches(CALL_ID, { message: 'callId must be letters, digits and . _ : -' }) @MaxLength(200)
   callId?: string;
@@ -22,7 +22,7 @@ export class RequestToolCallDto {
   @IsOptional() @IsString() @IsPlainText() @MaxLength(200)
   runId?: string;
 
-  /** Declares the tool idempotent: an interrupted attempt may be re-dispatched automatically (DESIGN §2). */
+  /** Declares the tool idempotent: an interrupted attempt may be re-dispatched automatically (docs/ARCHITECTURE.md §2). */
   @IsOptional() @IsBoolean()
   idempotent?: boolean;
 }

@@ -1,7 +1,7 @@
 import type { ProjectHookSettings } from '@runledger/domain';
 import { CommandContext } from '../../event-sourcing/command-context';
 
-/** Body of `POST /projects` (DESIGN §5): a single-repo project (`repoPath`) or a workspace (`repos`). */
+/** Body of `POST /projects` (docs/ARCHITECTURE.md §5): a single-repo project (`repoPath`) or a workspace (`repos`). */
 export interface RegisterProjectInput extends ProjectHookSettings {
   name: string;
   id?: string;

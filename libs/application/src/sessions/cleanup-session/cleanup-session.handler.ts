@@ -19,7 +19,7 @@ export interface CleanupResult {
 }
 
 /**
- * Cleanup (seed 002, DESIGN §3): kills a live session first; then per worktree, preserves uncommitted work to
+ * Cleanup (docs/ARCHITECTURE.md §3): kills a live session first; then per worktree, preserves uncommitted work to
  * `refs/runledger/preserved/<id>[/<repo>]` and records it BEFORE the forced removal; a failed removal is recorded as
  * `retry_remove` for the worker; changes git cannot capture strand the worktree instead of deleting it; a repo that
  * left the project is skipped with a warning.

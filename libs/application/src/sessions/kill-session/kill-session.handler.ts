@@ -16,7 +16,7 @@ export interface KillResult {
 /**
  * Kill: refused SESSION.ALREADY_TERMINATED (409) before anything happens; otherwise SIGTERM to the runtime's
  * process group (SIGKILL after the grace period), remove each clean worktree, keep each dirty one (never removed:
- * invariant 10, seed 002), and append the removals and `SessionKilled {freed}`.
+ * invariant 10), and append the removals and `SessionKilled {freed}`.
  */
 @CommandHandler(KillSessionCommand)
 export class KillSessionHandler implements ICommandHandler<KillSessionCommand, KillResult> {

@@ -49,12 +49,12 @@ export const CONTINUATION_PROMPT =
 /** Env entry naming the data directory of the runledger that launched an agent: session ids repeat across installations. */
 export const AGENT_HOME = 'RUNLEDGER_AGENT_HOME';
 
-/** Header that carries the runledger session id in Claude Code's generated hook settings (issue 4). */
+/** Header that carries the runledger session id in Claude Code's generated hook settings. */
 export const SESSION_HEADER = 'x-runledger-session';
 
 /**
  * The runtime port: launches agent runtimes as detached process groups or in tmux sessions (both outlive runledger:
- * DESIGN invariant 7), output to `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and
+ * invariant 7), output to `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and
  * RUNLEDGER_TOKEN in their env, that token being the session's own credential, never the admin token (invariant 16);
  * tells whether a recorded runtime is alive, and stops it, whatever its type.
  * Agents: `command` (the argv of the request) and `claude-code` (`claude -p <prompt>` in a process; interactive
@@ -152,7 +152,7 @@ export class AgentLauncher {
     return listAgentProcesses([this.homeEntry()]);
   }
 
-  /** The credential of `sessionId`'s agent: authorizes only that session's hook and tool-call routes (DESIGN invariant 16). */
+  /** The credential of `sessionId`'s agent: authorizes only that session's hook and tool-call routes (invariant 16). */
   credential(sessionId: string): string {
     return issueSessionCredential(this.token.token, sessionId);
   }

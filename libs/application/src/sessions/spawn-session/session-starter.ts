@@ -23,13 +23,13 @@ export interface SessionPlan {
 
 const invalid = (field: string, message: string): DomainError => new DomainError('SESSION.INVALID', 'invalid', message, { field });
 
-/** The runtime a session gets when it names none (DESIGN §4a): tmux for orchestrators and for claude-code without a prompt (interactive), else a process. */
+/** The runtime a session gets when it names none (docs/ARCHITECTURE.md §4a): tmux for orchestrators and for claude-code without a prompt (interactive), else a process. */
 export const defaultRuntime = (kind: SessionKind, agent: AgentKind, prompt: string | undefined): RuntimeType =>
   kind === 'orchestrator' || (agent === 'claude-code' && !prompt) ? 'tmux' : 'process';
 
 /**
  * Starts a session under an id already allocated, each step recorded before the next one starts (checkpoint before
- * dispatch, DESIGN §3): `SessionStarted` → per repo `git worktree add` on `plan.branch` (created from `baseRef`, or
+ * dispatch, docs/ARCHITECTURE.md §3): `SessionStarted` → per repo `git worktree add` on `plan.branch` (created from `baseRef`, or
  * checked out when it exists) then `WorktreeCreated` → launch the runtime then `SessionRuntimeLaunched`. A worktree
  * or launch failure is recorded as `SessionLaunchFailed` and returned in the snapshot (never thrown).
  */

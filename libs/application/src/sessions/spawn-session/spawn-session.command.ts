@@ -1,6 +1,6 @@
 import { CommandContext } from '../../event-sourcing/command-context';
 
-/** Body of `POST /sessions` (DESIGN §5). */
+/** Body of `POST /sessions` (docs/ARCHITECTURE.md §5). */
 export interface SpawnSessionInput {
   projectId: string;
   kind?: 'worker' | 'orchestrator';

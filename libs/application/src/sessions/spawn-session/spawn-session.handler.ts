@@ -10,7 +10,7 @@ import { SpawnSessionCommand } from './spawn-session.command';
 /**
  * Spawns a session: validate (400s, nothing appended) → `SessionIdAllocated` in the project stream (ids never reused)
  * → the session started by SessionStarter on `runledger/<id>` (an orchestrator on the project's canonical branch
- * `runledger/<prefix>-orchestrator`), in the runtime asked for or the default one (DESIGN §4a).
+ * `runledger/<prefix>-orchestrator`), in the runtime asked for or the default one (docs/ARCHITECTURE.md §4a).
  */
 @CommandHandler(SpawnSessionCommand)
 export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand, SessionView> {

@@ -4,9 +4,9 @@ import { Migration } from '../../database/migrations';
  * Event store schema, version 1. Why each piece:
  * - `data`/`metadata` are `json`, not `jsonb`: json keeps the exact text sent, which the hash chain covers,
  *   so `verify` (and an offline export check) can recompute every hash.
- * - `transaction_id xid8` lets readers stop below the oldest open transaction (DESIGN invariant 9).
+ * - `transaction_id xid8` lets readers stop below the oldest open transaction (invariant 9).
  * - `rl_append` does check, hash, insert and head update in one round trip, under a row lock on the stream.
- * - triggers refuse UPDATE, DELETE and TRUNCATE of events (DESIGN invariant 1).
+ * - triggers refuse UPDATE, DELETE and TRUNCATE of events (invariant 1).
  */
 export const eventStoreMigration: Migration = {
   version: 1,

@@ -75,7 +75,7 @@ const toLink = (row: EventRow): ChainLink => ({
 
 /**
  * The event store on PostgreSQL, the same SQL on a server (`pg`) and on the embedded PGlite.
- * Gap-safe global order (DESIGN invariant 9): readers order by (transaction id, position) and only see rows whose
+ * Gap-safe global order (invariant 9): readers order by (transaction id, position) and only see rows whose
  * transaction id is below the oldest open transaction, so an event that commits late is never skipped.
  */
 export class PostgresEventStore implements EventStore {
@@ -244,7 +244,7 @@ export class PostgresEventStore implements EventStore {
     return executor
       .query<EventRow>(
         // Rows of transactions at or above the snapshot's xmin may still be joined by a lower-position row that
-        // commits later; they wait for the next read (DESIGN invariant 9).
+        // commits later; they wait for the next read (invariant 9).
         `SELECT ${COLUMNS} FROM rl_events
          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
