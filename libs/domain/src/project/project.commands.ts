@@ -1,19 +1,11 @@
-import type { ProjectHookSettings, ProjectKind, ProjectRepo, SessionKind } from './project.events';
+import type { OrchestratorAssigned, OrchestratorReleased, ProjectRegistered, SessionKind } from './project.events';
+
+// A command carries the data of the event it asks for: its fields are declared once, on the event.
 
 /** Register a project; refused PROJECT.ALREADY_REGISTERED (409) or PROJECT.INVALID (400, details.field). */
 export interface RegisterProject {
   type: 'RegisterProject';
-  data: {
-    projectId: string;
-    name: string;
-    kind: ProjectKind;
-    repos: ProjectRepo[];
-    sessionPrefix: string;
-    defaultBranch?: string;
-    orchestratorAgent?: string;
-    env?: Record<string, string>;
-    at: string;
-  } & ProjectHookSettings;
+  data: ProjectRegistered['data'];
 }
 
 /** Allocate the next session id of a project; refused PROJECT.NOT_FOUND (404). */
@@ -25,13 +17,13 @@ export interface AllocateSessionId {
 /** Make `sessionId` the active orchestrator; `[]` if it already is; refused PROJECT.ORCHESTRATOR_ACTIVE (409) if another one is (invariant 11). */
 export interface AssignOrchestrator {
   type: 'AssignOrchestrator';
-  data: { sessionId: string; at: string };
+  data: OrchestratorAssigned['data'];
 }
 
 /** Release `sessionId` as active orchestrator; `[]` if it is not the active one (a half-done replacement can be retried, invariant 11). */
 export interface ReleaseOrchestrator {
   type: 'ReleaseOrchestrator';
-  data: { sessionId: string; at: string };
+  data: OrchestratorReleased['data'];
 }
 
 /** Every command of the project decider. */

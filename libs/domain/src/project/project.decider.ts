@@ -9,22 +9,12 @@ import type {
   ReleaseOrchestrator,
 } from './project.commands';
 import { projectAlreadyRegistered, projectInvalid, projectNotFound, projectOrchestratorActive } from './project.errors';
-import type { ProjectEvent, ProjectHookSettings, ProjectKind, ProjectRepo } from './project.events';
+import type { ProjectConfig, ProjectEvent } from './project.events';
 
 /** Longest hook hold a project may set (seconds): Claude Code's own hook timeout is 600 s. */
 export const MAX_HOOK_HOLD_SECONDS = 540;
 
-/** A registered project's configuration as stored in its stream. */
-export interface ProjectConfig extends ProjectHookSettings {
-  projectId: string;
-  name: string;
-  kind: ProjectKind;
-  repos: ProjectRepo[];
-  sessionPrefix: string;
-  defaultBranch?: string;
-  orchestratorAgent?: string;
-  env?: Record<string, string>;
-}
+export type { ProjectConfig } from './project.events';
 
 /** A registered project: config, the next session number (≥ 1) and the active orchestrator, if any (invariant 11). */
 export type RegisteredProject = ProjectConfig & {

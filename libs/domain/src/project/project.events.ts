@@ -22,24 +22,22 @@ export interface ProjectHookSettings {
   hookTransport?: 'command' | 'http';
 }
 
-/** A project was registered (stream `project-<projectId>`); `env` may hold secrets and is never listed (invariant 12). */
+/** A registered project's configuration as stored in its stream; `env` may hold secrets and is never listed (invariant 12). */
+export interface ProjectConfig extends ProjectHookSettings {
+  projectId: string;
+  name: string;
+  kind: ProjectKind;
+  repos: ProjectRepo[];
+  sessionPrefix: string;
+  defaultBranch?: string;
+  orchestratorAgent?: string;
+  env?: Record<string, string>;
+}
+
+/** A project was registered (stream `project-<projectId>`); `at` is ISO-8601. */
 export interface ProjectRegistered {
   type: 'ProjectRegistered';
-  data: {
-    projectId: string;
-    name: string;
-    kind: ProjectKind;
-    repos: ProjectRepo[];
-    sessionPrefix: string;
-    defaultBranch?: string;
-    orchestratorAgent?: string;
-    env?: Record<string, string>;
-    hookFailure?: ProjectHookSettings['hookFailure'];
-    hookHoldSeconds?: number;
-    hookTransport?: ProjectHookSettings['hookTransport'];
-    /** ISO-8601 */
-    at: string;
-  };
+  data: ProjectConfig & { at: string };
 }
 
 /** A session id `<sessionPrefix>-<number>` was allocated once and for all; numbers start at 1 and are never reused (docs/ARCHITECTURE.md §2, invariant 7). */
