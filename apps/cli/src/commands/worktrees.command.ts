@@ -1,20 +1,11 @@
 import { Command } from 'commander';
+import type { WorktreeListItem } from '@runledger/infra/read-models';
 import Table from 'cli-table3';
 import { clientAction } from '../client/client-command';
 import { oneLine, printJson, printLine } from '../client/output';
 
-/** One line of `GET /worktrees` (docs/ARCHITECTURE.md §5). */
-interface WorktreeLine {
-  path: string;
-  source: 'record' | 'custody';
-  state: string;
-  stranded: boolean;
-  rule?: string;
-  detail?: string;
-  sessionId?: string;
-  branch?: string;
-  preservedRef?: string;
-}
+/** One line of `GET /worktrees` (docs/ARCHITECTURE.md §5), as the read model serves it. */
+type WorktreeLine = WorktreeListItem;
 
 /** One sweep's report (`POST /worktrees/sweep`). */
 interface SweepReportBody {
