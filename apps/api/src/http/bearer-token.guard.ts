@@ -6,7 +6,7 @@ import { SESSION_CREDENTIAL_PREFIX, verifySessionCredential } from '@runledger/i
 import { ReadModels } from '@runledger/infra/read-models';
 import { API_TOKEN } from '@runledger/infra/tokens';
 import { readCookie, UI_COOKIE, UI_REQUEST_HEADER, verifyUiSession } from '../ui-auth/ui-session';
-import { IS_PUBLIC, SESSION_SCOPED, SessionScope } from './public.decorator';
+import { CredentialSession, IS_PUBLIC, SESSION_SCOPED, SessionScope } from './public.decorator';
 
 /** Methods that change nothing: a cookie alone may authenticate them. */
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -16,6 +16,7 @@ interface GuardedRequest {
   method: string;
   headers: Record<string, string | undefined>;
   params: Record<string, string | undefined>;
+  credentialSession?: CredentialSession;
 }
 
 /** True when `given` equals the API token (constant time). */
@@ -32,7 +33,8 @@ export const isApiToken = (token: ApiToken, given: string): boolean => {
  * The admin token (RUNLEDGER_TOKEN) opens every route. An agent's session credential (invariant 16) opens only the
  * routes marked @SessionScoped, for its own session: 403 for another session's routes, for admin routes, and once its
  * session is terminated (the credential is revoked with it). A hook request without `X-Runledger-Session` is bound to
- * the credential's session.
+ * the credential's session. An orchestrator's credential also opens the spawn route (`request.credentialSession` then
+ * names it, and the spawned session records it as its parent); any other session's credential gets 403 there.
  */
 @Injectable()
 export class BearerTokenGuard implements CanActivate {
@@ -59,6 +61,7 @@ export class BearerTokenGuard implements CanActivate {
 
   private async checkSessionCredential(sessionId: string, request: GuardedRequest, scope: SessionScope | undefined): Promise<boolean> {
     if (!scope) throw new ForbiddenException(`a session credential (${sessionId}) opens only its own session's hook and tool-call routes`);
+    if ('spawn' in scope) return this.checkOrchestratorSpawn(sessionId, request);
     const named = 'param' in scope ? request.params[scope.param] : request.headers[scope.header];
     if (named !== undefined && named !== sessionId) {
       throw new ForbiddenException(`this session credential belongs to ${sessionId}, not to ${named}`);
@@ -67,6 +70,16 @@ export class BearerTokenGuard implements CanActivate {
     const session = await this.readModels.getSession(sessionId);
     // Not projected yet (a session spawned a moment ago): the MAC proves runledger issued it.
     if (session?.status === 'terminated') throw new ForbiddenException(`the credential of ${sessionId} was revoked: the session is terminated`);
+    return true;
+  }
+
+  private async checkOrchestratorSpawn(sessionId: string, request: GuardedRequest): Promise<boolean> {
+    const session = await this.readModels.getSession(sessionId);
+    if (session?.kind !== 'orchestrator') {
+      throw new ForbiddenException(`only an orchestrator's credential may spawn sessions; ${sessionId} is ${session ? `a ${session.kind}` : 'not known yet'}`);
+    }
+    if (session.status === 'terminated') throw new ForbiddenException(`the credential of ${sessionId} was revoked: the session is terminated`);
+    request.credentialSession = { sessionId, projectId: session.projectId };
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Headers, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -12,6 +12,7 @@ import { EVENT_STORE } from '@runledger/infra/tokens';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { SpawnSessionDto } from './dto/spawn-session.dto';
+import { CredentialSession, SessionScoped } from '../http/public.decorator';
 import { KillSessionDto, ListSessionsQuery, ResumeSessionDto, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
 
 /** One event of a session's audit trail (docs/ARCHITECTURE.md §5). */
@@ -30,6 +31,21 @@ const audit = (e: RecordedEvent): AuditEvent => ({
   revision: e.revision, globalPosition: e.globalPosition, type: e.type, data: e.data, metadata: e.metadata,
   hash: e.hash, prevHash: e.prevHash, eventId: e.eventId,
 });
+
+/**
+ * A spawn authenticated by an orchestrator's credential: the new session belongs to the orchestrator's project and
+ * records it as `parentSessionId`; 403 naming the field for another project or another parent.
+ */
+const withCredentialParent = (body: SpawnSessionDto, orchestrator: CredentialSession | undefined): SpawnSessionDto => {
+  if (!orchestrator) return body;
+  if (body.projectId !== orchestrator.projectId) {
+    throw new ForbiddenException({ message: `${orchestrator.sessionId} may spawn only in its project ${orchestrator.projectId}`, details: { field: 'projectId' } });
+  }
+  if (body.parentSessionId !== undefined && body.parentSessionId !== orchestrator.sessionId) {
+    throw new ForbiddenException({ message: `a session spawned with ${orchestrator.sessionId}'s credential has it as parent`, details: { field: 'parentSessionId' } });
+  }
+  return Object.assign(Object.create(Object.getPrototypeOf(body)) as SpawnSessionDto, body, { parentSessionId: orchestrator.sessionId });
+};
 
 /** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (docs/ARCHITECTURE.md §5). */
 @ApiTags('sessions')
@@ -50,8 +66,15 @@ export class SessionsController {
   @HttpCode(201)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first result' })
   @ApiCreatedResponse({ description: 'the session snapshot', schema: ref('Session') })
-  async spawn(@Body() body: SpawnSessionDto, @Ctx() context: CommandContext, @Headers('idempotency-key') key?: string): Promise<SessionView> {
-    const { result } = await this.idempotent.run('POST /sessions', key, body, () => this.commands.execute<SpawnSessionCommand, SessionView>(new SpawnSessionCommand(body, context)));
+  @SessionScoped({ spawn: true })
+  async spawn(
+    @Body() body: SpawnSessionDto,
+    @Ctx() context: CommandContext,
+    @Req() request: { credentialSession?: CredentialSession },
+    @Headers('idempotency-key') key?: string,
+  ): Promise<SessionView> {
+    const input = withCredentialParent(body, request.credentialSession);
+    const { result } = await this.idempotent.run('POST /sessions', key, input, () => this.commands.execute<SpawnSessionCommand, SessionView>(new SpawnSessionCommand(input, context)));
     return result;
   }
 
