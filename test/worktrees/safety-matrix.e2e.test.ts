@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, makeRepo } from '../support/git-repo';
+import { killTmuxServer } from '../support/tmux';
 import { describeEachServer, startWorktreeServer, TOKEN, WorktreeServer } from './worktree-servers';
 
 /**
@@ -9,7 +10,7 @@ import { describeEachServer, startWorktreeServer, TOKEN, WorktreeServer } from '
  * WorktreeRemove} × {clean, dirty, un-landed commits, live owner, path claimed by another project's live record, owner
  * dead within the grace window}. Every cell puts units of work in place, runs the operation for real (real git, real
  * processes, the real HTTP API), and asserts where each unit is afterwards: in the worktree, in a preserved ref, or on
- * its branch. Orchestrator replace is not a row: it is not on main yet.
+ * its branch; and orchestrator replace × the same conditions.
  */
 const SLEEP = ['sh', '-c', 'exec sleep 300'];
 const EXITS = ['sh', '-c', 'exit 0'];
@@ -94,7 +95,10 @@ describeEachServer('worktree safety matrix: 0 units of work lost', (engine) => {
     repo = makeRepo(join(s.root, 'repo'));
     for (const id of ['a', 'b']) expect((await s.api.post('/projects', { id, name: id, repoPath: repo, sessionPrefix: id })).status).toBe(201);
   });
-  afterAll(async () => s?.stop());
+  afterAll(async () => {
+    await s?.stop();
+    if (s) killTmuxServer(join(s.dataDir, 'tmux.sock')); // orchestrators run in tmux; a graceful stop leaves them alive
+  });
 
   describe.each(['kill', 'cleanup'] as const)('%s', (op) => {
     const expected: Record<Condition, Where> = op === 'kill'
@@ -115,6 +119,49 @@ describeEachServer('worktree safety matrix: 0 units of work lost', (engine) => {
       const ref = `refs/runledger/preserved/${target.id}`;
       for (const unit of units) expect([condition, unit.name, whereIs(repo, unit, { dir, branch: target.worktrees[0].branch, ref })]).toEqual([condition, unit.name, expected[condition]]);
       if (condition === 'clean') expect(existsSync(dir)).toBe(false);
+      if (neighbour) for (const unit of neighbour.units) expect(whereIs(repo, unit, neighbour)).toBe('worktree');
+    });
+  });
+
+  describe('orchestrator replace', () => {
+    // Each cell replaces the project's current orchestrator (the owner) after putting the condition's work in its
+    // worktree; the replacement takes the canonical branch, so un-landed commits must survive on it or in the ref.
+    const replace = async (command: string[]) => {
+      const res = await s.api.post('/projects/a/orchestrator', { clean: true, agent: 'command', command });
+      expect([res.status, res.body.message]).toEqual([201, undefined]);
+      return res.body as { id: string; branch: string; worktrees: { path: string }[] };
+    };
+    const expected: Record<Condition, Where> = {
+      clean: 'branch', dirty: 'ref', unlanded: 'branch', 'live owner': 'ref', 'claimed by another project': 'ref', 'owner dead within grace': 'ref',
+    };
+    let current: { id: string; branch: string; worktrees: { path: string }[] } | undefined;
+
+    it.each(CONDITIONS)('%s', async (condition) => {
+      const dies = condition === 'owner dead within grace';
+      const owner = await replace(dies ? ['sh', '-c', 'sleep 2; exit 0'] : SLEEP); // the owner of this cell's work
+      if (dies) await waitExited(owner.id);
+      if (current) expect((await s.api.get(`/sessions/${current.id}`)).body.status).toBe('terminated');
+      const dir = owner.worktrees[0].path;
+      const units = putWork(dir, condition === 'live owner' || dies || condition === 'claimed by another project' ? 'dirty' : condition, tag());
+      let neighbour: { dir: string; branch: string; units: Unit[] } | undefined;
+      if (condition === 'claimed by another project') {
+        const other = await spawn('b'); // another project's live record over the same repository
+        neighbour = { dir: other.worktrees[0].path, branch: other.worktrees[0].branch, units: putWork(other.worktrees[0].path, 'dirty', tag()) };
+      }
+      current = await replace(SLEEP);
+      expect(current.branch).toBe(owner.branch); // the canonical branch, freed by the owner and taken by the replacement
+      const ref = `refs/runledger/preserved/${owner.id}`;
+      const hasRef = (() => {
+        try {
+          git(repo, 'rev-parse', '--verify', '-q', ref);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      for (const unit of units) {
+        expect([condition, unit.name, whereIs(repo, unit, { dir, branch: owner.branch, ref: hasRef ? ref : undefined })]).toEqual([condition, unit.name, expected[condition]]);
+      }
       if (neighbour) for (const unit of neighbour.units) expect(whereIs(repo, unit, neighbour)).toBe('worktree');
     });
   });
