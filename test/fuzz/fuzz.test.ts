@@ -5,6 +5,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 import { FuzzReport, OpenApiDocument, runFuzz } from './openapi-fuzzer';
+import { killTmuxServer } from '../support/tmux';
 
 const TOKEN = 'fuzz-token-0123456789abcdef';
 /** Requests per run: 2,000 in `npm test`; `npm run fuzz -- --requests N` sets FUZZ_REQUESTS. */
@@ -30,6 +31,7 @@ describe(`fuzzing every route of the served OpenAPI document (${REQUESTS} reques
   }, 60_000);
   afterAll(async () => {
     if (sessionId) await api.post(`/sessions/${sessionId}/kill`).catch(() => undefined);
+    if (root) killTmuxServer(join(root, 'data', 'tmux.sock')); // the fuzzer's spawns may start tmux runtimes
     await server?.stop();
     rmSync(root, { recursive: true, force: true });
   });

@@ -7,6 +7,7 @@ import { diffStates } from '@runledger/domain/shared/json-diff';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { killTmuxServer } from '../support/tmux';
 
 /** Debian's chromium (`apt-get install chromium`, done by .ci/run); RUNLEDGER_CHROMIUM overrides. */
 const CHROMIUM = process.env.RUNLEDGER_CHROMIUM ?? '/usr/bin/chromium';
@@ -124,6 +125,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
         /* gone */
       }
     }
+    if (root) killTmuxServer(join(root, 'data', 'tmux.sock')); // sessions spawned without a prompt may run in tmux
     await server?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });

@@ -96,8 +96,8 @@ describeEachServer('worktree safety matrix: 0 units of work lost', (engine) => {
     for (const id of ['a', 'b']) expect((await s.api.post('/projects', { id, name: id, repoPath: repo, sessionPrefix: id })).status).toBe(201);
   });
   afterAll(async () => {
-    await s?.stop();
     if (s) killTmuxServer(join(s.dataDir, 'tmux.sock')); // orchestrators run in tmux; a graceful stop leaves them alive
+    await s?.stop();
   });
 
   describe.each(['kill', 'cleanup'] as const)('%s', (op) => {
