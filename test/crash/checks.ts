@@ -85,7 +85,7 @@ export interface RestartObservation {
   leases: { resource: string; owner: string }[];
   /** True when the (pid, start time) identifies a live, non-zombie process now. */
   isAlive: (runtime: RuntimeId) => boolean;
-  /** `GET /sessions` entries (the read model) by id, `runtime.alive` set to null; `listedIds` keeps duplicates. */
+  /** `GET /sessions` entries (the read model) by id, `runtime.alive` set to null and `health` left out (both read-time); `listedIds` keeps duplicates. */
   snapshots: Map<string, unknown>;
   listedIds: string[];
   /** `GET /sessions/:id/state` by id: the replayed view and the stream head. */

@@ -503,7 +503,9 @@ const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObserv
   const listedIds: string[] = [];
   for (const view of ok(list) ? (list.body.sessions as { id: string; runtime?: object | null }[]) : []) {
     listedIds.push(view.id);
-    snapshots.set(view.id, { ...view, runtime: view.runtime ? { ...view.runtime, alive: null } : view.runtime });
+    // `runtime.alive` and `health` are read-time facts (liveness, the clock), not folds of the log: left out of the comparison.
+    const { health: _health, ...folded } = view as typeof view & { health?: unknown };
+    snapshots.set(view.id, { ...folded, runtime: view.runtime ? { ...view.runtime, alive: null } : view.runtime });
   }
   const replays = new Map<string, { view: unknown; head: number }>();
   for (const sessionId of foldSessions(after).keys()) {
