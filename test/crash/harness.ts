@@ -606,18 +606,23 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
 
       // Sometimes agents die while runledger is down (a reboot, an OOM kill): reconcile must see them dead.
       if (rand() < 0.3) {
+        const killed: RuntimeId[] = [];
         for (const p of markedProcesses(run.marker).filter((p) => p.agent)) {
           if (rand() < 0.34) {
             process.kill(-p.pid, 'SIGKILL');
+            killed.push({ pid: p.pid, startTime: p.startTime });
             counts.agentsKilledWhileDown++;
           }
         }
         for (const c of driver.realClaudes.filter((c) => runtimeAlive(c.runtime))) {
           if (rand() < 0.5) {
             process.kill(-c.runtime.pid, 'SIGKILL');
+            killed.push(c.runtime);
             counts.agentsKilledWhileDown++;
           }
         }
+        // SIGKILL lands asynchronously: wait until the killed agents are gone before judging who was alive at the kill.
+        for (const deadline = Date.now() + 5000; killed.some(runtimeAlive) && Date.now() < deadline; ) await delay(20);
       }
 
       // Sometimes the restart itself is killed while it reconciles.
