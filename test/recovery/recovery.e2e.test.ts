@@ -53,7 +53,16 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     await server.stop(signal);
     server = await startServerProcess(env());
     api = apiClient(server.url, TOKEN);
-    return eventually(() => reconcileOf(url, server.pid), 'the restarted server to finish its reconcile', 60000);
+    return reconciled();
+  };
+  /** Waits for this server's boot reconcile, then for the read models to hold it: the report is read from the log, snapshots trail it. */
+  const reconciled = async () => {
+    const report = await eventually(() => reconcileOf(url, server.pid), 'the restarted server to finish its reconcile', 60000);
+    await eventually(async () => {
+      const { projections, lastReconcile } = (await api.get('/status')).body;
+      return lastReconcile?.report?.pid === server.pid && projections.checkpointPosition >= lastReconcile.globalPosition;
+    }, 'the read models to hold the reconcile');
+    return report;
   };
 
   beforeAll(async () => {
@@ -159,7 +168,7 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     agents.push(decoy.pid!);
     server = await startServerProcess(env());
     api = apiClient(server.url, TOKEN);
-    const report = await eventually(() => reconcileOf(url, server.pid), 'reconcile', 60000);
+    const report = await reconciled();
     expect(report.relaunched).toBeGreaterThanOrEqual(1);
     expect(report.notResumable).toBeGreaterThanOrEqual(1);
     const relaunched = (await api.get(`/sessions/${withPrompt.id}`)).body;
@@ -180,7 +189,7 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     await client.end();
     server = await startServerProcess(env());
     api = apiClient(server.url, TOKEN);
-    const report = await eventually(() => reconcileOf(url, server.pid), 'reconcile', 60000);
+    const report = await reconciled();
     expect(report.snapshotsRebuilt).toBeGreaterThanOrEqual(1);
     const head = (await eventsOf(url, `session-${s.id}`)).length - 1;
     expect((await api.get(`/sessions/${s.id}`)).body.revision).toBe(head);
