@@ -26,13 +26,14 @@ import { ClaudeWorktreeCustody } from './worktrees/claude-worktree-custody';
 import { CustodyStreams } from './worktrees/custody-streams';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
+import { ToolCallIntake } from './tool-calls/tool-call-intake';
 
 const handlers = [
   RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
+const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

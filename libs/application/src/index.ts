@@ -18,6 +18,7 @@ export * from './sessions/runtime/server-address';
 export * from './sessions/worktree-layout';
 export * from './tool-calls/tool-call.commands';
 export * from './tool-calls/tool-call.handlers';
+export * from './tool-calls/tool-call-intake';
 export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';

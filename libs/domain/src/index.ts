@@ -18,6 +18,7 @@ export * from './tool-call/tool-call.events';
 export * from './tool-call/tool-call.commands';
 export * from './tool-call/tool-call.errors';
 export * from './tool-call/tool-call.decider';
+export * from './tool-call/tool-call.recorder';
 
 export * from './worktree/worktree.events';
 export * from './worktree/worktree.commands';

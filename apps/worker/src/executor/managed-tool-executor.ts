@@ -8,7 +8,7 @@ import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leas
 import { BootReconciler } from '../recovery/boot-reconciler';
 import { runTool, ToolInputError, validateToolCall } from '@runledger/infra/tools';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
-import { SecretRedaction, ServerAddress, SessionStreams, sessionWorkdir, systemContext } from '@runledger/application';
+import { ServerAddress, SessionStreams, sessionWorkdir, systemContext, ToolCallIntake } from '@runledger/application';
 
 /** Subscription (and checkpoint) id of the executor. */
 export const EXECUTOR_SUBSCRIPTION = 'managed-executor';
@@ -30,7 +30,8 @@ interface Dispatched {
  * Executes managed tool calls after their `ToolCallDispatched` is committed (invariant 4): a checkpointed
  * subscription takes a lease on each new managed attempt in the same transaction as its checkpoint, so each attempt
  * is executed at most once across workers and restarts; a crash mid-execution leaves the lease to expire and reconcile
- * marks the call interrupted (invariant 6). The result is appended as soon as the tool ends (invariant 5), redacted.
+ * marks the call interrupted (invariant 6). The result is appended as soon as the tool ends (invariant 5), through the
+ * tool-call intake (redacted).
  */
 @Injectable()
 export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -46,7 +47,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
     @Inject(API_TOKEN) private readonly token: ApiToken,
     private readonly sessions: SessionStreams,
-    private readonly redaction: SecretRedaction,
+    private readonly intake: ToolCallIntake,
     private readonly address: ServerAddress,
     private readonly reconciler: BootReconciler,
   ) {}
@@ -126,18 +127,10 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
         if (!(error instanceof ToolInputError)) throw error;
         outcome = { status: 'failed' as const, output: null, error: `${error.field}: ${error.message}` };
       }
-      const redactor = this.redaction.forProject(project.env);
-      await this.sessions.decide(
+      await this.intake.recordResult(
         sessionId,
-        () => [{
-          type: 'RecordToolCallResult',
-          data: {
-            callId: dispatched.callId, attempt: dispatched.attempt, status: outcome.status, source: 'executor', at: new Date().toISOString(),
-            output: redactor.redact(outcome.output),
-            ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
-            ...(outcome.error !== undefined ? { error: redactor.redact(outcome.error) } : {}),
-          },
-        }],
+        dispatched.callId,
+        { attempt: dispatched.attempt, status: outcome.status, source: 'executor', output: outcome.output, exitCode: outcome.exitCode, error: outcome.error },
         context,
       );
     } finally {

@@ -11,7 +11,7 @@ import {
 } from '@runledger/infra/claude-code/hook-protocol';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
-import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
 import { AgentSessionDirectory } from './agent-session-directory';
@@ -63,7 +63,7 @@ export class ClaudeCodeHooks {
   constructor(
     private readonly sessions: SessionStreams,
     private readonly directory: AgentSessionDirectory,
-    private readonly redaction: SecretRedaction,
+    private readonly intake: ToolCallIntake,
     private readonly reconciler: SessionReconciler,
     private readonly worktrees: ClaudeWorktreeCustody,
   ) {}
@@ -84,10 +84,8 @@ export class ClaudeCodeHooks {
       await this.worktrees.remove({ sessionId, worktreePath: input.worktree_path }, context);
       return {};
     }
-    const { state } = await this.sessions.known(sessionId); // its project; the decision below folds fresh state
-    const { state: project } = await this.sessions.project(state.projectId);
-    const redactor = this.redaction.forProject(project.env);
-    const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact: <T>(value: T): T => redactor.redact(value) };
+    const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
+    const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact };
     await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     if (input.hook_event_name !== 'PreToolUse') return {};

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Session, SessionCommand, ToolCall } from '@runledger/domain';
+import { Session, SessionCommand, ToolCall, toolCallRecorder } from '@runledger/domain';
 import {
   activityAfter,
   COMMON_FIELDS,
@@ -9,12 +9,12 @@ import {
   UnknownHookInput,
 } from '@runledger/infra/claude-code/hook-protocol';
 
-/** What the mapping needs besides the hook input: the time, a fresh run id, and the project's redaction. */
+/** What the mapping needs besides the hook input: the time, a fresh run id, and the project's redaction (from the tool-call intake's door). */
 export interface HookFacts {
   at: string;
   /** A new run id, used when the hook carries no `prompt_id`. */
   newRunId: () => string;
-  /** Redacts configured secrets and token patterns (invariant 12). */
+  /** Redacts configured secrets and token patterns (invariant 12); tool calls are built by a recorder around it. */
   redact: <T>(value: T) => T;
 }
 
@@ -54,24 +54,14 @@ type ToolHook = HookInputOf<'PreToolUse' | 'PostToolUse' | 'PostToolUseFailure' 
 const dispatchIfUnknown = (s: Session, input: ToolHook, facts: HookFacts): SessionCommand[] => {
   if (s.toolCalls.get(input.tool_use_id)) return [];
   const runId = runOf(s, input.agent_id);
-  return [{
-    type: 'DispatchToolCall',
-    data: { callId: input.tool_use_id, tool: input.tool_name, input: facts.redact(input.tool_input ?? null), mode: 'observed', at: facts.at, ...(runId ? { runId } : {}) },
-  }];
+  return [toolCallRecorder(facts.redact).dispatch({ callId: input.tool_use_id, tool: input.tool_name, input: input.tool_input ?? null, mode: 'observed', at: facts.at, runId })];
 };
 
 /** RecordToolCallResult unless the call already has its result (a repeated hook call appends nothing). */
 const result = (s: Session, input: ToolHook, status: 'completed' | 'failed', facts: HookFacts, output: unknown, error?: string): SessionCommand[] => {
   const known = s.toolCalls.get(input.tool_use_id);
   if (known && (known.status === 'completed' || known.status === 'failed')) return [];
-  return [...dispatchIfUnknown(s, input, facts), {
-    type: 'RecordToolCallResult',
-    data: {
-      callId: input.tool_use_id, status, source: 'hook', at: facts.at,
-      ...(output !== undefined ? { output: facts.redact(output) } : {}),
-      ...(error !== undefined ? { error: facts.redact(error) } : {}),
-    },
-  }];
+  return [...dispatchIfUnknown(s, input, facts), toolCallRecorder(facts.redact).result({ callId: input.tool_use_id, status, source: 'hook', at: facts.at, output, error })];
 };
 
 const errorText = (error: unknown, fallback: string): string =>

@@ -5,7 +5,7 @@ import type { ParsedRun, ParsedToolCall, ParsedTranscript } from '@runledger/inf
 import { CommandContext } from '../event-sourcing/command-context';
 import { DeciderStreams } from '../event-sourcing/decider-streams';
 import { decideAll, SessionStreams } from '../sessions/session-streams';
-import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { ToolCallDoor, ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { checkParsedTranscript } from './import-validation';
 
@@ -45,7 +45,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
     private readonly streams: DeciderStreams,
     private readonly sessions: SessionStreams,
     private readonly directory: AgentSessionDirectory,
-    private readonly redaction: SecretRedaction,
+    private readonly intake: ToolCallIntake,
   ) {}
 
   async execute({ input, context }: ImportTranscriptCommand): Promise<ImportTranscriptResult> {
@@ -57,13 +57,13 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
     const agentSessionId = transcript.agentSessionId ?? path.basename(input.transcriptPath, '.jsonl');
     const sessionId = await this.directory.findOrCreate(agentSessionId, { project, cwd: transcript.cwd, transcriptPath: input.transcriptPath }, context);
     const { state: owner } = await this.sessions.project((await this.sessions.load(sessionId)).state.projectId);
-    const redactor = this.redaction.forProject(owner.env);
+    const door = this.intake.doorFor(owner);
 
     const plan = (state: Session): SessionCommand[] => {
       const commands: SessionCommand[] = [];
       const link = { type: 'LinkAgentSession' as const, data: { agentSessionId, transcriptPath: input.transcriptPath, at: transcript.runs[0]?.startedAt ?? new Date().toISOString() } };
       if (state.agentSessionId !== agentSessionId || state.transcriptPath !== input.transcriptPath) commands.push(link);
-      commands.push(...this.runCommands(state, transcript.runs, transcript.toolCalls, undefined, redactor.redact.bind(redactor)));
+      commands.push(...this.runCommands(state, transcript.runs, transcript.toolCalls, undefined, door));
       for (const sub of input.subagents) {
         const runId = `subagent:${path.basename(sub.path, '.jsonl')}`;
         const first = sub.transcript.runs[0]?.startedAt ?? sub.transcript.toolCalls[0]?.requestedAt;
@@ -73,7 +73,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
           runId,
           endedAt: sub.transcript.runs.at(-1)?.endedAt ?? null,
         } as ParsedRun;
-        commands.push(...this.runCommands(state, [child], sub.transcript.toolCalls.map((c) => ({ ...c, runId })), parent, redactor.redact.bind(redactor)));
+        commands.push(...this.runCommands(state, [child], sub.transcript.toolCalls.map((c) => ({ ...c, runId })), parent, door));
       }
       return commands;
     };
@@ -99,7 +99,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
   }
 
   /** Commands for runs and their calls that the state lacks: start, dispatch, result, completion, in transcript order. */
-  private runCommands(state: Session, runs: ParsedRun[], calls: ParsedToolCall[], parentRunId: string | undefined, redact: <T>(v: T) => T): SessionCommand[] {
+  private runCommands(state: Session, runs: ParsedRun[], calls: ParsedToolCall[], parentRunId: string | undefined, { calls: record, redact }: ToolCallDoor): SessionCommand[] {
     const commands: SessionCommand[] = [];
     for (const run of runs) {
       if (!state.runs[run.runId]) {
@@ -109,19 +109,13 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
     for (const call of calls) {
       const known = state.toolCalls.get(call.callId);
       if (!known) {
-        commands.push({
-          type: 'DispatchToolCall',
-          data: { callId: call.callId, tool: call.tool, input: redact(call.input), mode: 'observed', at: call.requestedAt, ...(call.runId && (state.runs[call.runId] || runs.some((r) => r.runId === call.runId)) ? { runId: call.runId } : {}) },
-        });
+        const runId = call.runId && (state.runs[call.runId] || runs.some((r) => r.runId === call.runId)) ? call.runId : undefined;
+        commands.push(record.dispatch({ callId: call.callId, tool: call.tool, input: call.input, mode: 'observed', at: call.requestedAt, runId }));
       }
       if (call.result && (!known || known.status === 'dispatched')) {
-        commands.push({
-          type: 'RecordToolCallResult',
-          data: {
-            callId: call.callId, status: call.result.status, output: redact(call.result.output), source: 'import', at: call.result.at,
-            ...(call.result.status === 'failed' ? { error: redact(typeof call.result.output === 'string' ? call.result.output : 'tool_result is_error') } : {}),
-          },
-        });
+        const { status, output, at } = call.result;
+        const error = status === 'failed' ? (typeof output === 'string' ? output : 'tool_result is_error') : undefined;
+        commands.push(record.result({ callId: call.callId, status, output, source: 'import', at, error }));
       }
     }
     for (const run of runs) {

@@ -1,6 +1,7 @@
 import { replay } from '../shared/decider';
 import { deepFreeze } from '../shared/given-when-then';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
+import { toolCallRecorder } from '../tool-call/tool-call.recorder';
 import { reconcileDecision, restorePolicy, type ReconcileFacts, type ReconcilePlan, type TranscriptFacts } from './reconcile.policy';
 import { decideSession, evolveSession, sessionDecider, type Session, type SessionState } from './session.decider';
 import type { ProcessRuntime, SessionEvent } from './session.events';
@@ -27,6 +28,8 @@ const interrupted: SessionEvent = { type: 'SessionInterrupted', data: { reason: 
 const facts = (over: Partial<ReconcileFacts> = {}): ReconcileFacts => ({
   trigger: 'boot', runtime: { state: 'dead' }, transcript: null, liveManagedCalls: [], launchInProgress: false, at: NOW, ...over,
 });
+/** The transcript facts here hold no secret: the recorder's redaction is the identity. */
+const calls = toolCallRecorder(<V>(value: V): V => value);
 const transcript = (over: Partial<TranscriptFacts> = {}): TranscriptFacts => ({ calls: [], lastTurnEnded: false, settled: true, ...over });
 const call = (callId: string, result: 'completed' | 'failed' | null = 'completed', tool = 'Bash') => ({
   callId, tool, input: { command: 'ls' }, result: result ? { status: result, output: `${callId} out` } : null,
@@ -36,7 +39,7 @@ const call = (callId: string, result: 'completed' | 'failed' | null = 'completed
 const given = (...history: SessionEvent[]) => ({
   when: (f: ReconcileFacts): ReconcilePlan & { after: Session } => {
     const state = deepFreeze(replay(sessionDecider, history)) as Session;
-    const plan = reconcileDecision(state, f);
+    const plan = reconcileDecision(state, f, calls);
     let after: SessionState = state;
     for (const command of plan.commands) after = decideSession(command, after).reduce(evolveSession, after);
     return { ...plan, after: after as Session };
@@ -187,7 +190,7 @@ describe('reconcile policy: the log equals the transcript (docs/ARCHITECTURE.md 
     const t = transcript({ calls: [call('c1'), call('c9', 'failed'), call('c10', null)], lastTurnEnded: true });
     const first = given(started(), launched, linked, runStarted, dispatched('c1'), dispatched('c5')).when(facts({ trigger: 'hook', transcript: t }));
     expect(first.commands.length).toBeGreaterThan(0);
-    const second = reconcileDecision(deepFreeze(first.after), facts({ trigger: 'hook', transcript: t }));
+    const second = reconcileDecision(deepFreeze(first.after), facts({ trigger: 'hook', transcript: t }), calls);
     expect(second.commands).toEqual([]);
   });
 

@@ -1,8 +1,9 @@
 import type { SessionCommand } from './session.commands';
 import { decideSession, evolveSession, type Session, type SessionState } from './session.decider';
 import type { ResumeMode, SessionRuntime } from './session.events';
+import type { ToolCallRecorder } from '../tool-call/tool-call.recorder';
 
-/** One tool call of the agent's transcript (main or sub-agent), input and output already redacted by the gatherer. */
+/** One tool call of the agent's transcript (main or sub-agent), input and output as the transcript holds them (the recorder redacts what is appended). */
 export interface TranscriptCallFact {
   callId: string;
   tool: string;
@@ -107,17 +108,17 @@ const fold = (state: Session, commands: SessionCommand[]): Session => {
  * was interrupted); each is a `DivergenceDetected` naming its kind. A call the log has and a settled transcript lacks,
  * a tool or status that differs, is reported only. Deterministic details, so a second reconcile appends nothing.
  */
-export const transcriptCommands = (session: Session, transcript: TranscriptFacts, at: string): { commands: SessionCommand[]; counts: Pick<ReconcilePlan['counts'], 'callsFromTranscript' | 'resultsFromTranscript' | 'callsOnlyInLog'> } => {
+export const transcriptCommands = (session: Session, transcript: TranscriptFacts, at: string, calls: ToolCallRecorder): { commands: SessionCommand[]; counts: Pick<ReconcilePlan['counts'], 'callsFromTranscript' | 'resultsFromTranscript' | 'callsOnlyInLog'> } => {
   const commands: SessionCommand[] = [];
   const counts = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0 };
   const divergence = (callId: string, kind: string, detail: string): SessionCommand => ({ type: 'RecordDivergence', data: { callId, kind, detail, at } });
   const canOpenWork = session.status !== 'terminated';
   for (const fact of transcript.calls) {
     const logged = session.toolCalls.get(fact.callId);
-    const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => ({ type: 'RecordToolCallResult', data: { callId: fact.callId, status, output, source: 'transcript', at } });
+    const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => calls.result({ callId: fact.callId, status, output, source: 'transcript', at });
     if (!logged) {
       if (!canOpenWork) continue;
-      commands.push({ type: 'DispatchToolCall', data: { callId: fact.callId, tool: fact.tool, input: fact.input, mode: 'observed', source: 'transcript', at } });
+      commands.push(calls.dispatch({ callId: fact.callId, tool: fact.tool, input: fact.input, mode: 'observed', source: 'transcript', at }));
       if (fact.result) commands.push(result(fact.result.status, fact.result.output));
       commands.push(divergence(fact.callId, DIVERGENCE_KINDS.callOnlyInTranscript, `${fact.tool}${fact.subagent ? ` (sub-agent ${fact.subagent})` : ''}: in the transcript, never seen live; appended from the transcript`));
       counts.callsFromTranscript++;
@@ -151,7 +152,8 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
 };
 
 /**
- * The reconcile policy (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): pure, facts in, commands out.
+ * The reconcile policy (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): pure, facts in, commands out; the calls and
+ * results it appends from the transcript are built by `calls` (the intake's recorder, which redacts them).
  * 1. The log is made equal to the transcript (transcriptCommands).
  * 2. Managed calls in flight without a live executor are interrupted.
  * 3. The runtime: alive → adopted (at boot, or when the session was not running); a live unrecorded agent → recorded;
@@ -161,14 +163,14 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
  *    calls interrupted.
  * A Stop/SessionEnd hook (`hook`) and a spawn or restore under way touch only the log of calls.
  */
-export const reconcileDecision = (session: Session, facts: ReconcileFacts): ReconcilePlan => {
+export const reconcileDecision = (session: Session, facts: ReconcileFacts, calls: ToolCallRecorder): ReconcilePlan => {
   const { at } = facts;
   const commands: SessionCommand[] = [];
   const counts: ReconcilePlan['counts'] = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 };
   const plan = (outcome: ReconcileOutcome, why: string, relaunch: ResumeMode | null = null): ReconcilePlan => ({ commands, outcome, relaunch, why, counts });
 
   if (facts.transcript) {
-    const healed = transcriptCommands(session, facts.transcript, at);
+    const healed = transcriptCommands(session, facts.transcript, at, calls);
     commands.push(...healed.commands);
     Object.assign(counts, healed.counts);
   }

@@ -19,7 +19,7 @@ import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LE
 import type { RuntimeIdentity } from '@runledger/infra/runtime';
 import { SQL_DATABASE } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
-import { SecretRedaction } from '../../tool-calls/secret-redaction';
+import { ToolCallIntake } from '../../tool-calls/tool-call-intake';
 import { RestoreSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
@@ -49,8 +49,8 @@ export interface ReconcileOptions {
 
 /**
  * One session's reconcile (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): under the session's reconcile lease, gathers the facts
- * (runtime liveness and exit status, the agent's transcript with its sub-agents, redacted like every other path; the
- * leases of managed calls), asks the pure `reconcileDecision`, appends its commands, and relaunches when it says so
+ * (runtime liveness and exit status, the agent's transcript with its sub-agents; the leases of managed calls), asks the
+ * pure `reconcileDecision` (its calls built by the tool-call intake's recorder, redacted), appends its commands, and relaunches when it says so
  * (native resume or fresh, same id). Used at boot, by the runtime watcher, on Stop/SessionEnd hooks and on request.
  */
 @Injectable()
@@ -64,7 +64,7 @@ export class SessionReconciler {
   constructor(
     private readonly sessions: SessionStreams,
     private readonly launcher: AgentLauncher,
-    private readonly redaction: SecretRedaction,
+    private readonly intake: ToolCallIntake,
     private readonly views: SessionViews,
     private readonly commands: CommandBus,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
@@ -87,10 +87,11 @@ export class SessionReconciler {
   private async reconcileHeld(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions): Promise<ReconcileResult> {
     const { state } = await this.sessions.load(sessionId);
     const facts = await this.gather(state, trigger, options);
+    const { calls } = await this.intake.door(sessionId);
     let plan: ReconcilePlan | undefined;
     const decided = await this.sessions.decide(sessionId, (s) => {
       if (s.status === 'none') return [];
-      plan = reconcileDecision(s, { ...facts, at: new Date().toISOString() });
+      plan = reconcileDecision(s, { ...facts, at: new Date().toISOString() }, calls);
       return plan.commands;
     }, context);
     const finalPlan = plan!;
@@ -147,14 +148,12 @@ export class SessionReconciler {
   }
 
   /**
-   * The transcript (main and sub-agents) as facts, inputs and outputs redacted as on every other path (invariant 12);
-   * null when the session has no transcript on disk.
+   * The transcript (main and sub-agents) as facts, as the transcript holds them (what reconcile appends from them is
+   * redacted by the tool-call intake's recorder, as on every other path, invariant 12); null when there is no transcript on disk.
    */
   private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
     const file = session.transcriptPath;
     if (!file || !existsSync(file)) return null;
-    const { state: project } = await this.sessions.project(session.projectId);
-    const redactor = this.redaction.forProject(project.env);
     const main = await parseTranscriptFile(file);
     const calls: TranscriptCallFact[] = [];
     const seen = new Set<string>();
@@ -165,8 +164,8 @@ export class SessionReconciler {
         calls.push({
           callId: call.callId,
           tool: call.tool,
-          input: redactor.redact(call.input ?? null),
-          result: call.result ? { status: call.result.status, output: redactor.redact(call.result.output ?? null) } : null,
+          input: call.input ?? null,
+          result: call.result ? { status: call.result.status, output: call.result.output ?? null } : null,
           ...(subagent ? { subagent } : {}),
         });
       }
