@@ -33,3 +33,4 @@ export * from './projections/projection-progress.port';
 export * from './worktrees/custody-streams';
 export * from './worktrees/worktree-sweeper.port';
 export * from './worktrees/claude-worktree-custody';
+export * from './event-sourcing/hold-while-store-away';

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { DomainError, domainErrorHttpStatus } from '@runledger/domain';
+import { STORE_RETRY_AFTER_SECONDS, storeUnavailable } from '@runledger/infra/database';
 import { EventIdConflictError, InvalidAppendError, WrongExpectedRevisionError } from '@runledger/infra/event-store';
 
 /** The error body of every failed request (docs/ARCHITECTURE.md §5). */
@@ -16,8 +17,13 @@ const REASONS: Record<number, string> = {
   413: 'Payload Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-/** Maps an error to its HTTP body: DomainError by kind (400/404/409), store conflicts 409, Nest HTTP errors as they are, the rest 500. */
+/**
+ * Maps an error to its HTTP body: DomainError by kind (400/404/409), store conflicts 409, an unreachable database 503
+ * (sent with Retry-After), Nest HTTP errors as they are, the rest 500.
+ */
 export const toErrorBody = (error: unknown): ErrorBody => {
+  const unavailable = storeUnavailable(error);
+  if (unavailable) return { statusCode: 503, error: REASONS[503], message: unavailable.message, code: unavailable.code };
   if (error instanceof DomainError) {
     const statusCode = domainErrorHttpStatus[error.kind];
     return { statusCode, error: REASONS[statusCode], message: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) };
@@ -48,15 +54,18 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   return { statusCode: 500, error: REASONS[500], message: 'internal error (see the server log)' };
 };
 
-/** One exception filter for the whole API: every error leaves as `{statusCode, error, message, code?, details?}`. */
+/** One exception filter for the whole API: every error leaves as `{statusCode, error, message, code?, details?}` (a 503 with Retry-After). */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(error: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(error);
-    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
-    const response = host.switchToHttp().getResponse<{ headersSent: boolean; status(code: number): { json(body: unknown): void } }>();
-    if (!response.headersSent) response.status(body.statusCode).json(body);
+    if (body.statusCode === 503) this.logger.warn(body.message);
+    else if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    const response = host.switchToHttp().getResponse<{ headersSent: boolean; setHeader(name: string, value: string): void; status(code: number): { json(body: unknown): void } }>();
+    if (response.headersSent) return;
+    if (body.statusCode === 503) response.setHeader('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+    response.status(body.statusCode).json(body);
   }
 }

@@ -4,3 +4,4 @@ export * from './pglite-database';
 export * from './data-directory-lock';
 export * from './migrations';
 export * from './open-database';
+export * from './database-unavailable';

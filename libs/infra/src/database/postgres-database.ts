@@ -1,4 +1,5 @@
 import { Client, Pool, PoolClient } from 'pg';
+import { asDatabaseError } from './database-unavailable';
 import { QueryOptions, SqlDatabase, SqlExecutor, SqlResult } from './sql-database';
 
 /** Options for a PostgreSQL server connection; `max` is the pool size (default 10). */
@@ -10,19 +11,31 @@ export interface PostgresDatabaseOptions {
 
 const wrap = (client: Pool | PoolClient): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<Row>> => {
-    const result = options?.name
-      ? await client.query({ name: options.name, text: sql, values: params as unknown[] })
-      : await client.query(sql, params as unknown[]);
+    const result = await (options?.name
+      ? client.query({ name: options.name, text: sql, values: params as unknown[] })
+      : client.query(sql, params as unknown[])
+    ).catch(asDatabaseError);
     return { rows: result.rows as Row[] };
   },
 });
 
-/** A real PostgreSQL server through a `pg` Pool; LISTEN/NOTIFY crosses connections here. */
+const noop = () => undefined;
+
+/** Delay before the next attempt to re-establish a LISTEN connection: 100 ms doubling up to 5 s. */
+const listenBackoffMs = (attempt: number): number => Math.min(5000, 100 * 2 ** attempt);
+
+/**
+ * A real PostgreSQL server through a `pg` Pool; LISTEN/NOTIFY crosses connections here. A server that goes away never
+ * crashes the process: errors of dropped connections are absorbed (the pool discards the connection; the next query
+ * opens a new one), queries that fail because the server is unreachable reject with DatabaseUnavailableError, and a
+ * LISTEN connection re-establishes itself with backoff (notifying once when it is back, so nothing waits on a missed
+ * notification).
+ */
 export class PostgresDatabase implements SqlDatabase {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
   private readonly executor: SqlExecutor;
-  private readonly listeners = new Set<Client>();
+  private readonly listeners = new Set<() => Promise<void>>();
 
   constructor(private readonly options: PostgresDatabaseOptions) {
     this.pool = new Pool({
@@ -31,7 +44,7 @@ export class PostgresDatabase implements SqlDatabase {
       application_name: options.applicationName ?? 'runledger',
     });
     // An idle client that errors (server restart) must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
+    this.pool.on('error', noop);
     this.executor = wrap(this.pool);
   }
 
@@ -40,42 +53,73 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
+    await this.pool.query(sql).catch(asDatabaseError);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch(asDatabaseError);
+    // A checked-out client has no pool listener: a connection dropped between two statements would otherwise be an
+    // unhandled 'error' event. The failing statement rejects; release() then discards the dead connection.
+    client.on('error', noop);
     try {
-      await client.query('BEGIN');
+      await wrap(client).query('BEGIN');
       const result = await fn(wrap(client));
-      await client.query('COMMIT');
+      await wrap(client).query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch(noop);
       throw error;
     } finally {
+      client.off('error', noop);
       client.release();
     }
   }
 
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
-    const client = new Client({ connectionString: this.options.connectionString, application_name: 'runledger-listen' });
-    client.on('error', () => undefined);
-    await client.connect();
-    client.on('notification', (message) => {
-      if (message.channel === channel) onNotify();
-    });
-    await client.query(`LISTEN ${channel}`);
-    this.listeners.add(client);
-    return async () => {
-      this.listeners.delete(client);
-      await client.end().catch(() => undefined);
+    let closed = false;
+    let client: Client | null = null;
+    let retry: NodeJS.Timeout | null = null;
+    const connect = async (): Promise<void> => {
+      const next = new Client({ connectionString: this.options.connectionString, application_name: 'runledger-listen' });
+      next.on('error', noop);
+      next.on('notification', (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      next.once('end', () => {
+        if (closed || client !== next) return;
+        client = null;
+        reconnect(0);
+      });
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${channel}`);
+      } catch (error) {
+        await next.end().catch(noop);
+        throw asDatabaseError(error);
+      }
+      if (closed) await next.end().catch(noop);
+      else client = next;
     };
+    const reconnect = (attempt: number) => {
+      retry = setTimeout(() => {
+        retry = null;
+        if (closed) return;
+        connect().then(onNotify, () => reconnect(attempt + 1)); // back: wake the listener for what it missed
+      }, listenBackoffMs(attempt));
+    };
+    await connect();
+    const unlisten = async () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      this.listeners.delete(unlisten);
+      await client?.end().catch(noop);
+    };
+    this.listeners.add(unlisten);
+    return unlisten;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.listeners].map((client) => client.end().catch(() => undefined)));
-    this.listeners.clear();
+    await Promise.all([...this.listeners].map((unlisten) => unlisten()));
     await this.pool.end();
   }
 }

@@ -4,6 +4,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
+import { holdWhileStoreAway } from '../../event-sourcing/hold-while-store-away';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
@@ -31,7 +32,8 @@ export const defaultRuntime = (kind: SessionKind, agent: AgentKind, prompt: stri
  * Starts a session under an id already allocated, each step recorded before the next one starts (checkpoint before
  * dispatch, docs/ARCHITECTURE.md §3): `SessionStarted` → per repo `git worktree add` on `plan.branch` (created from `baseRef`, or
  * checked out when it exists) then `WorktreeCreated` → launch the runtime then `SessionRuntimeLaunched`. A worktree
- * or launch failure is recorded as `SessionLaunchFailed` and returned in the snapshot (never thrown).
+ * or launch failure is recorded as `SessionLaunchFailed` and returned in the snapshot (never thrown). Recording a step that
+ * happened waits out a database outage (holdWhileStoreAway), then throws DatabaseUnavailableError.
  */
 @Injectable()
 export class SessionStarter {
@@ -81,17 +83,21 @@ export class SessionStarter {
     let failure: string | undefined;
     for (const repo of project.repos) {
       const path = worktreePath(this.config.dataDir, project, sessionId, repo.name);
+      let created: Awaited<ReturnType<GitWorktrees['add']>>;
       try {
-        const created = await this.git.add({ repoPath: repo.path, worktreePath: path, branch: plan.branch, baseRef: plan.baseRef });
-        await this.sessions.decide(
-          sessionId,
-          () => [{ type: 'RecordWorktreeCreated', data: { repo: repo.name, path: created.path, branch: plan.branch, baseRef: plan.baseRef, at: at() } }],
-          context,
-        );
+        created = await this.git.add({ repoPath: repo.path, worktreePath: path, branch: plan.branch, baseRef: plan.baseRef });
       } catch (error) {
         failure = `worktree for ${repo.name} could not be created: ${(error as Error).message}`;
         break;
       }
+      // The worktree exists: record it, waiting out a database outage (a failure recorded here would be false).
+      await holdWhileStoreAway(() =>
+        this.sessions.decide(
+          sessionId,
+          () => [{ type: 'RecordWorktreeCreated', data: { repo: repo.name, path: created.path, branch: plan.branch, baseRef: plan.baseRef, at: at() } }],
+          context,
+        ),
+      );
     }
     if (!failure) return this.launch(project, sessionId, plan, 'runtime could not be launched', context);
     return this.recordFailure(sessionId, failure, context);
@@ -108,8 +114,9 @@ export class SessionStarter {
     failurePrefix: string,
     context: CommandContext,
   ): Promise<SessionView> {
+    let runtime: Awaited<ReturnType<AgentLauncher['launch']>>;
     try {
-      const runtime = await this.launcher.launch({
+      runtime = await this.launcher.launch({
         sessionId,
         agent: agent.agent,
         command: agent.command,
@@ -119,16 +126,21 @@ export class SessionStarter {
         runtime: agent.runtimeType,
         hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
       });
-      const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: new Date().toISOString() } }], context);
-      return this.views.fromState(launched.state as never, launched.revision);
     } catch (error) {
       return this.recordFailure(sessionId, `${failurePrefix}: ${(error as Error).message}`, context);
     }
+    // The runtime runs: record it, waiting out a database outage (recording a launch failure would orphan it).
+    const launched = await holdWhileStoreAway(() =>
+      this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: new Date().toISOString() } }], context),
+    );
+    return this.views.fromState(launched.state as never, launched.revision);
   }
 
   private async recordFailure(sessionId: string, reason: string, context: CommandContext): Promise<SessionView> {
     this.logger.warn(`${sessionId}: ${reason}`);
-    const failed = await this.sessions.decide(sessionId, () => [{ type: 'RecordLaunchFailed', data: { reason, at: new Date().toISOString() } }], context);
+    const failed = await holdWhileStoreAway(() =>
+      this.sessions.decide(sessionId, () => [{ type: 'RecordLaunchFailed', data: { reason, at: new Date().toISOString() } }], context),
+    );
     return this.views.fromState(failed.state as never, failed.revision);
   }
 }
