@@ -7,7 +7,6 @@ import type {
   AgentSessionEnded,
   AgentRunCompleted,
   AgentRunFailed,
-  AgentRunInterrupted,
   AgentRunStarted,
   AgentSessionLinked,
   DivergenceDetected,
@@ -114,12 +113,6 @@ export interface FailAgentRun {
   data: AgentRunFailed['data'];
 }
 
-/** Interrupt a started run; refused AGENT_RUN.NOT_FOUND (404), AGENT_RUN.NOT_OPEN (409). */
-export interface InterruptAgentRun {
-  type: 'InterruptAgentRun';
-  data: AgentRunInterrupted['data'];
-}
-
 /** Record a divergence between the log and an outside source; `[]` if the same one is already recorded. */
 export interface RecordDivergence {
   type: 'RecordDivergence';
@@ -164,7 +157,7 @@ export type SessionLifecycleCommand =
   | RecordDivergence;
 
 /** Commands on the session's agent runs. */
-export type AgentRunCommand = StartAgentRun | CompleteAgentRun | FailAgentRun | InterruptAgentRun;
+export type AgentRunCommand = StartAgentRun | CompleteAgentRun | FailAgentRun;
 
 /** Every command of the session decider (tool-call and worktree commands are routed to their deciders). */
 export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | AgentSignalCommand | ToolCallCommand | WorktreeCommand;

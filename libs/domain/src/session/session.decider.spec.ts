@@ -102,7 +102,6 @@ const startRun = (over: { runId?: string; parentRunId?: string } = {}): SessionC
 });
 const completeRun: SessionCommand = { type: 'CompleteAgentRun', data: { runId: 'run-1', at: T(4) } };
 const failRun: SessionCommand = { type: 'FailAgentRun', data: { runId: 'run-1', error: 'crash', at: T(4) } };
-const interruptRun: SessionCommand = { type: 'InterruptAgentRun', data: { runId: 'run-1', reason: 'stop', at: T(4) } };
 const dispatch = (callId = 'call-1', tool = 'Bash'): SessionCommand => ({
   type: 'DispatchToolCall',
   data: { callId, tool, input: { command: 'ls' }, mode: 'observed', at: T(2) },
@@ -264,13 +263,12 @@ describe('session decider', () => {
       given_([...running, terminated]).when(startRun()).thenThrows(SessionNotActive, { status: 'terminated' }));
     it('completes a started run', () => given_([...running, runStarted()]).when(completeRun).then([runCompleted]));
     it('fails a started run', () => given_([...running, runStarted()]).when(failRun).then([runFailed]));
-    it('interrupts a started run', () => given_([...running, runStarted()]).when(interruptRun).then([runInterrupted()]));
-    it.each<SessionCommand>([completeRun, failRun, interruptRun])('refuses $type for an unknown run', (command) =>
+    it.each<SessionCommand>([completeRun, failRun])('refuses $type for an unknown run', (command) =>
       given_(running).when(command).thenThrows(AgentRunNotFound, { runId: 'run-1' }));
     it.each<[SessionCommand, SessionEvent, string]>([
       [completeRun, runCompleted, 'completed'],
       [failRun, runFailed, 'failed'],
-      [interruptRun, runInterrupted(), 'interrupted'],
+      [completeRun, runInterrupted(), 'interrupted'],
       [completeRun, runFailed, 'failed'],
     ])('refuses $type for a closed run', (command, closing, status) =>
       given_([...running, runStarted(), closing]).when(command).thenThrows(AgentRunNotOpen, { status }));

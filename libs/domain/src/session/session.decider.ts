@@ -268,8 +268,6 @@ const closeRun = (command: Exclude<AgentRunCommand, StartAgentRun>, session: Ses
       return [{ type: 'AgentRunCompleted', data: { ...command.data } }];
     case 'FailAgentRun':
       return [{ type: 'AgentRunFailed', data: { ...command.data } }];
-    case 'InterruptAgentRun':
-      return [{ type: 'AgentRunInterrupted', data: { ...command.data } }];
     default:
       return assertNever(command);
   }
@@ -368,7 +366,6 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
       return startRun(command, session);
     case 'CompleteAgentRun':
     case 'FailAgentRun':
-    case 'InterruptAgentRun':
       return closeRun(command, session);
     default:
       return assertNever(command);
