@@ -29,8 +29,8 @@ const facts = (over: Partial<ReconcileFacts> = {}): ReconcileFacts => ({
   trigger: 'boot', runtime: { state: 'dead' }, transcript: null, liveManagedCalls: [], launchInProgress: false, at: NOW, ...over,
 });
 /** The transcript facts here hold no secret: the recorder's redaction is the identity. */
-const calls = toolCallRecorder(<V>(value: V): V => value);
-const transcript = (over: Partial<TranscriptFacts> = {}): TranscriptFacts => ({ calls: [], lastTurnEnded: false, settled: true, ...over });
+const record = toolCallRecorder(<V>(value: V): V => value);
+const transcript = (over: Partial<TranscriptFacts> = {}): TranscriptFacts => ({ calls: [], lastTurnEnded: false, settled: true, record, ...over });
 const call = (callId: string, result: 'completed' | 'failed' | null = 'completed', tool = 'Bash') => ({
   callId, tool, input: { command: 'ls' }, result: result ? { status: result, output: `${callId} out` } : null,
 });
@@ -39,7 +39,7 @@ const call = (callId: string, result: 'completed' | 'failed' | null = 'completed
 const given = (...history: SessionEvent[]) => ({
   when: (f: ReconcileFacts): ReconcilePlan & { after: Session } => {
     const state = deepFreeze(replay(sessionDecider, history)) as Session;
-    const plan = reconcileDecision(state, f, calls);
+    const plan = reconcileDecision(state, f);
     let after: SessionState = state;
     for (const command of plan.commands) after = decideSession(command, after).reduce(evolveSession, after);
     return { ...plan, after: after as Session };
@@ -190,7 +190,7 @@ describe('reconcile policy: the log equals the transcript (docs/ARCHITECTURE.md 
     const t = transcript({ calls: [call('c1'), call('c9', 'failed'), call('c10', null)], lastTurnEnded: true });
     const first = given(started(), launched, linked, runStarted, dispatched('c1'), dispatched('c5')).when(facts({ trigger: 'hook', transcript: t }));
     expect(first.commands.length).toBeGreaterThan(0);
-    const second = reconcileDecision(deepFreeze(first.after), facts({ trigger: 'hook', transcript: t }), calls);
+    const second = reconcileDecision(deepFreeze(first.after), facts({ trigger: 'hook', transcript: t }));
     expect(second.commands).toEqual([]);
   });
 

@@ -24,6 +24,8 @@ export interface TranscriptFacts {
    * transcript lacks reported (while the agent runs its transcript may trail the hooks).
    */
   settled: boolean;
+  /** Builds the calls and results appended from this transcript, redacted (the tool-call intake's recorder, invariant 12). */
+  record: ToolCallRecorder;
 }
 
 /**
@@ -108,9 +110,10 @@ const fold = (state: Session, commands: SessionCommand[]): Session => {
  * was interrupted); each is a `DivergenceDetected` naming its kind. A call the log has and a settled transcript lacks,
  * a tool or status that differs, is reported only. Deterministic details, so a second reconcile appends nothing.
  */
-export const transcriptCommands = (session: Session, transcript: TranscriptFacts, at: string, calls: ToolCallRecorder): { commands: SessionCommand[]; counts: Pick<ReconcilePlan['counts'], 'callsFromTranscript' | 'resultsFromTranscript' | 'callsOnlyInLog'> } => {
+export const transcriptCommands = (session: Session, transcript: TranscriptFacts, at: string): { commands: SessionCommand[]; counts: Pick<ReconcilePlan['counts'], 'callsFromTranscript' | 'resultsFromTranscript' | 'callsOnlyInLog'> } => {
   const commands: SessionCommand[] = [];
   const counts = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0 };
+  const calls = transcript.record;
   const divergence = (callId: string, kind: string, detail: string): SessionCommand => ({ type: 'RecordDivergence', data: { callId, kind, detail, at } });
   const canOpenWork = session.status !== 'terminated';
   for (const fact of transcript.calls) {
@@ -153,7 +156,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
 
 /**
  * The reconcile policy (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): pure, facts in, commands out; the calls and
- * results it appends from the transcript are built by `calls` (the intake's recorder, which redacts them).
+ * results it appends from the transcript are built by the transcript's recorder (the intake's, which redacts them).
  * 1. The log is made equal to the transcript (transcriptCommands).
  * 2. Managed calls in flight without a live executor are interrupted.
  * 3. The runtime: alive → adopted (at boot, or when the session was not running); a live unrecorded agent → recorded;
@@ -163,14 +166,14 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
  *    calls interrupted.
  * A Stop/SessionEnd hook (`hook`) and a spawn or restore under way touch only the log of calls.
  */
-export const reconcileDecision = (session: Session, facts: ReconcileFacts, calls: ToolCallRecorder): ReconcilePlan => {
+export const reconcileDecision = (session: Session, facts: ReconcileFacts): ReconcilePlan => {
   const { at } = facts;
   const commands: SessionCommand[] = [];
   const counts: ReconcilePlan['counts'] = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 };
   const plan = (outcome: ReconcileOutcome, why: string, relaunch: ResumeMode | null = null): ReconcilePlan => ({ commands, outcome, relaunch, why, counts });
 
   if (facts.transcript) {
-    const healed = transcriptCommands(session, facts.transcript, at, calls);
+    const healed = transcriptCommands(session, facts.transcript, at);
     commands.push(...healed.commands);
     Object.assign(counts, healed.counts);
   }

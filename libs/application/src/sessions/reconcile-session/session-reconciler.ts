@@ -87,11 +87,10 @@ export class SessionReconciler {
   private async reconcileHeld(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions): Promise<ReconcileResult> {
     const { state } = await this.sessions.load(sessionId);
     const facts = await this.gather(state, trigger, options);
-    const { calls } = await this.intake.door(sessionId);
     let plan: ReconcilePlan | undefined;
     const decided = await this.sessions.decide(sessionId, (s) => {
       if (s.status === 'none') return [];
-      plan = reconcileDecision(s, { ...facts, at: new Date().toISOString() }, calls);
+      plan = reconcileDecision(s, { ...facts, at: new Date().toISOString() });
       return plan.commands;
     }, context);
     const finalPlan = plan!;
@@ -154,6 +153,7 @@ export class SessionReconciler {
   private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
     const file = session.transcriptPath;
     if (!file || !existsSync(file)) return null;
+    const { calls: record } = await this.intake.door(session.sessionId);
     const main = await parseTranscriptFile(file);
     const calls: TranscriptCallFact[] = [];
     const seen = new Set<string>();
@@ -173,6 +173,6 @@ export class SessionReconciler {
     add(main);
     for (const sub of await findSubagentTranscripts(file)) add(await parseTranscriptFile(sub), path.basename(sub));
     const last = main.runs.at(-1);
-    return { calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled };
+    return { calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record };
   }
 }
