@@ -80,6 +80,9 @@ describe('tool calls: checkpoint before dispatch, managed execution, late result
     const viaKeyAgain = await api.post(`/sessions/${sessionId}/tool-calls`, { tool: 'Bash', input: {}, mode: 'observed' }, { 'idempotency-key': 'k-1' });
     expect([viaKey.status, viaKeyAgain.status]).toEqual([201, 200]);
     expect(viaKeyAgain.body.callId).toBe(viaKey.body.callId);
+    const reused = await api.post(`/sessions/${sessionId}/tool-calls`, { tool: 'Read', input: {}, mode: 'observed' }, { 'idempotency-key': 'k-1' });
+    expect(reused.status).toBe(409);
+    expect(reused.body).toMatchObject({ code: 'IDEMPOTENCY.KEY_REUSED', details: { field: 'Idempotency-Key' } });
     const done = await api.post(`/sessions/${sessionId}/tool-calls/obs-1/result`, { status: 'completed', output: 'a\nb' });
     expect(done.body).toMatchObject({ status: 'completed', result: { output: 'a\nb' } });
     const twice = await api.post(`/sessions/${sessionId}/tool-calls/obs-1/result`, { status: 'completed', output: 'a\nb' });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -24,10 +24,11 @@ export class ToolCallsController {
 
   /**
    * 201 with the dispatched call once `ToolCallDispatched` is committed (200 with the existing call for a repeated
-   * callId or Idempotency-Key); `?wait=true` waits for a managed call's result up to `timeoutMs`.
+   * callId, the first reply for a repeated Idempotency-Key); `?wait=true` waits for a managed call's result up to
+   * `timeoutMs`.
    */
   @Post()
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'without a callId, the call id becomes `idem-<key>`' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first result; without a callId, the call id becomes `idem-<key>`' })
   @ApiCreatedResponse({ description: 'dispatched (ToolCallDispatched committed); with `?wait=true`, a managed call\'s result', schema: ref('ToolCall') })
   @ApiOkResponse({ description: 'the existing call, for a repeated callId or Idempotency-Key', schema: ref('ToolCall') })
   async request(
@@ -36,10 +37,8 @@ export class ToolCallsController {
     @Query() query: ToolCallWaitQuery,
     @Ctx() context: CommandContext,
     @Res({ passthrough: true }) response: { status(code: number): unknown },
-    @Headers('idempotency-key') key?: string,
   ): Promise<ToolCallView> {
-    const callId = body.callId ?? (key ? `idem-${key}` : undefined);
-    const reply = await this.commands.execute<RequestToolCallCommand, ToolCallReply>(new RequestToolCallCommand(sessionId, { ...body, callId }, context));
+    const reply = await this.commands.execute<RequestToolCallCommand, ToolCallReply>(new RequestToolCallCommand(sessionId, { ...body }, context));
     response.status(reply.created ? 201 : 200);
     if (query.wait !== 'true' || reply.call.status !== 'dispatched') return reply.call;
     return this.waitForResult(sessionId, reply.call, query.timeoutMs ?? DEFAULT_WAIT_MS);

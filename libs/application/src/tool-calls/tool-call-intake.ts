@@ -5,6 +5,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import { ToolInputError, validateToolCall } from '@runledger/infra/tools';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../event-sourcing/command-context';
+import { Idempotent } from '../idempotency/idempotent';
 import { SessionStreams } from '../sessions/session-streams';
 import { sessionWorkdir } from '../sessions/worktree-layout';
 import { SecretRedaction } from './secret-redaction';
@@ -43,6 +44,7 @@ export class ToolCallIntake {
   constructor(
     private readonly sessions: SessionStreams,
     private readonly redaction: SecretRedaction,
+    private readonly idempotent: Idempotent,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
   ) {}
 
@@ -64,9 +66,23 @@ export class ToolCallIntake {
    * Checkpoint before dispatch (invariant 4): the call is validated (managed: built-in tool, paths inside the worktree;
    * TOOL_CALL.INVALID 400 otherwise, nothing appended), redacted (invariant 12), and `ToolCallDispatched` is committed
    * before this returns. A repeated callId returns the existing call (`created: false`, invariant 3); the same callId
-   * with another tool is TOOL_CALL.ID_CONFLICT (409).
+   * with another tool is TOOL_CALL.ID_CONFLICT (409). With an Idempotency-Key (`context.idempotencyKey`) the request runs
+   * once through `Idempotent`, like every request that honours the key: a repeat returns the first reply
+   * (`created: false`), another body under the same key is IDEMPOTENCY.KEY_REUSED (409); without a callId the call's id
+   * is `idem-<key>`.
    */
   async request(sessionId: string, request: RequestToolCallInput, context: CommandContext): Promise<ToolCallReply> {
+    const key = context.idempotencyKey;
+    if (key === undefined) return this.checkpoint(sessionId, request, context);
+    const scope = `POST /sessions/${sessionId}/tool-calls`;
+    const { result, replayed } = await this.idempotent.run(scope, key, request, () =>
+      this.checkpoint(sessionId, { ...request, callId: request.callId ?? `idem-${key}` }, context),
+    );
+    return replayed ? { call: result.call, created: false } : result;
+  }
+
+  /** Validates, redacts and commits `ToolCallDispatched` (see `request`). */
+  private async checkpoint(sessionId: string, request: RequestToolCallInput, context: CommandContext): Promise<ToolCallReply> {
     const { state } = await this.sessions.load(sessionId);
     const { state: project } = await this.sessions.project(state.projectId);
     const { calls } = this.doorFor(project);
