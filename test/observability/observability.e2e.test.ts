@@ -13,7 +13,7 @@ const OPENAPI_FILE = join(__dirname, '../../openapi.json');
 /** The series every scrape must expose (README "Observability"; the names are a contract). */
 const SERIES = [
   'runledger_appends_total', 'runledger_appended_events_total', 'runledger_append_duration_seconds',
-  'runledger_tool_calls', 'runledger_sessions', 'runledger_projection_lag_events', 'runledger_reconcile_outcomes_total',
+  'runledger_tool_calls', 'runledger_sessions', 'runledger_projection_lag_events', 'runledger_projection_dead_letters', 'runledger_reconcile_outcomes_total',
 ];
 const OUTCOMES = ['adopted', 'interrupted', 'relaunched', 'not_resumable', 'tool_calls_interrupted', 'transcript_results', 'snapshots_rebuilt'];
 

@@ -13,6 +13,10 @@ import {
   readModelsMigration,
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
+import { SystemStatusService, SystemStreamService } from '@runledger/application';
+import { RunledgerConfig } from '@runledger/infra/config';
+import { RunledgerMetrics } from '@runledger/infra/metrics';
+import { statusLines } from '../../apps/cli/src/commands/status.command';
 import { describeEachEngine } from '../support/stores';
 import { DecidedStreams, dumpReadModels, TestClock } from './scenario';
 
@@ -89,6 +93,13 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
     expect(mine[1].error).toMatch(/TypeError|Cannot|null/);
     expect(count).toBeGreaterThanOrEqual(2);
     expect(runner.deadLettered).toBeGreaterThanOrEqual(2);
+    // Reported: a Prometheus series, GET /health, and `runledger status` (GET /status).
+    expect(await new RunledgerMetrics(db(), { defaultMetrics: false }).scrape()).toContain(`runledger_projection_dead_letters ${count}\n`);
+    const system = new SystemStreamService(store(), db(), { version: 'test' } as RunledgerConfig);
+    expect(await system.health()).toMatchObject({ status: 'ok', deadLetters: count });
+    const status = await new SystemStatusService(system, db()).status();
+    expect(status.projections.deadLetters).toBe(count);
+    expect(statusLines('http://x', status).join('\n')).toContain(`${count} dead letters (GET /projections/status lists them)`);
     // The snapshot is at its stream's head: the boot reconcile does not see it as lagging and retry it forever.
     expect((await findLaggingSnapshots(db())).map((l) => l.sessionId)).not.toContain(sessionId);
   });

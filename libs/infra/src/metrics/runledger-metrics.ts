@@ -2,7 +2,7 @@ import { parseStreamName, type ParsedStreamName } from '@runledger/domain';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadCheckpoint } from '../event-store/checkpoint-store';
 import type { SqlExecutor } from '../database/sql-database';
-import { countEventsAfter, READ_MODELS_SUBSCRIPTION } from '../read-models/projection-checkpoint';
+import { countEventsAfter, listDeadLetters, READ_MODELS_SUBSCRIPTION } from '../read-models/projection-checkpoint';
 
 /** Nest injection token of the process's prom-client Registry (a dedicated one, never prom-client's global registry). */
 export const METRICS_REGISTRY = Symbol('MetricsRegistry');
@@ -69,6 +69,8 @@ export class RunledgerMetrics {
   readonly toolCalls: Gauge<'status'>;
   /** `runledger_projection_lag_events`: events committed that the read models do not hold yet, at scrape time. */
   readonly projectionLag: Gauge;
+  /** `runledger_projection_dead_letters`: events the projection could not project and skipped (rl_rm_dead_letters), at scrape time. */
+  readonly projectionDeadLetters: Gauge;
   /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
   readonly reaperDecisions: Counter<'action' | 'rule'>;
   /** `runledger_worktrees_stranded`: worktrees flagged stranded (session records and held orphans), at scrape time. */
@@ -155,6 +157,19 @@ export class RunledgerMetrics {
         } catch (error) {
           lag.reset();
           onError('projection_lag', error);
+        }
+      },
+    }));
+    const deadLetters: Gauge = (this.projectionDeadLetters = new Gauge({
+      name: 'runledger_projection_dead_letters', help: 'Events the read-model projection could not project and skipped (GET /projections/status lists them); 0 when healthy.',
+      registers: [registry],
+      collect: async () => {
+        if (!db) return;
+        try {
+          deadLetters.set((await listDeadLetters(db, 0)).count);
+        } catch (error) {
+          deadLetters.reset();
+          onError('runledger_projection_dead_letters', error);
         }
       },
     }));
