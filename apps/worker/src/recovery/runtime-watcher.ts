@@ -1,14 +1,27 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AgentLauncher, SessionReconciler, systemContext } from '@runledger/application';
-import { SessionRuntime } from '@runledger/domain';
+import { RuntimeView, SessionRuntime } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { ReadModels } from '@runledger/infra/read-models';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { BootReconciler } from './boot-reconciler';
 
 /**
+ * The identity to probe of a snapshot's runtime: a process (pid and start time), or a tmux pane (its server's socket,
+ * session name, pid and start time); null when the snapshot lacks one of them (nothing to probe).
+ */
+export const probeOf = (runtime: RuntimeView | null | undefined): SessionRuntime | null => {
+  if (!runtime || runtime.pid === null || runtime.startTime === null) return null;
+  const { pid, startTime } = runtime;
+  if (runtime.type === 'process') return { type: 'process', pid, startTime, command: [], logPath: '' };
+  if (!runtime.sessionName || !runtime.socket) return null;
+  return { type: 'tmux', socket: runtime.socket, sessionName: runtime.sessionName, pid, startTime, command: [] };
+};
+
+/**
  * Watches the runtimes of running sessions while runledger runs (docs/ARCHITECTURE.md §4, last paragraph): every
- * `watchIntervalMs` (default 1 s) each running session's process is probed (same pid and start time); one that ended
+ * `watchIntervalMs` (default 1 s) each running session's runtime is probed (the same process, or the same tmux pane
+ * process: pid and start time); one that ended
  * is reconciled at once (`exited` with its exit code or signal, or `interrupted` and restored when its work was cut
  * short and its exit was not observed), its transcript reconciled too. Starts after the boot reconcile.
  */
@@ -48,9 +61,8 @@ export class RuntimeWatcher implements OnApplicationBootstrap, OnApplicationShut
     this.running = (async () => {
       for (const view of await this.readModels.listSessions({ status: 'running' })) {
         if (this.stopped) break;
-        const runtime = view.runtime;
-        if (!runtime || runtime.type !== 'process' || runtime.pid === null || runtime.startTime === null) continue;
-        if (this.launcher.isAlive({ type: 'process', pid: runtime.pid, startTime: runtime.startTime } as SessionRuntime)) continue;
+        const runtime = probeOf(view.runtime);
+        if (!runtime || this.launcher.isAlive(runtime)) continue;
         try {
           const result = await this.reconciler.reconcile(view.id, 'watch', systemContext('runtime-watcher'));
           if (result.outcome !== 'skipped') dead.push(view.id);

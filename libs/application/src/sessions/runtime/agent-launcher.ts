@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ProjectHookSettings, RuntimeType, SessionRuntime } from '@runledger/domain';
@@ -188,9 +189,16 @@ export class AgentLauncher {
     return false;
   }
 
-  /** Exit code/signal of a runtime this process launched, once reaped; null while it runs or is not reaped yet; undefined when not our child (adopted). */
-  exitStatus(runtime: SessionRuntime | undefined): { code: number | null; signal: NodeJS.Signals | null } | null | undefined {
-    return runtime?.type === 'process' ? this.runtime.exitStatus(runtime as unknown as RuntimeIdentity) : undefined;
+  /**
+   * Exit code/signal of an ended runtime: a process this runledger launched, once Node reaped it; a tmux pane (launched
+   * or adopted) once its process ended, read from the dead pane tmux keeps (remain-on-exit). Null while it runs or is not
+   * reaped yet; undefined when it cannot be known (a process launched by another runledger, a tmux session that is gone).
+   */
+  exitStatus(runtime: SessionRuntime | undefined): { code: number | null; signal: string | null } | null | undefined {
+    if (runtime?.type === 'process') return this.runtime.exitStatus(runtime as unknown as RuntimeIdentity);
+    if (runtime?.type !== 'tmux') return undefined;
+    const status = this.tmux.exitStatus(runtime as unknown as TmuxIdentity);
+    return status ? { code: status.code, signal: status.signal === null ? null : signalName(status.signal) } : status;
   }
 
   /**
@@ -278,6 +286,10 @@ const findExecutable = (name: string): boolean => {
     }
   });
 };
+/** The name of signal number `n` (e.g. 15 → `SIGTERM`) from the platform's table; the number in decimal for one it does not name (a real-time signal). */
+const signalName = (n: number): string =>
+  (Object.keys(os.constants.signals) as NodeJS.Signals[]).find((key) => os.constants.signals[key] === n) ?? String(n);
+
 /** The Claude Code executable: RUNLEDGER_CLAUDE_BIN, else `claude` on the PATH. */
 const claudeBin = (): string => process.env.RUNLEDGER_CLAUDE_BIN || 'claude';
 
