@@ -95,8 +95,13 @@ const main = async () => {
       }
     }
     out.push('');
-    for (const r of results) out.push(`ratio ${r.workload}: ${ratio(r.rates.get('ours'), r.rates.get('raw'))}`);
-    for (const r of results) if (r.rates.has('emmett')) out.push(`ratio_vs_emmett ${r.workload}: ${ratio(r.rates.get('ours'), r.rates.get('emmett'))}`);
+    // Batch workloads compare with one multi-row INSERT per transaction; single appends with a 1-row INSERT.
+    for (const r of results) {
+      const batch = r.rates.has('raw_multirow');
+      const target = r.workload === 'read_all' ? 1.0 : batch ? 0.8 : USE_PGLITE ? 0.8 : 0.85;
+      out.push(`ratio ${r.workload}: ${ratio(r.rates.get('ours'), r.rates.get(batch ? 'raw_multirow' : 'raw'))} (vs ${batch ? 'raw_multirow10' : 'raw'}; target >= ${target})`);
+    }
+    for (const r of results) if (r.rates.has('emmett')) out.push(`ratio_vs_emmett ${r.workload}: ${ratio(r.rates.get('ours'), r.rates.get('emmett'))} (target >= 1.5)`);
     console.log(out.join('\n'));
   } finally {
     await cleanup();

@@ -272,6 +272,8 @@ export const openBenchDatabase = async (pglite: boolean, max = CONCURRENCY): Pro
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  // Diagnostic: BENCH_SYNC_COMMIT=off takes the disk flush out of every commit, leaving the CPU cost of each contender.
+  if (process.env.BENCH_SYNC_COMMIT === 'off') url.searchParams.set('options', '-c synchronous_commit=off');
   const db = new PostgresDatabase({ connectionString: url.toString(), max, applicationName: 'runledger-bench' });
   let closed = false;
   return {

@@ -1,5 +1,6 @@
 import { eventStoreMigration } from '../event-store/postgres/event-store.schema';
 import { eventStoreAppendV2Migration } from '../event-store/postgres/event-store-v2.schema';
+import { eventStoreAppendV3Migration } from '../event-store/postgres/event-store-v3.schema';
 import { idempotencyMigration } from '../idempotency/idempotency.schema';
 import { leasesMigration } from '../leases/leases.schema';
 import { custodyReadModelMigration } from '../read-models/custody.schema';
@@ -7,4 +8,4 @@ import { deadLettersMigration, readModelsCallStateMigration, readModelsMigration
 import { Migration } from './migrations';
 
 /** Every schema migration of runledger, in version order; applied at start-up by InfraModule. */
-export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration].sort((a, b) => a.version - b.version);
+export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration].sort((a, b) => a.version - b.version);

@@ -15,7 +15,8 @@ export const GENESIS_HASH = '';
 
 /**
  * sha256 hex over the previous hash and the event's exact text, newline-separated (docs/ARCHITECTURE.md §2 tamper evidence).
- * Must equal the SQL in the `rl_append` function (migration 1) byte for byte.
+ * Must equal the SQL in the `rl_append` function (migrations 1, 5, 20) byte for byte; the store also chains with it directly
+ * (PostgresEventStore: an append after a head it knows).
  */
 export const eventHash = (prevHash: string, e: HashedEventText): string =>
   createHash('sha256')

@@ -4,3 +4,4 @@ export * from './checkpoint-store';
 export * from './postgres/postgres-event-store';
 export * from './postgres/event-store.schema';
 export * from './postgres/event-store-v2.schema';
+export * from './postgres/event-store-v3.schema';

@@ -17,10 +17,11 @@ import {
   VerifyResult,
   WrongExpectedRevisionError,
 } from '../event-store.port';
-import { ChainLink, findBrokenLink } from '../hash-chain';
+import { ChainLink, eventHash, findBrokenLink } from '../hash-chain';
 import { subscribe } from '../subscription';
 import { eventStoreMigration } from './event-store.schema';
 import { eventStoreAppendV2Migration } from './event-store-v2.schema';
+import { eventStoreAppendV3Migration } from './event-store-v3.schema';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
@@ -30,8 +31,34 @@ const READ_BATCH = 500;
 const UNIQUE_VIOLATION = '23505';
 /** Cross-process wake-ups (NOTIFY) are sent at most this often (ms): one NOTIFY per append serialized commits. */
 const NOTIFY_THROTTLE_MS = 10;
+/** Stream heads (revision and chain hash) remembered per process for the append fast path; the oldest go first. */
+const HEAD_CACHE_SIZE = 10_000;
+
+/**
+ * An append to a stream whose head this process knows (revision and hash), in one statement and without `rl_append`:
+ * the head row is moved only if it still holds that revision and hash (its row lock serializes writers as the
+ * function's does, taken first as in the function), and the rows are inserted only if it was (hashes chained in Node by
+ * eventHash, the same text as the function's). No row back means the head moved: the function decides.
+ */
+const APPEND_AFTER_HEAD = `
+WITH head AS (
+  UPDATE rl_streams SET revision = $2::bigint + $3::int, last_hash = $4
+  WHERE stream_id = $1 AND revision = $2 AND last_hash = $5
+  RETURNING stream_id
+), inserted AS (
+  INSERT INTO rl_events (stream_id, revision, event_id, type, data, metadata, hash, prev_hash)
+  SELECT head.stream_id, $2::bigint + e.n, e.id, e.type, e.data::json, e.metadata::json, e.hash, e.prev_hash
+  FROM head, unnest($6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+    WITH ORDINALITY AS e(id, type, data, metadata, hash, prev_hash, n)
+  ORDER BY e.n
+  RETURNING global_position
+)
+SELECT array_agg(global_position ORDER BY global_position) AS positions FROM inserted`;
+
 /** The event-store schema migrations, in order (a test or tool that runs only the store applies these). */
-export const EVENT_STORE_MIGRATIONS = [eventStoreMigration, eventStoreAppendV2Migration];
+export const EVENT_STORE_MIGRATIONS = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration];
+
+type Batch = ReturnType<PostgresEventStore['validate']>;
 
 interface EventRow {
   global_position: string | number;
@@ -81,6 +108,8 @@ const toLink = (row: EventRow): ChainLink => ({
 export class PostgresEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private notifyTimer: NodeJS.Timeout | null = null;
+  /** Last known (revision, hash) per stream: a fact of the immutable log, used only if the head row still says so. */
+  private readonly heads = new Map<string, { revision: number; hash: string }>();
 
   constructor(private readonly db: SqlDatabase) {
     this.appended.setMaxListeners(0);
@@ -96,20 +125,25 @@ export class PostgresEventStore implements EventStore {
    */
   async appendWith(executor: SqlExecutor, streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const batch = this.validate(streamId, events, expected);
+    const head = this.heads.get(streamId);
+    if (typeof expected === 'number' && head?.revision === expected) {
+      const result = await this.appendAfterHead(executor, streamId, head.revision, head.hash, batch);
+      if (result) return result;
+    }
     const [mode, revision] = typeof expected === 'number' ? ['revision', expected] : [expected, -1];
     for (let attempt = 0; ; attempt++) {
       try {
-        const { rows } = await executor.query<{ outcome: string; actual_revision: string | number; positions: (string | number)[] | null }>(
-          'SELECT outcome, actual_revision, positions FROM rl_append($1, $2, $3, $4::uuid[], $5::text[], $6::text[], $7::text[])',
+        const { rows } = await executor.query<{ outcome: string; actual_revision: string | number; positions: (string | number)[] | null; last_hash: string }>(
+          'SELECT outcome, actual_revision, positions, last_hash FROM rl_append($1, $2, $3, $4::uuid[], $5::text[], $6::text[], $7::text[])',
           [streamId, mode, revision, batch.ids, batch.types, batch.data, batch.metadata],
-          { name: 'rl_append_v2' },
+          { name: 'rl_append_v3' },
         );
-        const { outcome, actual_revision, positions } = rows[0];
+        const { outcome, actual_revision, positions, last_hash } = rows[0];
         const actual = toNumber(actual_revision);
+        this.rememberHead(streamId, actual, last_hash);
         switch (outcome) {
           case 'appended':
-            this.appended.emit('appended');
-            this.notifyOtherProcesses();
+            this.announce();
             return { nextRevision: actual, positions: (positions ?? []).map(toNumber), idempotent: false };
           case 'idempotent':
             return { nextRevision: actual, positions: (positions ?? []).map(toNumber), idempotent: true };
@@ -127,6 +161,54 @@ export class PostgresEventStore implements EventStore {
         throw error;
       }
     }
+  }
+
+  /**
+   * The fast path of an append expecting `revision` whose chain hash `hash` this process knows (APPEND_AFTER_HEAD);
+   * null when the head has moved (the caller goes on with `rl_append`). Throws EventIdConflictError on a reused id.
+   */
+  private async appendAfterHead(executor: SqlExecutor, streamId: string, revision: number, hash: string, batch: Batch): Promise<AppendResult | null> {
+    const prevs: string[] = [];
+    const hashes: string[] = [];
+    let last = hash;
+    batch.ids.forEach((eventId, i) => {
+      prevs.push(last);
+      last = eventHash(last, { streamId, revision: revision + 1 + i, eventId, type: batch.types[i], dataText: batch.data[i], metadataText: batch.metadata[i] });
+      hashes.push(last);
+    });
+    try {
+      const { rows } = await executor.query<{ positions: (string | number)[] | null }>(
+        APPEND_AFTER_HEAD,
+        [streamId, revision, batch.ids.length, last, hash, batch.ids, batch.types, batch.data, batch.metadata, hashes, prevs],
+        { name: 'rl_append_after_head' },
+      );
+      const positions = rows[0]?.positions;
+      if (!positions) {
+        this.heads.delete(streamId);
+        return null;
+      }
+      this.rememberHead(streamId, revision + batch.ids.length, last);
+      this.announce();
+      return { nextRevision: revision + batch.ids.length, positions: positions.map(toNumber), idempotent: false };
+    } catch (error) {
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === UNIQUE_VIOLATION && constraint === 'rl_events_stream_event_id') throw new EventIdConflictError(streamId, batch.ids);
+      throw error;
+    }
+  }
+
+  /** Remembers that revision `revision` of `streamId` has chain hash `hash` (a stream with no events has none). */
+  private rememberHead(streamId: string, revision: number, hash: string | null): void {
+    this.heads.delete(streamId);
+    if (revision < 0 || !hash) return;
+    this.heads.set(streamId, { revision, hash });
+    if (this.heads.size > HEAD_CACHE_SIZE) this.heads.delete(this.heads.keys().next().value!);
+  }
+
+  /** Wakes this process's subscribers and (throttled) other processes' after an append committed or was sent. */
+  private announce(): void {
+    this.appended.emit('appended');
+    this.notifyOtherProcesses();
   }
 
   /** Sends one `NOTIFY rl_events` for all appends of the next few ms (PostgreSQL only; PGlite subscribers poll). */
@@ -151,6 +233,8 @@ export class PostgresEventStore implements EventStore {
         [streamId, next, limit],
       );
       for (const row of rows) yield toRecorded(row);
+      // The end of the stream as of this read: its head, for the next append's fast path.
+      if (!backwards && rows.length < limit && rows.length > 0) this.rememberHead(streamId, toNumber(rows[rows.length - 1].revision), rows[rows.length - 1].hash);
       if (rows.length < limit) return;
       remaining -= rows.length;
       const last = toNumber(rows[rows.length - 1].revision);
