@@ -78,7 +78,9 @@ export const benchInstallation = async (engine: BenchEngine): Promise<BenchInsta
 };
 
 const startServer = async (dataDir: string, databaseUrl: string): Promise<BenchServer> => {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'start'], {
+  // BENCH_SERVER_PROF=<dir>: the server writes a V8 CPU profile there when it exits (`node --cpu-prof`).
+  const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...prof, BIN, 'start'], {
     env: {
       ...process.env,
       PORT: '0',

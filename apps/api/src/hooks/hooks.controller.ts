@@ -3,8 +3,18 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nest
 import { ClaudeCodeHooks, CommandContext } from '@runledger/application';
 import type { HookOutput } from '@runledger/infra/claude-code/hook-protocol';
 import { SessionScoped } from '../http/public.decorator';
+import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
+
+/** Hook events whose handling reads the read models (worktree custody asks who else uses a path): they wait for the projection like any write. */
+const READS_READ_MODELS = new Set(['WorktreeCreate', 'WorktreeRemove']);
+
+/** A hook answers once its events commit (invariant 4 asks no more; the answer reads no read model), unless its handling reads the read models. */
+const answersBeforeProjection = (request: { body?: unknown }): boolean => {
+  const event = (request.body as { hook_event_name?: unknown } | undefined)?.hook_event_name;
+  return typeof event !== 'string' || !READS_READ_MODELS.has(event);
+};
 
 /** `POST /hooks/claude-code`: the target of Claude Code's HTTP hooks. */
 @ApiTags('hooks')
@@ -20,6 +30,7 @@ export class HooksController {
   @Post('claude-code')
   @HttpCode(200)
   @SessionScoped({ header: 'x-runledger-session' })
+  @AnswersBeforeProjection(answersBeforeProjection)
   @ApiBody({ description: 'Claude Code hook input JSON (`hook_event_name`, `session_id`, `tool_name`, `tool_input`, `tool_use_id`, …)', schema: { type: 'object', additionalProperties: true } })
   @ApiHeader({ name: 'X-Runledger-Session', required: false, description: 'the runledger session id, when the hook runs inside a session runledger spawned' })
   @ApiOkResponse({ description: 'Claude Code hook output JSON', schema: ref('ClaudeHookOutput') })

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { sessionIdOfStream } from '@runledger/domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ApiToken } from '@runledger/infra/auth/api-token';
@@ -16,7 +17,12 @@ export const EXECUTOR_SUBSCRIPTION = 'managed-executor';
 export const EXECUTION_LEASE_TTL_MS = 15_000;
 /** How long a graceful shutdown waits for running tools before leaving them to lease expiry and reconcile (ms). */
 export const SHUTDOWN_WAIT_MS = 10_000;
-
+/**
+ * A batch with no managed call moves the stored checkpoint at most this often (ms): skipping it costs a restart only a
+ * re-read of those events (a re-read attempt is leased again and finds its call settled), and saves a transaction per
+ * batch of hook traffic.
+ */
+export const IDLE_CHECKPOINT_EVERY_MS = 1_000;
 
 interface Dispatched {
   callId: string;
@@ -40,6 +46,8 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
   readonly owner = processOwnerId();
   private subscription?: Subscription;
   private readonly running = new Set<Promise<void>>();
+  /** When the checkpoint was last stored (ms, performance clock). */
+  private checkpointSavedAt = 0;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -81,22 +89,31 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     await this.leases.releaseAll(this.db, this.owner).catch(() => undefined);
   }
 
-  /** Leases the batch's new managed attempts and stores the checkpoint in one transaction, then starts them. */
+  /**
+   * Leases the batch's new managed attempts and stores the checkpoint in one transaction, then starts them. A batch
+   * without managed attempts stores its checkpoint only every IDLE_CHECKPOINT_EVERY_MS.
+   */
   private async claim(events: RecordedEvent[]): Promise<void> {
+    const candidates: { sessionId: string; call: Dispatched }[] = [];
+    for (const event of events) {
+      const sessionId = sessionIdOfStream(event.streamId);
+      if (event.type !== 'ToolCallDispatched' || sessionId === undefined) continue;
+      const call = event.data as Dispatched;
+      if (call.mode === 'managed') candidates.push({ sessionId, call });
+    }
+    const now = performance.now();
+    if (candidates.length === 0 && now - this.checkpointSavedAt < IDLE_CHECKPOINT_EVERY_MS) return;
     const mine: { sessionId: string; call: Dispatched }[] = [];
     const last = events[events.length - 1];
     await this.db.transaction(async (tx) => {
-      for (const event of events) {
-        const sessionId = sessionIdOfStream(event.streamId);
-        if (event.type !== 'ToolCallDispatched' || sessionId === undefined) continue;
-        const call = event.data as Dispatched;
-        if (call.mode !== 'managed') continue;
-        if (await this.leases.acquire(tx, toolCallLease(sessionId, call.callId, call.attempt), this.owner, EXECUTION_LEASE_TTL_MS)) {
-          mine.push({ sessionId, call });
+      for (const candidate of candidates) {
+        if (await this.leases.acquire(tx, toolCallLease(candidate.sessionId, candidate.call.callId, candidate.call.attempt), this.owner, EXECUTION_LEASE_TTL_MS)) {
+          mine.push(candidate);
         }
       }
       await saveCheckpoint(tx, EXECUTOR_SUBSCRIPTION, { transactionId: last.transactionId, globalPosition: last.globalPosition });
     });
+    this.checkpointSavedAt = now;
     for (const item of mine) {
       const run = this.execute(item.sessionId, item.call).catch((error: Error) =>
         this.logger.error(`${item.sessionId}/${item.call.callId}: ${error.message}`),

@@ -1,9 +1,16 @@
 import * as path from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DomainError, RegisteredProject } from '@runledger/domain';
+import { EventStore } from '@runledger/infra/event-store';
 import { ReadModels } from '@runledger/infra/read-models';
+import { EVENT_STORE } from '@runledger/infra/tokens';
+import { LRUCache } from 'lru-cache';
 import { CommandContext } from '../event-sourcing/command-context';
+import { PROJECTION_PROGRESS, ProjectionProgress } from '../projections/projection-progress.port';
 import { SessionStreams } from '../sessions/session-streams';
+
+/** How long a lookup that misses waits for the in-process projection to hold the log's head (ms). */
+const LOOKUP_CATCH_UP_MS = 5000;
 
 /** Thrown when a Claude session runledger did not spawn runs in no registered project's repository (404). */
 export const noProjectForCwd = (cwd: string | null): DomainError =>
@@ -17,24 +24,50 @@ const inside = (dir: string, file: string): boolean => {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 };
 
+/** Agent sessions whose runledger session this process remembers (least recently used first out). */
+export const AGENT_SESSION_CACHE_SIZE = 10_000;
+
 /**
  * Finds the runledger session of an agent's own session id (Claude's `session_id`), or records an external session
  * for it in the project that owns its `cwd`. Resolution is serialized per agent session in this process, so
- * concurrent hooks of one new Claude session create one session.
+ * concurrent hooks of one new Claude session create one session. A link once found or created is remembered (a
+ * link never changes), so a hook neither reads the read models again nor depends on the projection having caught
+ * up with the session it created.
  */
 @Injectable()
 export class AgentSessionDirectory {
+  private readonly logger = new Logger('AgentSessionDirectory');
   private readonly pending = new Map<string, Promise<string>>();
+  private readonly known = new LRUCache<string, string>({ max: AGENT_SESSION_CACHE_SIZE });
 
   constructor(
     private readonly readModels: ReadModels,
     private readonly sessions: SessionStreams,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(PROJECTION_PROGRESS) private readonly progress: ProjectionProgress | null,
   ) {}
 
-  /** The session linked to `agentSessionId`, if any (read model, then nothing). */
+  /**
+   * The session linked to `agentSessionId`, if any: remembered, else the read model once the in-process projection
+   * holds the log's head (a link committed by a request that did not wait for the projection is found).
+   */
   async find(agentSessionId: string): Promise<string | null> {
+    const remembered = this.known.get(agentSessionId);
+    if (remembered !== undefined) return remembered;
+    await this.catchUp();
     const [found] = await this.readModels.listSessions({ agentSessionId });
+    if (found) this.known.set(agentSessionId, found.id);
     return found?.id ?? null;
+  }
+
+  /** Waits (bounded) for the in-process projection to hold the log's head; a timeout is logged and the read goes ahead. */
+  private async catchUp(): Promise<void> {
+    if (!this.progress) return;
+    try {
+      await this.progress.waitForPosition(await this.store.headPosition(), LOOKUP_CATCH_UP_MS);
+    } catch (error) {
+      this.logger.warn(`agent session lookup reads a projection that did not catch up: ${(error as Error).message}`);
+    }
   }
 
   /** The project whose repository holds `cwd`; throws PROJECT.NOT_FOUND_FOR_CWD (404). */
@@ -54,13 +87,17 @@ export class AgentSessionDirectory {
     where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string },
     context: CommandContext,
   ): Promise<string> {
-    const existing = await this.find(agentSessionId);
-    if (existing) return existing;
+    const remembered = this.known.get(agentSessionId);
+    if (remembered !== undefined) return remembered;
     const running = this.pending.get(agentSessionId);
     if (running) return running;
-    const creation = this.create(agentSessionId, where, context).finally(() => this.pending.delete(agentSessionId));
-    this.pending.set(agentSessionId, creation);
-    return creation;
+    const resolution = this.findElseCreate(agentSessionId, where, context).finally(() => this.pending.delete(agentSessionId));
+    this.pending.set(agentSessionId, resolution);
+    return resolution;
+  }
+
+  private async findElseCreate(agentSessionId: string, where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string }, context: CommandContext): Promise<string> {
+    return (await this.find(agentSessionId)) ?? (await this.create(agentSessionId, where, context));
   }
 
   private async create(agentSessionId: string, where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string }, context: CommandContext): Promise<string> {
@@ -75,6 +112,7 @@ export class AgentSessionDirectory {
       ],
       context,
     );
+    this.known.set(agentSessionId, sessionId);
     return sessionId;
   }
 }

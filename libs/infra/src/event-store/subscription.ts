@@ -11,14 +11,21 @@ export interface SubscriptionSource extends SubscribeOptions {
 
 /**
  * Catch-up then live delivery: reads pages after the checkpoint, hands each to `onEvents`, and when caught up
- * sleeps until a notification, a local append or the polling interval. A failing handler is retried with the
- * same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
+ * sleeps until a notification, a local append or the polling interval. A page shorter than the batch size is caught
+ * up too: the loop reads again at once only if a wake-up came since that read began (else it would read an empty page
+ * after every batch), so appends made while a batch is handled arrive together in the next one. A failing handler is
+ * retried with the same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
  */
 export const subscribe = (source: SubscriptionSource): Subscription => {
   const batchSize = source.batchSize ?? 500;
   let stopped = false;
   let wakeUp: (() => void) | null = null;
-  const wake = () => wakeUp?.();
+  /** A wake-up arrived since the current read began. */
+  let woken = false;
+  const wake = () => {
+    woken = true;
+    wakeUp?.();
+  };
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
   const offLocal = source.onAppendedLocally(wake);
@@ -39,15 +46,17 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
     let from = source.from;
     while (!stopped) {
       try {
+        woken = false;
         const events = await source.read(from, batchSize);
-        if (events.length === 0) {
-          markCaughtUp();
-          await sleep();
-          continue;
+        if (events.length > 0) {
+          await source.onEvents(events);
+          const last = events[events.length - 1];
+          from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
         }
-        await source.onEvents(events);
-        const last = events[events.length - 1];
-        from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+        if (events.length < batchSize) {
+          markCaughtUp();
+          if (!woken && !stopped) await sleep();
+        }
       } catch (error) {
         source.onError?.(error);
         if (!stopped) await sleep();
