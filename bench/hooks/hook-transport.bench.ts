@@ -10,15 +10,29 @@
  *   npm run bench:hooks                 # PGlite, BENCH_HOOK_CALLS (default 100) PreToolUse + PostToolUse pairs each
  *   npm run bench:hooks -- --postgres
  *
- * Prints p50/p99 (ms) per transport and `ratio command_over_http`. A script, not a test: it asserts nothing.
+ * Prints p50/p99 (ms) per transport and `ratio command_over_http`.
+ *
+ * Then the hook round trip on a long session: one session grown to BENCH_HOOK_SESSION_CALLS (default 1,000) observed
+ * calls over HTTP hooks; its last BENCH_HOOK_MEASURED (default 200) PreToolUse round trips (answered allow once
+ * `ToolCallDispatched` commits) are timed, each beside a POST to a bare Nest echo route (an empty Nest app in the bench
+ * process, same HTTP client: the floor of any Nest route). Then the server stops and the same `ToolCallDispatched` event
+ * is appended BENCH_HOOK_MEASURED times to the same session stream through `PostgresEventStore.appendToStream` in
+ * process (a bare append: no HTTP, no decision). Prints p50/p99 of the three, `hook p50` (target <= 5 ms) and
+ * `ratio hook_over_bare_append p50` (target <= 1.5). A script, not a test: it asserts nothing.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { num } from '../event-store/harness';
-import { BENCH_TOKEN, benchClient, BenchEngine, benchInstallation, expectStatus, makeBenchRepo, percentile } from '../support/server';
+import { BENCH_TOKEN, benchClient, BenchEngine, BenchInstallation, benchInstallation, expectStatus, makeBenchRepo, percentile } from '../support/server';
 
 const CALLS = Math.round(num('BENCH_HOOK_CALLS', 100));
+const SESSION_CALLS = Math.round(num('BENCH_HOOK_SESSION_CALLS', 1000));
+const MEASURED = Math.round(num('BENCH_HOOK_MEASURED', 200));
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'runledger.js');
 
 /** Runs argv with `input` on stdin; resolves with the wall time to exit (ms) and its stdout; rejects on a non-zero exit. */
@@ -43,6 +57,89 @@ const hookPair = (agentSessionId: string, repo: string, i: number, transport: st
 };
 
 const fmt = (ms: number): string => ms.toFixed(1).padStart(8);
+
+/** The bare Nest route: echoes its JSON body, nothing else. */
+@Controller()
+class EchoController {
+  @Post('api/v1/echo')
+  @HttpCode(200)
+  echo(@Body() body: unknown): unknown {
+    return body;
+  }
+}
+
+@Module({ controllers: [EchoController] })
+class EchoModule {}
+
+/** Starts the bare Nest echo app on an ephemeral port; resolves with its base URL and a close function. */
+const startEcho = async (): Promise<{ url: string; close: () => Promise<void> }> => {
+  const app = await NestFactory.create(EchoModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+};
+
+/**
+ * The hook round trip on a SESSION_CALLS-call session beside the bare echo route, then the bare append of the same
+ * event with the server stopped (see the header). Stops `server`.
+ */
+const longSessionRoundTrip = async (installation: BenchInstallation, server: { url: string; stop(): Promise<void> }, repo: string): Promise<void> => {
+  const api = benchClient(server.url);
+  const echo = await startEcho();
+  const echoApi = benchClient(echo.url);
+  const agentSessionId = `cc-long-${randomUUID()}`;
+  const times: Record<'hook' | 'echo' | 'bare_append', number[]> = { hook: [], echo: [], bare_append: [] };
+  let sessionId: string;
+  try {
+    expectStatus('SessionStart', await api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: agentSessionId, cwd: repo }), 200);
+    sessionId = (expectStatus('GET /sessions', await api.get(`/sessions?agentSessionId=${agentSessionId}`), 200).body.sessions as { id: string }[])[0].id;
+    const headers = { 'x-runledger-session': sessionId };
+    process.stdout.write(`\nhook round trip on a ${SESSION_CALLS}-call session (${sessionId}), the last ${MEASURED} PreToolUse timed beside a bare Nest echo route\n`);
+    for (let i = 1; i <= SESSION_CALLS; i++) {
+      const [pre, post] = hookPair(agentSessionId, repo, i, 'long');
+      const answer = expectStatus('PreToolUse', await api.post('/hooks/claude-code', pre, headers), 200);
+      if (i > SESSION_CALLS - MEASURED) {
+        if (!JSON.stringify(answer.body).includes('"allow"')) throw new Error(`PreToolUse did not allow: ${JSON.stringify(answer.body)}`);
+        times.hook.push(answer.ms);
+        times.echo.push(expectStatus('echo', await echoApi.post('/echo', pre), 200).ms);
+      }
+      expectStatus('PostToolUse', await api.post('/hooks/claude-code', post, headers), 200);
+    }
+  } finally {
+    api.close();
+    echoApi.close();
+    await echo.close();
+    await server.stop();
+  }
+  // The bare append: the session's last ToolCallDispatched, appended again (new event id) expecting the stream's revision.
+  const db = await installation.open();
+  try {
+    const store = new PostgresEventStore(db);
+    const stream = `session-${sessionId}`;
+    let dispatched: { type: string; data: unknown; metadata: Record<string, unknown> } | undefined;
+    for await (const event of store.readStream(stream, { direction: 'backwards' })) {
+      if (event.type === 'ToolCallDispatched') {
+        dispatched = event;
+        break;
+      }
+    }
+    if (!dispatched) throw new Error(`no ToolCallDispatched in ${stream}`);
+    let revision = await store.streamRevision(stream);
+    for (let i = 0; i < MEASURED; i++) {
+      const started = performance.now();
+      revision = (await store.appendToStream(stream, [{ eventId: randomUUID(), type: dispatched.type, data: dispatched.data, metadata: dispatched.metadata }], revision)).nextRevision;
+      times.bare_append.push(performance.now() - started);
+    }
+  } finally {
+    await db.close();
+  }
+  process.stdout.write(`\nround trip        p50 (ms)  p99 (ms)\n`);
+  for (const [name, values] of Object.entries(times)) process.stdout.write(`${name.padEnd(15)} ${fmt(percentile(values, 50))}  ${fmt(percentile(values, 99))}\n`);
+  const p50 = (name: keyof typeof times) => percentile(times[name], 50);
+  process.stdout.write(`\nhook p50 on the ${SESSION_CALLS}-call session: ${p50('hook').toFixed(2)} ms (target <= 5), p99 ${percentile(times.hook, 99).toFixed(2)} ms\n`);
+  process.stdout.write(`ratio hook_over_bare_append p50: ${(p50('hook') / p50('bare_append')).toFixed(2)} (target <= 1.5)\n`);
+  process.stdout.write(`ratio hook_over_echo p50: ${(p50('hook') / p50('echo')).toFixed(2)}\n`);
+};
 
 const main = async (): Promise<void> => {
   const engine: BenchEngine = process.argv.includes('--postgres') || process.env.BENCH_ENGINE === 'postgres' ? 'postgres' : 'pglite';
@@ -80,6 +177,8 @@ const main = async (): Promise<void> => {
     const p50 = (name: keyof typeof times) => percentile(times[name], 50);
     process.stdout.write(`\nratio command_over_http p50: ${(p50('command') / p50('http')).toFixed(2)}\n`);
     process.stdout.write(`ratio command_over_node_start p50: ${(p50('command') / p50('node_start')).toFixed(2)}\n`);
+    api.close();
+    await longSessionRoundTrip(installation, server, repo);
   } finally {
     api.close();
     await server.stop();
