@@ -30,7 +30,9 @@ export type ViolationKind =
   | 'agent-not-adopted'
   | 'reconcile-missing'
   | 'agent-work-repeated'
-  | 'log-not-transcript';
+  | 'log-not-transcript'
+  | 'work-lost'
+  | 'cleanup-refused';
 
 /** Every violation kind, in report order. */
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
@@ -42,6 +44,8 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'reconcile-missing',
   'agent-work-repeated',
   'log-not-transcript',
+  'work-lost',
+  'cleanup-refused',
 ];
 
 /** One broken property, with enough detail to find it in the log. */
@@ -90,6 +94,11 @@ export interface RestartObservation {
   listedIds: string[];
   /** `GET /sessions/:id/state` by id: the replayed view and the stream head. */
   replays: Map<string, { view: unknown; head: number }>;
+  /**
+   * Sessions whose stream grew while the read side was being read (a live agent posting hooks): their snapshot and
+   * replay were read at different heads, so comparing them proves nothing; the harness reads again.
+   */
+  moving: Set<string>;
   /** Whether the new process's `ReconcileCompleted` was seen. */
   reconciled: boolean;
   /** Claude Code session id → runledger session id seen at earlier checks (kept stable across restarts). */
@@ -358,6 +367,7 @@ export const checkRestart = (o: RestartObservation): Violation[] => {
 
   // 4. Every snapshot equal to a replay of its stream.
   for (const s of sessions.values()) {
+    if (o.moving.has(s.sessionId)) continue;
     const snapshot = o.snapshots.get(s.sessionId) as { revision?: number } | undefined;
     const replay = o.replays.get(s.sessionId);
     if (!snapshot) add('snapshot-mismatch', `${s.sessionId} has a stream (head ${s.head}) but no snapshot`);
@@ -425,6 +435,47 @@ export const checkAgentSessions = (
     const extra = [...inLog].filter((id) => !inTranscript.has(id));
     if (missing.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${missing.length} transcript call(s) not in the log (${missing.slice(0, 3).join(', ')})` });
     if (extra.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${extra.length} logged call(s) not in the transcript (${extra.slice(0, 3).join(', ')})` });
+  }
+  return violations;
+};
+
+/**
+ * What the harness found of the work it did in one session's worktree (as its agent would): commits on the session's
+ * branch and uncommitted files (name → content), the worktree as the session records it, and what is on disk and in
+ * the recorded preserved ref now (a file missing there: null).
+ */
+export interface WorkObservation {
+  sessionId: string;
+  /** Uncommitted files the harness wrote last, by name. */
+  expected: Map<string, string>;
+  /** Commits the harness made, each with whether the session's branch still contains it. */
+  commits: { sha: string; onBranch: boolean }[];
+  /** The recorded worktree: its state and preserved ref (`GET /sessions/:id/state`), null when the session has none. */
+  recorded: { state: string; preservedRef?: string } | null;
+  /** The files as they are on disk in the worktree; null when its directory is gone. */
+  onDisk: Map<string, string | null> | null;
+  /** The files in the recorded preserved ref's tree; null when none is recorded or it does not resolve. */
+  inRef: Map<string, string | null> | null;
+}
+
+/**
+ * Worktree custody (docs/ARCHITECTURE.md §4b, invariant 10) after a restart: no commit of the session lost from its
+ * branch, and every uncommitted file either still in the worktree on disk or in the preserved ref the session records
+ * (where restore looks for it), with the content written last.
+ */
+export const checkWork = (observations: readonly WorkObservation[]): Violation[] => {
+  const violations: Violation[] = [];
+  const all = (found: Map<string, string | null> | null, expected: Map<string, string>) =>
+    found !== null && [...expected].every(([name, content]) => found.get(name) === content);
+  for (const w of observations) {
+    for (const c of w.commits) if (!c.onBranch) violations.push({ kind: 'work-lost', detail: `${w.sessionId}: commit ${c.sha} is no longer on its branch` });
+    if (w.expected.size === 0 || all(w.onDisk, w.expected) || all(w.inRef, w.expected)) continue;
+    const missing = [...w.expected.keys()].filter((name) => w.onDisk?.get(name) !== w.expected.get(name) && w.inRef?.get(name) !== w.expected.get(name));
+    violations.push({
+      kind: 'work-lost',
+      detail: `${w.sessionId}: uncommitted work not found whole on disk (${w.onDisk ? 'directory present' : 'directory gone'}) nor in its recorded ref ` +
+        `(${w.recorded?.preservedRef ?? 'none recorded'}, worktree ${w.recorded?.state ?? 'unrecorded'}); files missing or changed: ${missing.slice(0, 4).join(', ')}`,
+    });
   }
   return violations;
 };

@@ -1,5 +1,5 @@
 import { chosenPostgres } from '../support/postgres-server';
-import { Ack, checkRestart, RestartObservation, RuntimeId, StoredEvent, ViolationKind } from './checks';
+import { Ack, checkRestart, checkWork, RestartObservation, RuntimeId, StoredEvent, ViolationKind, WorkObservation } from './checks';
 import { runCrashSoak } from './harness';
 
 const AGENT: RuntimeId = { pid: 4242, startTime: '777' };
@@ -48,6 +48,7 @@ const world = () => {
     replays: new Map([['p-1', { view: { ...view, runtime: { ...view.runtime } }, head: 5 }]]),
     reconciled: true,
     agentSessions: new Map(),
+    moving: new Set(),
   };
   return { observation, ev };
 };
@@ -93,6 +94,14 @@ describe('crash checks: each property can fail (fabricated states)', () => {
     expect(checkRestart(o)).toEqual([{ kind: 'snapshot-mismatch', detail: expect.stringContaining('$.status') }]);
   });
 
+  it('leaves out of the snapshot comparison a stream that grew while it was read, and only that one', () => {
+    const { observation: o } = world();
+    (o.snapshots.get('p-1') as { revision: number }).revision = 4;
+    expect(kinds(o)).toEqual(['snapshot-mismatch']);
+    o.moving = new Set(['p-1']);
+    expect(checkRestart(o)).toEqual([]);
+  });
+
   it('reports a session id minted by the restart, or a key answered with another id', () => {
     const { observation: o, ev } = world();
     o.after.push(ev('project-p', 'SessionIdAllocated', { sessionId: 'p-1', number: 2 }));
@@ -106,6 +115,28 @@ describe('crash checks: each property can fail (fabricated states)', () => {
     const { observation: o } = world();
     o.reconciled = false;
     expect(kinds(o)).toEqual(['reconcile-missing']);
+  });
+});
+
+describe('crash checks: worktree custody (fabricated states)', () => {
+  const expected = new Map([['README.md', 'a\nwork 1\n'], ['wip-1.txt', 'uncommitted 1\n']]);
+  const work = (over: Partial<WorkObservation>): WorkObservation => ({
+    sessionId: 'p-1', expected, commits: [{ sha: 'c1', onBranch: true }], recorded: { state: 'active' }, onDisk: new Map(expected), inRef: null, ...over,
+  });
+
+  it('holds while the work is on disk, or in the recorded preserved ref once the worktree is gone', () => {
+    expect(checkWork([work({})])).toEqual([]);
+    expect(checkWork([work({ onDisk: null, recorded: { state: 'unavailable', preservedRef: 'refs/runledger/preserved/p-1' }, inRef: new Map(expected) })])).toEqual([]);
+  });
+
+  it('reports a commit gone from the branch, and uncommitted work found whole in neither place', () => {
+    expect(checkWork([work({ commits: [{ sha: 'c1', onBranch: false }] })]).map((v) => v.kind)).toEqual(['work-lost']);
+    // A partly removed directory, and a ref that was overwritten from it.
+    const partial = new Map([['README.md', 'a\nwork 1\n'], ['wip-1.txt', null]]);
+    expect(checkWork([work({ onDisk: partial, recorded: { state: 'active', preservedRef: 'r' }, inRef: partial })])).toEqual([
+      { kind: 'work-lost', detail: expect.stringContaining('wip-1.txt') },
+    ]);
+    expect(checkWork([work({ onDisk: null, recorded: { state: 'removed' } })]).map((v) => v.kind)).toEqual(['work-lost']);
   });
 });
 

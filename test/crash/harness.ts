@@ -5,18 +5,22 @@
  * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
  * not thrown. Agent processes are real and outlive the server; everything the run started is killed at the end.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { readProcStat } from '@runledger/infra/runtime';
 import { claudeUnavailable, prepareClaudeHome, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, MessagesRequest, ScriptedTurn, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
-import { makeRepo } from '../support/git-repo';
+import { git, makeRepo } from '../support/git-repo';
 import { chosenPostgres, createTestDatabase, LOCAL_POSTGRES_URL, PostgresServer } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
-import { Ack, checkAgentSessions, checkRestart, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind } from './checks';
+import {
+  Ack, checkAgentSessions, checkRestart, checkWork, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind,
+  WorkObservation,
+} from './checks';
 
 const TOKEN = 'crash-harness-token-0123456789';
 /** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
@@ -82,6 +86,10 @@ export interface CrashCounts {
   opsInFlightAtKill: number;
   kills: number;
   killsDuringReconcile: number;
+  /** Kills that landed while a projection rebuild, a session cleanup or a reaper sweep was still running. */
+  killsDuringRebuild: number;
+  killsDuringCleanup: number;
+  killsDuringSweep: number;
   agentsKilledWhileDown: number;
   liveAgentsAtKill: number;
   unrecordedAgents: number;
@@ -95,6 +103,10 @@ export interface CrashCounts {
   snapshotsRebuilt: number;
   /** Sessions the reconcile skipped because another owner's lease was on them (`skippedLeased`, when reported). */
   skippedLeased: number;
+  /** Sessions still appending when the checks gave up waiting: their snapshot was not compared at this restart. */
+  unsettled: number;
+  /** Wall time of the iteration (drive, kill, restart, checks), ms; summed in totals. */
+  ms: number;
   violations: Record<ViolationKind, number>;
 }
 
@@ -108,9 +120,9 @@ export interface CrashSoakReport {
 
 /** Zeroed counts. */
 export const emptyCounts = (): CrashCounts => ({
-  iterations: 0, opsAcked: 0, opsRejected: 0, opsInFlightAtKill: 0, kills: 0, killsDuringReconcile: 0, agentsKilledWhileDown: 0,
+  iterations: 0, opsAcked: 0, opsRejected: 0, opsInFlightAtKill: 0, kills: 0, killsDuringReconcile: 0, killsDuringRebuild: 0, killsDuringCleanup: 0, killsDuringSweep: 0, agentsKilledWhileDown: 0,
   liveAgentsAtKill: 0, unrecordedAgents: 0, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0,
-  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0,
+  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, unsettled: 0, ms: 0,
   violations: Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>,
 });
 
@@ -126,11 +138,13 @@ export const formatCounts = (c: CrashCounts): string => {
   const violations = VIOLATION_KINDS.reduce((n, k) => n + c.violations[k], 0);
   const byKind = VIOLATION_KINDS.filter((k) => c.violations[k] > 0).map((k) => `${k} ${c.violations[k]}`).join(', ');
   return (
-    `ops acked ${c.opsAcked} (rejected ${c.opsRejected}, in flight at kill ${c.opsInFlightAtKill}); kills ${c.kills} (${c.killsDuringReconcile} during reconcile); ` +
+    `ops acked ${c.opsAcked} (rejected ${c.opsRejected}, in flight at kill ${c.opsInFlightAtKill}); kills ${c.kills} (${c.killsDuringReconcile} during reconcile, ` +
+    `${c.killsDuringRebuild} during a rebuild, ${c.killsDuringCleanup} during a cleanup, ${c.killsDuringSweep} during a sweep); ` +
     `agents: ${c.liveAgentsAtKill} live at kill, ${c.agentsKilledWhileDown} killed while down, ${c.unrecordedAgents} unrecorded; ` +
     `reconcile: ${c.sessions} sessions, ${c.adopted} adopted, ${c.interrupted} interrupted, ${c.relaunched} relaunched, ${c.notResumable} not resumable, ` +
-    `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt, ${c.skippedLeased} skipped (leased); ` +
-    `violations ${violations}${byKind ? ` (${byKind})` : ''}`
+    `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt, ${c.skippedLeased} skipped (leased); ${c.unsettled} unsettled; ` +
+    `violations ${violations}${byKind ? ` (${byKind})` : ''}; ${(c.ms / 1000).toFixed(1)} s` +
+    (c.iterations > 1 ? ` (${(c.ms / 1000 / c.iterations).toFixed(1)} s per iteration)` : '')
   );
 };
 
@@ -231,6 +245,9 @@ interface FakeClaude {
   busy: boolean;
 }
 
+/** Where an iteration's kill lands: after some operations, or during a projection rebuild, a session cleanup or a reaper sweep. */
+type KillPoint = 'ops' | 'rebuild' | 'cleanup' | 'sweep';
+
 interface DriveStats {
   acked: number;
   rejected: number;
@@ -244,6 +261,14 @@ class Driver {
   readonly keyed: { key: string; body: unknown; sessionId: string }[] = [];
   readonly pendingObserved: { sessionId: string; callId: string; attempt: number }[] = [];
   readonly claudes: FakeClaude[] = [];
+  /** Worktree path of each command session, from its spawn answer. */
+  readonly worktrees = new Map<string, string>();
+  /** Work the clients did in a session's worktree, as its agent would (see checkWork). */
+  readonly work = new Map<string, { path: string; commits: string[]; files: Map<string, string> }>();
+  /** Sessions a client is writing to, killing or cleaning up: never two of those at once on one session. */
+  private readonly busySessions = new Set<string>();
+  /** Cleanups cut by a kill: retried after the restart, as a person whose `runledger cleanup` failed would. */
+  readonly cutCleanups = new Set<string>();
   private seq = 0;
   base = '';
   stats: DriveStats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
@@ -289,8 +314,13 @@ class Driver {
     if (r < 0.52) return this.observed();
     if (r < 0.58 && this.pendingObserved.length > 0) return this.observedResult();
     if (r < 0.86) return this.realClaudeEnabled && r > 0.78 ? this.realClaude() : this.claudeStep();
-    if (r < 0.92 && live > 6) return this.kill();
-    if (r < 0.96 && this.keyed.length > 0) return this.spawnRetry();
+    if (r < 0.92 && live > 6) {
+      if (this.rand() < 0.5) return this.kill();
+      await this.cleanup();
+      return;
+    }
+    if (r < 0.96) return this.writeWork();
+    if (r < 0.98 && this.keyed.length > 0) return this.spawnRetry();
     return this.spawn();
   }
 
@@ -306,6 +336,7 @@ class Driver {
     const runtime = view.runtime?.pid ? { pid: view.runtime.pid, startTime: view.runtime.startTime } : undefined;
     this.acks.push({ op: 'spawn', sessionId: view.id, projectId: view.projectId, revision: view.revision, ...(runtime ? { runtime } : {}), ...(key ? { idempotencyKey: key } : {}) });
     if (key) this.keyed.push({ key, body, sessionId: view.id });
+    if (view.worktrees?.[0]?.path) this.worktrees.set(view.id, view.worktrees[0].path);
     if (view.status === 'running') this.running.push(view.id);
   }
 
@@ -351,12 +382,72 @@ class Driver {
   }
 
   private async kill(): Promise<void> {
-    const sessionId = this.pick(this.running);
+    const sessionId = this.pick(this.running.filter((id) => !this.busySessions.has(id)));
     if (!sessionId) return;
     this.running = this.running.filter((id) => id !== sessionId);
-    const reply = await this.send('POST', `/sessions/${sessionId}/kill`, { reason: 'crash harness' });
-    if (ok(reply)) this.acks.push({ op: 'kill', sessionId });
+    this.busySessions.add(sessionId);
+    try {
+      const reply = await this.send('POST', `/sessions/${sessionId}/kill`, { reason: 'crash harness' });
+      if (ok(reply)) this.acks.push({ op: 'kill', sessionId });
+    } finally {
+      this.busySessions.delete(sessionId);
+    }
   }
+
+  /**
+   * Works in a running session's worktree as its agent would: appends to the tracked README, writes an untracked file,
+   * and half the time commits a file of its own on the session's branch (the other files stay uncommitted).
+   */
+  async writeWork(): Promise<void> {
+    const sessionId = this.pick(this.running.filter((id) => this.worktrees.has(id) && !this.busySessions.has(id) && existsSync(this.worktrees.get(id)!)));
+    if (!sessionId) return this.spawn();
+    const path = this.worktrees.get(sessionId)!;
+    const work = this.work.get(sessionId) ?? { path, commits: [], files: new Map<string, string>() };
+    this.busySessions.add(sessionId);
+    try {
+      const n = ++this.seq;
+      if (this.rand() < 0.5) {
+        writeFileSync(join(path, `done-${n}.txt`), `committed ${n}\n`);
+        git(path, 'add', '--', `done-${n}.txt`);
+        git(path, 'commit', '-q', '-m', `crash harness: step ${n}`, '--', `done-${n}.txt`);
+        work.commits.push(git(path, 'rev-parse', 'HEAD'));
+      }
+      const readme = `${readFileSync(join(path, 'README.md'), 'utf8')}work ${n}\n`;
+      writeFileSync(join(path, 'README.md'), readme);
+      writeFileSync(join(path, `wip-${n}.txt`), `uncommitted ${n} ${randomUUID()}\n`);
+      work.files.set('README.md', readme);
+      work.files.set(`wip-${n}.txt`, readFileSync(join(path, `wip-${n}.txt`), 'utf8'));
+      this.work.set(sessionId, work);
+    } catch {
+      /* the worktree went away meanwhile (reaped, or removed by a kill of a clean worktree) */
+    } finally {
+      this.busySessions.delete(sessionId);
+    }
+  }
+
+  /** `POST /sessions/:id/cleanup` of a session with work when there is one (it must be preserved first); resolves when answered or cut. */
+  async cleanup(sessionId?: string): Promise<Reply> {
+    const candidates = [...this.work.keys()].filter((id) => !this.busySessions.has(id) && !this.cleaned.has(id));
+    const id = sessionId ?? this.pick(candidates.length > 0 ? candidates : this.running.filter((x) => !this.busySessions.has(x)));
+    if (!id) return { status: 0, body: undefined };
+    this.running = this.running.filter((x) => x !== id);
+    this.busySessions.add(id);
+    this.cutCleanups.add(id);
+    try {
+      const reply = await this.send('POST', `/sessions/${id}/cleanup`);
+      if (reply.status !== 0) this.cutCleanups.delete(id);
+      if (ok(reply)) {
+        this.cleaned.add(id);
+        this.acks.push({ op: 'kill', sessionId: id });
+      }
+      return reply;
+    } finally {
+      this.busySessions.delete(id);
+    }
+  }
+
+  /** Sessions whose cleanup was answered 200. */
+  readonly cleaned = new Set<string>();
 
   /** Real Claude Code sessions (the CLI against the scripted API) when the CLI is installed; their ids. */
   realClaudeEnabled = false;
@@ -468,6 +559,8 @@ interface Run {
 const serverEnv = (run: Run) => ({
   ...(run.claude?.env ?? {}),
   DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000',
+  // No grace window: a sweep removes every orphan it may, so a kill can land in the middle of a removal.
+  RUNLEDGER_ORPHAN_GRACE_MS: '0',
   RUNLEDGER_URL: undefined, RL_CRASH_RUN: run.marker.slice('RL_CRASH_RUN='.length),
 });
 
@@ -495,7 +588,7 @@ const awaitReconcile = async (run: Run, server: ServerProcess, timeoutMs: number
 };
 
 /** Everything the checks need, read now from the database, the API and /proc. */
-const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObservation, 'after' | 'leases' | 'snapshots' | 'listedIds' | 'replays' | 'serverPid' | 'isAlive'>): Promise<RestartObservation> => {
+const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObservation, 'after' | 'leases' | 'snapshots' | 'listedIds' | 'replays' | 'serverPid' | 'isAlive' | 'moving'>): Promise<RestartObservation> => {
   const after = await readLog(run.db);
   const { rows: leases } = await run.db.query<{ resource: string; owner: string }>('SELECT resource, owner FROM rl_leases WHERE expires_at >= now()');
   const list = await request(server.url, 'GET', '/sessions');
@@ -512,8 +605,54 @@ const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObserv
     const reply = await request(server.url, 'GET', `/sessions/${encodeURIComponent(sessionId)}/state`);
     if (ok(reply)) replays.set(sessionId, { view: reply.body.view, head: reply.body.head });
   }
-  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive: runtimeAlive };
+  // Live agents keep appending (hooks, the runtime watcher): a stream whose head moved meanwhile was read at two heads.
+  const heads = (log: StoredEvent[]) => new Map([...foldSessions(log).values()].map((s) => [s.sessionId, s.head]));
+  const [first, last] = [heads(after), heads(await readLog(run.db))];
+  const moving = new Set([...last].filter(([id, head]) => first.get(id) !== head).map(([id]) => id));
+  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive: runtimeAlive, moving };
 };
+
+/** What is left of the clients' work in each session's worktree: on its branch, on disk, in the preserved ref it records. */
+const observeWork = (
+  repo: string,
+  work: Driver['work'],
+  replays: Map<string, { view: unknown; head: number }>,
+): WorkObservation[] =>
+  [...work].map(([sessionId, w]) => {
+    const view = replays.get(sessionId)?.view as { worktrees?: { state: string; preservedRef?: string }[] } | undefined;
+    const worktree = view?.worktrees?.[0];
+    const read = (file: string): string | null => {
+      try {
+        return readFileSync(join(w.path, file), 'utf8');
+      } catch {
+        return null;
+      }
+    };
+    const show = (ref: string, file: string): string | null => {
+      try {
+        return execFileSync('git', ['show', `${ref}:${file}`], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        return null;
+      }
+    };
+    const onBranch = (sha: string): boolean => {
+      try {
+        execFileSync('git', ['merge-base', '--is-ancestor', sha, `refs/heads/runledger/${sessionId}`], { cwd: repo, stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const names = [...w.files.keys()];
+    return {
+      sessionId,
+      expected: w.files,
+      commits: w.commits.map((sha) => ({ sha, onBranch: onBranch(sha) })),
+      recorded: worktree ? { state: worktree.state, ...(worktree.preservedRef ? { preservedRef: worktree.preservedRef } : {}) } : null,
+      onDisk: existsSync(w.path) ? new Map(names.map((n) => [n, read(n)])) : null,
+      inRef: worktree?.preservedRef ? new Map(names.map((n) => [n, show(worktree.preservedRef!, n)])) : null,
+    };
+  });
 
 const openRun = async (options: CrashSoakOptions): Promise<Run> => {
   const chosen = chosenPostgres();
@@ -570,15 +709,32 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
     if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
     await driver.registerProject();
 
+    /** How long the last answered rebuild, cleanup and sweep took (ms): kills land at a random part of it. */
+    const pointMs: Partial<Record<KillPoint, number>> = {};
     for (let iteration = 1; iteration <= iterations; iteration++) {
       const counts = emptyCounts();
       counts.iterations = 1;
+      const iterationStarted = Date.now();
       await driver.refresh();
       driver.stats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
 
-      // Drive with LANES concurrent clients until the kill: after a random number of operations, or a random delay.
+      // Cleanups a kill cut are retried first, as a person would: they must complete, with the work preserved.
+      for (const sessionId of [...driver.cutCleanups]) {
+        const reply = await driver.cleanup(sessionId);
+        if (!ok(reply)) {
+          const v: Violation = { kind: 'cleanup-refused', detail: `${sessionId}: cleanup retried after a restart answered ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}` };
+          counts.violations[v.kind]++;
+          report.violations.push({ ...v, iteration });
+          log(`  VIOLATION ${v.kind}: ${v.detail}`);
+        }
+      }
+
+      // Drive with LANES concurrent clients until the kill: after a random number of operations, or a random delay;
+      // some kills land on purpose during a projection rebuild, a session cleanup or a reaper sweep.
       const killAtOps = between(5, options.maxOpsBeforeKill ?? 40);
-      const killAfterMs = rand() < 0.3 ? between(300, 5000) : undefined;
+      const pointDraw = rand();
+      const point: KillPoint = pointDraw < 0.15 ? 'rebuild' : pointDraw < 0.3 ? 'cleanup' : pointDraw < 0.38 ? 'sweep' : 'ops';
+      const killAfterMs = point === 'ops' && rand() < 0.3 ? between(300, 5000) : undefined;
       let started = 0;
       let inFlight = 0;
       let killed = false;
@@ -590,9 +746,38 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
         current.child.kill('SIGKILL');
       };
       const timer = killAfterMs !== undefined ? setTimeout(kill, killAfterMs) : undefined;
+      let pointTaken = false;
+      /** Starts the kill point's request, waits a random part of how long the last one took, then kills (counted when it was still running). */
+      const killDuring = async () => {
+        const t0 = Date.now();
+        let answered = false;
+        const action = point === 'rebuild' ? request(current.url, 'POST', '/projections/rebuild')
+          : point === 'sweep' ? request(current.url, 'POST', '/worktrees/sweep')
+          : driver.cleanup();
+        void action.then((reply) => {
+          answered = true;
+          if (ok(reply)) pointMs[point] = Date.now() - t0;
+        });
+        if (point === 'rebuild') {
+          // Wait until the rebuild is under way (the shadow tables exist) before choosing the moment.
+          for (const until = Date.now() + 5000; !answered && Date.now() < until; await delay(10)) {
+            if ((await request(current.url, 'GET', '/projections/status')).body?.rebuilding) break;
+          }
+        }
+        await delay(Math.floor(rand() * (pointMs[point] ?? 300)));
+        if (!answered) counts[point === 'rebuild' ? 'killsDuringRebuild' : point === 'sweep' ? 'killsDuringSweep' : 'killsDuringCleanup']++;
+        kill();
+      };
       const lane = async () => {
         while (!killed) {
-          if (killAfterMs === undefined && started >= killAtOps) return kill();
+          if (killAfterMs === undefined && started >= killAtOps) {
+            if (point === 'ops') return kill();
+            if (!pointTaken) {
+              pointTaken = true;
+              await killDuring();
+            }
+            return;
+          }
           started++;
           inFlight++;
           await driver.operation().catch(() => undefined);
@@ -659,10 +844,14 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
       let observation: RestartObservation;
       for (;;) {
         observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions });
-        violations = [...checkRestart(observation), ...checkAgentSessions(observation.after, runtimeAlive, transcriptIds)];
-        if (violations.every((v) => seen.has(`${v.kind}|${v.detail}`)) || Date.now() > deadline) break;
+        violations = [
+          ...checkRestart(observation), ...checkAgentSessions(observation.after, runtimeAlive, transcriptIds),
+          ...checkWork(observeWork(run.repo, driver.work, observation.replays)),
+        ];
+        if ((observation.moving.size === 0 && violations.every((v) => seen.has(`${v.kind}|${v.detail}`))) || Date.now() > deadline) break;
         await delay(250);
       }
+      counts.unsettled = observation.moving.size;
       for (const s of foldSessions(observation.after).values()) for (const a of s.agentSessionIds) if (!agentSessions.has(a)) agentSessions.set(a, s.sessionId);
 
       counts.opsAcked = driver.stats.acked;
@@ -674,10 +863,15 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
         counts.violations[v.kind]++;
         report.violations.push({ ...v, iteration });
       }
+      counts.ms = Date.now() - iterationStarted;
       report.perIteration.push(counts);
       addCounts(report.totals, counts);
       const carried = violations.length - fresh.length;
-      log(`iteration ${iteration}/${iterations}: ${formatCounts(counts)}${carried ? ` (+${carried} still present from earlier iterations)` : ''}`);
+      log(`iteration ${iteration}/${iterations} (kill ${point === 'ops' ? 'after operations' : `during a ${point}`}): ${formatCounts(counts)}${carried ? ` (+${carried} still present from earlier iterations)` : ''}`);
+      if (observation.moving.size > 0) {
+        const folded = foldSessions(observation.after);
+        log(`  still appending when the checks stopped waiting (snapshots not compared): ${[...observation.moving].map((id) => `${id} (${folded.get(id)?.agent ?? '?'})`).join(', ')}`);
+      }
       for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
       if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
     }
