@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { makeRepo } from '../support/git-repo';
-import { apiClient } from '../support/http-client';
+import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'live-feed-token-0123456789';
+/** The server's RUNLEDGER_MAX_LIVE_TAILS here. */
+const MAX_TAILS = 5;
 const pg = chosenPostgres();
 const describePg = 'skip' in pg ? describe.skip : describe;
 
@@ -58,6 +61,7 @@ const openFeed = async (url: string, from: number) => {
 describePg(`the live feed on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source})`, () => {
   let root: string;
   let drop: () => Promise<void>;
+  let databaseUrl: string;
   let server: ServerProcess;
   let api: ReturnType<typeof apiClient>;
 
@@ -67,7 +71,8 @@ describePg(`the live feed on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.so
     const repo = makeRepo(join(root, 'repo'));
     const db = await createTestDatabase(pg);
     drop = db.drop;
-    server = await startServerProcess({ DATABASE_URL: db.url, RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: TOKEN });
+    databaseUrl = db.url;
+    server = await startServerProcess({ DATABASE_URL: db.url, RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_MAX_LIVE_TAILS: String(MAX_TAILS) });
     api = apiClient(server.url, TOKEN);
     expect((await api.post('/projects', { name: 'feed', repoPath: repo })).status).toBe(201);
   });
@@ -108,6 +113,48 @@ describePg(`the live feed on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.so
       expect(revisions.length).toBeGreaterThanOrEqual(PER_WRITER);
       expect(revisions.every((r, i) => i === 0 || r === revisions[i - 1] + 1)).toBe(true); // no gap within a stream
     }
+  });
+
+  it('serves idle tails from one shared watcher (no LISTEN connection or poll of their own) and refuses one over the limit with 503 and Retry-After', async () => {
+    const listeners = async (): Promise<number> => {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'runledger-listen'`);
+        return rows[0].n as number;
+      } finally {
+        await client.end();
+      }
+    };
+    const start = (await api.get('/health')).body.headPosition;
+    const first = await openFeed(server.url, start);
+    await eventually(async () => (await listeners()) >= 1, 'the projection and the tails\' watcher to listen');
+    const withOne = await listeners();
+    const feeds = [first];
+    for (let i = 1; i < MAX_TAILS; i++) feeds.push(await openFeed(server.url, start));
+    expect(feeds.map((f) => f.response.status)).toEqual(Array(MAX_TAILS).fill(200));
+    expect(await listeners()).toBe(withOne); // one tail or five: the same connections
+
+    const over = await fetch(`${server.url}/api/v1/events`, { headers: { authorization: `Bearer ${TOKEN}`, accept: 'text/event-stream' } });
+    expect(over.status).toBe(503);
+    expect(over.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await over.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', code: 'EVENTS.TOO_MANY_TAILS' });
+
+    // Every tail is woken by the one watcher when an event commits.
+    const session = (await api.get('/sessions')).body.sessions.find((s: { status: string }) => s.status === 'running');
+    expect((await api.post(`/sessions/${session.id}/tool-calls`, { callId: 'shared-watcher-1', tool: 'Bash', input: {}, mode: 'observed' })).status).toBe(201);
+    await Promise.all(feeds.map((f) => f.until(() => f.received.some((e) => e.type === 'ToolCallDispatched' && e.data.streamId === `session-${session.id}`))));
+
+    // A closed tail gives its place back.
+    feeds.pop()!.close();
+    const again = await eventually(async () => {
+      const response = await fetch(`${server.url}/api/v1/events?limit=1`, { headers: { authorization: `Bearer ${TOKEN}`, accept: 'text/event-stream' } });
+      if (response.status === 200) return response;
+      await response.text();
+      return null;
+    }, 'a place for a new tail');
+    await again.body?.cancel();
+    for (const f of feeds) f.close();
   });
 
   it('pages the feed as JSON with a `next` cursor', async () => {

@@ -3,6 +3,7 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApplicationModule } from '@runledger/application';
 import { AuditController } from './audit/audit.controller';
 import { EventsController } from './events/events.controller';
+import { LiveTailHub } from './events/live-tail-hub';
 import { HealthController } from './health/health.controller';
 import { HooksController } from './hooks/hooks.controller';
 import { ImportsController } from './imports/imports.controller';
@@ -26,6 +27,7 @@ import { LoginCodes } from './ui-auth/ui-session';
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
     { provide: LOGIN_CODES, useFactory: () => new LoginCodes() },
+    LiveTailHub,
   ],
 })
 export class ApiModule {}

@@ -5,6 +5,7 @@ import { IsInt, Max, Min } from 'class-validator';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { IsOptional } from '../http/field-rules';
+import { LIVE_TAIL_BACKSTOP_POLL_MS, LiveTailHub } from './live-tail-hub';
 
 /** Largest page of `GET /events`. */
 export const MAX_FEED_PAGE = 1000;
@@ -52,6 +53,7 @@ interface SseResponse {
  * `GET /events`: the global log (docs/ARCHITECTURE.md §5). As JSON, a page `{events, next}` to pass back as `from`. With
  * `Accept: text/event-stream` it tails the log live: catch-up from `from` (or `Last-Event-ID`), then every event as its
  * transaction commits, in the gap-safe order of the subscription (invariant 9), `id:` being the global position.
+ * Idle tails cost nothing each: one watcher (LiveTailHub) wakes them; past RUNLEDGER_MAX_LIVE_TAILS a tail gets 503.
  */
 @ApiTags('events')
 @ApiBearerAuth('bearer')
@@ -60,7 +62,7 @@ export class EventsController implements OnModuleDestroy {
   /** Closers of the live tails being served: a graceful shutdown ends them, else the HTTP server would wait on them forever. */
   private readonly liveTails = new Set<() => Promise<void>>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly hub: LiveTailHub) {}
 
   /** Ends every live tail (its client reconnects with Last-Event-ID to the next server) so the shutdown can complete. */
   async onModuleDestroy(): Promise<void> {
@@ -93,6 +95,15 @@ export class EventsController implements OnModuleDestroy {
   }
 
   private async tail(from: number, request: { on(event: 'close', listener: () => void): void }, response: SseResponse): Promise<void> {
+    // Refusals (too many tails, the store away) before the stream starts, so they leave in the error shape.
+    const release = this.hub.admit();
+    let start;
+    try {
+      start = await this.store.checkpointAfter(from);
+    } catch (error) {
+      release();
+      throw error;
+    }
     response.setHeader('content-type', 'text/event-stream; charset=utf-8');
     response.setHeader('cache-control', 'no-cache, no-transform');
     response.setHeader('connection', 'keep-alive');
@@ -103,10 +114,13 @@ export class EventsController implements OnModuleDestroy {
       if (!response.write(chunk)) await new Promise<void>((resolve) => response.once('drain', resolve));
     };
     const subscription = this.store.subscribeToAll({
-      from: await this.store.checkpointAfter(from),
+      from: start,
       onEvents: async (events) => {
         for (const e of events) await send(`id: ${e.globalPosition}\nevent: ${e.type}\ndata: ${JSON.stringify(feedEvent(e))}\n\n`);
       },
+      // Woken by the hub's one watcher of the log, not by a poll or a LISTEN connection of its own.
+      wakeOn: this.hub.wakeOn,
+      pollIntervalMs: LIVE_TAIL_BACKSTOP_POLL_MS,
     });
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
     let closing: Promise<void> | undefined;
@@ -114,6 +128,7 @@ export class EventsController implements OnModuleDestroy {
       (closing ??= (async () => {
         clearInterval(heartbeat);
         this.liveTails.delete(close);
+        release();
         await subscription.stop().catch(() => undefined);
         response.end();
       })());

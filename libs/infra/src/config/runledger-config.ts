@@ -20,6 +20,8 @@ export interface RunledgerConfig {
   tmuxSocket: string;
   /** How often the worker checks that the runtimes of running sessions live (ms, RUNLEDGER_WATCH_INTERVAL_MS, default 1000): a dead one is recorded within this plus one reconcile. */
   watchIntervalMs: number;
+  /** Most live tails of `GET /events` served at once (`RUNLEDGER_MAX_LIVE_TAILS`, default 256); one more gets 503 with Retry-After. */
+  maxLiveTails: number;
   /** runledger's version, from package.json. */
   version: string;
 }
@@ -60,6 +62,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     killGraceMs: integer(env, 'RUNLEDGER_KILL_GRACE_MS', 5000, 0, 600_000),
     tmuxSocket: env.RUNLEDGER_TMUX_SOCKET ? path.resolve(cwd, env.RUNLEDGER_TMUX_SOCKET) : path.join(dataDir, 'tmux.sock'),
     watchIntervalMs: integer(env, 'RUNLEDGER_WATCH_INTERVAL_MS', 1000, 100, 60_000),
+    maxLiveTails: integer(env, 'RUNLEDGER_MAX_LIVE_TAILS', 256, 1, 100_000),
     version: readVersion(),
   };
 };

@@ -84,6 +84,12 @@ export interface SubscribeOptions {
   /** Polling interval in ms when no notification arrives (default 200). */
   pollIntervalMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * The one wake-up source of this subscription, replacing the store's own (local appends, LISTEN): it calls `wake`
+   * when events may have been committed, and returns an unsubscribe function. For many subscribers sharing one
+   * watcher (the live tails of `GET /events`), so that each does not poll or listen on its own.
+   */
+  wakeOn?: (wake: () => void) => () => void;
 }
 
 /** First broken link of a stream's hash chain, or ok. */

@@ -11,7 +11,7 @@ export interface SubscriptionSource extends SubscribeOptions {
 
 /**
  * Catch-up then live delivery: reads pages after the checkpoint, hands each to `onEvents`, and when caught up
- * sleeps until a notification, a local append or the polling interval. A page shorter than the batch size is caught
+ * sleeps until a notification, a local append (or, with `wakeOn`, that source alone) or the polling interval. A page shorter than the batch size is caught
  * up too: the loop reads again at once only if a wake-up came since that read began (else it would read an empty page
  * after every batch), so appends made while a batch is handled arrive together in the next one. A failing handler is
  * retried with the same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
@@ -28,8 +28,8 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
   };
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-  const offLocal = source.onAppendedLocally(wake);
-  const unlisten = source.listen ? source.listen(wake).catch((error) => (source.onError?.(error), async () => undefined)) : null;
+  const offLocal = source.wakeOn ? source.wakeOn(wake) : source.onAppendedLocally(wake);
+  const unlisten = source.listen && !source.wakeOn ? source.listen(wake).catch((error) => (source.onError?.(error), async () => undefined)) : null;
 
   const sleep = () =>
     new Promise<void>((resolve) => {
