@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { SYSTEM_STREAM } from '@runledger/domain';
 import { ALL_MIGRATIONS } from '@runledger/infra/database/all-migrations';
 import { migrate } from '@runledger/infra/database/migrations';
 import { SqlDatabase } from '@runledger/infra/database/sql-database';
@@ -135,11 +136,9 @@ const reconcileOnce = async (db: SqlDatabase, url: string, dataDir: string): Pro
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     for (;;) {
-      const { rows } = await db.query<{ data: Record<string, number> }>(
-        `SELECT data FROM rl_events WHERE stream_id = 'system' AND type = 'ReconcileCompleted' AND (data->>'pid')::int = $1`,
-        [child.pid],
-      );
-      if (rows.length > 0) return { wallMs: performance.now() - t0, report: rows[0].data };
+      const last = await new PostgresEventStore(db).lastEventOfType(SYSTEM_STREAM, 'ReconcileCompleted');
+      const report = last?.data as Record<string, number> | undefined;
+      if (report !== undefined && report.pid === child.pid) return { wallMs: performance.now() - t0, report };
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`runledger worker exited before ReconcileCompleted:\n${output}`);
       if (performance.now() - t0 > RECONCILE_TIMEOUT_MS) {
         throw new Error(`no ReconcileCompleted from pid ${child.pid} within ${RECONCILE_TIMEOUT_MS / 1000} s (is the boot reconciler wired into the worker?):\n${output}`);

@@ -157,6 +157,32 @@ describeEachEngine('event store contract', (engine, name) => {
     }
   });
 
+  it('serves the read models\' queries: streams of a category with heads, last event of a type, counts and checkpoints by position', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const sessionA = `session-${tag}-a`;
+    const sessionB = `session-${tag}-b`;
+    await store().appendToStream(sessionA, [event('Started'), event('Tick', { n: 1 }), event('Tick', { n: 2 }), event('Other')], 'no_stream');
+    const appended = await store().appendToStream(sessionB, [event('Started')], 'no_stream');
+    await store().appendToStream(`project-${tag}`, [event('Registered')], 'no_stream');
+    await store().appendToStream('session-', [event('Stray')], 'any');
+
+    const sessions = (await collect(store().readStreamsByCategory('session'))).filter((h) => h.streamId.includes(tag) || h.streamId === 'session-');
+    expect(sessions).toEqual([{ streamId: sessionA, revision: 3 }, { streamId: sessionB, revision: 0 }]);
+    expect((await collect(store().readStreamsByCategory('project'))).filter((h) => h.streamId.includes(tag))).toEqual([{ streamId: `project-${tag}`, revision: 0 }]);
+
+    expect(await store().lastEventOfType(sessionA, 'Tick')).toMatchObject({ streamId: sessionA, revision: 2, type: 'Tick', data: { n: 2 } });
+    expect(await store().lastEventOfType(sessionA, 'Missing')).toBeNull();
+    expect(await store().lastEventOfType(`session-${tag}-none`, 'Tick')).toBeNull();
+
+    const at = await store().checkpointAt(appended.positions[0]);
+    const [recorded] = await collect(store().readStream(sessionB));
+    expect(at).toEqual({ transactionId: recorded.transactionId, globalPosition: recorded.globalPosition });
+    expect(await store().checkpointAt((await store().headPosition()) + 1000)).toBeNull();
+    expect(await store().countAfter(await store().headCheckpoint())).toBe(0);
+    expect(await store().countAfter(at!)).toBe(2);
+    expect(await store().countAfter(START)).toBeGreaterThanOrEqual(7);
+  });
+
   it('refuses to update or delete a stored event (append-only)', async () => {
     const s = stream();
     await store().appendToStream(s, [event()], 'no_stream');

@@ -101,7 +101,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
     expect(status.projections.deadLetters).toBe(count);
     expect(statusLines('http://x', status).join('\n')).toContain(`${count} dead letters (GET /projections/status lists them)`);
     // The snapshot is at its stream's head: the boot reconcile does not see it as lagging and retry it forever.
-    expect((await findLaggingSnapshots(db())).map((l) => l.sessionId)).not.toContain(sessionId);
+    expect((await findLaggingSnapshots(db(), store())).map((l) => l.sessionId)).not.toContain(sessionId);
   });
 
   it('rebuilds into new tables and swaps them in: the same rows and dead letters as the incremental run', async () => {

@@ -5,7 +5,16 @@ export * from './shared/assert-never';
 export * from './shared/omit-undefined';
 export * from './shared/plain-text';
 export * from './shared/persistent-map';
-export { parseStreamName, sessionIdOfStream, SYSTEM_STREAM, worktreeStreamName, type ParsedStreamName } from './shared/stream-names';
+export {
+  isStreamOfCategory,
+  parseStreamName,
+  sessionIdOfStream,
+  streamCategoryPrefix,
+  SYSTEM_STREAM,
+  worktreeStreamName,
+  type ParsedStreamName,
+  type StreamCategory,
+} from './shared/stream-names';
 
 export * from './project/project.events';
 export * from './project/project.commands';

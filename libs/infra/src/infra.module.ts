@@ -6,11 +6,13 @@ import { openDatabase } from './database/open-database';
 import { SqlDatabase } from './database/sql-database';
 import { resolveApiToken } from './auth/api-token';
 import { RunledgerConfig } from './config/runledger-config';
+import { loadCheckpoint } from './event-store/checkpoint-store';
 import { PostgresEventStore } from './event-store/postgres/postgres-event-store';
 import { GitWorktrees } from './git/git-worktrees';
 import { logAppends, loggerParams } from './logging/logging';
 import { instrumentEventStore } from './metrics/instrumented-event-store';
 import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics';
+import { READ_MODELS_SUBSCRIPTION } from './read-models/projection-checkpoint';
 import { ReadModels } from './read-models/read-models';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { TmuxRuntime } from './runtime/tmux-runtime';
@@ -65,7 +67,11 @@ export class InfraModule {
         { provide: METRICS_REGISTRY, useFactory: (metrics: RunledgerMetrics) => metrics.registry, inject: [RunledgerMetrics] },
         {
           provide: EVENT_STORE,
-          useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger) => instrumentEventStore(new PostgresEventStore(db), metrics, logAppends(logger)),
+          useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger) => {
+            const store = new PostgresEventStore(db);
+            metrics.useProjectionLag(async () => store.countAfter(await loadCheckpoint(db, READ_MODELS_SUBSCRIPTION)));
+            return instrumentEventStore(store, metrics, logAppends(logger));
+          },
           inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger],
         },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },

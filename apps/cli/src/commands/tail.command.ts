@@ -1,3 +1,4 @@
+import { sessionIdOfStream } from '@runledger/domain';
 import { Command, InvalidArgumentError } from 'commander';
 import { createParser, EventSourceMessage } from 'eventsource-parser';
 import { ApiClient } from '../client/api-client';
@@ -36,7 +37,7 @@ export class FeedPrinter {
   line(event: FeedEvent): string {
     let summarizer = this.summarizers.get(event.streamId);
     if (!summarizer) this.summarizers.set(event.streamId, (summarizer = new EventSummarizer()));
-    const stream = event.streamId.startsWith('session-') ? event.streamId.slice('session-'.length) : event.streamId;
+    const stream = sessionIdOfStream(event.streamId) ?? event.streamId;
     return `${event.metadata?.recordedAt ?? '?'}  ${stream}#${event.revision}  ${event.type}  ${summarizer.summarize(event)}`;
   }
 }

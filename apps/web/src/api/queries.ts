@@ -1,4 +1,5 @@
 import { keepPreviousData, QueryClient, useQuery } from '@tanstack/preact-query';
+import { parseStreamName } from '@runledger/domain/shared/stream-names';
 import { get } from './http';
 import type { AuditEvent, FeedEvent, Health, ProjectSummary, SessionSnapshot, StateAt, ToolCallView, VerifyResult } from './types';
 
@@ -40,12 +41,13 @@ export const liveInvalidator = (client: QueryClient) => {
     pending.clear();
   };
   return (event: FeedEvent): void => {
-    if (event.streamId.startsWith('session-')) {
-      const id = event.streamId.slice('session-'.length);
+    const stream = parseStreamName(event.streamId);
+    if (stream.kind === 'session') {
+      const id = stream.sessionId;
       seenRevisions.set(id, Math.max(seenRevision(id), event.revision));
       pending.add(JSON.stringify(keys.session(id)));
       pending.add(JSON.stringify(keys.sessions));
-    } else if (event.streamId.startsWith('project-')) {
+    } else if (stream.kind === 'project') {
       pending.add(JSON.stringify(keys.projects));
       pending.add(JSON.stringify(keys.sessions));
     } else return;

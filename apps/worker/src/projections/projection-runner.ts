@@ -11,12 +11,10 @@ import {
 import { SqlDatabase } from '@runledger/infra/database';
 import { Checkpoint, EventStore, loadCheckpoint, RecordedEvent, START, Subscription } from '@runledger/infra/event-store';
 import {
-  checkpointAtPosition,
   CheckpointMovedError,
   checkpointOf,
   compareCheckpoints,
   CommittedBatch,
-  countEventsAfter,
   dropShadowReadModels,
   prepareShadowReadModels,
   projectAndCheckpoint,
@@ -154,7 +152,7 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
    */
   async waitForPosition(globalPosition: number, timeoutMs: number): Promise<void> {
     if (globalPosition <= 0) return;
-    const target = await checkpointAtPosition(this.db, globalPosition);
+    const target = await this.store.checkpointAt(globalPosition);
     // With the event's transaction id the test is exact; a position not (yet) in the log falls back to the highest one seen.
     const reached = () => (target ? compareCheckpoints(this.processed, target) >= 0 : this.maxPosition >= globalPosition);
     if (reached()) return;
@@ -176,7 +174,7 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
   /** Events committed to the log that the read models do not hold yet (0 when caught up), counted after the stored checkpoint. */
   async lag(): Promise<number> {
     const stored = await loadCheckpoint(this.db, READ_MODELS_SUBSCRIPTION);
-    return countEventsAfter(this.db, stored);
+    return this.store.countAfter(stored);
   }
 
   /**
@@ -196,7 +194,7 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
     try {
       await this.resync;
       await this.db.transaction((tx) => prepareShadowReadModels(tx));
-      const total = await countEventsAfter(this.db, START);
+      const total = await this.store.countAfter(START);
       let done = 0;
       let readFrom: Checkpoint = START;
       const replay = async () => {

@@ -84,7 +84,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     } catch (error) {
       this.logger.warn(`projections did not catch up (${(error as Error).message}); reconciling from the log`);
     }
-    for (const lag of await findLaggingSnapshots(this.db)) {
+    for (const lag of await findLaggingSnapshots(this.db, this.store)) {
       await rebuildSessionSnapshot(this.db, this.store, lag.sessionId);
       report.snapshotsRebuilt++;
       this.logger.warn(`snapshot of ${lag.sessionId} was at revision ${lag.snapshotRevision ?? 'none'}, stream at ${lag.streamRevision}: rebuilt`);

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SqlDatabase } from '@runledger/infra/database';
+import { EventStore } from '@runledger/infra/event-store';
 import { loadCheckpoint } from '@runledger/infra/event-store/checkpoint-store';
 import { SESSION_STATUSES } from '@runledger/infra/metrics';
-import { countEventsAfter, READ_MODELS_SUBSCRIPTION } from '@runledger/infra/read-models/projection-checkpoint';
-import { SQL_DATABASE } from '@runledger/infra/tokens';
+import { READ_MODELS_SUBSCRIPTION } from '@runledger/infra/read-models/projection-checkpoint';
+import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import { HealthView, SYSTEM_STREAM, SystemStreamService } from './system-stream.service';
 
 /** The last boot reconcile's `ReconcileCompleted` event: its counts (`data`), when, and where in the log. */
@@ -33,32 +34,28 @@ export interface StatusView {
 /** Reads the whole-system status from the store and the read models: a few small queries, no lock taken. */
 @Injectable()
 export class SystemStatusService {
-  constructor(private readonly system: SystemStreamService, @Inject(SQL_DATABASE) private readonly db: SqlDatabase) {}
+  constructor(
+    private readonly system: SystemStreamService,
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   /** The status view; throws if the database does not answer. */
   async status(): Promise<StatusView> {
     const server = await this.system.health();
     const checkpoint = await loadCheckpoint(this.db, READ_MODELS_SUBSCRIPTION);
-    const lagEvents = await countEventsAfter(this.db, checkpoint);
+    const lagEvents = await this.store.countAfter(checkpoint);
     const counts = await this.db.query<{ status: string; n: string | number }>('SELECT status, count(*) AS n FROM rl_rm_sessions GROUP BY status');
     const sessions: Record<string, number> = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0]));
     for (const row of counts.rows) sessions[row.status] = Number(row.n);
     // The system stream holds one ServerStarted per start and one ReconcileCompleted per worker start: read it backwards.
-    const last = await this.db.query<{ global_position: string | number; recorded_at: Date | string; data: unknown }>(
-      `SELECT global_position, recorded_at, data FROM rl_events WHERE stream_id = $1 AND type = 'ReconcileCompleted' ORDER BY revision DESC LIMIT 1`,
-      [SYSTEM_STREAM],
-    );
-    const row = last.rows[0];
+    const last = await this.store.lastEventOfType(SYSTEM_STREAM, 'ReconcileCompleted');
     return {
       server,
       sessions,
       projections: { checkpointPosition: checkpoint.globalPosition, lagEvents, deadLetters: server.deadLetters },
-      lastReconcile: row
-        ? {
-            globalPosition: Number(row.global_position),
-            recordedAt: new Date(row.recorded_at).toISOString(),
-            report: (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Record<string, unknown>,
-          }
+      lastReconcile: last
+        ? { globalPosition: last.globalPosition, recordedAt: new Date(last.metadata.recordedAt!).toISOString(), report: last.data as Record<string, unknown> }
         : null,
     };
   }

@@ -36,6 +36,17 @@ export const parseStreamName = (streamId: string): ParsedStreamName => {
   return streamId === SYSTEM_STREAM ? { kind: 'system' } : { kind: 'other', streamId };
 };
 
+/** A family of streams named `<category>-<id>` (docs/ARCHITECTURE.md §2). */
+export type StreamCategory = 'session' | 'project' | 'worktree';
+
+const CATEGORY_PREFIXES: Record<StreamCategory, string> = { session: SESSION_PREFIX, project: PROJECT_PREFIX, worktree: WORKTREE_PREFIX };
+
+/** The prefix every stream id of `category` starts with (`session-`, `project-`, `worktree-`): what a store filters on. */
+export const streamCategoryPrefix = (category: StreamCategory): string => CATEGORY_PREFIXES[category];
+
+/** True when `streamId` parses as a stream of `category` (a bare prefix such as `session-` is not). */
+export const isStreamOfCategory = (streamId: string, category: StreamCategory): boolean => parseStreamName(streamId).kind === category;
+
 /** The session id of a `session-<id>` stream, or undefined for any other stream. */
 export const sessionIdOfStream = (streamId: string): string | undefined => {
   const parsed = parseStreamName(streamId);

@@ -1,3 +1,4 @@
+import type { StreamCategory } from '@runledger/domain';
 import type { ChainLink } from './hash-chain';
 
 /** Metadata carried by every event (docs/ARCHITECTURE.md §2); `recordedAt` is ISO-8601, set by the store when absent. */
@@ -92,6 +93,12 @@ export interface SubscribeOptions {
   wakeOn?: (wake: () => void) => () => void;
 }
 
+/** A stream and its head: the revision of its last event (0-based). */
+export interface StreamHead {
+  streamId: string;
+  revision: number;
+}
+
 /** First broken link of a stream's hash chain, or ok. */
 export type VerifyResult =
   | { ok: true; streamId: string; events: number }
@@ -121,6 +128,14 @@ export interface EventStore {
   verifyStream(streamId: string): Promise<VerifyResult>;
   /** Every stream id, in order of creation (for `verify` of all streams). */
   listStreams(): AsyncIterable<string>;
+  /** Every stream of `category` (parsed by the domain's stream-name parser) with its head revision, in stream-id order. */
+  readStreamsByCategory(category: StreamCategory): AsyncIterable<StreamHead>;
+  /** The stream's last event of type `type` (highest revision), or null when it has none. */
+  lastEventOfType(streamId: string, type: string): Promise<RecordedEvent | null>;
+  /** How many committed events come after `from` in the global order (0 when a reader at `from` has them all). */
+  countAfter(from: Checkpoint): Promise<number>;
+  /** The (transaction id, position) of the committed event at global `position`, or null when none has it (not yet appended, or rolled back). */
+  checkpointAt(position: number): Promise<Checkpoint | null>;
 }
 
 /** Thrown by appendToStream when the stream's revision is not the expected one (invariant 2). */

@@ -1,8 +1,7 @@
 import { parseStreamName, type ParsedStreamName } from '@runledger/domain';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { loadCheckpoint } from '../event-store/checkpoint-store';
 import type { SqlExecutor } from '../database/sql-database';
-import { countEventsAfter, listDeadLetters, READ_MODELS_SUBSCRIPTION } from '../read-models/projection-checkpoint';
+import { listDeadLetters } from '../read-models/projection-checkpoint';
 
 /** Nest injection token of the process's prom-client Registry (a dedicated one, never prom-client's global registry). */
 export const METRICS_REGISTRY = Symbol('MetricsRegistry');
@@ -150,7 +149,7 @@ export class RunledgerMetrics {
       name: 'runledger_projection_lag_events', help: 'Events committed to the log that the read-model projection has not processed yet.',
       registers: [registry],
       collect: async () => {
-        const source = this.lagSource ?? (db ? async () => countEventsAfter(db, await loadCheckpoint(db, READ_MODELS_SUBSCRIPTION)) : null);
+        const source = this.lagSource;
         if (!source) return;
         try {
           lag.set(await source());
@@ -175,7 +174,7 @@ export class RunledgerMetrics {
     }));
   }
 
-  /** Measures the lag with `source` (the in-process ProjectionRunner's `lag()`) instead of reading the checkpoint here. */
+  /** Measures `runledger_projection_lag_events` with `source` (events after the read models' checkpoint); unset, the gauge is not reported. */
   useProjectionLag(source: ProjectionLagSource): void {
     this.lagSource = source;
   }

@@ -74,27 +74,6 @@ export const truncateReadModels = async (tx: SqlExecutor, subscriptionId = READ_
   await resetCheckpoint(tx, subscriptionId);
 };
 
-/**
- * The (transaction id, position) of the event at `globalPosition`, or null when no committed event has it (not yet
- * appended, or a position a rolled-back append consumed). Reads rl_events: PostgreSQL event store only.
- */
-export const checkpointAtPosition = async (db: SqlExecutor, globalPosition: number): Promise<Checkpoint | null> => {
-  const { rows } = await db.query<{ transaction_id: string }>(
-    'SELECT transaction_id::text AS transaction_id FROM rl_events WHERE global_position = $1',
-    [globalPosition],
-  );
-  return rows.length === 0 ? null : { transactionId: rows[0].transaction_id, globalPosition };
-};
-
-/** How many committed events come after `from` in the global order (0 when the projection has them all); reads rl_events. */
-export const countEventsAfter = async (db: SqlExecutor, from: Checkpoint = START): Promise<number> => {
-  const { rows } = await db.query<{ n: string | number }>(
-    'SELECT count(*) AS n FROM rl_events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)',
-    [from.transactionId, from.globalPosition],
-  );
-  return Number(rows[0].n);
-};
-
 /** Subscription id of a rebuild's checkpoint in `rl_checkpoints` while it builds into the shadow tables. */
 export const REBUILD_SUBSCRIPTION = 'read-models-rebuild';
 /** Schema holding the shadow copies of the rl_rm_* tables while a rebuild runs (dropped after the swap or a failure). */
@@ -113,7 +92,7 @@ export const prepareShadowReadModels = async (tx: SqlExecutor): Promise<void> =>
 
 /**
  * Until the caller's transaction ends, the unqualified rl_rm_* names the projector writes resolve to the shadow
- * tables (search_path puts rl_rebuild first; rl_events and rl_checkpoints are found behind it).
+ * tables (search_path puts rl_rebuild first; the event store's tables and rl_checkpoints are found behind it).
  */
 export const useShadowReadModels = async (tx: SqlExecutor): Promise<void> => {
   await tx.query(`SELECT set_config('search_path', '${REBUILD_SCHEMA}, ' || current_setting('search_path'), true)`);

@@ -4,10 +4,12 @@ import {
   type CustodyEvent,
   type CustodyState,
   maskEnv,
+  parseStreamName,
   PersistentMap,
   projectDecider,
   reviveSession,
   sessionDecider,
+  sessionIdOfStream,
   toProjectSummary,
   toProjectView,
   toSessionView,
@@ -19,16 +21,31 @@ import {
   type SessionEvent,
   type SessionState,
   type ToolCall,
+  worktreeStreamName,
 } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { RecordedEvent } from '../event-store/event-store.port';
 
-/** Stream-name prefixes the read models fold (docs/ARCHITECTURE.md §2); every other stream (e.g. `system`) is ignored. */
-export const PROJECT_STREAM_PREFIX = 'project-';
-/** See PROJECT_STREAM_PREFIX. */
-export const SESSION_STREAM_PREFIX = 'session-';
-/** See PROJECT_STREAM_PREFIX: the custody streams of worktrees held by path (docs/ARCHITECTURE.md §4b). */
-export const CUSTODY_STREAM_PREFIX = 'worktree-';
+/** A stream the read models fold and the id its rows are keyed by (docs/ARCHITECTURE.md §2; worktree = custody, §4b). */
+interface FoldedStream {
+  kind: 'project' | 'session' | 'worktree';
+  id: string;
+}
+
+/** Parses `streamId` with the domain's parser: a project, session or worktree-custody stream, or null for any other (e.g. `system`), which the read models ignore. */
+const foldedStream = (streamId: string): FoldedStream | null => {
+  const parsed = parseStreamName(streamId);
+  switch (parsed.kind) {
+    case 'project':
+      return { kind: 'project', id: parsed.projectId };
+    case 'session':
+      return { kind: 'session', id: parsed.sessionId };
+    case 'worktree':
+      return { kind: 'worktree', id: parsed.key };
+    default:
+      return null;
+  }
+};
 
 /** What one projectBatch call did: events folded, events skipped as unknown types, rows written per table. */
 export interface ProjectionReport {
@@ -203,7 +220,7 @@ interface Stored<S> {
 const groupByStream = (events: readonly RecordedEvent[]): Map<string, RecordedEvent[]> => {
   const groups = new Map<string, RecordedEvent[]>();
   for (const event of events) {
-    if (![PROJECT_STREAM_PREFIX, SESSION_STREAM_PREFIX, CUSTODY_STREAM_PREFIX].some((prefix) => event.streamId.startsWith(prefix))) continue;
+    if (foldedStream(event.streamId) === null) continue;
     const group = groups.get(event.streamId) ?? [];
     group.push(event);
     groups.set(event.streamId, group);
@@ -269,8 +286,8 @@ const withCalls = (stored: SessionState, calls: Record<string, ToolCall> | undef
 const callsToLoad = (groups: Map<string, RecordedEvent[]>, stored: Map<string, Stored<SessionState>>): Map<string, Set<string>> => {
   const wanted = new Map<string, Set<string>>();
   for (const [streamId, group] of groups) {
-    if (!streamId.startsWith(SESSION_STREAM_PREFIX)) continue;
-    const sessionId = streamId.slice(SESSION_STREAM_PREFIX.length);
+    const sessionId = sessionIdOfStream(streamId);
+    if (sessionId === undefined) continue;
     const ids = new Set<string>();
     for (const event of group) {
       const callId = (event.data as { callId?: unknown } | null)?.callId;
@@ -397,13 +414,12 @@ const writeCustody = async (tx: SqlExecutor, key: string, state: Exclude<Custody
      ON CONFLICT (stream_id) DO UPDATE SET path = EXCLUDED.path, origin = EXCLUDED.origin, status = EXCLUDED.status,
        display_state = EXCLUDED.display_state, stranded = EXCLUDED.stranded, owner_session_id = EXCLUDED.owner_session_id,
        state = EXCLUDED.state, revision = EXCLUDED.revision`,
-    [`${CUSTODY_STREAM_PREFIX}${key}`, state.path, state.origin, state.status, custodyDisplayState(state), state.stranded, state.ownerSessionId ?? null, toJsonb(state), revision],
+    [worktreeStreamName(key), state.path, state.origin, state.status, custodyDisplayState(state), state.stranded, state.ownerSessionId ?? null, toJsonb(state), revision],
   );
 };
 
 /** What differs between the two kinds of stream the read models fold: project-* and session-*. */
 interface StreamKind<S extends { status: string }> {
-  prefix: string;
   types: Record<string, true>;
   initial: () => S;
   evolve: (state: S, event: RecordedEvent) => S;
@@ -411,32 +427,35 @@ interface StreamKind<S extends { status: string }> {
   reported: 'projects' | 'sessions' | 'custody';
 }
 
-const PROJECTS: StreamKind<ProjectState> = {
-  prefix: PROJECT_STREAM_PREFIX,
-  types: PROJECT_EVENT_TYPES,
-  initial: () => projectDecider.initialState(),
-  evolve: (state, event) => projectDecider.evolve(state, { type: event.type, data: event.data } as ProjectEvent),
-  write: (tx, id, state, revision) => writeProject(tx, id, state as RegisteredProject, revision),
-  reported: 'projects',
-};
+/** One folded stream kind: its decider's fold over stored events (unknown types filtered by `types` before), its row writer, its report list. */
+const streamKind = <S extends { status: string }, E>(
+  decider: { initialState: () => S; evolve: (state: S, event: E) => S },
+  types: Record<string, true>,
+  write: StreamKind<S>['write'],
+  reported: StreamKind<S>['reported'],
+): StreamKind<S> => ({
+  types,
+  initial: () => decider.initialState(),
+  evolve: (state, event) => decider.evolve(state, { type: event.type, data: event.data } as E),
+  write,
+  reported,
+});
 
-const SESSIONS: StreamKind<SessionState> = {
-  prefix: SESSION_STREAM_PREFIX,
-  types: SESSION_EVENT_TYPES,
-  initial: () => sessionDecider.initialState(),
-  evolve: (state, event) => sessionDecider.evolve(state, { type: event.type, data: event.data } as SessionEvent),
-  write: (tx, id, state, revision, changedCalls) => writeSession(tx, id, state as Session, revision, changedCalls),
-  reported: 'sessions',
-};
+const PROJECTS = streamKind<ProjectState, ProjectEvent>(projectDecider, PROJECT_EVENT_TYPES, (tx, id, state, revision) => writeProject(tx, id, state as RegisteredProject, revision), 'projects');
 
-const CUSTODY: StreamKind<CustodyState> = {
-  prefix: CUSTODY_STREAM_PREFIX,
-  types: CUSTODY_EVENT_TYPES,
-  initial: () => custodyDecider.initialState(),
-  evolve: (state, event) => custodyDecider.evolve(state, { type: event.type, data: event.data } as CustodyEvent),
-  write: (tx, id, state, revision) => writeCustody(tx, id, state as Exclude<CustodyState, { status: 'none' }>, revision),
-  reported: 'custody',
-};
+const SESSIONS = streamKind<SessionState, SessionEvent>(
+  sessionDecider,
+  SESSION_EVENT_TYPES,
+  (tx, id, state, revision, changedCalls) => writeSession(tx, id, state as Session, revision, changedCalls),
+  'sessions',
+);
+
+const CUSTODY = streamKind<CustodyState, CustodyEvent>(
+  custodyDecider,
+  CUSTODY_EVENT_TYPES,
+  (tx, id, state, revision) => writeCustody(tx, id, state as Exclude<CustodyState, { status: 'none' }>, revision),
+  'custody',
+);
 
 /** Folds `events` onto `state` (unknown types are no-ops, reported), noting which tool calls changed at which revision; wraps an evolve failure as ProjectionEvolveError. */
 const fold = <S extends { status: string }>(
@@ -553,14 +572,15 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
   const report: ProjectionReport = { applied: 0, duplicates: 0, unknown: [], projects: [], sessions: [], custody: [], deadLetters: [] };
   const groups = groupByStream(events.map(storableEvent));
   const streamIds = [...groups.keys()];
-  const projectIds = streamIds.filter((s) => s.startsWith(PROJECT_STREAM_PREFIX)).map((s) => s.slice(PROJECT_STREAM_PREFIX.length));
-  const sessionIds = streamIds.filter((s) => s.startsWith(SESSION_STREAM_PREFIX)).map((s) => s.slice(SESSION_STREAM_PREFIX.length));
+  const idsOf = (kind: FoldedStream['kind']) => streamIds.map(foldedStream).filter((f) => f?.kind === kind).map((f) => f!.id);
+  const projectIds = idsOf('project');
+  const sessionIds = idsOf('session');
   const storedProjects = await loadStored<ProjectState>(tx, 'rl_rm_projects', 'project_id', projectIds);
   const storedSessions = await loadStored<SessionState>(tx, 'rl_rm_sessions', 'session_id', sessionIds);
   const storedCalls = await loadCalls(tx, callsToLoad(groups, storedSessions));
-  const custodyIds = streamIds.filter((s) => s.startsWith(CUSTODY_STREAM_PREFIX));
+  const custodyIds = idsOf('worktree');
   const storedCustody = new Map(
-    [...(await loadStored<CustodyState>(tx, 'rl_rm_custody_worktrees', 'stream_id', custodyIds))].map(([streamId, row]) => [streamId.slice(CUSTODY_STREAM_PREFIX.length), row]),
+    [...(await loadStored<CustodyState>(tx, 'rl_rm_custody_worktrees', 'stream_id', custodyIds.map(worktreeStreamName)))].map(([streamId, row]) => [foldedStream(streamId)!.id, row]),
   );
 
   const projectStream = async <S extends { status: string }>(
@@ -570,7 +590,7 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
     storedRows: Map<string, Stored<S>>,
     revive: (id: string, state: S) => S = (_, state) => state,
   ) => {
-    const id = streamId.slice(kind.prefix.length);
+    const id = foldedStream(streamId)!.id;
     const row = storedRows.get(id);
     const stored = { state: revive(id, row?.state ?? kind.initial()), revision: row?.revision ?? -1 };
     let fresh: RecordedEvent[];
@@ -585,23 +605,17 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
     }
     report.duplicates += group.length - fresh.length;
     if (fresh.length === 0) return;
-    if (!options.isolate) {
+    const foldAndWrite = async () => {
       const changedCalls = new Map<string, CallRevisions>();
       const state = fold(kind, stored.state, fresh, report, changedCalls);
       if (state.status === 'none') return;
       await kind.write(tx, id, state, fresh[fresh.length - 1].revision, changedCalls);
       report[kind.reported].push(id);
-      return;
-    }
+    };
+    if (!options.isolate) return foldAndWrite();
     const counted = { applied: report.applied, unknown: report.unknown.length };
     try {
-      await inSavepoint(tx, async () => {
-        const changedCalls = new Map<string, CallRevisions>();
-        const state = fold(kind, stored.state, fresh, report, changedCalls);
-        if (state.status === 'none') return;
-        await kind.write(tx, id, state, fresh[fresh.length - 1].revision, changedCalls);
-        report[kind.reported].push(id);
-      });
+      await inSavepoint(tx, foldAndWrite);
     } catch (error) {
       if (!isDeterministicProjectionError(error)) throw error;
       report.applied = counted.applied;
@@ -611,8 +625,9 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
   };
 
   for (const [streamId, group] of groups) {
-    if (streamId.startsWith(CUSTODY_STREAM_PREFIX)) await projectStream(CUSTODY, streamId, group, storedCustody);
-    else if (streamId.startsWith(PROJECT_STREAM_PREFIX)) await projectStream(PROJECTS, streamId, group, storedProjects);
+    const kind = foldedStream(streamId)!.kind;
+    if (kind === 'worktree') await projectStream(CUSTODY, streamId, group, storedCustody);
+    else if (kind === 'project') await projectStream(PROJECTS, streamId, group, storedProjects);
     // The stored session plus the stored state of the calls this batch touches: evolve reads no other call.
     else await projectStream(SESSIONS, streamId, group, storedSessions, (id, state) => withCalls(state, storedCalls.get(id)));
   }

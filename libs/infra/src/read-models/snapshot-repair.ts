@@ -1,5 +1,5 @@
 import { sessionIdOfStream, sessionStreamName } from '@runledger/domain';
-import { SqlDatabase, toNumber } from '../database/sql-database';
+import { SqlDatabase, SqlExecutor, toNumber } from '../database/sql-database';
 import { EventStore, RecordedEvent } from '../event-store/event-store.port';
 import { lockProjection } from './projection-checkpoint';
 import { projectBatch } from './read-model.projector';
@@ -11,18 +11,20 @@ export interface LaggingSnapshot {
   streamRevision: number;
 }
 
-/** Session streams whose snapshot is missing or at another revision than the stream's head, in one query. */
-export const findLaggingSnapshots = async (db: SqlDatabase): Promise<LaggingSnapshot[]> => {
-  const { rows } = await db.query<{ stream_id: string; snapshot: string | number | null; head: string | number }>(
-    `SELECT s.stream_id, r.revision AS snapshot, s.revision AS head
-     FROM rl_streams s LEFT JOIN rl_rm_sessions r ON r.session_id = substr(s.stream_id, 9)
-     WHERE s.stream_id LIKE 'session-%' AND (r.revision IS NULL OR r.revision <> s.revision)`,
-  );
-  return rows.map((r) => ({
-    sessionId: sessionIdOfStream(r.stream_id)!,
-    snapshotRevision: r.snapshot === null ? null : toNumber(r.snapshot),
-    streamRevision: toNumber(r.head),
-  }));
+/**
+ * Session streams whose snapshot is missing or at another revision than the stream's head: the heads come from the
+ * store (its port), the snapshot revisions from the read model, compared here.
+ */
+export const findLaggingSnapshots = async (db: SqlExecutor, store: EventStore): Promise<LaggingSnapshot[]> => {
+  const { rows } = await db.query<{ session_id: string; revision: string | number }>('SELECT session_id, revision FROM rl_rm_sessions');
+  const snapshots = new Map(rows.map((r) => [r.session_id, toNumber(r.revision)]));
+  const lagging: LaggingSnapshot[] = [];
+  for await (const head of store.readStreamsByCategory('session')) {
+    const sessionId = sessionIdOfStream(head.streamId)!;
+    const snapshotRevision = snapshots.get(sessionId) ?? null;
+    if (snapshotRevision !== head.revision) lagging.push({ sessionId, snapshotRevision, streamRevision: head.revision });
+  }
+  return lagging;
 };
 
 /**
@@ -37,7 +39,7 @@ export const rebuildSessionSnapshot = async (db: SqlDatabase, store: EventStore,
     for (const table of ['rl_rm_tool_calls', 'rl_rm_worktrees', 'rl_rm_sessions']) {
       await tx.query(`DELETE FROM ${table} WHERE session_id = $1`, [sessionId]);
     }
-    await tx.query('DELETE FROM rl_rm_dead_letters WHERE stream_id = $1', [`session-${sessionId}`]);
+    await tx.query('DELETE FROM rl_rm_dead_letters WHERE stream_id = $1', [sessionStreamName(sessionId)]);
     // Isolated: an event it cannot project is dead-lettered again instead of failing the boot reconcile.
     if (events.length > 0) await projectBatch(tx, events, { isolate: true });
   });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isStreamOfCategory, streamCategoryPrefix, StreamCategory } from '@runledger/domain';
 import { SqlDatabase, SqlExecutor, toNumber } from '../../database/sql-database';
 import {
   AppendResult,
@@ -12,6 +13,7 @@ import {
   ReadStreamOptions,
   RecordedEvent,
   START,
+  StreamHead,
   SubscribeOptions,
   Subscription,
   VerifyResult,
@@ -321,6 +323,45 @@ export class PostgresEventStore implements EventStore {
       if (rows.length < READ_BATCH) return;
       after = rows[rows.length - 1].stream_id;
     }
+  }
+
+  async *readStreamsByCategory(category: StreamCategory): AsyncIterable<StreamHead> {
+    // The prefix has no LIKE wildcard (letters and '-'); the parser then drops a bare prefix such as 'session-'.
+    const prefix = streamCategoryPrefix(category);
+    let after = '';
+    for (;;) {
+      const { rows } = await this.db.query<{ stream_id: string; revision: string | number }>(
+        'SELECT stream_id, revision FROM rl_streams WHERE stream_id LIKE $1 AND stream_id > $2 ORDER BY stream_id LIMIT $3',
+        [`${prefix}%`, after, READ_BATCH],
+      );
+      for (const row of rows) if (isStreamOfCategory(row.stream_id, category)) yield { streamId: row.stream_id, revision: toNumber(row.revision) };
+      if (rows.length < READ_BATCH) return;
+      after = rows[rows.length - 1].stream_id;
+    }
+  }
+
+  async lastEventOfType(streamId: string, type: string): Promise<RecordedEvent | null> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${COLUMNS} FROM rl_events WHERE stream_id = $1 AND type = $2 ORDER BY revision DESC LIMIT 1`,
+      [streamId, type],
+    );
+    return rows.length === 0 ? null : toRecorded(rows[0]);
+  }
+
+  async countAfter(from: Checkpoint): Promise<number> {
+    const { rows } = await this.db.query<{ n: string | number }>(
+      'SELECT count(*) AS n FROM rl_events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)',
+      [from.transactionId, from.globalPosition],
+    );
+    return toNumber(rows[0].n);
+  }
+
+  async checkpointAt(position: number): Promise<Checkpoint | null> {
+    const { rows } = await this.db.query<{ transaction_id: string }>(
+      'SELECT transaction_id::text AS transaction_id FROM rl_events WHERE global_position = $1',
+      [position],
+    );
+    return rows.length === 0 ? null : { transactionId: rows[0].transaction_id, globalPosition: position };
   }
 
   /** One page of the global log after `from`, in commit-safe order; `executor` may be a transaction. */
