@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { num } from '../event-store/harness';
-import { benchClient, benchInstallation, expectStatus, freshPostgres, makeBenchRepo } from '../support/server';
+import { benchClient, closeBenchRun, expectStatus, freshPostgres, makeBenchRepo, runBench, startBenchRun } from '../support/server';
 
 const CALLS = Math.round(num('BENCH_DBOS_CALLS', 1000));
 const CLIENTS = 8;
@@ -69,9 +69,8 @@ const main = async (): Promise<void> => {
   const dbosDb = await freshPostgres();
   DBOS.setConfig({ name: 'runledger-bench', systemDatabaseUrl: dbosDb.url, logLevel: 'error', systemDatabasePoolSize: 10 });
   await DBOS.launch();
-  const installation = await benchInstallation('postgres');
-  const server = await installation.start();
-  const api = benchClient(server.url, 2 * CLIENTS);
+  const run = await startBenchRun('postgres', 2 * CLIENTS);
+  const { installation, api } = run;
   try {
     const repo = makeBenchRepo(join(installation.root, 'repo'));
     expectStatus('register project', await api.post('/projects', { name: 'dbos', repoPath: repo }), 201);
@@ -86,15 +85,10 @@ const main = async (): Promise<void> => {
     }
     for (const [name, r] of Object.entries(results)) process.stdout.write(`ratio runledger_over_dbos ${name}: ${(r.ours / r.dbos).toFixed(3)} (target >= 1.0)\n`);
   } finally {
-    api.close();
-    await server.stop();
-    await installation.destroy();
+    await closeBenchRun(run);
     await DBOS.shutdown();
     await dbosDb.drop();
   }
 };
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

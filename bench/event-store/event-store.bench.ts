@@ -36,6 +36,7 @@ import {
   runInterleaved,
   workloads,
 } from './harness';
+import { runBench } from '../support/server';
 
 const USE_PGLITE = process.argv.includes('--pglite') || process.env.BENCH_STORE === 'pglite';
 
@@ -108,7 +109,4 @@ const main = async () => {
   }
 };
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -28,7 +28,7 @@ import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { num } from '../event-store/harness';
-import { BENCH_TOKEN, benchClient, BenchEngine, BenchInstallation, benchInstallation, expectStatus, makeBenchRepo, percentile } from '../support/server';
+import { BENCH_TOKEN, benchClient, BenchEngine, BenchInstallation, closeBenchRun, expectStatus, makeBenchRepo, percentile, runBench, startBenchRun } from '../support/server';
 
 const CALLS = Math.round(num('BENCH_HOOK_CALLS', 100));
 const SESSION_CALLS = Math.round(num('BENCH_HOOK_SESSION_CALLS', 1000));
@@ -143,9 +143,8 @@ const longSessionRoundTrip = async (installation: BenchInstallation, server: { u
 
 const main = async (): Promise<void> => {
   const engine: BenchEngine = process.argv.includes('--postgres') || process.env.BENCH_ENGINE === 'postgres' ? 'postgres' : 'pglite';
-  const installation = await benchInstallation(engine);
-  const server = await installation.start();
-  const api = benchClient(server.url);
+  const run = await startBenchRun(engine);
+  const { installation, api } = run;
   try {
     const repo = makeBenchRepo(join(installation.root, 'repo'));
     expectStatus('register project', await api.post('/projects', { name: 'bench', repoPath: repo }), 201);
@@ -155,7 +154,7 @@ const main = async (): Promise<void> => {
     process.stdout.write(`hook transports on ${engine}: ${CALLS} PreToolUse + PostToolUse pairs per transport, session ${sessionId}\n`);
 
     const times: Record<'http' | 'command' | 'node_start', number[]> = { http: [], command: [], node_start: [] };
-    const hookArgv = [process.execPath, BIN, 'hook', 'claude-code', '--url', server.url, '--session', sessionId, '--hold', '30'];
+    const hookArgv = [process.execPath, BIN, 'hook', 'claude-code', '--url', run.server.url, '--session', sessionId, '--hold', '30'];
     // Interleaved, so load from other processes on the machine hits every transport alike; a warm-up pair first.
     for (let i = 0; i <= CALLS; i++) {
       for (const input of hookPair('cc-bench', repo, i, 'http')) {
@@ -178,15 +177,10 @@ const main = async (): Promise<void> => {
     process.stdout.write(`\nratio command_over_http p50: ${(p50('command') / p50('http')).toFixed(2)}\n`);
     process.stdout.write(`ratio command_over_node_start p50: ${(p50('command') / p50('node_start')).toFixed(2)}\n`);
     api.close();
-    await longSessionRoundTrip(installation, server, repo);
+    await longSessionRoundTrip(installation, run.server, repo);
   } finally {
-    api.close();
-    await server.stop();
-    await installation.destroy();
+    await closeBenchRun(run);
   }
 };
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

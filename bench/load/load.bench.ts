@@ -20,7 +20,7 @@ import { migrate, PgliteDatabase, PostgresDatabase, SqlDatabase } from '@runledg
 import { ALL_MIGRATIONS } from '@runledger/infra/database/all-migrations';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { measure, newEvents, num } from '../event-store/harness';
-import { benchClient, BenchEngine, benchInstallation, expectStatus, freshPostgres, makeBenchRepo, percentile } from '../support/server';
+import { BenchEngine, closeBenchRun, expectStatus, freshPostgres, makeBenchRepo, percentile, runBench, startBenchRun } from '../support/server';
 
 const CLIENTS = Math.round(num('BENCH_LOAD_CLIENTS', 8));
 const SECONDS = num('BENCH_LOAD_SECONDS', 20);
@@ -37,9 +37,8 @@ interface LoadResult {
 
 /** 8 sessions, each fed by one client: PreToolUse then PostToolUse, as fast as answers come, for SECONDS after a warm-up. */
 const runLoad = async (engine: BenchEngine): Promise<LoadResult> => {
-  const installation = await benchInstallation(engine);
-  const server = await installation.start();
-  const api = benchClient(server.url, CLIENTS * 2);
+  const run = await startBenchRun(engine, CLIENTS * 2);
+  const { installation, api } = run;
   try {
     const repo = makeBenchRepo(join(installation.root, 'repo'));
     expectStatus('register project', await api.post('/projects', { name: 'load', repoPath: repo }), 201);
@@ -76,9 +75,7 @@ const runLoad = async (engine: BenchEngine): Promise<LoadResult> => {
     );
     return { engine, requests, seconds: SECONDS, latencies, errors };
   } finally {
-    api.close();
-    await server.stop();
-    await installation.destroy();
+    await closeBenchRun(run);
   }
 };
 
@@ -140,7 +137,4 @@ const main = async (): Promise<void> => {
   }
 };
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

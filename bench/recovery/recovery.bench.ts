@@ -21,6 +21,7 @@ import { SqlDatabase } from '@runledger/infra/database/sql-database';
 import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { num, openBenchDatabase } from '../event-store/harness';
+import { runBench } from '../support/server';
 
 const SESSIONS = Math.round(num('BENCH_SESSIONS', 1000));
 const EVENTS_PER_SESSION = Math.max(10, Math.round(num('BENCH_EVENTS_PER_SESSION', 100)));
@@ -206,7 +207,4 @@ const main = async () => {
   }
 };
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { num } from '../event-store/harness';
-import { benchClient, BenchEngine, benchInstallation, expectStatus, makeBenchRepo, percentile } from '../support/server';
+import { benchClient, BenchEngine, closeBenchRun, expectStatus, makeBenchRepo, percentile, runBench, startBenchRun } from '../support/server';
 
 const BIG_REVISION = Math.round(num('BENCH_BIG_REVISION', 10_000));
 const MID_CALLS = 1000;
@@ -85,16 +85,16 @@ const fmt = (ms: number): string => ms.toFixed(2);
 
 const main = async (): Promise<void> => {
   const engine: BenchEngine = process.argv.includes('--postgres') || process.env.BENCH_ENGINE === 'postgres' ? 'postgres' : 'pglite';
-  const installation = await benchInstallation(engine);
-  let server = await installation.start();
-  let api = benchClient(server.url);
+  const run = await startBenchRun(engine);
+  const { installation } = run;
+  let { api } = run;
   try {
     const repo = makeBenchRepo(join(installation.root, 'repo'));
     expectStatus('register project', await api.post('/projects', { name: 'bench', repoPath: repo }), 201);
     const big = await openSession(api, `cc-big-${randomUUID()}`, repo);
     const mid = await openSession(api, `cc-mid-${randomUUID()}`, repo);
     api.close();
-    await server.stop();
+    await run.server.stop();
 
     const bigCalls = Math.max(0, Math.floor((BIG_REVISION - 2) / 2) - MEASURED);
     process.stdout.write(`session-growth on ${engine}: seeding ${bigCalls} calls into ${big.id} and ${MID_CALLS} into ${mid.id} while the server is stopped\n`);
@@ -104,8 +104,8 @@ const main = async (): Promise<void> => {
     await grow(store, mid, MID_CALLS);
     await db.close();
 
-    server = await installation.start();
-    api = benchClient(server.url);
+    run.server = await installation.start();
+    api = run.api = benchClient(run.server.url);
     const head = async (s: Session) => expectStatus('GET session', await api.get(`/sessions/${s.id}`), 200).body.revision as number;
     for (let waited = 0; (await head(big)) < 2 * bigCalls; waited += 200) {
       if (waited > 600_000) throw new Error('the projection did not catch up with the seeded events in 10 minutes');
@@ -140,13 +140,8 @@ const main = async (): Promise<void> => {
     process.stdout.write(`hook_round_trip_p99_ms (PreToolUse, 1,000-call session): ${fmt(percentile(timings.mid.map(([a]) => a), 99))}\n`);
     process.stdout.write(`bare_route_p50_ms (GET /health, same server, same seconds): ${fmt(percentile(timings.health, 50))}\n`);
   } finally {
-    api.close();
-    await server.stop();
-    await installation.destroy();
+    await closeBenchRun(run);
   }
 };
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

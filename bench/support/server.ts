@@ -193,3 +193,32 @@ export const expectStatus = (what: string, response: Timed, status: number): Tim
 
 /** A temp directory removed by the caller. */
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** Runs a bench's `main`; prints the failure's stack and exits 1 when it rejects. */
+export const runBench = (main: () => Promise<void>): void => {
+  main().catch((error) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+};
+
+/** A running bench server: its installation, the server process and a timed client of it. */
+export interface BenchRun {
+  installation: BenchInstallation;
+  server: BenchServer;
+  api: ReturnType<typeof benchClient>;
+}
+
+/** Starts a server on a fresh installation with a client of `sockets` connections (the caller closes it with closeBenchRun). */
+export const startBenchRun = async (engine: BenchEngine, sockets?: number): Promise<BenchRun> => {
+  const installation = await benchInstallation(engine);
+  const server = await installation.start();
+  return { installation, server, api: benchClient(server.url, sockets) };
+};
+
+/** Closes the client, stops the server (resolves once it exited) and removes the installation. */
+export const closeBenchRun = async (run: BenchRun): Promise<void> => {
+  run.api.close();
+  await run.server.stop();
+  await run.installation.destroy();
+};

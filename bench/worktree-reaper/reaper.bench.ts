@@ -21,6 +21,7 @@ import { migrate } from '@runledger/infra/database/migrations';
 import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { num, openBenchDatabase } from '../event-store/harness';
+import { runBench } from '../support/server';
 
 const WORKTREES = Math.round(num('BENCH_WORKTREES', 1000));
 const ORPHANS = Math.round(num('BENCH_ORPHANS', 20));
@@ -151,7 +152,4 @@ const main = async () => {
   }
 };
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

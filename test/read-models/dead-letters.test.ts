@@ -1,41 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { sessionStreamName } from '@runledger/domain';
-import { migrate } from '@runledger/infra/database';
-import { EventStore, eventStoreMigration } from '@runledger/infra/event-store';
-import {
-  deadLettersMigration,
-  READ_MODEL_MIGRATIONS,
-  findLaggingSnapshots,
-  listDeadLetters,
-  ReadModels,
-  readModelsCallStateMigration,
-  readModelsMigration,
-} from '@runledger/infra/read-models';
+import { EventStore } from '@runledger/infra/event-store';
+import { findLaggingSnapshots, listDeadLetters } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
 import { SystemStatusService, SystemStreamService } from '@runledger/application';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { statusLines } from '../../apps/cli/src/commands/status.command';
 import { describeEachEngine } from '../support/stores';
-import { DecidedStreams, dumpReadModels, TestClock } from './scenario';
+import { DecidedStreams, dumpReadModels, projectionSuite, TestClock } from './scenario';
 
 Logger.overrideLogger(['fatal']);
 
 /** A projection that cannot be wedged (invariant 8): NUL-safe rows, dead letters, rebuilds that swap or leave things be. */
 describeEachEngine('read-model projection under hostile events', (engine) => {
-  const db = () => engine().db;
-  const store = () => engine().store;
-  const readModels = () => new ReadModels(engine().db);
-  let runner: ProjectionRunner | undefined;
-
-  beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
-  });
-  afterEach(async () => {
-    await runner?.stop();
-    runner = undefined;
-  });
+  const { db, store, readModels, newRunner } = projectionSuite(engine);
+  let runner: ProjectionRunner;
 
   const startSession = async (w: DecidedStreams, clock: TestClock): Promise<string> => {
     const sessionId = `h-${randomUUID().slice(0, 8)}`;
@@ -72,7 +53,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
 
   it('stores NUL-laden events, dead-letters what it cannot project, and moves on (the same stream and others)', async () => {
     const { sessionId, other } = await appendHostileHistory();
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     await runner.start();
     await runner.catchUp(20_000);
     expect(await runner.lag()).toBe(0);
@@ -97,7 +78,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
     expect(await new RunledgerMetrics(db(), { defaultMetrics: false }).scrape()).toContain(`runledger_projection_dead_letters ${count}\n`);
     const system = new SystemStreamService(store(), db(), { version: 'test' } as RunledgerConfig);
     expect(await system.health()).toMatchObject({ status: 'ok', deadLetters: count });
-    const status = await new SystemStatusService(system, db()).status();
+    const status = await new SystemStatusService(system, db(), store()).status();
     expect(status.projections.deadLetters).toBe(count);
     expect(statusLines('http://x', status).join('\n')).toContain(`${count} dead letters (GET /projections/status lists them)`);
     // The snapshot is at its stream's head: the boot reconcile does not see it as lagging and retry it forever.
@@ -105,7 +86,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
   });
 
   it('rebuilds into new tables and swaps them in: the same rows and dead letters as the incremental run', async () => {
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     await runner.start();
     await appendHostileHistory();
     await runner.catchUp(20_000);
@@ -123,7 +104,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
   });
 
   it('leaves the old read models in place when a rebuild fails half-way', async () => {
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     await runner.start();
     await appendHostileHistory();
     await runner.catchUp(20_000);

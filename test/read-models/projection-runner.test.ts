@@ -1,33 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { migrate } from '@runledger/infra/database';
-import { eventStoreMigration } from '@runledger/infra/event-store';
-import { ReadModels, READ_MODEL_MIGRATIONS } from '@runledger/infra/read-models';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import { ProjectionRunner, ProjectionTimeoutError } from '../../apps/worker/src/projections/projection-runner';
 import { describeEachEngine } from '../support/stores';
-import { appendScenario, DecidedStreams, dumpReadModels, TestClock } from './scenario';
+import { appendScenario, DecidedStreams, dumpReadModels, projectionSuite, TestClock } from './scenario';
 
 Logger.overrideLogger(['error']);
 
 describeEachEngine('ProjectionRunner', (engine) => {
-  const db = () => engine().db;
-  const store = () => engine().store;
-  const readModels = () => new ReadModels(engine().db);
-  let runner: ProjectionRunner | undefined;
-
-  beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
-  });
-  afterEach(async () => {
-    await runner?.stop();
-    runner = undefined;
-  });
+  const { db, store, readModels, newRunner } = projectionSuite(engine);
+  let runner: ProjectionRunner;
 
   it('catches up from its checkpoint on start, then follows the log live and waits on its progress (no sleeps)', async () => {
     const ids = await appendScenario(store());
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     await runner.start();
     await runner.caughtUp();
     await runner.catchUp(10_000);
@@ -53,7 +40,7 @@ describeEachEngine('ProjectionRunner', (engine) => {
   });
 
   it('rejects waitForPosition with a clear error on timeout, and resolves at once for position 0', async () => {
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     await runner.start();
     await expect(runner.waitForPosition(Number.MAX_SAFE_INTEGER - 1, 50)).rejects.toBeInstanceOf(ProjectionTimeoutError);
     await expect(runner.waitForPosition(Number.MAX_SAFE_INTEGER - 1, 50)).rejects.toThrow(/did not reach global position \d+ within 50 ms/);
@@ -61,7 +48,7 @@ describeEachEngine('ProjectionRunner', (engine) => {
   });
 
   it('reports lag while stopped and rebuilds to exactly the live rows, then resumes the live subscription', async () => {
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     await runner.start();
     await runner.catchUp(10_000);
     await runner.stop();
@@ -90,7 +77,7 @@ describeEachEngine('ProjectionRunner', (engine) => {
   });
 
   it('refuses a second rebuild while one runs', async () => {
-    runner = new ProjectionRunner(db(), store());
+    runner = newRunner();
     const first = runner.rebuild();
     await expect(runner.rebuild()).rejects.toThrow('already running');
     await first;

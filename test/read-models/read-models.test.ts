@@ -1,28 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { sessionStreamName } from '@runledger/domain';
-import { migrate } from '@runledger/infra/database';
-import { eventStoreMigration, RecordedEvent } from '@runledger/infra/event-store';
+import { RecordedEvent } from '@runledger/infra/event-store';
 import {
   CheckpointMovedError,
   checkpointOf,
   projectAndCheckpoint,
   projectBatch,
   ProjectionGapError,
-  ReadModels,
-  READ_MODEL_MIGRATIONS,
   truncateReadModels,
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
 import { describeEachEngine } from '../support/stores';
-import { appendScenario, DecidedStreams, dumpReadModels, readLog, TestClock } from './scenario';
+import { appendScenario, DecidedStreams, dumpReadModels, projectionSuite, readLog, TestClock } from './scenario';
 
 Logger.overrideLogger(['error']);
 
 describeEachEngine('read models', (engine) => {
-  const db = () => engine().db;
-  const store = () => engine().store;
-  const readModels = () => new ReadModels(engine().db);
+  const { db, store, readModels } = projectionSuite(engine);
 
   /** Projects `events` in consecutive batches of the given sizes (cycling), each in its own transaction. */
   const projectInBatches = async (events: RecordedEvent[], sizes: number[]): Promise<RecordedEvent[][]> => {
@@ -36,10 +31,6 @@ describeEachEngine('read models', (engine) => {
     return batches;
   };
   const fromScratch = () => db().transaction((tx) => truncateReadModels(tx));
-
-  beforeAll(async () => {
-    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
-  });
 
   it('incremental projection in small batches, with re-deliveries, equals a rebuild from the log (invariant 8)', async () => {
     await appendScenario(store());

@@ -9,9 +9,41 @@ import {
   type ProjectCommand,
   type SessionCommand,
 } from '@runledger/domain';
-import { SqlExecutor } from '@runledger/infra/database';
-import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
-import { READ_MODEL_TABLES } from '@runledger/infra/read-models';
+import { migrate, SqlDatabase, SqlExecutor } from '@runledger/infra/database';
+import { EventStore, eventStoreMigration, RecordedEvent } from '@runledger/infra/event-store';
+import { READ_MODEL_MIGRATIONS, READ_MODEL_TABLES, ReadModels } from '@runledger/infra/read-models';
+import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
+import type { EngineUnderTest } from '../support/stores';
+
+/** What a read-model suite works with on one engine: its database, store, read models, and runners it starts. */
+export interface ProjectionSuite {
+  db(): SqlDatabase;
+  store(): EventStore;
+  readModels(): ReadModels;
+  /** A new ProjectionRunner on the engine, stopped after the test. */
+  newRunner(): ProjectionRunner;
+}
+
+/** Inside describeEachEngine: migrates the store and read models once, stops every runner a test started after it. */
+export const projectionSuite = (engine: () => EngineUnderTest): ProjectionSuite => {
+  const runners: ProjectionRunner[] = [];
+  beforeAll(async () => {
+    await migrate(engine().db, [eventStoreMigration, ...READ_MODEL_MIGRATIONS]);
+  });
+  afterEach(async () => {
+    for (const runner of runners.splice(0)) await runner.stop();
+  });
+  return {
+    db: () => engine().db,
+    store: () => engine().store,
+    readModels: () => new ReadModels(engine().db),
+    newRunner: () => {
+      const runner = new ProjectionRunner(engine().db, engine().store);
+      runners.push(runner);
+      return runner;
+    },
+  };
+};
 
 /** Deterministic ISO-8601 times: the test's clock, never the projector's. */
 export class TestClock {
