@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
-  CommandContext, OrchestratorCommand, OrchestratorResult, RegisterProjectCommand, projectNotFound, SessionViews,
+  CommandContext, OrchestratorCommand, OrchestratorResult, RegisterProjectCommand, SessionViews,
 } from '@runledger/application';
-import { OrchestratorHealth, orchestratorHealth, ProjectSummary, ProjectView, SessionView } from '@runledger/domain';
+import { OrchestratorHealth, orchestratorHealth, projectNotFound, ProjectSummary, ProjectView, SessionView } from '@runledger/domain';
 import { ReadModels } from '@runledger/infra/read-models';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';

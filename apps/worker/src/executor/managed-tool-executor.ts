@@ -1,14 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { sessionIdOfStream } from '@runledger/domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ApiToken } from '@runledger/infra/auth/api-token';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore, loadCheckpoint, RecordedEvent, saveCheckpoint, START, Subscription } from '@runledger/infra/event-store';
 import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
 import { BootReconciler } from '../recovery/boot-reconciler';
 import { runTool, ToolInputError, validateToolCall } from '@runledger/infra/tools';
-import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
+import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
 import { ServerAddress, SessionStreams, sessionWorkdir, systemContext, ToolCallIntake } from '@runledger/application';
 
 /** Subscription (and checkpoint) id of the executor. */
@@ -53,7 +52,6 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
-    @Inject(API_TOKEN) private readonly token: ApiToken,
     private readonly sessions: SessionStreams,
     private readonly intake: ToolCallIntake,
     private readonly address: ServerAddress,

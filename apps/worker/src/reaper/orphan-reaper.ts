@@ -13,12 +13,11 @@ import {
 } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { SqlDatabase } from '@runledger/infra/database';
-import { EventStore } from '@runledger/infra/event-store';
 import { DirtyWorktreeError, GitWorktrees, RUNLEDGER_BRANCH_PREFIX } from '@runledger/infra/git';
 import { LeaseStore, processOwnerId } from '@runledger/infra/leases';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { ReadModels, SessionOwnerRow, WorktreeRecordRow } from '@runledger/infra/read-models';
-import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
+import { RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
 import { DiskCandidate, WorktreeFacts } from '@runledger/infra/worktree-facts';
 import { ProjectionRunner } from '../projections/projection-runner';
 import { reaperSettings, ReaperSettingsConfig } from './reaper-settings';
@@ -50,7 +49,6 @@ export class OrphanReaper implements WorktreeSweeper {
 
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
     private readonly readModels: ReadModels,
     private readonly custody: CustodyStreams,

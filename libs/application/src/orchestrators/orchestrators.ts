@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
   AgentKind, decideProject, DomainError, evolveProject, isWorktreeReleased, projectDecider, ProjectEvent, projectStreamName,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import {
   decideProject,
-  DomainError,
   projectDecider,
+  projectNotFound,
   projectStreamName,
   RegisteredProject,
   Session,
@@ -16,10 +16,6 @@ import {
 } from '@runledger/domain';
 import { CommandContext } from '../event-sourcing/command-context';
 import { Decided, DeciderStreams } from '../event-sourcing/decider-streams';
-
-/** Thrown for an unknown project id (404). */
-export const projectNotFound = (projectId: string, field = 'projectId'): DomainError =>
-  new DomainError('PROJECT.NOT_FOUND', 'not_found', `no project ${projectId}`, { projectId, field });
 
 /** The warning recorded, never fatal, for a worktree whose repository was removed from its project. */
 export const repoLeftProject = (repo: string, at: string): SessionCommand => ({

@@ -10,15 +10,16 @@ export const ProjectOrchestratorActive = 'PROJECT.ORCHESTRATOR_ACTIVE';
 export const ProjectInvalid = 'PROJECT.INVALID';
 
 /** Every error code the project decider throws. */
-export type ProjectErrorCode =
-  | typeof ProjectNotFound
-  | typeof ProjectAlreadyRegistered
-  | typeof ProjectOrchestratorActive
-  | typeof ProjectInvalid;
+export const PROJECT_ERROR_CODES = [ProjectNotFound, ProjectAlreadyRegistered, ProjectOrchestratorActive, ProjectInvalid] as const;
 
-/** PROJECT.NOT_FOUND (404). */
-export const projectNotFound = (): DomainError =>
-  new DomainError(ProjectNotFound, 'not_found', 'project is not registered');
+/** One of PROJECT_ERROR_CODES. */
+export type ProjectErrorCode = (typeof PROJECT_ERROR_CODES)[number];
+
+/** PROJECT.NOT_FOUND (404), naming the id and the request field that named it (details {projectId, field}) when known. */
+export const projectNotFound = (projectId?: string, field = 'projectId'): DomainError =>
+  projectId === undefined
+    ? new DomainError(ProjectNotFound, 'not_found', 'project is not registered')
+    : new DomainError(ProjectNotFound, 'not_found', `no project ${projectId}`, { projectId, field });
 
 /** PROJECT.ALREADY_REGISTERED (409) with the existing project id. */
 export const projectAlreadyRegistered = (projectId: string): DomainError =>

@@ -24,18 +24,10 @@ export const AgentRunNotFound = 'AGENT_RUN.NOT_FOUND';
 export const AgentRunNotOpen = 'AGENT_RUN.NOT_OPEN';
 
 /** Every error code the session decider throws itself (it also throws TOOL_CALL.* and WORKTREE.* from the deciders it composes). */
-export type SessionErrorCode =
-  | typeof SessionNotFound
-  | typeof SessionAlreadyStarted
-  | typeof SessionAlreadyTerminated
-  | typeof SessionInvalidTransition
-  | typeof SessionNotActive
-  | typeof SessionNotRestorable
-  | typeof SessionNotOrchestrator
-  | typeof SessionWorktreeNotReleased
-  | typeof SessionInvalid
-  | typeof AgentRunNotFound
-  | typeof AgentRunNotOpen;
+export const SESSION_ERROR_CODES = [SessionNotFound, SessionAlreadyStarted, SessionAlreadyTerminated, SessionInvalidTransition, SessionNotActive, SessionNotRestorable, SessionNotOrchestrator, SessionWorktreeNotReleased, SessionInvalid, AgentRunNotFound, AgentRunNotOpen] as const;
+
+/** One of SESSION_ERROR_CODES. */
+export type SessionErrorCode = (typeof SESSION_ERROR_CODES)[number];
 
 /** SESSION.NOT_FOUND (404), naming the id (details {sessionId}) when known, and the request field that named it when given. */
 export const sessionNotFound = (sessionId?: string, field?: string): DomainError =>

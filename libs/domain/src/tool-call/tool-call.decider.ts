@@ -16,7 +16,7 @@ import {
   toolCallNotInFlight,
   toolCallNotRetryable,
 } from './tool-call.errors';
-import type { ToolCallEvent, ToolCallMode, ToolCallResultSource } from './tool-call.events';
+import type { ToolCallDispatched, ToolCallEvent, ToolCallResultSource } from './tool-call.events';
 
 /** A recorded result of one attempt; times are ISO-8601. */
 export interface ToolCallResult {
@@ -35,13 +35,7 @@ export interface ToolCallLateResult extends ToolCallResult {
 }
 
 /** Fields every dispatched call keeps; `attempt` is 1-based and counts dispatches. */
-export interface ToolCallBase {
-  callId: string;
-  tool: string;
-  input: unknown;
-  mode: ToolCallMode;
-  attempt: number;
-  runId?: string;
+export interface ToolCallBase extends Pick<ToolCallDispatched['data'], 'callId' | 'tool' | 'input' | 'mode' | 'attempt' | 'runId'> {
   idempotent: boolean;
   /** `transcript` when reconcile appended the call from the agent's transcript (the log never saw it live). */
   dispatchSource?: 'transcript';

@@ -14,13 +14,10 @@ export const ToolCallAttemptMismatch = 'TOOL_CALL.ATTEMPT_MISMATCH';
 export const ToolCallInvalid = 'TOOL_CALL.INVALID';
 
 /** Every error code the tool-call decider throws. */
-export type ToolCallErrorCode =
-  | typeof ToolCallNotFound
-  | typeof ToolCallNotInFlight
-  | typeof ToolCallIdConflict
-  | typeof ToolCallNotRetryable
-  | typeof ToolCallAttemptMismatch
-  | typeof ToolCallInvalid;
+export const TOOL_CALL_ERROR_CODES = [ToolCallNotFound, ToolCallNotInFlight, ToolCallIdConflict, ToolCallNotRetryable, ToolCallAttemptMismatch, ToolCallInvalid] as const;
+
+/** One of TOOL_CALL_ERROR_CODES. */
+export type ToolCallErrorCode = (typeof TOOL_CALL_ERROR_CODES)[number];
 
 /** TOOL_CALL.NOT_FOUND (404). */
 export const toolCallNotFound = (callId: string): DomainError =>

@@ -10,11 +10,10 @@ export const WorktreeAlreadyExists = 'WORKTREE.ALREADY_EXISTS';
 export const WorktreeNotRestorable = 'WORKTREE.NOT_RESTORABLE';
 
 /** Every error code the worktree decider throws. */
-export type WorktreeErrorCode =
-  | typeof WorktreeNotFound
-  | typeof WorktreeNotActive
-  | typeof WorktreeAlreadyExists
-  | typeof WorktreeNotRestorable;
+export const WORKTREE_ERROR_CODES = [WorktreeNotFound, WorktreeNotActive, WorktreeAlreadyExists, WorktreeNotRestorable] as const;
+
+/** One of WORKTREE_ERROR_CODES. */
+export type WorktreeErrorCode = (typeof WORKTREE_ERROR_CODES)[number];
 
 /** WORKTREE.NOT_FOUND (404) with details {repo}. */
 export const worktreeNotFound = (repo: string): DomainError =>

@@ -1,11 +1,14 @@
 /** Base class of every error thrown by the git worktree adapter. */
 export class GitWorktreeError extends Error {
-  override name = 'GitWorktreeError';
+  constructor(message?: string) {
+    super(message);
+    // Every subclass is named after itself (`UnknownRefError`, …), so no class has to spell its name again.
+    this.name = new.target.name;
+  }
 }
 
 /** A git command exited non-zero (or could not run); carries the command line, cwd, exit code and stderr. */
 export class GitError extends GitWorktreeError {
-  override name = 'GitError';
   /** The full command line, e.g. `git worktree add -b runledger/s-1 /tmp/wt HEAD`. */
   readonly command: string;
 
@@ -24,7 +27,6 @@ export class GitError extends GitWorktreeError {
 
 /** A path argument was relative; every path given to the adapter must be absolute. */
 export class RelativePathError extends GitWorktreeError {
-  override name = 'RelativePathError';
   constructor(readonly path: string, what = 'path') {
     super(`${what} must be absolute, got "${path}"`);
   }
@@ -32,7 +34,6 @@ export class RelativePathError extends GitWorktreeError {
 
 /** The path does not exist or is not inside a git work tree. */
 export class NotAGitRepositoryError extends GitWorktreeError {
-  override name = 'NotAGitRepositoryError';
   constructor(readonly path: string, readonly reason: string) {
     super(`${path} is not inside a git work tree: ${reason}`);
   }
@@ -40,7 +41,6 @@ export class NotAGitRepositoryError extends GitWorktreeError {
 
 /** Refused to remove a worktree that has uncommitted or untracked work (invariant 10); lists `git status --porcelain` entries. */
 export class DirtyWorktreeError extends GitWorktreeError {
-  override name = 'DirtyWorktreeError';
   constructor(readonly worktreePath: string, readonly entries: readonly string[]) {
     super(`worktree ${worktreePath} has ${entries.length} uncommitted change(s): ${entries.slice(0, 10).join(', ')}${entries.length > 10 ? ', ...' : ''}`);
   }
@@ -48,7 +48,6 @@ export class DirtyWorktreeError extends GitWorktreeError {
 
 /** The path exists but is not a linked worktree registered in the repository (or is its main worktree), so it is never removed. */
 export class NotAWorktreeError extends GitWorktreeError {
-  override name = 'NotAWorktreeError';
   constructor(readonly repoPath: string, readonly worktreePath: string, readonly reason: string) {
     super(`${worktreePath} is not a removable worktree of ${repoPath}: ${reason}`);
   }
@@ -56,7 +55,6 @@ export class NotAWorktreeError extends GitWorktreeError {
 
 /** `add` was asked to create a worktree at a path that already holds files. */
 export class WorktreePathOccupiedError extends GitWorktreeError {
-  override name = 'WorktreePathOccupiedError';
   constructor(readonly worktreePath: string) {
     super(`cannot create a worktree at ${worktreePath}: the path exists and is not an empty directory`);
   }
@@ -64,7 +62,6 @@ export class WorktreePathOccupiedError extends GitWorktreeError {
 
 /** A registered worktree already exists at the path but has another branch checked out. */
 export class WorktreeBranchMismatchError extends GitWorktreeError {
-  override name = 'WorktreeBranchMismatchError';
   constructor(readonly worktreePath: string, readonly expected: string, readonly actual: string | null) {
     super(`worktree ${worktreePath} has ${actual ?? 'a detached HEAD'} checked out, expected ${expected}`);
   }
@@ -72,7 +69,6 @@ export class WorktreeBranchMismatchError extends GitWorktreeError {
 
 /** A branch or ref outside runledger's own namespace (`runledger/*`, `refs/runledger/*`) was to be written or deleted (invariant 10). */
 export class ForeignNamespaceError extends GitWorktreeError {
-  override name = 'ForeignNamespaceError';
   constructor(readonly refName: string, readonly namespace: string) {
     super(`refusing to touch "${refName}": only names under "${namespace}" belong to runledger`);
   }
@@ -80,7 +76,6 @@ export class ForeignNamespaceError extends GitWorktreeError {
 
 /** A branch or ref name is not well formed (`git check-ref-format`) or starts with "-". */
 export class InvalidRefNameError extends GitWorktreeError {
-  override name = 'InvalidRefNameError';
   constructor(readonly refName: string) {
     super(`invalid ref or branch name "${refName}"`);
   }
@@ -88,7 +83,6 @@ export class InvalidRefNameError extends GitWorktreeError {
 
 /** A ref or revision does not resolve to a commit. */
 export class UnknownRefError extends GitWorktreeError {
-  override name = 'UnknownRefError';
   constructor(readonly ref: string, readonly repoPath: string) {
     super(`"${ref}" does not name a commit in ${repoPath}`);
   }
@@ -96,7 +90,6 @@ export class UnknownRefError extends GitWorktreeError {
 
 /** The branch to check out or delete does not exist. */
 export class BranchNotFoundError extends GitWorktreeError {
-  override name = 'BranchNotFoundError';
   constructor(readonly branch: string, readonly repoPath: string) {
     super(`branch ${branch} does not exist in ${repoPath}`);
   }
@@ -104,7 +97,6 @@ export class BranchNotFoundError extends GitWorktreeError {
 
 /** `git branch -d` refused: the branch holds commits not merged into HEAD or its upstream. */
 export class BranchNotMergedError extends GitWorktreeError {
-  override name = 'BranchNotMergedError';
   constructor(readonly branch: string) {
     super(`branch ${branch} is not fully merged; refusing to delete it without force`);
   }
@@ -112,7 +104,6 @@ export class BranchNotMergedError extends GitWorktreeError {
 
 /** The branch is checked out in a worktree, so it cannot be deleted. */
 export class BranchCheckedOutError extends GitWorktreeError {
-  override name = 'BranchCheckedOutError';
   constructor(readonly branch: string, readonly worktreePath: string) {
     super(`branch ${branch} is checked out in ${worktreePath}`);
   }
@@ -120,7 +111,6 @@ export class BranchCheckedOutError extends GitWorktreeError {
 
 /** The worktree is dirty but its changes cannot be captured in a commit (e.g. only changes inside a submodule), so it must not be force-removed. */
 export class UnpreservableChangesError extends GitWorktreeError {
-  override name = 'UnpreservableChangesError';
   constructor(readonly worktreePath: string, readonly entries: readonly string[]) {
     super(`worktree ${worktreePath} is dirty but a preservation commit would record no change (${entries.join(', ')})`);
   }

@@ -1,15 +1,11 @@
 import { existsSync } from 'node:fs';
-import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { restorePolicy, SessionView } from '@runledger/domain';
-import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees } from '@runledger/infra/git';
-import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { RestoreSessionCommand } from '../lifecycle.command';
-import { AgentLauncher, CONTINUATION_PROMPT } from '../runtime/agent-launcher';
+import { CONTINUATION_PROMPT } from '../runtime/agent-launcher';
 import { repoLeftProject, SessionStreams } from '../session-streams';
-import { SessionViews } from '../session-views';
-import { sessionWorkdir } from '../worktree-layout';
+import { SessionStarter } from '../spawn-session/session-starter';
 
 /**
  * Restore under the same id: `SessionRestoreStarted` (refused SESSION.NOT_RESTORABLE, 409, unless interrupted or
@@ -19,13 +15,7 @@ import { sessionWorkdir } from '../worktree-layout';
  */
 @CommandHandler(RestoreSessionCommand)
 export class RestoreSessionHandler implements ICommandHandler<RestoreSessionCommand, SessionView> {
-  constructor(
-    private readonly sessions: SessionStreams,
-    private readonly git: GitWorktrees,
-    private readonly launcher: AgentLauncher,
-    private readonly views: SessionViews,
-    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
-  ) {}
+  constructor(private readonly sessions: SessionStreams, private readonly git: GitWorktrees, private readonly starter: SessionStarter) {}
 
   async execute({ sessionId, context, relaunch }: RestoreSessionCommand): Promise<SessionView> {
     const at = () => new Date().toISOString();
@@ -69,30 +59,21 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
         context,
       );
     }
-    try {
-      // The original prompt is never run a second time when the agent can resume its own conversation (invariant 14).
-      const native = (relaunch?.mode ?? restorePolicy(state).mode) === 'native' && state.agent === 'claude-code' && state.agentSessionId !== undefined;
-      const runtime = await this.launcher.launch({
-        sessionId,
+    // The original prompt is never run a second time when the agent can resume its own conversation (invariant 14).
+    const native = (relaunch?.mode ?? restorePolicy(state).mode) === 'native' && state.agent === 'claude-code' && state.agentSessionId !== undefined;
+    return this.starter.launch(
+      project,
+      sessionId,
+      {
         agent: state.agent,
         command: state.command,
         prompt: native ? undefined : (relaunch?.prompt ?? state.prompt),
-        workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
-        env: project.env,
-        runtime: state.runtimeType ?? 'process',
+        runtimeType: state.runtimeType ?? 'process',
+        resumeMode: native ? 'native' : 'fresh',
         ...(native ? { resume: { agentSessionId: state.agentSessionId!, prompt: relaunch?.prompt ?? CONTINUATION_PROMPT } } : {}),
-        hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
-      });
-      const resumeMode = native ? 'native' : 'fresh';
-      const launched = await this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, resumeMode, at: at() } }], context);
-      return this.views.fromState(launched.state as never, launched.revision);
-    } catch (error) {
-      const failed = await this.sessions.decide(
-        sessionId,
-        () => [{ type: 'RecordLaunchFailed', data: { reason: `runtime could not be relaunched: ${(error as Error).message}`, at: at() } }],
-        context,
-      );
-      return this.views.fromState(failed.state as never, failed.revision);
-    }
+      },
+      'runtime could not be relaunched',
+      context,
+    );
   }
 }

@@ -5,7 +5,7 @@ import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/i
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { holdWhileStoreAway } from '../../event-sourcing/hold-while-store-away';
-import { AgentLauncher } from '../runtime/agent-launcher';
+import { AgentLauncher, AgentLaunchRequest } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 import { sessionWorkdir, worktreePath } from '../worktree-layout';
@@ -104,13 +104,22 @@ export class SessionStarter {
   }
 
   /**
-   * Launches the agent of a started (or restoring) session in its workdir and records `SessionRuntimeLaunched`; a
-   * launch that fails is recorded as `SessionLaunchFailed` (`<failurePrefix>: <error>`). Returns the snapshot either way.
+   * Launches the agent of a started (or restoring) session in its workdir and records `SessionRuntimeLaunched` (with
+   * `resumeMode` when a restore chose one); a launch that fails is recorded as `SessionLaunchFailed`
+   * (`<failurePrefix>: <error>`). Returns the snapshot either way.
    */
   async launch(
     project: RegisteredProject,
     sessionId: string,
-    agent: { agent: AgentKind; command?: string[]; prompt?: string; runtimeType: RuntimeType },
+    agent: {
+      agent: AgentKind;
+      command?: string[];
+      prompt?: string;
+      runtimeType: RuntimeType;
+      /** A restore's resume: `native` resumes the agent's own conversation (`resume` set), `fresh` starts it again. */
+      resumeMode?: 'native' | 'fresh';
+      resume?: AgentLaunchRequest['resume'];
+    },
     failurePrefix: string,
     context: CommandContext,
   ): Promise<SessionView> {
@@ -124,14 +133,16 @@ export class SessionStarter {
         workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
         env: project.env,
         runtime: agent.runtimeType,
+        ...(agent.resume ? { resume: agent.resume } : {}),
         hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
       });
     } catch (error) {
       return this.recordFailure(sessionId, `${failurePrefix}: ${(error as Error).message}`, context);
     }
     // The runtime runs: record it, waiting out a database outage (recording a launch failure would orphan it).
+    const resumeMode = agent.resumeMode ? { resumeMode: agent.resumeMode } : {};
     const launched = await holdWhileStoreAway(() =>
-      this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, at: new Date().toISOString() } }], context),
+      this.sessions.decide(sessionId, () => [{ type: 'RecordRuntimeLaunched', data: { runtime, ...resumeMode, at: new Date().toISOString() } }], context),
     );
     return this.views.fromState(launched.state as never, launched.revision);
   }
