@@ -9,6 +9,7 @@ import {
   lastCompletedToolCall,
   reviveSession,
   sessionDecider,
+  sessionLateResults,
   sessionStreamName,
   toolCallCounts,
   type SessionState,
@@ -355,7 +356,7 @@ describe('session decider', () => {
         runs: { 'run-1': { status: 'completed', startedAt: T(2), endedAt: T(4) } },
         worktrees: { app: { status: 'active', path: '/wt/rl-1/app' } },
         divergences: [],
-        lateResults: [],
+        lateResultCalls: [],
         createdAt: T(0),
         updatedAt: T(4),
       });
@@ -422,13 +423,26 @@ describe('session decider', () => {
         { type: 'DivergenceDetected', data: { callId: 'call-1', kind: 'missing_result', detail: 'x', at: T(6) } },
         { type: 'WorktreeSkipped', data: { repo: 'old', reason: 'not in project', at: T(7) } },
       ]);
+      expect(state.status !== 'none' && sessionLateResults(state)).toEqual([late.data]);
       expect(state).toMatchObject({
-        lateResults: [late.data],
+        lateResultCalls: ['call-1'],
         divergences: [{ callId: 'call-1', kind: 'missing_result', detail: 'x', at: T(6) }],
         warnings: [{ kind: 'worktree_skipped', repo: 'old', reason: 'not in project', at: T(7) }],
       });
       expect(state.status !== 'none' && state.toolCalls.toJSON()).toMatchObject({ 'call-1': { status: 'interrupted' } });
       expect(toolCallCounts(state)).toEqual({ total: 1, dispatched: 0, completed: 0, failed: 0, interrupted: 1 });
+    });
+
+    it('keeps each late result once, on its call, and reads a snapshot that kept a copy on the session', () => {
+      const late: ToolCallEvent = { type: 'ToolCallLateResultRecorded', data: { callId: 'call-1', attempt: 1, status: 'failed', source: 'hook', at: T(6) } };
+      const state = replay(sessionDecider, [...running, callDispatched(), interrupted(), callInterrupted(), late]);
+      if (state.status === 'none') throw new Error('no session');
+      expect(state).not.toHaveProperty('lateResults');
+      const { lateResultCalls: _dropped, ...older } = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+      const revived = reviveSession({ ...older, lateResults: [late.data] });
+      expect(revived).toMatchObject({ lateResultCalls: ['call-1'] });
+      expect(revived).not.toHaveProperty('lateResults');
+      expect(sessionLateResults(revived as typeof state)).toEqual([late.data]);
     });
 
     it('counts nothing for a session that does not exist', () => {

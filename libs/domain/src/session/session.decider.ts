@@ -117,7 +117,8 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   callCounts: ToolCallCounts;
   worktrees: Record<string, Worktree>;
   divergences: Divergence[];
-  lateResults: ToolCallLateResult[];
+  /** Calls with a late result, in order of their first one; the late results themselves are kept once, on each call. */
+  lateResultCalls: string[];
   warnings: SessionWarning[];
   /** callId of the tool call completed last, in log order. */
   lastCompletedCallId?: string;
@@ -176,16 +177,27 @@ export const toolCallCounts = (state: SessionState): ToolCallCounts => (state.st
 export const lastCompletedToolCall = (state: SessionState): ToolCall | undefined =>
   state.status === 'none' || state.lastCompletedCallId === undefined ? undefined : state.toolCalls.get(state.lastCompletedCallId);
 
+/** The results that arrived for interrupted attempts, grouped by call in order of each call's first one; read from the calls (kept once, there). */
+export const sessionLateResults = (state: Session): ToolCallLateResult[] =>
+  state.lateResultCalls.flatMap((callId) => state.toolCalls.get(callId)?.lateResults ?? []);
+
 /**
  * A session state read back from its JSON (a stored snapshot): tool calls into a PersistentMap, counts recomputed when
- * absent. `json` must be what JSON.stringify wrote for a SessionState; anything else is returned as read.
+ * absent, and the calls with late results listed from the `lateResults` copy that snapshots written before kept on the
+ * session. `json` must be what JSON.stringify wrote for a SessionState; anything else is returned as read.
  */
 export const reviveSession = (json: unknown): SessionState => {
   const state = json as SessionState;
   if (state.status === 'none' || state.toolCalls instanceof PersistentMap) return state;
+  const { lateResults: older, ...rest } = state as Session & { lateResults?: ToolCallLateResult[] };
   const plain = (state as unknown as { toolCalls?: Record<string, ToolCall> }).toolCalls ?? {};
   const toolCalls = PersistentMap.fromRecord(plain);
-  return { ...state, toolCalls, callCounts: state.callCounts ?? countCalls(toolCalls.values()) };
+  return {
+    ...rest,
+    toolCalls,
+    callCounts: state.callCounts ?? countCalls(toolCalls.values()),
+    lateResultCalls: state.lateResultCalls ?? [...new Set((older ?? []).map((late) => late.callId))],
+  };
 };
 
 /** True when a session is not terminated (the recovery reconciler visits these, docs/ARCHITECTURE.md §4). */
@@ -446,7 +458,7 @@ const evolveCall = (session: Session, event: ToolCallEvent): SessionState => {
     ...session,
     toolCalls: session.toolCalls.set(callId, call),
     callCounts: recount(session.callCounts, before, call),
-    ...(event.type === 'ToolCallLateResultRecorded' ? { lateResults: [...session.lateResults, { ...event.data }] } : {}),
+    ...(event.type === 'ToolCallLateResultRecorded' && !session.lateResultCalls.includes(callId) ? { lateResultCalls: [...session.lateResultCalls, callId] } : {}),
     ...(event.type === 'ToolCallCompleted' ? { lastCompletedCallId: callId } : {}),
     ...(fromAgent(event) ? { lastHookAt: at } : {}),
     updatedAt: at,
@@ -477,7 +489,7 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
       callCounts: { ...NO_CALLS },
       worktrees: {},
       divergences: [],
-      lateResults: [],
+      lateResultCalls: [],
       warnings: [],
       createdAt: at,
       updatedAt: at,

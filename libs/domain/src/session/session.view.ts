@@ -5,6 +5,7 @@ import type { ToolCallMode, ToolCallResultSource } from '../tool-call/tool-call.
 import type { Worktree, WorktreeStatus } from '../worktree/worktree.decider';
 import {
   lastCompletedToolCall,
+  sessionLateResults,
   toolCallCounts,
   type AgentRun,
   type Divergence,
@@ -95,7 +96,7 @@ export interface SessionView {
   health?: HealthFlag[];
   /** Present only when non-empty, in log order. */
   divergences?: Divergence[];
-  /** Results that arrived for interrupted attempts (never merged); present only when non-empty, in log order. */
+  /** Results that arrived for interrupted attempts (never merged); present only when non-empty, by call in order of each call's first, each call's in log order. */
   lateResults?: ToolCallLateResult[];
   /** Present only when non-empty, in log order. */
   warnings?: SessionWarning[];
@@ -233,7 +234,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     lastHookAt: state.lastHookAt,
     agentEnded: state.agentEnded ? { ...state.agentEnded } : undefined,
     divergences: nonEmpty(state.divergences),
-    lateResults: nonEmpty(state.lateResults),
+    lateResults: nonEmpty(sessionLateResults(state)),
     warnings: nonEmpty(state.warnings),
     interruption: state.status === 'interrupted' ? { ...state.interruption } : undefined,
     termination: state.status === 'terminated' ? { ...state.termination } : undefined,

@@ -282,7 +282,7 @@ const withCalls = (stored: SessionState, calls: Record<string, ToolCall> | undef
   return state.status === 'none' || calls === undefined ? state : { ...state, toolCalls: PersistentMap.fromRecord(calls) };
 };
 
-/** The callIds each session's events of this batch touch, plus the call each stored snapshot shows as completed last. */
+/** The callIds each session's events of this batch touch, plus the calls each stored snapshot shows (completed last, late results). */
 const callsToLoad = (groups: Map<string, RecordedEvent[]>, stored: Map<string, Stored<SessionState>>): Map<string, Set<string>> => {
   const wanted = new Map<string, Set<string>>();
   for (const [streamId, group] of groups) {
@@ -294,7 +294,12 @@ const callsToLoad = (groups: Map<string, RecordedEvent[]>, stored: Map<string, S
       if (event.type.startsWith('ToolCall') && typeof callId === 'string') ids.add(callId);
     }
     const state = stored.get(sessionId)?.state;
-    if (state !== undefined && state.status !== 'none' && state.lastCompletedCallId !== undefined) ids.add(state.lastCompletedCallId);
+    if (state !== undefined && state.status !== 'none') {
+      if (state.lastCompletedCallId !== undefined) ids.add(state.lastCompletedCallId);
+      // The snapshot's late results are read from their calls, where they are kept (once).
+      const revived = reviveSession(state) as Session;
+      for (const callId of revived.lateResultCalls) ids.add(callId);
+    }
     if (ids.size > 0) wanted.set(sessionId, ids);
   }
   return wanted;
