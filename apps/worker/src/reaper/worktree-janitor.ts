@@ -45,10 +45,15 @@ export class WorktreeJanitor implements OnApplicationBootstrap, OnApplicationShu
     const interval = janitorInterval();
     void this.reconciler.done.then(() => {
       if (this.stopped) return;
-      this.timer = setInterval(() => void this.sweep(), interval);
+      this.timer = setInterval(() => this.scheduledSweep(), interval);
       this.timer.unref();
-      void this.sweep();
+      this.scheduledSweep();
     });
+  }
+
+  /** A round of the timer: a failure (the database away) is logged and the next round retries; it never escapes. */
+  private scheduledSweep(): void {
+    this.sweep().catch((error: Error) => this.logger.warn(`sweep failed, the next round retries: ${error.message}`));
   }
 
   private stopped = false;
