@@ -1,7 +1,9 @@
 import { cpSync, readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { findSubagentTranscripts, hookCallsFromTranscript, parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { findSubagentTranscripts } from '@runledger/infra/claude-code/subagent-transcripts';
+import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { hookCallsFromTranscript } from '../support/claude-code/hook-synthesis';
 import { makeRepo } from '../support/git-repo';
 import { apiClient } from '../support/http-client';
 import { ServerProcess, startServerProcess } from '../support/server-process';

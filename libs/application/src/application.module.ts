@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AgentSessionDirectory } from './claude-code/agent-session-directory';
 import { ClaudeCodeHooks } from './claude-code/claude-code-hooks.service';
 import { ImportTranscriptHandler } from './claude-code/import-transcript.handler';
+import { SessionTranscripts } from './claude-code/session-transcripts';
 import { DeciderStreams } from './event-sourcing/decider-streams';
 import { Idempotent } from './idempotency/idempotent';
 import { OrchestratorHandler } from './orchestrators/orchestrators';
@@ -33,7 +34,7 @@ const handlers = [
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler];
+const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

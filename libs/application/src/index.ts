@@ -23,6 +23,7 @@ export * from './tool-calls/secret-redaction';
 export * from './claude-code/agent-session-directory';
 export * from './claude-code/claude-code-hooks.service';
 export * from './claude-code/import-transcript.handler';
+export * from './claude-code/session-transcripts';
 export * from './orchestrators/orchestrators';
 export * from './orchestrators/orchestrator-branch';
 export * from './orchestrators/project-lock';

@@ -82,6 +82,8 @@ export interface FakeAnthropicApi {
   push(...turns: QueuedTurn[]): void;
   /** Turns still queued. */
   remaining(): number;
+  /** Drops every queued turn (e.g. retries the CLI did not use); returns how many were dropped. */
+  clear(): number;
   close(): Promise<void>;
 }
 
@@ -221,6 +223,7 @@ export const startFakeAnthropicApi = async (options: FakeAnthropicApiOptions = {
     toolUseIds,
     push: (...turns) => queue.push(...turns),
     remaining: () => queue.length,
+    clear: () => queue.splice(0).length,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,10 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
-import { SessionStreams } from '@runledger/application';
+import { SessionStreams, SessionTranscripts } from '@runledger/application';
 import { sessionStreamName } from '@runledger/domain';
 import { EventStore, VerifyResult } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
@@ -15,12 +18,23 @@ export class VerifyQuery {
   sessionId?: string;
 }
 
+/** `GET /sessions/:id/transcript?subagent=`: the main transcript, or one sub-agent's by file name. */
+export class TranscriptQuery {
+  @ApiPropertyOptional({ description: 'a sub-agent transcript file name (`agent-….jsonl`); default: the main transcript', maxLength: 255 })
+  @IsOptional() @IsString() @MaxLength(255)
+  subagent?: string;
+}
+
 /** The audit trail's integrity: hash-chain verification and exports that can be verified offline. */
 @ApiTags('audit')
 @ApiBearerAuth('bearer')
 @Controller()
 export class AuditController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly sessions: SessionStreams) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly sessions: SessionStreams,
+    private readonly transcripts: SessionTranscripts,
+  ) {}
 
   /** `{results: [{ok, streamId, events, brokenAt?, reason?}]}`; 404 for an unknown session. */
   @Get('verify')
@@ -50,5 +64,18 @@ export class AuditController {
     response.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
     for await (const link of this.store.readStreamLinks(sessionStreamName(id))) response.write(`${JSON.stringify(link)}\n`);
     response.end();
+  }
+
+  /**
+   * The session's Claude Code transcript byte for byte, from runledger's archive (docs/ARCHITECTURE.md §4a): there even
+   * after Claude Code deleted the original. 404 TRANSCRIPT.NOT_FOUND when none was linked or archived.
+   */
+  @Get('sessions/:id/transcript')
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ description: 'the transcript JSONL, exactly as Claude Code wrote it', content: { 'application/x-ndjson': { schema: { type: 'string' } } } })
+  async transcript(@Param('id') id: string, @Query() query: TranscriptQuery, @Res() response: Writable & { setHeader(k: string, v: string): void }): Promise<void> {
+    const { file } = await this.transcripts.archived(id, query.subagent); // 404 / 400 before any byte is written
+    response.setHeader('content-type', 'application/x-ndjson');
+    await pipeline(createReadStream(file), response);
   }
 }

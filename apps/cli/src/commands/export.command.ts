@@ -20,7 +20,8 @@ const openOutput = async (file: string): Promise<Writable> => {
 /**
  * `runledger export <sessionId> [--format jsonl] [--output FILE]`: streams `GET /sessions/:id/export` (NDJSON, one
  * `{streamId, revision, globalPosition, eventId, type, dataText, metadataText, hash, prevHash}` per line) byte for
- * byte to stdout or FILE; with FILE, says on stderr how many events it wrote.
+ * byte to stdout or FILE; with FILE, says on stderr how many events it wrote. `--transcript [--subagent FILE]` streams
+ * the session's archived Claude Code transcript instead (`GET /sessions/:id/transcript`), the original JSONL byte for byte.
  */
 export const registerExportCommand = (program: Command): void => {
   program
@@ -29,12 +30,16 @@ export const registerExportCommand = (program: Command): void => {
     .argument('<sessionId>', 'the session id')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl']).default('jsonl'))
     .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option('--transcript', "the session's Claude Code transcript as Claude Code wrote it (from runledger's archive)")
+    .option('--subagent <file>', 'with --transcript: one sub-agent transcript by file name (agent-….jsonl)')
     .allowExcessArguments(false)
     .action(
-      clientAction(async (client, sessionId: string, options: { format: string; output?: string }) => {
-        const response = await client.request('GET', `/sessions/${encodeURIComponent(sessionId)}/export`, {
-          headers: { accept: 'application/x-ndjson' },
-        });
+      clientAction(async (client, sessionId: string, options: { format: string; output?: string; transcript?: boolean; subagent?: string }) => {
+        if (options.subagent !== undefined && !options.transcript) throw new UsageError('--subagent needs --transcript');
+        const route = options.transcript
+          ? `/sessions/${encodeURIComponent(sessionId)}/transcript${options.subagent !== undefined ? `?subagent=${encodeURIComponent(options.subagent)}` : ''}`
+          : `/sessions/${encodeURIComponent(sessionId)}/export`;
+        const response = await client.request('GET', route, { headers: { accept: 'application/x-ndjson' } });
         const out = options.output ? await openOutput(options.output) : process.stdout;
         let lines = 0;
         try {
@@ -50,7 +55,7 @@ export const registerExportCommand = (program: Command): void => {
             await once(out, 'finish');
           }
         }
-        if (options.output) printError(`exported ${lines} events of session ${sessionId} to ${options.output}`);
+        if (options.output) printError(`exported ${lines} ${options.transcript ? 'transcript lines' : 'events'} of session ${sessionId} to ${options.output}`);
       }),
     );
 };

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { describeControlCharacter, DomainError } from '@runledger/domain';
 import {
+  BLOCKING_HOOK_EVENTS,
   HookInputError,
   HookOutput,
+  KnownHookEvent,
   parseHookInput,
   ParsedHookInput,
   preToolUseDecision,
@@ -16,6 +18,7 @@ import { SessionReconciler } from '../sessions/reconcile-session/session-reconci
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './hook-commands';
+import { SessionTranscripts } from './session-transcripts';
 
 const invalid = (field: string, message: string) => new DomainError('HOOK.INVALID', 'invalid', message, { field });
 
@@ -66,6 +69,7 @@ export class ClaudeCodeHooks {
     private readonly intake: ToolCallIntake,
     private readonly reconciler: SessionReconciler,
     private readonly worktrees: ClaudeWorktreeCustody,
+    private readonly transcripts: SessionTranscripts,
   ) {}
 
   /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -88,6 +92,8 @@ export class ClaudeCodeHooks {
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact };
     await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
+    // The transcript archive is fed off the blocking path: never before a PreToolUse or PermissionRequest answer.
+    if (input.transcript_path && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) this.transcripts.captureSoon(sessionId, input.transcript_path);
     if (input.hook_event_name !== 'PreToolUse') return {};
     return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
   }

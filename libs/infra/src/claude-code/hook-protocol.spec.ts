@@ -50,6 +50,7 @@ describe('the Claude Code hook protocol model', () => {
   });
 
   it('builds the PreToolUse decision JSON', () => {
+    expect(preToolUseDecision('allow')).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
     expect(preToolUseDecision('deny', 'no')).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: 'no' } });
   });
 });

@@ -1,27 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import {
-  ClaudeCodeHookInput,
-  findSubagentTranscripts,
-  hookCallsFromTranscript,
-  parseTranscript,
-  parseTranscriptFile,
-  preToolUseDecision,
-  transcriptToolResults,
-} from './transcript-parser';
-
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/claude-code');
-const fixture = (name: string): string => path.join(FIXTURES, name);
-
-/** The README table of test/fixtures/claude-code. */
-const TABLE = [
-  { file: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl', lines: 2385, toolUses: 242, toolResults: 242, errors: 12, subagentCalls: 12 },
-  { file: 'fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl', lines: 1881, toolUses: 197, toolResults: 197, errors: 8, subagentCalls: 46 },
-  { file: '258c7280-ae70-4798-800f-63464d01a85d.jsonl', lines: 1863, toolUses: 186, toolResults: 186, errors: 7, subagentCalls: 2 },
-  { file: 'tool_heavy.jsonl', lines: 39, toolUses: 6, toolResults: 6, errors: 0, subagentCalls: null },
-  { file: 'short.jsonl', lines: 15, toolUses: 2, toolResults: 2, errors: 2, subagentCalls: null },
-];
+import { FIXTURE_TABLE as TABLE, FIXTURES, fixture } from '../../../../test/support/claude-code/fixtures';
+import { findSubagentTranscripts } from './subagent-transcripts';
+import { parseTranscript, parseTranscriptFile, transcriptToolResults } from './transcript-parser';
 
 /** Independent scan with plain JSON.parse: every tool_use block's input and every tool_result block, by id. */
 const scanBlocks = (file: string) => {
@@ -242,84 +224,5 @@ describe('findSubagentTranscripts', () => {
   });
   it('returns [] when the folder does not exist', async () => {
     expect(await findSubagentTranscripts('/nonexistent/dir/x.jsonl')).toEqual([]);
-  });
-});
-
-describe('hookCallsFromTranscript', () => {
-  it.each(TABLE)('$file replays as SessionStart, prompts, Pre/Post per call, Stop per run, SessionEnd', async (row) => {
-    const parsed = await parseTranscriptFile(fixture(row.file));
-    const hooks = hookCallsFromTranscript(parsed);
-    const byName = (n: ClaudeCodeHookInput['hook_event_name']) => hooks.filter((h) => h.hook_event_name === n);
-    expect(hooks[0]).toEqual({
-      session_id: parsed.agentSessionId,
-      transcript_path: fixture(row.file),
-      cwd: parsed.cwd,
-      hook_event_name: 'SessionStart',
-      source: 'startup',
-    });
-    expect(hooks[hooks.length - 1].hook_event_name).toBe('SessionEnd');
-    expect(byName('SessionStart')).toHaveLength(1);
-    expect(byName('SessionEnd')).toHaveLength(1);
-    expect(byName('UserPromptSubmit')).toHaveLength(parsed.runs.length);
-    expect(byName('Stop')).toHaveLength(parsed.runs.length);
-    expect(byName('PreToolUse')).toHaveLength(row.toolUses);
-    expect(byName('PostToolUse')).toHaveLength(row.toolResults - row.errors);
-    expect(byName('PostToolUseFailure')).toHaveLength(row.errors);
-    for (const h of hooks) {
-      expect(h.session_id).toBe(parsed.agentSessionId);
-      expect(h.cwd).toBe(parsed.cwd);
-      expect(h.transcript_path).toBe(fixture(row.file));
-    }
-    // Each call: Pre before its Post, inside its run (after its prompt, before that run's Stop).
-    const index = new Map<string, number>();
-    hooks.forEach((h, i) => {
-      if (h.hook_event_name === 'PreToolUse') {
-        expect(index.has(h.tool_use_id)).toBe(false);
-        index.set(h.tool_use_id, i);
-      }
-      if (h.hook_event_name === 'PostToolUse' || h.hook_event_name === 'PostToolUseFailure') {
-        expect(index.get(h.tool_use_id)).toBeLessThan(i);
-      }
-    });
-    const prompts = hooks.flatMap((h, i) => (h.hook_event_name === 'UserPromptSubmit' ? [i] : []));
-    const stops = hooks.flatMap((h, i) => (h.hook_event_name === 'Stop' ? [i] : []));
-    prompts.forEach((p, k) => {
-      expect(p).toBeLessThan(stops[k]);
-      if (k + 1 < prompts.length) expect(stops[k]).toBeLessThan(prompts[k + 1]);
-    });
-    const pre = byName('PreToolUse')[0];
-    const call = parsed.toolCalls[0];
-    expect(pre).toMatchObject({ tool_name: call.tool, tool_input: call.input, tool_use_id: call.callId });
-  });
-
-  it('PostToolUse carries the structured toolUseResult; PostToolUseFailure the error text', async () => {
-    const parsed = await parseTranscriptFile(fixture('short.jsonl'));
-    const failures = hookCallsFromTranscript(parsed).filter((h) => h.hook_event_name === 'PostToolUseFailure');
-    expect(failures.map((f) => f.hook_event_name === 'PostToolUseFailure' && f.error)).toEqual([
-      expect.stringContaining("The user doesn't want to proceed with this tool use"),
-      expect.stringContaining("The user doesn't want to proceed with this tool use"),
-    ]);
-    const heavy = await parseTranscriptFile(fixture('tool_heavy.jsonl'));
-    const post = hookCallsFromTranscript(heavy).find((h) => h.hook_event_name === 'PostToolUse');
-    const call = heavy.toolCalls.find((c) => post && 'tool_use_id' in post && c.callId === post.tool_use_id)!;
-    expect(post).toMatchObject({ tool_response: call.result!.structured });
-    expect(call.result!.structured).toBeDefined();
-  });
-
-  it('uses opts.transcriptPath for an in-memory parse', () => {
-    const hooks = hookCallsFromTranscript(parseTranscript(''), { transcriptPath: '/t.jsonl' });
-    expect(hooks).toEqual([
-      { session_id: '', transcript_path: '/t.jsonl', cwd: '', hook_event_name: 'SessionStart', source: 'startup' },
-      { session_id: '', transcript_path: '/t.jsonl', cwd: '', hook_event_name: 'SessionEnd', reason: 'other' },
-    ]);
-  });
-});
-
-describe('preToolUseDecision', () => {
-  it('builds the hookSpecificOutput JSON', () => {
-    expect(preToolUseDecision('allow')).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
-    expect(preToolUseDecision('deny', 'no')).toEqual({
-      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: 'no' },
-    });
   });
 });

@@ -13,7 +13,8 @@ import {
   TranscriptCallFact,
   TranscriptFacts,
 } from '@runledger/domain';
-import { findSubagentTranscripts, parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { findSubagentTranscripts } from '@runledger/infra/claude-code/subagent-transcripts';
+import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
 import { SqlDatabase } from '@runledger/infra/database';
 import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LEASE_TTL_MS, reconcileLease, toolCallLease } from '@runledger/infra/leases';
 import type { RuntimeIdentity } from '@runledger/infra/runtime';
@@ -24,6 +25,7 @@ import { RestoreSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
+import { SessionTranscripts } from '../../claude-code/session-transcripts';
 
 /** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
 export const REAP_WAIT_MS = 1_000;
@@ -68,6 +70,7 @@ export class SessionReconciler {
     private readonly views: SessionViews,
     private readonly commands: CommandBus,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+    private readonly transcripts: SessionTranscripts,
   ) {}
 
   /** Reconciles `sessionId`; throws SESSION.NOT_FOUND (404). Returns `skipped` when another live process is reconciling it. */
@@ -148,11 +151,16 @@ export class SessionReconciler {
 
   /**
    * The transcript (main and sub-agents) as facts, as the transcript holds them (what reconcile appends from them is
-   * redacted by the tool-call intake's recorder, as on every other path, invariant 12); null when there is no transcript on disk.
+   * redacted by the tool-call intake's recorder, as on every other path, invariant 12), archived first; read from the
+   * archive when Claude Code deleted the original; null when neither exists.
    */
   private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
-    const file = session.transcriptPath;
-    if (!file || !existsSync(file)) return null;
+    const original = session.transcriptPath;
+    if (!original) return null;
+    if (existsSync(original)) await this.transcripts.capture(session.sessionId, original);
+    const copy = this.transcripts.archive.mainCopy(session.sessionId, original);
+    const file = existsSync(original) ? original : copy;
+    if (!existsSync(file)) return null;
     const { calls: record } = await this.intake.door(session.sessionId);
     const main = await parseTranscriptFile(file);
     const calls: TranscriptCallFact[] = [];
