@@ -100,6 +100,21 @@ describeWithClaude('hook events and the transcript archive with the real Claude 
     expect(lines).toContain('from-the-sub-agent');
   });
 
+  it('a turn that fails on an API error is in the history as a failed run', async () => {
+    const failure = { error: { status: 400, type: 'invalid_request_error', message: 'scripted failure' } };
+    fake.push(...Array.from({ length: 12 }, () => failure)); // Claude Code retries a 400 a few times before it gives up
+    const spawned = await api.post('/sessions', { projectId: 'he', agent: 'claude-code', prompt: 'this turn fails' });
+    expect(spawned.status).toBe(201);
+    const id = spawned.body.id as string;
+    const ended = await finished(id);
+    expect(ended.runtime.exitCode).not.toBe(0);
+    fake.clear(); // the failures Claude Code did not ask for
+    const lines = await history(id);
+    // A one-shot agent exits before its StopFailure hook is delivered: the run fails from the transcript's API error line.
+    expect(lines).toMatch(/AgentRunFailed  run \S+: unknown: API Error: 400 scripted failure/);
+    expect(lines).not.toMatch(/AgentRunCompleted/);
+  });
+
   it('a notification (the interactive agent waits for input) is in the history', async () => {
     fake.push({ text: 'Hello there.' });
     const spawned = await api.post('/sessions', { projectId: 'he', agent: 'claude-code', runtime: 'tmux', prompt: 'say hello' });

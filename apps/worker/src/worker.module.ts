@@ -3,13 +3,14 @@ import { ApplicationModule, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runle
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
+import { HealthWatcher } from './recovery/health-watcher';
 import { RuntimeWatcher } from './recovery/runtime-watcher';
 import { OrphanReaper } from './reaper/orphan-reaper';
 import { OrphanReaperScheduler } from './reaper/orphan-reaper.scheduler';
 import { WorktreeJanitor } from './reaper/worktree-janitor';
 
 /**
- * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, managed tool-call executor, reaper.
+ * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, runtime and health watchers, managed tool-call executor, reaper.
  * Global so that, in a process that also serves the api, the api's optional PROJECTION_PROGRESS and WORKTREE_SWEEPER ports resolve to
  * this runner without the api importing the worker.
  */
@@ -17,10 +18,10 @@ import { WorktreeJanitor } from './reaper/worktree-janitor';
 @Module({
   imports: [ApplicationModule],
   providers: [
-    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher,
+    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
     { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
     { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
   ],
-  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper, RuntimeWatcher, PROJECTION_PROGRESS, WORKTREE_SWEEPER],
+  exports: [ProjectionRunner, ManagedToolExecutor, BootReconciler, OrphanReaper, RuntimeWatcher, HealthWatcher, PROJECTION_PROGRESS, WORKTREE_SWEEPER],
 })
 export class WorkerModule {}

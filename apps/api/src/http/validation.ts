@@ -2,7 +2,8 @@ import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/co
 
 const flatten = (errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] =>
   errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property;
+    // An array item is named like the code that reads it: `transcript.toolCalls[3].requestedAt`.
+    const field = /^\d+$/.test(e.property) && parent ? `${parent}[${e.property}]` : parent ? `${parent}.${e.property}` : e.property;
     const own = e.constraints ? [{ field, problems: Object.values(e.constraints) }] : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });

@@ -2,36 +2,37 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsArray, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { CommandContext, ImportTranscriptCommand, ImportTranscriptResult } from '@runledger/application';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { IsOptional, IsPlainText } from '../http/field-rules';
+import { MAX_IMPORT_PATH, ParsedTranscriptDto } from './dto/parsed-transcript.dto';
 
 /** One sub-agent transcript of an import. */
 export class SubagentTranscriptDto {
-  @ApiProperty({ description: 'path of the sub-agent transcript file', minLength: 1, maxLength: 4096 })
-  @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
+  @ApiProperty({ description: 'path of the sub-agent transcript file', minLength: 1, maxLength: MAX_IMPORT_PATH })
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_PATH)
   path!: string;
 
-  @ApiProperty({ description: 'the parsed transcript: `{runs, toolCalls, skippedLines}` arrays', type: 'object', additionalProperties: true })
-  @IsObject()
-  transcript!: Record<string, unknown>;
+  @ApiProperty({ description: 'the parsed transcript', type: () => ParsedTranscriptDto })
+  @ValidateNested() @Type(() => ParsedTranscriptDto)
+  transcript!: ParsedTranscriptDto;
 }
 
-/** Body of `POST /imports/claude-code`: a transcript parsed by `runledger import claude-code`. */
+/** Body of `POST /imports/claude-code`: a transcript parsed by `runledger import claude-code`, validated field by field (400 naming e.g. `transcript.toolCalls[3].requestedAt`). */
 export class ImportClaudeCodeDto {
   @ApiPropertyOptional({ description: 'project to attach the session to', maxLength: 60 })
   @IsOptional() @IsString() @IsPlainText() @MaxLength(60)
   projectId?: string;
 
-  @ApiProperty({ description: 'path of the transcript file', minLength: 1, maxLength: 4096 })
-  @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
+  @ApiProperty({ description: 'path of the transcript file', minLength: 1, maxLength: MAX_IMPORT_PATH })
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_PATH)
   transcriptPath!: string;
 
-  @ApiProperty({ description: 'the parsed transcript: `{runs, toolCalls, skippedLines}` arrays', type: 'object', additionalProperties: true })
-  @IsObject()
-  transcript!: Record<string, unknown>;
+  @ApiProperty({ description: 'the parsed transcript', type: () => ParsedTranscriptDto })
+  @ValidateNested() @Type(() => ParsedTranscriptDto)
+  transcript!: ParsedTranscriptDto;
 
   @ApiProperty({ type: () => [SubagentTranscriptDto] })
   @IsArray() @ValidateNested({ each: true }) @Type(() => SubagentTranscriptDto)
@@ -50,6 +51,6 @@ export class ImportsController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'what was imported (a repeat appends nothing)', schema: ref('ImportResult') })
   claudeCode(@Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
-    return this.commands.execute(new ImportTranscriptCommand(body as never, { ...context, actor: 'import' }));
+    return this.commands.execute(new ImportTranscriptCommand(body, { ...context, actor: 'import' }));
   }
 }

@@ -82,7 +82,9 @@ export class SessionsController {
   @Get()
   @ApiOkResponse({ description: 'session snapshots', schema: ref('SessionList') })
   async list(@Query() query: ListSessionsQuery): Promise<{ sessions: SessionView[] }> {
-    return { sessions: (await this.readModels.listSessions(query)).map((v) => this.views.withLiveness(v)) };
+    const sessions = await this.readModels.listSessions(query);
+    const open = await this.readModels.openCallsSince(sessions.map((v) => v.id));
+    return { sessions: sessions.map((v) => this.views.withLiveness(v, open.get(v.id))) };
   }
 
   /** The snapshot (projection) with its revision; 404 if unknown. */
@@ -90,7 +92,7 @@ export class SessionsController {
   @ApiOkResponse({ description: 'the session snapshot', schema: ref('Session') })
   async get(@Param('id') id: string): Promise<SessionView> {
     const snapshot = await this.readModels.getSession(id);
-    if (snapshot) return this.views.withLiveness(snapshot);
+    if (snapshot) return this.views.withLiveness(snapshot, (await this.readModels.openCallsSince([id])).get(id));
     const { state, revision } = await this.sessions.load(id); // not projected yet: fold the stream (404 if none)
     return this.views.fromState(state, revision);
   }

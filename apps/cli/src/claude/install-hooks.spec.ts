@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KNOWN_HOOK_EVENTS } from '@runledger/infra/claude-code/hook-protocol';
+import { REGISTERED_HOOK_EVENTS } from '@runledger/application/claude-code/hook-settings';
 import { INSTALLED_HOOK_MARKER } from './claude-settings';
 import { installedHookCommand, installedHooks, installHooks, InstalledHookTarget, uninstallHooks } from './install-hooks';
 
@@ -44,6 +46,18 @@ describe('install-hooks and uninstall-hooks on a real settings file', () => {
     expect(readFileSync(file, 'utf8')).toBe(USER_SETTINGS);
     expect(readdirSync(join(dir, '.claude'))).toEqual(['settings.local.json']);
     expect(uninstallHooks(file).action).toBe('not-installed');
+  });
+
+  it('registers every hook event of the protocol model runledger records (all but the per-line MessageDisplay), each running the hook command', () => {
+    const file = join(dir, '.claude', 'settings.json');
+    installHooks(file, installedHooks(target(['/repo'])));
+    const written = JSON.parse(readFileSync(file, 'utf8')).hooks as Record<string, Array<{ matcher: string; hooks: Array<{ type: string; command: string }> }>>;
+    expect(Object.keys(written).sort()).toEqual([...REGISTERED_HOOK_EVENTS].sort());
+    expect(Object.keys(written).sort()).toEqual(KNOWN_HOOK_EVENTS.filter((e) => e !== 'MessageDisplay').sort());
+    expect(Object.keys(written)).toHaveLength(32);
+    for (const groups of Object.values(written)) {
+      expect(groups).toEqual([{ matcher: '*', hooks: [expect.objectContaining({ type: 'command', command: expect.stringContaining(`hook claude-code --url http://127.0.0.1:8787`) })] }]);
+    }
   });
 
   it('creates a missing file and its folder, and uninstall deletes both again', () => {

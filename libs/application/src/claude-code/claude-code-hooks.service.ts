@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Injectable, Logger } from '@nestjs/common';
 import { describeControlCharacter, DomainError } from '@runledger/domain';
 import {
@@ -11,6 +12,7 @@ import {
   preToolUseDecision,
   worktreeCreated,
 } from '@runledger/infra/claude-code/hook-protocol';
+import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { ToolCallIntake } from '../tool-calls/tool-call-intake';
@@ -52,6 +54,12 @@ export const parseHookBody = (body: unknown): ParsedHookInput => {
   return parsed;
 };
 
+/** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when the file is missing. */
+const lastTurnFailure = async (transcriptPath: string | undefined): Promise<string | undefined> => {
+  if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
+  return (await parseTranscriptFile(transcriptPath)).runs.at(-1)?.failure;
+};
+
 /**
  * Claude Code's hooks as session events (docs/ARCHITECTURE.md §4a): every event Claude Code sends is accepted and kept, unknown ones
  * too (`hookCommands` says what each one changes). PreToolUse commits `ToolCallDispatched` BEFORE answering allow
@@ -89,7 +97,8 @@ export class ClaudeCodeHooks {
       return {};
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
-    const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact };
+    const turnFailure = input.hook_event_name === 'SessionEnd' ? await lastTurnFailure(input.transcript_path) : undefined;
+    const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}) };
     await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     // The transcript archive is fed off the blocking path: never before a PreToolUse or PermissionRequest answer.

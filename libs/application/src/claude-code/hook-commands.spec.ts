@@ -75,6 +75,16 @@ describe('hookCommands: what each Claude Code hook event changes', () => {
     expect(state.activity).toBe('idle');
   });
 
+  it('a one-shot agent whose StopFailure never arrived: SessionEnd fails the open run with the transcript\'s API error', () => {
+    const state0 = replay(sessionDecider, history) as SessionState;
+    const prompt = decideAll(state0, hookCommands(parseHookInput({ ...common, hook_event_name: 'UserPromptSubmit', prompt: 'go', prompt_id: 'r1' }), state0 as Session, facts));
+    const state1 = prompt.reduce(sessionDecider.evolve, state0);
+    const end = parseHookInput({ ...common, hook_event_name: 'SessionEnd', reason: 'other' });
+    const events = decideAll(state1, hookCommands(end, state1 as Session, { ...facts, turnFailure: 'unknown: API Error: 400 bad' }));
+    expect(events.filter((e) => e.type === 'AgentRunFailed').map((e) => e.data)).toEqual([{ runId: 'r1', error: 'unknown: API Error: 400 bad', at: T(9) }]);
+    expect(events.some((e) => e.type === 'AgentRunCompleted')).toBe(false);
+  });
+
   it('keeps a notification, a compaction and an event this version does not know, with their own fields', () => {
     const { events, state } = hooks(
       { hook_event_name: 'Notification', message: 'Claude needs your permission', notification_type: 'permission_prompt' },

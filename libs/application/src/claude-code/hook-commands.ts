@@ -16,6 +16,11 @@ export interface HookFacts {
   newRunId: () => string;
   /** Redacts configured secrets and token patterns (invariant 12); tool calls are built by a recorder around it. */
   redact: <T>(value: T) => T;
+  /**
+   * At SessionEnd: the transcript's last turn ended on an API error Claude Code gave up on (`<error>: API Error: …`).
+   * A one-shot agent exits before its StopFailure hook is delivered, so the open main run fails with this instead.
+   */
+  turnFailure?: string;
 }
 
 /** Run id of a Claude Code sub-agent: the same as a transcript import gives it (`subagent:agent-<agent_id>`). */
@@ -107,7 +112,10 @@ const ownCommands = (parsed: ParsedHookInput, s: Session, facts: HookFacts): Ses
     }
     case 'SessionEnd':
       return [
-        ...openRuns(s).map((run): SessionCommand => ({ type: 'CompleteAgentRun', data: { runId: run.runId, at } })),
+        ...openRuns(s).map((run): SessionCommand =>
+          facts.turnFailure !== undefined && run.agentId === undefined && !run.runId.startsWith('subagent:')
+            ? { type: 'FailAgentRun', data: { runId: run.runId, error: facts.redact(facts.turnFailure), at } }
+            : { type: 'CompleteAgentRun', data: { runId: run.runId, at } }),
         { type: 'RecordAgentSessionEnded', data: { reason: input.reason ?? 'other', at } },
       ];
     default:

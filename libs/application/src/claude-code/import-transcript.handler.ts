@@ -7,14 +7,20 @@ import { DeciderStreams } from '../event-sourcing/decider-streams';
 import { decideAll, SessionStreams } from '../sessions/session-streams';
 import { ToolCallDoor, ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { AgentSessionDirectory } from './agent-session-directory';
-import { checkParsedTranscript } from './import-validation';
+import { checkUniqueIds } from './import-validation';
 
-/** Body of `POST /imports/claude-code`: a transcript parsed by the CLI, with its sub-agent transcripts. */
+/** What an import reads of a transcript the CLI parsed (ParsedTranscript; its ids and session fields may be absent). */
+export type ImportedTranscript = Pick<ParsedTranscript, 'runs' | 'toolCalls' | 'skippedLines'> & {
+  agentSessionId?: string | null;
+  cwd?: string | null;
+};
+
+/** Body of `POST /imports/claude-code` (validated by its DTO): a transcript parsed by the CLI, with its sub-agent transcripts. */
 export interface ImportTranscriptInput {
   projectId?: string;
   transcriptPath: string;
-  transcript: ParsedTranscript;
-  subagents: { path: string; transcript: ParsedTranscript }[];
+  transcript: ImportedTranscript;
+  subagents: { path: string; transcript: ImportedTranscript }[];
 }
 
 /** Outcome of an import (docs/ARCHITECTURE.md §6 `import --json`), plus how many events this import appended (0 on a repeat). */
@@ -50,12 +56,12 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
 
   async execute({ input, context }: ImportTranscriptCommand): Promise<ImportTranscriptResult> {
     // Validate first, all or nothing: a refused import creates no session (the session is created before the append).
-    checkParsedTranscript(input.transcript, 'transcript');
-    input.subagents.forEach((s, i) => checkParsedTranscript(s.transcript, `subagents[${i}].transcript`));
+    checkUniqueIds(input.transcript, 'transcript');
+    input.subagents.forEach((s, i) => checkUniqueIds(s.transcript, `subagents[${i}].transcript`));
     const { transcript } = input;
     const project = input.projectId ? (await this.sessions.project(input.projectId)).state : undefined;
     const agentSessionId = transcript.agentSessionId ?? path.basename(input.transcriptPath, '.jsonl');
-    const sessionId = await this.directory.findOrCreate(agentSessionId, { project, cwd: transcript.cwd, transcriptPath: input.transcriptPath }, context);
+    const sessionId = await this.directory.findOrCreate(agentSessionId, { project, cwd: transcript.cwd ?? null, transcriptPath: input.transcriptPath }, context);
     const { state: owner } = await this.sessions.project((await this.sessions.load(sessionId)).state.projectId);
     const door = this.intake.doorFor(owner);
 
@@ -120,7 +126,10 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
     }
     for (const run of runs) {
       const known = state.runs[run.runId];
-      if (run.endedAt && (!known || known.status === 'started')) commands.push({ type: 'CompleteAgentRun', data: { runId: run.runId, at: run.endedAt } });
+      if (!run.endedAt || (known && known.status !== 'started')) continue;
+      commands.push(run.failure !== undefined
+        ? { type: 'FailAgentRun', data: { runId: run.runId, error: redact(run.failure), at: run.endedAt } }
+        : { type: 'CompleteAgentRun', data: { runId: run.runId, at: run.endedAt } });
     }
     return commands;
   }

@@ -87,6 +87,12 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     expect(plan.after.runs['run-1'].status).toBe('completed');
   });
 
+  it('fails the open run of a transcript whose last turn ended on an API error Claude Code gave up on', () => {
+    const plan = given(started(), launched, linked, runStarted).when(facts({ transcript: transcript({ lastTurnEnded: true, lastTurnFailure: 'unknown: API Error: 400 bad' }) }));
+    expect(types(plan)).toEqual(['FailAgentRun', 'RecordRuntimeExited']);
+    expect(plan.after.runs['run-1']).toMatchObject({ status: 'failed', error: 'unknown: API Error: 400 bad' });
+  });
+
   it('records the exit code or signal the watcher observed, even mid-run: exited, not relaunched', () => {
     const plan = given(started(), launched, linked, runStarted, dispatched('c1')).when(facts({ trigger: 'watch', runtime: { state: 'dead', signal: 'SIGKILL' } }));
     expect(plan.outcome).toBe('exited');

@@ -19,6 +19,8 @@ export interface TranscriptFacts {
   calls: TranscriptCallFact[];
   /** The transcript's last turn ended with the assistant's final answer (the agent finished its prompt). */
   lastTurnEnded: boolean;
+  /** The last turn ended on an API error Claude Code gave up on (`<error>: API Error: …`): its run failed, not completed. */
+  lastTurnFailure?: string;
   /**
    * The transcript is complete for comparison: the agent is gone or has stopped. Only then is a call the log has and the
    * transcript lacks reported (while the agent runs its transcript may trail the hooks).
@@ -224,7 +226,9 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
   if (state.status === 'running' && (finished || observedExit)) {
     if (endedInTranscript) {
       for (const run of Object.values(state.runs)) {
-        if (run.status === 'started') commands.push({ type: 'CompleteAgentRun', data: { runId: run.runId, at } });
+        if (run.status !== 'started') continue;
+        const failure = run.agentId === undefined ? facts.transcript?.lastTurnFailure : undefined;
+        commands.push(failure !== undefined ? { type: 'FailAgentRun', data: { runId: run.runId, error: failure, at } } : { type: 'CompleteAgentRun', data: { runId: run.runId, at } });
       }
     }
     const how = runtime.signal !== undefined ? `signal ${runtime.signal}` : runtime.exitCode !== undefined ? `exit code ${runtime.exitCode}` : 'exit status not observed';

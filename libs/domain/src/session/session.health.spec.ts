@@ -28,5 +28,10 @@ describe('sessionHealth: the hook channel of a Claude Code session', () => {
   it('says nothing for agents without a hook channel or terminated sessions', () => {
     expect(sessionHealth(view({ agent: 'command' }), { now, runtimeAlive: true })).toEqual([]);
     expect(sessionHealth(view({ status: 'terminated' }), { now, runtimeAlive: false })).toEqual([]);
+    expect(sessionHealth(view({ agent: 'external', agentSessionId: undefined }), { now, runtimeAlive: null, openCallSince: at(0) })).toEqual([]);
+  });
+
+  it('flags unfinished_call for a Claude session recorded through installed hooks (external, no runtime)', () => {
+    expect(sessionHealth(view({ agent: 'external', lastHookAt: at(10) }), { now, runtimeAlive: null, openCallSince: at(0) })).toEqual(['unfinished_call']);
   });
 });

@@ -1,7 +1,10 @@
 import type { SessionView } from './session.view';
 
+/** Every hook-channel health flag of a session snapshot (docs/ARCHITECTURE.md §2, §4a). */
+export const HEALTH_FLAGS = ['no_signal', 'unfinished_call', 'no_session_end'] as const;
+
 /** A hook-channel health flag of a session snapshot (docs/ARCHITECTURE.md §2, §4a). */
-export type HealthFlag = 'no_signal' | 'unfinished_call' | 'no_session_end';
+export type HealthFlag = (typeof HEALTH_FLAGS)[number];
 
 /** When a flag is raised (ms): hooks silent while the agent works, a call dispatched without its result. */
 export interface HealthThresholds {
@@ -16,14 +19,16 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { silentMs: 600_000, 
  * The hook-channel health of a Claude Code session, pure (the clock and the runtime's liveness come in): `no_signal`
  * when its runtime lives and it is working (or never said) but no hook arrived for `silentMs`; `unfinished_call` when
  * the oldest observed call still without a result (`openCallSince`, ISO-8601) was dispatched more than `unfinishedMs` ago; `no_session_end` when its runtime is gone, the agent's session
- * was linked, and no SessionEnd arrived. Other agents have no hook channel: `[]`.
+ * was linked, and no SessionEnd arrived. Claude Code sessions runledger launched and Claude sessions recorded through
+ * installed hooks (`external` with a linked agent session) have a hook channel; other agents have none: `[]`.
  */
 export const sessionHealth = (
   view: SessionView,
   facts: { now: number; runtimeAlive: boolean | null; openCallSince?: string },
   thresholds = DEFAULT_HEALTH_THRESHOLDS,
 ): HealthFlag[] => {
-  if (view.agent !== 'claude-code' || view.status === 'terminated') return [];
+  const hookChannel = view.agent === 'claude-code' || (view.agent === 'external' && view.agentSessionId !== undefined);
+  if (!hookChannel || view.status === 'terminated') return [];
   const flags: HealthFlag[] = [];
   const lastSignal = Date.parse(view.lastHookAt ?? view.createdAt);
   const working = view.activity === undefined || view.activity === 'working';

@@ -7,6 +7,8 @@
  * - `user`: `message.content` is a prompt (a string, or `text`/`image` blocks) or `tool_result` blocks
  *   (`tool_use_id`, `content`, `is_error`); a tool-result line carries the structured result in `toolUseResult`.
  * - `system` lines with `subtype` `stop_hook_summary` / `turn_duration` mark the end of a turn.
+ * - An `assistant` line with `isApiErrorMessage: true` (model `<synthetic>`, `error` such as `unknown` or `rate_limit`, the
+ *   text `API Error: …`) is how Claude Code 2.1.328 records a turn it gave up on.
  * - `progress`, `summary`, `file-history-snapshot`, `queue-operation` carry nothing this parser needs.
  *
  * Which user lines start a run (the rule, see `classifyUserText`): a user line whose content has no `tool_result`
@@ -100,6 +102,8 @@ export type Classified =
       at: string;
       toolUses: { id: string; name: string; input: unknown }[];
       hasText: boolean;
+      /** Set on the synthetic line Claude Code writes when it gives up on the API (`isApiErrorMessage`): `<error>: <text>`. */
+      apiError?: string;
       sessionId?: string;
       cwd?: string;
     };
@@ -146,7 +150,8 @@ export const classifyLine = (raw: string): Classified => {
       const message = value.message;
       if (!isString(at) || !isObject(message)) return { kind: 'skip', reason: 'unknown_shape' };
       const content = message.content;
-      if (isString(content)) return { kind: 'assistant', at, toolUses: [], hasText: content.length > 0, ...common };
+      const apiError = value.isApiErrorMessage === true ? { apiError: `${isString(value.error) ? value.error : 'unknown'}: ${textOf(content)}` } : {};
+      if (isString(content)) return { kind: 'assistant', at, toolUses: [], hasText: content.length > 0, ...apiError, ...common };
       if (!Array.isArray(content)) return { kind: 'skip', reason: 'unknown_shape' };
       const toolUses: { id: string; name: string; input: unknown }[] = [];
       let hasText = false;
@@ -157,7 +162,7 @@ export const classifyLine = (raw: string): Classified => {
           toolUses.push({ id: block.id, name: block.name, input: block.input });
         } else if (block.type === 'text') hasText = true;
       }
-      return { kind: 'assistant', at, toolUses, hasText, ...common };
+      return { kind: 'assistant', at, toolUses, hasText, ...apiError, ...common };
     }
     case 'user': {
       const message = value.message;

@@ -209,6 +209,21 @@ describe('bad lines', () => {
     await expect(transcriptToolResults(FIXTURES)).rejects.toMatchObject({ code: 'EISDIR' });
   });
 
+  it('marks a run whose turn ended on the API error line Claude Code writes when it gives up', () => {
+    const line = (o: Record<string, unknown>) => JSON.stringify({ sessionId: 's', cwd: '/w', ...o });
+    const text = [
+      line({ type: 'user', uuid: 'u1', timestamp: '2026-01-01T00:00:01.000Z', message: { role: 'user', content: 'go' } }),
+      line({ type: 'assistant', timestamp: '2026-01-01T00:00:02.000Z', isApiErrorMessage: true, error: 'unknown', message: { role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: 'API Error: 400 scripted failure' }] } }),
+      line({ type: 'user', uuid: 'u2', timestamp: '2026-01-01T00:00:03.000Z', message: { role: 'user', content: 'again' } }),
+      line({ type: 'assistant', timestamp: '2026-01-01T00:00:04.000Z', message: { role: 'assistant', content: [{ type: 'text', text: 'Fine.' }] } }),
+    ].join('\n');
+    const { runs } = parseTranscript(text);
+    expect(runs.map((r) => [r.runId, r.endedAt, r.failure])).toEqual([
+      ['u1', '2026-01-01T00:00:02.000Z', 'unknown: API Error: 400 scripted failure'],
+      ['u2', '2026-01-01T00:00:04.000Z', undefined],
+    ]);
+  });
+
   it('empty input parses to an empty transcript', () => {
     expect(parseTranscript('')).toEqual({ agentSessionId: null, cwd: null, runs: [], toolCalls: [], skippedLines: [], lineCount: 0 });
   });

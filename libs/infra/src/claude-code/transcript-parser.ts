@@ -42,6 +42,8 @@ export interface ParsedRun {
   endedAt: string | null;
   /** 1-based line number of the prompt line. */
   line: number;
+  /** The turn ended on an API error Claude Code gave up on (`<error>: API Error: …`); absent when it did not. */
+  failure?: string;
 }
 
 /** A whole transcript, normalized: runs and tool calls in transcript order, plus the lines that were skipped. */
@@ -122,6 +124,8 @@ export class TranscriptParser {
           this.callsById.set(use.id, call);
           this.toolCalls.push(call);
         }
+        if (run && c.apiError !== undefined) run.failure = c.apiError;
+        else if (run && (c.toolUses.length > 0 || c.hasText)) delete run.failure; // the turn went on after a retry
         this.activity(c.at, c.toolUses.length === 0 && c.hasText);
         return;
       case 'tool_results':

@@ -22,6 +22,12 @@ export interface RunledgerConfig {
   watchIntervalMs: number;
   /** Most live tails of `GET /events` served at once (`RUNLEDGER_MAX_LIVE_TAILS`, default 256); one more gets 503 with Retry-After. */
   maxLiveTails: number;
+  /**
+   * Hook-channel health (docs/ARCHITECTURE.md §4a): how often the worker checks it (RUNLEDGER_HEALTH_INTERVAL_MS, default
+   * 30000), and after how long hooks silent while working (RUNLEDGER_HEALTH_SILENT_MS) or a call without its result
+   * (RUNLEDGER_HEALTH_UNFINISHED_MS) raise a flag (ms, default 600000 each).
+   */
+  health: { intervalMs: number; silentMs: number; unfinishedMs: number };
   /** runledger's version, from package.json. */
   version: string;
 }
@@ -63,6 +69,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     tmuxSocket: env.RUNLEDGER_TMUX_SOCKET ? path.resolve(cwd, env.RUNLEDGER_TMUX_SOCKET) : path.join(dataDir, 'tmux.sock'),
     watchIntervalMs: integer(env, 'RUNLEDGER_WATCH_INTERVAL_MS', 1000, 100, 60_000),
     maxLiveTails: integer(env, 'RUNLEDGER_MAX_LIVE_TAILS', 256, 1, 100_000),
+    health: {
+      intervalMs: integer(env, 'RUNLEDGER_HEALTH_INTERVAL_MS', 30_000, 100, 3_600_000),
+      silentMs: integer(env, 'RUNLEDGER_HEALTH_SILENT_MS', 600_000, 0, 86_400_000),
+      unfinishedMs: integer(env, 'RUNLEDGER_HEALTH_UNFINISHED_MS', 600_000, 0, 86_400_000),
+    },
     version: readVersion(),
   };
 };

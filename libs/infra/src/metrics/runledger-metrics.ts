@@ -1,4 +1,4 @@
-import { parseStreamName, type ParsedStreamName } from '@runledger/domain';
+import { HEALTH_FLAGS, parseStreamName, type ParsedStreamName } from '@runledger/domain';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SqlExecutor } from '../database/sql-database';
 import { listDeadLetters } from '../read-models/projection-checkpoint';
@@ -72,6 +72,10 @@ export class RunledgerMetrics {
   readonly projectionDeadLetters: Gauge;
   /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
   readonly reaperDecisions: Counter<'action' | 'rule'>;
+  /** `runledger_sessions_health{flag}`: running sessions carrying each hook-channel health flag, at the worker's last health sweep (docs/ARCHITECTURE.md §4a). */
+  readonly sessionHealth: Gauge<'flag'>;
+  /** `runledger_health_reconciles_total{flag}`: transcript reconciles the worker started because a session carried the flag. */
+  readonly healthReconciles: Counter<'flag'>;
   /** `runledger_worktrees_stranded`: worktrees flagged stranded (session records and held orphans), at scrape time. */
   readonly strandedWorktrees: Gauge;
   private lagSource: ProjectionLagSource | null = null;
@@ -110,6 +114,18 @@ export class RunledgerMetrics {
       name: 'runledger_reaper_decisions_total', help: 'Decisions of the orphan-worktree reaper that were recorded, by action and rule.',
       labelNames: ['action', 'rule'], registers: [registry],
     });
+    this.sessionHealth = new Gauge({
+      name: 'runledger_sessions_health', help: 'Running sessions carrying each hook-channel health flag, at the last health sweep.',
+      labelNames: ['flag'], registers: [registry],
+    });
+    this.healthReconciles = new Counter({
+      name: 'runledger_health_reconciles_total', help: 'Transcript reconciles started because a session carried a hook-channel health flag.',
+      labelNames: ['flag'], registers: [registry],
+    });
+    for (const flag of HEALTH_FLAGS) {
+      this.sessionHealth.set({ flag }, 0);
+      this.healthReconciles.inc({ flag }, 0);
+    }
     const stranded: Gauge = (this.strandedWorktrees = new Gauge({
       name: 'runledger_worktrees_stranded', help: 'Worktrees flagged stranded (work that would be lost; never removed), at scrape time.', registers: [registry],
       collect: async () => {

@@ -121,6 +121,19 @@ export class ReadModels {
     return rows.map((row) => row.view);
   }
 
+  /**
+   * When the oldest observed call still without a result was dispatched (ISO-8601), by session id; only sessions that
+   * have one, restricted to `sessionIds` when given. The `unfinished_call` health fact (docs/ARCHITECTURE.md §4a).
+   */
+  async openCallsSince(sessionIds?: string[]): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ session_id: string; since: string }>(
+      `SELECT session_id, min(view->>'dispatchedAt') AS since FROM rl_rm_tool_calls
+        WHERE status = 'dispatched' AND mode = 'observed'${sessionIds ? ' AND session_id = ANY($1)' : ''} GROUP BY session_id`,
+      sessionIds ? [sessionIds] : [],
+    );
+    return new Map(rows.map((row) => [row.session_id, row.since]));
+  }
+
   /** One tool call of a session, or null. */
   async getToolCall(sessionId: string, callId: string): Promise<ToolCallView | null> {
     const { rows } = await this.db.query<{ view: ToolCallView }>(

@@ -161,7 +161,7 @@ export class SessionReconciler {
     const copy = this.transcripts.archive.mainCopy(session.sessionId, original);
     const file = existsSync(original) ? original : copy;
     if (!existsSync(file)) return null;
-    const { calls: record } = await this.intake.door(session.sessionId);
+    const { calls: record, redact } = await this.intake.door(session.sessionId);
     const main = await parseTranscriptFile(file);
     const calls: TranscriptCallFact[] = [];
     const seen = new Set<string>();
@@ -181,6 +181,9 @@ export class SessionReconciler {
     add(main);
     for (const sub of await findSubagentTranscripts(file)) add(await parseTranscriptFile(sub), path.basename(sub));
     const last = main.runs.at(-1);
-    return { calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record };
+    return {
+      calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
+      ...(last?.failure !== undefined ? { lastTurnFailure: redact(last.failure) } : {}), // invariant 12
+    };
   }
 }

@@ -1,0 +1,145 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { Allow, IsArray, IsIn, IsInt, IsString, Matches, MaxLength, Min, MinLength, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import type { ImportedTranscript } from '@runledger/application';
+import type { ParsedRun, ParsedToolCall, ParsedToolResult, SkippedLine } from '@runledger/infra/claude-code/transcript-parser';
+import { HasNoNul, IsOptional, IsPlainText } from '../../http/field-rules';
+
+/** Longest id (run, call, agent session) and tool name an import accepts (characters). */
+export const MAX_IMPORT_ID = 200;
+/** Longest path (cwd, transcript path) an import accepts (characters). */
+export const MAX_IMPORT_PATH = 4096;
+
+/** An ISO-8601 date-time with a zone, as Claude Code writes its timestamps. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_MESSAGE = { message: '$property must be an ISO-8601 time' };
+
+/** Present (any JSON value, null included), as a tool_use block's `input` always is. */
+const IsPresent = (): PropertyDecorator =>
+  ValidateBy({ name: 'isPresent', validator: { validate: (value: unknown) => value !== undefined, defaultMessage: (args) => `${args?.property ?? 'value'} is required` } });
+
+/** A value that may be null but, when given, follows the rules after it. */
+const NullableOptional = (): PropertyDecorator => ValidateIf((_, value) => value !== null && value !== undefined);
+
+/** A tool's result as the transcript holds it (`runledger import` parses it on the client). */
+export class ParsedToolResultDto implements ParsedToolResult {
+  @ApiProperty({ enum: ['completed', 'failed'] })
+  @IsIn(['completed', 'failed'])
+  status!: 'completed' | 'failed';
+
+  @ApiPropertyOptional({ description: 'the tool_result content as written' })
+  @Allow()
+  output!: unknown;
+
+  @ApiPropertyOptional({ description: 'the structured result (toolUseResult)' })
+  @Allow()
+  structured?: unknown;
+
+  @ApiProperty({ description: 'ISO-8601 time of the result line' })
+  @Matches(ISO_TIME, ISO_MESSAGE)
+  at!: string;
+
+  @ApiProperty({ minimum: 0 })
+  @IsInt() @Min(0)
+  line!: number;
+}
+
+/** One tool call of the transcript with its result (null when the transcript has none). */
+export class ParsedToolCallDto implements ParsedToolCall {
+  @ApiProperty({ minLength: 1, maxLength: MAX_IMPORT_ID })
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  callId!: string;
+
+  @ApiProperty({ nullable: true, maxLength: MAX_IMPORT_ID })
+  @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  runId!: string | null;
+
+  @ApiProperty({ minLength: 1, maxLength: MAX_IMPORT_ID })
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  tool!: string;
+
+  @ApiProperty({ description: 'the tool_use input as written' })
+  @IsPresent()
+  input!: unknown;
+
+  @ApiProperty({ description: 'ISO-8601 time of the tool_use line' })
+  @Matches(ISO_TIME, ISO_MESSAGE)
+  requestedAt!: string;
+
+  @ApiProperty({ minimum: 0 })
+  @IsInt() @Min(0)
+  line!: number;
+
+  @ApiProperty({ type: () => ParsedToolResultDto, nullable: true })
+  @NullableOptional() @ValidateNested() @Type(() => ParsedToolResultDto)
+  result!: ParsedToolResultDto | null;
+}
+
+/** One agent run: a prompt and the turn until it ended. */
+export class ParsedRunDto implements ParsedRun {
+  @ApiProperty({ minLength: 1, maxLength: MAX_IMPORT_ID })
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  runId!: string;
+
+  @ApiProperty()
+  @IsString() @HasNoNul()
+  prompt!: string;
+
+  @ApiProperty({ description: 'ISO-8601 time of the prompt line' })
+  @Matches(ISO_TIME, ISO_MESSAGE)
+  startedAt!: string;
+
+  @ApiProperty({ nullable: true, description: 'ISO-8601 time the turn ended; null mid-turn' })
+  @NullableOptional() @Matches(ISO_TIME, ISO_MESSAGE)
+  endedAt!: string | null;
+
+  @ApiProperty({ minimum: 0 })
+  @IsInt() @Min(0)
+  line!: number;
+
+  @ApiPropertyOptional({ description: 'the API error the turn ended on' })
+  @IsOptional() @IsString() @HasNoNul()
+  failure?: string;
+}
+
+/** A line the client parser skipped. */
+export class SkippedLineDto implements SkippedLine {
+  @ApiProperty({ minimum: 0 })
+  @IsInt() @Min(0)
+  line!: number;
+
+  @ApiProperty({ enum: ['invalid_json', 'unknown_shape'] })
+  @IsIn(['invalid_json', 'unknown_shape'])
+  reason!: 'invalid_json' | 'unknown_shape';
+}
+
+/** A transcript parsed by `runledger import claude-code` (libs/infra/src/claude-code/transcript-parser.ts). */
+export class ParsedTranscriptDto implements ImportedTranscript {
+  @ApiPropertyOptional({ nullable: true, maxLength: MAX_IMPORT_ID })
+  @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  agentSessionId?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, maxLength: MAX_IMPORT_PATH })
+  @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_PATH)
+  cwd?: string | null;
+
+  @ApiProperty({ type: () => [ParsedRunDto] })
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ParsedRunDto)
+  runs!: ParsedRunDto[];
+
+  @ApiProperty({ type: () => [ParsedToolCallDto] })
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ParsedToolCallDto)
+  toolCalls!: ParsedToolCallDto[];
+
+  @ApiProperty({ type: () => [SkippedLineDto] })
+  @IsArray() @ValidateNested({ each: true }) @Type(() => SkippedLineDto)
+  skippedLines!: SkippedLineDto[];
+
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional() @IsInt() @Min(0)
+  lineCount?: number;
+
+  @ApiPropertyOptional({ maxLength: MAX_IMPORT_PATH })
+  @IsOptional() @IsString() @IsPlainText() @MaxLength(MAX_IMPORT_PATH)
+  transcriptPath?: string;
+}
