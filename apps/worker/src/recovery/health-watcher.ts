@@ -7,15 +7,15 @@ import { ReadModels } from '@runledger/infra/read-models';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { BootReconciler } from './boot-reconciler';
 
-/** One health sweep: the running sessions carrying each flag, and those reconciled because of it. */
+/** One health sweep: the live sessions (running or starting) carrying each flag, and those reconciled because of it. */
 export interface HealthSweep {
   flagged: Record<HealthFlag, string[]>;
   reconciled: string[];
 }
 
 /**
- * Watches the hook channel of running sessions (docs/ARCHITECTURE.md §4a): every `health.intervalMs` it computes each
- * running session's health flags (hooks silent while working, a call dispatched without its result, a runtime gone
+ * Watches the hook channel of live sessions (docs/ARCHITECTURE.md §4a): every `health.intervalMs` it computes the health
+ * flags of each running or starting session (hooks silent while working, a call dispatched without its result, a runtime gone
  * without SessionEnd) with the same rule the snapshots use, publishes the counts as `runledger_sessions_health{flag}`,
  * and reconciles a flagged session with its transcript (a result the hooks missed is healed, a dead runtime recorded).
  * A session is reconciled again only after its log changed, so a flag that stays raised costs one reconcile.
@@ -64,7 +64,8 @@ export class HealthWatcher implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async sweepOnce(): Promise<HealthSweep> {
-    const sessions = await this.readModels.listSessions({ status: 'running' });
+    // Claude sessions recorded through installed hooks (external) stay `starting`: they have no runtime to launch.
+    const sessions = [...(await this.readModels.listSessions({ status: 'running' })), ...(await this.readModels.listSessions({ status: 'starting' }))];
     const open = await this.readModels.openCallsSince(sessions.map((s) => s.id));
     const flagged: Record<HealthFlag, string[]> = { no_signal: [], unfinished_call: [], no_session_end: [] };
     const reconciled: string[] = [];

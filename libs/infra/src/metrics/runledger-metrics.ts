@@ -72,7 +72,7 @@ export class RunledgerMetrics {
   readonly projectionDeadLetters: Gauge;
   /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
   readonly reaperDecisions: Counter<'action' | 'rule'>;
-  /** `runledger_sessions_health{flag}`: running sessions carrying each hook-channel health flag, at the worker's last health sweep (docs/ARCHITECTURE.md §4a). */
+  /** `runledger_sessions_health{flag}`: live (running or starting) sessions carrying each hook-channel health flag, at the worker's last health sweep (docs/ARCHITECTURE.md §4a). */
   readonly sessionHealth: Gauge<'flag'>;
   /** `runledger_health_reconciles_total{flag}`: transcript reconciles the worker started because a session carried the flag. */
   readonly healthReconciles: Counter<'flag'>;
@@ -115,7 +115,7 @@ export class RunledgerMetrics {
       labelNames: ['action', 'rule'], registers: [registry],
     });
     this.sessionHealth = new Gauge({
-      name: 'runledger_sessions_health', help: 'Running sessions carrying each hook-channel health flag, at the last health sweep.',
+      name: 'runledger_sessions_health', help: 'Live (running or starting) sessions carrying each hook-channel health flag, at the last health sweep.',
       labelNames: ['flag'], registers: [registry],
     });
     this.healthReconciles = new Counter({
