@@ -43,6 +43,21 @@ describe('hookCommands: what each Claude Code hook event changes', () => {
     expect(events.filter((e) => e.type === 'AgentHookReceived').map((e) => (e.data as { hook: string }).hook)).toEqual(['Stop']);
   });
 
+  it('a result for an interrupted call is kept once as a late result, however often the hook is delivered', () => {
+    const post = { hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu_i', tool_response: { stdout: 'late' } };
+    let state = replay(sessionDecider, history) as SessionState;
+    const apply = (input: Record<string, unknown>) => {
+      const produced = decideAll(state, hookCommands(parseHookInput({ ...common, ...input }), state as Session, facts));
+      state = produced.reduce(sessionDecider.evolve, state);
+      return produced;
+    };
+    apply(pre('toolu_i'));
+    state = sessionDecider.evolve(state, { type: 'ToolCallInterrupted', data: { callId: 'toolu_i', attempt: 1, reason: 'runtime gone', at: T(5) } });
+    expect(apply(post).map((e) => e.type)).toEqual(['ToolCallLateResultRecorded']);
+    expect(apply(post)).toEqual([]);
+    expect((state as Session).toolCalls.get('toolu_i')!).toMatchObject({ status: 'interrupted', lateResults: [{ status: 'completed', source: 'hook' }] });
+  });
+
   it('a PermissionRequest (no tool_use_id) is joined to the dispatched call with the same tool and input', () => {
     const { state, events } = hooks(pre('toolu_a', 'rm x'), pre('toolu_b', 'ls'), {
       hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: 'ls' },

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Session, SessionCommand, ToolCall, toolCallRecorder } from '@runledger/domain';
+import { hasResult, Session, SessionCommand, ToolCall, toolCallRecorder } from '@runledger/domain';
 import {
   activityAfter,
   COMMON_FIELDS,
@@ -62,10 +62,10 @@ const dispatchIfUnknown = (s: Session, input: ToolHook, facts: HookFacts): Sessi
   return [toolCallRecorder(facts.redact).dispatch({ callId: input.tool_use_id, tool: input.tool_name, input: input.tool_input ?? null, mode: 'observed', at: facts.at, runId })];
 };
 
-/** RecordToolCallResult unless the call already has its result (a repeated hook call appends nothing). */
+/** RecordToolCallResult unless the call's attempt already has its result or late result (a repeated hook call appends nothing). */
 const result = (s: Session, input: ToolHook, status: 'completed' | 'failed', facts: HookFacts, output: unknown, error?: string): SessionCommand[] => {
   const known = s.toolCalls.get(input.tool_use_id);
-  if (known && (known.status === 'completed' || known.status === 'failed')) return [];
+  if (known && hasResult(known)) return [];
   return [...dispatchIfUnknown(s, input, facts), toolCallRecorder(facts.redact).result({ callId: input.tool_use_id, status, source: 'hook', at: facts.at, output, error })];
 };
 

@@ -1,6 +1,7 @@
 import type { SessionCommand } from './session.commands';
 import { decideSession, evolveSession, type Session, type SessionState } from './session.decider';
 import type { ResumeMode, SessionRuntime } from './session.events';
+import { hasResult } from '../tool-call/tool-call.decider';
 import type { ToolCallRecorder } from '../tool-call/tool-call.recorder';
 
 /** One tool call of the agent's transcript (main or sub-agent), input and output as the transcript holds them (the recorder redacts what is appended). */
@@ -135,8 +136,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
       continue;
     }
     if (!fact.result) continue;
-    const lateAlready = logged.lateResults.some((late) => late.attempt === logged.attempt);
-    if (logged.status === 'dispatched' || (logged.status === 'interrupted' && !lateAlready)) {
+    if (!hasResult(logged)) {
       commands.push(result(fact.result.status, fact.result.output));
       commands.push(divergence(fact.callId, DIVERGENCE_KINDS.resultOnlyInTranscript, `the log showed ${logged.status}; the transcript has a ${fact.result.status} result`));
       counts.resultsFromTranscript++;

@@ -60,6 +60,14 @@ export type ToolCallStatus = ToolCall['status'];
 /** State of one tool call's decider. */
 export type ToolCallState = { status: 'none' } | ToolCall;
 
+/**
+ * True when the call's current attempt already has its result: completed, failed, or interrupted with a late result for
+ * that attempt. A result that arrives again (a hook delivered twice, a transcript read twice) then adds nothing, so each
+ * attempt keeps at most one result or late result from the paths that replay (docs/ARCHITECTURE.md §2).
+ */
+export const hasResult = (call: ToolCall): boolean =>
+  call.status === 'completed' || call.status === 'failed' || (call.status === 'interrupted' && call.lateResults.some((late) => late.attempt === call.attempt));
+
 /** Policy: an interrupted call whose tool is declared idempotent may be retried automatically (docs/ARCHITECTURE.md §2); others need an explicit RetryToolCall. */
 export const isAutoRetryable = (call: ToolCallState): boolean => call.status === 'interrupted' && call.idempotent;
 
