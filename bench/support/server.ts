@@ -85,7 +85,7 @@ const startServer = async (dataDir: string, databaseUrl: string): Promise<BenchS
       ...process.env,
       PORT: '0',
       NO_COLOR: '1',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      RUNLEDGER_LOG_LEVEL: process.env.RUNLEDGER_LOG_LEVEL ?? 'warn', // one JSON line per request and per append at info
       RUNLEDGER_DATA_DIR: dataDir,
       RUNLEDGER_TOKEN: BENCH_TOKEN,
       DATABASE_URL: databaseUrl,

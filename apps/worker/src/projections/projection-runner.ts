@@ -29,6 +29,11 @@ import type { ProjectionProgress, RebuildOutcome } from '@runledger/application'
 
 /** Events per projection transaction (live and rebuild). */
 const BATCH_SIZE = 500;
+/**
+ * Once caught up, the live projection lets this many ms of appends gather before its next transaction: a batch costs
+ * about the same for 1 event as for 20, and nothing answers on it but reads (hooks answer on their commit).
+ */
+const COALESCE_MS = 5;
 
 /** Thrown by waitForPosition when the projection has not processed the position within the timeout. */
 export class ProjectionTimeoutError extends Error {
@@ -110,6 +115,7 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
       this.subscription = this.store.subscribeToAll({
         from: stored,
         batchSize: BATCH_SIZE,
+        coalesceMs: COALESCE_MS,
         onEvents: (events) => this.onEvents(events),
         onError: (error) => this.onError(error),
       });

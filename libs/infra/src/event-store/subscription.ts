@@ -13,7 +13,8 @@ export interface SubscriptionSource extends SubscribeOptions {
  * Catch-up then live delivery: reads pages after the checkpoint, hands each to `onEvents`, and when caught up
  * sleeps until a notification, a local append (or, with `wakeOn`, that source alone) or the polling interval. A page shorter than the batch size is caught
  * up too: the loop reads again at once only if a wake-up came since that read began (else it would read an empty page
- * after every batch), so appends made while a batch is handled arrive together in the next one. A failing handler is
+ * after every batch), so appends made while a batch is handled arrive together in the next one; `coalesceMs` lets
+ * the next few ms of appends join them. A failing handler is
  * retried with the same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
  */
 export const subscribe = (source: SubscriptionSource): Subscription => {
@@ -42,10 +43,13 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
       wakeUp = done;
     });
 
+  const coalesce = source.coalesceMs ?? 0;
   const loop = (async () => {
     let from = source.from;
+    let caughtUpBefore = false;
     while (!stopped) {
       try {
+        if (caughtUpBefore && coalesce > 0) await new Promise((resolve) => setTimeout(resolve, coalesce));
         woken = false;
         const events = await source.read(from, batchSize);
         if (events.length > 0) {
@@ -53,7 +57,8 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
           const last = events[events.length - 1];
           from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
         }
-        if (events.length < batchSize) {
+        caughtUpBefore = events.length < batchSize;
+        if (caughtUpBefore) {
           markCaughtUp();
           if (!woken && !stopped) await sleep();
         }
