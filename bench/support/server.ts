@@ -136,7 +136,7 @@ export interface Timed<T = any> {
 /** A keep-alive JSON client of `/api/v1` with the bench token; every call is timed. */
 export const benchClient = (baseUrl: string, sockets = 16) => {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
-  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Timed> =>
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<Timed> =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const started = performance.now();
@@ -167,7 +167,10 @@ export const benchClient = (baseUrl: string, sockets = 16) => {
           });
         },
       );
-      req.on('error', reject);
+      // A kept-alive socket the server closed as the request left it (Node's documented race): sent again once, fresh.
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'ECONNRESET' && req.reusedSocket && !retried ? call(method, path, body, headers, true).then(resolve, reject) : reject(error),
+      );
       if (payload) req.write(payload);
       req.end();
     });
