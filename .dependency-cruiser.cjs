@@ -20,6 +20,13 @@ module.exports = {
       to: { pathNot: '^libs/domain/' },
     },
     {
+      name: 'contracts-are-wire-shapes',
+      comment: 'libs/contracts holds the HTTP wire shapes the api, the CLI and the web page share: it imports the domain only.',
+      severity: 'error',
+      from: { path: '^libs/contracts/' },
+      to: { pathNot: '^libs/(contracts|domain)/' },
+    },
+    {
       name: 'infra-not-application',
       comment: 'Adapters (libs/infra) depend on the domain only, never on application services.',
       severity: 'error',

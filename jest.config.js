@@ -12,8 +12,8 @@ const common = {
   transform: { '^.+\\.(t|j)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
   moduleNameMapper: {
-    '^@runledger/(domain|application|infra)$': '<rootDir>/libs/$1/src',
-    '^@runledger/(domain|application|infra)/(.*)$': '<rootDir>/libs/$1/src/$2',
+    '^@runledger/(domain|application|infra|contracts)$': '<rootDir>/libs/$1/src',
+    '^@runledger/(domain|application|infra|contracts)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
   testEnvironment: 'node',
 };

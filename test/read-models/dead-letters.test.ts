@@ -9,7 +9,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { statusLines } from '../../apps/cli/src/commands/status.command';
 import { describeEachEngine } from '../support/stores';
-import { DecidedStreams, dumpReadModels, projectionSuite, TestClock } from './scenario';
+import { DecidedStreams, dumpReadModels, listToolCalls, projectionSuite, TestClock } from './scenario';
 
 Logger.overrideLogger(['fatal']);
 
@@ -61,7 +61,7 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
     const session = await readModels().getSession(sessionId);
     expect(session).toMatchObject({ status: 'terminated', revision: 4 });
     expect(await readModels().getSession(other)).toMatchObject({ status: 'starting' });
-    const calls = await readModels().listToolCalls(sessionId);
+    const calls = await listToolCalls(db(), sessionId);
     expect(calls).toEqual([expect.objectContaining({ callId: 'call\ufffd-1', tool: 'Ba\ufffdsh', input: { 'k\ufffd': 'v\ufffd', lone: '\ufffd' } })]);
 
     const { count, deadLetters } = await listDeadLetters(db());

@@ -12,7 +12,7 @@ import {
 } from '@runledger/infra/read-models';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
 import { describeEachEngine } from '../support/stores';
-import { appendScenario, DecidedStreams, dumpReadModels, projectionSuite, readLog, TestClock } from './scenario';
+import { appendScenario, DecidedStreams, dumpReadModels, getToolCall, listToolCalls, projectionSuite, readLog, TestClock } from './scenario';
 
 Logger.overrideLogger(['error']);
 
@@ -114,11 +114,11 @@ describeEachEngine('read models', (engine) => {
     expect(rows).toEqual([{ session_id: ids.orchestrator, repo: 'web', state: 'unavailable', preserved_ref: `refs/runledger/preserved/${ids.orchestrator}/web`, stranded: false }]);
 
     // Tool calls in first-dispatch order; the retried call shows attempt 2 and keeps its late result apart.
-    const calls = await readModels().listToolCalls(ids.worker);
+    const calls = await listToolCalls(db(), ids.worker);
     expect(calls.map((c) => [c.callId, c.status, c.attempt])).toEqual([['c1', 'completed', 1], ['c2', 'failed', 1], ['c3', 'completed', 2]]);
     expect(calls[1]).toMatchObject({ mode: 'managed', result: { output: 'bin\ufffdary', error: 'binary file' }, source: 'executor' });
     expect(calls[2].lateResults).toHaveLength(1);
-    expect(await readModels().getToolCall(ids.worker, 'c1')).toEqual(calls[0]);
+    expect(await getToolCall(db(), ids.worker, 'c1')).toEqual(calls[0]);
   });
 
   it('lists projects as narrow summaries and masks env values; no secret lands in a read-model table (invariant 12)', async () => {

@@ -12,6 +12,7 @@ import {
 import { migrate, SqlDatabase, SqlExecutor } from '@runledger/infra/database';
 import { EventStore, eventStoreMigration, RecordedEvent } from '@runledger/infra/event-store';
 import { READ_MODEL_MIGRATIONS, READ_MODEL_TABLES, ReadModels } from '@runledger/infra/read-models';
+import type { ToolCallView } from '@runledger/domain';
 import { ProjectionRunner } from '../../apps/worker/src/projections/projection-runner';
 import type { EngineUnderTest } from '../support/stores';
 
@@ -206,4 +207,16 @@ export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, st
     dump[table] = rows.map((r) => r.row);
   }
   return dump;
+};
+
+/** The tool calls of a session as the read model holds them, in order of first dispatch (log order); empty for an unknown session. */
+export const listToolCalls = async (db: SqlExecutor, sessionId: string): Promise<ToolCallView[]> => {
+  const { rows } = await db.query<{ view: ToolCallView }>('SELECT view FROM rl_rm_tool_calls WHERE session_id = $1 ORDER BY first_revision, call_id', [sessionId]);
+  return rows.map((row) => row.view);
+};
+
+/** One tool call of a session as the read model holds it, or null. */
+export const getToolCall = async (db: SqlExecutor, sessionId: string, callId: string): Promise<ToolCallView | null> => {
+  const { rows } = await db.query<{ view: ToolCallView }>('SELECT view FROM rl_rm_tool_calls WHERE session_id = $1 AND call_id = $2', [sessionId, callId]);
+  return rows[0]?.view ?? null;
 };

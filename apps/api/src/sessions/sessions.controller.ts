@@ -12,23 +12,12 @@ import { EVENT_STORE } from '@runledger/infra/tokens';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { SpawnSessionDto } from './dto/spawn-session.dto';
+import type { AuditEvent } from '@runledger/contracts';
 import { CredentialSession, SessionScoped } from '../http/public.decorator';
 import { KillSessionDto, ListSessionsQuery, ResumeSessionDto, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
 
-/** One event of a session's audit trail (docs/ARCHITECTURE.md §5). */
-export interface AuditEvent {
-  revision: number;
-  globalPosition: number;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  hash: string;
-  prevHash: string;
-  eventId: string;
-}
-
 const audit = (e: RecordedEvent): AuditEvent => ({
-  revision: e.revision, globalPosition: e.globalPosition, type: e.type, data: e.data, metadata: e.metadata,
+  revision: e.revision, globalPosition: e.globalPosition, type: e.type, data: e.data as AuditEvent['data'], metadata: e.metadata,
   hash: e.hash, prevHash: e.prevHash, eventId: e.eventId,
 });
 

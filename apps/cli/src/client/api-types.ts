@@ -1,53 +1,12 @@
+import type { AuditEvent, EventMetadataView, EventsPage, StateResponse, VerifyResult } from '@runledger/contracts';
 import type { SessionView } from '@runledger/domain';
 import type { ParsedTranscript } from '@runledger/infra/claude-code/transcript-parser';
 
-export type { SessionView };
+export type { AuditEvent, EventMetadataView, EventsPage, SessionView, StateResponse, VerifyResult };
 
 /** `GET /sessions` answer. */
 export interface SessionListResponse {
   sessions: SessionView[];
-}
-
-/** Metadata of a stored event (docs/ARCHITECTURE.md §2): ISO-8601 `recordedAt` (set by the store), `occurredAt` for facts from elsewhere. */
-export interface EventMetadataView {
-  recordedAt?: string;
-  occurredAt?: string;
-  [key: string]: unknown;
-}
-
-/** One event of a session's audit trail (`GET /sessions/:id/events`). */
-export interface AuditEvent {
-  revision: number;
-  globalPosition: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: EventMetadataView;
-  hash: string;
-  prevHash: string;
-  eventId: string;
-}
-
-/** One page of `GET /sessions/:id/events?from=&limit=`. */
-export interface EventsPage {
-  events: AuditEvent[];
-  nextRevision: number;
-}
-
-/** `GET /sessions/:id/state?at=N`: the decider state right after event `revision`; `head` is the stream's last revision. */
-export interface StateResponse {
-  sessionId: string;
-  revision: number;
-  head: number;
-  state: unknown;
-}
-
-/** One stream's verdict (`GET /verify`, and `verify --file`): `brokenAt` is the first bad revision. */
-export interface VerifyResult {
-  ok: boolean;
-  streamId: string;
-  events: number;
-  brokenAt?: number;
-  reason?: string;
 }
 
 /** `GET /verify` answer. */

@@ -1,6 +1,8 @@
+import type { AuditEvent, StateResponse, VerifyResult } from '@runledger/contracts';
 import type { Divergence, ProjectSummary, SessionView, ToolCallView, WorktreeView } from '@runledger/domain';
 
 export type { Divergence, ProjectSummary, SessionView, ToolCallView, WorktreeView };
+export type { AuditEvent, VerifyResult };
 
 /**
  * A session snapshot as the page reads it: the domain's view plus fields other parts of the server add over time
@@ -12,34 +14,9 @@ export type SessionSnapshot = SessionView & {
   runtime: (NonNullable<SessionView['runtime']> & { exitCode?: number | null; signal?: string | null }) | null;
 };
 
-/** One event of a session's audit trail (`GET /sessions/:id/events`). */
-export interface AuditEvent {
-  revision: number;
-  globalPosition: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown> & { recordedAt?: string; occurredAt?: string };
-  hash: string;
-  prevHash: string;
-  eventId: string;
-}
-
 /** `GET /sessions/:id/state?at=N`. */
-export interface StateAt {
-  sessionId: string;
-  revision: number;
-  head: number;
-  state: unknown;
+export interface StateAt extends StateResponse {
   view: SessionSnapshot;
-}
-
-/** One stream's verdict of `GET /verify`. */
-export interface VerifyResult {
-  ok: boolean;
-  streamId: string;
-  events: number;
-  brokenAt?: number;
-  reason?: string;
 }
 
 /** `GET /health`. */

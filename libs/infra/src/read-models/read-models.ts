@@ -112,15 +112,6 @@ export class ReadModels {
     return rows.map((row) => row.summary);
   }
 
-  /** The tool calls of a session in order of first dispatch (log order); empty for an unknown session. */
-  async listToolCalls(sessionId: string): Promise<ToolCallView[]> {
-    const { rows } = await this.db.query<{ view: ToolCallView }>(
-      'SELECT view FROM rl_rm_tool_calls WHERE session_id = $1 ORDER BY first_revision, call_id',
-      [sessionId],
-    );
-    return rows.map((row) => row.view);
-  }
-
   /**
    * When the oldest observed call still without a result was dispatched (ISO-8601), by session id; only sessions that
    * have one, restricted to `sessionIds` when given. The `unfinished_call` health fact (docs/ARCHITECTURE.md §4a).
@@ -132,15 +123,6 @@ export class ReadModels {
       sessionIds ? [sessionIds] : [],
     );
     return new Map(rows.map((row) => [row.session_id, row.since]));
-  }
-
-  /** One tool call of a session, or null. */
-  async getToolCall(sessionId: string, callId: string): Promise<ToolCallView | null> {
-    const { rows } = await this.db.query<{ view: ToolCallView }>(
-      'SELECT view FROM rl_rm_tool_calls WHERE session_id = $1 AND call_id = $2',
-      [sessionId, callId],
-    );
-    return rows[0]?.view ?? null;
   }
 
   /** Every session's snapshot revision, by session id (compare with the stream heads to find lagging snapshots, invariant 8). */

@@ -1,8 +1,9 @@
 import { sessionIdOfStream, sessionStreamName } from '@runledger/domain';
-import { SqlDatabase, SqlExecutor, toNumber } from '../database/sql-database';
+import { SqlDatabase, SqlExecutor } from '../database/sql-database';
 import { EventStore, RecordedEvent } from '../event-store/event-store.port';
 import { lockProjection } from './projection-checkpoint';
 import { projectBatch } from './read-model.projector';
+import { ReadModels } from './read-models';
 
 /** A session snapshot whose revision differs from its stream's head (invariant 8). */
 export interface LaggingSnapshot {
@@ -13,11 +14,10 @@ export interface LaggingSnapshot {
 
 /**
  * Session streams whose snapshot is missing or at another revision than the stream's head: the heads come from the
- * store (its port), the snapshot revisions from the read model, compared here.
+ * store (its port), the snapshot revisions from the read model (ReadModels.sessionRevisions), compared here.
  */
 export const findLaggingSnapshots = async (db: SqlExecutor, store: EventStore): Promise<LaggingSnapshot[]> => {
-  const { rows } = await db.query<{ session_id: string; revision: string | number }>('SELECT session_id, revision FROM rl_rm_sessions');
-  const snapshots = new Map(rows.map((r) => [r.session_id, toNumber(r.revision)]));
+  const snapshots = new Map((await new ReadModels(db).sessionRevisions()).map((r) => [r.sessionId, r.revision]));
   const lagging: LaggingSnapshot[] = [];
   for await (const head of store.readStreamsByCategory('session')) {
     const sessionId = sessionIdOfStream(head.streamId)!;
