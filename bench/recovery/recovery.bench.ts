@@ -4,6 +4,7 @@
  *
  *   npm run bench:recovery                                   # DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test
  *   BENCH_SESSIONS=200 BENCH_EVENTS_PER_SESSION=50 npm run bench:recovery
+ *   BENCH_SESSIONS=1000,5000,10000 npm run bench:recovery   # the curve, one fresh database per size
  *
  * Ends with `ratio reconcile_over_read: x.xx` (ReconcileCompleted.ms / read) and `ratio reconcile_wall_over_read: x.xx`
  * (process spawn → ReconcileCompleted visible, / read). A script, not a test: it asserts nothing about time.
@@ -20,10 +21,13 @@ import { migrate } from '@runledger/infra/database/migrations';
 import { SqlDatabase } from '@runledger/infra/database/sql-database';
 import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
+import { loadCheckpoint, RecordedEvent } from '@runledger/infra/event-store';
+import { checkpointOf, projectAndCheckpoint, READ_MODELS_SUBSCRIPTION } from '@runledger/infra/read-models';
 import { num, openBenchDatabase } from '../event-store/harness';
 import { runBench } from '../support/server';
 
-const SESSIONS = Math.round(num('BENCH_SESSIONS', 1000));
+/** Session counts to run, e.g. BENCH_SESSIONS=1000,5000,10000 for the curve (each on a fresh database). */
+const SIZES = (process.env.BENCH_SESSIONS ?? '1000').split(',').map((n) => Math.round(Number(n))).filter((n) => n > 0);
 const EVENTS_PER_SESSION = Math.max(10, Math.round(num('BENCH_EVENTS_PER_SESSION', 100)));
 /** One session in this many is left with a managed and an observed call in flight. */
 const IN_FLIGHT_EVERY = 10;
@@ -70,7 +74,7 @@ export const sessionEvents = (n: number, dataDir: string, pid: number): NewEvent
   return events;
 };
 
-const seed = async (store: PostgresEventStore, repo: string, dataDir: string): Promise<number> => {
+const seed = async (store: PostgresEventStore, repo: string, dataDir: string, SESSIONS: number): Promise<number> => {
   const project = [
     event('ProjectRegistered', { projectId: PROJECT, name: PROJECT, kind: 'single-repo', repos: [{ name: 'main', path: repo }], sessionPrefix: PROJECT, at: at() }),
     ...Array.from({ length: SESSIONS }, (_, i) => event('SessionIdAllocated', { sessionId: `${PROJECT}-${i + 1}`, number: i + 1, kind: 'worker', at: at() })),
@@ -94,7 +98,7 @@ const seed = async (store: PostgresEventStore, repo: string, dataDir: string): P
 };
 
 /** Reads every session stream through the store, one after the other (what a reconcile must at least do); ms. */
-const readAllSessions = async (store: PostgresEventStore, expected: number): Promise<number> => {
+const readAllSessions = async (store: PostgresEventStore, expected: number, SESSIONS: number): Promise<number> => {
   const t0 = performance.now();
   let count = 0;
   for (let n = 1; n <= SESSIONS; n++) for await (const _ of store.readStream(`session-${PROJECT}-${n}`)) count++;
@@ -117,6 +121,25 @@ const selectScan = async (db: SqlDatabase): Promise<number> => {
     after = Number(rows[rows.length - 1].global_position);
   }
   return performance.now() - t0;
+};
+
+/**
+ * Projects the log into the read models as the worker's projection does (projectAndCheckpoint, batches of 500 in one
+ * transaction each with the checkpoint), so that the first start finds them current, as after a crash; ms and events.
+ */
+const projectReadModels = async (db: SqlDatabase, store: PostgresEventStore): Promise<{ ms: number; events: number }> => {
+  const t0 = performance.now();
+  let from = await loadCheckpoint(db, READ_MODELS_SUBSCRIPTION);
+  let events = 0;
+  for (;;) {
+    const batch: RecordedEvent[] = [];
+    for await (const event of store.readAll({ from, maxCount: 500 })) batch.push(event);
+    if (batch.length === 0) break;
+    await db.transaction((tx) => projectAndCheckpoint(tx, batch, from));
+    from = checkpointOf(batch[batch.length - 1]);
+    events += batch.length;
+  }
+  return { ms: performance.now() - t0, events };
 };
 
 interface ReconcileRun {
@@ -155,11 +178,22 @@ const reconcileOnce = async (db: SqlDatabase, url: string, dataDir: string): Pro
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ms = (value: number) => `${Math.round(value).toLocaleString('en-US')} ms`;
 
-const main = async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing`);
+interface SizeResult {
+  sessions: number;
+  events: number;
+  read: number;
+  scan: number;
+  projection: { ms: number; events: number };
+  first: ReconcileRun;
+  second: ReconcileRun;
+}
+
+/** One size on its own fresh database: seed, read, project, then two worker starts. */
+const runSize = async (SESSIONS: number): Promise<SizeResult> => {
   const bench = await openBenchDatabase(false, APPEND_CONCURRENCY);
   const root = mkdtempSync(join(tmpdir(), 'rl-bench-recovery-'));
-  process.once('SIGINT', () => void bench.close().finally(() => process.exit(130)));
+  const onInterrupt = () => void bench.close().finally(() => process.exit(130));
+  process.once('SIGINT', onInterrupt);
   try {
     const repo = join(root, 'repo');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
@@ -168,43 +202,67 @@ const main = async () => {
     const store = new PostgresEventStore(bench.db);
     process.stderr.write(`bench/recovery on ${bench.target}: ${SESSIONS} sessions x ${EVENTS_PER_SESSION} events\n`);
     const t0 = performance.now();
-    const written = await seed(store, repo, dataDir);
+    const written = await seed(store, repo, dataDir, SESSIONS);
     process.stderr.write(`  seeded ${written.toLocaleString('en-US')} session events in ${ms(performance.now() - t0)}\n`);
     await bench.db.exec('VACUUM ANALYZE');
 
-    await readAllSessions(store, written); // warm-up: the reconcile reads warm pages too
+    await readAllSessions(store, written, SESSIONS); // warm-up: the reconcile reads warm pages too
     const reads = [];
-    for (let i = 0; i < READ_REPEATS; i++) reads.push(await readAllSessions(store, written));
+    for (let i = 0; i < READ_REPEATS; i++) reads.push(await readAllSessions(store, written, SESSIONS));
     const read = median(reads);
     const scan = await selectScan(bench.db);
-    process.stderr.write(`  read: ${reads.map(ms).join(', ')}; starting runledger worker\n`);
+    process.stderr.write(`  read: ${reads.map(ms).join(', ')}; projecting the read models\n`);
+    const projection = await projectReadModels(bench.db, store);
+    process.stderr.write(`  projected ${projection.events.toLocaleString('en-US')} events in ${ms(projection.ms)}; starting runledger worker\n`);
 
     const first = await reconcileOnce(bench.db, bench.url, dataDir);
     const second = await reconcileOnce(bench.db, bench.url, dataDir);
-    const r = first.report;
-    const expectedInFlight = Math.floor(SESSIONS / IN_FLIGHT_EVERY) * 2;
-    const out = [
-      '',
-      `sessions ${SESSIONS} x ${EVENTS_PER_SESSION} events = ${written.toLocaleString('en-US')} events (every ${IN_FLIGHT_EVERY}th session with a managed and an observed call in flight)`,
-      `read (readStream of every session stream, median of ${READ_REPEATS}): ${ms(read)}`,
-      `info select_scan (keyset SELECT of the same rows, pages of 1,000): ${ms(scan)}`,
-      `reconcile (ReconcileCompleted.ms, includes the projection catch-up of a fresh database): ${ms(r.ms)}`,
-      `reconcile wall (worker spawn -> ReconcileCompleted visible): ${ms(first.wallMs)}`,
-      `reconcile counts: sessions ${r.sessions}, adopted ${r.adopted}, interrupted ${r.interrupted}, relaunched ${r.relaunched}, ` +
-        `not resumable ${r.notResumable}, tool calls interrupted ${r.toolCallsInterrupted} (expected ${expectedInFlight}), snapshots rebuilt ${r.snapshotsRebuilt}`,
-      `info second start (same database, nothing left to interrupt): reconcile ${ms(second.report.ms)}, wall ${ms(second.wallMs)}`,
-      '',
-      `ratio reconcile_over_read: ${(r.ms / read).toFixed(2)}`,
-      `ratio reconcile_wall_over_read: ${(first.wallMs / read).toFixed(2)}`,
-    ];
-    if (r.sessions !== SESSIONS || r.interrupted !== SESSIONS || r.toolCallsInterrupted !== expectedInFlight) {
-      out.push(`warning: the reconcile did not report ${SESSIONS} sessions interrupted and ${expectedInFlight} tool calls interrupted`);
-    }
-    console.log(out.join('\n'));
+    return { sessions: SESSIONS, events: written, read, scan, projection, first, second };
   } finally {
+    process.off('SIGINT', onInterrupt);
     await bench.close();
     rmSync(root, { recursive: true, force: true });
   }
+};
+
+const main = async () => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing`);
+  const results: SizeResult[] = [];
+  for (const size of SIZES) results.push(await runSize(size));
+  const out: string[] = [];
+  for (const { sessions, events, read, scan, projection, first, second } of results) {
+    const r = first.report;
+    const expectedInFlight = Math.floor(sessions / IN_FLIGHT_EVERY) * 2;
+    const scanRate = events / (scan / 1000);
+    const projectionRate = projection.events / (projection.ms / 1000);
+    out.push(
+      '',
+      `sessions ${sessions} x ${EVENTS_PER_SESSION} events = ${events.toLocaleString('en-US')} events (every ${IN_FLIGHT_EVERY}th session with a managed and an observed call in flight)`,
+      `read (readStream of every session stream, median of ${READ_REPEATS}): ${ms(read)}`,
+      `select_scan (keyset SELECT of the same rows, pages of 1,000): ${ms(scan)} (${Math.round(scanRate).toLocaleString('en-US')} events/s)`,
+      `projection (read models from empty, batches of 500 with their checkpoint): ${ms(projection.ms)} (${Math.round(projectionRate).toLocaleString('en-US')} events/s)`,
+      `reconcile (ReconcileCompleted.ms, read models current as after a crash): ${ms(r.ms)}`,
+      `reconcile wall (worker spawn -> ReconcileCompleted visible): ${ms(first.wallMs)}`,
+      `reconcile counts: sessions ${r.sessions}, adopted ${r.adopted}, interrupted ${r.interrupted}, relaunched ${r.relaunched}, ` +
+        `not resumable ${r.notResumable}, tool calls interrupted ${r.toolCallsInterrupted} (expected ${expectedInFlight}), snapshots rebuilt ${r.snapshotsRebuilt}`,
+      `second start (same database, nothing left to interrupt): reconcile ${ms(second.report.ms)}, wall ${ms(second.wallMs)}`,
+      '',
+      `ratio ${sessions} reconcile_over_read: ${(r.ms / read).toFixed(2)} (target <= 2)`,
+      `ratio ${sessions} reconcile_wall_over_read: ${(first.wallMs / read).toFixed(2)}`,
+      `ratio ${sessions} second_start_over_read: ${(second.report.ms / read).toFixed(2)} (target <= 1.2)`,
+      `ratio ${sessions} projection_over_scan: ${(projectionRate / scanRate).toFixed(2)} (events/s; target >= 0.5)`,
+    );
+    if (r.sessions !== sessions || r.interrupted !== sessions || r.toolCallsInterrupted !== expectedInFlight) {
+      out.push(`warning: the reconcile did not report ${sessions} sessions interrupted and ${expectedInFlight} tool calls interrupted`);
+    }
+  }
+  if (results.length > 1) {
+    out.push('', 'curve (reconcile ms per 1,000 sessions; linear when flat):');
+    for (const { sessions, first, second } of results) {
+      out.push(`curve ${sessions}: first ${ms((first.report.ms * 1000) / sessions)}, second ${ms((second.report.ms * 1000) / sessions)} per 1,000 sessions`);
+    }
+  }
+  console.log(out.join('\n'));
 };
 
 runBench(main);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { AgentLauncher, SessionReconciler, SYSTEM_STREAM, systemContext } from '@runledger/application';
+import { AgentLauncher, SessionReconciler, SessionStreams, SYSTEM_STREAM, systemContext } from '@runledger/application';
 import { SqlDatabase } from '@runledger/infra/database';
 import { EventStore } from '@runledger/infra/event-store';
 import type { RuntimeIdentity } from '@runledger/infra/runtime';
@@ -11,6 +11,8 @@ import { ProjectionRunner } from '../projections/projection-runner';
 
 /** How long reconcile waits for the projections to catch up before it goes on from the log alone (ms). */
 export const CATCH_UP_TIMEOUT_MS = 120_000;
+/** Sessions read in one bulk pass before their reconciles (below the decider's stream cache, so none is evicted before use). */
+const PRELOAD_CHUNK = 200;
 
 /** Counts of one boot reconcile, appended to the `system` stream as `ReconcileCompleted`. */
 export interface ReconcileReport {
@@ -58,6 +60,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     private readonly readModels: ReadModels,
     private readonly launcher: AgentLauncher,
     private readonly reconciler: SessionReconciler,
+    private readonly sessions: SessionStreams,
     @Optional() private readonly metrics?: RunledgerMetrics,
   ) {}
 
@@ -92,13 +95,18 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     // Not terminated, plus any session (a killed one too) that still has a dispatched tool call (invariant 6).
     const { rows: withDispatched } = await this.db.query<{ session_id: string }>(`SELECT DISTINCT session_id FROM rl_rm_tool_calls WHERE status = 'dispatched'`);
     const ids = new Set([...(await this.readModels.listSessions({})).filter((s) => s.status !== 'terminated').map((s) => s.id), ...withDispatched.map((r) => r.session_id)]);
-    const live = [...ids].map((id) => ({ id }));
-    for (const view of live) {
-      if (this.stopping) break;
-      try {
-        await this.reconcileSession(view.id, report);
-      } catch (error) {
-        this.logger.error(`reconcile of ${view.id} failed: ${(error as Error).message}`);
+    const live = [...ids];
+    // Sessions are read in bulk, a chunk at a time (one pass over their streams instead of a read per session).
+    for (let i = 0; i < live.length && !this.stopping; i += PRELOAD_CHUNK) {
+      const chunk = live.slice(i, i + PRELOAD_CHUNK);
+      const loaded = await this.sessions.loadMany(chunk);
+      for (const id of chunk) {
+        if (this.stopping) break;
+        try {
+          await this.reconcileSession(id, report, loaded.has(id));
+        } catch (error) {
+          this.logger.error(`reconcile of ${id} failed: ${(error as Error).message}`);
+        }
       }
     }
     report.ms = Date.now() - started;
@@ -120,10 +128,10 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** One session through the shared reconciler, its outcome added to the report. */
-  private async reconcileSession(sessionId: string, report: ReconcileReport): Promise<void> {
+  private async reconcileSession(sessionId: string, report: ReconcileReport, loaded: boolean): Promise<void> {
     const context = systemContext(`reconciler:${this.reconciler.owner}`);
     this.agents ??= this.launcher.agentProcesses();
-    const result = await this.reconciler.reconcile(sessionId, 'boot', context, { agents: this.agents });
+    const result = await this.reconciler.reconcile(sessionId, 'boot', context, { agents: this.agents, loaded });
     if (result.outcome === 'skipped') {
       report.skippedLeased++;
       return;

@@ -47,6 +47,17 @@ export class SessionStreams {
     return { state, revision };
   }
 
+  /** The states of several sessions read in one pass (sessions that do not exist are left out); see DeciderStreams.loadMany. */
+  async loadMany(sessionIds: readonly string[]): Promise<Map<string, { state: Session; revision: number }>> {
+    const folds = await this.streams.loadMany(sessionIds.map(sessionStreamName), sessionDecider);
+    const out = new Map<string, { state: Session; revision: number }>();
+    for (const id of sessionIds) {
+      const fold = folds.get(sessionStreamName(id));
+      if (fold && fold.state.status !== 'none') out.set(id, { state: fold.state, revision: fold.revision });
+    }
+    return out;
+  }
+
   /**
    * The session as this process last folded it, without reading the store when it holds one: for its project, kind
    * and existence, which later events never change (decisions re-check on fresh state). Throws SESSION.NOT_FOUND (404).

@@ -115,6 +115,11 @@ export interface EventStore {
   appendToStream(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Reads a stream in batches (memory bounded by the batch size); an unknown stream yields nothing. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * Reads several whole streams in one pass: events ordered by stream id, then revision, in pages of a few hundred
+   * events whatever the number of streams (memory bounded by the page); unknown streams yield nothing.
+   */
+  readStreams(streamIds: readonly string[]): AsyncIterable<RecordedEvent>;
   /** Reads the global log in (transaction id, position) order, only events whose transaction has committed and no older one is open. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catch-up then live delivery of the global log after `from` (invariant 9). */

@@ -47,6 +47,11 @@ export interface ReconcileResult {
 /** Options of one reconcile: agent processes from one /proc scan (boot), and the time this process booted. */
 export interface ReconcileOptions {
   agents?: Map<string, RuntimeIdentity[]>;
+  /**
+   * The caller has just read the session (the boot reconcile reads its sessions in bulk, SessionStreams.loadMany):
+   * decide first on that state without the lease, and take the lease (and fresh state) only when the plan acts.
+   */
+  loaded?: boolean;
 }
 
 /**
@@ -76,7 +81,14 @@ export class SessionReconciler {
   /** Reconciles `sessionId`; throws SESSION.NOT_FOUND (404). Returns `skipped` when another live process is reconciling it. */
   async reconcile(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions = {}): Promise<ReconcileResult> {
     const resource = reconcileLease(sessionId);
-    await this.sessions.load(sessionId); // 404 before any lease
+    const loaded = options.loaded ? await this.sessions.known(sessionId) : await this.sessions.load(sessionId); // 404 before any lease
+    if (options.loaded) {
+      // Nothing to do on the state just read: no lease, no second read (a plan that acts is re-made under the lease).
+      const plan = reconcileDecision(loaded.state, { ...(await this.gather(loaded.state, trigger, options)), at: new Date().toISOString() });
+      if (plan.commands.length === 0 && !plan.relaunch) {
+        return { sessionId, trigger, outcome: plan.outcome, why: plan.why, appended: 0, counts: plan.counts, session: this.views.fromState(loaded.state, loaded.revision) };
+      }
+    }
     if (!(await acquireOrTakeOver(this.leases, this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS))) {
       return { sessionId, trigger, outcome: 'skipped', why: 'another process holds this session\'s reconcile lease', appended: 0, counts: { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 } };
     }

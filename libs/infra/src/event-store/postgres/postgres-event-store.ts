@@ -244,6 +244,30 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async *readStreams(streamIds: readonly string[]): AsyncIterable<RecordedEvent> {
+    const ids = [...new Set(streamIds)].sort();
+    let [afterStream, afterRevision] = ['', -1];
+    for (;;) {
+      // Keyset over (stream_id, revision): the unique index of that pair serves each page.
+      const { rows } = await this.db.query<EventRow>(
+        `SELECT ${COLUMNS} FROM rl_events WHERE stream_id = ANY ($1::text[]) AND (stream_id, revision) > ($2, $3)
+         ORDER BY stream_id, revision LIMIT $4`,
+        [ids, afterStream, afterRevision, READ_BATCH],
+        { name: 'rl_read_streams' },
+      );
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        yield toRecorded(row);
+        // The last event of a stream in this read is its head: remembered for the next append's fast path.
+        const next = rows[i + 1];
+        if ((next && next.stream_id !== row.stream_id) || (!next && rows.length < READ_BATCH)) this.rememberHead(row.stream_id, toNumber(row.revision), row.hash);
+      }
+      if (rows.length < READ_BATCH) return;
+      const last = rows[rows.length - 1];
+      [afterStream, afterRevision] = [last.stream_id, toNumber(last.revision)];
+    }
+  }
+
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     let from = options.from ?? (options.fromPosition !== undefined ? await this.checkpointAfter(options.fromPosition) : START);
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
