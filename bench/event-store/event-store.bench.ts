@@ -11,6 +11,7 @@
 import { migrate } from '@runledger/infra/database/migrations';
 import { EVENT_STORE_MIGRATIONS } from '@runledger/infra/event-store';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
+import { RedactionDoor, redactingEventStore } from '@runledger/infra/redaction/redaction-door';
 import {
   CONCURRENCY,
   Contender,
@@ -59,7 +60,11 @@ const main = async () => {
     process.stderr.write(
       `bench/event-store on ${bench.target}: ${SECONDS}s per contender and workload (${SLICES} interleaved slices, ${WARMUP_SECONDS}s warm-up)\n`,
     );
-    const contenders: Contender[] = [ours(store), rawSingleRow(db), ...(emmettStore ? [emmett(emmettStore)] : [])];
+    // The same store behind the redaction door a server appends through (invariant 12): 3 configured secrets and 12
+    // secret-store values, none of which occurs in the payload (the common case: every string scanned, nothing replaced).
+    const values = Array.from({ length: 12 }, (_, i) => `bench-secret-store-value-${i}-${'x'.repeat(i)}`);
+    const door = new RedactionDoor(['bench-configured-secret-1', 'bench-api-token-0123456789', 'bench-db-password'], { generation: 1, knownValues: () => values });
+    const contenders: Contender[] = [ours(store), ours(redactingEventStore(store, door), 'ours_door'), rawSingleRow(db), ...(emmettStore ? [emmett(emmettStore)] : [])];
     const multiRow = rawMultiRow(db);
     const results: Result[] = [];
     // PGlite is one backend: concurrency 1 only.
@@ -103,6 +108,7 @@ const main = async () => {
       out.push(`ratio ${r.workload}: ${ratio(r.rates.get('ours'), r.rates.get(batch ? 'raw_multirow' : 'raw'))} (vs ${batch ? 'raw_multirow10' : 'raw'}; target >= ${target})`);
     }
     for (const r of results) if (r.rates.has('emmett')) out.push(`ratio_vs_emmett ${r.workload}: ${ratio(r.rates.get('ours'), r.rates.get('emmett'))} (target >= 1.5)`);
+    for (const r of results) if (r.rates.has('ours_door')) out.push(`ratio_door ${r.workload}: ${ratio(r.rates.get('ours_door'), r.rates.get('ours'))} (through the redaction door / without)`);
     console.log(out.join('\n'));
   } finally {
     await cleanup();

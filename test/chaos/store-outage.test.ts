@@ -1,4 +1,5 @@
 import { Idempotent } from '@runledger/application';
+import { RedactionDoor } from '@runledger/infra/redaction/redaction-door';
 import { DatabaseUnavailableError, migrate, PostgresDatabase } from '@runledger/infra/database';
 import { ALL_MIGRATIONS } from '@runledger/infra/database/all-migrations';
 import { eventually } from '../support/http-client';
@@ -48,7 +49,7 @@ const skip = postgresBinDir() === null && process.env.CI !== 'true';
   }, 60_000);
 
   it('an Idempotency-Key whose bookkeeping was cut by the outage is replayed or released, never left "in progress"', async () => {
-    const idempotent = new Idempotent(db);
+    const idempotent = new Idempotent(db, new RedactionDoor([]));
     // The command ran, then the database went away before its result was stored: a repeat gets the same result.
     let runs = 0;
     const first = await idempotent.run('test', 'key-complete', { a: 1 }, async () => {
@@ -65,7 +66,7 @@ const skip = postgresBinDir() === null && process.env.CI !== 'true';
     await pg.start();
     await eventually(() => idempotent.unsettledCount() === 0, 'the owed key writes to be settled', 15_000, 100);
     expect(await idempotent.run('test', 'key-release', { b: 1 }, async () => ({ id: 'p-3' }))).toEqual({ result: { id: 'p-3' }, replayed: false });
-    expect(await new Idempotent(db).run('test', 'key-complete', { a: 1 }, async () => ({ id: 'p-4' }))).toEqual({ result: { id: 'p-1' }, replayed: true });
+    expect(await new Idempotent(db, new RedactionDoor([])).run('test', 'key-complete', { a: 1 }, async () => ({ id: 'p-4' }))).toEqual({ result: { id: 'p-1' }, replayed: true });
     expect(runs).toBe(1);
     idempotent.onApplicationShutdown();
   }, 60_000);

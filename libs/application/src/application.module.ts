@@ -8,6 +8,8 @@ import { DeciderStreams } from './event-sourcing/decider-streams';
 import { Idempotent } from './idempotency/idempotent';
 import { OrchestratorHandler } from './orchestrators/orchestrators';
 import { ProjectLock } from './orchestrators/project-lock';
+import { ForgetProjectEnvHandler } from './projects/forget-env/forget-project-env.handler';
+import { ProjectEnv } from './projects/project-env';
 import { RegisterProjectHandler } from './projects/register-project/register-project.handler';
 import { CleanupSessionHandler } from './sessions/cleanup-session/cleanup-session.handler';
 import { KillSessionHandler } from './sessions/kill-session/kill-session.handler';
@@ -30,11 +32,11 @@ import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandl
 import { ToolCallIntake } from './tool-calls/tool-call-intake';
 
 const handlers = [
-  RegisterProjectHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
+  RegisterProjectHandler, ForgetProjectEnvHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts];
+const services = [DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

@@ -5,6 +5,8 @@ export * from './system/system-stream.service';
 export * from './system/system-status.service';
 export * from './idempotency/idempotent';
 export * from './projects/register-project/register-project.command';
+export * from './projects/forget-env/forget-project-env.command';
+export * from './projects/project-env';
 export * from './sessions/spawn-session/spawn-session.command';
 export * from './sessions/lifecycle.command';
 export * from './sessions/kill-session/kill-session.handler';

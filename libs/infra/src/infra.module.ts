@@ -16,7 +16,39 @@ import { READ_MODELS_SUBSCRIPTION } from './read-models/projection-checkpoint';
 import { ReadModels } from './read-models/read-models';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { TmuxRuntime } from './runtime/tmux-runtime';
+import { RedactionDoor, redactingEventStore } from './redaction/redaction-door';
+import { SecretCipher } from './secrets/secret-cipher';
+import { resolveSecretKey } from './secrets/secret-key';
+import { SecretVault } from './secrets/secret-vault';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from './tokens';
+import type { ApiToken } from './auth/api-token';
+
+/** How often a process on PostgreSQL re-reads the secret store, to redact values another process sealed (ms). */
+const SECRET_REFRESH_MS = 2000;
+
+/** The password of a database URL, if any (a secret the door redacts). */
+const databasePassword = (url: string | undefined): string[] => {
+  if (!url) return [];
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password ? [password, url] : [];
+  } catch {
+    return [];
+  }
+};
+
+/** Re-reads the secret store every SECRET_REFRESH_MS on PostgreSQL (other processes seal and forget too); stopped at shutdown. */
+class SecretRefresher implements OnApplicationShutdown {
+  private readonly timer: NodeJS.Timeout | null;
+  constructor(@Inject(SQL_DATABASE) db: SqlDatabase, vault: SecretVault) {
+    const logger = new Logger('Secrets');
+    this.timer = db.kind === 'postgres' ? setInterval(() => void vault.load().catch((error: Error) => logger.warn(`secret store refresh failed: ${error.message}`)), SECRET_REFRESH_MS) : null;
+    this.timer?.unref();
+  }
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
 
 /** Closes the database (and releases the embedded data directory) when Nest shuts down. */
 class DatabaseCloser implements OnApplicationShutdown {
@@ -66,13 +98,33 @@ export class InfraModule {
         },
         { provide: METRICS_REGISTRY, useFactory: (metrics: RunledgerMetrics) => metrics.registry, inject: [RunledgerMetrics] },
         {
+          provide: SecretVault,
+          useFactory: async (db: SqlDatabase) => {
+            const key = resolveSecretKey(config.dataDir, config.secretKey);
+            const logger = new Logger('Secrets');
+            if (key.source === 'generated') logger.warn(`no RUNLEDGER_SECRET_KEY: generated the secret store key into ${key.path} (mode 0600); back it up, and give every process sharing this database the same key`);
+            else logger.log(key.source === 'env' ? 'secret store key: RUNLEDGER_SECRET_KEY' : `secret store key: read from ${key.path}`);
+            const vault = new SecretVault(db, new SecretCipher(key.key));
+            await vault.load(); // a store sealed under another key refuses to start here
+            return vault;
+          },
+          inject: [SQL_DATABASE],
+        },
+        {
+          provide: RedactionDoor,
+          useFactory: (token: ApiToken, vault: SecretVault) => new RedactionDoor([...config.secrets, token.token, ...databasePassword(config.databaseUrl)], vault),
+          inject: [API_TOKEN, SecretVault],
+        },
+        SecretRefresher,
+        {
           provide: EVENT_STORE,
-          useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger) => {
+          useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger, door: RedactionDoor) => {
             const store = new PostgresEventStore(db);
             metrics.useProjectionLag(async () => store.countAfter(await loadCheckpoint(db, READ_MODELS_SUBSCRIPTION)));
-            return instrumentEventStore(store, metrics, logAppends(logger));
+            // The door is outermost: the metrics, the append log line and the store only ever see redacted events (invariant 12).
+            return redactingEventStore(instrumentEventStore(store, metrics, logAppends(logger)), door);
           },
-          inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger],
+          inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger, RedactionDoor],
         },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
@@ -80,7 +132,7 @@ export class InfraModule {
         { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, ReadModels, GitWorktrees, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, RedactionDoor, ReadModels, GitWorktrees, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

@@ -58,7 +58,8 @@ export const RESPONSE_SCHEMAS = {
     {
       id: str, name: str, kind: { type: 'string', enum: ['single-repo', 'workspace'] }, sessionPrefix: str, orchestratorAgent: str,
       repos: arrayOf({ $ref: '#/components/schemas/ProjectRepo' }), defaultBranch: str, activeOrchestrator: str,
-      env: { type: 'object', additionalProperties: { type: 'string', enum: ['***'] }, description: 'configured names, every value masked' },
+      env: { type: 'object', additionalProperties: { type: 'string', enum: ['***', '[forgotten]'] }, description: 'configured names, every value masked ([forgotten] once forgotten)' },
+      envFingerprints: { type: 'object', additionalProperties: str, description: 'name -> keyed fingerprint (hmac-sha256:<hex>) of its value; the values live in the secret store' },
       nextSessionNumber: int, registeredAt: isoTime, updatedAt: isoTime,
       orchestrator: obj(
         { sessionId: str, status: str, agent: str, health: { type: 'string', enum: ['live', 'restart_needed', 'interrupted', 'retiring', 'terminated'] }, reason: str },

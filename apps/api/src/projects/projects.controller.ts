@@ -2,12 +2,13 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
-  CommandContext, OrchestratorCommand, OrchestratorResult, RegisterProjectCommand, SessionViews,
+  CommandContext, ForgetProjectEnvCommand, OrchestratorCommand, OrchestratorResult, RegisterProjectCommand, SessionViews,
 } from '@runledger/application';
 import { OrchestratorHealth, orchestratorHealth, projectNotFound, ProjectSummary, ProjectView, SessionView } from '@runledger/domain';
 import { ReadModels } from '@runledger/infra/read-models';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
+import { ForgetEnvDto } from './dto/forget-env.dto';
 import { OrchestratorDto } from './dto/orchestrator.dto';
 import { RegisterProjectDto } from './dto/register-project.dto';
 
@@ -54,6 +55,18 @@ export class ProjectsController {
     if (!project) throw projectNotFound(id, 'id');
     if (!project.activeOrchestrator) return project;
     return { ...project, orchestrator: await this.orchestratorOf(project.activeOrchestrator, project.orchestratorAgent) };
+  }
+
+  /**
+   * Forgets env values for good (crypto-shredding, docs/ARCHITECTURE.md §4c): `names`, or every configured one when absent.
+   * 200 with the project, those values shown `[forgotten]`; the log keeps names only and stays verifiable; agents and
+   * tools launched afterwards do not receive them. 404 unknown project, 400 naming `names[i]` for a name not configured.
+   */
+  @Post(':id/env/forget')
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'the project with the forgotten values shown as [forgotten]', schema: ref('Project') })
+  forgetEnv(@Param('id') id: string, @Body() body: ForgetEnvDto, @Ctx() context: CommandContext): Promise<ProjectView> {
+    return this.commands.execute(new ForgetProjectEnvCommand(id, body.names, context));
   }
 
   /**

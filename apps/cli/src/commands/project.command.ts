@@ -50,8 +50,11 @@ const describeProject = (p: ProjectView): void => {
   if (p.orchestratorAgent) printLine(`  orchestrator agent: ${p.orchestratorAgent}`);
   if (p.activeOrchestrator) printLine(`  orchestrator: ${p.activeOrchestrator}`);
   for (const repo of p.repos) printLine(`  repo ${repo.name}: ${repo.path}`);
-  const env = Object.keys(p.env ?? {});
-  if (env.length) printLine(`  env: ${env.join(', ')} (values masked)`);
+  const env = Object.entries(p.env ?? {});
+  const live = env.filter(([, shown]) => shown !== '[forgotten]').map(([name]) => name);
+  const forgotten = env.filter(([, shown]) => shown === '[forgotten]').map(([name]) => name);
+  if (live.length) printLine(`  env: ${live.join(', ')} (values masked)`);
+  if (forgotten.length) printLine(`  env forgotten: ${forgotten.join(', ')}`);
   printLine(`  registered ${p.registeredAt}`);
 };
 
@@ -104,6 +107,21 @@ export const registerProjectCommand = (program: Command): void => {
     .action(
       clientAction(async (client, id: string, options: { json?: boolean }) => {
         const body = await client.get<ProjectView>(`/projects/${encodeURIComponent(id)}`);
+        if (options.json) return printJson(body);
+        describeProject(body);
+      }),
+    );
+  project
+    .command('forget-env')
+    .description('forget env values for good (crypto-shredding): the named variables, or every one with --all; the log keeps names only')
+    .argument('<id>', 'the project id')
+    .argument('[names...]', 'env variable names to forget')
+    .option('--all', 'forget every env value of the project')
+    .option('--json', 'print the server\'s JSON')
+    .action(
+      clientAction(async (client, id: string, names: string[], options: { all?: boolean; json?: boolean }) => {
+        if (options.all === (names.length > 0)) throw new UsageError('name the variables to forget, or give --all (not both)');
+        const body = await client.post<ProjectView>(`/projects/${encodeURIComponent(id)}/env/forget`, options.all ? {} : { names });
         if (options.json) return printJson(body);
         describeProject(body);
       }),

@@ -8,7 +8,7 @@ import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leas
 import { BootReconciler } from '../recovery/boot-reconciler';
 import { runTool, ToolInputError, validateToolCall } from '@runledger/infra/tools';
 import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
-import { ServerAddress, SessionStreams, sessionWorkdir, systemContext, ToolCallIntake } from '@runledger/application';
+import { ProjectEnv, ServerAddress, SessionStreams, sessionWorkdir, systemContext, ToolCallIntake } from '@runledger/application';
 
 /** Subscription (and checkpoint) id of the executor. */
 export const EXECUTOR_SUBSCRIPTION = 'managed-executor';
@@ -54,6 +54,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
     private readonly sessions: SessionStreams,
     private readonly intake: ToolCallIntake,
+    private readonly projectEnv: ProjectEnv,
     private readonly address: ServerAddress,
     private readonly reconciler: BootReconciler,
   ) {}
@@ -134,7 +135,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
       let outcome;
       try {
         outcome = await runTool(validateToolCall(call.tool, call.input, workdir), workdir, {
-          ...(project.env ?? {}),
+          ...(await this.projectEnv.values(project)),
           RUNLEDGER_URL: this.address.url,
           RUNLEDGER_SESSION_ID: sessionId,
         });

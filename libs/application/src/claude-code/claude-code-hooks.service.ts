@@ -15,6 +15,7 @@ import {
 import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
+import { SecretRedaction } from '../tool-calls/secret-redaction';
 import { ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
@@ -59,6 +60,8 @@ const lastTurnFailure = async (transcriptPath: string | undefined): Promise<stri
   if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
   return (await parseTranscriptFile(transcriptPath)).runs.at(-1)?.failure;
 };
+/** Hook input fields that are identifiers or paths (never rewritten by redaction: refused when they hold a secret). */
+const HOOK_IDENTIFIERS = ['session_id', 'transcript_path', 'tool_use_id', 'tool_name', 'agent_id', 'prompt_id', 'agent_transcript_path'] as const;
 
 /**
  * Claude Code's hooks as session events (docs/ARCHITECTURE.md §4a): every event Claude Code sends is accepted and kept, unknown ones
@@ -78,12 +81,19 @@ export class ClaudeCodeHooks {
     private readonly reconciler: SessionReconciler,
     private readonly worktrees: ClaudeWorktreeCustody,
     private readonly transcripts: SessionTranscripts,
+    private readonly redaction: SecretRedaction,
   ) {}
 
   /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
   async handle(body: unknown, headerSessionId: string | undefined, context: CommandContext): Promise<HookOutput> {
     const parsed = parseHookBody(body);
     const input = parsed.input;
+    // Ids and paths Claude Code sends are stored as given and looked up later: one holding a secret is refused before
+    // anything is created (invariant 12, invariant 13), rather than rewritten.
+    for (const field of HOOK_IDENTIFIERS) {
+      const value = (input as Record<string, unknown>)[field];
+      if (typeof value === 'string') this.redaction.assertNoSecret(value, field);
+    }
     const sessionId =
       headerSessionId ??
       (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path }, context));

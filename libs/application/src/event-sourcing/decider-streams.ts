@@ -112,11 +112,15 @@ export class DeciderStreams {
       }
       let positions: number[];
       try {
-        ({ positions } = await this.store.appendToStream(
+        const appended = await this.store.appendToStream(
           streamId,
           events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, metadata: metadataOf(context, occurredAt?.(e)) })),
           revision === -1 ? 'no_stream' : revision,
-        ));
+        );
+        positions = appended.positions;
+        // Fold what the log holds: the redaction door may have rewritten secrets on the way in (invariant 12), and a
+        // fold of the given events would differ from a replay (invariant 8).
+        if (appended.stored) events = appended.stored.map((stored, i) => ({ ...events[i], data: stored.data }) as E);
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES) {
           ({ state, revision } = await this.load(streamId, decider));

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { DomainError } from '@runledger/domain';
 import { SqlDatabase, storeUnavailable } from '@runledger/infra/database';
 import { IdempotencyStore, requestHash } from '@runledger/infra/idempotency';
+import { RedactionDoor } from '@runledger/infra/redaction/redaction-door';
 import { SQL_DATABASE } from '@runledger/infra/tokens';
 
 /** Keys longer than this are refused (400). */
@@ -20,6 +21,7 @@ type Unsettled = { kind: 'complete'; result: unknown } | { kind: 'release' };
  * When the database goes away between the command and the bookkeeping of its key, the process remembers what it owes
  * (the result, or the release) and writes it once the database is back; meanwhile a repeat in this process gets the
  * remembered result, or runs again once the stale claim is released, instead of a 409 for a request no longer running.
+ * A key holding a configured secret or a token is refused (400) before it is stored anywhere (invariant 12).
  */
 @Injectable()
 export class Idempotent implements OnApplicationShutdown {
@@ -30,7 +32,7 @@ export class Idempotent implements OnApplicationShutdown {
   private readonly running = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(@Inject(SQL_DATABASE) db: SqlDatabase) {
+  constructor(@Inject(SQL_DATABASE) db: SqlDatabase, private readonly door: RedactionDoor) {
     this.store = new IdempotencyStore(db);
   }
 
@@ -53,6 +55,7 @@ export class Idempotent implements OnApplicationShutdown {
         field: 'Idempotency-Key',
       });
     }
+    this.door.assertNoSecret(key, 'Idempotency-Key');
     const id = JSON.stringify([scope, key]);
     const owed = this.unsettled.get(id);
     if (owed?.owed.kind === 'complete') return { result: owed.owed.result as T, replayed: true };

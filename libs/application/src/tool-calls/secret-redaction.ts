@@ -1,25 +1,24 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { RunledgerConfig } from '@runledger/infra/config';
+import { Injectable } from '@nestjs/common';
+import { RedactionDoor } from '@runledger/infra/redaction/redaction-door';
 import { Redactor } from '@runledger/infra/redaction/redactor';
-import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 
 /**
- * Redaction before append (invariant 12): configured secrets (RUNLEDGER_SECRETS), the project's env values, and
- * well-known token patterns are replaced by `[REDACTED:<kind>]` in tool inputs, outputs and errors.
+ * Redaction before a decision (invariant 12), for the values a decision compares (a hook joined to its call by the
+ * redacted input): every configured secret (RUNLEDGER_SECRETS, the API token, the secret store's values) and the
+ * well-known token patterns. The event store's door redacts every appended event with the same redactor, so what is
+ * compared here is what the log holds.
  */
 @Injectable()
 export class SecretRedaction {
-  private readonly secrets: string[];
-  private readonly base: Redactor;
+  constructor(private readonly door: RedactionDoor) {}
 
-  constructor(@Inject(RUNLEDGER_CONFIG) config: RunledgerConfig) {
-    this.secrets = config.secrets;
-    this.base = new Redactor({ secrets: this.secrets });
+  /** The redactor for a session of a project; `legacyEnv` are values an old log still holds (secret too). */
+  forProject(legacyEnv: Record<string, string> | undefined): Redactor {
+    return this.door.withExtra(Object.values(legacyEnv ?? {}));
   }
 
-  /** The redactor for a session of a project whose env values are secret too. */
-  forProject(env: Record<string, string> | undefined): Redactor {
-    const extra = Object.values(env ?? {});
-    return extra.length === 0 ? this.base : new Redactor({ secrets: [...this.secrets, ...extra] });
+  /** Throws a 400 naming `field` when `text` holds a configured secret or a token (an id must be refused, not rewritten). */
+  assertNoSecret(text: string, field: string): void {
+    this.door.assertNoSecret(text, field);
   }
 }

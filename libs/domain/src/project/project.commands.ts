@@ -1,4 +1,4 @@
-import type { OrchestratorAssigned, OrchestratorReleased, ProjectRegistered, SessionKind } from './project.events';
+import type { OrchestratorAssigned, ProjectEnvForgotten, OrchestratorReleased, ProjectRegistered, SessionKind } from './project.events';
 
 // A command carries the data of the event it asks for: its fields are declared once, on the event.
 
@@ -26,5 +26,14 @@ export interface ReleaseOrchestrator {
   data: OrchestratorReleased['data'];
 }
 
+/**
+ * Forget the values of env variables `names` (all configured ones when absent); `[]` when every one is already forgotten;
+ * refused PROJECT.INVALID (400, field `names[i]`) for a name the project does not configure.
+ */
+export interface ForgetProjectEnv {
+  type: 'ForgetProjectEnv';
+  data: { names?: string[]; at: ProjectEnvForgotten['data']['at'] };
+}
+
 /** Every command of the project decider. */
-export type ProjectCommand = RegisterProject | AllocateSessionId | AssignOrchestrator | ReleaseOrchestrator;
+export type ProjectCommand = RegisterProject | AllocateSessionId | AssignOrchestrator | ReleaseOrchestrator | ForgetProjectEnv;

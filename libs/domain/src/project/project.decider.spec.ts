@@ -145,4 +145,25 @@ describe('project decider', () => {
 
     it('names the stream project-<projectId>', () => expect(projectStreamName('p1')).toBe('project-p1'));
   });
+
+  describe('ForgetProjectEnv (crypto-shredding, docs/ARCHITECTURE.md §4c)', () => {
+    const withEnv = registered({ envFingerprints: { API_KEY: 'hmac-sha256:aa', DB_PASSWORD: 'hmac-sha256:bb' } });
+    const forget = (names?: string[]): ProjectCommand => ({ type: 'ForgetProjectEnv', data: { ...(names ? { names } : {}), at: T2 } });
+    const forgotten = (names: string[]): ProjectEvent => ({ type: 'ProjectEnvForgotten', data: { names, at: T2 } });
+
+    it('forgets the named variables, names only in the event', () => given_([withEnv]).when(forget(['API_KEY'])).then([forgotten(['API_KEY'])]));
+    it('forgets every configured variable when no name is given', () =>
+      given_([withEnv]).when(forget()).then([forgotten(['API_KEY', 'DB_PASSWORD'])]));
+    it('appends nothing for a variable already forgotten', () =>
+      given_([withEnv, forgotten(['API_KEY'])]).when(forget(['API_KEY'])).then([]));
+    it('refuses a name the project does not configure, naming it', () =>
+      given_([withEnv]).when(forget(['API_KEY', 'NOPE'])).thenThrows(ProjectInvalid, { field: 'names[1]' }));
+    it('refuses an unknown project', () => given_().when(forget()).thenThrows(ProjectNotFound));
+    it('keeps the state of forgotten names and drops a legacy value held in the log', () => {
+      const legacy = registered({ env: { API_KEY: 'old-value', KEEP: 'kept-value' } });
+      const state = replay(projectDecider, [legacy, forgotten(['API_KEY'])]);
+      expect(state).toMatchObject({ forgottenEnv: ['API_KEY'], env: { KEEP: 'kept-value' } });
+      given_([legacy, forgotten(['API_KEY'])]).when(forget(['API_KEY'])).then([]);
+    });
+  });
 });

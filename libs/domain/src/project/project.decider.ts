@@ -4,6 +4,7 @@ import { omitUndefined } from '../shared/omit-undefined';
 import type {
   AllocateSessionId,
   AssignOrchestrator,
+  ForgetProjectEnv,
   ProjectCommand,
   RegisterProject,
   ReleaseOrchestrator,
@@ -19,6 +20,8 @@ export type { ProjectConfig } from './project.events';
 /** A registered project: config, the next session number (≥ 1) and the active orchestrator, if any (invariant 11). */
 export type RegisteredProject = ProjectConfig & {
   status: 'registered';
+  /** Env names whose values were forgotten (crypto-shredded), in the order they were. */
+  forgottenEnv?: string[];
   nextSessionNumber: number;
   activeOrchestrator?: string;
   registeredAt: string;
@@ -93,6 +96,21 @@ const release = (command: ReleaseOrchestrator, state: ProjectState): ProjectEven
   return [{ type: 'OrchestratorReleased', data: { ...command.data } }];
 };
 
+/** The env variable names a project configures (fingerprinted, or legacy values in the log). */
+export const envNames = (project: ProjectConfig): string[] => Object.keys(project.envFingerprints ?? project.env ?? {});
+
+const forget = (command: ForgetProjectEnv, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  const configured = [...envNames(project), ...(project.forgottenEnv ?? [])];
+  const asked = command.data.names ?? configured;
+  asked.forEach((name, i) => {
+    if (!configured.includes(name)) throw projectInvalid(`names[${i}]`, `the project configures no env variable ${JSON.stringify(name)}`);
+  });
+  const forgotten = new Set(project.forgottenEnv ?? []);
+  const names = [...new Set(asked)].filter((name) => !forgotten.has(name));
+  return names.length === 0 ? [] : [{ type: 'ProjectEnvForgotten', data: { names, at: command.data.at } }];
+};
+
 /** Decides a project command; throws PROJECT.NOT_FOUND, PROJECT.ALREADY_REGISTERED, PROJECT.INVALID or PROJECT.ORCHESTRATOR_ACTIVE. */
 export const decideProject = (command: ProjectCommand, state: ProjectState): ProjectEvent[] => {
   switch (command.type) {
@@ -104,6 +122,8 @@ export const decideProject = (command: ProjectCommand, state: ProjectState): Pro
       return assign(command, state);
     case 'ReleaseOrchestrator':
       return release(command, state);
+    case 'ForgetProjectEnv':
+      return forget(command, state);
     default:
       return assertNever(command);
   }
@@ -132,6 +152,13 @@ export const evolveProject = (state: ProjectState, event: ProjectEvent): Project
       const { activeOrchestrator, ...rest } = state;
       if (activeOrchestrator !== event.data.sessionId) return { ...state, updatedAt: event.data.at };
       return { ...rest, updatedAt: event.data.at };
+    }
+    case 'ProjectEnvForgotten': {
+      if (state.status === 'none') return state;
+      const forgottenEnv = [...new Set([...(state.forgottenEnv ?? []), ...event.data.names])];
+      // A legacy value held in the log is dropped from the state too: nothing launched from now on receives it.
+      const env = state.env === undefined ? undefined : Object.fromEntries(Object.entries(state.env).filter(([name]) => !forgottenEnv.includes(name)));
+      return { ...state, ...(env !== undefined ? { env } : {}), forgottenEnv, updatedAt: event.data.at };
     }
     default:
       return assertNever(event);

@@ -22,7 +22,11 @@ export interface ProjectHookSettings {
   hookTransport?: 'command' | 'http';
 }
 
-/** A registered project's configuration as stored in its stream; `env` may hold secrets and is never listed (invariant 12). */
+/**
+ * A registered project's configuration as stored in its stream. Env values never enter the log (invariant 16,
+ * docs/ARCHITECTURE.md §4c): `envFingerprints` names each variable with the keyed fingerprint of its value, and the values
+ * live in the secret store. `env` (values in the log) is only read from logs written before the secret store existed.
+ */
 export interface ProjectConfig extends ProjectHookSettings {
   projectId: string;
   name: string;
@@ -31,6 +35,9 @@ export interface ProjectConfig extends ProjectHookSettings {
   sessionPrefix: string;
   defaultBranch?: string;
   orchestratorAgent?: string;
+  /** Env variable name → `hmac-sha256:<hex>` fingerprint of its value (the value is in the secret store). */
+  envFingerprints?: Record<string, string>;
+  /** Legacy: env values written into the log by earlier versions; never written now. */
   env?: Record<string, string>;
 }
 
@@ -58,5 +65,11 @@ export interface OrchestratorReleased {
   data: { sessionId: string; at: string };
 }
 
+/** The stored values of env variables `names` were destroyed (crypto-shredding, docs/ARCHITECTURE.md §4c); the log keeps names only. */
+export interface ProjectEnvForgotten {
+  type: 'ProjectEnvForgotten';
+  data: { names: string[]; at: string };
+}
+
 /** Every event of a project stream. */
-export type ProjectEvent = ProjectRegistered | SessionIdAllocated | OrchestratorAssigned | OrchestratorReleased;
+export type ProjectEvent = ProjectRegistered | SessionIdAllocated | OrchestratorAssigned | OrchestratorReleased | ProjectEnvForgotten;

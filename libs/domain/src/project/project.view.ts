@@ -4,6 +4,8 @@ import type { ProjectHookSettings, ProjectKind, ProjectRepo } from './project.ev
 
 /** What replaces every configured env value in a view (invariant 12). */
 export const MASKED_VALUE = '***';
+/** What a view shows for an env value that was forgotten (crypto-shredded, docs/ARCHITECTURE.md §4c). */
+export const FORGOTTEN_VALUE = '[forgotten]';
 
 /** A project as list endpoints return it: identity only, never config or env (invariant 12). */
 export interface ProjectSummary {
@@ -19,8 +21,10 @@ export interface ProjectView extends ProjectSummary, ProjectHookSettings {
   repos: ProjectRepo[];
   defaultBranch?: string;
   activeOrchestrator?: string;
-  /** Same keys as configured, every value `"***"`; `{}` when none. */
+  /** Same keys as configured, every value `"***"` (`"[forgotten]"` once forgotten); `{}` when none. */
   env: Record<string, string>;
+  /** Env name → keyed fingerprint of its value (`hmac-sha256:<hex>`), as the log carries it; absent for a legacy log. */
+  envFingerprints?: Record<string, string>;
   nextSessionNumber: number;
   registeredAt: string;
   updatedAt: string;
@@ -40,6 +44,13 @@ export const toProjectSummary = (state: RegisteredProject): ProjectSummary =>
     orchestratorAgent: state.orchestratorAgent,
   });
 
+/** Every configured env name → `"***"`, or `"[forgotten]"` for a forgotten one (invariant 12). */
+const envView = (state: RegisteredProject): Record<string, string> => {
+  const forgotten = new Set(state.forgottenEnv ?? []);
+  const names = [...Object.keys(state.envFingerprints ?? state.env ?? {}), ...forgotten];
+  return Object.fromEntries(names.map((name) => [name, forgotten.has(name) ? FORGOTTEN_VALUE : MASKED_VALUE]));
+};
+
 /** The full view of a registered project, env values masked (invariant 12); pure, so a rebuild reproduces it (invariant 8). */
 export const toProjectView = (state: RegisteredProject): ProjectView =>
   omitUndefined<ProjectView>({
@@ -47,7 +58,8 @@ export const toProjectView = (state: RegisteredProject): ProjectView =>
     repos: state.repos.map((repo) => ({ name: repo.name, path: repo.path })),
     defaultBranch: state.defaultBranch,
     activeOrchestrator: state.activeOrchestrator,
-    env: maskEnv(state.env),
+    env: envView(state),
+    envFingerprints: state.envFingerprints,
     hookFailure: state.hookFailure,
     hookHoldSeconds: state.hookHoldSeconds,
     hookTransport: state.hookTransport,

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { parseSecretKey, SecretKeyError } from '../secrets/secret-key';
 
 /** Runtime configuration from the environment (docs/ARCHITECTURE.md §1, README "Configuration"). */
 export interface RunledgerConfig {
@@ -12,6 +13,8 @@ export interface RunledgerConfig {
   host: string;
   /** Bearer token (`RUNLEDGER_TOKEN`); undefined means generate one into `<dataDir>/token`. */
   token?: string;
+  /** Master key of the secret store (`RUNLEDGER_SECRET_KEY`, 64 hex digits or base64 of 32 bytes); undefined means the key file in the data directory (docs/ARCHITECTURE.md §4c). */
+  secretKey?: Buffer;
   /** Secret values to redact from tool inputs and outputs (`RUNLEDGER_SECRETS`, comma-separated; invariant 12). */
   secrets: string[];
   /** Grace period in ms between SIGTERM and SIGKILL when a session is killed (`RUNLEDGER_KILL_GRACE_MS`, default 5000). */
@@ -64,6 +67,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     port: integer(env, 'PORT', 8787, 0, 65535),
     host: env.HOST || '127.0.0.1',
     token: env.RUNLEDGER_TOKEN || undefined,
+    secretKey: secretKeyOf(env),
     secrets: (env.RUNLEDGER_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     killGraceMs: integer(env, 'RUNLEDGER_KILL_GRACE_MS', 5000, 0, 600_000),
     tmuxSocket: env.RUNLEDGER_TMUX_SOCKET ? path.resolve(cwd, env.RUNLEDGER_TMUX_SOCKET) : path.join(dataDir, 'tmux.sock'),
@@ -76,6 +80,18 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     version: readVersion(),
   };
+};
+
+/** RUNLEDGER_SECRET_KEY parsed; a value that is set but malformed is refused (ConfigError), never replaced by another key. */
+const secretKeyOf = (env: NodeJS.ProcessEnv): Buffer | undefined => {
+  const raw = env.RUNLEDGER_SECRET_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return parseSecretKey(raw);
+  } catch (error) {
+    if (error instanceof SecretKeyError) throw new ConfigError('RUNLEDGER_SECRET_KEY', error.message.replace(/^RUNLEDGER_SECRET_KEY: /, ''));
+    throw error;
+  }
 };
 
 const readVersion = (): string => {

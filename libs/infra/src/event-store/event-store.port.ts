@@ -45,6 +45,8 @@ export interface AppendResult {
   positions: number[];
   /** True when every event id was already in the stream: nothing was written (idempotent re-append). */
   idempotent: boolean;
+  /** The events as the store wrote them, when a decorator changed them on the way in (the redaction door): fold these, not the ones given. */
+  stored?: NewEvent[];
 }
 
 /** A point in the global order: (transaction id, global position), never the position alone (invariant 9). */

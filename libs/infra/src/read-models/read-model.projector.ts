@@ -112,7 +112,7 @@ const PROJECT_EVENT_TYPES: Record<ProjectEvent['type'], true> = {
   ProjectRegistered: true,
   SessionIdAllocated: true,
   OrchestratorAssigned: true,
-  OrchestratorReleased: true,
+  OrchestratorReleased: true, ProjectEnvForgotten: true,
 };
 const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   SessionStarted: true,

@@ -1,6 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { decideProject, DomainError, projectDecider, projectStreamName, ProjectView, toProjectView } from '@runledger/domain';
+import { decideProject, DomainError, projectDecider, ProjectEvent, ProjectState, projectStreamName, ProjectView, toProjectView } from '@runledger/domain';
 import { GitWorktrees, NotAGitRepositoryError, RelativePathError } from '@runledger/infra/git';
+import { SecretVault } from '@runledger/infra/secrets';
 import { DeciderStreams } from '../../event-sourcing/decider-streams';
 import { RegisterProjectCommand } from './register-project.command';
 
@@ -15,12 +16,12 @@ export const slugify = (name: string): string =>
     .slice(0, 40);
 
 /**
- * Registers a project: every path must be absolute and a git repository (400 naming the field otherwise, nothing
+ * Registers a project (env values sealed in the secret store, the event carrying their names and fingerprints): every path must be absolute and a git repository (400 naming the field otherwise, nothing
  * appended); the id defaults to a slug of the name; a second registration of an id is PROJECT.ALREADY_REGISTERED (409).
  */
 @CommandHandler(RegisterProjectCommand)
 export class RegisterProjectHandler implements ICommandHandler<RegisterProjectCommand, ProjectView> {
-  constructor(private readonly streams: DeciderStreams, private readonly git: GitWorktrees) {}
+  constructor(private readonly streams: DeciderStreams, private readonly git: GitWorktrees, private readonly vault: SecretVault) {}
 
   async execute({ input, context }: RegisterProjectCommand): Promise<ProjectView> {
     if ((input.repoPath === undefined) === (input.repos === undefined)) {
@@ -40,32 +41,37 @@ export class RegisterProjectHandler implements ICommandHandler<RegisterProjectCo
     const projectId = input.id ?? slugify(input.name);
     if (!projectId) throw invalid('name', 'the name must contain a letter or digit (or give an id)');
     const defaultBranch = input.defaultBranch ?? (workspace ? undefined : await this.git.defaultBranch(repos[0].path));
-    const decided = await this.streams.handle(
-      projectStreamName(projectId),
-      projectDecider,
-      (state) =>
-        decideProject(
-          {
-            type: 'RegisterProject',
-            data: {
-              projectId,
-              name: input.name,
-              kind: workspace ? 'workspace' : 'single-repo',
-              repos,
-              sessionPrefix: input.sessionPrefix ?? projectId,
-              ...(defaultBranch ? { defaultBranch } : {}),
-              ...(input.orchestratorAgent ? { orchestratorAgent: input.orchestratorAgent } : {}),
-              ...(input.env ? { env: input.env } : {}),
-              ...(input.hookFailure ? { hookFailure: input.hookFailure } : {}),
-              ...(input.hookHoldSeconds !== undefined ? { hookHoldSeconds: input.hookHoldSeconds } : {}),
-              ...(input.hookTransport ? { hookTransport: input.hookTransport } : {}),
-              at: new Date().toISOString(),
-            },
+    const env = input.env ?? {};
+    const fingerprints = Object.keys(env).length > 0 ? Object.fromEntries(Object.entries(env).map(([name, value]) => [name, this.vault.fingerprint(value)])) : undefined;
+    const register = (state: ProjectState): ProjectEvent[] =>
+      decideProject(
+        {
+          type: 'RegisterProject',
+          data: {
+            projectId,
+            name: input.name,
+            kind: workspace ? 'workspace' : 'single-repo',
+            repos,
+            sessionPrefix: input.sessionPrefix ?? projectId,
+            ...(defaultBranch ? { defaultBranch } : {}),
+            ...(input.orchestratorAgent ? { orchestratorAgent: input.orchestratorAgent } : {}),
+            ...(fingerprints ? { envFingerprints: fingerprints } : {}),
+            ...(input.hookFailure ? { hookFailure: input.hookFailure } : {}),
+            ...(input.hookHoldSeconds !== undefined ? { hookHoldSeconds: input.hookHoldSeconds } : {}),
+            ...(input.hookTransport ? { hookTransport: input.hookTransport } : {}),
+            at: new Date().toISOString(),
           },
-          state,
-        ),
-      context,
-    );
+        },
+        state,
+      );
+    if (fingerprints) {
+      // The values go to the secret store, the log gets names and fingerprints (invariant 16). The decision is taken
+      // once before sealing, so a refused registration writes nothing (invariant 13); only a registration of the same id
+      // racing this one can leave sealed rows that no log names (never opened; forgetting the project's env deletes them).
+      register((await this.streams.load(projectStreamName(projectId), projectDecider)).state);
+      await this.vault.seal(projectId, env);
+    }
+    const decided = await this.streams.handle(projectStreamName(projectId), projectDecider, register, context);
     if (decided.state.status === 'none') throw new Error('project state missing after registration');
     return toProjectView(decided.state);
   }

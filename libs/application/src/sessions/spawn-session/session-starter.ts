@@ -6,6 +6,7 @@ import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { holdWhileStoreAway } from '../../event-sourcing/hold-while-store-away';
 import { AgentLauncher, AgentLaunchRequest } from '../runtime/agent-launcher';
+import { ProjectEnv } from '../../projects/project-env';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 import { sessionWorkdir, worktreePath } from '../worktree-layout';
@@ -45,6 +46,7 @@ export class SessionStarter {
     private readonly launcher: AgentLauncher,
     private readonly views: SessionViews,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+    private readonly projectEnv: ProjectEnv,
   ) {}
 
   /** Refuses (400, nothing appended) a command agent without a command and a baseRef that names no commit in one of the repos. */
@@ -131,7 +133,7 @@ export class SessionStarter {
         command: agent.command,
         prompt: agent.prompt,
         workdir: sessionWorkdir(this.config.dataDir, project, sessionId),
-        env: project.env,
+        env: await this.projectEnv.values(project),
         runtime: agent.runtimeType,
         ...(agent.resume ? { resume: agent.resume } : {}),
         hooks: { hookFailure: project.hookFailure, hookHoldSeconds: project.hookHoldSeconds, hookTransport: project.hookTransport },
