@@ -178,7 +178,5 @@ describe.each<Engine>(['pglite', 'postgres'])('secrets on %s', (engine) => {
       // Another key than the one the store was sealed with is refused at start, never silently used.
       await expect(startServerProcess({ ...env(), RUNLEDGER_SECRET_KEY: 'not-a-key' })).rejects.toThrow(/RUNLEDGER_SECRET_KEY: expected a 256-bit key/);
     }
-    server = await startServerProcess(env());
-    api = apiClient(server.url, TOKEN);
   });
 });
