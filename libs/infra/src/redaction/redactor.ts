@@ -104,6 +104,9 @@ const RULES: Rule[] = [
   },
 ];
 
+/** A literal each rule's match contains (case-insensitive superset): a string without one is left to the secrets alone. */
+const RULE_ANCHORS = /PRIVATE KEY|gh[pousr]_|github_pat_|AKIA|ASIA|aws_secret_access_key|sk-|bearer/i;
+
 /** A secret as written and as URL encoding and base64 (standard, URL-safe, without padding) write it. */
 const encodedForms = (secret: string): string[] => {
   const base64 = Buffer.from(secret, 'utf8').toString('base64').replace(/=+$/, '');
@@ -153,6 +156,8 @@ export class Redactor {
 
   /** Redacts one string, adding to `counts` per kind. */
   redactString(text: string, counts: Map<string, number> = new Map()): string {
+    // Nothing shorter than the shortest secret or token can hold one (most keys and ids): skip the scans.
+    if (text.length < MIN_SECRET_LENGTH) return text;
     const bump = (kind: string): void => void counts.set(kind, (counts.get(kind) ?? 0) + 1);
     let out = text;
     if (this.secretPattern) {
@@ -161,6 +166,8 @@ export class Redactor {
         return redactionMarker('secret');
       });
     }
+    // One scan for the literal every pattern starts with; the rules run only on a string that has one.
+    if (!RULE_ANCHORS.test(out)) return out;
     for (const rule of RULES) {
       rule.pattern.lastIndex = 0;
       out = out.replace(rule.pattern, (match: string, ...rest: unknown[]) => {
