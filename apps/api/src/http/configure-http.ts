@@ -4,6 +4,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { setupOpenApi } from '../openapi/openapi-document';
 import { serveWebApp } from '../web/web-app';
+import { answerClientErrorsAsJson } from './client-error';
 import { ErrorFilter } from './error.filter';
 import { PlainTextPipe } from './plain-text.pipe';
 import { jsonNotFound, requestLimits } from './request-limits';
@@ -19,11 +20,13 @@ export const MAX_BODY = '5mb';
  * Applies the API's global prefix, request limits (id headers, JSON depth), control-character and DTO validation and
  * error mapping to a Nest HTTP application, serves the OpenAPI document (Swagger UI at `/api/docs`, JSON at
  * `/api/docs/openapi.json`, no token needed) and the web timeline at `/`, initialises it and answers every other route
- * with a JSON 404. No `X-Powered-By` header.
+ * with a JSON 404; a request Node's parser refuses (headers too large, malformed) is answered in the error shape too.
+ * No `X-Powered-By` header.
  */
 export const configureHttp = async (app: INestApplication): Promise<void> => {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  answerClientErrorsAsJson(app.getHttpServer());
   app.setGlobalPrefix(API_PREFIX);
   express.useBodyParser('json', { limit: MAX_BODY });
   express.use(requestLimits);
