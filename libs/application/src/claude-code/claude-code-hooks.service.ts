@@ -109,12 +109,26 @@ export class ClaudeCodeHooks {
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
     const turnFailure = input.hook_event_name === 'SessionEnd' ? await lastTurnFailure(input.transcript_path) : undefined;
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}) };
-    await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
+    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
+    // A call recorded on a session that already ended has an owner only if its agent still lives: a reconcile adopts the
+    // agent, or interrupts the call (off the hook's path; the answer does not wait for it).
+    if (input.hook_event_name === 'PreToolUse' && (decided.state.status === 'exited' || decided.state.status === 'interrupted')) {
+      void this.reconcileLateCall(sessionId, context);
+    }
     // The transcript archive is fed off the blocking path: never before a PreToolUse or PermissionRequest answer.
     if (input.transcript_path && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) this.transcripts.captureSoon(sessionId, input.transcript_path);
     if (input.hook_event_name !== 'PreToolUse') return {};
     return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
+  }
+
+  /** Reconciles a session that received a call after it ended (trigger `request`: adopts a live agent, never relaunches); a failure is logged. */
+  private async reconcileLateCall(sessionId: string, context: CommandContext): Promise<void> {
+    try {
+      await this.reconciler.reconcile(sessionId, 'request', context);
+    } catch (error) {
+      this.logger.warn(`${sessionId}: reconcile of a call recorded after the session ended failed: ${(error as Error).message}`);
+    }
   }
 
   /** At Stop and SessionEnd the transcript holds the whole turn: the log is made equal to it (invariant 15); a failure is logged, never fails the hook. */

@@ -125,6 +125,15 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     expect(given(started(), launched, linked, runStarted, runCompleted, exited).when(facts())).toMatchObject({ outcome: 'unchanged', commands: [], relaunch: null });
   });
 
+  it('interrupts a call recorded after the session ended when its runtime is dead (a hook that outlived its agent)', () => {
+    const afterExit = given(started(), launched, linked, runStarted, runCompleted, exited, dispatched('late')).when(facts({ trigger: 'request' }));
+    expect(afterExit).toMatchObject({ outcome: 'unchanged', relaunch: null, commands: [{ type: 'InterruptToolCall', data: { callId: 'late' } }] });
+    expect(afterExit.after.toolCalls.get('late')).toMatchObject({ status: 'interrupted' });
+    const afterInterruption = given(started(), launched, linked, interrupted, dispatched('late')).when(facts({ trigger: 'request' }));
+    expect(types(afterInterruption)).toEqual(['InterruptToolCall']);
+    expect(afterInterruption).toMatchObject({ outcome: 'interrupted', relaunch: null });
+  });
+
   it('interrupts the unowned calls of an external session and never relaunches it', () => {
     const plan = given(started({ agent: 'external', prompt: undefined }), dispatched('c1')).when(facts({ runtime: { state: 'none' } }));
     expect(types(plan)).toEqual(['InterruptToolCall']);

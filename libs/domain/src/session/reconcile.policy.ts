@@ -219,6 +219,13 @@ export const reconcileDecision = (session: Session, facts: ReconcileFacts): Reco
       break;
   }
 
+  // A session that already ended (exited, or interrupted earlier) and whose runtime is dead owns no call: a call recorded
+  // after its end (a hook process that outlived its agent) is interrupted, never left dispatched (invariant 6).
+  if ((state.status === 'exited' || state.status === 'interrupted') && !state.restoring) {
+    const late = state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
+    for (const call of late) commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: `its agent is gone (recorded after the session was ${state.status})`, at } });
+    counts.toolCallsInterrupted += late.length;
+  }
   if (state.status === 'exited' && !state.restoring) return plan('unchanged', 'already exited');
   const endedInTranscript = facts.transcript?.lastTurnEnded === true;
   const finished = lastRunFinished(state) || endedInTranscript;
