@@ -72,7 +72,8 @@ describe.each(engines)('the tmux runtime reports how its agent ended on $name (d
     const s = await spawnTmux(`while [ ! -f ${flag} ]; do sleep 0.1; done; exit 5`);
     await server.stop('SIGKILL');
     writeFileSync(flag, '');
-    await eventually(() => pane(socket, s.runtime.sessionName).startsWith('1 '), 'the agent to end while runledger is down');
+    // Dead (`1`); tmux may not know its status yet (it reaps on SIGCHLD, which it can miss): the next start asks for it.
+    await eventually(() => pane(socket, s.runtime.sessionName).split(' ')[0] === '1', 'the agent to end while runledger is down');
     server = await startServerProcess(env());
     api = apiClient(server.url, TOKEN);
     const view = await exited(s.id);

@@ -3,6 +3,14 @@ import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { readProcStat, RuntimeIdentity, RuntimeLaunchError, StopOptions, StopResult } from './process-runtime';
 
+/** How many times a dead pane without a known exit status is read again (after a nudge), and the pause between reads (ms). */
+const STATUS_READS = 25;
+const STATUS_READ_PAUSE_MS = 20;
+/** Blocks the thread for `ms` milliseconds (the pane reads are synchronous; at most STATUS_READS × STATUS_READ_PAUSE_MS). */
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
 /** Longest unix socket path the kernel accepts (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH = 107;
 
@@ -140,9 +148,30 @@ export class TmuxRuntime {
 
   /** Exit status of the pane's process once it ended (remain-on-exit keeps it); null while it runs; undefined when the session is gone. */
   exitStatus(identity: TmuxIdentity): { code: number | null; signal: number | null } | null | undefined {
-    const pane = this.panes().find((p) => p.sessionName === identity.sessionName && p.home === this.home);
+    const find = () => this.panes().find((p) => p.sessionName === identity.sessionName && p.home === this.home);
+    let pane = find();
+    if (!pane || pane.pid !== identity.pid) return undefined;
+    // tmux marks a pane dead when its pty closes, which can come before it reaps the process (and so before it knows the
+    // exit status); a missed SIGCHLD left the status unknown for seconds. Nudge the server to reap, then read again.
+    for (let attempt = 0; pane?.dead && pane.exitCode === null && pane.signal === null && attempt < STATUS_READS; attempt++) {
+      this.nudgeReaper();
+      sleepSync(STATUS_READ_PAUSE_MS);
+      pane = find();
+    }
     if (!pane || pane.pid !== identity.pid) return undefined;
     return pane.dead ? { code: pane.exitCode, signal: pane.signal } : null;
+  }
+
+  /** Sends SIGCHLD to the installation's tmux server so that it reaps (waitpid) any pane process that ended; no-op without a server. */
+  private nudgeReaper(): void {
+    try {
+      const pid = Number(execFileSync(this.bin, ['-S', this.socket, 'display-message', '-p', '#{pid}'], {
+        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000, env: this.env(),
+      }).trim());
+      if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGCHLD');
+    } catch {
+      // no server (nothing to reap) or it ended meanwhile: the next read says so
+    }
   }
 
   /**
