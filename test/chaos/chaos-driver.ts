@@ -74,6 +74,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosRun> => {
   /** One request retried through 503s (after Retry-After) for up to 60 s; returns the final answer, or null. */
   const send = async (what: string, method: string, path: string, body: unknown, bearer: string, headers: Record<string, string> = {}) => {
     const deadline = Date.now() + 60_000;
+    let answeredUnavailable = false;
     for (;;) {
       run.requests += 1;
       let response: Response;
@@ -92,6 +93,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosRun> => {
       const text = await response.text();
       run.byStatus[response.status] = (run.byStatus[response.status] ?? 0) + 1;
       if (response.status === 503) {
+        answeredUnavailable = true;
         run.unavailable += 1;
         const retryAfter = response.headers.get('retry-after');
         if (!retryAfter || !/^\d+$/.test(retryAfter)) run.missingRetryAfter.push(`${what}: ${text.slice(0, 200)}`);
@@ -105,6 +107,12 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosRun> => {
       if (response.status >= 500) {
         run.serverErrors.push(`${what}: ${response.status} ${text.slice(0, 300)}`);
         return null;
+      }
+      // An attempt answered 503 may have committed before the store went away (the answer was lost, not the write): the
+      // retry of a result then finds the call no longer in flight. Counted acknowledged, so the loss check below still
+      // requires the result in the log.
+      if (answeredUnavailable && response.status === 409 && text.includes('"TOOL_CALL.NOT_IN_FLIGHT"')) {
+        return { status: response.status, body: JSON.parse(text) };
       }
       if (response.status >= 400) {
         run.refused.push(`${what}: ${response.status} ${text.slice(0, 300)}`);
