@@ -8,6 +8,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { killProcessGroups } from '../support/process-groups';
 
 const TOKEN = 'real-claude-recovery-token-0123';
 
@@ -81,13 +82,7 @@ describeWithClaude('the real Claude Code CLI launched by runledger: exits, resta
         expect((await api.post('/projects', { name: 'cc', repoPath: makeRepo(join(root, 'repo')), hookHoldSeconds: 2 })).status).toBe(201);
       });
       afterAll(async () => {
-        for (const pid of agents) {
-          try {
-            process.kill(-pid, 'SIGKILL');
-          } catch {
-            /* already gone */
-          }
-        }
+        killProcessGroups(agents);
         await server?.stop('SIGKILL');
         await fake?.close();
         await drop?.();

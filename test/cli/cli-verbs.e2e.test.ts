@@ -6,6 +6,7 @@ import { freePort } from '../support/free-port';
 import { git, makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { killProcessGroups } from '../support/process-groups';
 
 const TOKEN = 'cli-verbs-token-0123456789abcdef';
 const BIN = join(__dirname, '../../bin/runledger.js');
@@ -48,13 +49,7 @@ describe('runledger verbs for every action of the API, against a real server', (
   });
 
   afterAll(async () => {
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    killProcessGroups(pids);
     await server?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });

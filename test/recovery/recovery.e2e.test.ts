@@ -12,6 +12,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { killProcessGroups } from '../support/process-groups';
 
 const TOKEN = 'recovery-e2e-token-0123456';
 const pg = chosenPostgres();
@@ -76,13 +77,7 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     expect((await api.post('/projects', { name: 'rec', repoPath: repo })).status).toBe(201);
   });
   afterAll(async () => {
-    for (const pid of agents) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    killProcessGroups(agents);
     await server?.stop('SIGKILL');
     await drop?.();
     if (root) rmSync(root, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { killProcessGroups } from '../support/process-groups';
 
 const TOKEN = 'orchestrator-credential-token-0123456789';
 const BIN = resolve(__dirname, '../../bin/runledger.js');
@@ -31,13 +32,7 @@ describe('an orchestrator spawns its workers with its own session credential (in
   });
 
   afterAll(async () => {
-    for (const pid of groups) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    killProcessGroups(groups);
     await server?.stop();
     rmSync(root, { recursive: true, force: true });
   });

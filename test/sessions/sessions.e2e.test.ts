@@ -5,6 +5,7 @@ import { readStartTime } from '@runledger/infra/runtime';
 import { git, makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { killProcessGroups } from '../support/process-groups';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
 const alive = (pid: number, startTime: string) => readStartTime(pid) === startTime && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -24,13 +25,7 @@ describe('sessions end to end: real git worktrees, real agent processes, project
   });
 
   afterAll(async () => {
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    killProcessGroups(pids);
     await server?.stop();
     rmSync(root, { recursive: true, force: true });
   });

@@ -8,6 +8,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
 import { killTmuxServer } from '../support/tmux';
+import { killProcessGroups } from '../support/process-groups';
 
 /** Debian's chromium (`apt-get install chromium`, done by .ci/run); RUNLEDGER_CHROMIUM overrides. */
 const CHROMIUM = process.env.RUNLEDGER_CHROMIUM ?? '/usr/bin/chromium';
@@ -118,13 +119,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
 
   afterAll(async () => {
     await context?.close();
-    for (const pid of agents) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    killProcessGroups(agents);
     if (root) killTmuxServer(join(root, 'data', 'tmux.sock')); // sessions spawned without a prompt may run in tmux
     await server?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
