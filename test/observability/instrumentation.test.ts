@@ -1,6 +1,6 @@
 import { ConfigError } from '@runledger/infra/config';
 import { AppendResult, EventStore, WrongExpectedRevisionError } from '@runledger/infra/event-store';
-import { correlationIdFrom, logLevelOf } from '@runledger/infra/logging';
+import { correlationIdFrom, httpLogLevel, logLevelOf } from '@runledger/infra/logging';
 import { instrumentEventStore, RunledgerMetrics, streamKindOf } from '@runledger/infra/metrics';
 
 /** A stand-in store: appendToStream answers from a script, everything else is a marker the decorator must pass through. */
@@ -76,5 +76,16 @@ describe('append instrumentation and logging helpers', () => {
     expect(logLevelOf({ RUNLEDGER_LOG_LEVEL: 'DEBUG' })).toBe('debug');
     expect(logLevelOf({ RUNLEDGER_LOG_LEVEL: 'log' })).toBe('info');
     expect(() => logLevelOf({ RUNLEDGER_LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+  });
+
+  it('logs a request by what its status says: faults at error, an outage (503) and refusals at warn, probes at debug', () => {
+    expect(httpLogLevel(500, '/api/v1/sessions', false)).toBe('error');
+    expect(httpLogLevel(200, '/api/v1/sessions', true)).toBe('error');
+    expect(httpLogLevel(503, '/api/v1/sessions', false)).toBe('warn');
+    expect(httpLogLevel(503, '/api/v1/sessions', true)).toBe('warn');
+    expect(httpLogLevel(409, '/api/v1/sessions/s-1/resume', false)).toBe('warn');
+    expect(httpLogLevel(200, '/api/v1/health', false)).toBe('debug');
+    expect(httpLogLevel(200, '/api/v1/metrics', false)).toBe('debug');
+    expect(httpLogLevel(201, '/api/v1/sessions', false)).toBe('info');
   });
 });

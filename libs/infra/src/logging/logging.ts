@@ -45,6 +45,18 @@ type Request = IncomingMessage & { id?: unknown; originalUrl?: string };
 const QUIET = /^\/api\/(v1\/health|v1\/metrics|docs)/;
 
 /**
+ * Level of one request's log line, from its status (number), path (string) and whether it threw: a fault of ours (5xx,
+ * or a throw) is `error`; a 503 (the store is unreachable, answered with Retry-After: an outage the client waits out,
+ * not a bug) and every 4xx (the client's input) are `warn`; health, metrics and docs are `debug`; the rest `info`.
+ */
+export const httpLogLevel = (status: number, path: string, threw: boolean): Level => {
+  if (status === 503) return 'warn';
+  if (threw || status >= 500) return 'error';
+  if (status >= 400) return 'warn';
+  return QUIET.test(path) ? 'debug' : 'info';
+};
+
+/**
  * nestjs-pino/pino-http options: JSON lines on stdout (pino-pretty only when stdout is a TTY), level from
  * `RUNLEDGER_LOG_LEVEL`, one line per request carrying `correlationId` (= `X-Correlation-Id` or a new uuid, set as
  * `request.id` so the API's command context and thus the events' metadata use the same id, and echoed as a response
@@ -69,11 +81,8 @@ export const loggerParams = (env: NodeJS.ProcessEnv = process.env, tty: boolean 
       req: (request: { method?: string; url?: string }) => ({ method: request.method, url: request.url }),
       res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
     },
-    customLogLevel: (request: IncomingMessage, response: ServerResponse, error?: Error): Level => {
-      if (error || response.statusCode >= 500) return 'error';
-      if (response.statusCode >= 400) return 'warn';
-      return QUIET.test((request as Request).originalUrl ?? request.url ?? '') ? 'debug' : 'info';
-    },
+    customLogLevel: (request: IncomingMessage, response: ServerResponse, error?: Error): Level =>
+      httpLogLevel(response.statusCode, (request as Request).originalUrl ?? request.url ?? '', error !== undefined),
     customSuccessMessage: (request: IncomingMessage, response: ServerResponse, ms: number) =>
       `${request.method} ${(request as Request).originalUrl ?? request.url} ${response.statusCode} ${ms} ms`,
     customErrorMessage: (request: IncomingMessage, response: ServerResponse, error: Error) =>
