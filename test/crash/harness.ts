@@ -17,6 +17,7 @@ import { FakeAnthropicApi, MessagesRequest, ScriptedTurn, startFakeAnthropicApi 
 import { git, makeRepo } from '../support/git-repo';
 import { chosenPostgres, createTestDatabase, LOCAL_POSTGRES_URL, PostgresServer } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { planSoak, RunPlan } from './soak-plan';
 import {
   Ack, checkAgentSessions, checkRestart, checkWork, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind,
   WorkObservation,
@@ -76,7 +77,18 @@ export interface CrashSoakOptions {
   settleTimeoutMs?: number;
   /** Also drive real Claude Code sessions (the CLI against the scripted API) when the CLI is installed (default false). */
   realClaude?: boolean;
+  /** Iterations per epoch: each epoch starts on a fresh database, repo and project, so an iteration's cost stays bounded (default DEFAULT_EPOCH). */
+  epoch?: number;
+  /** Independent runs at once (own database, repo, server, data dir, marker and seed), the iterations split between them (default DEFAULT_PARALLEL). */
+  parallel?: number;
 }
+
+/** Iterations per epoch unless told: long enough to accumulate sessions, agents and restarts, short enough to keep checks cheap. */
+export const DEFAULT_EPOCH = 25;
+/** Runs at once unless told. */
+export const DEFAULT_PARALLEL = 1;
+/** Pause between two rounds of the checks while the read side settles (ms). */
+const CHECK_RETRY_MS = 250;
 
 /** Counts of one iteration (or, summed, of a whole soak). */
 export interface CrashCounts {
@@ -107,22 +119,32 @@ export interface CrashCounts {
   unsettled: number;
   /** Wall time of the iteration (drive, kill, restart, checks), ms; summed in totals. */
   ms: number;
+  /** Its phases (ms): clients driving until the kill; kill, agents killed while down and a kill during reconcile; restart to `ReconcileCompleted`; checks until settled. */
+  driveMs: number;
+  killMs: number;
+  restartMs: number;
+  checkMs: number;
+  /** Rounds of the checks (1 when the read side had settled at the first look). */
+  checkRounds: number;
   violations: Record<ViolationKind, number>;
 }
 
 /** Result of a soak: the seed, the summed counts, and every violation with its iteration. */
 export interface CrashSoakReport {
   seed: number;
+  /** Each run's seed (pass it as `seed` with `parallel: 1` and the run's iterations to replay that run), iterations and epochs. */
+  runs: { run: number; seed: number; iterations: number; epochs: number }[];
   totals: CrashCounts;
   perIteration: CrashCounts[];
-  violations: (Violation & { iteration: number })[];
+  /** Every violation, with its run and the run's iteration (1-based) where it first appeared. */
+  violations: (Violation & { run: number; iteration: number })[];
 }
 
 /** Zeroed counts. */
 export const emptyCounts = (): CrashCounts => ({
   iterations: 0, opsAcked: 0, opsRejected: 0, opsInFlightAtKill: 0, kills: 0, killsDuringReconcile: 0, killsDuringRebuild: 0, killsDuringCleanup: 0, killsDuringSweep: 0, agentsKilledWhileDown: 0,
   liveAgentsAtKill: 0, unrecordedAgents: 0, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0,
-  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, unsettled: 0, ms: 0,
+  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, unsettled: 0, ms: 0, driveMs: 0, killMs: 0, restartMs: 0, checkMs: 0, checkRounds: 0,
   violations: Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>,
 });
 
@@ -143,7 +165,8 @@ export const formatCounts = (c: CrashCounts): string => {
     `agents: ${c.liveAgentsAtKill} live at kill, ${c.agentsKilledWhileDown} killed while down, ${c.unrecordedAgents} unrecorded; ` +
     `reconcile: ${c.sessions} sessions, ${c.adopted} adopted, ${c.interrupted} interrupted, ${c.relaunched} relaunched, ${c.notResumable} not resumable, ` +
     `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt, ${c.skippedLeased} skipped (leased); ${c.unsettled} unsettled; ` +
-    `violations ${violations}${byKind ? ` (${byKind})` : ''}; ${(c.ms / 1000).toFixed(1)} s` +
+    `violations ${violations}${byKind ? ` (${byKind})` : ''}; ${(c.ms / 1000).toFixed(1)} s ` +
+    `(drive ${(c.driveMs / 1000).toFixed(1)}, kill ${(c.killMs / 1000).toFixed(1)}, restart ${(c.restartMs / 1000).toFixed(1)}, check ${(c.checkMs / 1000).toFixed(1)} in ${c.checkRounds} round(s))` +
     (c.iterations > 1 ? ` (${(c.ms / 1000 / c.iterations).toFixed(1)} s per iteration)` : '')
   );
 };
@@ -687,205 +710,276 @@ const closeRun = async (run: Run): Promise<void> => {
   rmSync(run.root, { recursive: true, force: true });
 };
 
-/** Runs `iterations` drive → SIGKILL → restart → check cycles on a fresh database; cleans everything up, also on failure. */
+/** What one run of a soak carries from iteration to iteration within an epoch (a fresh database, repo and project). */
+interface EpochState {
+  run: Run;
+  driver: Driver;
+  server: ServerProcess;
+  /** Claude Code session id → runledger session id, as first seen (stable across restarts). */
+  agentSessions: Map<string, string>;
+  /** Violations already counted in this epoch (`kind|detail`): one still present at a later restart is not counted again. */
+  seen: Set<string>;
+}
+
+/** What a run carries across its epochs: its PRNG, and how long the last answered rebuild, cleanup and sweep took (ms). */
+interface RunState {
+  rand: () => number;
+  between: (lo: number, hi: number) => number;
+  pointMs: Partial<Record<KillPoint, number>>;
+}
+
+/** Counts of the real Claude Code sessions of a run, summed over its epochs. */
+interface RealClaudeCounts {
+  spawned: number;
+  exited: number;
+  launches: number;
+  native: number;
+  toolCalls: number;
+  fromTranscript: number;
+}
+
+/** What one iteration found: its counts, its new violations, how many earlier ones were still present, where its kill landed. */
+interface IterationResult {
+  counts: CrashCounts;
+  fresh: Violation[];
+  carried: number;
+  point: KillPoint;
+}
+
+/** One drive → SIGKILL → restart → check cycle; returns its counts and its new violations (not yet numbered). */
+const runIteration = async (epoch: EpochState, state: RunState, options: CrashSoakOptions, log: (line: string) => void): Promise<IterationResult> => {
+  const { run, driver } = epoch;
+  const { rand, between, pointMs } = state;
+  const counts = emptyCounts();
+  counts.iterations = 1;
+  const fresh: Violation[] = [];
+  const iterationStarted = Date.now();
+  await driver.refresh();
+  driver.stats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
+
+  // Cleanups a kill cut are retried first, as a person would: they must complete, with the work preserved.
+  for (const sessionId of [...driver.cutCleanups]) {
+    const reply = await driver.cleanup(sessionId);
+    if (!ok(reply)) {
+      const v: Violation = { kind: 'cleanup-refused', detail: `${sessionId}: cleanup retried after a restart answered ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}` };
+      counts.violations[v.kind]++;
+      fresh.push(v);
+    }
+  }
+
+  // Drive with LANES concurrent clients until the kill: after a random number of operations, or a random delay;
+  // some kills land on purpose during a projection rebuild, a session cleanup or a reaper sweep.
+  const killAtOps = between(5, options.maxOpsBeforeKill ?? 40);
+  const pointDraw = rand();
+  const point: KillPoint = pointDraw < 0.15 ? 'rebuild' : pointDraw < 0.3 ? 'cleanup' : pointDraw < 0.38 ? 'sweep' : 'ops';
+  const killAfterMs = point === 'ops' && rand() < 0.3 ? between(300, 5000) : undefined;
+  let started = 0;
+  let inFlight = 0;
+  let killed = false;
+  const current = epoch.server;
+  const kill = () => {
+    if (killed) return;
+    killed = true;
+    counts.opsInFlightAtKill = inFlight;
+    current.child.kill('SIGKILL');
+  };
+  const timer = killAfterMs !== undefined ? setTimeout(kill, killAfterMs) : undefined;
+  let pointTaken = false;
+  /** Starts the kill point's request, waits a random part of how long the last one took, then kills (counted when it was still running). */
+  const killDuring = async () => {
+    const t0 = Date.now();
+    let answered = false;
+    const action = point === 'rebuild' ? request(current.url, 'POST', '/projections/rebuild')
+      : point === 'sweep' ? request(current.url, 'POST', '/worktrees/sweep')
+      : driver.cleanup();
+    void action.then((reply) => {
+      answered = true;
+      if (ok(reply)) pointMs[point] = Date.now() - t0;
+    });
+    if (point === 'rebuild') {
+      // Wait until the rebuild is under way (the shadow tables exist) before choosing the moment.
+      for (const until = Date.now() + 5000; !answered && Date.now() < until; await delay(10)) {
+        if ((await request(current.url, 'GET', '/projections/status')).body?.rebuilding) break;
+      }
+    }
+    await delay(Math.floor(rand() * (pointMs[point] ?? 300)));
+    if (!answered) counts[point === 'rebuild' ? 'killsDuringRebuild' : point === 'sweep' ? 'killsDuringSweep' : 'killsDuringCleanup']++;
+    kill();
+  };
+  const lane = async () => {
+    while (!killed) {
+      if (killAfterMs === undefined && started >= killAtOps) {
+        if (point === 'ops') return kill();
+        if (!pointTaken) {
+          pointTaken = true;
+          await killDuring();
+        }
+        return;
+      }
+      started++;
+      inFlight++;
+      await driver.operation().catch(() => undefined);
+      inFlight--;
+    }
+  };
+  await Promise.all(Array.from({ length: LANES }, lane));
+  if (timer) clearTimeout(timer);
+  const driven = Date.now();
+  counts.driveMs = driven - iterationStarted;
+  await killServer(run);
+  counts.kills++;
+
+  // Sometimes agents die while runledger is down (a reboot, an OOM kill): reconcile must see them dead.
+  if (rand() < 0.3) {
+    const gone: RuntimeId[] = [];
+    for (const p of markedProcesses(run.marker).filter((p) => p.agent)) {
+      if (rand() < 0.34) {
+        process.kill(-p.pid, 'SIGKILL');
+        gone.push({ pid: p.pid, startTime: p.startTime });
+        counts.agentsKilledWhileDown++;
+      }
+    }
+    for (const c of driver.realClaudes.filter((c) => runtimeAlive(c.runtime))) {
+      if (rand() < 0.5) {
+        process.kill(-c.runtime.pid, 'SIGKILL');
+        gone.push(c.runtime);
+        counts.agentsKilledWhileDown++;
+      }
+    }
+    // SIGKILL lands asynchronously: wait until the killed agents are gone before judging who was alive at the kill.
+    for (const deadline = Date.now() + 5000; gone.some(runtimeAlive) && Date.now() < deadline; ) await delay(20);
+  }
+
+  // Sometimes the restart itself is killed while it reconciles.
+  if (rand() < 0.2) {
+    const early = await startServer(run);
+    await delay(between(0, 800));
+    await killServer(run);
+    counts.kills++;
+    const done = await reconcileReport(run.db, early.pid);
+    if (!done) counts.killsDuringReconcile++;
+  }
+
+  const before = await readLog(run.db);
+  const recorded = new Set<string>();
+  const liveAtKill = new Map<string, RuntimeId>();
+  for (const s of foldSessions(before).values()) {
+    for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
+    // A one-shot `claude -p` may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
+    if (s.status !== 'terminated' && s.agent !== 'claude-code' && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
+  }
+  counts.liveAgentsAtKill = liveAtKill.size;
+  counts.unrecordedAgents = markedProcesses(run.marker).filter((p) => p.agent && !recorded.has(`${p.pid}:${p.startTime}`)).length;
+
+  const restarting = Date.now();
+  counts.killMs = restarting - driven;
+  const server = await startServer(run);
+  epoch.server = server;
+  driver.base = server.url;
+  const reconciled = await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000);
+  for (const key of ['sessions', 'adopted', 'interrupted', 'relaunched', 'notResumable', 'toolCallsInterrupted', 'transcriptResults', 'snapshotsRebuilt', 'skippedLeased'] as const) {
+    counts[key] += Number(reconciled?.[key] ?? 0);
+  }
+  const checking = Date.now();
+  counts.restartMs = checking - restarting;
+
+  // The read side may still be projecting reconcile's own events: retry the checks until they hold or time runs out.
+  const deadline = Date.now() + (options.settleTimeoutMs ?? 20_000);
+  let violations: Violation[];
+  let observation: RestartObservation;
+  for (;;) {
+    counts.checkRounds++;
+    observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions: epoch.agentSessions });
+    violations = [
+      ...checkRestart(observation), ...checkAgentSessions(observation.after, runtimeAlive, transcriptIds),
+      ...checkWork(observeWork(run.repo, driver.work, observation.replays)),
+    ];
+    if ((observation.moving.size === 0 && violations.every((v) => epoch.seen.has(`${v.kind}|${v.detail}`))) || Date.now() > deadline) break;
+    await delay(CHECK_RETRY_MS);
+  }
+  counts.unsettled = observation.moving.size;
+  for (const s of foldSessions(observation.after).values()) for (const a of s.agentSessionIds) if (!epoch.agentSessions.has(a)) epoch.agentSessions.set(a, s.sessionId);
+
+  counts.opsAcked = driver.stats.acked;
+  counts.opsRejected = driver.stats.rejected;
+  // A violation still present from an earlier restart is counted once, where it first appeared.
+  const newlySeen = violations.filter((v) => !epoch.seen.has(`${v.kind}|${v.detail}`));
+  for (const v of newlySeen) {
+    epoch.seen.add(`${v.kind}|${v.detail}`);
+    counts.violations[v.kind]++;
+    fresh.push(v);
+  }
+  counts.checkMs = Date.now() - checking;
+  counts.ms = Date.now() - iterationStarted;
+  if (observation.moving.size > 0) {
+    const folded = foldSessions(observation.after);
+    log(`  still appending when the checks stopped waiting (snapshots not compared): ${[...observation.moving].map((id) => `${id} (${folded.get(id)?.agent ?? '?'})`).join(', ')}`);
+  }
+  return { counts, fresh, carried: violations.length - newlySeen.length, point };
+};
+
+/** Runs one run of a soak: its epochs in order, each on a fresh database, repo and project; cleans each up, also on failure. */
+const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: string) => void, into: CrashSoakReport, real: RealClaudeCounts): Promise<void> => {
+  const rand = prng(plan.seed);
+  const state: RunState = { rand, between: (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)), pointMs: {} };
+  const total = plan.epochs.reduce((a, b) => a + b, 0);
+  let iteration = 0;
+  for (const [index, size] of plan.epochs.entries()) {
+    const opened = Date.now();
+    const run = await openRun(options);
+    try {
+      const driver = new Driver(rand, run.repo, join(run.root, 'claude'), `${plan.seed.toString(36)}e${index + 1}`);
+      driver.realClaudeEnabled = run.claude !== undefined && options.realClaude === true;
+      if (index === 0) log(driver.realClaudeEnabled ? 'real Claude Code sessions: on (the CLI against the scripted Messages API)' : `real Claude Code sessions: off (${run.claude ? 'not asked for' : claudeUnavailable()})`);
+      const server = await startServer(run);
+      driver.base = server.url;
+      if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
+      await driver.registerProject();
+      log(`epoch ${index + 1}/${plan.epochs.length} (${size} iteration(s)): fresh database ${run.url.replace(/\/\/[^@/]*@/, '//')}, ready in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
+      const epoch: EpochState = { run, driver, server, agentSessions: new Map(), seen: new Set() };
+      for (let i = 0; i < size; i++) {
+        iteration++;
+        const { counts, fresh, carried, point } = await runIteration(epoch, state, options, log);
+        into.perIteration.push(counts);
+        addCounts(into.totals, counts);
+        for (const v of fresh) into.violations.push({ ...v, run: plan.run, iteration });
+        log(`iteration ${iteration}/${total} (kill ${point === 'ops' ? 'after operations' : `during a ${point}`}): ${formatCounts(counts)}${carried ? ` (+${carried} still present from earlier iterations)` : ''}`);
+        for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
+        if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
+      }
+      const finals = foldSessions(await readLog(run.db));
+      const sessions = driver.realClaudes.map((c) => finals.get(c.sessionId)).filter((s) => s !== undefined);
+      real.spawned += sessions.length;
+      real.exited += sessions.filter((s) => s!.status === 'exited').length;
+      real.launches += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched').length, 0);
+      real.native += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched' && e.data?.resumeMode === 'native').length, 0);
+      real.toolCalls += sessions.reduce((n, s) => n + s!.calls.size, 0);
+      real.fromTranscript += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'ToolCallDispatched' && e.data?.source === 'transcript').length, 0);
+    } finally {
+      await closeRun(run);
+    }
+  }
+};
+
+/**
+ * Runs `iterations` drive → SIGKILL → restart → check cycles, split between `parallel` independent runs, each cut into
+ * epochs of `epoch` iterations on a fresh database, repo and project; sums their counts and violations into one
+ * report. Cleans everything up, also on failure; throws RangeError for a count that is not an integer ≥ 1.
+ */
 export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<CrashSoakReport> => {
   const iterations = options.iterations ?? 3;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => undefined);
-  const rand = prng(seed);
-  const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-  const run = await openRun(options);
-  const report: CrashSoakReport = { seed, totals: emptyCounts(), perIteration: [], violations: [] };
-  const agentSessions = new Map<string, string>();
-  const seen = new Set<string>();
-  let realClaudeSummary = 'none';
-  log(`crash soak: seed ${seed}, ${iterations} iteration(s), database ${run.url.replace(/\/\/[^@/]*@/, '//')}`);
-  try {
-    const driver = new Driver(rand, run.repo, join(run.root, 'claude'), seed.toString(36));
-    driver.realClaudeEnabled = run.claude !== undefined && options.realClaude === true;
-    log(driver.realClaudeEnabled ? 'real Claude Code sessions: on (the CLI against the scripted Messages API)' : `real Claude Code sessions: off (${run.claude ? 'not asked for' : claudeUnavailable()})`);
-    let server = await startServer(run);
-    driver.base = server.url;
-    if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
-    await driver.registerProject();
-
-    /** How long the last answered rebuild, cleanup and sweep took (ms): kills land at a random part of it. */
-    const pointMs: Partial<Record<KillPoint, number>> = {};
-    for (let iteration = 1; iteration <= iterations; iteration++) {
-      const counts = emptyCounts();
-      counts.iterations = 1;
-      const iterationStarted = Date.now();
-      await driver.refresh();
-      driver.stats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
-
-      // Cleanups a kill cut are retried first, as a person would: they must complete, with the work preserved.
-      for (const sessionId of [...driver.cutCleanups]) {
-        const reply = await driver.cleanup(sessionId);
-        if (!ok(reply)) {
-          const v: Violation = { kind: 'cleanup-refused', detail: `${sessionId}: cleanup retried after a restart answered ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}` };
-          counts.violations[v.kind]++;
-          report.violations.push({ ...v, iteration });
-          log(`  VIOLATION ${v.kind}: ${v.detail}`);
-        }
-      }
-
-      // Drive with LANES concurrent clients until the kill: after a random number of operations, or a random delay;
-      // some kills land on purpose during a projection rebuild, a session cleanup or a reaper sweep.
-      const killAtOps = between(5, options.maxOpsBeforeKill ?? 40);
-      const pointDraw = rand();
-      const point: KillPoint = pointDraw < 0.15 ? 'rebuild' : pointDraw < 0.3 ? 'cleanup' : pointDraw < 0.38 ? 'sweep' : 'ops';
-      const killAfterMs = point === 'ops' && rand() < 0.3 ? between(300, 5000) : undefined;
-      let started = 0;
-      let inFlight = 0;
-      let killed = false;
-      const current = server;
-      const kill = () => {
-        if (killed) return;
-        killed = true;
-        counts.opsInFlightAtKill = inFlight;
-        current.child.kill('SIGKILL');
-      };
-      const timer = killAfterMs !== undefined ? setTimeout(kill, killAfterMs) : undefined;
-      let pointTaken = false;
-      /** Starts the kill point's request, waits a random part of how long the last one took, then kills (counted when it was still running). */
-      const killDuring = async () => {
-        const t0 = Date.now();
-        let answered = false;
-        const action = point === 'rebuild' ? request(current.url, 'POST', '/projections/rebuild')
-          : point === 'sweep' ? request(current.url, 'POST', '/worktrees/sweep')
-          : driver.cleanup();
-        void action.then((reply) => {
-          answered = true;
-          if (ok(reply)) pointMs[point] = Date.now() - t0;
-        });
-        if (point === 'rebuild') {
-          // Wait until the rebuild is under way (the shadow tables exist) before choosing the moment.
-          for (const until = Date.now() + 5000; !answered && Date.now() < until; await delay(10)) {
-            if ((await request(current.url, 'GET', '/projections/status')).body?.rebuilding) break;
-          }
-        }
-        await delay(Math.floor(rand() * (pointMs[point] ?? 300)));
-        if (!answered) counts[point === 'rebuild' ? 'killsDuringRebuild' : point === 'sweep' ? 'killsDuringSweep' : 'killsDuringCleanup']++;
-        kill();
-      };
-      const lane = async () => {
-        while (!killed) {
-          if (killAfterMs === undefined && started >= killAtOps) {
-            if (point === 'ops') return kill();
-            if (!pointTaken) {
-              pointTaken = true;
-              await killDuring();
-            }
-            return;
-          }
-          started++;
-          inFlight++;
-          await driver.operation().catch(() => undefined);
-          inFlight--;
-        }
-      };
-      await Promise.all(Array.from({ length: LANES }, lane));
-      if (timer) clearTimeout(timer);
-      await killServer(run);
-      counts.kills++;
-
-      // Sometimes agents die while runledger is down (a reboot, an OOM kill): reconcile must see them dead.
-      if (rand() < 0.3) {
-        const killed: RuntimeId[] = [];
-        for (const p of markedProcesses(run.marker).filter((p) => p.agent)) {
-          if (rand() < 0.34) {
-            process.kill(-p.pid, 'SIGKILL');
-            killed.push({ pid: p.pid, startTime: p.startTime });
-            counts.agentsKilledWhileDown++;
-          }
-        }
-        for (const c of driver.realClaudes.filter((c) => runtimeAlive(c.runtime))) {
-          if (rand() < 0.5) {
-            process.kill(-c.runtime.pid, 'SIGKILL');
-            killed.push(c.runtime);
-            counts.agentsKilledWhileDown++;
-          }
-        }
-        // SIGKILL lands asynchronously: wait until the killed agents are gone before judging who was alive at the kill.
-        for (const deadline = Date.now() + 5000; killed.some(runtimeAlive) && Date.now() < deadline; ) await delay(20);
-      }
-
-      // Sometimes the restart itself is killed while it reconciles.
-      if (rand() < 0.2) {
-        const early = await startServer(run);
-        await delay(between(0, 800));
-        await killServer(run);
-        counts.kills++;
-        const done = await reconcileReport(run.db, early.pid);
-        if (!done) counts.killsDuringReconcile++;
-      }
-
-      const before = await readLog(run.db);
-      const recorded = new Set<string>();
-      const liveAtKill = new Map<string, RuntimeId>();
-      for (const s of foldSessions(before).values()) {
-        for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
-        // A one-shot `claude -p` may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
-        if (s.status !== 'terminated' && s.agent !== 'claude-code' && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
-      }
-      counts.liveAgentsAtKill = liveAtKill.size;
-      counts.unrecordedAgents = markedProcesses(run.marker).filter((p) => p.agent && !recorded.has(`${p.pid}:${p.startTime}`)).length;
-
-      server = await startServer(run);
-      driver.base = server.url;
-      const reconciled = await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000);
-      for (const key of ['sessions', 'adopted', 'interrupted', 'relaunched', 'notResumable', 'toolCallsInterrupted', 'transcriptResults', 'snapshotsRebuilt', 'skippedLeased'] as const) {
-        counts[key] += Number(reconciled?.[key] ?? 0);
-      }
-
-      // The read side may still be projecting reconcile's own events: retry the checks until they hold or time runs out.
-      const deadline = Date.now() + (options.settleTimeoutMs ?? 20_000);
-      let violations: Violation[];
-      let observation: RestartObservation;
-      for (;;) {
-        observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions });
-        violations = [
-          ...checkRestart(observation), ...checkAgentSessions(observation.after, runtimeAlive, transcriptIds),
-          ...checkWork(observeWork(run.repo, driver.work, observation.replays)),
-        ];
-        if ((observation.moving.size === 0 && violations.every((v) => seen.has(`${v.kind}|${v.detail}`))) || Date.now() > deadline) break;
-        await delay(250);
-      }
-      counts.unsettled = observation.moving.size;
-      for (const s of foldSessions(observation.after).values()) for (const a of s.agentSessionIds) if (!agentSessions.has(a)) agentSessions.set(a, s.sessionId);
-
-      counts.opsAcked = driver.stats.acked;
-      counts.opsRejected = driver.stats.rejected;
-      // A violation still present from an earlier restart is counted once, where it first appeared.
-      const fresh = violations.filter((v) => !seen.has(`${v.kind}|${v.detail}`));
-      for (const v of fresh) {
-        seen.add(`${v.kind}|${v.detail}`);
-        counts.violations[v.kind]++;
-        report.violations.push({ ...v, iteration });
-      }
-      counts.ms = Date.now() - iterationStarted;
-      report.perIteration.push(counts);
-      addCounts(report.totals, counts);
-      const carried = violations.length - fresh.length;
-      log(`iteration ${iteration}/${iterations} (kill ${point === 'ops' ? 'after operations' : `during a ${point}`}): ${formatCounts(counts)}${carried ? ` (+${carried} still present from earlier iterations)` : ''}`);
-      if (observation.moving.size > 0) {
-        const folded = foldSessions(observation.after);
-        log(`  still appending when the checks stopped waiting (snapshots not compared): ${[...observation.moving].map((id) => `${id} (${folded.get(id)?.agent ?? '?'})`).join(', ')}`);
-      }
-      for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
-      if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
-    }
-    const finals = foldSessions(await readLog(run.db));
-    const real = driver.realClaudes.map((c) => finals.get(c.sessionId)).filter((s) => s !== undefined);
-    const launches = real.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched').length, 0);
-    const native = real.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched' && e.data?.resumeMode === 'native').length, 0);
-    const fromTranscript = real.reduce((n, s) => n + s!.events.filter((e) => e.type === 'ToolCallDispatched' && e.data?.source === 'transcript').length, 0);
-    realClaudeSummary = `${real.length} spawned, ${real.filter((s) => s!.status === 'exited').length} exited, ${launches} launches (${native} native resumes), ` +
-      `${real.reduce((n, s) => n + s!.calls.size, 0)} tool calls (${fromTranscript} appended from transcripts)`;
-  } finally {
-    await closeRun(run);
-  }
-  log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${formatCounts(report.totals)}`);
-  log(`real Claude Code sessions: ${realClaudeSummary}`);
+  const plans = planSoak(iterations, options.parallel ?? DEFAULT_PARALLEL, options.epoch ?? DEFAULT_EPOCH, seed);
+  const report: CrashSoakReport = { seed, runs: plans.map((p) => ({ run: p.run, seed: p.seed, iterations: p.epochs.reduce((a, b) => a + b, 0), epochs: p.epochs.length })), totals: emptyCounts(), perIteration: [], violations: [] };
+  const real: RealClaudeCounts = { spawned: 0, exited: 0, launches: 0, native: 0, toolCalls: 0, fromTranscript: 0 };
+  log(`crash soak: seed ${seed}, ${iterations} iteration(s) in ${plans.length} run(s) of epochs of at most ${options.epoch ?? DEFAULT_EPOCH}: ` +
+    plans.map((p) => `run ${p.run} seed ${p.seed} (${report.runs[p.run].iterations} iterations, ${p.epochs.length} epoch(s))`).join('; '));
+  const started = Date.now();
+  await Promise.all(plans.map((plan) => runSoakRun(plan, options, plans.length > 1 ? (line) => log(`[run ${plan.run}] ${line}`) : log, report, real)));
+  const wall = (Date.now() - started) / 1000;
+  log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${formatCounts(report.totals)}; wall ${wall.toFixed(1)} s ` +
+    `(${(wall / Math.max(1, report.totals.iterations)).toFixed(1)} s per iteration, ${((report.totals.iterations * 60) / Math.max(wall, 0.001)).toFixed(2)} iterations per minute)`);
+  log(`real Claude Code sessions: ${real.spawned} spawned, ${real.exited} exited, ${real.launches} launches (${real.native} native resumes), ${real.toolCalls} tool calls (${real.fromTranscript} appended from transcripts)`);
   return report;
 };

@@ -1,16 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { runCrashSoak } from './harness';
 
-// `npm run soak:crash -- --iterations N` (test/crash/soak-crash.js) sets SOAK_ITERATIONS; plain `npm test` skips this file.
+// `npm run soak:crash -- --iterations N [--epoch K] [--parallel P]` (test/crash/soak-crash.js) sets SOAK_ITERATIONS (SOAK_EPOCH, SOAK_PARALLEL); plain `npm test` skips this file.
 const iterations = Number(process.env.SOAK_ITERATIONS ?? 0);
 const seed = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : undefined;
+const epoch = process.env.SOAK_EPOCH ? Number(process.env.SOAK_EPOCH) : undefined;
+const parallel = process.env.SOAK_PARALLEL ? Number(process.env.SOAK_PARALLEL) : undefined;
 
 (iterations > 0 ? describe : describe.skip)(`crash soak: ${iterations || 'SOAK_ITERATIONS'} kill/restart cycles (npm run soak:crash)`, () => {
   it('prints the counts and ends with zero violations', async () => {
-    const report = await runCrashSoak({ iterations, seed, realClaude: true, log: (line) => process.stdout.write(`[soak] ${line}\n`) });
+    const report = await runCrashSoak({ iterations, seed, epoch, parallel, realClaude: true, log: (line) => process.stdout.write(`[soak] ${line}\n`) });
     if (process.env.SOAK_REPORT) writeFileSync(process.env.SOAK_REPORT, `${JSON.stringify(report, null, 2)}\n`);
     const total = report.violations.length;
-    process.stdout.write(`[soak] ${report.totals.iterations} iterations, ${report.totals.kills} kills, ${total} violation(s) (seed ${report.seed})\n`);
+    process.stdout.write(`[soak] ${report.totals.iterations} iterations, ${report.totals.kills} kills, ${total} violation(s) (seed ${report.seed}; ${report.runs.map((r) => `run ${r.run} seed ${r.seed}`).join(', ')})\n`);
     expect(report.violations).toEqual([]);
   }, 24 * 3600 * 1000);
 });
