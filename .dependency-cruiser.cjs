@@ -3,57 +3,26 @@
  * domain imports nothing outside itself; infra never imports application; libs never import apps or the composition
  * root; no app imports another app; only entry points reach the composition root.
  */
+
+/** One forbidden dependency: modules matching `from` must not import modules matching `to`; every layer rule is an error. */
+const forbid = (name, from, to, comment) => ({ name, comment, severity: 'error', from, to });
+
 module.exports = {
   forbidden: [
-    {
-      name: 'no-app-to-app',
-      comment: 'An app never imports another app: shared code lives in libs, composition in composition/.',
-      severity: 'error',
-      from: { path: '^apps/([^/]+)/' },
-      to: { path: '^apps/', pathNot: '^apps/$1/' },
-    },
-    {
-      name: 'domain-is-pure',
-      comment: 'libs/domain imports nothing outside itself: no Nest, no pg, no node: modules, no packages.',
-      severity: 'error',
-      from: { path: '^libs/domain/', pathNot: '\\.spec\\.ts$' },
-      to: { pathNot: '^libs/domain/' },
-    },
-    {
-      name: 'contracts-are-wire-shapes',
-      comment: 'libs/contracts holds the HTTP wire shapes the api, the CLI and the web page share: it imports the domain only.',
-      severity: 'error',
-      from: { path: '^libs/contracts/' },
-      to: { pathNot: '^libs/(contracts|domain)/' },
-    },
-    {
-      name: 'infra-not-application',
-      comment: 'Adapters (libs/infra) depend on the domain only, never on application services.',
-      severity: 'error',
-      from: { path: '^libs/infra/' },
-      to: { path: '^libs/application/' },
-    },
-    {
-      name: 'libs-not-apps',
-      comment: 'Libraries never import an app or the composition root.',
-      severity: 'error',
-      from: { path: '^libs/' },
-      to: { path: '^(apps|composition)/' },
-    },
-    {
-      name: 'composition-only-from-entry-points',
-      comment: 'Only entry points (main.ts, the CLI) start the composition root.',
-      severity: 'error',
-      from: { path: '^apps/', pathNot: '^apps/[^/]+/src/(main|cli)\\.ts$' },
-      to: { path: '^composition/' },
-    },
-    {
-      name: 'production-not-tests',
-      comment: 'Production code never imports test support.',
-      severity: 'error',
-      from: { path: '^(apps|libs|composition)/', pathNot: '\\.spec\\.ts$' },
-      to: { path: '^test/' },
-    },
+    forbid('no-app-to-app', { path: '^apps/([^/]+)/' }, { path: '^apps/', pathNot: '^apps/$1/' },
+      'An app never imports another app: shared code lives in libs, composition in composition/.'),
+    forbid('domain-is-pure', { path: '^libs/domain/', pathNot: '\\.spec\\.ts$' }, { pathNot: '^libs/domain/' },
+      'libs/domain imports nothing outside itself: no Nest, no pg, no node: modules, no packages.'),
+    forbid('contracts-are-wire-shapes', { path: '^libs/contracts/' }, { pathNot: '^libs/(contracts|domain)/' },
+      'libs/contracts holds the HTTP wire shapes the api, the CLI and the web page share: it imports the domain only.'),
+    forbid('infra-not-application', { path: '^libs/infra/' }, { path: '^libs/application/' },
+      'Adapters (libs/infra) depend on the domain only, never on application services.'),
+    forbid('libs-not-apps', { path: '^libs/' }, { path: '^(apps|composition)/' },
+      'Libraries never import an app or the composition root.'),
+    forbid('composition-only-from-entry-points', { path: '^apps/', pathNot: '^apps/[^/]+/src/(main|cli)\\.ts$' }, { path: '^composition/' },
+      'Only entry points (main.ts, the CLI) start the composition root.'),
+    forbid('production-not-tests', { path: '^(apps|libs|composition)/', pathNot: '\\.spec\\.ts$' }, { path: '^test/' },
+      'Production code never imports test support.'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

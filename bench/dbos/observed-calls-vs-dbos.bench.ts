@@ -21,7 +21,7 @@ import { benchClient, closeBenchRun, expectStatus, freshPostgres, makeBenchRepo,
 
 const CALLS = Math.round(num('BENCH_DBOS_CALLS', 1000));
 const CLIENTS = 8;
-/** Calls per client: one 1,000-call session alone, or 8 sessions of 250 calls at once (the issue's workload). */
+/** Calls per client: one 1,000-call session alone, or 8 sessions of 250 calls at once (the concurrent workload compared with DBOS). */
 const PER_CLIENT: Record<number, number> = { 1: CALLS, [CLIENTS]: Math.round(CALLS / 4) };
 
 /** runledger: `clients` sessions fed concurrently, `per` calls each; returns checkpoints (events) per second. */

@@ -8,6 +8,7 @@ import { RuntimeWatcher } from './recovery/runtime-watcher';
 import { OrphanReaper } from './reaper/orphan-reaper';
 import { OrphanReaperScheduler } from './reaper/orphan-reaper.scheduler';
 import { WorktreeJanitor } from './reaper/worktree-janitor';
+import { WorkerLedger } from './worker-ledger';
 
 /**
  * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, runtime and health watchers, managed tool-call executor, reaper.
@@ -18,7 +19,7 @@ import { WorktreeJanitor } from './reaper/worktree-janitor';
 @Module({
   imports: [ApplicationModule],
   providers: [
-    ProjectionRunner, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
+    ProjectionRunner, WorkerLedger, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
     { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
     { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
   ],

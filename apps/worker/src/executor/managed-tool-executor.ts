@@ -1,14 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { sessionIdOfStream } from '@runledger/domain';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { RunledgerConfig } from '@runledger/infra/config';
-import { SqlDatabase } from '@runledger/infra/database';
-import { EventStore, loadCheckpoint, RecordedEvent, saveCheckpoint, START, Subscription } from '@runledger/infra/event-store';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { loadCheckpoint, RecordedEvent, saveCheckpoint, START, Subscription } from '@runledger/infra/event-store';
 import { LeaseStore, processOwnerId, toolCallLease } from '@runledger/infra/leases';
 import { BootReconciler } from '../recovery/boot-reconciler';
+import { WorkerLedger } from '../worker-ledger';
 import { runTool, ToolInputError, validateToolCall } from '@runledger/infra/tools';
-import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
-import { ProjectEnv, ServerAddress, SessionStreams, sessionWorkdir, systemContext, ToolCallIntake } from '@runledger/application';
+import { ProjectEnv, ServerAddress, sessionWorkdir, systemContext, ToolCallIntake } from '@runledger/application';
 
 /** Subscription (and checkpoint) id of the executor. */
 export const EXECUTOR_SUBSCRIPTION = 'managed-executor';
@@ -49,10 +47,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
   private checkpointSavedAt = 0;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
-    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
-    private readonly sessions: SessionStreams,
+    private readonly ledger: WorkerLedger,
     private readonly intake: ToolCallIntake,
     private readonly projectEnv: ProjectEnv,
     private readonly address: ServerAddress,
@@ -67,13 +62,13 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
   private stopped = false;
 
   private async start(): Promise<void> {
-    let from = await loadCheckpoint(this.db, EXECUTOR_SUBSCRIPTION);
+    let from = await loadCheckpoint(this.ledger.db, EXECUTOR_SUBSCRIPTION);
     if (from === START || from.globalPosition === 0) {
       // First start: calls dispatched before this executor existed are reconcile's business, not re-executed.
-      from = await this.store.headCheckpoint();
-      await this.db.transaction((tx) => saveCheckpoint(tx, EXECUTOR_SUBSCRIPTION, from));
+      from = await this.ledger.store.headCheckpoint();
+      await this.ledger.db.transaction((tx) => saveCheckpoint(tx, EXECUTOR_SUBSCRIPTION, from));
     }
-    this.subscription = this.store.subscribeToAll({
+    this.subscription = this.ledger.store.subscribeToAll({
       from,
       onEvents: (events) => this.claim(events),
       onError: (error) => this.logger.error(`subscription: ${(error as Error).message}`),
@@ -85,7 +80,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     await this.subscription?.stop();
     const all = Promise.allSettled([...this.running]);
     await Promise.race([all, new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS).unref())]);
-    await this.leases.releaseAll(this.db, this.owner).catch(() => undefined);
+    await this.leases.releaseAll(this.ledger.db, this.owner).catch(() => undefined);
   }
 
   /**
@@ -104,7 +99,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
     if (candidates.length === 0 && now - this.checkpointSavedAt < IDLE_CHECKPOINT_EVERY_MS) return;
     const mine: { sessionId: string; call: Dispatched }[] = [];
     const last = events[events.length - 1];
-    await this.db.transaction(async (tx) => {
+    await this.ledger.db.transaction(async (tx) => {
       for (const candidate of candidates) {
         if (await this.leases.acquire(tx, toolCallLease(candidate.sessionId, candidate.call.callId, candidate.call.attempt), this.owner, EXECUTION_LEASE_TTL_MS)) {
           mine.push(candidate);
@@ -125,13 +120,13 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
   private async execute(sessionId: string, dispatched: Dispatched): Promise<void> {
     const resource = toolCallLease(sessionId, dispatched.callId, dispatched.attempt);
     const context = systemContext(`executor:${this.owner}`);
-    const renew = setInterval(() => void this.leases.renew(this.db, resource, this.owner, EXECUTION_LEASE_TTL_MS).catch(() => undefined), EXECUTION_LEASE_TTL_MS / 3);
+    const renew = setInterval(() => void this.leases.renew(this.ledger.db, resource, this.owner, EXECUTION_LEASE_TTL_MS).catch(() => undefined), EXECUTION_LEASE_TTL_MS / 3);
     try {
-      const { state } = await this.sessions.load(sessionId);
+      const { state } = await this.ledger.sessions.load(sessionId);
       const call = state.toolCalls.get(dispatched.callId);
       if (!call || call.status !== 'dispatched' || call.attempt !== dispatched.attempt) return; // already settled
-      const { state: project } = await this.sessions.project(state.projectId);
-      const workdir = sessionWorkdir(this.config.dataDir, project, sessionId);
+      const { state: project } = await this.ledger.sessions.project(state.projectId);
+      const workdir = sessionWorkdir(this.ledger.config.dataDir, project, sessionId);
       let outcome;
       try {
         outcome = await runTool(validateToolCall(call.tool, call.input, workdir), workdir, {
@@ -151,7 +146,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
       );
     } finally {
       clearInterval(renew);
-      await this.leases.release(this.db, resource, this.owner).catch(() => undefined);
+      await this.leases.release(this.ledger.db, resource, this.owner).catch(() => undefined);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AgentLauncher, CustodyStreams, reapedRef, SessionStreams, SweepDecision, SweepReport, systemContext, WorktreeSweeper } from '@runledger/application';
+import { Injectable, Logger } from '@nestjs/common';
+import { AgentLauncher, CustodyStreams, reapedRef, SweepDecision, SweepReport, systemContext, WorktreeSweeper } from '@runledger/application';
 import {
   CustodyState,
   LiveClaim,
@@ -11,15 +11,12 @@ import {
   ReaperVerdict,
   vanishedRecord,
 } from '@runledger/domain';
-import { RunledgerConfig } from '@runledger/infra/config';
-import { SqlDatabase } from '@runledger/infra/database';
 import { DirtyWorktreeError, GitWorktrees, RUNLEDGER_BRANCH_PREFIX } from '@runledger/infra/git';
 import { LeaseStore, processOwnerId } from '@runledger/infra/leases';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
-import { ReadModels, SessionOwnerRow, WorktreeRecordRow } from '@runledger/infra/read-models';
-import { RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
+import { SessionOwnerRow, WorktreeRecordRow } from '@runledger/infra/read-models';
 import { DiskCandidate, WorktreeFacts } from '@runledger/infra/worktree-facts';
-import { ProjectionRunner } from '../projections/projection-runner';
+import { WorkerLedger } from '../worker-ledger';
 import { reaperSettings, ReaperSettingsConfig } from './reaper-settings';
 
 /** Lease resource of a sweep: one reaper at a time across processes sharing the database. */
@@ -48,14 +45,10 @@ export class OrphanReaper implements WorktreeSweeper {
   readonly settings: ReaperSettingsConfig;
 
   constructor(
-    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
-    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
-    private readonly readModels: ReadModels,
+    private readonly ledger: WorkerLedger,
     private readonly custody: CustodyStreams,
-    private readonly sessions: SessionStreams,
     private readonly git: GitWorktrees,
     private readonly launcher: AgentLauncher,
-    private readonly projections: ProjectionRunner,
     private readonly metrics: RunledgerMetrics,
   ) {
     this.facts = new WorktreeFacts(git);
@@ -64,7 +57,7 @@ export class OrphanReaper implements WorktreeSweeper {
 
   /** `<dataDir>/worktrees`: runledger's worktree root. */
   get root(): string {
-    return path.join(this.config.dataDir, 'worktrees');
+    return path.join(this.ledger.config.dataDir, 'worktrees');
   }
 
   /** One sweep; a sweep already running in this process is joined, not repeated. */
@@ -76,18 +69,18 @@ export class OrphanReaper implements WorktreeSweeper {
   private async sweepOnce(): Promise<SweepReport> {
     const started = Date.now();
     const report: SweepReport = { mode: this.settings.mode, scanned: 0, decisions: [], changed: 0, unreadableRepos: [], ms: 0 };
-    if (!(await this.leases.acquire(this.db, REAPER_LEASE, this.owner, 5 * 60_000))) {
+    if (!(await this.leases.acquire(this.ledger.db, REAPER_LEASE, this.owner, 5 * 60_000))) {
       return { ...report, skipped: 'another reaper holds the lease', ms: Date.now() - started };
     }
     try {
       try {
-        await this.projections.catchUp(REAPER_CATCH_UP_MS);
+        await this.ledger.projections.catchUp(REAPER_CATCH_UP_MS);
       } catch (error) {
         return { ...report, skipped: `read models lag the log: ${(error as Error).message}`, ms: Date.now() - started };
       }
       await this.run(report);
     } finally {
-      await this.leases.release(this.db, REAPER_LEASE, this.owner).catch(() => undefined);
+      await this.leases.release(this.ledger.db, REAPER_LEASE, this.owner).catch(() => undefined);
     }
     report.changed = report.decisions.filter((d) => d.recorded).length;
     report.ms = Date.now() - started;
@@ -98,10 +91,10 @@ export class OrphanReaper implements WorktreeSweeper {
   private async run(report: SweepReport): Promise<void> {
     this.canonicalRoot = await WorktreeFacts.canonical(this.root);
     const [projects, owners, records, held] = await Promise.all([
-      this.readModels.registeredProjects(),
-      this.readModels.sessionOwners(),
-      this.readModels.worktreeRecords(),
-      this.readModels.custodyWorktrees(),
+      this.ledger.readModels.registeredProjects(),
+      this.ledger.readModels.sessionOwners(),
+      this.ledger.readModels.worktreeRecords(),
+      this.ledger.readModels.custodyWorktrees(),
     ]);
     const repoPaths = projects.flatMap((p) => p.repos.map((r) => r.path));
     const disk = await this.facts.scan({ root: this.root, repoPaths });
@@ -124,7 +117,7 @@ export class OrphanReaper implements WorktreeSweeper {
     // log → disk: a record holding a directory that is gone becomes unavailable.
     for (const record of records) {
       if (!vanishedRecord({ status: record.state }, await this.facts.exists(record.path))) continue;
-      const decided = await this.sessions.decide(
+      const decided = await this.ledger.sessions.decide(
         record.sessionId,
         (s) => (s.status !== 'none' && s.worktrees[record.repo] && !existsSync(record.path) ? [{ type: 'RecordWorktreeVanished', data: { repo: record.repo, rule: REAPER_RULES.directoryVanished, at: new Date().toISOString() } }] : []),
         systemContext(`reaper:${this.owner}`),
@@ -186,7 +179,7 @@ export class OrphanReaper implements WorktreeSweeper {
     if (verdict.action !== 'remove') {
       const decided = await this.custody.decide(candidatePath, () => [take, { type: 'RecordReaperVerdict', data: { path: candidatePath, verdict, strandCooldownMs: this.settings.strandCooldownMs, at: now } }], context);
       if (verdict.action === 'strand' && record) {
-        await this.sessions.decide(record.sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'FlagWorktreeStranded', data: { repo: record.repo, reason: `${verdict.rule}: ${verdict.detail}`, at: now } }]), context);
+        await this.ledger.sessions.decide(record.sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'FlagWorktreeStranded', data: { repo: record.repo, reason: `${verdict.rule}: ${verdict.detail}`, at: now } }]), context);
       }
       this.decided(report, { ...base, recorded: decided.events.length > 0 });
       return;
@@ -207,7 +200,7 @@ export class OrphanReaper implements WorktreeSweeper {
   ): Promise<void> {
     // Defense in depth: the owner re-read from its stream (not the read model) must still not be alive.
     if (base.sessionId) {
-      const fresh = await this.sessions.load(base.sessionId).catch(() => null);
+      const fresh = await this.ledger.sessions.load(base.sessionId).catch(() => null);
       if (fresh && fresh.state.status !== 'terminated' && this.launcher.isAlive(fresh.state.runtime)) {
         this.decided(report, { ...base, action: 'keep', rule: REAPER_RULES.ownerAlive, detail: 'owner came back before removal', recorded: false });
         return;
@@ -238,7 +231,7 @@ export class OrphanReaper implements WorktreeSweeper {
     }
     await this.custody.decide(candidatePath, () => [{ type: 'RecordCustodyRemoved', data: { path: candidatePath, rule: base.rule, at: at(), ...(preservedRef ? { preservedRef } : {}) } }], context);
     if (record) {
-      await this.sessions.decide(record.sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'RecordWorktreeRemoved', data: { repo: record.repo, at: at(), ...(preservedRef ? { preservedRef } : {}) } }]), context);
+      await this.ledger.sessions.decide(record.sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'RecordWorktreeRemoved', data: { repo: record.repo, at: at(), ...(preservedRef ? { preservedRef } : {}) } }]), context);
     }
     this.decided(report, { ...base, recorded: true, ...(preservedRef ? { preservedRef } : {}) });
   }

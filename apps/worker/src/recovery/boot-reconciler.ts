@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { AgentLauncher, SessionReconciler, SessionStreams, SYSTEM_STREAM, systemContext } from '@runledger/application';
-import { SqlDatabase } from '@runledger/infra/database';
-import { EventStore } from '@runledger/infra/event-store';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { AgentLauncher, SessionReconciler, SYSTEM_STREAM, systemContext } from '@runledger/application';
 import type { RuntimeIdentity } from '@runledger/infra/runtime';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
-import { findLaggingSnapshots, ReadModels, rebuildSessionSnapshot } from '@runledger/infra/read-models';
-import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
-import { ProjectionRunner } from '../projections/projection-runner';
+import { findLaggingSnapshots, rebuildSessionSnapshot } from '@runledger/infra/read-models';
+import { WorkerLedger } from '../worker-ledger';
 
 /** How long reconcile waits for the projections to catch up before it goes on from the log alone (ms). */
 export const CATCH_UP_TIMEOUT_MS = 120_000;
@@ -54,13 +51,9 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   report?: ReconcileReport;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
-    private readonly projections: ProjectionRunner,
-    private readonly readModels: ReadModels,
+    private readonly ledger: WorkerLedger,
     private readonly launcher: AgentLauncher,
     private readonly reconciler: SessionReconciler,
-    private readonly sessions: SessionStreams,
     @Optional() private readonly metrics?: RunledgerMetrics,
   ) {}
 
@@ -83,23 +76,23 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, ms: 0,
     };
     try {
-      await this.projections.catchUp(CATCH_UP_TIMEOUT_MS);
+      await this.ledger.projections.catchUp(CATCH_UP_TIMEOUT_MS);
     } catch (error) {
       this.logger.warn(`projections did not catch up (${(error as Error).message}); reconciling from the log`);
     }
-    for (const lag of await findLaggingSnapshots(this.db, this.store)) {
-      await rebuildSessionSnapshot(this.db, this.store, lag.sessionId);
+    for (const lag of await findLaggingSnapshots(this.ledger.db, this.ledger.store)) {
+      await rebuildSessionSnapshot(this.ledger.db, this.ledger.store, lag.sessionId);
       report.snapshotsRebuilt++;
       this.logger.warn(`snapshot of ${lag.sessionId} was at revision ${lag.snapshotRevision ?? 'none'}, stream at ${lag.streamRevision}: rebuilt`);
     }
     // Not terminated, plus any session (a killed one too) that still has a dispatched tool call (invariant 6).
-    const { rows: withDispatched } = await this.db.query<{ session_id: string }>(`SELECT DISTINCT session_id FROM rl_rm_tool_calls WHERE status = 'dispatched'`);
-    const ids = new Set([...(await this.readModels.listSessions({})).filter((s) => s.status !== 'terminated').map((s) => s.id), ...withDispatched.map((r) => r.session_id)]);
+    const { rows: withDispatched } = await this.ledger.db.query<{ session_id: string }>(`SELECT DISTINCT session_id FROM rl_rm_tool_calls WHERE status = 'dispatched'`);
+    const ids = new Set([...(await this.ledger.readModels.listSessions({})).filter((s) => s.status !== 'terminated').map((s) => s.id), ...withDispatched.map((r) => r.session_id)]);
     const live = [...ids];
     // Sessions are read in bulk, a chunk at a time (one pass over their streams instead of a read per session).
     for (let i = 0; i < live.length && !this.stopping; i += PRELOAD_CHUNK) {
       const chunk = live.slice(i, i + PRELOAD_CHUNK);
-      const loaded = await this.sessions.loadMany(chunk);
+      const loaded = await this.ledger.sessions.loadMany(chunk);
       for (const id of chunk) {
         if (this.stopping) break;
         try {
@@ -114,7 +107,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       adopted: report.adopted, interrupted: report.interrupted, relaunched: report.relaunched, not_resumable: report.notResumable,
       tool_calls_interrupted: report.toolCallsInterrupted, transcript_results: report.transcriptResults, snapshots_rebuilt: report.snapshotsRebuilt,
     });
-    await this.store.appendToStream(
+    await this.ledger.store.appendToStream(
       SYSTEM_STREAM,
       [{ eventId: randomUUID(), type: 'ReconcileCompleted', data: report, metadata: { actor: `reconciler:${this.reconciler.owner}`, correlationId: randomUUID() } }],
       'any',

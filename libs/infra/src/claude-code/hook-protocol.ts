@@ -25,6 +25,17 @@ export const COMMON_FIELDS = {
   effort: 'object?',
 } as const satisfies Record<string, FieldRule>;
 
+/** Field groups several events share (in the order Claude Code sends them; the first failing field is the one named). */
+const TOOL = { tool_name: 'string', tool_input: 'any' } as const;
+/** A tool call with its id: the events about one `tool_use` block. */
+const TOOL_USE = { ...TOOL, tool_use_id: 'string' } as const;
+/** The sub-agent an event is about (`agent_id` is required here, unlike the common field). */
+const SUBAGENT = { agent_id: 'string', agent_type: 'string?' } as const;
+const LAST_MESSAGE = { last_assistant_message: 'string?' } as const;
+const MODEL_SWITCH = { from_model: 'string?', to_model: 'string?' } as const;
+const TASK = { task_id: 'string?', task_subject: 'string?' } as const;
+const MCP_SERVER = { mcp_server_name: 'string?' } as const;
+
 /** The events of Claude Code 2.1.328 with the fields runledger checks (others are kept unchecked). */
 export const HOOK_EVENT_FIELDS = {
   SessionStart: { source: 'string?', model: 'string?' },
@@ -32,26 +43,26 @@ export const HOOK_EVENT_FIELDS = {
   SessionEnd: { reason: 'string?' },
   UserPromptSubmit: { prompt: 'string' },
   UserPromptExpansion: { command_name: 'string?', prompt: 'string?' },
-  PreToolUse: { tool_name: 'string', tool_input: 'any', tool_use_id: 'string' },
-  PermissionRequest: { tool_name: 'string', tool_input: 'any', permission_suggestions: 'array?' },
-  PermissionDenied: { tool_name: 'string', tool_input: 'any', tool_use_id: 'string', reason: 'string?' },
-  PostToolUse: { tool_name: 'string', tool_input: 'any', tool_use_id: 'string', tool_response: 'any?', duration_ms: 'number?' },
-  PostToolUseFailure: { tool_name: 'string', tool_input: 'any', tool_use_id: 'string', error: 'any?', is_interrupt: 'boolean?', duration_ms: 'number?' },
+  PreToolUse: TOOL_USE,
+  PermissionRequest: { ...TOOL, permission_suggestions: 'array?' },
+  PermissionDenied: { ...TOOL_USE, reason: 'string?' },
+  PostToolUse: { ...TOOL_USE, tool_response: 'any?', duration_ms: 'number?' },
+  PostToolUseFailure: { ...TOOL_USE, error: 'any?', is_interrupt: 'boolean?', duration_ms: 'number?' },
   PostToolBatch: { tool_calls: 'array' },
   Notification: { message: 'string?', title: 'string?', notification_type: 'string?' },
-  Stop: { stop_hook_active: 'boolean?', last_assistant_message: 'string?' },
-  StopFailure: { error: 'string?', error_details: 'string?', last_assistant_message: 'string?' },
-  SubagentStart: { agent_id: 'string', agent_type: 'string?' },
-  SubagentStop: { agent_id: 'string', agent_type: 'string?', agent_transcript_path: 'string?', last_assistant_message: 'string?' },
+  Stop: { stop_hook_active: 'boolean?', ...LAST_MESSAGE },
+  StopFailure: { error: 'string?', error_details: 'string?', ...LAST_MESSAGE },
+  SubagentStart: SUBAGENT,
+  SubagentStop: { ...SUBAGENT, agent_transcript_path: 'string?', ...LAST_MESSAGE },
   PreCompact: { trigger: 'string?', custom_instructions: 'any?' },
   PostCompact: { trigger: 'string?', compact_summary: 'string?' },
-  PreModelSwitch: { from_model: 'string?', to_model: 'string?' },
-  PostModelSwitch: { from_model: 'string?', to_model: 'string?' },
-  Elicitation: { mcp_server_name: 'string?', message: 'string?' },
-  ElicitationResult: { mcp_server_name: 'string?', action: 'string?' },
+  PreModelSwitch: MODEL_SWITCH,
+  PostModelSwitch: MODEL_SWITCH,
+  Elicitation: { ...MCP_SERVER, message: 'string?' },
+  ElicitationResult: { ...MCP_SERVER, action: 'string?' },
   TeammateIdle: { teammate_name: 'string?' },
-  TaskCreated: { task_id: 'string?', task_subject: 'string?' },
-  TaskCompleted: { task_id: 'string?', task_subject: 'string?' },
+  TaskCreated: TASK,
+  TaskCompleted: TASK,
   InstructionsLoaded: { file_path: 'string?', load_reason: 'string?' },
   ConfigChange: { source: 'string?', file_path: 'string?' },
   CwdChanged: { old_cwd: 'string?', new_cwd: 'string?' },
