@@ -1,3 +1,4 @@
+import { assertNever } from '../shared/assert-never';
 import type { SessionCommand } from './session.commands';
 import { decideSession, evolveSession, type Session, type SessionState } from './session.decider';
 import type { ResumeMode, SessionRuntime } from './session.events';
@@ -156,6 +157,123 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
   return { commands, counts };
 };
 
+/** One rule's verdict on the runtime: the commands it appends (in order), how many tool calls they interrupt, and its outcome. */
+interface Verdict {
+  commands: SessionCommand[];
+  interrupted: number;
+  outcome: ReconcileOutcome;
+  why: string;
+  relaunch?: ResumeMode | null;
+}
+
+/** A verdict that appends nothing. */
+const unchanged = (why: string, outcome: ReconcileOutcome = 'unchanged'): Verdict => ({ commands: [], interrupted: 0, outcome, why });
+
+/** The session's observed calls still dispatched: their owner is the agent runtime. */
+const observedInFlight = (session: Session) => session.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
+
+/** Managed calls in flight whose executor lease has no live holder: interrupted (invariant 6). */
+const orphanedManagedCalls = (session: Session, liveManagedCalls: string[], at: string): SessionCommand[] =>
+  session.toolCalls
+    .values()
+    .filter((call) => call.status === 'dispatched' && call.mode === 'managed' && !liveManagedCalls.includes(call.callId))
+    .map((call) => ({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at } }));
+
+/** Why only the log of calls is reconciled and the runtime left alone, or null when the runtime is reconciled too. */
+const callsOnly = (session: Session, facts: ReconcileFacts): Verdict | null => {
+  if (session.status === 'terminated') return unchanged('terminated: only calls reconciled', 'terminal');
+  if (facts.trigger === 'hook') return unchanged('agent hook: calls reconciled with the transcript');
+  if (facts.launchInProgress) return unchanged('a launch of this process is under way: its handler records the runtime');
+  // A retiring orchestrator belongs to its replacement: never adopted back, interrupted or relaunched (invariant 11).
+  if (session.status === 'retiring') return unchanged('retiring orchestrator: its replacement completes it');
+  return null;
+};
+
+/** A runtime that is not dead: none (external: its in-flight calls interrupted), alive (adopted at boot or when not running), unrecorded (recorded, never launched again). */
+const liveRuntimeVerdict = (state: Session, runtime: Exclude<RuntimeFact, { state: 'dead' }>, trigger: ReconcileTrigger, at: string): Verdict => {
+  const adoptable = state.status === 'running' || state.status === 'interrupted' || state.status === 'exited';
+  switch (runtime.state) {
+    case 'none': {
+      const unowned = observedInFlight(state);
+      const reason = 'owner unknown after a runledger restart (external session)';
+      const commands = unowned.map((call): SessionCommand => ({ type: 'InterruptToolCall', data: { callId: call.callId, reason, at } }));
+      return { commands, interrupted: unowned.length, outcome: 'unchanged', why: 'external session: runledger runs no runtime' };
+    }
+    case 'alive':
+      if (state.status === 'running' && trigger !== 'boot') return unchanged('runtime alive');
+      if (!adoptable) return unchanged(`runtime alive, session ${state.status}`);
+      return { commands: [{ type: 'AdoptSession', data: { runtime: state.runtime!, at } }], interrupted: 0, outcome: 'adopted', why: 'runtime alive: adopted under the same id' };
+    case 'unrecorded': {
+      const why = 'agent launched but never recorded: adopted, not launched again';
+      if (state.status === 'starting' || state.restoring) return { commands: [{ type: 'RecordRuntimeLaunched', data: { runtime: runtime.runtime, at } }], interrupted: 0, outcome: 'adopted', why };
+      if (adoptable) return { commands: [{ type: 'AdoptSession', data: { runtime: runtime.runtime, at } }], interrupted: 0, outcome: 'adopted', why };
+      return unchanged(`an unrecorded agent lives, session ${state.status}`);
+    }
+    default:
+      return assertNever(runtime);
+  }
+};
+
+/** How a dead runtime ended, for the exit's reason: finished, or on its own (mid-run when a run or observed call was open). */
+const exitReason = (state: Session, runtime: Extract<RuntimeFact, { state: 'dead' }>, finished: boolean): string => {
+  const how = runtime.signal !== undefined ? `signal ${runtime.signal}` : runtime.exitCode !== undefined ? `exit code ${runtime.exitCode}` : 'exit status not observed';
+  if (finished) return `the agent finished its run and its runtime ended (${how})`;
+  const midRun = Object.values(state.runs).some((r) => r.status === 'started') || observedInFlight(state).length > 0;
+  return `the runtime ended on its own${midRun ? ' mid-run' : ''} (${how})`;
+};
+
+/**
+ * A running session whose runtime is dead and whose last run finished (Stop recorded, or the transcript's last turn
+ * ended), or whose exit was observed: `exited`, never relaunched (invariant 14); its open runs closed when the transcript
+ * ended them (failed on the API error it gave up on). Null when the work was cut short.
+ */
+const exitVerdict = (state: Session, runtime: Extract<RuntimeFact, { state: 'dead' }>, transcript: TranscriptFacts | null, at: string): Verdict | null => {
+  const endedInTranscript = transcript?.lastTurnEnded === true;
+  const finished = lastRunFinished(state) || endedInTranscript;
+  const observedExit = runtime.exitCode !== undefined || runtime.signal !== undefined;
+  if (state.status !== 'running' || !(finished || observedExit)) return null;
+  const commands: SessionCommand[] = [];
+  if (endedInTranscript) {
+    for (const run of Object.values(state.runs)) {
+      if (run.status !== 'started') continue;
+      const failure = run.agentId === undefined ? transcript?.lastTurnFailure : undefined;
+      commands.push(failure !== undefined ? { type: 'FailAgentRun', data: { runId: run.runId, error: failure, at } } : { type: 'CompleteAgentRun', data: { runId: run.runId, at } });
+    }
+  }
+  const reason = exitReason(state, runtime, finished);
+  commands.push({
+    type: 'RecordRuntimeExited',
+    data: { ...(runtime.exitCode !== undefined ? { exitCode: runtime.exitCode } : {}), ...(runtime.signal !== undefined ? { signal: runtime.signal } : {}), finished, reason, at },
+  });
+  return { commands, interrupted: 0, outcome: 'exited', why: reason };
+};
+
+/** A request reconciles and never relaunches (resume does); the watcher relaunches only what it saw cut short now. */
+const mayRelaunch = (state: Session, trigger: ReconcileTrigger): boolean =>
+  trigger !== 'request' && !(trigger === 'watch' && state.status === 'interrupted' && !state.restoring);
+
+/** Work cut short: the session interrupted (once), then the restore policy says whether and how it is relaunched. */
+const interruptVerdict = (state: Session, trigger: ReconcileTrigger, at: string): Verdict => {
+  const restore = restorePolicy(state);
+  const cut = state.status !== 'interrupted' || state.restoring;
+  const commands: SessionCommand[] = cut ? [{ type: 'InterruptSession', data: { reason: 'runtime gone with work cut short', resumable: restore.mode !== null, at } }] : [];
+  const interrupted = cut ? observedInFlight(state).length : 0;
+  if (!mayRelaunch(state, trigger)) return { commands, interrupted, outcome: 'interrupted', why: `${restore.why} (not relaunched by a ${trigger})` };
+  return { commands, interrupted, outcome: 'interrupted', why: restore.why, relaunch: restore.mode };
+};
+
+/** A dead runtime: calls recorded after the session ended are interrupted, then exited (finished) or interrupted (cut short). */
+const deadRuntimeVerdict = (state: Session, runtime: Extract<RuntimeFact, { state: 'dead' }>, facts: ReconcileFacts): Verdict => {
+  const { at } = facts;
+  // A session that already ended (exited, or interrupted earlier) and whose runtime is dead owns no call: a call recorded
+  // after its end (a hook process that outlived its agent) is interrupted, never left dispatched (invariant 6).
+  const ended = (state.status === 'exited' || state.status === 'interrupted') && !state.restoring;
+  const late = ended ? observedInFlight(state) : [];
+  const lateCommands = late.map((call): SessionCommand => ({ type: 'InterruptToolCall', data: { callId: call.callId, reason: `its agent is gone (recorded after the session was ${state.status})`, at } }));
+  const verdict = state.status === 'exited' && !state.restoring ? unchanged('already exited') : (exitVerdict(state, runtime, facts.transcript, at) ?? interruptVerdict(state, facts.trigger, at));
+  return { ...verdict, commands: [...lateCommands, ...verdict.commands], interrupted: late.length + verdict.interrupted };
+};
+
 /**
  * The reconcile policy (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): pure, facts in, commands out; the calls and
  * results it appends from the transcript are built by the transcript's recorder (the intake's, which redacts them).
@@ -169,91 +287,19 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
  * A Stop/SessionEnd hook (`hook`) and a spawn or restore under way touch only the log of calls.
  */
 export const reconcileDecision = (session: Session, facts: ReconcileFacts): ReconcilePlan => {
-  const { at } = facts;
-  const commands: SessionCommand[] = [];
-  const counts: ReconcilePlan['counts'] = { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 };
-  const plan = (outcome: ReconcileOutcome, why: string, relaunch: ResumeMode | null = null): ReconcilePlan => ({ commands, outcome, relaunch, why, counts });
-
-  if (facts.transcript) {
-    const healed = transcriptCommands(session, facts.transcript, at);
-    commands.push(...healed.commands);
-    Object.assign(counts, healed.counts);
-  }
-  for (const call of session.toolCalls.values()) {
-    if (call.status !== 'dispatched' || call.mode !== 'managed' || facts.liveManagedCalls.includes(call.callId)) continue;
-    commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'its executor is gone (runledger restarted)', at } });
-    counts.toolCallsInterrupted++;
-  }
-  if (session.status === 'terminated') return plan('terminal', 'terminated: only calls reconciled');
-  if (facts.trigger === 'hook') return plan('unchanged', 'agent hook: calls reconciled with the transcript');
-  if (facts.launchInProgress) return plan('unchanged', 'a launch of this process is under way: its handler records the runtime');
-  // A retiring orchestrator belongs to its replacement: never adopted back, interrupted or relaunched (invariant 11).
-  if (session.status === 'retiring') return plan('unchanged', 'retiring orchestrator: its replacement completes it');
-
-  const state = fold(session, commands);
+  const healed = facts.transcript ? transcriptCommands(session, facts.transcript, facts.at) : null;
+  const orphaned = orphanedManagedCalls(session, facts.liveManagedCalls, facts.at);
+  const commands = [...(healed?.commands ?? []), ...orphaned];
+  const fromTranscript = healed?.counts ?? { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0 };
   const runtime = facts.runtime;
-  switch (runtime.state) {
-    case 'none': {
-      const unowned = state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
-      for (const call of unowned) {
-        commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: 'owner unknown after a runledger restart (external session)', at } });
-      }
-      counts.toolCallsInterrupted += unowned.length;
-      return plan('unchanged', 'external session: runledger runs no runtime');
-    }
-    case 'alive':
-      if (state.status === 'running' && facts.trigger !== 'boot') return plan('unchanged', 'runtime alive');
-      if (state.status !== 'running' && state.status !== 'interrupted' && state.status !== 'exited') return plan('unchanged', `runtime alive, session ${state.status}`);
-      commands.push({ type: 'AdoptSession', data: { runtime: state.runtime!, at } });
-      return plan('adopted', 'runtime alive: adopted under the same id');
-    case 'unrecorded':
-      if (state.status === 'starting' || state.restoring) {
-        commands.push({ type: 'RecordRuntimeLaunched', data: { runtime: runtime.runtime, at } });
-      } else if (state.status === 'running' || state.status === 'interrupted' || state.status === 'exited') {
-        commands.push({ type: 'AdoptSession', data: { runtime: runtime.runtime, at } });
-      } else {
-        return plan('unchanged', `an unrecorded agent lives, session ${state.status}`);
-      }
-      return plan('adopted', 'agent launched but never recorded: adopted, not launched again');
-    case 'dead':
-      break;
-  }
-
-  // A session that already ended (exited, or interrupted earlier) and whose runtime is dead owns no call: a call recorded
-  // after its end (a hook process that outlived its agent) is interrupted, never left dispatched (invariant 6).
-  if ((state.status === 'exited' || state.status === 'interrupted') && !state.restoring) {
-    const late = state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed');
-    for (const call of late) commands.push({ type: 'InterruptToolCall', data: { callId: call.callId, reason: `its agent is gone (recorded after the session was ${state.status})`, at } });
-    counts.toolCallsInterrupted += late.length;
-  }
-  if (state.status === 'exited' && !state.restoring) return plan('unchanged', 'already exited');
-  const endedInTranscript = facts.transcript?.lastTurnEnded === true;
-  const finished = lastRunFinished(state) || endedInTranscript;
-  const observedExit = runtime.exitCode !== undefined || runtime.signal !== undefined;
-  if (state.status === 'running' && (finished || observedExit)) {
-    if (endedInTranscript) {
-      for (const run of Object.values(state.runs)) {
-        if (run.status !== 'started') continue;
-        const failure = run.agentId === undefined ? facts.transcript?.lastTurnFailure : undefined;
-        commands.push(failure !== undefined ? { type: 'FailAgentRun', data: { runId: run.runId, error: failure, at } } : { type: 'CompleteAgentRun', data: { runId: run.runId, at } });
-      }
-    }
-    const how = runtime.signal !== undefined ? `signal ${runtime.signal}` : runtime.exitCode !== undefined ? `exit code ${runtime.exitCode}` : 'exit status not observed';
-    const midRun = Object.values(state.runs).some((r) => r.status === 'started') || state.toolCalls.values().some((c) => c.status === 'dispatched' && c.mode === 'observed');
-    const reason = finished ? `the agent finished its run and its runtime ended (${how})` : `the runtime ended on its own${midRun ? ' mid-run' : ''} (${how})`;
-    commands.push({
-      type: 'RecordRuntimeExited',
-      data: { ...(runtime.exitCode !== undefined ? { exitCode: runtime.exitCode } : {}), ...(runtime.signal !== undefined ? { signal: runtime.signal } : {}), finished, reason, at },
-    });
-    return plan('exited', reason);
-  }
-
-  const restore = restorePolicy(state);
-  if (state.status !== 'interrupted' || state.restoring) {
-    commands.push({ type: 'InterruptSession', data: { reason: 'runtime gone with work cut short', resumable: restore.mode !== null, at } });
-    counts.toolCallsInterrupted += state.toolCalls.values().filter((c) => c.status === 'dispatched' && c.mode === 'observed').length;
-  }
-  // A request reconciles; it never relaunches (resume does). The watcher relaunches only what it saw cut short now.
-  if (facts.trigger === 'request' || (facts.trigger === 'watch' && state.status === 'interrupted' && !state.restoring)) return plan('interrupted', `${restore.why} (not relaunched by a ${facts.trigger})`);
-  return plan('interrupted', restore.why, restore.mode);
+  const verdict =
+    callsOnly(session, facts) ??
+    (runtime.state === 'dead' ? deadRuntimeVerdict(fold(session, commands), runtime, facts) : liveRuntimeVerdict(fold(session, commands), runtime, facts.trigger, facts.at));
+  return {
+    commands: [...commands, ...verdict.commands],
+    outcome: verdict.outcome,
+    relaunch: verdict.relaunch ?? null,
+    why: verdict.why,
+    counts: { ...fromTranscript, toolCallsInterrupted: orphaned.length + verdict.interrupted },
+  };
 };

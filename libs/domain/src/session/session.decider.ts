@@ -303,85 +303,89 @@ const routeWorktree = (command: WorktreeCommand, session: Session): SessionEvent
   return decideWorktree(command, session.worktrees[command.data.repo] ?? { status: 'none' });
 };
 
+/** Statuses a restore can start from (docs/ARCHITECTURE.md §4): the runtime is gone and the session keeps its id. */
+const isRestorable = (status: SessionStatus): boolean => status === 'interrupted' || status === 'terminated' || status === 'exited';
+
+/** A runtime launch (or its failure) is expected: the session is starting, or a restore of it has begun. */
+const awaitsLaunch = ({ status, restoring }: Session): boolean => status === 'starting' || (isRestorable(status) && restoring);
+
+/** The refusal of a command the session's status does not allow. */
+const invalidTransition = ({ sessionId, status, restoring }: Session, command: SessionCommand) =>
+  sessionInvalidTransition(sessionId, status, restoring, command.type);
+
+/** The commands a started session decides itself (tool-call and worktree commands go to their deciders). */
+type SessionOwnCommand = Exclude<SessionCommand, StartSession | ToolCallCommand | WorktreeCommand>;
+
+/** One command type's decision on a started session: the events it appends, `[]` when already done; throws when refused. */
+type DecideStarted<C extends SessionCommand> = (command: C, session: Session) => SessionEvent[];
+
+/** The session's own rules, one small decision per command type. */
+const DECIDE_STARTED: { [T in SessionOwnCommand['type']]: DecideStarted<Extract<SessionCommand, { type: T }>> } = {
+  RecordRuntimeLaunched: (command, session) => {
+    if (!awaitsLaunch(session)) throw invalidTransition(session, command);
+    return [{ type: 'SessionRuntimeLaunched', data: { ...command.data } }];
+  },
+  RecordLaunchFailed: (command, session) => {
+    if (!awaitsLaunch(session)) throw invalidTransition(session, command);
+    const { reason, at } = command.data;
+    return [{ type: 'SessionLaunchFailed', data: { reason, at } }, ...closeInFlight(session, `launch failed: ${reason}`, at)];
+  },
+  RecordRuntimeExited: (command, session) => {
+    if (session.status === 'exited' && !session.restoring) return [];
+    if (session.status !== 'running') throw invalidTransition(session, command);
+    const { reason, at } = command.data;
+    return [{ type: 'SessionExited', data: omitUndefined({ ...command.data }) }, ...closeInFlight(session, `agent exited: ${reason}`, at)];
+  },
+  AdoptSession: (command, session) => {
+    if (session.status === 'terminated') throw sessionAlreadyTerminated(session.sessionId);
+    if (session.status !== 'running' && session.status !== 'interrupted' && session.status !== 'exited') throw invalidTransition(session, command);
+    return [{ type: 'SessionAdopted', data: { ...command.data } }];
+  },
+  InterruptSession: (command, session) => {
+    if (session.status === 'terminated') throw sessionAlreadyTerminated(session.sessionId);
+    if ((session.status === 'interrupted' || session.status === 'exited') && !session.restoring) return [];
+    const { reason, at } = command.data;
+    return [{ type: 'SessionInterrupted', data: { ...command.data } }, ...closeInFlight(session, `session interrupted: ${reason}`, at)];
+  },
+  StartRestore: (command, session) => {
+    if (!isRestorable(session.status)) throw sessionNotRestorable(session.sessionId, session.status);
+    return session.restoring ? [] : [{ type: 'SessionRestoreStarted', data: { ...command.data } }];
+  },
+  KillSession: (command, session) => {
+    if (session.status === 'terminated') throw sessionAlreadyTerminated(session.sessionId);
+    const { reason, at } = command.data;
+    return [{ type: 'SessionKilled', data: { ...command.data } }, ...closeInFlight(session, `session killed: ${reason}`, at)];
+  },
+  RetireSession: retire,
+  RecordRetirementFailure: (command, session) => {
+    if (session.status !== 'retiring') throw invalidTransition(session, command);
+    return [{ type: 'SessionRetirementFailed', data: { ...command.data } }];
+  },
+  TerminateSession: terminate,
+  LinkAgentSession: (command, session) => {
+    const { agentSessionId, transcriptPath } = command.data;
+    const linked = session.agentSessionId === agentSessionId && (transcriptPath === undefined || transcriptPath === session.transcriptPath);
+    return linked ? [] : [{ type: 'AgentSessionLinked', data: omitUndefined({ ...command.data }) }];
+  },
+  RecordDivergence: divergence,
+  RecordAgentHook: (command) => [{ type: 'AgentHookReceived', data: omitUndefined({ ...command.data }) }],
+  SetAgentActivity: (command, session) =>
+    session.activity === command.data.activity ? [] : [{ type: 'AgentActivityChanged', data: { ...command.data } }],
+  RecordAgentSessionEnded: (command, session) =>
+    session.agentEnded?.reason === command.data.reason ? [] : [{ type: 'AgentSessionEnded', data: { ...command.data } }],
+  StartAgentRun: startRun,
+  CompleteAgentRun: closeRun,
+  FailAgentRun: closeRun,
+};
+
 /** Decides a session command, routing tool-call and worktree commands to their deciders after the session check; throws SESSION.*, AGENT_RUN.*, TOOL_CALL.* or WORKTREE.* DomainErrors. */
 export const decideSession = (command: SessionCommand, state: SessionState): SessionEvent[] => {
   if (command.type === 'StartSession') return start(command, state);
   if (state.status === 'none') throw sessionNotFound();
-  const session = state;
-  const { sessionId, status, restoring } = session;
-  if (isToolCallCommand(command)) return routeToolCall(command, session);
-  if (isWorktreeCommand(command)) return routeWorktree(command, session);
-  switch (command.type) {
-    case 'RecordRuntimeLaunched': {
-      const restorable = status === 'interrupted' || status === 'terminated' || status === 'exited';
-      if (status !== 'starting' && !(restorable && restoring)) {
-        throw sessionInvalidTransition(sessionId, status, restoring, command.type);
-      }
-      return [{ type: 'SessionRuntimeLaunched', data: { ...command.data } }];
-    }
-    case 'RecordLaunchFailed': {
-      if (status !== 'starting' && !((status === 'interrupted' || status === 'terminated' || status === 'exited') && restoring)) {
-        throw sessionInvalidTransition(sessionId, status, restoring, command.type);
-      }
-      const { reason, at } = command.data;
-      return [{ type: 'SessionLaunchFailed', data: { reason, at } }, ...closeInFlight(session, `launch failed: ${reason}`, at)];
-    }
-    case 'RecordRuntimeExited': {
-      if (status === 'exited' && !restoring) return [];
-      if (status !== 'running') throw sessionInvalidTransition(sessionId, status, restoring, command.type);
-      const { reason, at } = command.data;
-      return [{ type: 'SessionExited', data: omitUndefined({ ...command.data }) }, ...closeInFlight(session, `agent exited: ${reason}`, at)];
-    }
-    case 'AdoptSession':
-      if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      if (status !== 'running' && status !== 'interrupted' && status !== 'exited') {
-        throw sessionInvalidTransition(sessionId, status, restoring, command.type);
-      }
-      return [{ type: 'SessionAdopted', data: { ...command.data } }];
-    case 'InterruptSession': {
-      if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      if ((status === 'interrupted' || status === 'exited') && !restoring) return [];
-      const { reason, at } = command.data;
-      return [{ type: 'SessionInterrupted', data: { ...command.data } }, ...closeInFlight(session, `session interrupted: ${reason}`, at)];
-    }
-    case 'StartRestore':
-      if (status !== 'interrupted' && status !== 'terminated' && status !== 'exited') throw sessionNotRestorable(sessionId, status);
-      return restoring ? [] : [{ type: 'SessionRestoreStarted', data: { ...command.data } }];
-    case 'KillSession': {
-      if (status === 'terminated') throw sessionAlreadyTerminated(sessionId);
-      const { reason, at } = command.data;
-      return [{ type: 'SessionKilled', data: { ...command.data } }, ...closeInFlight(session, `session killed: ${reason}`, at)];
-    }
-    case 'RetireSession':
-      return retire(command, session);
-    case 'RecordRetirementFailure':
-      if (status !== 'retiring') throw sessionInvalidTransition(sessionId, status, restoring, command.type);
-      return [{ type: 'SessionRetirementFailed', data: { ...command.data } }];
-    case 'TerminateSession':
-      return terminate(command, session);
-    case 'LinkAgentSession': {
-      const { agentSessionId, transcriptPath } = command.data;
-      if (session.agentSessionId === agentSessionId && (transcriptPath === undefined || transcriptPath === session.transcriptPath)) {
-        return [];
-      }
-      return [{ type: 'AgentSessionLinked', data: omitUndefined({ ...command.data }) }];
-    }
-    case 'RecordDivergence':
-      return divergence(command, session);
-    case 'RecordAgentHook':
-      return [{ type: 'AgentHookReceived', data: omitUndefined({ ...command.data }) }];
-    case 'SetAgentActivity':
-      return session.activity === command.data.activity ? [] : [{ type: 'AgentActivityChanged', data: { ...command.data } }];
-    case 'RecordAgentSessionEnded':
-      return session.agentEnded?.reason === command.data.reason ? [] : [{ type: 'AgentSessionEnded', data: { ...command.data } }];
-    case 'StartAgentRun':
-      return startRun(command, session);
-    case 'CompleteAgentRun':
-    case 'FailAgentRun':
-      return closeRun(command, session);
-    default:
-      return assertNever(command);
-  }
+  if (isToolCallCommand(command)) return routeToolCall(command, state);
+  if (isWorktreeCommand(command)) return routeWorktree(command, state);
+  const decide = DECIDE_STARTED[command.type] as DecideStarted<SessionCommand> | undefined;
+  return decide ? decide(command, state) : assertNever(command as never);
 };
 
 const coreOf = (session: Session): SessionCore => {
@@ -476,110 +480,93 @@ const evolveTree = (session: Session, event: WorktreeEvent): SessionState => {
   return { ...session, worktrees: { ...session.worktrees, [repo]: worktree }, updatedAt: at };
 };
 
-/** Folds one session event (including its runs, tool calls and worktrees); returns new objects, never mutates `state`. */
+/** The session a SessionStarted opens: `starting`, with no runs, calls, worktrees or warnings yet. */
+const sessionStarted = ({ data: { at, ...data } }: SessionStarted): Session => ({
+  ...omitUndefined(data),
+  status: 'starting',
+  restoring: false,
+  runs: {},
+  toolCalls: PersistentMap.empty(),
+  callCounts: { ...NO_CALLS },
+  worktrees: {},
+  divergences: [],
+  lateResultCalls: [],
+  warnings: [],
+  createdAt: at,
+  updatedAt: at,
+});
+
+/** One event type's fold into a started session (`at`: the event's time); pure, and it copies only what it changes. */
+type EvolveStarted<E extends SessionEvent> = (session: Session, event: E, at: string) => SessionState;
+
+/** The session-level state transitions, one small fold per event type (runs, calls and worktrees fold in their own functions). */
+const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: EvolveStarted<Extract<SessionEvent, { type: T }>> } = {
+  SessionRuntimeLaunched: (session, { data }, at) => {
+    const worktrees = session.restoring ? mapValues(session.worktrees, activateRestored) : session.worktrees;
+    const resumeMode = data.resumeMode ?? session.resumeMode;
+    return { ...coreOf(session), worktrees, status: 'running', runtime: data.runtime, ...(resumeMode ? { resumeMode } : {}), restoring: false, updatedAt: at };
+  },
+  SessionExited: (session, { data: { at: _at, ...exit } }, at) => ({ ...coreOf(session), status: 'exited', exit: { ...exit, at }, restoring: false, updatedAt: at }),
+  SessionAdopted: (session, { data }, at) => ({ ...coreOf(session), status: 'running', runtime: data.runtime, restoring: false, updatedAt: at }),
+  SessionLaunchFailed: (session, { data }, at) => ({
+    ...coreOf(session),
+    status: 'terminated',
+    termination: { cause: 'launch_failed', reason: data.reason, at },
+    restoring: false,
+    updatedAt: at,
+  }),
+  SessionInterrupted: (session, { data: { reason, resumable } }, at) => ({
+    ...coreOf(session),
+    status: 'interrupted',
+    interruption: { reason, resumable, at },
+    restoring: false,
+    updatedAt: at,
+  }),
+  SessionRestoreStarted: (session, _event, at) => ({ ...session, restoring: true, updatedAt: at }),
+  SessionKilled: (session, { data: { reason, freed } }, at) => ({ ...coreOf(session), status: 'terminated', termination: { cause: 'killed', reason, freed, at }, restoring: false, updatedAt: at }),
+  SessionRetiring: (session, { data }, at) => ({ ...coreOf(session), status: 'retiring', retirement: omitUndefined({ reason: data.reason, startedAt: at }), updatedAt: at }),
+  SessionRetirementFailed: (session, { data }, at) =>
+    session.status !== 'retiring' ? { ...session, updatedAt: at } : { ...session, retirement: { ...session.retirement, failure: { reason: data.reason, at } }, updatedAt: at },
+  SessionTerminated: (session, { data }, at) => ({
+    ...coreOf(session),
+    status: 'terminated',
+    termination: { cause: 'terminated', reason: data.reason, at },
+    restoring: false,
+    updatedAt: at,
+  }),
+  AgentSessionLinked: (session, { data }, at) => {
+    const transcriptPath = data.transcriptPath ?? session.transcriptPath;
+    return { ...session, agentSessionId: data.agentSessionId, ...(transcriptPath !== undefined ? { transcriptPath } : {}), updatedAt: at };
+  },
+  DivergenceDetected: (session, { data }, at) => ({ ...session, divergences: [...session.divergences, { ...data }], updatedAt: at }),
+  AgentHookReceived: (session, _event, at) => ({ ...session, lastHookAt: at, updatedAt: at }),
+  AgentActivityChanged: (session, { data }, at) => ({ ...session, activity: data.activity, lastHookAt: at, updatedAt: at }),
+  AgentSessionEnded: (session, { data }, at) => ({ ...session, agentEnded: { reason: data.reason, at }, lastHookAt: at, updatedAt: at }),
+  AgentRunStarted: evolveRun,
+  AgentRunCompleted: evolveRun,
+  AgentRunFailed: evolveRun,
+  AgentRunInterrupted: evolveRun,
+  ToolCallDispatched: evolveCall,
+  ToolCallCompleted: evolveCall,
+  ToolCallFailed: evolveCall,
+  ToolCallInterrupted: evolveCall,
+  ToolCallLateResultRecorded: evolveCall,
+  WorktreeCreated: evolveTree,
+  WorktreeWorkPreserved: evolveTree,
+  WorktreeRemoved: evolveTree,
+  WorktreeRemovalFailed: evolveTree,
+  WorktreeRestored: evolveTree,
+  WorktreeStranded: evolveTree,
+  WorktreeVanished: evolveTree,
+  WorktreeSkipped: evolveTree,
+};
+
+/** Folds one session event (including its runs, tool calls and worktrees); returns new objects, never mutates `state`; throws on an event type it does not know. */
 export const evolveSession = (state: SessionState, event: SessionEvent): SessionState => {
-  if (event.type === 'SessionStarted') {
-    const { at, ...data } = event.data;
-    return {
-      ...omitUndefined(data),
-      status: 'starting',
-      restoring: false,
-      runs: {},
-      toolCalls: PersistentMap.empty(),
-      callCounts: { ...NO_CALLS },
-      worktrees: {},
-      divergences: [],
-      lateResultCalls: [],
-      warnings: [],
-      createdAt: at,
-      updatedAt: at,
-    };
-  }
+  if (event.type === 'SessionStarted') return sessionStarted(event);
   if (state.status === 'none') return state;
-  const at = event.data.at;
-  switch (event.type) {
-    case 'SessionRuntimeLaunched': {
-      const worktrees = state.restoring ? mapValues(state.worktrees, activateRestored) : state.worktrees;
-      const resumeMode = event.data.resumeMode ?? state.resumeMode;
-      return { ...coreOf(state), worktrees, status: 'running', runtime: event.data.runtime, ...(resumeMode ? { resumeMode } : {}), restoring: false, updatedAt: at };
-    }
-    case 'SessionExited': {
-      const { at: _at, ...exit } = event.data;
-      return { ...coreOf(state), status: 'exited', exit: { ...exit, at }, restoring: false, updatedAt: at };
-    }
-    case 'SessionAdopted':
-      return { ...coreOf(state), status: 'running', runtime: event.data.runtime, restoring: false, updatedAt: at };
-    case 'SessionLaunchFailed':
-      return {
-        ...coreOf(state),
-        status: 'terminated',
-        termination: { cause: 'launch_failed', reason: event.data.reason, at },
-        restoring: false,
-        updatedAt: at,
-      };
-    case 'SessionInterrupted': {
-      const { reason, resumable } = event.data;
-      return { ...coreOf(state), status: 'interrupted', interruption: { reason, resumable, at }, restoring: false, updatedAt: at };
-    }
-    case 'SessionRestoreStarted':
-      return { ...state, restoring: true, updatedAt: at };
-    case 'SessionKilled': {
-      const { reason, freed } = event.data;
-      return { ...coreOf(state), status: 'terminated', termination: { cause: 'killed', reason, freed, at }, restoring: false, updatedAt: at };
-    }
-    case 'SessionRetiring':
-      return { ...coreOf(state), status: 'retiring', retirement: omitUndefined({ reason: event.data.reason, startedAt: at }), updatedAt: at };
-    case 'SessionRetirementFailed':
-      if (state.status !== 'retiring') return { ...state, updatedAt: at };
-      return { ...state, retirement: { ...state.retirement, failure: { reason: event.data.reason, at } }, updatedAt: at };
-    case 'SessionTerminated':
-      return {
-        ...coreOf(state),
-        status: 'terminated',
-        termination: { cause: 'terminated', reason: event.data.reason, at },
-        restoring: false,
-        updatedAt: at,
-      };
-    case 'AgentSessionLinked': {
-      const transcriptPath = event.data.transcriptPath ?? state.transcriptPath;
-      return {
-        ...state,
-        agentSessionId: event.data.agentSessionId,
-        ...(transcriptPath !== undefined ? { transcriptPath } : {}),
-        updatedAt: at,
-      };
-    }
-    case 'DivergenceDetected':
-      return { ...state, divergences: [...state.divergences, { ...event.data }], updatedAt: at };
-    case 'AgentHookReceived':
-      return { ...state, lastHookAt: at, updatedAt: at };
-    case 'AgentActivityChanged':
-      return { ...state, activity: event.data.activity, lastHookAt: at, updatedAt: at };
-    case 'AgentSessionEnded':
-      return { ...state, agentEnded: { reason: event.data.reason, at }, lastHookAt: at, updatedAt: at };
-    case 'AgentRunStarted':
-    case 'AgentRunCompleted':
-    case 'AgentRunFailed':
-    case 'AgentRunInterrupted':
-      return evolveRun(state, event);
-    case 'ToolCallDispatched':
-    case 'ToolCallCompleted':
-    case 'ToolCallFailed':
-    case 'ToolCallInterrupted':
-    case 'ToolCallLateResultRecorded':
-      return evolveCall(state, event);
-    case 'WorktreeCreated':
-    case 'WorktreeWorkPreserved':
-    case 'WorktreeRemoved':
-    case 'WorktreeRemovalFailed':
-    case 'WorktreeRestored':
-    case 'WorktreeStranded':
-    case 'WorktreeVanished':
-    case 'WorktreeSkipped':
-      return evolveTree(state, event);
-    default:
-      return assertNever(event);
-  }
+  const evolve = EVOLVE_STARTED[event.type] as EvolveStarted<SessionEvent> | undefined;
+  return evolve ? evolve(state, event, event.data.at) : assertNever(event as never);
 };
 
 /** The session stream decider (`session-<sessionId>`): one stream replays one session with its runs, tool calls and worktrees. */
