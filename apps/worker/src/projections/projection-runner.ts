@@ -27,8 +27,10 @@ import {
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import type { ProjectionProgress, RebuildOutcome } from '@runledger/application';
 
-/** Events per projection transaction (live and rebuild). */
+/** Events per live projection transaction. */
 const BATCH_SIZE = 500;
+/** Events per rebuild transaction: the projector writes each batch's rows in bulk, so a rebuild's rows are written in few statements. */
+const REBUILD_BATCH_SIZE = 5_000;
 /**
  * Once caught up, the live projection lets this many ms of appends gather before its next transaction: a batch costs
  * about the same for 1 event as for 20, and nothing answers on it but reads (hooks answer on their commit).
@@ -203,22 +205,30 @@ export class ProjectionRunner implements ProjectionProgress, OnApplicationBootst
       const total = await this.store.countAfter(START);
       let done = 0;
       let readFrom: Checkpoint = START;
+      const read = async (from: Checkpoint): Promise<RecordedEvent[]> => {
+        const events: RecordedEvent[] = [];
+        for await (const event of this.store.readAll({ from, maxCount: REBUILD_BATCH_SIZE })) events.push(event);
+        return events;
+      };
       const replay = async () => {
-        let batch: RecordedEvent[] = [];
-        const flush = async () => {
-          if (batch.length === 0) return;
-          const events = batch;
-          batch = [];
+        let next = read(readFrom);
+        for (;;) {
+          const events = await next;
+          if (events.length === 0) return;
+          const more = events.length === REBUILD_BATCH_SIZE;
+          // On PostgreSQL the next batch is read (another pooled connection) while this one is written; PGlite has one
+          // backend (docs/ARCHITECTURE.md §7), so there it is read after.
+          if (more && this.db.kind === 'postgres') {
+            next = read(checkpointOf(events[events.length - 1]));
+            next.catch(() => undefined); // awaited below; a failure of the write first must not leave it unhandled
+          }
           await this.commitBatch(events, readFrom, REBUILD_SUBSCRIPTION);
           readFrom = checkpointOf(events[events.length - 1]);
           done += events.length;
           onProgress?.(done, Math.max(total, done));
-        };
-        for await (const event of this.store.readAll({ from: readFrom })) {
-          batch.push(event);
-          if (batch.length >= BATCH_SIZE) await flush();
+          if (!more) return;
+          if (this.db.kind !== 'postgres') next = read(readFrom);
         }
-        await flush();
       };
       await replay(); // the bulk, while the live projection keeps the old read models current
       await this.stop();

@@ -331,85 +331,118 @@ interface CallRevisions {
   last: number;
 }
 
-const writeSession = async (
-  tx: SqlExecutor,
-  sessionId: string,
-  state: Session,
-  revision: number,
-  changedCalls: Map<string, CallRevisions>,
-): Promise<void> => {
+/**
+ * The session rows a batch writes, keyed by column name, sent as three JSON documents and flushed in one statement for
+ * every session of the batch (jsonb_to_recordset: one parameter per table, not one array per column).
+ */
+interface SessionRows {
+  sessions: object[];
+  worktrees: object[];
+  calls: object[];
+}
+
+/** Rows folded but not yet written: projects and custody rows one statement each (few), every session's rows in one (see flushRows). */
+interface PendingRows {
+  projects: Array<() => Promise<void>>;
+  custody: Array<() => Promise<void>>;
+  sessions: SessionRows;
+}
+
+const pendingRows = (): PendingRows => ({ projects: [], custody: [], sessions: { sessions: [], worktrees: [], calls: [] } });
+
+/** Adds the rows of session `sessionId` at `revision`: its row, its worktree rows (the whole set) and the tool calls `changedCalls` names. */
+const addSessionRows = (rows: SessionRows, sessionId: string, state: Session, revision: number, changedCalls: Map<string, CallRevisions>): void => {
   const view = toSessionView(state, revision);
-  await tx.query(
-    `INSERT INTO rl_rm_sessions (session_id, project_id, kind, status, agent, agent_session_id, view, state, revision, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)
-     ON CONFLICT (session_id) DO UPDATE SET project_id = EXCLUDED.project_id, kind = EXCLUDED.kind, status = EXCLUDED.status,
-       agent = EXCLUDED.agent, agent_session_id = EXCLUDED.agent_session_id, view = EXCLUDED.view, state = EXCLUDED.state,
-       revision = EXCLUDED.revision, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
-    [
-      sessionId,
-      state.projectId,
-      state.kind,
-      state.status,
-      state.agent,
-      state.agentSessionId ?? null,
-      toJsonb(view),
-      toJsonb(withoutCalls(state)),
+  rows.sessions.push({
+    session_id: sessionId,
+    project_id: state.projectId,
+    kind: state.kind,
+    status: state.status,
+    agent: state.agent,
+    agent_session_id: state.agentSessionId ?? null,
+    view,
+    state: withoutCalls(state),
+    revision,
+    created_at: state.createdAt,
+    updated_at: state.updatedAt,
+  });
+  for (const worktree of view.worktrees) {
+    rows.worktrees.push({
+      session_id: sessionId,
+      repo: worktree.repo,
+      path: worktree.path,
+      branch: worktree.branch,
+      state: worktree.state,
+      preserved_ref: worktree.preservedRef ?? null,
+      stranded: worktree.stranded === true,
       revision,
-      state.createdAt,
-      state.updatedAt,
-    ],
-  );
-
-  // Worktree rows mirror the snapshot at `revision`: replaced as a whole (a handful per session).
-  await tx.query('DELETE FROM rl_rm_worktrees WHERE session_id = $1', [sessionId]);
-  if (view.worktrees.length > 0) {
-    await tx.query(
-      `INSERT INTO rl_rm_worktrees (session_id, repo, path, branch, state, preserved_ref, stranded, revision)
-       SELECT $1, u.repo, u.path, u.branch, u.state, u.preserved_ref, u.stranded, $8
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
-         AS u(repo, path, branch, state, preserved_ref, stranded)`,
-      [
-        sessionId,
-        view.worktrees.map((w) => w.repo),
-        view.worktrees.map((w) => w.path),
-        view.worktrees.map((w) => w.branch),
-        view.worktrees.map((w) => w.state),
-        view.worktrees.map((w) => w.preservedRef ?? null),
-        view.worktrees.map((w) => w.stranded === true),
-        revision,
-      ],
-    );
+    });
   }
-
   // Tool-call rows: only the calls this batch changed; `revision` is the call's last change and `first_revision` its first
   // dispatch, both read from the events, so any batching gives the same rows.
-  const calls = [...changedCalls.entries()]
-    .flatMap(([callId, revisions]) => {
-      const call = state.toolCalls.get(callId);
-      return call === undefined ? [] : [{ call, revisions }];
+  for (const [callId, revisions] of changedCalls) {
+    const call = state.toolCalls.get(callId);
+    if (call === undefined) continue;
+    rows.calls.push({
+      session_id: sessionId,
+      call_id: call.callId,
+      tool: call.tool,
+      status: call.status,
+      attempt: call.attempt,
+      mode: call.mode,
+      view: toToolCallView(call),
+      revision: revisions.last,
+      first_revision: revisions.first,
+      state: call,
     });
-  if (calls.length > 0) {
-    await tx.query(
-      `INSERT INTO rl_rm_tool_calls (session_id, call_id, tool, status, attempt, mode, view, revision, first_revision, state)
-       SELECT $1, u.call_id, u.tool, u.status, u.attempt, u.mode, u.view::jsonb, u.revision, u.first_revision, u.state::jsonb
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
-         AS u(call_id, tool, status, attempt, mode, view, revision, first_revision, state)
-       ON CONFLICT (session_id, call_id) DO UPDATE SET tool = EXCLUDED.tool, status = EXCLUDED.status, attempt = EXCLUDED.attempt,
-         mode = EXCLUDED.mode, view = EXCLUDED.view, revision = EXCLUDED.revision, state = EXCLUDED.state`,
-      [
-        sessionId,
-        calls.map((c) => c.call.callId),
-        calls.map((c) => c.call.tool),
-        calls.map((c) => c.call.status),
-        calls.map((c) => c.call.attempt),
-        calls.map((c) => c.call.mode),
-        calls.map((c) => toJsonb(toToolCallView(c.call))),
-        calls.map((c) => c.revisions.last),
-        calls.map((c) => c.revisions.first),
-        calls.map((c) => toJsonb(c.call)),
-      ],
-    );
   }
+};
+
+/**
+ * Every session row, worktree row and tool-call row of a batch in one statement (one round trip whatever the number of
+ * sessions). Worktree rows mirror each session's snapshot: upserted, and the session's rows for other repos deleted
+ * (the two touch different rows, so they can share the statement).
+ */
+const WRITE_SESSIONS = `
+WITH sessions AS (
+  INSERT INTO rl_rm_sessions (session_id, project_id, kind, status, agent, agent_session_id, view, state, revision, created_at, updated_at)
+  SELECT session_id, project_id, kind, status, agent, agent_session_id, view, state, revision, created_at, updated_at
+  FROM jsonb_to_recordset($1::jsonb) AS u(session_id text, project_id text, kind text, status text, agent text, agent_session_id text,
+    view jsonb, state jsonb, revision bigint, created_at text, updated_at text)
+  ON CONFLICT (session_id) DO UPDATE SET project_id = EXCLUDED.project_id, kind = EXCLUDED.kind, status = EXCLUDED.status,
+    agent = EXCLUDED.agent, agent_session_id = EXCLUDED.agent_session_id, view = EXCLUDED.view, state = EXCLUDED.state,
+    revision = EXCLUDED.revision, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+  RETURNING session_id
+), worktrees AS (
+  SELECT * FROM jsonb_to_recordset($2::jsonb)
+    AS w(session_id text, repo text, path text, branch text, state text, preserved_ref text, stranded boolean, revision bigint)
+), gone AS (
+  DELETE FROM rl_rm_worktrees o WHERE o.session_id IN (SELECT session_id FROM sessions)
+    AND NOT EXISTS (SELECT 1 FROM worktrees w WHERE w.session_id = o.session_id AND w.repo = o.repo)
+), kept AS (
+  INSERT INTO rl_rm_worktrees (session_id, repo, path, branch, state, preserved_ref, stranded, revision)
+  SELECT session_id, repo, path, branch, state, preserved_ref, stranded, revision FROM worktrees
+  ON CONFLICT (session_id, repo) DO UPDATE SET path = EXCLUDED.path, branch = EXCLUDED.branch, state = EXCLUDED.state,
+    preserved_ref = EXCLUDED.preserved_ref, stranded = EXCLUDED.stranded, revision = EXCLUDED.revision
+), calls AS (
+  INSERT INTO rl_rm_tool_calls (session_id, call_id, tool, status, attempt, mode, view, revision, first_revision, state)
+  SELECT session_id, call_id, tool, status, attempt, mode, view, revision, first_revision, state
+  FROM jsonb_to_recordset($3::jsonb) AS u(session_id text, call_id text, tool text, status text, attempt integer, mode text,
+    view jsonb, revision bigint, first_revision bigint, state jsonb)
+  ON CONFLICT (session_id, call_id) DO UPDATE SET tool = EXCLUDED.tool, status = EXCLUDED.status, attempt = EXCLUDED.attempt,
+    mode = EXCLUDED.mode, view = EXCLUDED.view, revision = EXCLUDED.revision, state = EXCLUDED.state
+)
+SELECT 1`;
+
+/** Writes what `rows` gathered (projects, custody, then every session's rows in one statement) and empties it. */
+const flushRows = async (tx: SqlExecutor, rows: PendingRows): Promise<void> => {
+  const { projects, custody, sessions } = rows;
+  Object.assign(rows, pendingRows());
+  for (const write of projects) await write();
+  for (const write of custody) await write();
+  if (sessions.sessions.length === 0) return;
+  // toJsonb per document: NUL and lone surrogates become U+FFFD in every value (as they did column by column).
+  await tx.query(WRITE_SESSIONS, [toJsonb(sessions.sessions), toJsonb(sessions.worktrees), toJsonb(sessions.calls)]);
 };
 
 const writeCustody = async (tx: SqlExecutor, key: string, state: Exclude<CustodyState, { status: 'none' }>, revision: number): Promise<void> => {
@@ -428,7 +461,8 @@ interface StreamKind<S extends { status: string }> {
   types: Record<string, true>;
   initial: () => S;
   evolve: (state: S, event: RecordedEvent) => S;
-  write: (tx: SqlExecutor, id: string, state: S, revision: number, changedCalls: Map<string, CallRevisions>) => Promise<void>;
+  /** Adds the rows of stream `id` at `revision` to `rows` (written by flushRows on `tx`). */
+  write: (tx: SqlExecutor, rows: PendingRows, id: string, state: S, revision: number, changedCalls: Map<string, CallRevisions>) => void;
   reported: 'projects' | 'sessions' | 'custody';
 }
 
@@ -446,19 +480,23 @@ const streamKind = <S extends { status: string }, E>(
   reported,
 });
 
-const PROJECTS = streamKind<ProjectState, ProjectEvent>(projectDecider, PROJECT_EVENT_TYPES, (tx, id, state, revision) => writeProject(tx, id, state as RegisteredProject, revision), 'projects');
+const PROJECTS = streamKind<ProjectState, ProjectEvent>(projectDecider, PROJECT_EVENT_TYPES, (tx, rows, id, state, revision) => {
+  rows.projects.push(() => writeProject(tx, id, state as RegisteredProject, revision));
+}, 'projects');
 
 const SESSIONS = streamKind<SessionState, SessionEvent>(
   sessionDecider,
   SESSION_EVENT_TYPES,
-  (tx, id, state, revision, changedCalls) => writeSession(tx, id, state as Session, revision, changedCalls),
+  (_tx, rows, id, state, revision, changedCalls) => addSessionRows(rows.sessions, id, state as Session, revision, changedCalls),
   'sessions',
 );
 
 const CUSTODY = streamKind<CustodyState, CustodyEvent>(
   custodyDecider,
   CUSTODY_EVENT_TYPES,
-  (tx, id, state, revision) => writeCustody(tx, id, state as Exclude<CustodyState, { status: 'none' }>, revision),
+  (tx, rows, id, state, revision) => {
+    rows.custody.push(() => writeCustody(tx, id, state as Exclude<CustodyState, { status: 'none' }>, revision));
+  },
   'custody',
 );
 
@@ -537,18 +575,25 @@ const projectEventByEvent = async <S extends { status: string }>(
   tx: SqlExecutor, kind: StreamKind<S>, id: string, stored: Stored<S>, fresh: RecordedEvent[], report: ProjectionReport,
 ): Promise<void> => {
   let state = stored.state;
+  const rows = pendingRows();
   for (const event of fresh) {
     try {
       state = await inSavepoint(tx, async () => {
         const changedCalls = new Map<string, CallRevisions>();
         const next = fold(kind, state, [event], report, changedCalls);
-        if (next.status !== 'none') await kind.write(tx, id, next, event.revision, changedCalls);
+        if (next.status !== 'none') {
+          kind.write(tx, rows, id, next, event.revision, changedCalls);
+          await flushRows(tx, rows);
+        }
         return next;
       });
     } catch (error) {
       if (!isDeterministicProjectionError(error)) throw error;
       await recordDeadLetter(tx, event, error, report);
-      if (state.status !== 'none') await kind.write(tx, id, state, event.revision, new Map());
+      if (state.status !== 'none') {
+        kind.write(tx, rows, id, state, event.revision, new Map());
+        await flushRows(tx, rows);
+      }
     }
   }
   if (state.status !== 'none' && !report[kind.reported].includes(id)) report[kind.reported].push(id);
@@ -588,6 +633,7 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
     [...(await loadStored<CustodyState>(tx, 'rl_rm_custody_worktrees', 'stream_id', custodyIds.map(worktreeStreamName)))].map(([streamId, row]) => [foldedStream(streamId)!.id, row]),
   );
 
+  const batchRows = pendingRows();
   const projectStream = async <S extends { status: string }>(
     kind: StreamKind<S>,
     streamId: string,
@@ -610,17 +656,22 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
     }
     report.duplicates += group.length - fresh.length;
     if (fresh.length === 0) return;
-    const foldAndWrite = async () => {
+    const foldInto = (rows: PendingRows) => {
       const changedCalls = new Map<string, CallRevisions>();
       const state = fold(kind, stored.state, fresh, report, changedCalls);
       if (state.status === 'none') return;
-      await kind.write(tx, id, state, fresh[fresh.length - 1].revision, changedCalls);
+      kind.write(tx, rows, id, state, fresh[fresh.length - 1].revision, changedCalls);
       report[kind.reported].push(id);
     };
-    if (!options.isolate) return foldAndWrite();
+    // Without isolation every stream's rows wait for one bulk write at the end of the batch.
+    if (!options.isolate) return foldInto(batchRows);
     const counted = { applied: report.applied, unknown: report.unknown.length };
     try {
-      await inSavepoint(tx, foldAndWrite);
+      await inSavepoint(tx, async () => {
+        const rows = pendingRows();
+        foldInto(rows);
+        await flushRows(tx, rows);
+      });
     } catch (error) {
       if (!isDeterministicProjectionError(error)) throw error;
       report.applied = counted.applied;
@@ -636,5 +687,6 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
     // The stored session plus the stored state of the calls this batch touches: evolve reads no other call.
     else await projectStream(SESSIONS, streamId, group, storedSessions, (id, state) => withCalls(state, storedCalls.get(id)));
   }
+  await flushRows(tx, batchRows);
   return report;
 };
