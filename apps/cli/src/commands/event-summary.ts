@@ -1,3 +1,4 @@
+import type { SessionEvent } from '@runledger/domain';
 import { AuditEvent } from '../client/api-types';
 import { formatDuration, oneLine, shortJson } from '../client/output';
 
@@ -34,6 +35,73 @@ export const inputSummary = (input: unknown, max = 60): string => {
 /** When an event happened: `data.at`, else `metadata.occurredAt`, else `metadata.recordedAt`. */
 const eventTime = (e: AuditEvent): string | undefined => str(e.data?.at) ?? e.metadata?.occurredAt ?? e.metadata?.recordedAt;
 
+/** The data of one session event type, as the domain defines it. */
+type DataOf<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>['data'];
+
+/** An event's data as the API sends it: the domain's field names, each value read defensively (`str`, `num`). */
+type Wire<T> = T extends unknown ? { [K in keyof T]?: unknown } : never;
+
+/** What a tool-call summary knows beyond its event: the call's tool (from its dispatch), the attempt and exit texts, and the time since dispatch. */
+interface CallContext {
+  callId: string | undefined;
+  tool: string;
+  attempt: number | undefined;
+  /** ` attempt N` for a retry (N > 1), else empty. */
+  attemptText: string;
+  /** ` exit N` when the event carries an exit code, else empty. */
+  exit: string;
+  took: () => string;
+}
+
+/** The summary of one event type (without time, revision and type). */
+type Summary<T extends SessionEvent['type']> = (d: Wire<DataOf<T>>, call: CallContext) => string;
+
+/** ` attempt N` whenever the event names its attempt. */
+const attemptOf = (call: CallContext): string => (call.attempt !== undefined ? ` attempt ${call.attempt}` : '');
+
+/** How `history` summarizes each session event type; a type without an entry shows its data as compact JSON. */
+const SUMMARIES: { [T in SessionEvent['type']]?: Summary<T> } = {
+  ToolCallDispatched: (d, c) => `${str(d.tool) ?? '?'} ${c.callId}${attemptOf(c)} dispatched (${str(d.mode) ?? '?'}): ${inputSummary(d.input)}`,
+  ToolCallCompleted: (d, c) => `${c.tool} ${c.callId}${c.attemptText} completed${c.exit} in ${c.took()} (${str(d.source) ?? '?'})`,
+  ToolCallFailed: (d, c) =>
+    `${c.tool} ${c.callId}${c.attemptText} FAILED${c.exit} in ${c.took()} (${str(d.source) ?? '?'})${d.error !== undefined ? `: ${oneLine(String(d.error), 80)}` : ''}`,
+  ToolCallInterrupted: (d, c) => `INTERRUPTED ${c.tool} ${c.callId}${attemptOf(c)} after ${c.took()}: ${oneLine(str(d.reason) ?? '', 80)}`,
+  ToolCallLateResultRecorded: (d, c) =>
+    `LATE RESULT ${c.tool} ${c.callId}${attemptOf(c)} ${str(d.status) ?? '?'}${c.exit}, ${c.took()} after dispatch ` +
+    `(${str(d.source) ?? '?'}; recorded apart, the call stays interrupted)`,
+  SessionStarted: (d) => `project ${str(d.projectId)}, ${str(d.kind)}, agent ${str(d.agent)}, branch ${str(d.branch)} from ${str(d.baseRef)}`,
+  SessionRuntimeLaunched: (d) => runtimeSummary(d.runtime),
+  SessionAdopted: (d) => runtimeSummary(d.runtime),
+  SessionInterrupted: (d) => `${oneLine(str(d.reason) ?? '', 80)}${d.resumable ? ' (resumable)' : ' (not resumable)'}`,
+  SessionKilled: (d) => `${oneLine(str(d.reason) ?? '', 80)} (${d.freed ? 'worktrees freed' : 'dirty worktree kept'})`,
+  SessionLaunchFailed: (d) => oneLine(str(d.reason) ?? '', 100),
+  SessionTerminated: (d) => oneLine(str(d.reason) ?? '', 100),
+  AgentSessionLinked: (d) => `${str(d.agentSessionId)}${d.transcriptPath ? ` ${str(d.transcriptPath)}` : ''}`,
+  AgentRunStarted: (d) => `run ${str(d.runId)}${d.prompt ? `: ${oneLine(str(d.prompt) ?? '', 70)}` : ''}`,
+  AgentRunCompleted: (d) => `run ${str(d.runId)}`,
+  AgentRunFailed: (d) => `run ${str(d.runId)}: ${oneLine(str(d.error) ?? '', 80)}`,
+  AgentRunInterrupted: (d) => `INTERRUPTED run ${str(d.runId)}: ${oneLine(str(d.reason) ?? '', 80)}`,
+  DivergenceDetected: (d, c) => `DIVERGENCE ${str(d.kind)}${c.callId ? ` ${c.callId}` : ''}: ${oneLine(str(d.detail) ?? '', 80)}`,
+  WorktreeCreated: (d) => worktreeAt(d),
+  WorktreeRestored: (d) => worktreeAt(d),
+  WorktreeWorkPreserved: (d) => `${str(d.repo)} → ${str(d.ref)} (${(str(d.commit) ?? '').slice(0, 12)})`,
+  WorktreeRemoved: (d) => `${str(d.repo)}${d.preservedRef ? ` (work in ${str(d.preservedRef)})` : ''}`,
+  WorktreeRemovalFailed: (d) => `${str(d.repo)}: ${oneLine(str(d.error) ?? '', 80)}`,
+  WorktreeStranded: (d) => `${str(d.repo)}: ${oneLine(str(d.reason) ?? '', 80)}`,
+  WorktreeSkipped: (d) => `${str(d.repo)}: ${oneLine(str(d.reason) ?? '', 80)}`,
+};
+
+/** A launched or adopted runtime: `tmux <session>` or `<type> pid <pid>`. */
+function runtimeSummary(runtime: unknown): string {
+  const r = (runtime ?? {}) as Data;
+  return r.type === 'tmux' ? `tmux ${str(r.sessionName)}` : `${str(r.type) ?? 'process'} pid ${num(r.pid) ?? '?'}`;
+}
+
+/** A created or restored worktree: repo, path, and the conflict a restore met. */
+function worktreeAt(d: { repo?: unknown; path?: unknown; conflict?: unknown }): string {
+  return `${str(d.repo)} ${str(d.path)}${d.conflict ? ` CONFLICT: ${oneLine(String(d.conflict), 60)}` : ''}`;
+}
+
 /**
  * Turns a session's events into one-line summaries, in revision order. Tool-call events name the tool (remembered from
  * its ToolCallDispatched), the status, exit code and the duration from dispatch to result (event `at` times); an
@@ -45,72 +113,23 @@ export class EventSummarizer {
   /** The summary of `event` (without time, revision and type). */
   summarize(event: AuditEvent): string {
     const d: Data = event.data && typeof event.data === 'object' ? event.data : {};
+    const summary = Object.prototype.hasOwnProperty.call(SUMMARIES, event.type) ? (SUMMARIES[event.type as SessionEvent['type']] as Summary<SessionEvent['type']>) : undefined;
+    if (!summary) {
+      const { at: _at, ...rest } = d;
+      return shortJson(rest, 100);
+    }
     const callId = str(d.callId);
     const call = callId ? this.calls.get(callId) : undefined;
-    const tool = call?.tool ?? '?';
+    if (event.type === 'ToolCallDispatched') this.calls.set(callId ?? '', { tool: str(d.tool) ?? '?', dispatchedAt: eventTime(event) });
     const attempt = num(d.attempt);
-    const attemptText = attempt !== undefined && attempt > 1 ? ` attempt ${attempt}` : '';
-    const exit = num(d.exitCode) !== undefined ? ` exit ${d.exitCode}` : '';
-    const took = () => formatDuration(msBetween(call?.dispatchedAt, eventTime(event)));
-    switch (event.type) {
-      case 'ToolCallDispatched': {
-        this.calls.set(callId ?? '', { tool: str(d.tool) ?? '?', dispatchedAt: eventTime(event) });
-        return `${str(d.tool) ?? '?'} ${callId}${attempt !== undefined ? ` attempt ${attempt}` : ''} dispatched (${str(d.mode) ?? '?'}): ${inputSummary(d.input)}`;
-      }
-      case 'ToolCallCompleted':
-        return `${tool} ${callId}${attemptText} completed${exit} in ${took()} (${str(d.source) ?? '?'})`;
-      case 'ToolCallFailed':
-        return `${tool} ${callId}${attemptText} FAILED${exit} in ${took()} (${str(d.source) ?? '?'})${d.error !== undefined ? `: ${oneLine(String(d.error), 80)}` : ''}`;
-      case 'ToolCallInterrupted':
-        return `INTERRUPTED ${tool} ${callId}${attempt !== undefined ? ` attempt ${attempt}` : ''} after ${took()}: ${oneLine(str(d.reason) ?? '', 80)}`;
-      case 'ToolCallLateResultRecorded':
-        return (
-          `LATE RESULT ${tool} ${callId}${attempt !== undefined ? ` attempt ${attempt}` : ''} ${str(d.status) ?? '?'}${exit}, ${took()} after dispatch ` +
-          `(${str(d.source) ?? '?'}; recorded apart, the call stays interrupted)`
-        );
-      case 'SessionStarted':
-        return `project ${str(d.projectId)}, ${str(d.kind)}, agent ${str(d.agent)}, branch ${str(d.branch)} from ${str(d.baseRef)}`;
-      case 'SessionRuntimeLaunched':
-      case 'SessionAdopted': {
-        const r = (d.runtime ?? {}) as Data;
-        return r.type === 'tmux' ? `tmux ${str(r.sessionName)}` : `${str(r.type) ?? 'process'} pid ${num(r.pid) ?? '?'}`;
-      }
-      case 'SessionInterrupted':
-        return `${oneLine(str(d.reason) ?? '', 80)}${d.resumable ? ' (resumable)' : ' (not resumable)'}`;
-      case 'SessionKilled':
-        return `${oneLine(str(d.reason) ?? '', 80)} (${d.freed ? 'worktrees freed' : 'dirty worktree kept'})`;
-      case 'SessionLaunchFailed':
-      case 'SessionTerminated':
-        return oneLine(str(d.reason) ?? '', 100);
-      case 'AgentSessionLinked':
-        return `${str(d.agentSessionId)}${d.transcriptPath ? ` ${str(d.transcriptPath)}` : ''}`;
-      case 'AgentRunStarted':
-        return `run ${str(d.runId)}${d.prompt ? `: ${oneLine(str(d.prompt) ?? '', 70)}` : ''}`;
-      case 'AgentRunCompleted':
-        return `run ${str(d.runId)}`;
-      case 'AgentRunFailed':
-        return `run ${str(d.runId)}: ${oneLine(str(d.error) ?? '', 80)}`;
-      case 'AgentRunInterrupted':
-        return `INTERRUPTED run ${str(d.runId)}: ${oneLine(str(d.reason) ?? '', 80)}`;
-      case 'DivergenceDetected':
-        return `DIVERGENCE ${str(d.kind)}${callId ? ` ${callId}` : ''}: ${oneLine(str(d.detail) ?? '', 80)}`;
-      case 'WorktreeCreated':
-      case 'WorktreeRestored':
-        return `${str(d.repo)} ${str(d.path)}${d.conflict ? ` CONFLICT: ${oneLine(String(d.conflict), 60)}` : ''}`;
-      case 'WorktreeWorkPreserved':
-        return `${str(d.repo)} → ${str(d.ref)} (${(str(d.commit) ?? '').slice(0, 12)})`;
-      case 'WorktreeRemoved':
-        return `${str(d.repo)}${d.preservedRef ? ` (work in ${str(d.preservedRef)})` : ''}`;
-      case 'WorktreeRemovalFailed':
-        return `${str(d.repo)}: ${oneLine(str(d.error) ?? '', 80)}`;
-      case 'WorktreeStranded':
-      case 'WorktreeSkipped':
-        return `${str(d.repo)}: ${oneLine(str(d.reason) ?? '', 80)}`;
-      default: {
-        const { at: _at, ...rest } = d;
-        return shortJson(rest, 100);
-      }
-    }
+    return summary(d, {
+      callId,
+      tool: call?.tool ?? '?',
+      attempt,
+      attemptText: attempt !== undefined && attempt > 1 ? ` attempt ${attempt}` : '',
+      exit: num(d.exitCode) !== undefined ? ` exit ${d.exitCode}` : '',
+      took: () => formatDuration(msBetween(call?.dispatchedAt, eventTime(event))),
+    });
   }
 }
 

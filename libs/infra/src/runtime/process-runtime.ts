@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -146,6 +146,75 @@ function liveGroupMembers(pgid: number): number[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Why a launch spec cannot be launched (a non-empty argv of strings, absolute cwd and log path), or null when it can. */
+const launchSpecProblem = ({ command, cwd, logPath }: LaunchSpec): string | null => {
+  if (!Array.isArray(command) || command.length === 0 || command.some((arg) => typeof arg !== 'string') || command[0] === '') {
+    return 'command must be a non-empty array of strings';
+  }
+  if (typeof cwd !== 'string' || !path.isAbsolute(cwd)) return 'cwd must be an absolute path';
+  if (typeof logPath !== 'string' || !path.isAbsolute(logPath)) return 'logPath must be an absolute path';
+  return null;
+};
+
+/**
+ * What `spawn` is called with for a spec: argv without a shell, the spec's env merged over `baseEnv`, detached (own
+ * process group and session, so runledger's exit never kills it), stdout and stderr to the log descriptor `fd`.
+ */
+const spawnArguments = (spec: LaunchSpec, fd: number, baseEnv: NodeJS.ProcessEnv): { file: string; args: string[]; options: SpawnOptions } => ({
+  file: spec.command[0]!,
+  args: spec.command.slice(1),
+  options: { cwd: spec.cwd, env: { ...baseEnv, ...(spec.env ?? {}) }, detached: true, stdio: ['ignore', fd, fd] },
+});
+
+/** The durable identity of a launched process: pgid is its pid (it leads its group), startTime from /proc. */
+const launchedIdentity = (spec: LaunchSpec, pid: number, stat: ProcStat, startedAt: string): RuntimeIdentity => ({
+  type: 'process',
+  pid,
+  pgid: stat.pgrp,
+  startTime: stat.startTime,
+  command: [...spec.command],
+  cwd: spec.cwd,
+  logPath: spec.logPath,
+  startedAt,
+});
+
+type LaunchFailure = (reason: string, code?: string) => RuntimeLaunchError;
+
+/** Throws through `fail` unless `cwd` is an accessible directory. */
+const assertDirectory = (cwd: string, fail: LaunchFailure): void => {
+  try {
+    if (!statSync(cwd).isDirectory()) throw fail('cwd is not a directory', 'ENOTDIR');
+  } catch (error) {
+    if (error instanceof RuntimeLaunchError) throw error;
+    throw fail(`cwd is not accessible: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
+  }
+};
+
+/** Opens the runtime's log for appending (owner-only, parent dirs created); the descriptor, or a throw through `fail`. */
+const openLog = (logPath: string, fail: LaunchFailure): number => {
+  try {
+    mkdirSync(path.dirname(logPath), { recursive: true });
+    return openSync(logPath, 'a', 0o600);
+  } catch (error) {
+    throw fail(`cannot open log ${logPath}: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
+  }
+};
+
+/** Resolves when the child has started; rejects through `fail` when spawning it failed (ENOENT, EACCES). */
+const spawned = (child: ChildProcess, fail: LaunchFailure): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    const onSpawn = (): void => {
+      child.off('error', onError);
+      resolve();
+    };
+    const onError = (error: NodeJS.ErrnoException): void => {
+      child.off('spawn', onSpawn);
+      reject(fail(error.message, error.code));
+    };
+    child.once('spawn', onSpawn);
+    child.once('error', onError);
+  });
+
 /**
  * Agent runtime as a plain child process that outlives runledger (invariant 7): launched detached in its own
  * process group and session, stdio to an append-only log file, unref'd, so exiting or restarting runledger never
@@ -161,37 +230,18 @@ export class ProcessRuntime {
    * read from /proc. Throws RuntimeLaunchError (e.g. ENOENT for a missing binary or cwd).
    */
   async launch(spec: LaunchSpec): Promise<RuntimeIdentity> {
-    const { command, cwd, logPath } = spec;
-    const fail = (reason: string, code?: string): RuntimeLaunchError => new RuntimeLaunchError(Array.isArray(command) ? command : [], String(cwd), reason, code);
-    if (!Array.isArray(command) || command.length === 0 || command.some((arg) => typeof arg !== 'string') || command[0] === '') {
-      throw fail('command must be a non-empty array of strings');
-    }
-    if (typeof cwd !== 'string' || !path.isAbsolute(cwd)) throw fail('cwd must be an absolute path');
-    if (typeof logPath !== 'string' || !path.isAbsolute(logPath)) throw fail('logPath must be an absolute path');
-    try {
-      if (!statSync(cwd).isDirectory()) throw fail('cwd is not a directory', 'ENOTDIR');
-    } catch (error) {
-      if (error instanceof RuntimeLaunchError) throw error;
-      throw fail(`cwd is not accessible: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
-    }
+    const fail = (reason: string, code?: string): RuntimeLaunchError =>
+      new RuntimeLaunchError(Array.isArray(spec.command) ? spec.command : [], String(spec.cwd), reason, code);
+    const problem = launchSpecProblem(spec);
+    if (problem) throw fail(problem);
+    assertDirectory(spec.cwd, fail);
     if (!existsSync('/proc/self/stat')) throw new ProcFsUnavailableError();
 
-    let fd: number;
-    try {
-      mkdirSync(path.dirname(logPath), { recursive: true });
-      fd = openSync(logPath, 'a', 0o600);
-    } catch (error) {
-      throw fail(`cannot open log ${logPath}: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
-    }
-
+    const fd = openLog(spec.logPath, fail);
     let child: ChildProcess;
     try {
-      child = spawn(command[0]!, command.slice(1), {
-        cwd,
-        env: { ...process.env, ...(spec.env ?? {}) },
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      });
+      const { file, args, options } = spawnArguments(spec, fd, process.env);
+      child = spawn(file, args, options);
     } catch (error) {
       throw fail((error as Error).message, (error as NodeJS.ErrnoException).code);
     } finally {
@@ -202,41 +252,18 @@ export class ProcessRuntime {
     // Read the start time synchronously, before yielding to the event loop: the child cannot have been reaped yet
     // (only we can reap it, and that happens on the loop), so /proc/<pid>/stat exists even if it already exited.
     const stat = child.pid !== undefined ? readProcStat(child.pid) : null;
-
-    await new Promise<void>((resolve, reject) => {
-      const onSpawn = (): void => {
-        child.off('error', onError);
-        resolve();
-      };
-      const onError = (error: NodeJS.ErrnoException): void => {
-        child.off('spawn', onSpawn);
-        reject(fail(error.message, error.code));
-      };
-      child.once('spawn', onSpawn);
-      child.once('error', onError);
-    });
+    await spawned(child, fail);
     // Later errors (e.g. a failed kill through the handle) must not crash the process.
     child.on('error', () => undefined);
 
     if (child.pid === undefined || !stat) throw fail('process vanished before its identity could be read');
-    const pid = child.pid;
     const record = { startTime: stat.startTime, exit: null as ExitStatus | null };
-    this.children.set(pid, record);
+    this.children.set(child.pid, record);
     child.once('exit', (code, signal) => {
       record.exit = { code, signal };
     });
     child.unref();
-
-    return {
-      type: 'process',
-      pid,
-      pgid: stat.pgrp,
-      startTime: stat.startTime,
-      command: [...command],
-      cwd,
-      logPath,
-      startedAt: new Date().toISOString(),
-    };
+    return launchedIdentity(spec, child.pid, stat, new Date().toISOString());
   }
 
   /** True only if /proc/<pid> exists, its start time equals identity.startTime and it is not a zombie. */
