@@ -28,7 +28,7 @@ describe(`fuzzing every route of the served OpenAPI document (${REQUESTS} reques
     expect((await api.post('/projects', { name: 'fuzz', id: 'fz', repoPath: repo })).status).toBe(201);
     sessionId = (await api.post('/sessions', { projectId: 'fz', agent: 'command', command: ['sh', '-c', 'exec sleep 300'] })).body.id;
     expect((await api.post(`/sessions/${sessionId}/tool-calls`, { callId: 'fz-call-1', tool: 'Bash', input: {}, mode: 'observed' })).status).toBe(201);
-  }, 60_000);
+  }, 180_000); // a PGlite start, a project and a first spawn: seconds on a quiet machine, over a minute on a loaded one
   afterAll(async () => {
     if (sessionId) await api.post(`/sessions/${sessionId}/kill`).catch(() => undefined);
     if (root) killTmuxServer(join(root, 'data', 'tmux.sock')); // the fuzzer's spawns may start tmux runtimes
