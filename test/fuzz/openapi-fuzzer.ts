@@ -5,6 +5,8 @@
  * malformed JSON, path tricks). Seeded, so a failure is reproducible from its seed and index.
  */
 
+import { CORRELATION_ID_PATTERN } from '@runledger/infra/logging';
+
 type Schema = {
   $ref?: string;
   type?: string;
@@ -241,28 +243,65 @@ export interface FuzzReport {
 /** Error codes of commands accepted and then failed, whose failure is appended to the log before the answer. */
 const RECORDED_FAILURES: readonly string[] = ['ORCHESTRATOR.LAUNCH_FAILED'];
 
+/** Metadata of a logged event, as GET /events answers it. */
+interface LoggedEvent {
+  metadata?: { correlationId?: string; actor?: string };
+}
+
+/**
+ * The request's headers with an X-Correlation-Id only it carries in this run, so that its events can be told from
+ * those of background work: `fz-<seed>-<index>` when it sent none, its own value suffixed `.<index>` when that value is
+ * well-formed and an earlier request already used it (the hostile values repeat); a malformed one is left as it is
+ * (the server then makes up a uuid). Records the id it sends in `used`.
+ */
+export const withOwnCorrelationId = (headers: Record<string, string>, seed: number, index: number, used: Set<string>): Record<string, string> => {
+  const given = headers['x-correlation-id'];
+  let id = given;
+  if (given === undefined) id = `fz-${seed}-${index}`;
+  else if (CORRELATION_ID_PATTERN.test(given) && used.has(given)) id = CORRELATION_ID_PATTERN.test(`${given}.${index}`) ? `${given}.${index}` : `fz-${seed}-${index}`;
+  used.add(id!);
+  return id === given ? headers : { ...headers, 'x-correlation-id': id! };
+};
+
+/**
+ * The correlation id the events of a request carry: the one the server echoed, else (an answer given before the
+ * request-context middleware ran, such as body-parser's 400 for malformed JSON or 413) the one it sent when
+ * well-formed, else null (unknown).
+ */
+export const requestCorrelationId = (sent: string | undefined, echoed: string | null): string | null =>
+  echoed ?? (sent !== undefined && CORRELATION_ID_PATTERN.test(sent) ? sent : null);
+
+/**
+ * How many of `events` (appended while a request was answered) are the request's own: those carrying its correlation
+ * id; when that id is unknown, every event appended on behalf of an API request (actor `api`), leaving out what
+ * background work (runtime watcher, reconciler, executor) appended meanwhile under its own context.
+ */
+export const eventsOfRequest = (events: LoggedEvent[], correlationId: string | null): number =>
+  events.filter((e) => (correlationId !== null ? e.metadata?.correlationId === correlationId : e.metadata?.actor === 'api')).length;
+
 /**
  * Sends `count` generated requests to the server at `baseUrl`, one at a time, and checks the invariants on each: no 5xx,
  * every 4xx in the error shape `{statusCode, error, message}`, and no event appended by a refused request (the head read
- * from /health before and after it; an event in between counts when it carries the request's correlation id).
+ * from /health before and after it; an event in between counts when it is the request's own, see eventsOfRequest).
  */
 export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocument, targets: FuzzTargets, count: number, seed: number): Promise<FuzzReport> => {
   const r = prng(seed);
   const report: FuzzReport = { seed, requests: 0, byStatus: {}, refused: 0, accepted: 0, serverErrors: [], badErrorShape: [], refusedButAppended: [], routes: operationsOf(doc).length };
   const head = async (): Promise<number> => ((await (await fetch(`${baseUrl}/api/v1/health`)).json()) as { headPosition: number }).headPosition;
   // Background work (a runtime's exit, a launch an earlier request started) appends too: an event counts against a refused
-  // request only if it carries that request's correlation id (the server answers it in X-Correlation-Id, generated when
-  // the request's own is missing or invalid). Without one, every appended event counts.
+  // request only if it is that request's own (eventsOfRequest). Each request carries a correlation id of its own
+  // (withOwnCorrelationId), known even when the server answers before echoing it.
   const appendedBy = async (from: number, to: number, correlationId: string | null): Promise<number> => {
-    if (!correlationId) return to - from;
     const page = (await (await fetch(`${baseUrl}/api/v1/events?from=${from}&limit=${Math.min(to - from, 1000)}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
-      events: { metadata?: { correlationId?: string } }[];
+      events: LoggedEvent[];
     };
-    return page.events.filter((e) => e.metadata?.correlationId === correlationId).length;
+    return eventsOfRequest(page.events, correlationId);
   };
+  const usedCorrelationIds = new Set<string>();
   let before = await head();
   for (let index = 0; index < count; index++) {
-    const request = generateRequest(doc, targets, r);
+    const generated = generateRequest(doc, targets, r);
+    const request = { ...generated, headers: withOwnCorrelationId(generated.headers, seed, index, usedCorrelationIds) };
     const headers = { ...request.headers, ...(r.next() < 0.97 ? { authorization: `Bearer ${token}` } : {}) };
     let status: number;
     let text: string;
@@ -270,7 +309,7 @@ export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocume
     try {
       const response = await fetch(`${baseUrl}${request.path}`, { method: request.method, headers, body: request.body, signal: AbortSignal.timeout(60_000) });
       status = response.status;
-      correlationId = response.headers.get('x-correlation-id');
+      correlationId = requestCorrelationId(request.headers['x-correlation-id'], response.headers.get('x-correlation-id'));
       text = await response.text();
     } catch (error) {
       status = 599;
