@@ -33,7 +33,7 @@ export interface RecordWorktreeRemovalFailed {
   data: WorktreeRemovalFailed['data'];
 }
 
-/** Record a restore; from an active worktree only when `dirMissing`; refused WORKTREE.NOT_FOUND (404), WORKTREE.NOT_RESTORABLE (409). */
+/** Record a restore; from an active or restored worktree only when `dirMissing`; refused WORKTREE.NOT_FOUND (404), WORKTREE.NOT_RESTORABLE (409). */
 export interface RecordWorktreeRestored {
   type: 'RecordWorktreeRestored';
   data: WorktreeRestored['data'] & { dirMissing?: boolean };

@@ -96,6 +96,8 @@ describe('worktree decider', () => {
       given_([created]).when(restore()).thenThrows(WorktreeNotRestorable, { status: 'active' }));
     it('refuses a worktree already restored', () =>
       given_([created, removed(), restoredEvent()]).when(restore()).thenThrows(WorktreeNotRestorable, { status: 'restored' }));
+    it('restores again a restored worktree whose directory is missing (its launch failed, then the directory went)', () =>
+      given_([created, removed(), restoredEvent()]).when(restore({ dirMissing: true })).then([restoredEvent()]));
     it('refuses an unknown repo', () => given_().when(restore()).thenThrows(WorktreeNotFound));
   });
 

@@ -96,7 +96,7 @@ const removalFailed = ({ data }: RecordWorktreeRemovalFailed, state: WorktreeSta
 
 const restored = ({ data }: RecordWorktreeRestored, state: WorktreeState): WorktreeEvent[] => {
   const worktree = existing(state, data.repo);
-  if (worktree.status === 'restored' || (worktree.status === 'active' && data.dirMissing !== true)) {
+  if ((worktree.status === 'restored' || worktree.status === 'active') && data.dirMissing !== true) {
     throw worktreeNotRestorable(data.repo, worktree.status);
   }
   const { dirMissing: _dirMissing, ...rest } = data;

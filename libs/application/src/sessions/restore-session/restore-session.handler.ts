@@ -38,7 +38,9 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
         );
         continue;
       }
-      if (worktree.status === 'active' && existsSync(worktree.path)) continue; // nothing to recreate
+      // Nothing to recreate: an active worktree, or one an earlier restore recreated whose launch failed (this launch activates it).
+      const inPlace = worktree.status === 'active' || worktree.status === 'restored';
+      if (inPlace && existsSync(worktree.path)) continue;
       const restored = await this.git.restore({
         repoPath: repo.path,
         worktreePath: worktree.path,
@@ -53,7 +55,7 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
             repo: worktree.repo, path: restored.path, at: at(),
             ...(restored.appliedRef ? { appliedRef: restored.appliedRef } : {}),
             ...(restored.conflict ? { conflict: restored.conflict } : {}),
-            ...(worktree.status === 'active' ? { dirMissing: true } : {}),
+            ...(inPlace ? { dirMissing: true } : {}),
           },
         }],
         context,
