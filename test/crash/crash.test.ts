@@ -144,7 +144,7 @@ const pg = chosenPostgres();
 const skip = 'skip' in pg ? pg.skip : null;
 (skip ? describe.skip : describe)(`crash harness: SIGKILL and restart the real server on PostgreSQL${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   it('keeps every property through 3 random kills', async () => {
-    const report = await runCrashSoak({ iterations: 3, log: (line) => process.stdout.write(`[crash] ${line}\n`) });
+    const report = await runCrashSoak({ iterations: 3, parallel: 1, log: (line) => process.stdout.write(`[crash] ${line}\n`) });
     expect(report.totals.kills).toBeGreaterThanOrEqual(3);
     expect(report.totals.opsAcked).toBeGreaterThan(0);
     expect(report.violations).toEqual([]);
