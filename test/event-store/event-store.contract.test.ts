@@ -215,6 +215,28 @@ describeEachEngine('event store contract', (engine, name) => {
     expect(await store().verifyStream(s)).toMatchObject({ ok: false, brokenAt: 1 });
   });
 
+  it('chains every batch size after a remembered head, one statement per size up to its limit and rl_append past it', async () => {
+    const s = stream('sizes');
+    let revision = (await store().appendToStream(s, [event()], 'no_stream')).nextRevision;
+    const sizes = [1, 2, 10, 32, 33, 40, 1];
+    for (const size of sizes) {
+      const batch = Array.from({ length: size }, (_, i) => event('Sized', { size, i }));
+      const result = await store().appendToStream(s, batch, revision);
+      expect(result.nextRevision).toBe(revision + size);
+      expect(result.positions).toHaveLength(size);
+      expect([...result.positions].sort((a, b) => a - b)).toEqual(result.positions);
+      revision = result.nextRevision;
+    }
+    const read = await collect(store().readStream(s));
+    expect(read.map((e) => e.revision)).toEqual(read.map((_, i) => i));
+    expect(await store().verifyStream(s)).toEqual({ ok: true, streamId: s, events: 1 + sizes.reduce((a, b) => a + b, 0) });
+    // A retried batch of a size the one-statement path serves is still idempotent (it goes to rl_append, which finds its ids).
+    const again = [event('Sized'), event('Sized')];
+    const first = await store().appendToStream(s, again, revision);
+    const retried = await store().appendToStream(s, again, revision);
+    expect(retried).toEqual({ ...first, idempotent: true });
+  });
+
   it('delivers catch-up then live events to a subscriber that stores its checkpoint with its own writes', async () => {
     const db = engine().db;
     await db.exec('CREATE TABLE IF NOT EXISTS t_seen (event_id uuid PRIMARY KEY, stream_id text NOT NULL)');

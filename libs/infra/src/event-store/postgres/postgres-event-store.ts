@@ -41,21 +41,30 @@ const HEAD_CACHE_SIZE = 10_000;
  * the head row is moved only if it still holds that revision and hash (its row lock serializes writers as the
  * function's does, taken first as in the function), and the rows are inserted only if it was (hashes chained in Node by
  * eventHash, the same text as the function's). No row back means the head moved: the function decides.
+ * Each event is one row of scalar parameters (`$6…`: id, type, data, metadata, hash, prev_hash) in a multi-row VALUES:
+ * no text[] to escape in the driver and parse on the server (bench/event-store/append-cost). Rows take their global
+ * positions in revision order (ORDER BY e.n).
  */
-const APPEND_AFTER_HEAD = `
+const appendAfterHeadSql = (count: number): string => {
+  const rows = Array.from({ length: count }, (_, i) => {
+    const p = 6 + 6 * i;
+    return `(${i + 1}, $${p}::uuid, $${p + 1}::text, $${p + 2}::text, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text)`;
+  });
+  return `
 WITH head AS (
   UPDATE rl_streams SET revision = $2::bigint + $3::int, last_hash = $4
   WHERE stream_id = $1 AND revision = $2 AND last_hash = $5
   RETURNING stream_id
-), inserted AS (
-  INSERT INTO rl_events (stream_id, revision, event_id, type, data, metadata, hash, prev_hash)
-  SELECT head.stream_id, $2::bigint + e.n, e.id, e.type, e.data::json, e.metadata::json, e.hash, e.prev_hash
-  FROM head, unnest($6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-    WITH ORDINALITY AS e(id, type, data, metadata, hash, prev_hash, n)
-  ORDER BY e.n
-  RETURNING global_position
 )
-SELECT array_agg(global_position ORDER BY global_position) AS positions FROM inserted`;
+INSERT INTO rl_events (stream_id, revision, event_id, type, data, metadata, hash, prev_hash)
+SELECT head.stream_id, $2::bigint + e.n, e.id, e.type, e.data::json, e.metadata::json, e.hash, e.prev_hash
+FROM head, (VALUES ${rows.join(', ')}) AS e(n, id, type, data, metadata, hash, prev_hash)
+ORDER BY e.n
+RETURNING global_position`;
+};
+/** Largest batch appended by appendAfterHeadSql (one prepared statement per size); larger ones go through `rl_append`. */
+const APPEND_AFTER_HEAD_MAX_EVENTS = 32;
+const APPEND_AFTER_HEAD = Array.from({ length: APPEND_AFTER_HEAD_MAX_EVENTS + 1 }, (_, n) => (n === 0 ? '' : appendAfterHeadSql(n)));
 
 /** The event-store schema migrations, in order (a test or tool that runs only the store applies these). */
 export const EVENT_STORE_MIGRATIONS = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration];
@@ -128,7 +137,7 @@ export class PostgresEventStore implements EventStore {
   async appendWith(executor: SqlExecutor, streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const batch = this.validate(streamId, events, expected);
     const head = this.heads.get(streamId);
-    if (typeof expected === 'number' && head?.revision === expected) {
+    if (typeof expected === 'number' && head?.revision === expected && batch.ids.length <= APPEND_AFTER_HEAD_MAX_EVENTS) {
       const result = await this.appendAfterHead(executor, streamId, head.revision, head.hash, batch);
       if (result) return result;
     }
@@ -170,28 +179,24 @@ export class PostgresEventStore implements EventStore {
    * null when the head has moved (the caller goes on with `rl_append`). Throws EventIdConflictError on a reused id.
    */
   private async appendAfterHead(executor: SqlExecutor, streamId: string, revision: number, hash: string, batch: Batch): Promise<AppendResult | null> {
-    const prevs: string[] = [];
-    const hashes: string[] = [];
+    const count = batch.ids.length;
+    const params: unknown[] = [streamId, revision, count, '', hash];
     let last = hash;
-    batch.ids.forEach((eventId, i) => {
-      prevs.push(last);
-      last = eventHash(last, { streamId, revision: revision + 1 + i, eventId, type: batch.types[i], dataText: batch.data[i], metadataText: batch.metadata[i] });
-      hashes.push(last);
-    });
+    for (let i = 0; i < count; i++) {
+      const prev = last;
+      last = eventHash(prev, { streamId, revision: revision + 1 + i, eventId: batch.ids[i], type: batch.types[i], dataText: batch.data[i], metadataText: batch.metadata[i] });
+      params.push(batch.ids[i], batch.types[i], batch.data[i], batch.metadata[i], last, prev);
+    }
+    params[3] = last;
     try {
-      const { rows } = await executor.query<{ positions: (string | number)[] | null }>(
-        APPEND_AFTER_HEAD,
-        [streamId, revision, batch.ids.length, last, hash, batch.ids, batch.types, batch.data, batch.metadata, hashes, prevs],
-        { name: 'rl_append_after_head' },
-      );
-      const positions = rows[0]?.positions;
-      if (!positions) {
+      const { rows } = await executor.query<{ global_position: string | number }>(APPEND_AFTER_HEAD[count], params, { name: `rl_append_after_head_${count}` });
+      if (rows.length === 0) {
         this.heads.delete(streamId);
         return null;
       }
-      this.rememberHead(streamId, revision + batch.ids.length, last);
+      this.rememberHead(streamId, revision + count, last);
       this.announce();
-      return { nextRevision: revision + batch.ids.length, positions: positions.map(toNumber), idempotent: false };
+      return { nextRevision: revision + count, positions: rows.map((row) => toNumber(row.global_position)).sort((a, b) => a - b), idempotent: false };
     } catch (error) {
       const { code, constraint } = error as { code?: string; constraint?: string };
       if (code === UNIQUE_VIOLATION && constraint === 'rl_events_stream_event_id') throw new EventIdConflictError(streamId, batch.ids);
