@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { SessionView } from '@runledger/domain';
+import { RegisteredProject, SessionCommand, SessionView, Worktree } from '@runledger/domain';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
+import { CommandContext } from '../../event-sourcing/command-context';
 import { CleanupSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { repoLeftProject, SessionStreams } from '../session-streams';
@@ -17,6 +18,20 @@ export interface CleanupResult {
   stranded: { repo: string; reason: string }[];
   skipped: string[];
 }
+
+/** What a cleanup does with one worktree: nothing (already removed or unavailable), skip it (its repo left the project), or clean it. */
+export type CleanupStep =
+  | { action: 'none' }
+  | { action: 'repo-left' }
+  | { action: 'clean'; repoPath: string; ref: string };
+
+/** The cleanup step of a session's worktree: its work is preserved to `ref` (`refs/runledger/preserved/<id>[/<repo>]`) before removal. */
+export const cleanupStep = (worktree: Worktree, project: RegisteredProject, sessionId: string): CleanupStep => {
+  if (worktree.status === 'removed' || worktree.status === 'unavailable') return { action: 'none' };
+  const repo = project.repos.find((r) => r.name === worktree.repo);
+  if (!repo) return { action: 'repo-left' };
+  return { action: 'clean', repoPath: repo.path, ref: preservedRef(project, sessionId, worktree.repo) };
+};
 
 /**
  * Cleanup (docs/ARCHITECTURE.md §3): kills a live session first; then per worktree, preserves uncommitted work to
@@ -36,63 +51,57 @@ export class CleanupSessionHandler implements ICommandHandler<CleanupSessionComm
   async execute({ sessionId, context }: CleanupSessionCommand): Promise<CleanupResult> {
     const { state } = await this.sessions.load(sessionId);
     const { state: project } = await this.sessions.project(state.projectId);
-    const at = () => new Date().toISOString();
     const result: Omit<CleanupResult, 'session'> = { preserved: [], removed: [], retryRemove: [], stranded: [], skipped: [] };
     if (state.status !== 'terminated') {
       await this.launcher.stop(state.runtime);
-      await this.sessions.decide(sessionId, () => [{ type: 'KillSession', data: { reason: 'cleanup', freed: false, at: at() } }], context);
+      await this.record(sessionId, (at) => ({ type: 'KillSession', data: { reason: 'cleanup', freed: false, at } }), context);
     }
     for (const worktree of Object.values(state.worktrees)) {
-      if (worktree.status === 'removed' || worktree.status === 'unavailable') continue;
-      const repo = project.repos.find((r) => r.name === worktree.repo);
-      if (!repo) {
+      const step = cleanupStep(worktree, project, sessionId);
+      if (step.action === 'repo-left') {
         result.skipped.push(worktree.repo);
-        await this.sessions.decide(
-          sessionId,
-          () => [repoLeftProject(worktree.repo, at())],
-          context,
-        );
-        continue;
+        await this.record(sessionId, (at) => repoLeftProject(worktree.repo, at), context);
       }
-      const ref = preservedRef(project, sessionId, worktree.repo);
-      let kept: string | undefined;
-      if (existsSync(worktree.path)) {
-        try {
-          const preserved = await this.git.preserve({ worktreePath: worktree.path, ref, message: `runledger: work of ${sessionId} before cleanup` });
-          if (preserved) {
-            kept = preserved.ref;
-            result.preserved.push({ repo: worktree.repo, ref: preserved.ref, commit: preserved.commit });
-            await this.sessions.decide(
-              sessionId,
-              () => [{ type: 'RecordWorkPreserved', data: { repo: worktree.repo, ref: preserved.ref, commit: preserved.commit, at: at() } }],
-              context,
-            );
-          }
-        } catch (error) {
-          if (!(error instanceof UnpreservableChangesError)) throw error;
-          result.stranded.push({ repo: worktree.repo, reason: error.message });
-          await this.sessions.decide(sessionId, () => [{ type: 'FlagWorktreeStranded', data: { repo: worktree.repo, reason: error.message, at: at() } }], context);
-          continue; // never force-remove work we could not preserve
-        }
-      }
-      try {
-        await this.git.remove({ repoPath: repo.path, worktreePath: worktree.path, force: true });
-        result.removed.push(worktree.repo);
-        await this.sessions.decide(
-          sessionId,
-          () => [{ type: 'RecordWorktreeRemoved', data: { repo: worktree.repo, ...(kept ? { preservedRef: kept } : {}), at: at() } }],
-          context,
-        );
-      } catch (error) {
-        result.retryRemove.push({ repo: worktree.repo, error: (error as Error).message });
-        await this.sessions.decide(
-          sessionId,
-          () => [{ type: 'RecordWorktreeRemovalFailed', data: { repo: worktree.repo, error: (error as Error).message, at: at() } }],
-          context,
-        );
-      }
+      if (step.action === 'clean') await this.clean(sessionId, worktree, step, result, context);
     }
     const { state: after, revision } = await this.sessions.load(sessionId);
     return { session: this.views.fromState(after, revision), ...result };
+  }
+
+  /**
+   * Preserves one worktree's work (when its directory is there) and records it, then force-removes it; work git cannot
+   * preserve strands it instead (never force-removed); a failed removal is recorded for the worker to retry.
+   */
+  private async clean(sessionId: string, worktree: Worktree, { repoPath, ref }: { repoPath: string; ref: string }, result: Omit<CleanupResult, 'session'>, context: CommandContext): Promise<void> {
+    const { repo, path } = worktree;
+    let kept: string | undefined;
+    if (existsSync(path)) {
+      try {
+        const preserved = await this.git.preserve({ worktreePath: path, ref, message: `runledger: work of ${sessionId} before cleanup` });
+        if (preserved) {
+          kept = preserved.ref;
+          result.preserved.push({ repo, ref: preserved.ref, commit: preserved.commit });
+          await this.record(sessionId, (at) => ({ type: 'RecordWorkPreserved', data: { repo, ref: preserved.ref, commit: preserved.commit, at } }), context);
+        }
+      } catch (error) {
+        if (!(error instanceof UnpreservableChangesError)) throw error;
+        result.stranded.push({ repo, reason: error.message });
+        await this.record(sessionId, (at) => ({ type: 'FlagWorktreeStranded', data: { repo, reason: error.message, at } }), context);
+        return; // never force-remove work we could not preserve
+      }
+    }
+    try {
+      await this.git.remove({ repoPath, worktreePath: path, force: true });
+      result.removed.push(repo);
+      await this.record(sessionId, (at) => ({ type: 'RecordWorktreeRemoved', data: { repo, ...(kept ? { preservedRef: kept } : {}), at } }), context);
+    } catch (error) {
+      result.retryRemove.push({ repo, error: (error as Error).message });
+      await this.record(sessionId, (at) => ({ type: 'RecordWorktreeRemovalFailed', data: { repo, error: (error as Error).message, at } }), context);
+    }
+  }
+
+  /** Appends the command `build` makes, stamped with the time of the decision. */
+  private async record(sessionId: string, build: (at: string) => SessionCommand, context: CommandContext): Promise<void> {
+    await this.sessions.decide(sessionId, () => [build(new Date().toISOString())], context);
   }
 }

@@ -1,11 +1,49 @@
 import { existsSync } from 'node:fs';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { restorePolicy, SessionView } from '@runledger/domain';
+import { RegisteredProject, restorePolicy, Session, SessionCommand, SessionView, Worktree } from '@runledger/domain';
 import { GitWorktrees } from '@runledger/infra/git';
-import { RestoreSessionCommand } from '../lifecycle.command';
+import { CommandContext } from '../../event-sourcing/command-context';
+import { RelaunchOptions, RestoreSessionCommand } from '../lifecycle.command';
 import { CONTINUATION_PROMPT } from '../runtime/agent-launcher';
 import { repoLeftProject, SessionStreams } from '../session-streams';
 import { SessionStarter } from '../spawn-session/session-starter';
+
+/** What `SessionStarter.launch` is given to relaunch a restored session. */
+export type RestoreLaunch = Parameters<SessionStarter['launch']>[2];
+
+/**
+ * How a restored session is relaunched (invariant 14): natively (its Claude Code conversation resumed, the original
+ * prompt never run a second time) when the requested mode, else the restore policy, says `native` and the agent can be
+ * resumed; otherwise fresh, with the requested prompt or the session's own.
+ */
+export const restoreLaunch = (state: Session, relaunch: RelaunchOptions | undefined): RestoreLaunch => {
+  const native = (relaunch?.mode ?? restorePolicy(state).mode) === 'native' && state.agent === 'claude-code' && state.agentSessionId !== undefined;
+  return {
+    agent: state.agent,
+    command: state.command,
+    prompt: native ? undefined : (relaunch?.prompt ?? state.prompt),
+    runtimeType: state.runtimeType ?? 'process',
+    resumeMode: native ? 'native' : 'fresh',
+    ...(native ? { resume: { agentSessionId: state.agentSessionId!, prompt: relaunch?.prompt ?? CONTINUATION_PROMPT } } : {}),
+  };
+};
+
+/** What a restore does with one worktree: skip it (its repo left the project), keep it (in place, its directory there), or recreate it. */
+export type WorktreeRestoreStep =
+  | { action: 'repo-left' }
+  | { action: 'keep' }
+  /** `dirMissing`: the worktree was in place (active, or recreated by an earlier restore whose launch failed) but its directory is gone. */
+  | { action: 'recreate'; repoPath: string; dirMissing: boolean };
+
+/** The restore step of a worktree of `project`; `dirExists` says whether its directory is on disk. */
+export const worktreeRestoreStep = (worktree: Worktree, project: RegisteredProject, dirExists: (path: string) => boolean): WorktreeRestoreStep => {
+  const repo = project.repos.find((r) => r.name === worktree.repo);
+  if (!repo) return { action: 'repo-left' };
+  // Nothing to recreate: an active worktree, or one an earlier restore recreated whose launch failed (this launch activates it).
+  const inPlace = worktree.status === 'active' || worktree.status === 'restored';
+  if (inPlace && dirExists(worktree.path)) return { action: 'keep' };
+  return { action: 'recreate', repoPath: repo.path, dirMissing: inPlace };
+};
 
 /**
  * Restore under the same id: `SessionRestoreStarted` (refused SESSION.NOT_RESTORABLE, 409, unless interrupted or
@@ -18,10 +56,9 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
   constructor(private readonly sessions: SessionStreams, private readonly git: GitWorktrees, private readonly starter: SessionStarter) {}
 
   async execute({ sessionId, context, relaunch }: RestoreSessionCommand): Promise<SessionView> {
-    const at = () => new Date().toISOString();
     const started = await this.sessions.decide(sessionId, (state) => {
       if (state.status === 'none') return [];
-      return [{ type: 'StartRestore', data: { at: at() } }];
+      return [{ type: 'StartRestore', data: { at: new Date().toISOString() } }];
     }, context);
     if (started.state.status === 'none') {
       await this.sessions.load(sessionId); // throws SESSION.NOT_FOUND
@@ -29,53 +66,34 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
     const state = started.state as Exclude<typeof started.state, { status: 'none' }>;
     const { state: project } = await this.sessions.project(state.projectId);
     for (const worktree of Object.values(state.worktrees)) {
-      const repo = project.repos.find((r) => r.name === worktree.repo);
-      if (!repo) {
-        await this.sessions.decide(
-          sessionId,
-          () => [repoLeftProject(worktree.repo, at())],
-          context,
-        );
-        continue;
-      }
-      // Nothing to recreate: an active worktree, or one an earlier restore recreated whose launch failed (this launch activates it).
-      const inPlace = worktree.status === 'active' || worktree.status === 'restored';
-      if (inPlace && existsSync(worktree.path)) continue;
-      const restored = await this.git.restore({
-        repoPath: repo.path,
-        worktreePath: worktree.path,
-        branch: worktree.branch,
-        ...(worktree.preserved ? { preservedRef: worktree.preserved.ref } : {}),
-      });
-      await this.sessions.decide(
-        sessionId,
-        () => [{
-          type: 'RecordWorktreeRestored',
-          data: {
-            repo: worktree.repo, path: restored.path, at: at(),
-            ...(restored.appliedRef ? { appliedRef: restored.appliedRef } : {}),
-            ...(restored.conflict ? { conflict: restored.conflict } : {}),
-            ...(inPlace ? { dirMissing: true } : {}),
-          },
-        }],
-        context,
-      );
+      const step = worktreeRestoreStep(worktree, project, existsSync);
+      if (step.action === 'repo-left') await this.record(sessionId, (at) => repoLeftProject(worktree.repo, at), context);
+      if (step.action === 'recreate') await this.recreate(sessionId, worktree, step, context);
     }
-    // The original prompt is never run a second time when the agent can resume its own conversation (invariant 14).
-    const native = (relaunch?.mode ?? restorePolicy(state).mode) === 'native' && state.agent === 'claude-code' && state.agentSessionId !== undefined;
-    return this.starter.launch(
-      project,
-      sessionId,
-      {
-        agent: state.agent,
-        command: state.command,
-        prompt: native ? undefined : (relaunch?.prompt ?? state.prompt),
-        runtimeType: state.runtimeType ?? 'process',
-        resumeMode: native ? 'native' : 'fresh',
-        ...(native ? { resume: { agentSessionId: state.agentSessionId!, prompt: relaunch?.prompt ?? CONTINUATION_PROMPT } } : {}),
+    return this.starter.launch(project, sessionId, restoreLaunch(state, relaunch), 'runtime could not be relaunched', context);
+  }
+
+  /** Recreates one worktree from its branch, replays its preserved ref, and records `WorktreeRestored`. */
+  private async recreate(sessionId: string, worktree: Worktree, { repoPath, dirMissing }: { repoPath: string; dirMissing: boolean }, context: CommandContext): Promise<void> {
+    const restored = await this.git.restore({
+      repoPath,
+      worktreePath: worktree.path,
+      branch: worktree.branch,
+      ...(worktree.preserved ? { preservedRef: worktree.preserved.ref } : {}),
+    });
+    await this.record(sessionId, (at) => ({
+      type: 'RecordWorktreeRestored',
+      data: {
+        repo: worktree.repo, path: restored.path, at,
+        ...(restored.appliedRef ? { appliedRef: restored.appliedRef } : {}),
+        ...(restored.conflict ? { conflict: restored.conflict } : {}),
+        ...(dirMissing ? { dirMissing: true } : {}),
       },
-      'runtime could not be relaunched',
-      context,
-    );
+    }), context);
+  }
+
+  /** Appends the command `build` makes, stamped with the time of the decision. */
+  private async record(sessionId: string, build: (at: string) => SessionCommand, context: CommandContext): Promise<void> {
+    await this.sessions.decide(sessionId, () => [build(new Date().toISOString())], context);
   }
 }
