@@ -37,6 +37,8 @@ const RECONCILE_TIMEOUT_MS = num('BENCH_RECONCILE_TIMEOUT_S', 900) * 1000;
 const APPEND_CONCURRENCY = 8;
 const PROJECT = 'bench';
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'runledger.js');
+/** Extra node flags for the spawned worker, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile its reconcile. */
+const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** A pid that belonged to a process that has exited and been reaped; with start time '0' it can never look alive. */
 const deadPid = (): number => spawnSync('true').pid ?? 2 ** 22 - 1;
@@ -161,7 +163,7 @@ interface ReconcileRun {
 /** Starts `runledger worker` on the database and waits for its own `ReconcileCompleted`; stops it gracefully after. */
 const reconcileOnce = async (db: SqlDatabase, url: string, dataDir: string): Promise<ReconcileRun> => {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'worker'], {
+  const child: ChildProcess = spawn(process.execPath, [...WORKER_NODE_ARGS, BIN, 'worker'], {
     env: { ...process.env, DATABASE_URL: url, RUNLEDGER_DATA_DIR: dataDir, RUNLEDGER_TOKEN: 'bench-recovery-token-0123456789', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

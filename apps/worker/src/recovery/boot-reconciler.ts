@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { AgentLauncher, SessionReconciler, SYSTEM_STREAM, systemContext } from '@runledger/application';
-import type { RuntimeIdentity } from '@runledger/infra/runtime';
+import type { RuntimeIdentity, TmuxPane } from '@runledger/infra/runtime';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { findLaggingSnapshots, rebuildSessionSnapshot } from '@runledger/infra/read-models';
 import { WorkerLedger } from '../worker-ledger';
@@ -44,6 +44,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   private stopping = false;
   /** Agent processes found at the start of this reconcile, by session id (one /proc scan, not one per session). */
   private agents?: Map<string, RuntimeIdentity[]>;
+  /** The tmux server's panes at the start of this reconcile (one `tmux list-panes`, not one per session). */
+  private panes?: TmuxPane[];
   private finished!: () => void;
   /** Resolves when the boot reconcile has ended (successfully or not). */
   readonly done = new Promise<void>((resolve) => (this.finished = resolve));
@@ -124,7 +126,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
   private async reconcileSession(sessionId: string, report: ReconcileReport, loaded: boolean): Promise<void> {
     const context = systemContext(`reconciler:${this.reconciler.owner}`);
     this.agents ??= this.launcher.agentProcesses();
-    const result = await this.reconciler.reconcile(sessionId, 'boot', context, { agents: this.agents, loaded });
+    this.panes ??= this.launcher.tmuxPanes();
+    const result = await this.reconciler.reconcile(sessionId, 'boot', context, { agents: this.agents, panes: this.panes, loaded });
     if (result.outcome === 'skipped') {
       report.skippedLeased++;
       return;

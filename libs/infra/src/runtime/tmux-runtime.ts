@@ -133,15 +133,15 @@ export class TmuxRuntime {
     });
   }
 
-  /** The live pane of `sessionName` tagged with this installation's home, or null. */
-  findLive(sessionName: string): TmuxPane | null {
-    return this.panes().find((p) => p.sessionName === sessionName && !p.dead && p.home === this.home) ?? null;
+  /** The live pane of `sessionName` tagged with this installation's home, or null; `panes` from one earlier `panes()` saves a tmux call. */
+  findLive(sessionName: string, panes: TmuxPane[] = this.panes()): TmuxPane | null {
+    return panes.find((p) => p.sessionName === sessionName && !p.dead && p.home === this.home) ?? null;
   }
 
   /** True only if the session exists on this socket, carries this installation's tag, and its pane is the same live process (pid and start time). */
-  isAlive(identity: TmuxIdentity): boolean {
+  isAlive(identity: TmuxIdentity, panes?: TmuxPane[]): boolean {
     if (identity.socket !== this.socket) return false;
-    const pane = this.findLive(identity.sessionName);
+    const pane = this.findLive(identity.sessionName, panes);
     if (!pane || pane.pid !== identity.pid) return false;
     return readProcStat(pane.pid)?.startTime === identity.startTime;
   }

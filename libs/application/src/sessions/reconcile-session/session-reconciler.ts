@@ -17,7 +17,7 @@ import { findSubagentTranscripts } from '@runledger/infra/claude-code/subagent-t
 import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
 import { SqlDatabase } from '@runledger/infra/database';
 import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LEASE_TTL_MS, reconcileLease, toolCallLease } from '@runledger/infra/leases';
-import type { RuntimeIdentity } from '@runledger/infra/runtime';
+import type { RuntimeIdentity, TmuxPane } from '@runledger/infra/runtime';
 import { SQL_DATABASE } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { ToolCallIntake } from '../../tool-calls/tool-call-intake';
@@ -44,9 +44,11 @@ export interface ReconcileResult {
   session?: SessionView;
 }
 
-/** Options of one reconcile: agent processes from one /proc scan (boot), and the time this process booted. */
+/** Options of one reconcile: agent processes from one /proc scan and tmux panes from one `list-panes` (boot). */
 export interface ReconcileOptions {
   agents?: Map<string, RuntimeIdentity[]>;
+  /** The tmux server's panes, listed once for a reconcile of many sessions (else listed per session). */
+  panes?: TmuxPane[];
   /**
    * The caller has just read the session (the boot reconcile reads its sessions in bulk, SessionStreams.loadMany):
    * decide first on that state without the lease, and take the lease (and fresh state) only when the plan acts.
@@ -82,9 +84,11 @@ export class SessionReconciler {
   async reconcile(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions = {}): Promise<ReconcileResult> {
     const resource = reconcileLease(sessionId);
     const loaded = options.loaded ? await this.sessions.known(sessionId) : await this.sessions.load(sessionId); // 404 before any lease
+    let gathered: { revision: number; facts: Omit<ReconcileFacts, 'at'> } | undefined;
     if (options.loaded) {
       // Nothing to do on the state just read: no lease, no second read (a plan that acts is re-made under the lease).
-      const plan = reconcileDecision(loaded.state, { ...(await this.gather(loaded.state, trigger, options)), at: new Date().toISOString() });
+      gathered = { revision: loaded.revision, facts: await this.gather(loaded.state, trigger, options) };
+      const plan = reconcileDecision(loaded.state, { ...gathered.facts, at: new Date().toISOString() });
       if (plan.commands.length === 0 && !plan.relaunch) {
         return { sessionId, trigger, outcome: plan.outcome, why: plan.why, appended: 0, counts: plan.counts, session: this.views.fromState(loaded.state, loaded.revision) };
       }
@@ -93,15 +97,18 @@ export class SessionReconciler {
       return { sessionId, trigger, outcome: 'skipped', why: 'another process holds this session\'s reconcile lease', appended: 0, counts: { callsFromTranscript: 0, resultsFromTranscript: 0, callsOnlyInLog: 0, toolCallsInterrupted: 0 } };
     }
     try {
-      return await this.reconcileHeld(sessionId, trigger, context, options);
+      return await this.reconcileHeld(sessionId, trigger, context, options, gathered);
     } finally {
       await this.leases.release(this.db, resource, this.owner).catch(() => undefined);
     }
   }
 
-  private async reconcileHeld(sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions): Promise<ReconcileResult> {
-    const { state } = await this.sessions.load(sessionId);
-    const facts = await this.gather(state, trigger, options);
+  /** The reconcile under the lease, on fresh state; the facts gathered just before the lease serve while the stream has not moved since. */
+  private async reconcileHeld(
+    sessionId: string, trigger: ReconcileTrigger, context: CommandContext, options: ReconcileOptions, gathered?: { revision: number; facts: Omit<ReconcileFacts, 'at'> },
+  ): Promise<ReconcileResult> {
+    const { state, revision } = await this.sessions.load(sessionId);
+    const facts = gathered?.revision === revision ? gathered.facts : await this.gather(state, trigger, options);
     let plan: ReconcilePlan | undefined;
     const decided = await this.sessions.decide(sessionId, (s) => {
       if (s.status === 'none') return [];
@@ -146,9 +153,9 @@ export class SessionReconciler {
   private async runtimeFact(session: Session, trigger: ReconcileTrigger, options: ReconcileOptions): Promise<RuntimeFact> {
     if (session.agent === 'external') return { state: 'none' };
     if (trigger === 'hook') return { state: 'alive' }; // the agent is posting its hooks: its runtime is not the question here
-    if (this.launcher.isAlive(session.runtime)) return { state: 'alive' };
+    if (this.launcher.isAlive(session.runtime, options.panes)) return { state: 'alive' };
     const agents = options.agents ?? this.launcher.agentProcesses();
-    const unrecorded = this.launcher.findUnrecorded(session.sessionId, session.runtime, agents);
+    const unrecorded = this.launcher.findUnrecorded(session.sessionId, session.runtime, agents, options.panes);
     if (unrecorded) return { state: 'unrecorded', runtime: unrecorded };
     let exit = this.launcher.exitStatus(session.runtime);
     for (const deadline = Date.now() + REAP_WAIT_MS; exit === null && Date.now() < deadline; exit = this.launcher.exitStatus(session.runtime)) {

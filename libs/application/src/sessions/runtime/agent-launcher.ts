@@ -7,7 +7,7 @@ import { ApiToken } from '@runledger/infra/auth/api-token';
 import { issueSessionCredential } from '@runledger/infra/auth/session-credential';
 import { RunledgerConfig } from '@runledger/infra/config';
 import {
-  AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxRuntime,
+  AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxPane, TmuxRuntime,
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
@@ -137,8 +137,8 @@ export class AgentLauncher {
    * A live agent of `sessionId`, launched by this installation (same data directory), that the log does not know (launched, then runledger died before recording it):
    * its tmux session, or a process found by its environment (the newest if several). Null when there is none.
    */
-  findUnrecorded(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>): SessionRuntime | null {
-    const tmux = this.findUnrecordedTmux(sessionId, recorded);
+  findUnrecorded(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>, panes?: TmuxPane[]): SessionRuntime | null {
+    const tmux = this.findUnrecordedTmux(sessionId, recorded, panes);
     if (tmux) return tmux;
     const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER, this.homeEntry()]);
     const found = candidates
@@ -151,6 +151,11 @@ export class AgentLauncher {
   /** Every live agent process by session id, from one scan of /proc (for a reconcile of many sessions). */
   agentProcesses(): Map<string, RuntimeIdentity[]> {
     return listAgentProcesses([this.homeEntry()]);
+  }
+
+  /** Every pane of the installation's tmux server, from one `tmux list-panes` (for a reconcile of many sessions). */
+  tmuxPanes(): TmuxPane[] {
+    return this.tmux.panes();
   }
 
   /** The credential of `sessionId`'s agent: authorizes only that session's hook and tool-call routes (invariant 16). */
@@ -166,9 +171,9 @@ export class AgentLauncher {
    * A live tmux session of `sessionId` on this installation's server (tagged with its home) that the log does not
    * know (launched, then runledger died before recording it); null when there is none.
    */
-  findUnrecordedTmux(sessionId: string, recorded?: SessionRuntime): SessionRuntime | null {
+  findUnrecordedTmux(sessionId: string, recorded?: SessionRuntime, panes?: TmuxPane[]): SessionRuntime | null {
     const sessionName = tmuxSessionName(sessionId);
-    const pane = this.tmux.findLive(sessionName);
+    const pane = this.tmux.findLive(sessionName, panes);
     if (!pane || (recorded?.type === 'tmux' && recorded.pid === pane.pid)) return null;
     const startTime = readStartTime(pane.pid);
     if (startTime === null) return null;
@@ -182,10 +187,11 @@ export class AgentLauncher {
   /**
    * True when the recorded runtime is alive: the same process (pid and start time, not a reused pid), or the same
    * tmux session of this installation with the same live pane process. A tmux server that is gone is a dead runtime.
+   * `panes` from one earlier tmuxPanes() scan saves a tmux call per session (the pane's process is still checked now).
    */
-  isAlive(runtime: SessionRuntime | undefined): boolean {
+  isAlive(runtime: SessionRuntime | undefined, panes?: TmuxPane[]): boolean {
     if (runtime?.type === 'process') return this.runtime.isAlive(runtime as unknown as RuntimeIdentity);
-    if (runtime?.type === 'tmux') return this.tmux.isAlive(runtime as unknown as TmuxIdentity);
+    if (runtime?.type === 'tmux') return this.tmux.isAlive(runtime as unknown as TmuxIdentity, panes);
     return false;
   }
 
