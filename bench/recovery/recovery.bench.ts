@@ -157,8 +157,12 @@ const rebuildReadModels = async (db: SqlDatabase, store: PostgresEventStore): Pr
 
 interface ReconcileRun {
   wallMs: number;
-  report: Record<string, number>;
+  report: Record<string, number> & { phases?: Record<string, number> };
 }
+
+/** The report's phases (ms) as `catchUp 12 ms, snapshots 3 ms, …`, or '' when the worker reports none. */
+const phases = (run: ReconcileRun) =>
+  run.report.phases ? ` (${Object.entries(run.report.phases).map(([name, value]) => `${name} ${ms(value)}`).join(', ')})` : '';
 
 /** Starts `runledger worker` on the database and waits for its own `ReconcileCompleted`; stops it gracefully after. */
 const reconcileOnce = async (db: SqlDatabase, url: string, dataDir: string): Promise<ReconcileRun> => {
@@ -174,7 +178,7 @@ const reconcileOnce = async (db: SqlDatabase, url: string, dataDir: string): Pro
   try {
     for (;;) {
       const last = await new PostgresEventStore(db).lastEventOfType(SYSTEM_STREAM, 'ReconcileCompleted');
-      const report = last?.data as Record<string, number> | undefined;
+      const report = last?.data as ReconcileRun['report'] | undefined;
       if (report !== undefined && report.pid === child.pid) return { wallMs: performance.now() - t0, report };
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`runledger worker exited before ReconcileCompleted:\n${output}`);
       if (performance.now() - t0 > RECONCILE_TIMEOUT_MS) {
@@ -259,11 +263,11 @@ const main = async () => {
       `select_scan (keyset SELECT of the same rows, pages of 1,000): ${ms(scan)} (${Math.round(scanRate).toLocaleString('en-US')} events/s)`,
       `projection (read models from empty, batches of 500 with their checkpoint): ${ms(projection.ms)} (${Math.round(projectionRate).toLocaleString('en-US')} events/s)`,
       `rebuild (ProjectionRunner.rebuild: shadow tables, batches of 5,000, swap): ${ms(rebuild.ms)} (${Math.round(rebuildRate).toLocaleString('en-US')} events/s)`,
-      `reconcile (ReconcileCompleted.ms, read models current as after a crash): ${ms(r.ms)}`,
+      `reconcile (ReconcileCompleted.ms, read models current as after a crash): ${ms(r.ms)}${phases(first)}`,
       `reconcile wall (worker spawn -> ReconcileCompleted visible): ${ms(first.wallMs)}`,
       `reconcile counts: sessions ${r.sessions}, adopted ${r.adopted}, interrupted ${r.interrupted}, relaunched ${r.relaunched}, ` +
         `not resumable ${r.notResumable}, tool calls interrupted ${r.toolCallsInterrupted} (expected ${expectedInFlight}), snapshots rebuilt ${r.snapshotsRebuilt}`,
-      `second start (same database, nothing left to interrupt): reconcile ${ms(second.report.ms)}, wall ${ms(second.wallMs)}`,
+      `second start (same database, nothing left to interrupt): reconcile ${ms(second.report.ms)}${phases(second)}, wall ${ms(second.wallMs)}`,
       '',
       `ratio ${sessions} reconcile_over_read: ${(r.ms / read).toFixed(2)} (target <= 2)`,
       `ratio ${sessions} reconcile_wall_over_read: ${(first.wallMs / read).toFixed(2)}`,

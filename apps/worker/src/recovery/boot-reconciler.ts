@@ -10,6 +10,8 @@ import { WorkerLedger } from '../worker-ledger';
 export const CATCH_UP_TIMEOUT_MS = 120_000;
 /** Sessions read in one bulk pass before their reconciles (below the decider's stream cache, so none is evicted before use). */
 const PRELOAD_CHUNK = 200;
+/** Sessions of a chunk reconciled at once: their round trips (lease, fresh read, append, release) overlap; below the pool's 10 connections. */
+export const RECONCILE_CONCURRENCY = 4;
 
 /** Counts of one boot reconcile, appended to the `system` stream as `ReconcileCompleted`. */
 export interface ReconcileReport {
@@ -29,6 +31,8 @@ export interface ReconcileReport {
   snapshotsRebuilt: number;
   skippedLeased: number;
   ms: number;
+  /** Where the time went (ms): projections caught up, lagging snapshots found and rebuilt, sessions listed, sessions read and reconciled. */
+  phases: { catchUp: number; snapshots: number; list: number; sessions: number };
 }
 
 /**
@@ -75,35 +79,49 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     const started = Date.now();
     const report: ReconcileReport = {
       pid: process.pid, owner: this.reconciler.owner, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0, exited: 0, transcriptCalls: 0,
-      toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, ms: 0,
+      toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, ms: 0, phases: { catchUp: 0, snapshots: 0, list: 0, sessions: 0 },
+    };
+    let mark = started;
+    const phase = (name: keyof ReconcileReport['phases']) => {
+      report.phases[name] = Date.now() - mark;
+      mark = Date.now();
     };
     try {
       await this.ledger.projections.catchUp(CATCH_UP_TIMEOUT_MS);
     } catch (error) {
       this.logger.warn(`projections did not catch up (${(error as Error).message}); reconciling from the log`);
     }
+    phase('catchUp');
     for (const lag of await findLaggingSnapshots(this.ledger.db, this.ledger.store)) {
       await rebuildSessionSnapshot(this.ledger.db, this.ledger.store, lag.sessionId);
       report.snapshotsRebuilt++;
       this.logger.warn(`snapshot of ${lag.sessionId} was at revision ${lag.snapshotRevision ?? 'none'}, stream at ${lag.streamRevision}: rebuilt`);
     }
+    phase('snapshots');
     // Not terminated, plus any session (a killed one too) that still has a dispatched tool call (invariant 6).
     const { rows: withDispatched } = await this.ledger.db.query<{ session_id: string }>(`SELECT DISTINCT session_id FROM rl_rm_tool_calls WHERE status = 'dispatched'`);
     const ids = new Set([...(await this.ledger.readModels.listSessions({})).filter((s) => s.status !== 'terminated').map((s) => s.id), ...withDispatched.map((r) => r.session_id)]);
     const live = [...ids];
-    // Sessions are read in bulk, a chunk at a time (one pass over their streams instead of a read per session).
+    phase('list');
+    // Sessions are read in bulk, a chunk at a time (one pass over their streams instead of a read per session), then
+    // reconciled a few at a time (each under its own lease, so the order between sessions is free).
     for (let i = 0; i < live.length && !this.stopping; i += PRELOAD_CHUNK) {
       const chunk = live.slice(i, i + PRELOAD_CHUNK);
       const loaded = await this.ledger.sessions.loadMany(chunk);
-      for (const id of chunk) {
-        if (this.stopping) break;
-        try {
-          await this.reconcileSession(id, report, loaded.has(id));
-        } catch (error) {
-          this.logger.error(`reconcile of ${id} failed: ${(error as Error).message}`);
+      let next = 0;
+      const lane = async () => {
+        while (next < chunk.length && !this.stopping) {
+          const id = chunk[next++];
+          try {
+            await this.reconcileSession(id, report, loaded.has(id));
+          } catch (error) {
+            this.logger.error(`reconcile of ${id} failed: ${(error as Error).message}`);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(RECONCILE_CONCURRENCY, chunk.length) }, lane));
     }
+    phase('sessions');
     report.ms = Date.now() - started;
     this.metrics?.recordReconcile({
       adopted: report.adopted, interrupted: report.interrupted, relaunched: report.relaunched, not_resumable: report.notResumable,
