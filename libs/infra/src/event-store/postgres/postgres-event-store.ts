@@ -250,16 +250,23 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readStreams(streamIds: readonly string[]): AsyncIterable<RecordedEvent> {
-    const ids = [...new Set(streamIds)].sort();
+    const pending = new Set(streamIds);
     let [afterStream, afterRevision] = ['', -1];
     for (;;) {
-      // Keyset over (stream_id, revision): the unique index of that pair serves each page.
+      // Each page: the rest of the stream the last page ended in, then the streams not reached yet, both in the order of
+      // the (stream_id, revision) index. Why not one keyset `(stream_id, revision) > ($2, $3)` with `= ANY`: PostgreSQL
+      // then walks every array element's rows from the start on each page (~800 ms a page at 100k events).
       const { rows } = await this.db.query<EventRow>(
-        `SELECT ${COLUMNS} FROM rl_events WHERE stream_id = ANY ($1::text[]) AND (stream_id, revision) > ($2, $3)
-         ORDER BY stream_id, revision LIMIT $4`,
-        [ids, afterStream, afterRevision, READ_BATCH],
-        { name: 'rl_read_streams' },
+        `SELECT * FROM (
+           (SELECT ${COLUMNS} FROM rl_events WHERE stream_id = $2 AND revision > $3 ORDER BY revision LIMIT $4)
+           UNION ALL
+           (SELECT ${COLUMNS} FROM rl_events WHERE stream_id = ANY ($1::text[]) ORDER BY stream_id, revision LIMIT $4)
+         ) page ORDER BY stream_id, revision LIMIT $4`,
+        [[...pending], afterStream, afterRevision, READ_BATCH],
+        { name: 'rl_read_streams_v2' },
       );
+      // A stream seen in this page is done or continues in the next page's first part: either way not pending any more.
+      for (const row of rows) pending.delete(row.stream_id);
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];
         yield toRecorded(row);
