@@ -75,6 +75,16 @@ export class SessionStreams {
     return { state, revision };
   }
 
+  /**
+   * The project as this process last folded it, without reading the store when it holds one: for what later events
+   * never add to (its legacy env values only shrink). Throws PROJECT.NOT_FOUND (404) naming `field`.
+   */
+  async knownProject(projectId: string, field = 'projectId'): Promise<RegisteredProject> {
+    const { state } = await this.streams.known(projectStreamName(projectId), projectDecider);
+    if (state.status === 'none') throw projectNotFound(projectId, field);
+    return state;
+  }
+
   /** Allocates the project's next session id `<prefix>-<n>` in its stream (never reused, docs/ARCHITECTURE.md §2); throws PROJECT.NOT_FOUND. */
   async allocateSessionId(projectId: string, kind: SessionKind, context: CommandContext): Promise<string> {
     const at = new Date().toISOString();

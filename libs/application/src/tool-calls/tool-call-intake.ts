@@ -25,6 +25,9 @@ export interface ToolCallDoor {
   redact: Redact;
 }
 
+/** Whether the project's state holds env values written into the log by an older version (secrets a later event may forget). */
+const hasLegacyEnv = (project: RegisteredProject): boolean => project.env !== undefined && Object.keys(project.env).length > 0;
+
 /** The call's view in `state`; throws TOOL_CALL.NOT_FOUND (404). */
 const viewOf = (state: Session, callId: string): ToolCallView => {
   const call = state.toolCalls.get(callId);
@@ -36,8 +39,8 @@ const viewOf = (state: Session, callId: string): ToolCallView => {
  * The one door for tool calls (docs/ARCHITECTURE.md §2, invariants 3, 4, 5, 12): every path that records a tool call or
  * its result gets its commands here. The HTTP routes and the managed executor call `request` / `recordResult`, which
  * decide on the session stream themselves (and `retry`, a new attempt of an interrupted call); Claude Code hooks, transcript import and reconcile fold the calls into a
- * larger decision and take a `door` (the recorder with the project's redaction). Costs one read of the project stream's
- * tail on top of the decision (the session's project comes from the fold this process holds).
+ * larger decision and take a `door` (the recorder with the project's redaction). The door reads nothing on top of the
+ * decision unless the project holds legacy env values (then one read of the project stream's tail).
  */
 @Injectable()
 export class ToolCallIntake {
@@ -55,11 +58,21 @@ export class ToolCallIntake {
     return { calls: toolCallRecorder(redact), redact };
   }
 
-  /** The door for `sessionId` and its project; throws SESSION.NOT_FOUND / PROJECT.NOT_FOUND (404). */
+  /**
+   * The door for `sessionId` and its project; throws SESSION.NOT_FOUND / PROJECT.NOT_FOUND (404). Reads nothing when
+   * this process holds the project's fold and it has no legacy env values: the values it adds to redaction come only
+   * from `ProjectRegistered` (later events only forget some), so such a project's door is the store's redaction.
+   */
   async door(sessionId: string): Promise<ToolCallDoor & { project: RegisteredProject }> {
     const { state } = await this.sessions.known(sessionId); // its project; decisions fold fresh state
-    const { state: project } = await this.sessions.project(state.projectId);
+    const project = await this.redactionProject(state.projectId);
     return { ...this.doorFor(project), project };
+  }
+
+  /** The project whose env the redaction adds: the fold this process holds, read fresh only when it has legacy env values. */
+  private async redactionProject(projectId: string): Promise<RegisteredProject> {
+    const known = await this.sessions.knownProject(projectId);
+    return hasLegacyEnv(known) ? (await this.sessions.project(projectId)).state : known;
   }
 
   /**
@@ -84,7 +97,7 @@ export class ToolCallIntake {
   /** Validates, redacts and commits `ToolCallDispatched` (see `request`). */
   private async checkpoint(sessionId: string, request: RequestToolCallInput, context: CommandContext): Promise<ToolCallReply> {
     const { state } = await this.sessions.load(sessionId);
-    const { state: project } = await this.sessions.project(state.projectId);
+    const project = await this.redactionProject(state.projectId);
     const { calls } = this.doorFor(project);
     const callId = request.callId ?? randomUUID();
     const dispatch = () =>
