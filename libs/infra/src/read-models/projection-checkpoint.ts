@@ -44,7 +44,16 @@ export const lockProjection = async (tx: SqlExecutor): Promise<void> => {
 };
 
 /**
- * In the caller's transaction: lock, re-read the stored checkpoint, fold only the events past it (another worker may
+ * lockProjection, and the transaction commits without waiting for its WAL flush (`synchronous_commit = off`, this
+ * transaction only): read-model rows and their checkpoint commit together, so a crash loses at most the last batches
+ * whole and the projection re-reads them from the log (invariant 8); an append's commit never queues behind this flush.
+ */
+const lockProjectionAsyncCommit = async (tx: SqlExecutor): Promise<void> => {
+  await tx.query(`SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)`, [PROJECTION_LOCK_KEY]);
+};
+
+/**
+ * In the caller's transaction: lock (its commit does not wait for the WAL flush: lockProjectionAsyncCommit), re-read the stored checkpoint, fold only the events past it (another worker may
  * have done the rest) and store the new checkpoint with the rows, so rows and checkpoint commit together (exactly-once
  * effect). `readFrom` is where the caller read this batch from; throws CheckpointMovedError if the stored checkpoint is
  * behind it (reset by a rebuild), ProjectionGapError from the projector.
@@ -56,7 +65,7 @@ export const projectAndCheckpoint = async (
   subscriptionId = READ_MODELS_SUBSCRIPTION,
   options: ProjectBatchOptions = {},
 ): Promise<CommittedBatch> => {
-  await lockProjection(tx);
+  await lockProjectionAsyncCommit(tx);
   const stored = await loadCheckpoint(tx, subscriptionId);
   if (compareCheckpoints(readFrom, stored) > 0) throw new CheckpointMovedError(subscriptionId, readFrom, stored);
   const fresh = events.filter((event) => compareCheckpoints(checkpointOf(event), stored) > 0);
