@@ -75,7 +75,7 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
-  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>> {
     let closed = false;
     let client: Client | null = null;
     let retry: NodeJS.Timeout | null = null;
@@ -83,7 +83,7 @@ export class PostgresDatabase implements SqlDatabase {
       const next = new Client({ connectionString: this.options.connectionString, application_name: 'runledger-listen' });
       next.on('error', noop);
       next.on('notification', (message) => {
-        if (message.channel === channel) onNotify();
+        if (message.channel === channel) onNotify(message.payload);
       });
       next.once('end', () => {
         if (closed || client !== next) return;
@@ -104,7 +104,7 @@ export class PostgresDatabase implements SqlDatabase {
       retry = setTimeout(() => {
         retry = null;
         if (closed) return;
-        connect().then(onNotify, () => reconnect(attempt + 1)); // back: wake the listener for what it missed
+        connect().then(() => onNotify(), () => reconnect(attempt + 1)); // back: wake the listener for what it missed
       }, listenBackoffMs(attempt));
     };
     await connect();

@@ -30,8 +30,9 @@ export interface SqlDatabase extends SqlExecutor {
   /**
    * Subscribes to a NOTIFY channel across connections; resolves to an unsubscribe function.
    * Undefined where notifications do not cross connections (PGlite: docs/ARCHITECTURE.md §7), so callers poll.
+   * `onNotify` gets the NOTIFY's payload, or no payload when the connection came back (anything may have been missed).
    */
-  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>;
   /** Closes every connection (and, for PGlite, releases the data directory). */
   close(): Promise<void>;
 }

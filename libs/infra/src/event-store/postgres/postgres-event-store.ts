@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isStreamOfCategory, streamCategoryPrefix, StreamCategory } from '@runledger/domain';
 import { SqlDatabase, SqlExecutor, toNumber } from '../../database/sql-database';
@@ -119,6 +120,8 @@ const toLink = (row: EventRow): ChainLink => ({
 export class PostgresEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private notifyTimer: NodeJS.Timeout | null = null;
+  /** The payload of this instance's NOTIFYs: its own subscribers, already woken by the local append, ignore them. */
+  private readonly origin = randomUUID();
   /** Last known (revision, hash) per stream: a fact of the immutable log, used only if the head row still says so. */
   private readonly heads = new Map<string, { revision: number; hash: string }>();
 
@@ -223,7 +226,7 @@ export class PostgresEventStore implements EventStore {
     if (this.db.kind !== 'postgres' || this.notifyTimer) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = null;
-      this.db.query(`SELECT pg_notify('rl_events', '')`).catch(() => undefined);
+      this.db.query(`SELECT pg_notify('rl_events', $1)`, [this.origin]).catch(() => undefined);
     }, NOTIFY_THROTTLE_MS);
     this.notifyTimer.unref();
   }
@@ -303,7 +306,8 @@ export class PostgresEventStore implements EventStore {
         this.appended.on('appended', wake);
         return () => this.appended.off('appended', wake);
       },
-      listen: this.db.listen ? (wake) => this.db.listen!('rl_events', wake) : undefined,
+      // A NOTIFY this instance sent announces appends its local wake-up already delivered: only others' wake.
+      listen: this.db.listen ? (wake) => this.db.listen!('rl_events', (payload) => (payload === this.origin ? undefined : wake())) : undefined,
     });
   }
 
