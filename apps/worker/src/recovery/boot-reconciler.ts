@@ -8,7 +8,7 @@ import { WorkerLedger } from '../worker-ledger';
 
 /** How long reconcile waits for the projections to catch up before it goes on from the log alone (ms). */
 export const CATCH_UP_TIMEOUT_MS = 120_000;
-/** Sessions read in one bulk pass before their reconciles (below the decider's stream cache, so none is evicted before use). */
+/** Sessions read in one bulk pass before their reconciles (two chunks, this one and the next, stay below the decider's stream cache, so none is evicted before use). */
 const PRELOAD_CHUNK = 200;
 /** Sessions of a chunk reconciled at once: their round trips (lease, fresh read, append, release) overlap; below the pool's 10 connections. */
 export const RECONCILE_CONCURRENCY = 4;
@@ -105,9 +105,17 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     phase('list');
     // Sessions are read in bulk, a chunk at a time (one pass over their streams instead of a read per session), then
     // reconciled a few at a time (each under its own lease, so the order between sessions is free).
+    // The next chunk is read while this one is reconciled (its read overlaps this chunk's appends).
+    const read = (from: number) => {
+      const reading = this.ledger.sessions.loadMany(live.slice(from, from + PRELOAD_CHUNK));
+      reading.catch(() => undefined); // awaited below; not an unhandled rejection if the reconcile stops first
+      return reading;
+    };
+    let reading = read(0);
     for (let i = 0; i < live.length && !this.stopping; i += PRELOAD_CHUNK) {
       const chunk = live.slice(i, i + PRELOAD_CHUNK);
-      const loaded = await this.ledger.sessions.loadMany(chunk);
+      const loaded = await reading;
+      if (i + PRELOAD_CHUNK < live.length) reading = read(i + PRELOAD_CHUNK);
       let next = 0;
       const lane = async () => {
         while (next < chunk.length && !this.stopping) {

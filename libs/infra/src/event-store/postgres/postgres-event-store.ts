@@ -254,12 +254,11 @@ export class PostgresEventStore implements EventStore {
 
   async *readStreams(streamIds: readonly string[]): AsyncIterable<RecordedEvent> {
     const pending = new Set(streamIds);
-    let [afterStream, afterRevision] = ['', -1];
-    for (;;) {
-      // Each page: the rest of the stream the last page ended in, then the streams not reached yet, both in the order of
-      // the (stream_id, revision) index. Why not one keyset `(stream_id, revision) > ($2, $3)` with `= ANY`: PostgreSQL
-      // then walks every array element's rows from the start on each page (~800 ms a page at 100k events).
-      const { rows } = await this.db.query<EventRow>(
+    // Each page: the rest of the stream the last page ended in, then the streams not reached yet, both in the order of
+    // the (stream_id, revision) index. Why not one keyset `(stream_id, revision) > ($2, $3)` with `= ANY`: PostgreSQL
+    // then walks every array element's rows from the start on each page (~800 ms a page at 100k events).
+    const page = (afterStream: string, afterRevision: number) => {
+      const query = this.db.query<EventRow>(
         `SELECT * FROM (
            (SELECT ${COLUMNS} FROM rl_events WHERE stream_id = $2 AND revision > $3 ORDER BY revision LIMIT $4)
            UNION ALL
@@ -268,18 +267,26 @@ export class PostgresEventStore implements EventStore {
         [[...pending], afterStream, afterRevision, READ_BATCH],
         { name: 'rl_read_streams_v2' },
       );
+      query.catch(() => undefined); // awaited below; not an unhandled rejection when the caller stops reading first
+      return query;
+    };
+    let next = page('', -1);
+    for (;;) {
+      const { rows } = await next;
       // A stream seen in this page is done or continues in the next page's first part: either way not pending any more.
       for (const row of rows) pending.delete(row.stream_id);
+      const full = rows.length === READ_BATCH;
+      // The next page is asked for before this one is handed out: the database reads it while the caller folds this one
+      // (at most two pages in memory).
+      if (full) next = page(rows[rows.length - 1].stream_id, toNumber(rows[rows.length - 1].revision));
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];
         yield toRecorded(row);
         // The last event of a stream in this read is its head: remembered for the next append's fast path.
-        const next = rows[i + 1];
-        if ((next && next.stream_id !== row.stream_id) || (!next && rows.length < READ_BATCH)) this.rememberHead(row.stream_id, toNumber(row.revision), row.hash);
+        const following = rows[i + 1];
+        if ((following && following.stream_id !== row.stream_id) || (!following && !full)) this.rememberHead(row.stream_id, toNumber(row.revision), row.hash);
       }
-      if (rows.length < READ_BATCH) return;
-      const last = rows[rows.length - 1];
-      [afterStream, afterRevision] = [last.stream_id, toNumber(last.revision)];
+      if (!full) return;
     }
   }
 
