@@ -148,5 +148,6 @@ const skip = 'skip' in pg ? pg.skip : null;
     expect(report.totals.kills).toBeGreaterThanOrEqual(3);
     expect(report.totals.opsAcked).toBeGreaterThan(0);
     expect(report.violations).toEqual([]);
+    expect(report.failures).toEqual([]);
   }, 900_000);
 });

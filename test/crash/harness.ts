@@ -141,6 +141,8 @@ export interface CrashSoakReport {
   perIteration: CrashCounts[];
   /** Every violation, with its run and the run's iteration (1-based) where it first appeared. */
   violations: (Violation & { run: number; iteration: number })[];
+  /** Iterations that could not complete (the server stopped answering): each gave up the rest of its epoch (`skipped`). */
+  failures: { run: number; epoch: number; iteration: number; skipped: number; error: string }[];
 }
 
 /** Zeroed counts. */
@@ -921,6 +923,13 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   return { counts, fresh, carried: violations.length - newlySeen.length, point };
 };
 
+/** An iteration's error with the state of the server it was talking to: exited or not, and the tail of its output. */
+const describeFailure = (error: unknown, server: ServerProcess): string => {
+  const exited = server.child.exitCode !== null || server.child.signalCode !== null;
+  const state = exited ? `server pid ${server.pid} exited (${server.child.exitCode ?? server.child.signalCode})` : `server pid ${server.pid} still running`;
+  return `${(error as Error)?.message ?? String(error)}; ${state}; its output ends:\n${server.output().slice(-3000)}`;
+};
+
 /** Runs one run of a soak: its epochs in order, each on a fresh database, repo and project; cleans each up, also on failure. */
 const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: string) => void, into: CrashSoakReport, real: RealClaudeCounts): Promise<void> => {
   const rand = prng(plan.seed);
@@ -930,6 +939,7 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
   for (const [index, size] of plan.epochs.entries()) {
     const opened = Date.now();
     const run = await openRun(options);
+    let failed = false;
     try {
       const driver = new Driver(rand, run.repo, join(run.root, 'claude'), `${plan.seed.toString(36)}e${index + 1}`);
       driver.realClaudeEnabled = run.claude !== undefined && options.realClaude === true;
@@ -942,7 +952,20 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
       const epoch: EpochState = { run, driver, server, agentSessions: new Map(), seen: new Set() };
       for (let i = 0; i < size; i++) {
         iteration++;
-        const { counts, fresh, carried, point } = await runIteration(epoch, state, options, log);
+        let result: IterationResult;
+        try {
+          result = await runIteration(epoch, state, options, log);
+        } catch (error) {
+          // The world of this epoch is broken (a server that stopped answering, one that died): record it with what the
+          // server said last, give up the rest of the epoch and go on with a fresh one.
+          const failure = { run: plan.run, epoch: index + 1, iteration, skipped: size - i - 1, error: describeFailure(error, epoch.server) };
+          into.failures.push(failure);
+          log(`iteration ${iteration}/${total} FAILED (${failure.skipped} iteration(s) of this epoch skipped): ${failure.error}`);
+          iteration += failure.skipped;
+          failed = true;
+          break;
+        }
+        const { counts, fresh, carried, point } = result;
         into.perIteration.push(counts);
         addCounts(into.totals, counts);
         for (const v of fresh) into.violations.push({ ...v, run: plan.run, iteration });
@@ -950,6 +973,7 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
         for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
         if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
       }
+      if (failed) continue;
       const finals = foldSessions(await readLog(run.db));
       const sessions = driver.realClaudes.map((c) => finals.get(c.sessionId)).filter((s) => s !== undefined);
       real.spawned += sessions.length;
@@ -974,7 +998,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => undefined);
   const plans = planSoak(iterations, options.parallel ?? DEFAULT_PARALLEL, options.epoch ?? DEFAULT_EPOCH, seed);
-  const report: CrashSoakReport = { seed, runs: plans.map((p) => ({ run: p.run, seed: p.seed, iterations: p.epochs.reduce((a, b) => a + b, 0), epochs: p.epochs.length })), totals: emptyCounts(), perIteration: [], violations: [] };
+  const report: CrashSoakReport = { seed, runs: plans.map((p) => ({ run: p.run, seed: p.seed, iterations: p.epochs.reduce((a, b) => a + b, 0), epochs: p.epochs.length })), totals: emptyCounts(), perIteration: [], violations: [], failures: [] };
   const real: RealClaudeCounts = { spawned: 0, exited: 0, launches: 0, native: 0, toolCalls: 0, fromTranscript: 0 };
   log(`crash soak: seed ${seed}, ${iterations} iteration(s) in ${plans.length} run(s) of epochs of at most ${options.epoch ?? DEFAULT_EPOCH}: ` +
     plans.map((p) => `run ${p.run} seed ${p.seed} (${report.runs[p.run].iterations} iterations, ${p.epochs.length} epoch(s))`).join('; '));
@@ -984,7 +1008,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
   if (failed) throw failed.reason;
   const wall = (Date.now() - started) / 1000;
-  log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${formatCounts(report.totals)}; wall ${wall.toFixed(1)} s ` +
+  log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${report.failures.length} failed (${report.failures.reduce((n, f) => n + f.skipped, 0)} skipped); ${formatCounts(report.totals)}; wall ${wall.toFixed(1)} s ` +
     `(${(wall / Math.max(1, report.totals.iterations)).toFixed(1)} s per iteration, ${((report.totals.iterations * 60) / Math.max(wall, 0.001)).toFixed(2)} iterations per minute)`);
   log(`real Claude Code sessions: ${real.spawned} spawned, ${real.exited} exited, ${real.launches} launches (${real.native} native resumes), ${real.toolCalls} tool calls (${real.fromTranscript} appended from transcripts)`);
   return report;
