@@ -73,6 +73,29 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     expect(given(started(), launched).when(facts({ runtime: { state: 'unrecorded', runtime: other } })).commands).toEqual([{ type: 'AdoptSession', data: { runtime: other, at: NOW } }]);
   });
 
+  it('interrupts the calls of a dead runtime when it adopts an agent the log never recorded in its place (invariant 6)', () => {
+    // The recorded runtime is dead: its in-flight observed calls have no owner, whatever live process of the session is adopted.
+    const other: ProcessRuntime = { ...runtime, pid: 77 };
+    for (const trigger of ['boot', 'watch'] as const) {
+      const plan = given(started(), launched, linked, runStarted, dispatched('c1'), dispatched('c2'), completed('c2'), dispatched('m1', 'Bash', 'managed'))
+        .when(facts({ trigger, runtime: { state: 'unrecorded', runtime: other }, liveManagedCalls: ['m1'] }));
+      expect(plan.outcome).toBe('adopted');
+      expect(types(plan)).toEqual(['InterruptToolCall', 'AdoptSession']);
+      expect(plan.counts.toolCallsInterrupted).toBe(1);
+      expect(plan.after).toMatchObject({ status: 'running', runtime: other });
+      expect(plan.after.toolCalls.get('c1')?.status).toBe('interrupted');
+      expect(plan.after.toolCalls.get('c2')?.status).toBe('completed');
+      expect(plan.after.toolCalls.get('m1')?.status).toBe('dispatched'); // a managed call stays with its executor
+    }
+  });
+
+  it('keeps the calls of an agent launched but never recorded: they are its own', () => {
+    const other: ProcessRuntime = { ...runtime, pid: 77 };
+    const plan = given(started(), dispatched('c1')).when(facts({ runtime: { state: 'unrecorded', runtime: other } }));
+    expect(types(plan)).toEqual(['RecordRuntimeLaunched']);
+    expect(plan.after.toolCalls.get('c1')?.status).toBe('dispatched');
+  });
+
   it('never relaunches an agent whose last run finished (Stop recorded): exited', () => {
     const plan = given(started(), launched, linked, runStarted, dispatched('c1'), completed('c1'), runCompleted).when(facts());
     expect(plan.outcome).toBe('exited');

@@ -206,8 +206,13 @@ const liveRuntimeVerdict = (state: Session, runtime: Exclude<RuntimeFact, { stat
     case 'unrecorded': {
       const why = 'agent launched but never recorded: adopted, not launched again';
       if (state.status === 'starting' || state.restoring) return { commands: [{ type: 'RecordRuntimeLaunched', data: { runtime: runtime.runtime, at } }], interrupted: 0, outcome: 'adopted', why };
-      if (adoptable) return { commands: [{ type: 'AdoptSession', data: { runtime: runtime.runtime, at } }], interrupted: 0, outcome: 'adopted', why };
-      return unchanged(`an unrecorded agent lives, session ${state.status}`);
+      if (!adoptable) return unchanged(`an unrecorded agent lives, session ${state.status}`);
+      // A running session's observed calls belong to its recorded runtime, which is dead (else it would be alive): the
+      // process adopted in its place never owned them, so they are interrupted, not left dispatched (invariant 6).
+      const orphaned = state.status === 'running' ? observedInFlight(state) : [];
+      const reason = `its agent runtime${state.runtime ? ` (pid ${state.runtime.pid})` : ''} is gone; another process of the session was adopted`;
+      const interrupts = orphaned.map((call): SessionCommand => ({ type: 'InterruptToolCall', data: { callId: call.callId, reason, at } }));
+      return { commands: [...interrupts, { type: 'AdoptSession', data: { runtime: runtime.runtime, at } }], interrupted: orphaned.length, outcome: 'adopted', why };
     }
     default:
       return assertNever(runtime);
