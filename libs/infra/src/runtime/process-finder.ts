@@ -1,13 +1,30 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import * as path from 'node:path';
 import { readProcStat, RuntimeIdentity } from './process-runtime';
 
 /** Env marker every agent runtime gets, so an agent launched but never recorded (a crash in between) can be found. */
 export const AGENT_MARKER = 'RUNLEDGER_RUNTIME=agent';
 
 /**
+ * True for the command line of a runledger Claude Code hook (`runledger hook claude-code …`, run directly or by a shell
+ * `-c`). Claude Code runs its hook commands in their own process group with its environment, so a held hook looks like
+ * an agent and can outlive its agent: it is never one (docs/ARCHITECTURE.md §4).
+ */
+export const isHookCommand = (command: readonly string[]): boolean => {
+  const hookAt = command.findIndex((arg, i) => arg === 'hook' && command[i + 1] === 'claude-code');
+  if (hookAt > 0 && RUNLEDGER_BIN.test(command[hookAt - 1])) return true;
+  return command.length === 3 && SHELLS.has(path.basename(command[0])) && command[1] === '-c' && SHELL_HOOK.test(command[2]);
+};
+/** `runledger` or its `bin/runledger.js`, as the hook command names it. */
+const RUNLEDGER_BIN = /(^|\/)runledger(\.js)?$/;
+/** The hook command inside a shell's `-c` string (its arguments shell-quoted). */
+const SHELL_HOOK = /(^|\/)runledger(\.js)?'?\s+hook\s+claude-code(\s|$)/;
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh']);
+
+/**
  * Live process-group leaders whose environment holds every one of `entries` (`NAME=value`), read from /proc (Linux;
- * [] elsewhere). Zombies and processes whose environ cannot be read (another user) are left out. `logPath` is empty:
- * the caller knows where the log goes.
+ * [] elsewhere). Zombies, runledger hook processes (isHookCommand) and processes whose environ cannot be read (another
+ * user) are left out. `logPath` is empty: the caller knows where the log goes.
  */
 export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => scanProcesses(entries).map((p) => p.identity);
 
@@ -53,6 +70,7 @@ const scanProcesses = (entries: string[]): { identity: RuntimeIdentity; environ:
     } catch {
       continue;
     }
+    if (isHookCommand(command)) continue;
     found.push({ identity: { type: 'process', pid, pgid: pid, startTime: stat.startTime, command, cwd, logPath: '', startedAt: '' }, environ });
   }
   return found;
