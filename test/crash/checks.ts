@@ -52,6 +52,8 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
 export interface Violation {
   kind: ViolationKind;
   detail: string;
+  /** The soak's account of how it came about (the session's last events, the servers' lines naming it); set by the harness. */
+  diagnosis?: string[];
 }
 
 /** A hook call of a fake Claude Code session that the server answered 2xx. */

@@ -831,6 +831,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   if (timer) clearTimeout(timer);
   const driven = Date.now();
   counts.driveMs = driven - iterationStarted;
+  const killedOutput = run.server?.output() ?? '';
   await killServer(run);
   counts.kills++;
 
@@ -916,11 +917,30 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   }
   counts.checkMs = Date.now() - checking;
   counts.ms = Date.now() - iterationStarted;
+  for (const v of fresh) v.diagnosis = diagnose(v, observation.after, [killedOutput, server.output()]);
   if (observation.moving.size > 0) {
     const folded = foldSessions(observation.after);
     log(`  still appending when the checks stopped waiting (snapshots not compared): ${[...observation.moving].map((id) => `${id} (${folded.get(id)?.agent ?? '?'})`).join(', ')}`);
   }
   return { counts, fresh, carried: violations.length - newlySeen.length, point };
+};
+
+/**
+ * What a violation's session went through, for whoever reads the soak's report: its last events (position, revision,
+ * type, the fields that say who and why) and the servers' log lines naming it (the killed one, then the restarted one).
+ * Empty when the violation names no session.
+ */
+export const diagnose = (v: Violation, log: readonly StoredEvent[], outputs: string[]): string[] => {
+  const sessionId = /^([\w.-]+)\//.exec(v.detail)?.[1];
+  if (!sessionId) return [];
+  const brief = (d: Record<string, unknown> | undefined): string => {
+    const runtime = d?.runtime as { pid?: number; startTime?: string } | undefined;
+    const picked = { callId: d?.callId, attempt: d?.attempt, mode: d?.mode, reason: d?.reason, pid: runtime?.pid, start: runtime?.startTime, exitCode: d?.exitCode, signal: d?.signal, source: d?.source, agentSessionId: d?.agentSessionId };
+    return JSON.stringify(Object.fromEntries(Object.entries(picked).filter(([, x]) => x !== undefined)));
+  };
+  const events = log.filter((e) => e.streamId === `session-${sessionId}`).sort((a, b) => a.position - b.position).slice(-40);
+  const lines = outputs.flatMap((o, i) => o.split('\n').filter((l) => l.includes(sessionId)).slice(-30).map((l) => `server ${i === 0 ? 'killed' : 'restarted'}: ${l.slice(0, 400)}`));
+  return [...events.map((e) => `#${e.position} r${e.revision} ${e.type} ${brief(e.data)}`), ...lines];
 };
 
 /** An iteration's error with the state of the server it was talking to: exited or not, and the tail of its output. */
@@ -970,7 +990,10 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
         addCounts(into.totals, counts);
         for (const v of fresh) into.violations.push({ ...v, run: plan.run, iteration });
         log(`iteration ${iteration}/${total} (kill ${point === 'ops' ? 'after operations' : `during a ${point}`}): ${formatCounts(counts)}${carried ? ` (+${carried} still present from earlier iterations)` : ''}`);
-        for (const v of fresh.slice(0, 10)) log(`  VIOLATION ${v.kind}: ${v.detail}`);
+        for (const v of fresh.slice(0, 10)) {
+          log(`  VIOLATION ${v.kind}: ${v.detail}`);
+          for (const line of v.diagnosis ?? []) log(`    ${line}`);
+        }
         if (fresh.length > 10) log(`  … and ${fresh.length - 10} more`);
       }
       if (failed) continue;
