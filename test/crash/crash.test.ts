@@ -1,6 +1,8 @@
 import { chosenPostgres } from '../support/postgres-server';
 import { Ack, checkRestart, checkWork, RestartObservation, RuntimeId, StoredEvent, ViolationKind, WorkObservation } from './checks';
-import { runCrashSoak } from './harness';
+import { spawn } from 'node:child_process';
+import { readProcStat } from '@runledger/infra/runtime';
+import { livenessNow, runCrashSoak } from './harness';
 
 const AGENT: RuntimeId = { pid: 4242, startTime: '777' };
 const SERVER_PID = 999;
@@ -115,6 +117,20 @@ describe('crash checks: each property can fail (fabricated states)', () => {
     const { observation: o } = world();
     o.reconciled = false;
     expect(kinds(o)).toEqual(['reconcile-missing']);
+  });
+});
+
+describe('crash checks: liveness sampled before the log is read', () => {
+  it('keeps the liveness of the instant it was sampled: a process that ends afterwards still counts as alive in it', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const runtime: RuntimeId = { pid: child.pid!, startTime: readProcStat(child.pid!)!.startTime };
+    const sampled = livenessNow();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(sampled(runtime)).toBe(true);
+    expect(livenessNow()(runtime)).toBe(false);
+    expect(sampled({ ...runtime, startTime: `${runtime.startTime}0` })).toBe(false); // same pid, another process
   });
 });
 

@@ -92,6 +92,8 @@ export const DEFAULT_EPOCH = 25;
 export const DEFAULT_PARALLEL = 3;
 /** Pause between two rounds of the checks while the read side settles (ms). */
 const CHECK_RETRY_MS = 250;
+/** Pause before the round that confirms violations found when the settle time ran out (ms): twice the runtime watcher's default 1 s interval. */
+const CONFIRM_AFTER_MS = 2_000;
 
 /** Counts of one iteration (or, summed, of a whole soak). */
 export interface CrashCounts {
@@ -200,6 +202,24 @@ export const runtimeAlive = (runtime: RuntimeId): boolean => {
   } catch {
     return false;
   }
+};
+
+/**
+ * Liveness of every process at this instant, from one scan of /proc: a function of (pid, start time) that says whether
+ * that process was alive (not a zombie) when the scan ran, whatever happens to it later.
+ */
+export const livenessNow = (): ((runtime: RuntimeId) => boolean) => {
+  const live = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readProcStat(Number(entry));
+      if (stat && !['Z', 'X', 'x'].includes(stat.state)) live.set(Number(entry), stat.startTime);
+    } catch {
+      /* it ended during the scan */
+    }
+  }
+  return (runtime) => live.get(runtime.pid) === runtime.startTime;
 };
 
 /** Live processes started (directly or through a server) by this run: their environment carries the run's marker. */
@@ -617,6 +637,9 @@ const awaitReconcile = async (run: Run, server: ServerProcess, timeoutMs: number
 
 /** Everything the checks need, read now from the database, the API and /proc. */
 const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObservation, 'after' | 'leases' | 'snapshots' | 'listedIds' | 'replays' | 'serverPid' | 'isAlive' | 'moving'>): Promise<RestartObservation> => {
+  // Liveness is sampled before the log is read: a call the log shows dispatched is judged against its owner's state at
+  // an instant before that read (an agent that finished the call and exited after the read is not an orphan).
+  const isAlive = livenessNow();
   const after = await readLog(run.db);
   const { rows: leases } = await run.db.query<{ resource: string; owner: string }>('SELECT resource, owner FROM rl_leases WHERE expires_at >= now()');
   const list = await request(server.url, 'GET', '/sessions');
@@ -637,7 +660,7 @@ const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObserv
   const heads = (log: StoredEvent[]) => new Map([...foldSessions(log).values()].map((s) => [s.sessionId, s.head]));
   const [first, last] = [heads(after), heads(await readLog(run.db))];
   const moving = new Set([...last].filter(([id, head]) => first.get(id) !== head).map(([id]) => id));
-  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive: runtimeAlive, moving };
+  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive, moving };
 };
 
 /** What is left of the clients' work in each session's worktree: on its branch, on disk, in the preserved ref it records. */
@@ -892,15 +915,29 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   // The read side may still be projecting reconcile's own events: retry the checks until they hold or time runs out.
   const deadline = Date.now() + (options.settleTimeoutMs ?? 20_000);
   let violations: Violation[];
-  let observation: RestartObservation;
-  for (;;) {
+  let observation!: RestartObservation;
+  const checkRound = async (): Promise<Violation[]> => {
     counts.checkRounds++;
     observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions: epoch.agentSessions });
-    violations = [
-      ...checkRestart(observation), ...checkAgentSessions(observation.after, runtimeAlive, transcriptIds),
+    return [
+      ...checkRestart(observation), ...checkAgentSessions(observation.after, observation.isAlive, transcriptIds),
       ...checkWork(observeWork(run.repo, driver.work, observation.replays)),
     ];
-    if ((observation.moving.size === 0 && violations.every((v) => epoch.seen.has(`${v.kind}|${v.detail}`))) || Date.now() > deadline) break;
+  };
+  const settledOn = (found: Violation[]) => found.every((v) => epoch.seen.has(`${v.kind}|${v.detail}`));
+  for (;;) {
+    violations = await checkRound();
+    if (observation.moving.size === 0 && settledOn(violations)) break;
+    if (Date.now() > deadline) {
+      // Time is up with new violations: one that is real holds in a second round taken after the runtime watcher had
+      // time to act (an agent that exited just before the last round is reconciled within its interval, not orphaned).
+      if (!settledOn(violations)) {
+        await delay(CONFIRM_AFTER_MS);
+        const again = new Set((await checkRound()).map((v) => `${v.kind}|${v.detail}`));
+        violations = violations.filter((v) => again.has(`${v.kind}|${v.detail}`));
+      }
+      break;
+    }
     await delay(CHECK_RETRY_MS);
   }
   counts.unsettled = observation.moving.size;
