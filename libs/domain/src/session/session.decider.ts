@@ -3,7 +3,7 @@ import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
 import { PersistentMap } from '../shared/persistent-map';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
-import { evolveToolCall, decideToolCall, type ToolCall, type ToolCallLateResult } from '../tool-call/tool-call.decider';
+import { evolveToolCall, decideToolCall, type ToolCall, type ToolCallLateResult, type ToolCallState } from '../tool-call/tool-call.decider';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
 import {
@@ -453,20 +453,24 @@ const recount = (counts: ToolCallCounts, before: ToolCall | undefined, after: To
   return next;
 };
 
+/** The state of a call the session has not seen (shared: a fold never mutates it). */
+const NO_CALL: ToolCallState = Object.freeze({ status: 'none' });
+
 const evolveCall = (session: Session, event: ToolCallEvent): SessionState => {
   const { callId, at } = event.data;
   const before = session.toolCalls.get(callId);
-  const call = evolveToolCall(before ?? { status: 'none' }, event);
+  const call = evolveToolCall(before ?? NO_CALL, event);
   if (call.status === 'none') return { ...session, updatedAt: at };
-  return {
-    ...session,
-    toolCalls: session.toolCalls.set(callId, call),
-    callCounts: recount(session.callCounts, before, call),
-    ...(event.type === 'ToolCallLateResultRecorded' && !session.lateResultCalls.includes(callId) ? { lateResultCalls: [...session.lateResultCalls, callId] } : {}),
-    ...(event.type === 'ToolCallCompleted' ? { lastCompletedCallId: callId } : {}),
-    ...(fromAgent(event) ? { lastHookAt: at } : {}),
-    updatedAt: at,
-  };
+  // One clone, then stores into it (it is ours until returned): in a literal, every spread after the first copies
+  // through V8's slow path (~0.7 KB more garbage per event, measured with bench/session-growth/fold).
+  const next: Session = { ...session };
+  next.toolCalls = session.toolCalls.set(callId, call);
+  next.callCounts = recount(session.callCounts, before, call);
+  if (event.type === 'ToolCallLateResultRecorded' && !session.lateResultCalls.includes(callId)) next.lateResultCalls = [...session.lateResultCalls, callId];
+  if (event.type === 'ToolCallCompleted') next.lastCompletedCallId = callId;
+  if (fromAgent(event)) next.lastHookAt = at;
+  next.updatedAt = at;
+  return next;
 };
 
 const evolveTree = (session: Session, event: WorktreeEvent): SessionState => {
