@@ -9,7 +9,9 @@
  * Two sessions are grown to revision ~BENCH_BIG_REVISION (default 10,000) and ~2,000 (1,000 calls): their events are
  * appended straight into the store while the server is stopped, then the server starts on them. The calls measured
  * then alternate, in the same seconds, between the big session, the 1,000-call session and small sessions kept under
- * revision 100 (a new one every 45 calls), so a busy machine weighs on all three alike. Prints
+ * revision 100 (a new one every 45 calls), so a busy machine weighs on all three alike; each round starts with the next
+ * kind (BENCH_ORDER=fixed: always small first) and ends with a `GET /health`, and the p50 of each kind by its place in
+ * the round is printed. Prints
  * `ratio call_at_10000_over_call_at_100` (target <= 1.3) and the PreToolUse round trip p50/p99 on the 1,000-call
  * session (target p50 <= 5 ms) beside a bare route (`GET /health`) of the same server. A script: it asserts nothing.
  */
@@ -27,6 +29,15 @@ const MEASURED = Math.round(num('BENCH_MEASURED_CALLS', 300));
 /** A small session takes this many calls (revision ≤ ~95), then a new one opens. */
 const SMALL_CALLS = 45;
 const WARMUP_CALLS = Math.round(num('BENCH_WARMUP_CALLS', 100));
+
+/**
+ * `rotate` (default): each round starts with the next kind, so every kind is measured as often first after the round's
+ * `GET /health` (which waits for the projection: the server is quiet) as after another call (the projection of the
+ * previous call's events runs beside it). `fixed`: small, big, 1k-call in every round (the order of the figures up to 24d2175).
+ */
+const ORDER = process.env.BENCH_ORDER === 'fixed' ? 'fixed' : 'rotate';
+type Kind = 'small' | 'big' | 'mid';
+const KINDS: readonly Kind[] = ['small', 'big', 'mid'];
 
 type Client = ReturnType<typeof benchClient>;
 
@@ -121,11 +132,17 @@ const main = async (): Promise<void> => {
     const startRevision = { big: await head(big), mid: await head(mid) };
 
     const timings = { small: [] as [number, number][], big: [] as [number, number][], mid: [] as [number, number][], health: [] as number[] };
+    /** Each kind's call times by its place in the round (0: first after the GET /health, which waits for the projection). */
+    const byPlace = { small: [[], [], []], big: [[], [], []], mid: [[], [], []] } as Record<Kind, number[][]>;
     for (let i = 0; i < MEASURED; i++) {
       if (small.next > SMALL_CALLS) small = await openSession(api, `cc-small-${randomUUID()}`, repo);
-      timings.small.push(await call(api, small, repo));
-      timings.big.push(await call(api, big, repo));
-      timings.mid.push(await call(api, mid, repo));
+      const sessions: Record<Kind, Session> = { small, big, mid };
+      const order = ORDER === 'fixed' ? KINDS : KINDS.map((_, k) => KINDS[(k + i) % KINDS.length]);
+      for (const [place, kind] of order.entries()) {
+        const timing = await call(api, sessions[kind], repo);
+        timings[kind].push(timing);
+        byPlace[kind][place].push(timing[0] + timing[1]);
+      }
       timings.health.push(expectStatus('GET /health', await api.get('/health'), 200).ms);
     }
     const p50 = (t: [number, number][]) => percentile(t.map(([a, b]) => a + b), 50);
@@ -135,6 +152,11 @@ const main = async (): Promise<void> => {
     process.stdout.write(row('small', `< 100`, timings.small));
     process.stdout.write(row('1k-call', `${startRevision.mid}-${await head(mid)}`, timings.mid));
     process.stdout.write(row('big', `${startRevision.big}-${await head(big)}`, timings.big));
+    process.stdout.write(`\ncall p50 (ms) by place in the round (order ${ORDER}):     first   second    third\n`);
+    for (const kind of KINDS) {
+      const cells = byPlace[kind].map((t) => (t.length > 0 ? fmt(percentile(t, 50)) : '-').padStart(9));
+      process.stdout.write(`  ${kind.padEnd(44)} ${cells.join('')}\n`);
+    }
     process.stdout.write(`\nratio call_at_${BIG_REVISION}_over_call_at_100: ${(p50(timings.big) / p50(timings.small)).toFixed(2)} (target <= 1.3)\n`);
     process.stdout.write(`hook_round_trip_p50_ms (PreToolUse, 1,000-call session): ${fmt(percentile(timings.mid.map(([a]) => a), 50))} (target <= 5)\n`);
     process.stdout.write(`hook_round_trip_p99_ms (PreToolUse, 1,000-call session): ${fmt(percentile(timings.mid.map(([a]) => a), 99))}\n`);
