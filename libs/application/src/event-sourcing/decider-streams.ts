@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Decider } from '@runledger/domain';
+import { Decider, evolveAll } from '@runledger/domain';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { EventStore, WrongExpectedRevisionError } from '@runledger/infra/event-store';
 import { LRUCache } from 'lru-cache';
@@ -23,6 +23,9 @@ export interface Decided<S, E> {
 
 /** How many times a decision is re-run on fresh state after a concurrent append (invariant 2). */
 const MAX_CONFLICT_RETRIES = 8;
+
+/** Events folded at once by `load` (EventStore pages are 500). */
+const FOLD_PAGE = 500;
 
 /** Streams whose folded state stays in memory (least recently used first out); a state is immutable, so sharing it is safe. */
 export const STREAM_STATE_CACHE_SIZE = 1000;
@@ -54,10 +57,14 @@ export class DeciderStreams {
     let { state, revision } = base;
     const options = { fromRevision: revision + 1, ...(at === undefined ? {} : { maxCount: at - revision }) };
     if (at === undefined || at > revision) {
+      // Folded a page at a time (the decider's evolveAll may fold a run of events cheaper than one by one).
+      let page: E[] = [];
       for await (const event of this.store.readStream(streamId, options)) {
-        state = decider.evolve(state, { type: event.type, data: event.data } as unknown as E);
+        page.push({ type: event.type, data: event.data } as unknown as E);
         revision = event.revision;
+        if (page.length === FOLD_PAGE) (state = evolveAll(decider, state, page)), (page = []);
       }
+      if (page.length > 0) state = evolveAll(decider, state, page);
     }
     if (at === undefined || revision > (cached?.revision ?? -1)) this.remember(streamId, decider, state, revision);
     return { state, revision };

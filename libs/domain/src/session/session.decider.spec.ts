@@ -12,6 +12,7 @@ import {
   sessionLateResults,
   sessionStreamName,
   toolCallCounts,
+  type Session,
   type SessionState,
 } from './session.decider';
 import {
@@ -489,6 +490,36 @@ describe('session decider', () => {
         state = deepFreeze(next);
       }
       expect(state.status).toBe('terminated');
+    });
+
+    it('evolveAll folds a run of events to what one evolve per event gives, and never changes the state it starts from', () => {
+      const calls = (from: number, to: number): SessionEvent[] =>
+        Array.from({ length: to - from }, (_, i) => [callDispatched(`call-${from + i}`), callCompleted(`call-${from + i}`)]).flat();
+      const first: SessionEvent[] = [started(), launched(), linked, ...calls(0, 400), callDispatched('call-open')];
+      const rest: SessionEvent[] = [
+        ...calls(400, 900),
+        callDispatched('call-5', 'observed', 2),
+        callCompleted('call-5'),
+        callInterrupted('call-open'),
+        { type: 'ToolCallLateResultRecorded', data: { callId: 'call-open', attempt: 1, status: 'completed', source: 'hook', at: T(6) } },
+        terminated,
+        ...calls(900, 950),
+      ];
+      const one = (events: SessionEvent[], from: SessionState) => events.reduce(sessionDecider.evolve, from);
+      const base = deepFreeze(sessionDecider.evolveAll!(sessionDecider.initialState(), first));
+      expect(base).toEqual(one(first, sessionDecider.initialState()));
+      const before = JSON.stringify(base);
+      const after = sessionDecider.evolveAll!(base, rest);
+      expect(JSON.stringify(base)).toBe(before);
+      const expected = one(rest, one(first, sessionDecider.initialState()));
+      expect(after).toEqual(expected);
+      expect(JSON.stringify(after)).toBe(JSON.stringify(expected));
+      expect((after as Session).toolCalls.size).toBe(951);
+      // The map it returns is immutable again: a later set leaves it as it was.
+      const calls951 = JSON.stringify((after as Session).toolCalls);
+      (after as Session).toolCalls.set('call-new', (after as Session).toolCalls.get('call-1')!);
+      expect(JSON.stringify((after as Session).toolCalls)).toBe(calls951);
+      expect(replay(sessionDecider, [...first, ...rest])).toEqual(expected);
     });
   });
 });

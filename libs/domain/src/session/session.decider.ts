@@ -573,9 +573,30 @@ export const evolveSession = (state: SessionState, event: SessionEvent): Session
   return evolve ? evolve(state, event, event.data.at) : assertNever(event as never);
 };
 
+/**
+ * `state` after `events` (what `events.reduce(evolveSession, state)` gives), with the tool calls in one mutable copy of
+ * the map for the whole run (PersistentMap.asMutable): a replay then copies each trie node about once instead of once
+ * per event. The states between two events are never seen outside, so sharing that copy among them is safe; `state`
+ * itself is never changed.
+ */
+export const evolveSessionAll = (state: SessionState, events: readonly SessionEvent[]): SessionState => {
+  let current = state;
+  let calls: PersistentMap<ToolCall> | undefined;
+  for (const event of events) {
+    current = evolveSession(current, event);
+    if (current.status !== 'none' && current.toolCalls !== calls) {
+      calls = current.toolCalls.asMutable();
+      current = { ...current, toolCalls: calls };
+    }
+  }
+  if (current.status === 'none' || calls === undefined) return current;
+  return { ...current, toolCalls: calls.asImmutable() };
+};
+
 /** The session stream decider (`session-<sessionId>`): one stream replays one session with its runs, tool calls and worktrees. */
 export const sessionDecider: Decider<SessionState, SessionCommand, SessionEvent> = {
   decide: decideSession,
   evolve: evolveSession,
+  evolveAll: evolveSessionAll,
   initialState: () => ({ status: 'none' }),
 };

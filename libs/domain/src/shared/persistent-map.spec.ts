@@ -32,6 +32,31 @@ describe('PersistentMap', () => {
     expect(map.set('toolu_0', same)).toBe(map);
   });
 
+  it('asMutable: changes only the copy, in place, until asImmutable; the map it came from never changes', () => {
+    let source = PersistentMap.empty<number>();
+    for (let i = 0; i < 1500; i++) source = source.set(`toolu_${i}`, i);
+    source = deepFreeze(source);
+    const before = JSON.stringify(source);
+    const reference = new Map(source.entries());
+    const mutable = source.asMutable();
+    for (let i = 0; i < 3000; i++) {
+      const key = `toolu_${(i * 7919) % 2500}`;
+      expect(mutable.set(key, -i)).toBe(mutable);
+      reference.set(key, -i);
+    }
+    // colliding hashes (see below) inside the same run
+    mutable.set('toolu_132789', 1).set('toolu_132788', 2).set('toolu_132789', 3);
+    reference.set('toolu_132789', 3).set('toolu_132788', 2);
+    const done = mutable.asImmutable();
+    expect(JSON.stringify(source)).toBe(before);
+    expect(done.entries()).toEqual([...reference.entries()]);
+    expect(done.size).toBe(reference.size);
+    const frozen = JSON.stringify(done);
+    expect(done.set('toolu_0', 42)).not.toBe(done);
+    mutable.set('toolu_1', 42);
+    expect(JSON.stringify(done)).toBe(frozen);
+  });
+
   it('keeps keys whose 32-bit hashes collide apart', () => {
     // FNV-1a gives these pairs the same hash (2954472843 and 2937695224).
     const map = PersistentMap.empty<string>()
