@@ -3,7 +3,7 @@ export interface SqlResult<Row> {
   rows: Row[];
 }
 
-/** Per-query options: `name` of a prepared statement (ignored by PGlite). */
+/** Per-query options: `name` of a prepared statement (on PostgreSQL through `pg`, on PGlite by PgliteDatabase). */
 export interface QueryOptions {
   name?: string;
 }
