@@ -19,10 +19,13 @@ import { WorktreesController } from './worktrees/worktrees.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
 
-/** The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. */
+/**
+ * The HTTP API (`/api/v1`): controllers over the application's command handlers and queries. The hook and tool-call
+ * controllers come first: Express tries routes in registration order, so the per-tool-call requests match first.
+ */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HealthController, ProjectsController, SessionsController, ProjectionsController, ToolCallsController, HooksController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
