@@ -968,7 +968,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
  * Empty when the violation names no session.
  */
 export const diagnose = (v: Violation, log: readonly StoredEvent[], outputs: string[]): string[] => {
-  const sessionId = /^([\w.-]+)\//.exec(v.detail)?.[1];
+  const sessionId = /^([\w.-]+)[/:]/.exec(v.detail)?.[1];
   if (!sessionId) return [];
   const brief = (d: Record<string, unknown> | undefined): string => {
     const runtime = d?.runtime as { pid?: number; startTime?: string } | undefined;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { RegisteredProject, SessionCommand, SessionView, Worktree } from '@runledger/domain';
+import { isWorktreeReleased, RegisteredProject, SessionCommand, SessionState, SessionView, Worktree } from '@runledger/domain';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { CleanupSessionCommand } from '../lifecycle.command';
@@ -34,10 +34,22 @@ export const cleanupStep = (worktree: Worktree, project: RegisteredProject, sess
 };
 
 /**
+ * True when `repo`'s worktree in `state` was released by someone else (the janitor's retried removal, the reaper) since
+ * the cleanup read it: the command the cleanup was about to record no longer applies. A removal racing the reaper's
+ * "directory vanished" (which the cleanup's own `git worktree remove` can cause) is still recorded, with its ref.
+ */
+export const releasedMeanwhile = (state: SessionState, repo: string, command: SessionCommand['type']): boolean => {
+  const worktree = state.status === 'none' ? undefined : state.worktrees[repo];
+  if (!worktree || !isWorktreeReleased(worktree)) return false;
+  return !(command === 'RecordWorktreeRemoved' && worktree.status === 'unavailable' && worktree.vanished === true);
+};
+
+/**
  * Cleanup (docs/ARCHITECTURE.md §3): kills a live session first; then per worktree, preserves uncommitted work to
  * `refs/runledger/preserved/<id>[/<repo>]` and records it BEFORE the forced removal; a failed removal is recorded as
  * `retry_remove` for the worker; changes git cannot capture strand the worktree instead of deleting it; a repo that
- * left the project is skipped with a warning.
+ * left the project is skipped with a warning. Each worktree command is decided on fresh state: one released meanwhile
+ * by another process (a retried cleanup racing the janitor or the reaper after a restart) records nothing more.
  */
 @CommandHandler(CleanupSessionCommand)
 export class CleanupSessionHandler implements ICommandHandler<CleanupSessionCommand, CleanupResult> {
@@ -81,7 +93,7 @@ export class CleanupSessionHandler implements ICommandHandler<CleanupSessionComm
         if (preserved) {
           kept = preserved.ref;
           result.preserved.push({ repo, ref: preserved.ref, commit: preserved.commit });
-          await this.record(sessionId, (at) => ({ type: 'RecordWorkPreserved', data: { repo, ref: preserved.ref, commit: preserved.commit, at } }), context);
+          await this.recordUnlessReleased(sessionId, repo, (at) => ({ type: 'RecordWorkPreserved', data: { repo, ref: preserved.ref, commit: preserved.commit, at } }), context);
         }
       } catch (error) {
         if (!(error instanceof UnpreservableChangesError)) throw error;
@@ -92,12 +104,24 @@ export class CleanupSessionHandler implements ICommandHandler<CleanupSessionComm
     }
     try {
       await this.git.remove({ repoPath, worktreePath: path, force: true });
-      result.removed.push(repo);
-      await this.record(sessionId, (at) => ({ type: 'RecordWorktreeRemoved', data: { repo, ...(kept ? { preservedRef: kept } : {}), at } }), context);
     } catch (error) {
-      result.retryRemove.push({ repo, error: (error as Error).message });
-      await this.record(sessionId, (at) => ({ type: 'RecordWorktreeRemovalFailed', data: { repo, error: (error as Error).message, at } }), context);
+      const message = (error as Error).message;
+      if (await this.recordUnlessReleased(sessionId, repo, (at) => ({ type: 'RecordWorktreeRemovalFailed', data: { repo, error: message, at } }), context)) {
+        result.retryRemove.push({ repo, error: message });
+      }
+      return;
     }
+    result.removed.push(repo);
+    await this.recordUnlessReleased(sessionId, repo, (at) => ({ type: 'RecordWorktreeRemoved', data: { repo, ...(kept ? { preservedRef: kept } : {}), at } }), context);
+  }
+
+  /** Appends the worktree command `build` makes unless the fresh state shows the worktree released meanwhile; true when appended. */
+  private async recordUnlessReleased(sessionId: string, repo: string, build: (at: string) => SessionCommand, context: CommandContext): Promise<boolean> {
+    const decided = await this.sessions.decide(sessionId, (state) => {
+      const command = build(new Date().toISOString());
+      return releasedMeanwhile(state, repo, command.type) ? [] : [command];
+    }, context);
+    return decided.events.length > 0;
   }
 
   /** Appends the command `build` makes, stamped with the time of the decision. */
