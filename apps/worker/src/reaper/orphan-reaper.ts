@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AgentLauncher, CustodyStreams, reapedRef, SweepDecision, SweepReport, systemContext, WorktreeSweeper } from '@runledger/application';
 import {
   CustodyState,
+  isWorktreeReleased,
   LiveClaim,
   OwnerFacts,
   REAPER_RULES,
@@ -12,12 +13,15 @@ import {
   vanishedRecord,
 } from '@runledger/domain';
 import { DirtyWorktreeError, GitWorktrees, RUNLEDGER_BRANCH_PREFIX } from '@runledger/infra/git';
-import { LeaseStore, processOwnerId } from '@runledger/infra/leases';
+import { acquireOrTakeOver, LeaseStore, processOwnerId, worktreeLease } from '@runledger/infra/leases';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { SessionOwnerRow, WorktreeRecordRow } from '@runledger/infra/read-models';
 import { DiskCandidate, WorktreeFacts } from '@runledger/infra/worktree-facts';
 import { WorkerLedger } from '../worker-ledger';
 import { reaperSettings, ReaperSettingsConfig } from './reaper-settings';
+
+/** Lease time-to-live of one worktree's removal by the reaper (ms). */
+const WORKTREE_LEASE_TTL_MS = 60_000;
 
 /** Lease resource of a sweep: one reaper at a time across processes sharing the database. */
 export const REAPER_LEASE = 'worktree-reaper';
@@ -187,8 +191,36 @@ export class OrphanReaper implements WorktreeSweeper {
     await this.remove(report, base, candidatePath, candidate as DiskCandidate, repoPath, record, take, context);
   }
 
-  /** Removes a worktree the policy found lost-nothing and unused: re-checks the owner, keeps HEAD in a ref, removes without force. */
+  /**
+   * Removes a worktree the policy found lost-nothing and unused. A session's worktree is removed under its worktree lease
+   * (the one a cleanup and the janitor take), and only while the session's record still holds its directory; when
+   * another process holds the lease the path is left to the next sweep.
+   */
   private async remove(
+    report: SweepReport,
+    base: Omit<SweepDecision, 'recorded'>,
+    candidatePath: string,
+    candidate: DiskCandidate,
+    repoPath: string | undefined,
+    record: WorktreeRecordRow | undefined,
+    take: { type: 'TakeOrphanWorktree'; data: { path: string; at: string } },
+    context: ReturnType<typeof systemContext>,
+  ): Promise<void> {
+    if (!record) return this.removeOrphan(report, base, candidatePath, candidate, repoPath, record, take, context);
+    const resource = worktreeLease(record.sessionId, record.repo);
+    if (!(await acquireOrTakeOver(this.leases, this.ledger.db, resource, this.owner, WORKTREE_LEASE_TTL_MS))) return;
+    try {
+      const fresh = await this.ledger.sessions.load(record.sessionId).catch(() => null);
+      const worktree = fresh?.state.worktrees[record.repo];
+      if (!worktree || isWorktreeReleased(worktree)) return; // released meanwhile (a cleanup, the janitor)
+      await this.removeOrphan(report, base, candidatePath, candidate, repoPath, record, take, context);
+    } finally {
+      await this.leases.release(this.ledger.db, resource, this.owner).catch(() => undefined);
+    }
+  }
+
+  /** Removes a lost-nothing, unused worktree: re-checks the owner, keeps HEAD in a ref, removes without force. */
+  private async removeOrphan(
     report: SweepReport,
     base: Omit<SweepDecision, 'recorded'>,
     candidatePath: string,

@@ -9,8 +9,11 @@ export const WorktreeAlreadyExists = 'WORKTREE.ALREADY_EXISTS';
 /** 409: the worktree is in place and cannot be restored (details.status). */
 export const WorktreeNotRestorable = 'WORKTREE.NOT_RESTORABLE';
 
-/** Every error code the worktree decider throws. */
-export const WORKTREE_ERROR_CODES = [WorktreeNotFound, WorktreeNotActive, WorktreeAlreadyExists, WorktreeNotRestorable] as const;
+/** 409: another process (the janitor, the reaper) is removing this worktree and did not finish within the wait (details.repo, waitedMs). */
+export const WorktreeBusy = 'WORKTREE.BUSY';
+
+/** Every error code of worktrees: the decider's, and WORKTREE.BUSY of the worktree lease. */
+export const WORKTREE_ERROR_CODES = [WorktreeNotFound, WorktreeNotActive, WorktreeAlreadyExists, WorktreeNotRestorable, WorktreeBusy] as const;
 
 /** One of WORKTREE_ERROR_CODES. */
 export type WorktreeErrorCode = (typeof WORKTREE_ERROR_CODES)[number];
@@ -37,3 +40,7 @@ export const worktreeNotRestorable = (repo: string, status: string): DomainError
     repo,
     status,
   });
+
+/** WORKTREE.BUSY (409) with details {repo, waitedMs}: retry once the other process is done. */
+export const worktreeBusy = (repo: string, waitedMs: number): DomainError =>
+  new DomainError(WorktreeBusy, 'conflict', `the worktree for repo ${repo} is being removed by another process; retry`, { repo, waitedMs });

@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
+import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { isWorktreeReleased, RegisteredProject, SessionCommand, SessionState, SessionView, Worktree } from '@runledger/domain';
+import { isWorktreeReleased, RegisteredProject, SessionCommand, SessionState, SessionView, Worktree, worktreeBusy } from '@runledger/domain';
+import { SqlDatabase } from '@runledger/infra/database';
 import { GitWorktrees, UnpreservableChangesError } from '@runledger/infra/git';
+import { acquireOrTakeOver, LeaseStore, processOwnerId, worktreeLease } from '@runledger/infra/leases';
+import { SQL_DATABASE } from '@runledger/infra/tokens';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { CleanupSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
@@ -18,6 +22,11 @@ export interface CleanupResult {
   stranded: { repo: string; reason: string }[];
   skipped: string[];
 }
+
+/** Lease time-to-live of one worktree's cleanup (ms). */
+export const CLEANUP_WORKTREE_LEASE_TTL_MS = 60_000;
+/** How long a cleanup waits for another process (the janitor, the reaper) to finish with a worktree before WORKTREE.BUSY (ms). */
+export const CLEANUP_WORKTREE_WAIT_MS = 30_000;
 
 /** What a cleanup does with one worktree: nothing (already removed or unavailable), skip it (its repo left the project), or clean it. */
 export type CleanupStep =
@@ -48,16 +57,20 @@ export const releasedMeanwhile = (state: SessionState, repo: string, command: Se
  * Cleanup (docs/ARCHITECTURE.md §3): kills a live session first; then per worktree, preserves uncommitted work to
  * `refs/runledger/preserved/<id>[/<repo>]` and records it BEFORE the forced removal; a failed removal is recorded as
  * `retry_remove` for the worker; changes git cannot capture strand the worktree instead of deleting it; a repo that
- * left the project is skipped with a warning. Each worktree command is decided on fresh state: one released meanwhile
- * by another process (a retried cleanup racing the janitor or the reaper after a restart) records nothing more.
+ * left the project is skipped with a warning. Each worktree is cleaned under its worktree lease (the one the janitor
+ * and the reaper take), on its state read under that lease: one released meanwhile by another process records nothing
+ * more. Throws WORKTREE.BUSY (409) when another process keeps the lease past CLEANUP_WORKTREE_WAIT_MS.
  */
 @CommandHandler(CleanupSessionCommand)
 export class CleanupSessionHandler implements ICommandHandler<CleanupSessionCommand, CleanupResult> {
+  private readonly leases = new LeaseStore();
+
   constructor(
     private readonly sessions: SessionStreams,
     private readonly git: GitWorktrees,
     private readonly launcher: AgentLauncher,
     private readonly views: SessionViews,
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
   ) {}
 
   async execute({ sessionId, context }: CleanupSessionCommand): Promise<CleanupResult> {
@@ -74,10 +87,35 @@ export class CleanupSessionHandler implements ICommandHandler<CleanupSessionComm
         result.skipped.push(worktree.repo);
         await this.record(sessionId, (at) => repoLeftProject(worktree.repo, at), context);
       }
-      if (step.action === 'clean') await this.clean(sessionId, worktree, step, result, context);
+      if (step.action === 'clean') await this.underLease(sessionId, worktree.repo, () => this.cleanFresh(sessionId, worktree.repo, project, result, context));
     }
     const { state: after, revision } = await this.sessions.load(sessionId);
     return { session: this.views.fromState(after, revision), ...result };
+  }
+
+  /** Runs `work` holding the worktree's lease, waiting up to CLEANUP_WORKTREE_WAIT_MS for another holder; throws WORKTREE.BUSY (409). */
+  private async underLease(sessionId: string, repo: string, work: () => Promise<void>): Promise<void> {
+    const resource = worktreeLease(sessionId, repo);
+    const owner = processOwnerId();
+    const started = Date.now();
+    while (!(await acquireOrTakeOver(this.leases, this.db, resource, owner, CLEANUP_WORKTREE_LEASE_TTL_MS))) {
+      if (Date.now() - started > CLEANUP_WORKTREE_WAIT_MS) throw worktreeBusy(repo, Date.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    try {
+      await work();
+    } finally {
+      await this.leases.release(this.db, resource, owner).catch(() => undefined);
+    }
+  }
+
+  /** Cleans `repo`'s worktree as the log holds it now (under its lease): nothing when another process released it meanwhile. */
+  private async cleanFresh(sessionId: string, repo: string, project: RegisteredProject, result: Omit<CleanupResult, 'session'>, context: CommandContext): Promise<void> {
+    const { state } = await this.sessions.load(sessionId);
+    const worktree = state.worktrees[repo];
+    if (!worktree) return;
+    const step = cleanupStep(worktree, project, sessionId);
+    if (step.action === 'clean') await this.clean(sessionId, worktree, step, result, context);
   }
 
   /**
