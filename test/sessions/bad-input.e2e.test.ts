@@ -63,7 +63,9 @@ describe('bad input gets a 4xx naming the field or state, and appends nothing (i
   });
 
   it('returns the first result for a repeated Idempotency-Key and spawns nothing new', async () => {
-    const body = { projectId: 'p', agent: 'command', command: ['true'] };
+    // An agent that outlives the test: one that exits at once gets its SessionExited appended by the runtime watcher
+    // at a moment of its own, which moves the head between the two reads below.
+    const body = { projectId: 'p', agent: 'command', command: ['sh', '-c', 'exec sleep 60'] };
     const first = await api.post('/sessions', body, { 'idempotency-key': 'spawn-once-1' });
     expect(first.status).toBe(201);
     const before = await head();
