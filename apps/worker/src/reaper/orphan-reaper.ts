@@ -188,39 +188,30 @@ export class OrphanReaper implements WorktreeSweeper {
       this.decided(report, { ...base, recorded: decided.events.length > 0 });
       return;
     }
-    await this.remove(report, base, candidatePath, candidate as DiskCandidate, repoPath, record, take, context);
+    await this.underWorktreeLease(record, () => this.remove(report, base, candidatePath, candidate as DiskCandidate, repoPath, record, take, context));
   }
 
   /**
-   * Removes a worktree the policy found lost-nothing and unused. A session's worktree is removed under its worktree lease
-   * (the one a cleanup and the janitor take), and only while the session's record still holds its directory; when
+   * Runs `work` (a removal) under the worktree lease of `record`'s session and repo (the one a cleanup and the janitor
+   * take), and only while the session still holds that worktree's directory; without a record, runs it as is. When
    * another process holds the lease the path is left to the next sweep.
    */
-  private async remove(
-    report: SweepReport,
-    base: Omit<SweepDecision, 'recorded'>,
-    candidatePath: string,
-    candidate: DiskCandidate,
-    repoPath: string | undefined,
-    record: WorktreeRecordRow | undefined,
-    take: { type: 'TakeOrphanWorktree'; data: { path: string; at: string } },
-    context: ReturnType<typeof systemContext>,
-  ): Promise<void> {
-    if (!record) return this.removeOrphan(report, base, candidatePath, candidate, repoPath, record, take, context);
+  private async underWorktreeLease(record: WorktreeRecordRow | undefined, work: () => Promise<void>): Promise<void> {
+    if (!record) return work();
     const resource = worktreeLease(record.sessionId, record.repo);
     if (!(await acquireOrTakeOver(this.leases, this.ledger.db, resource, this.owner, WORKTREE_LEASE_TTL_MS))) return;
     try {
       const fresh = await this.ledger.sessions.load(record.sessionId).catch(() => null);
       const worktree = fresh?.state.worktrees[record.repo];
       if (!worktree || isWorktreeReleased(worktree)) return; // released meanwhile (a cleanup, the janitor)
-      await this.removeOrphan(report, base, candidatePath, candidate, repoPath, record, take, context);
+      await work();
     } finally {
       await this.leases.release(this.ledger.db, resource, this.owner).catch(() => undefined);
     }
   }
 
   /** Removes a lost-nothing, unused worktree: re-checks the owner, keeps HEAD in a ref, removes without force. */
-  private async removeOrphan(
+  private async remove(
     report: SweepReport,
     base: Omit<SweepDecision, 'recorded'>,
     candidatePath: string,
