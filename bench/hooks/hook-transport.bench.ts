@@ -3,14 +3,19 @@
  * `runledger start` (PGlite by default; `--postgres` for a fresh database on DATABASE_URL's server):
  *
  * - `http`: the hook input POSTed to `/api/v1/hooks/claude-code` (what Claude Code does for an HTTP hook);
- * - `command`: `node bin/runledger.js hook claude-code --url … --session …` run as a child process with the input on
- *   stdin, timed to its exit (what Claude Code does for a command hook: process start included);
- * - `node_start`: `node -e 0`, the floor of any command hook written in Node, measured in the same run.
+ * - `shim`: the default command hook (hookRunner), `bash bin/runledger-hook claude-code --event … --url … --session …`
+ *   (HTTP over bash's /dev/tcp to this loopback server), run as Claude Code runs a command hook (`/bin/sh -c <command>`,
+ *   the input on stdin), timed to its exit;
+ * - `node`: the same through the Node hook (`node bin/runledger.js hook claude-code …`), the fallback where curl is missing;
+ * - `sh_start`: `/bin/sh -c true`, the floor of any command hook (the process start Claude Code pays), and
+ *   `node_start`: `node -e 0`, the floor of any command hook written in Node, both measured in the same run.
  *
  *   npm run bench:hooks                 # PGlite, BENCH_HOOK_CALLS (default 100) PreToolUse + PostToolUse pairs each
  *   npm run bench:hooks -- --postgres
  *
- * Prints p50/p99 (ms) per transport and `ratio command_over_http`.
+ * Prints p50/p99 (ms) per transport, `ratio shim_over_http` p50 (target <= 2) and p99 (target <= 3), and the Node
+ * hook's ratio. Then the hold: the server stops, a shim PreToolUse starts, the server comes back on the same port
+ * BENCH_HOOK_DOWN_MS (default 5,000) later; prints how long the hook held and what it answered.
  *
  * Then the hook round trip on a long session: one session grown to BENCH_HOOK_SESSION_CALLS (default 1,000) observed
  * calls over HTTP hooks; its last BENCH_HOOK_MEASURED (default 200) PreToolUse round trips (answered allow once
@@ -26,6 +31,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { hookRunner } from '@runledger/application/claude-code/hook-settings';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { num } from '../event-store/harness';
 import { BENCH_TOKEN, benchClient, BenchEngine, BenchInstallation, closeBenchRun, expectStatus, makeBenchRepo, percentile, runBench, startBenchRun } from '../support/server';
@@ -33,6 +39,7 @@ import { BENCH_TOKEN, benchClient, BenchEngine, BenchInstallation, closeBenchRun
 const CALLS = Math.round(num('BENCH_HOOK_CALLS', 100));
 const SESSION_CALLS = Math.round(num('BENCH_HOOK_SESSION_CALLS', 1000));
 const MEASURED = Math.round(num('BENCH_HOOK_MEASURED', 200));
+const DOWN_MS = Math.round(num('BENCH_HOOK_DOWN_MS', 5000));
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'runledger.js');
 
 /** Runs argv with `input` on stdin; resolves with the wall time to exit (ms) and its stdout; rejects on a non-zero exit. */
@@ -45,6 +52,7 @@ const timedRun = (argv: string[], input: string, env: Record<string, string>): P
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.once('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`))));
+    child.stdin.on('error', () => {}); // a process that reads no stdin (sh -c true) may exit before it is written
     child.stdin.end(input);
   });
 
@@ -153,20 +161,29 @@ const main = async (): Promise<void> => {
     const headers = { 'x-runledger-session': sessionId };
     process.stdout.write(`hook transports on ${engine}: ${CALLS} PreToolUse + PostToolUse pairs per transport, session ${sessionId}\n`);
 
-    const times: Record<'http' | 'command' | 'node_start', number[]> = { http: [], command: [], node_start: [] };
-    const hookArgv = [process.execPath, BIN, 'hook', 'claude-code', '--url', run.server.url, '--session', sessionId, '--hold', '30'];
+    const times: Record<'http' | 'shim' | 'node' | 'sh_start' | 'node_start', number[]> = { http: [], shim: [], node: [], sh_start: [], node_start: [] };
+    const shim = hookRunner(run.server.url);
+    if (shim.kind !== 'shim') throw new Error(`the default hook runner here is ${shim.kind}, not the shim: is bash on PATH?`);
+    const runners = { shim: shim.argv, node: [process.execPath, BIN, 'hook'] };
+    // As Claude Code runs a command hook: `/bin/sh -c <the command of the event's settings>`.
+    const hookArgv = (runner: keyof typeof runners, event: string, url: string): string[] =>
+      ['/bin/sh', '-c', [...runners[runner], 'claude-code', '--event', event, '--url', url, '--session', sessionId, '--hold', '30'].join(' ')];
     // Interleaved, so load from other processes on the machine hits every transport alike; a warm-up pair first.
     for (let i = 0; i <= CALLS; i++) {
       for (const input of hookPair('cc-bench', repo, i, 'http')) {
         const r = expectStatus(input.hook_event_name, await api.post('/hooks/claude-code', input, headers), 200);
         if (i > 0) times.http.push(r.ms);
       }
-      for (const input of hookPair('cc-bench', repo, i, 'command')) {
-        const r = await timedRun(hookArgv, JSON.stringify(input), { RUNLEDGER_TOKEN: BENCH_TOKEN });
-        if (input.hook_event_name === 'PreToolUse' && !r.stdout.includes('"allow"')) throw new Error(`command PreToolUse did not allow: ${r.stdout}`);
-        if (i > 0) times.command.push(r.ms);
+      for (const runner of ['shim', 'node'] as const) {
+        for (const input of hookPair('cc-bench', repo, i, runner)) {
+          const r = await timedRun(hookArgv(runner, input.hook_event_name, run.server.url), JSON.stringify(input), { RUNLEDGER_TOKEN: BENCH_TOKEN });
+          if (input.hook_event_name === 'PreToolUse' && !r.stdout.includes('"allow"')) throw new Error(`${runner} PreToolUse did not allow: ${r.stdout}`);
+          if (i > 0) times[runner].push(r.ms);
+        }
       }
+      const shFloor = await timedRun(['/bin/sh', '-c', 'true'], '', {});
       const floor = await timedRun([process.execPath, '-e', '0'], '', {});
+      if (i > 0) times.sh_start.push(shFloor.ms);
       if (i > 0) times.node_start.push(floor.ms);
     }
     process.stdout.write(`\ntransport      p50 (ms)  p99 (ms)\n`);
@@ -174,9 +191,24 @@ const main = async (): Promise<void> => {
       process.stdout.write(`${name.padEnd(12)} ${fmt(percentile(values, 50))}  ${fmt(percentile(values, 99))}\n`);
     }
     const p50 = (name: keyof typeof times) => percentile(times[name], 50);
-    process.stdout.write(`\nratio command_over_http p50: ${(p50('command') / p50('http')).toFixed(2)}\n`);
-    process.stdout.write(`ratio command_over_node_start p50: ${(p50('command') / p50('node_start')).toFixed(2)}\n`);
+    const p99 = (name: keyof typeof times) => percentile(times[name], 99);
+    process.stdout.write(`\nratio shim_over_http p50: ${(p50('shim') / p50('http')).toFixed(2)} (target <= 2)\n`);
+    process.stdout.write(`ratio shim_over_http p99: ${(p99('shim') / p99('http')).toFixed(2)} (target <= 3)\n`);
+    process.stdout.write(`ratio node_over_http p50: ${(p50('node') / p50('http')).toFixed(2)} (the Node hook, fallback where curl is missing)\n`);
+    process.stdout.write(`ratio node_over_node_start p50: ${(p50('node') / p50('node_start')).toFixed(2)}\n`);
+    process.stdout.write(`shim p50 - http p50 - sh_start p50: ${(p50('shim') - p50('http') - p50('sh_start')).toFixed(1)} ms (the shim's own cost: bash, cat, the connection)\n`);
     api.close();
+
+    // The hold: runledger away for DOWN_MS while a shim PreToolUse waits; it comes back on the same port.
+    const port = Number(new URL(run.server.url).port);
+    await run.server.stop();
+    const [pre] = hookPair('cc-bench', repo, CALLS + 1, 'hold');
+    const held = timedRun(hookArgv('shim', 'PreToolUse', run.server.url), JSON.stringify(pre), { RUNLEDGER_TOKEN: BENCH_TOKEN });
+    await new Promise((resolve) => setTimeout(resolve, DOWN_MS));
+    run.server = await installation.start(port);
+    const answer = await held;
+    if (!answer.stdout.includes('"allow"')) throw new Error(`the held PreToolUse did not allow: ${answer.stdout}`);
+    process.stdout.write(`\nhold: runledger away ${(DOWN_MS / 1000).toFixed(1)} s; the shim PreToolUse held ${(answer.ms / 1000).toFixed(2)} s, then answered allow (exit 0)\n`);
     await longSessionRoundTrip(installation, run.server, repo);
   } finally {
     await closeBenchRun(run);

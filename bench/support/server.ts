@@ -52,8 +52,8 @@ export interface BenchServer {
 export interface BenchInstallation {
   engine: BenchEngine;
   root: string;
-  /** Starts `runledger start` on an ephemeral port; resolves once it listens. */
-  start(): Promise<BenchServer>;
+  /** Starts `runledger start` on `port` (default: an ephemeral one); resolves once it listens. */
+  start(port?: number): Promise<BenchServer>;
   /** Opens the installation's database directly (stop the server first on PGlite: one process owns its directory). */
   open(): Promise<SqlDatabase>;
   /** Removes the directory and drops the database. */
@@ -68,7 +68,7 @@ export const benchInstallation = async (engine: BenchEngine): Promise<BenchInsta
   return {
     engine,
     root,
-    start: () => startServer(dataDir, database?.url ?? ''),
+    start: (port = 0) => startServer(dataDir, database?.url ?? '', port),
     open: async () => (database ? new PostgresDatabase({ connectionString: database.url, max: 8 }) : PgliteDatabase.open(dataDir)),
     destroy: async () => {
       await database?.drop();
@@ -77,13 +77,13 @@ export const benchInstallation = async (engine: BenchEngine): Promise<BenchInsta
   };
 };
 
-const startServer = async (dataDir: string, databaseUrl: string): Promise<BenchServer> => {
+const startServer = async (dataDir: string, databaseUrl: string, port: number): Promise<BenchServer> => {
   // BENCH_SERVER_PROF=<dir>: the server writes a V8 CPU profile there when it exits (`node --cpu-prof`).
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...prof, BIN, 'start'], {
     env: {
       ...process.env,
-      PORT: '0',
+      PORT: String(port),
       NO_COLOR: '1',
       RUNLEDGER_LOG_LEVEL: process.env.RUNLEDGER_LOG_LEVEL ?? 'warn', // one JSON line per request and per append at info
       RUNLEDGER_DATA_DIR: dataDir,

@@ -69,8 +69,9 @@ describe('a claude-code session: generated hook settings, hooks posted by the ag
     const settings = JSON.parse(settingsText);
     expect(Object.keys(settings.hooks)).toHaveLength(32); // every event of Claude Code 2.1.328 but MessageDisplay
     expect(settings.hooks.PreToolUse[0].hooks[0]).toMatchObject({ type: 'command', timeout: 60 });
+    // The default runner: bash running the shim (no Node start), one command per event.
     expect(settings.hooks.PreToolUse[0].hooks[0].command).toMatch(
-      new RegExp(`bin/runledger\\.js hook claude-code --url ${server.url.replace(/\./g, '\\.')} --session ${id} --hold 30 --failure closed$`),
+      new RegExp(`^/\\S+/bash /\\S+/bin/runledger-hook claude-code --event PreToolUse --url ${server.url.replace(/\./g, '\\.')} --session ${id} --hold 30 --failure closed$`),
     );
     expect(settingsText).not.toContain(TOKEN);
 

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { startServerProcess } from '../support/server-process';
-import { describeWithClaude, prepareClaudeHome, runClaude, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
+import { CLAUDE_BIN, describeWithClaude, prepareClaudeHome, runClaude, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 
 describeWithClaude('the real Claude Code CLI against the scripted Messages API stand-in', () => {
@@ -38,12 +39,23 @@ describeWithClaude('the real Claude Code CLI against the scripted Messages API s
     expect(followUp).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'tool_result', tool_use_id: api.toolUseIds[0] })]));
   });
 
-  it('runs under runledger: the session launched with the generated hook settings records the Bash call live', async () => {
+  it('runs under runledger: the session launched with the generated hook settings records the Bash call live, and no hook starts Node', async () => {
     await api?.close();
     api = await startFakeAnthropicApi({ script: [{ tools: [{ name: 'Bash', input: { command: 'echo via-runledger > hooked.txt' } }] }, { text: 'Finished.' }] });
     const home = prepareClaudeHome(join(root, 'home-2'), { apiUrl: api.url });
     const token = 'claude-smoke-token-0123456789';
-    const server = await startServerProcess({ ...home.env, RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: token, DATABASE_URL: '' });
+    // Every Node process started below the agent (its hooks included, whatever path they run node by) appends its argv
+    // to node-starts.log: the real CLI is a native binary, so NODE_OPTIONS reaches only the Node processes it starts.
+    const nodeStarts = join(root, 'node-starts.log');
+    const preload = join(root, 'log-node-start.js');
+    writeFileSync(preload, `require('node:fs').appendFileSync(${JSON.stringify(nodeStarts)}, JSON.stringify(process.argv) + '\\n');\n`);
+    const claude = join(root, 'claude-watched');
+    writeFileSync(claude, `#!/bin/sh\nNODE_OPTIONS='--require ${preload}' exec '${CLAUDE_BIN}' "$@"\n`, { mode: 0o755 });
+    // The watch works: a Node process started with that environment is logged.
+    expect(spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } }).status).toBe(0);
+    expect(readFileSync(nodeStarts, 'utf8')).toContain(JSON.stringify([process.execPath]));
+    rmSync(nodeStarts);
+    const server = await startServerProcess({ ...home.env, RUNLEDGER_CLAUDE_BIN: claude, RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: token, DATABASE_URL: '' });
     try {
       const client = apiClient(server.url, token);
       expect((await client.post('/projects', { name: 'smoke', repoPath: makeRepo(join(root, 'repo-2')) })).status).toBe(201);
@@ -55,6 +67,10 @@ describeWithClaude('the real Claude Code CLI against the scripted Messages API s
       }, 'the Bash call to be recorded as completed', 30000);
       expect(calls[0]).toMatchObject({ callId: api.toolUseIds[0], tool: 'Bash', input: { command: 'echo via-runledger > hooked.txt' } });
       expect(readFileSync(join(spawned.body.worktrees[0].path, 'hooked.txt'), 'utf8')).toBe('via-runledger\n');
+      await eventually(async () => (await client.get(`/sessions/${spawned.body.id}`)).body.status === 'exited' || null, 'the agent to end its run and exit', 30000);
+      expect(existsSync(nodeStarts) ? readFileSync(nodeStarts, 'utf8') : '').toBe('');
+      const settings = JSON.parse(readFileSync(join(spawned.body.worktrees[0].path, '.claude/settings.local.json'), 'utf8'));
+      expect(settings.hooks.PreToolUse[0].hooks[0].command).toContain('/bin/runledger-hook claude-code --event PreToolUse ');
     } finally {
       await server.stop();
     }

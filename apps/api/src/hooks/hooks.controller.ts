@@ -1,11 +1,12 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ClaudeCodeHooks, CommandContext } from '@runledger/application';
-import type { HookOutput } from '@runledger/infra/claude-code/hook-protocol';
+import { commandHookStdout, HookOutput } from '@runledger/infra/claude-code/hook-protocol';
 import { SessionScoped } from '../http/public.decorator';
 import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
+import { HookQuery } from './dto/hook-query.dto';
 
 /** Hook events whose handling reads the read models (worktree custody asks who else uses a path): they wait for the projection like any write. */
 const READS_READ_MODELS = new Set(['WorktreeCreate', 'WorktreeRemove']);
@@ -26,6 +27,8 @@ export class HooksController {
   /**
    * Takes Claude Code's hook input JSON and answers its hook output JSON; PreToolUse answers allow only after the
    * `ToolCallDispatched` checkpoint is committed. The body is Claude's shape, validated by the handler (400 naming the field).
+   * With `?transport=command` (the command hooks, bin/runledger-hook and `runledger hook`) the answer is text/plain:
+   * exactly what the hook prints on stdout (commandHookStdout).
    */
   @Post('claude-code')
   @HttpCode(200)
@@ -33,8 +36,17 @@ export class HooksController {
   @AnswersBeforeProjection(answersBeforeProjection)
   @ApiBody({ description: 'Claude Code hook input JSON (`hook_event_name`, `session_id`, `tool_name`, `tool_input`, `tool_use_id`, …)', schema: { type: 'object', additionalProperties: true } })
   @ApiHeader({ name: 'X-Runledger-Session', required: false, description: 'the runledger session id, when the hook runs inside a session runledger spawned' })
-  @ApiOkResponse({ description: 'Claude Code hook output JSON', schema: ref('ClaudeHookOutput') })
-  claudeCode(@Body() body: unknown, @Ctx() context: CommandContext, @Headers('x-runledger-session') sessionId?: string): Promise<HookOutput> {
-    return this.hooks.handle(body, sessionId || undefined, { ...context, actor: 'claude-code-hook' });
+  @ApiOkResponse({ description: 'Claude Code hook output JSON; with `?transport=command`, the text a command hook prints', schema: ref('ClaudeHookOutput') })
+  async claudeCode(
+    @Body() body: unknown,
+    @Query() query: HookQuery,
+    @Ctx() context: CommandContext,
+    @Res({ passthrough: true }) response: { type(contentType: string): unknown },
+    @Headers('x-runledger-session') sessionId?: string,
+  ): Promise<HookOutput | string> {
+    const output = await this.hooks.handle(body, sessionId || undefined, { ...context, actor: 'claude-code-hook' });
+    if (query.transport !== 'command') return output;
+    response.type('text/plain; charset=utf-8');
+    return commandHookStdout(output);
   }
 }

@@ -17,7 +17,7 @@ const USER_SETTINGS = `{
 
 describe('install-hooks and uninstall-hooks on a real settings file', () => {
   let dir: string;
-  const target = (roots: string[]): InstalledHookTarget => ({ runledger: ['/usr/bin/node', '/opt/runledger/bin/runledger.js'], url: 'http://127.0.0.1:8787', dataDir: '/opt/rl data', roots });
+  const target = (roots: string[]): InstalledHookTarget => ({ runner: { kind: 'node', argv: ['/usr/bin/node', '/opt/runledger/bin/runledger.js', 'hook'] }, url: 'http://127.0.0.1:8787', dataDir: '/opt/rl data', roots });
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'rl-hooks-'));
   });
@@ -55,8 +55,8 @@ describe('install-hooks and uninstall-hooks on a real settings file', () => {
     expect(Object.keys(written).sort()).toEqual([...REGISTERED_HOOK_EVENTS].sort());
     expect(Object.keys(written).sort()).toEqual(KNOWN_HOOK_EVENTS.filter((e) => e !== 'MessageDisplay').sort());
     expect(Object.keys(written)).toHaveLength(32);
-    for (const groups of Object.values(written)) {
-      expect(groups).toEqual([{ matcher: '*', hooks: [expect.objectContaining({ type: 'command', command: expect.stringContaining(`hook claude-code --url http://127.0.0.1:8787`) })] }]);
+    for (const [event, groups] of Object.entries(written)) {
+      expect(groups).toEqual([{ matcher: '*', hooks: [expect.objectContaining({ type: 'command', command: expect.stringContaining(`hook claude-code --event ${event} --url http://127.0.0.1:8787`) })] }]);
     }
   });
 
@@ -103,7 +103,7 @@ describe('install-hooks and uninstall-hooks on a real settings file', () => {
   it('installs the hooks runledger generates for its own sessions, without a session id, with the project\'s hold and failure mode', () => {
     const hooks = installedHooks({ ...target(['/repo']), hookFailure: 'open', hookHoldSeconds: 5 });
     const command = String(hooks.PreToolUse[0].hooks[0].command);
-    expect(command).toContain("exec /usr/bin/node /opt/runledger/bin/runledger.js hook claude-code --url http://127.0.0.1:8787 --hold 5 --failure open");
+    expect(command).toContain("exec /usr/bin/node /opt/runledger/bin/runledger.js hook claude-code --event PreToolUse --url http://127.0.0.1:8787 --hold 5 --failure open");
     expect(command).not.toContain('--session');
     expect(command).toContain("RUNLEDGER_DATA_DIR='/opt/rl data'");
     expect(hooks.PreToolUse[0].hooks[0].timeout).toBe(35);

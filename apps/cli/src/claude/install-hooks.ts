@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
-import { claudeHookSettings, shellQuote } from '@runledger/application/claude-code/hook-settings';
+import { claudeHookSettings, HookRunner, shellQuote } from '@runledger/application/claude-code/hook-settings';
 import { UsageError } from '../client/client-errors';
 import {
   ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, withInstalledHooks, withoutInstalledHooks,
@@ -29,8 +29,8 @@ export const settingsFileOf = (scope: HookScope, repo: string | undefined, env: 
 
 /** What the installed hook command needs: where runledger is, where its token file is, which folders it records. */
 export interface InstalledHookTarget extends ProjectHookSettings {
-  /** argv running `runledger` (node and bin/runledger.js, absolute). */
-  runledger: string[];
+  /** What runs each hook (hookRunner: the curl shim, or `runledger hook` where curl is missing). */
+  runner: HookRunner;
   /** The server's origin, e.g. `http://127.0.0.1:8787`. */
   url: string;
   /** Folder of the server's token file, or undefined when the hook reads RUNLEDGER_TOKEN from Claude Code's environment. */
@@ -58,7 +58,7 @@ export const installedHookCommand = (command: string, target: Pick<InstalledHook
  */
 export const installedHooks = (target: InstalledHookTarget): Record<string, MatcherGroup[]> => {
   const { hooks } = claudeHookSettings({
-    url: target.url, runledgerCommand: target.runledger, hookTransport: 'command',
+    url: target.url, runner: target.runner, hookTransport: 'command',
     hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds,
   });
   return Object.fromEntries(

@@ -2,14 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
-import { runledgerCommand } from '@runledger/application/claude-code/hook-settings';
+import { HookRunner, hookRunner, hookRunnerOf } from '@runledger/application/claude-code/hook-settings';
 import { ApiClient } from '../client/api-client';
 import { EventsPage, SessionListResponse, SessionView } from '../client/api-types';
 import { clientAction } from '../client/client-command';
 import { UsageError } from '../client/client-errors';
 import { printError, printJson, printLine } from '../client/output';
 import { listProjectViews, projectHolding, ProjectView, repositoryTop } from '../client/projects';
-import { hasInstalledHooks } from '../claude/claude-settings';
+import { ClaudeSettingsFile, hasInstalledHooks, isInstalledHook } from '../claude/claude-settings';
 import {
   HOOK_SCOPES, HookScope, installedHooks, installHooks, InstalledHookTarget, SettingsChange, settingsFileOf, uninstallHooks,
 } from '../claude/install-hooks';
@@ -72,6 +72,24 @@ const lastEvent = async (client: ApiClient, session: SessionView): Promise<{ typ
   return event ? { type: event.type, at: event.metadata?.recordedAt } : undefined;
 };
 
+/** How `claude status` names each hook runner. */
+const RUNNER_TEXT: Record<HookRunner['kind'] | 'mixed' | 'unknown', string> = {
+  shim: 'shim: bin/runledger-hook run by bash, no Node start',
+  node: 'node: runledger hook, where the shim could not run',
+  mixed: 'mixed runners: run install-hooks again',
+  unknown: 'runner not recognised: run install-hooks again',
+};
+
+/** The runner of the hooks install-hooks wrote into `settings` (hookRunnerOf of each): one kind, `mixed` or `unknown`. */
+const installedRunner = (settings: ClaudeSettingsFile): keyof typeof RUNNER_TEXT => {
+  const kinds = new Set(
+    Object.values(settings.hooks ?? {}).flatMap((groups) =>
+      (Array.isArray(groups) ? groups : []).flatMap((g) => (Array.isArray(g?.hooks) ? g.hooks : []).filter(isInstalledHook).map((h) => hookRunnerOf(String(h.command)) ?? 'unknown')),
+    ),
+  );
+  return kinds.size === 1 ? [...kinds][0] : kinds.size === 0 ? 'unknown' : 'mixed';
+};
+
 /** `runledger claude install-hooks|uninstall-hooks|status`: flight-recorder mode for Claude Code sessions started by hand. */
 export const registerClaudeCommand = (program: Command): void => {
   const claude = program.command('claude').description('record the Claude Code sessions people start by hand (flight-recorder mode)');
@@ -92,7 +110,7 @@ export const registerClaudeCommand = (program: Command): void => {
         const changes = where.map(({ file, roots, project }) => {
           // The project's hook policy (hold, failure mode) when the hooks serve one project; the defaults otherwise.
           const target: InstalledHookTarget = {
-            runledger: runledgerCommand(), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds,
+            runner: hookRunner(baseUrl), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds,
           };
           return installHooks(file, installedHooks(target));
         });
@@ -121,7 +139,7 @@ export const registerClaudeCommand = (program: Command): void => {
   claude
     .command('status')
     .description('where runledger\'s hooks are installed, and the last event of each Claude Code session (have the hooks fired?)')
-    .option('--json', 'print {settings: [{scope, file, installed}], sessions: [{id, projectId, agent, status, agentSessionId, lastEvent}]}')
+    .option('--json', 'print {settings: [{scope, file, installed, runner?}], sessions: [{id, projectId, agent, status, agentSessionId, lastEvent}]}')
     .allowExcessArguments(false)
     .action(
       clientAction(async (client, options: { json?: boolean }) => {
@@ -133,13 +151,14 @@ export const registerClaudeCommand = (program: Command): void => {
         }
         const settings = HOOK_SCOPES.filter((s) => s === 'user' || repo).map((s) => {
           const file = settingsFileOf(s, repo);
-          let installed = false;
+          let installed: ClaudeSettingsFile | undefined;
           try {
-            installed = existsSync(file) && hasInstalledHooks(JSON.parse(readFileSync(file, 'utf8')));
+            const parsed = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClaudeSettingsFile) : undefined;
+            installed = parsed && hasInstalledHooks(parsed) ? parsed : undefined;
           } catch {
-            installed = false;
+            installed = undefined;
           }
-          return { scope: s, file, installed };
+          return { scope: s, file, installed: installed !== undefined, ...(installed ? { runner: installedRunner(installed) } : {}) };
         });
         const { sessions } = await client.get<SessionListResponse>('/sessions');
         const claudeSessions = sessions.filter((s) => s.agent === 'claude-code' || s.agent === 'external');
@@ -148,7 +167,7 @@ export const registerClaudeCommand = (program: Command): void => {
           rows.push({ id: s.id, projectId: s.projectId, agent: s.agent, status: s.status, agentSessionId: s.agentSessionId, toolCalls: s.toolCalls, lastEvent: await lastEvent(client, s) });
         }
         if (options.json) return printJson({ settings, sessions: rows });
-        for (const s of settings) printLine(`${s.scope.padEnd(7)} ${s.file}: ${s.installed ? 'runledger hooks installed' : 'no runledger hooks'}`);
+        for (const s of settings) printLine(`${s.scope.padEnd(7)} ${s.file}: ${s.installed ? `runledger hooks installed (${RUNNER_TEXT[s.runner ?? 'unknown']})` : 'no runledger hooks'}`);
         if (rows.length === 0) return printLine('no Claude Code session recorded yet: start `claude` in a registered project\'s repository');
         const table = new Table({ head: ['session', 'project', 'agent', 'status', 'claude session', 'last event', 'at', 'tool calls'], style: { head: [], border: [] } });
         for (const r of rows) {

@@ -21,6 +21,8 @@ export interface HookOptions {
   /** How long to keep retrying while runledger does not answer (ms). */
   holdMs: number;
   failure: HookFailureMode;
+  /** The hook event this command is registered for (`--event`); absent: read from the input's `hook_event_name`. */
+  event?: string;
 }
 
 /** Exit codes Claude Code gives meaning to: 0 success (stdout JSON read), 2 blocking error (stderr shown to the agent), 1 non-blocking. */
@@ -29,13 +31,13 @@ export const HOOK_EXIT = { ok: 0, nonBlocking: 1, block: 2 } as const;
 /** Thrown for bad hook arguments (exit 2: a hook that cannot run must not let a tool run unrecorded). */
 export class HookUsageError extends Error {}
 
-/** Parses `--url U --session S --hold SECONDS --failure closed|open` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID). */
+/** Parses `--event E --url U --session S --hold SECONDS --failure closed|open` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID). */
 export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.env): HookOptions => {
   const given = new Map<string, string>();
   for (let i = 0; i < args.length; i += 2) {
     const [name, value] = [args[i], args[i + 1]];
-    if (!['--url', '--session', '--hold', '--failure'].includes(name) || value === undefined) {
-      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code [--url U] [--session ID] [--hold SECONDS] [--failure closed|open])`);
+    if (!['--event', '--url', '--session', '--hold', '--failure'].includes(name) || value === undefined) {
+      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open])`);
     }
     given.set(name, value);
   }
@@ -45,17 +47,8 @@ export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.e
   if (failure !== 'closed' && failure !== 'open') throw new HookUsageError(`--failure must be closed or open, got ${failure}`);
   const config = resolveClientConfig(given.has('--url') ? { ...env, RUNLEDGER_URL: given.get('--url') } : env);
   const sessionId = given.get('--session') ?? env.RUNLEDGER_SESSION_ID;
-  return { url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}) };
-};
-
-/** The `hookSpecificOutput.worktreePath` of a WorktreeCreate answer, or undefined. */
-const worktreePathOf = (body: string): string | undefined => {
-  try {
-    const path = (JSON.parse(body) as { hookSpecificOutput?: { worktreePath?: unknown } }).hookSpecificOutput?.worktreePath;
-    return typeof path === 'string' ? path : undefined;
-  } catch {
-    return undefined;
-  }
+  const event = given.get('--event');
+  return { url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}), ...(event ? { event } : {}) };
 };
 
 /** One answer of the server: its status and body, or `unreachable` with the network reason. */
@@ -64,10 +57,10 @@ type Attempt = { status: number; body: string } | { unreachable: string };
 /** A status worth waiting out: the server is restarting or overloaded (5xx), not refusing the input (4xx). */
 const retryable = (attempt: Attempt): boolean => 'unreachable' in attempt || attempt.status >= 500;
 
-/** POSTs the input over one fresh connection (node:http: it loads faster than fetch, and leaves no pooled socket behind). */
+/** POSTs the input (answer as a command hook prints it) over one fresh connection (node:http: it loads faster than fetch, and leaves no pooled socket behind). */
 const post = (options: HookOptions, input: string, timeoutMs: number): Promise<Attempt> =>
   new Promise((resolve) => {
-    const url = new URL(`${options.url}/api/v1/hooks/claude-code`);
+    const url = new URL(`${options.url}/api/v1/hooks/claude-code?transport=command`);
     const body = Buffer.from(input);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(
@@ -115,7 +108,7 @@ const ATTEMPT_TIMEOUT_MS = 20_000;
  * events exit 1 (non-blocking). A 4xx refusal (bad input, revoked credential) is not retried.
  */
 export const runClaudeCodeHook = async (input: string, options: HookOptions, io: HookIo): Promise<number> => {
-  const event = hookEventOf(input);
+  const event = options.event ?? hookEventOf(input);
   const blocking = event === undefined || (BLOCKING_HOOK_EVENTS as readonly string[]).includes(event);
   const deadline = io.now() + options.holdMs;
   let attempt: Attempt = { unreachable: 'not tried' };
@@ -128,10 +121,8 @@ export const runClaudeCodeHook = async (input: string, options: HookOptions, io:
     delay = Math.min(delay * 1.5, 1000);
   }
   if (!('unreachable' in attempt) && attempt.status >= 200 && attempt.status < 300) {
-    // A command WorktreeCreate hook answers with the worktree's path as its last stdout line, not JSON (Claude Code 2.1.328).
-    const created = event === 'WorktreeCreate' ? worktreePathOf(attempt.body) : undefined;
-    if (created) io.stdout(`${created}\n`);
-    else if (attempt.body) io.stdout(attempt.body.endsWith('\n') ? attempt.body : `${attempt.body}\n`);
+    // `?transport=command`: the body is what the hook prints (a WorktreeCreate answer is the bare path, commandHookStdout).
+    if (attempt.body) io.stdout(attempt.body.endsWith('\n') ? attempt.body : `${attempt.body}\n`);
     return HOOK_EXIT.ok;
   }
   const reason =

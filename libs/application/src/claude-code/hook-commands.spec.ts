@@ -90,6 +90,14 @@ describe('hookCommands: what each Claude Code hook event changes', () => {
     expect(state.activity).toBe('idle');
   });
 
+  it('a StopFailure without details names the message the turn ended on, as the transcript does', () => {
+    const { state } = hooks(
+      { hook_event_name: 'UserPromptSubmit', prompt: 'go', prompt_id: 'r1' },
+      { hook_event_name: 'StopFailure', error: 'unknown', last_assistant_message: 'API Error: 400 scripted failure' },
+    );
+    expect(state.runs.r1).toMatchObject({ status: 'failed', error: 'unknown: API Error: 400 scripted failure' });
+  });
+
   it('a one-shot agent whose StopFailure never arrived: SessionEnd fails the open run with the transcript\'s API error', () => {
     const state0 = replay(sessionDecider, history) as SessionState;
     const prompt = decideAll(state0, hookCommands(parseHookInput({ ...common, hook_event_name: 'UserPromptSubmit', prompt: 'go', prompt_id: 'r1' }), state0 as Session, facts));

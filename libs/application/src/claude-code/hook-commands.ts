@@ -107,7 +107,9 @@ const ownCommands = (parsed: ParsedHookInput, s: Session, facts: HookFacts): Ses
     case 'Stop':
       return openRuns(s).map((run): SessionCommand => ({ type: 'CompleteAgentRun', data: { runId: run.runId, at } }));
     case 'StopFailure': {
-      const error = `${input.error ?? 'unknown'}${input.error_details ? `: ${input.error_details}` : ''}`;
+      // `<error>: <details>`, else `<error>: <the message the turn ended on>` (`unknown: API Error: …`), as the transcript says it.
+      const detail = input.error_details || input.last_assistant_message;
+      const error = `${input.error ?? 'unknown'}${detail ? `: ${detail}` : ''}`;
       return openRuns(s).map((run): SessionCommand => ({ type: 'FailAgentRun', data: { runId: run.runId, error: facts.redact(error), at } }));
     }
     case 'SessionEnd':

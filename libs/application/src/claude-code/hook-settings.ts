@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
 import { KNOWN_HOOK_EVENTS, KnownHookEvent } from '@runledger/infra/claude-code/hook-protocol';
@@ -22,8 +22,8 @@ export interface HookSettingsRequest extends ProjectHookSettings {
   url: string;
   /** The runledger session; absent for hooks installed for sessions people start by hand (the server finds those by cwd). */
   sessionId?: string;
-  /** argv that runs `runledger` (node and bin/runledger.js), for command hooks. */
-  runledgerCommand: string[];
+  /** The command hooks' runner (hookRunner): its argv goes before `claude-code --event …`. */
+  runner: HookRunner;
 }
 
 /** Claude Code settings JSON (only the `hooks` key is written). */
@@ -36,19 +36,20 @@ export const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.te
 
 /**
  * The hooks of one session (docs/ARCHITECTURE.md §4a): every registered event posts to runledger. Command transport (default): each
- * hook runs `runledger hook claude-code --url <url> [--session <id>] --hold <s> --failure <closed|open>`, which holds the
- * agent while runledger is away; Claude's timeout for it is the hold plus 30 s. HTTP transport: Claude posts itself
- * (it cannot hold: a failed HTTP hook is non-blocking). Either way the credential comes from the agent's environment
+ * hook runs `<runner> claude-code --event <event> --url <url> [--session <id>] --hold <s> --failure <closed|open>` (the
+ * shim bin/runledger-hook, or `runledger hook` where curl is missing: hookRunner), which holds the agent while
+ * runledger is away; Claude's timeout for it is the hold plus 30 s. HTTP transport: Claude posts itself (it cannot
+ * hold: a failed HTTP hook is non-blocking). Either way the credential comes from the agent's environment
  * (`$RUNLEDGER_TOKEN`), so no token is written into the worktree.
  */
 export const claudeHookSettings = (request: HookSettingsRequest): ClaudeSettings => {
   const hold = request.hookHoldSeconds ?? DEFAULT_HOOK_HOLD_SECONDS;
-  const hook =
+  const hookOf = (event: KnownHookEvent): Record<string, unknown> =>
     (request.hookTransport ?? 'command') === 'command'
       ? {
           type: 'command',
           command: [
-            ...request.runledgerCommand, 'hook', 'claude-code', '--url', request.url,
+            ...request.runner.argv, 'claude-code', '--event', event, '--url', request.url,
             ...(request.sessionId ? ['--session', request.sessionId] : []), '--hold', String(hold), '--failure', request.hookFailure ?? 'closed',
           ].map(shellQuote).join(' '),
           timeout: hold + 30,
@@ -60,8 +61,52 @@ export const claudeHookSettings = (request: HookSettingsRequest): ClaudeSettings
           allowedEnvVars: [CREDENTIAL_ENV],
           timeout: 30,
         };
-  return { hooks: Object.fromEntries(REGISTERED_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [hook] }]])) };
+  return { hooks: Object.fromEntries(REGISTERED_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [hookOf(event)] }]])) };
 };
+
+/**
+ * What runs a command hook: `shim` (bash running bin/runledger-hook: no Node start) or `node` (`runledger hook`, the
+ * fallback where the shim cannot run). `argv` goes before `claude-code --event …`.
+ */
+export interface HookRunner {
+  kind: 'shim' | 'node';
+  argv: string[];
+}
+
+/** The absolute path of the executable `name` in the first of `PATH`'s folders that has one, or undefined. */
+export const onPath = (name: string, env: NodeJS.ProcessEnv = process.env): string | undefined => {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!path.isAbsolute(dir)) continue;
+    try {
+      accessSync(path.join(dir, name), constants.X_OK);
+      return path.join(dir, name);
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+};
+
+/** True for an http:// URL on the loopback interface (127.0.0.1, localhost, [::1]) with a port: the shim speaks to it without curl. */
+export const isLoopbackHttp = (url: string): boolean => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+(\/|$)/.test(url);
+
+/**
+ * This installation's hook runner for hooks posting to `url`, checked now in the process that writes the hook
+ * settings (the server for launched sessions, the CLI for install-hooks): the shim when bash is on PATH and the shim can
+ * reach `url` (loopback http through bash's /dev/tcp, anything else through curl, which must be on PATH), else
+ * `node bin/runledger.js hook`. Throws when bin/ is not found above this module.
+ */
+export const hookRunner = (url: string, env: NodeJS.ProcessEnv = process.env): HookRunner => {
+  const [node, bin] = runledgerCommand();
+  const bash = onPath('bash', env);
+  return bash && (isLoopbackHttp(url) || onPath('curl', env))
+    ? { kind: 'shim', argv: [bash, path.join(path.dirname(bin), 'runledger-hook')] }
+    : { kind: 'node', argv: [node, bin, 'hook'] };
+};
+
+/** Which runner a hook command (as claudeHookSettings writes it, possibly wrapped by install-hooks) uses, if either. */
+export const hookRunnerOf = (command: string): HookRunner['kind'] | undefined =>
+  /(^|\/)runledger-hook'?\s+claude-code(\s|$)/.test(command) ? 'shim' : /(^|\/)runledger(\.js)?'?\s+hook\s+claude-code(\s|$)/.test(command) ? 'node' : undefined;
 
 /** argv running this installation's `runledger` (this node binary, the package's bin/runledger.js); throws if not found. */
 export const runledgerCommand = (): string[] => {

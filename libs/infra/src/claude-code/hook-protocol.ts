@@ -201,6 +201,17 @@ export type HookOutput = PreToolUseOutput | WorktreeCreateOutput | Record<string
 /** The WorktreeCreate output naming the worktree's absolute path. */
 export const worktreeCreated = (worktreePath: string): WorktreeCreateOutput => ({ hookSpecificOutput: { hookEventName: 'WorktreeCreate', worktreePath } });
 
+/**
+ * What a command hook prints on stdout for `output` (the body of `POST /hooks/<agent>?transport=command`): the worktree
+ * path for a WorktreeCreate answer (Claude Code 2.1.328 reads a command WorktreeCreate hook's last stdout line as the
+ * path, not JSON), the output JSON otherwise (`{}` for an event runledger has nothing to say to).
+ */
+export const commandHookStdout = (output: HookOutput): string => {
+  const specific = (output as Partial<WorktreeCreateOutput>).hookSpecificOutput;
+  if (specific?.hookEventName === 'WorktreeCreate') return specific.worktreePath;
+  return JSON.stringify(output);
+};
+
 /** The PreToolUse output that lets the call run (`allow`, no permission prompt), blocks it (`deny`) or asks. */
 export const preToolUseDecision = (permissionDecision: 'allow' | 'deny' | 'ask', reason?: string): PreToolUseOutput => ({
   hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision, ...(reason !== undefined ? { permissionDecisionReason: reason } : {}) },

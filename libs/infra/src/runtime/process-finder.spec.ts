@@ -37,6 +37,12 @@ describe('the agent processes a reconcile may adopt (docs/ARCHITECTURE.md §4)',
     expect(isHookCommand(['/bin/sh', '-c', '/usr/bin/node /opt/rl/bin/runledger.js hook claude-code --url http://127.0.0.1:1 --session rl-1 --hold 30 --failure closed'])).toBe(true);
     expect(isHookCommand(['/bin/sh', '-c', "/usr/bin/node '/opt/r l/bin/runledger.js' hook claude-code --url http://127.0.0.1:1 --hold 30"])).toBe(true);
     expect(isHookCommand(['runledger', 'hook', 'claude-code'])).toBe(true);
+    // The shim: a shell script, so the kernel runs it as `/bin/sh <script> claude-code …`; or inside `sh -c`.
+    expect(isHookCommand(['/bin/sh', '/opt/rl/bin/runledger-hook', 'claude-code', '--event', 'PreToolUse', '--hold', '30'])).toBe(true);
+    expect(isHookCommand(['/opt/rl/bin/runledger-hook', 'claude-code', '--event', 'Stop'])).toBe(true);
+    expect(isHookCommand(['/bin/sh', '-c', "'/opt/r l/bin/runledger-hook' claude-code --event PreToolUse --url http://127.0.0.1:1 --hold 30"])).toBe(true);
+    expect(isHookCommand(['/usr/bin/python3', '/opt/rl/bin/runledger-hook', 'claude-code'])).toBe(false);
+    expect(isHookCommand(['claude', '-p', 'runledger-hook claude-code'])).toBe(false);
     expect(isHookCommand(['claude', '--resume', 'cc-1', '-p', 'fix the runledger.js hook claude-code flag'])).toBe(false);
     expect(isHookCommand(['claude', '-p', 'hook claude-code'])).toBe(false);
     expect(isHookCommand(['sh', '-c', 'exec sleep 600'])).toBe(false);

@@ -6,19 +6,23 @@ import { readProcStat, RuntimeIdentity } from './process-runtime';
 export const AGENT_MARKER = 'RUNLEDGER_RUNTIME=agent';
 
 /**
- * True for the command line of a runledger Claude Code hook (`runledger hook claude-code …`, run directly or by a shell
- * `-c`). Claude Code runs its hook commands in their own process group with its environment, so a held hook looks like
+ * True for the command line of a runledger Claude Code hook (`runledger hook claude-code …` or the shim
+ * `runledger-hook claude-code …`, run directly, as a script by a shell, or by a shell `-c`). Claude Code runs its hook commands in their own process group with its environment, so a held hook looks like
  * an agent and can outlive its agent: it is never one (docs/ARCHITECTURE.md §4).
  */
 export const isHookCommand = (command: readonly string[]): boolean => {
   const hookAt = command.findIndex((arg, i) => arg === 'hook' && command[i + 1] === 'claude-code');
   if (hookAt > 0 && RUNLEDGER_BIN.test(command[hookAt - 1])) return true;
+  const shimAt = command.findIndex((arg, i) => i <= 1 && SHIM_BIN.test(arg));
+  if (shimAt >= 0 && command[shimAt + 1] === 'claude-code' && (shimAt === 0 || SHELLS.has(path.basename(command[0])))) return true;
   return command.length === 3 && SHELLS.has(path.basename(command[0])) && command[1] === '-c' && SHELL_HOOK.test(command[2]);
 };
 /** `runledger` or its `bin/runledger.js`, as the hook command names it. */
 const RUNLEDGER_BIN = /(^|\/)runledger(\.js)?$/;
+/** The shim bin/runledger-hook, as argv[0] (run directly) or argv[1] (run as a script by a shell). */
+const SHIM_BIN = /(^|\/)runledger-hook$/;
 /** The hook command inside a shell's `-c` string (its arguments shell-quoted). */
-const SHELL_HOOK = /(^|\/)runledger(\.js)?'?\s+hook\s+claude-code(\s|$)/;
+const SHELL_HOOK = /(^|\/)(runledger(\.js)?'?\s+hook|runledger-hook'?)\s+claude-code(\s|$)/;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh']);
 
 /**

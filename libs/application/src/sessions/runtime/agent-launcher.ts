@@ -11,7 +11,7 @@ import {
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
-import { claudeHookSettings, CREDENTIAL_ENV, runledgerCommand } from '../../claude-code/hook-settings';
+import { claudeHookSettings, CREDENTIAL_ENV, hookRunner } from '../../claude-code/hook-settings';
 import { sessionLogPath } from '../worktree-layout';
 import { ServerAddress } from './server-address';
 
@@ -247,7 +247,7 @@ export class AgentLauncher {
    * excludes that file from git so it never makes the worktree look dirty.
    */
   private writeClaudeSettings(request: AgentLaunchRequest): void {
-    const settings = claudeHookSettings({ ...request.hooks, url: this.address.url, sessionId: request.sessionId, runledgerCommand: runledgerCommand() });
+    const settings = claudeHookSettings({ ...request.hooks, url: this.address.url, sessionId: request.sessionId, runner: hookRunner(this.address.url) });
     const dir = path.join(request.workdir, '.claude');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'settings.local.json'), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
