@@ -21,6 +21,7 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.port';
 import { ChainLink, eventHash, findBrokenLink } from '../hash-chain';
+import { SharedTailReader } from '../shared-tail';
 import { subscribe } from '../subscription';
 import { eventStoreMigration } from './event-store.schema';
 import { eventStoreAppendV2Migration } from './event-store-v2.schema';
@@ -124,6 +125,8 @@ export class PostgresEventStore implements EventStore {
   private readonly origin = randomUUID();
   /** Last known (revision, hash) per stream: a fact of the immutable log, used only if the head row still says so. */
   private readonly heads = new Map<string, { revision: number; hash: string }>();
+  /** One read of the log's tail for all of this store's subscribers (SharedTailReader). */
+  private readonly tail = new SharedTailReader(async (from, limit) => (await this.readAllBatch(this.db, from, limit)).map(toRecorded));
 
   constructor(private readonly db: SqlDatabase) {
     this.appended.setMaxListeners(0);
@@ -217,6 +220,7 @@ export class PostgresEventStore implements EventStore {
 
   /** Wakes this process's subscribers and (throttled) other processes' after an append committed or was sent. */
   private announce(): void {
+    this.tail.invalidate(); // before the wake-ups: a subscriber woken by this append must not be served an older page
     this.appended.emit('appended');
     this.notifyOtherProcesses();
   }
@@ -308,14 +312,26 @@ export class PostgresEventStore implements EventStore {
     return subscribe({
       ...options,
       pollIntervalMs: options.pollIntervalMs ?? 200,
-      read: async (from, limit) => (await this.readAllBatch(this.db, from, limit)).map(toRecorded),
+      read: (from, limit) => this.tail.readAfter(from, limit),
       onAppendedLocally: (wake) => {
         this.appended.on('appended', wake);
         return () => this.appended.off('appended', wake);
       },
       // A NOTIFY this instance sent announces appends its local wake-up already delivered: only others' wake.
-      listen: this.db.listen ? (wake) => this.db.listen!('rl_events', (payload) => (payload === this.origin ? undefined : wake())) : undefined,
+      listen: this.db.listen
+        ? (wake) =>
+            this.db.listen!('rl_events', (payload) => {
+              if (payload === this.origin) return;
+              this.tail.invalidate();
+              wake();
+            })
+        : undefined,
     });
+  }
+
+  /** How the subscribers' reads of the log's tail were answered so far: by the store, or shared (SharedTailReader). */
+  tailReads(): { store: number; shared: number } {
+    return { ...this.tail.counts };
   }
 
   async streamRevision(streamId: string): Promise<number> {
