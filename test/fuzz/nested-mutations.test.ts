@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ImportClaudeCodeDto } from '../../apps/api/src/imports/imports.controller';
+import { validationPipe } from '../../apps/api/src/http/validation';
 import { mutateNested, nestedSlots, OpenApiDocument, plausible, prng } from './openapi-fuzzer';
 
 const doc = JSON.parse(readFileSync(join(__dirname, '../../openapi.json'), 'utf8')) as OpenApiDocument;
@@ -16,12 +18,19 @@ describe('fuzz: nested shapes', () => {
     expect(nestedSlots(body).map((s) => s.path)).toEqual(expect.arrayContaining(['transcript.toolCalls[0].callId', 'subagents[0].transcript']));
   });
 
+  it('builds a plausible import the validation pipe accepts, so a nested mutation is the one thing wrong with it', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const body = plausible(doc, importSchema, prng(seed), targets);
+      await expect(validationPipe().transform(body, { type: 'body', metatype: ImportClaudeCodeDto })).resolves.toBeInstanceOf(ImportClaudeCodeDto);
+    }
+  });
+
   it('drops a nested field, nulls a nested object, gives an array item the wrong type and grows an array, leaving the input as it was', () => {
     const r = prng(7);
     const body = plausible(doc, importSchema, r, targets);
     const before = JSON.stringify(body);
     const seen = new Map<string, string>();
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 100; i++) {
       const mutated = mutateNested(body, r)!;
       expect(JSON.stringify(mutated.value)).not.toBe(before);
       seen.set(mutated.mutation.replace(/ \S+( \(\d+ items\))?$/, ''), mutated.mutation);

@@ -18,6 +18,7 @@ type Schema = {
   additionalProperties?: boolean | Schema;
   nullable?: boolean;
   allOf?: Schema[];
+  format?: string;
 };
 type Operation = {
   parameters?: { name: string; in: 'path' | 'query' | 'header'; schema?: Schema }[];
@@ -117,6 +118,7 @@ export const plausible = (doc: OpenApiDocument, schema: Schema | undefined, r: R
   if (name === 'callId') return `fz-${r.int(1e9)}`;
   if (name === 'repoPath' || name === 'path' || name === 'transcriptPath') return targets.repoPath;
   if (name === 'command') return ['true'];
+  if (s.format === 'date-time') return new Date(Date.UTC(2026, 0, 1, 0, 0, r.int(3600))).toISOString();
   switch (s.type) {
     case 'integer': return r.int(100);
     case 'number': return r.next() * 100;

@@ -38,11 +38,11 @@ export class ParsedToolResultDto implements ParsedToolResult {
   @Allow()
   structured?: unknown;
 
-  @ApiProperty({ description: 'ISO-8601 time of the result line' })
+  @ApiProperty({ format: 'date-time', description: 'ISO-8601 time of the result line' })
   @Matches(ISO_TIME, ISO_MESSAGE)
   at!: string;
 
-  @ApiProperty({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 }
@@ -65,11 +65,11 @@ export class ParsedToolCallDto implements ParsedToolCall {
   @IsPresent()
   input!: unknown;
 
-  @ApiProperty({ description: 'ISO-8601 time of the tool_use line' })
+  @ApiProperty({ format: 'date-time', description: 'ISO-8601 time of the tool_use line' })
   @Matches(ISO_TIME, ISO_MESSAGE)
   requestedAt!: string;
 
-  @ApiProperty({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 
@@ -88,15 +88,15 @@ export class ParsedRunDto implements ParsedRun {
   @IsString() @HasNoNul() @MaxLength(MAX_IMPORT_TEXT)
   prompt!: string;
 
-  @ApiProperty({ description: 'ISO-8601 time of the prompt line' })
+  @ApiProperty({ format: 'date-time', description: 'ISO-8601 time of the prompt line' })
   @Matches(ISO_TIME, ISO_MESSAGE)
   startedAt!: string;
 
-  @ApiProperty({ nullable: true, description: 'ISO-8601 time the turn ended; null mid-turn' })
+  @ApiProperty({ nullable: true, format: 'date-time', description: 'ISO-8601 time the turn ended; null mid-turn' })
   @NullableOptional() @Matches(ISO_TIME, ISO_MESSAGE)
   endedAt!: string | null;
 
-  @ApiProperty({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 
@@ -107,7 +107,7 @@ export class ParsedRunDto implements ParsedRun {
 
 /** A line the client parser skipped. */
 export class SkippedLineDto implements SkippedLine {
-  @ApiProperty({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 
@@ -138,7 +138,7 @@ export class ParsedTranscriptDto implements ImportedTranscript {
   @NestedArray(() => SkippedLineDto, MAX_IMPORT_ITEMS)
   skippedLines!: SkippedLineDto[];
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0 })
   @IsOptional() @IsInt() @Min(0)
   lineCount?: number;
 
