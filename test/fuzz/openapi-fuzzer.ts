@@ -338,7 +338,7 @@ export interface FuzzReport {
   accepted: number;
   serverErrors: { index: number; request: FuzzRequest; status: number; body: string }[];
   badErrorShape: { index: number; request: FuzzRequest; status: number; body: string }[];
-  refusedButAppended: { index: number; request: FuzzRequest; before: number; after: number }[];
+  refusedButAppended: { index: number; request: FuzzRequest; before: number; after: number; status: number; code?: string }[];
   routes: number;
   /** Requests whose body was broken inside a nested object or array (mutateNested). */
   nested: number;
@@ -347,8 +347,15 @@ export interface FuzzReport {
 /** Names of the mutations mutateNested makes (the start of a request's `body …` label). */
 const NESTED_MUTATION = /\bbody (nested missing field|nested null|wrong item type|nested hostile value|huge array) /;
 
-/** Error codes of commands accepted and then failed, whose failure is appended to the log before the answer. */
-const RECORDED_FAILURES: readonly string[] = ['ORCHESTRATOR.LAUNCH_FAILED'];
+/**
+ * Error codes of commands accepted and then failed, whose failure is appended to the log before the answer: a launch
+ * that failed, and a replacement of an orchestrator stopped half-way (the old one stays retiring with its reason, for a
+ * retry to complete; docs/ARCHITECTURE.md §4b).
+ */
+const RECORDED_FAILURES: readonly string[] = ['ORCHESTRATOR.LAUNCH_FAILED', 'ORCHESTRATOR.REPLACE_INCOMPLETE'];
+
+/** Whether an answer's error `code` is an outcome kept for the audit trail (RECORDED_FAILURES), not a refusal of the input. */
+export const isRecordedFailure = (code: unknown): boolean => typeof code === 'string' && RECORDED_FAILURES.includes(code);
 
 /** Metadata of a logged event, as GET /events answers it. */
 interface LoggedEvent {
@@ -438,10 +445,11 @@ export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocume
         report.badErrorShape.push({ index, request, status, body: text.slice(0, 300) });
       }
       const after = await head();
-      // A launch that failed after its command was accepted is recorded (the session, its launch failure) and then
-      // answered 409: an outcome kept for the audit trail, not a refusal of the input.
-      const recordedFailure = typeof body?.code === 'string' && RECORDED_FAILURES.includes(body.code);
-      if (after !== before && !recordedFailure && (await appendedBy(before, after, correlationId)) > 0) report.refusedButAppended.push({ index, request, before, after });
+      // A launch or a replacement that failed after its command was accepted is recorded (the session, its failure) and
+      // then answered 409: an outcome kept for the audit trail, not a refusal of the input.
+      if (after !== before && !isRecordedFailure(body?.code) && (await appendedBy(before, after, correlationId)) > 0) {
+        report.refusedButAppended.push({ index, request, before, after, status, ...(typeof body?.code === 'string' ? { code: body.code } : {}) });
+      }
       before = after;
     } else {
       report.accepted += 1;
