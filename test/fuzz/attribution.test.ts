@@ -1,4 +1,4 @@
-import { eventsOfRequest, requestCorrelationId, withOwnCorrelationId } from './openapi-fuzzer';
+import { eventsOfRequest, isRecordedFailure, requestCorrelationId, withOwnCorrelationId } from './openapi-fuzzer';
 
 /** Which events the fuzzer counts against a refused request: its own, never background work appended meanwhile. */
 describe('fuzz: events counted against a refused request', () => {
@@ -41,5 +41,11 @@ describe('fuzz: events counted against a refused request', () => {
     const sent = ['12', '12', '-1', '-1', undefined, undefined, '12'].map((value, index) =>
       withOwnCorrelationId(value === undefined ? {} : { 'x-correlation-id': value }, 11, index, used)['x-correlation-id']);
     expect(new Set(sent).size).toBe(sent.length);
+  });
+
+  it('takes a launch or a replacement that failed after being accepted for a recorded outcome, and nothing else', () => {
+    // A replace whose new orchestrator fails verification keeps the old one retiring with its reason (409), by design.
+    expect(['ORCHESTRATOR.LAUNCH_FAILED', 'ORCHESTRATOR.REPLACE_INCOMPLETE'].map(isRecordedFailure)).toEqual([true, true]);
+    expect(['ORCHESTRATOR.INVALID', 'REQUEST.INVALID', 'ORCHESTRATOR.RETIRING', undefined].map(isRecordedFailure)).toEqual([false, false, false, false]);
   });
 });

@@ -44,7 +44,7 @@ describe(`fuzzing every route of the served OpenAPI document (${REQUESTS} reques
       return body.lag === 0 ? body : null;
     }, 'the projection lag back to 0', 60_000);
     const summary = {
-      seed: report.seed, requests: report.requests, routes: report.routes, refused: report.refused, accepted: report.accepted,
+      seed: report.seed, requests: report.requests, routes: report.routes, nested: report.nested, refused: report.refused, accepted: report.accepted,
       byStatus: report.byStatus, serverErrors: report.serverErrors.length, badErrorShape: report.badErrorShape.length,
       refusedButAppended: report.refusedButAppended.length, lagAfter: status.lag, deadLetters: status.deadLetters.count,
     };
@@ -55,5 +55,6 @@ describe(`fuzzing every route of the served OpenAPI document (${REQUESTS} reques
     expect(report.refusedButAppended.slice(0, 5)).toEqual([]);
     expect(status.deadLetters.count).toBe(0);
     expect(report.requests).toBe(REQUESTS);
+    if (REQUESTS >= 1000) expect(report.nested).toBeGreaterThan(0); // the nested shapes were reached
   }, 60_000 + REQUESTS * 500);
 });

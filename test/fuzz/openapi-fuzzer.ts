@@ -2,7 +2,8 @@
  * A fuzzer of runledger's HTTP API generated from the OpenAPI document the server serves: every operation, with path,
  * query, header and body values drawn from the document's schemas and then broken (malformed types, missing and
  * unknown fields, null, NUL and control characters, huge numbers and strings, deep nesting, wrong content types,
- * malformed JSON, path tricks). Seeded, so a failure is reproducible from its seed and index.
+ * malformed JSON, path tricks; inside nested objects and arrays too: a nested field dropped, a nested object or array
+ * item null, an array item of the wrong type, a huge array). Seeded, so a failure is reproducible from its seed and index.
  */
 
 import { CORRELATION_ID_PATTERN } from '@runledger/infra/logging';
@@ -16,6 +17,8 @@ type Schema = {
   enum?: unknown[];
   additionalProperties?: boolean | Schema;
   nullable?: boolean;
+  allOf?: Schema[];
+  format?: string;
 };
 type Operation = {
   parameters?: { name: string; in: 'path' | 'query' | 'header'; schema?: Schema }[];
@@ -57,7 +60,8 @@ export const prng = (seed: number) => {
   };
   return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] };
 };
-type Random = ReturnType<typeof prng>;
+/** The PRNG a generator draws from. */
+export type Random = ReturnType<typeof prng>;
 
 const HOSTILE_STRINGS = [
   '', ' ', 'a\u0000b', '\u0000', 'x\u0001y', 'tab\there', 'line\nbreak', '\u007f', '\ud800', '\u202e', '😀', '%00', '%2e%2e%2f',
@@ -76,9 +80,17 @@ const encode = (value: string): string => {
   }
 };
 
+/** `schema` with its `$ref` followed and a single-`allOf` wrapper (how Nest's swagger writes a nested DTO field) unwrapped. */
 const resolve = (doc: OpenApiDocument, schema: Schema | undefined): Schema | undefined => {
   let current = schema;
-  for (let i = 0; i < 10 && current?.$ref; i++) current = doc.components?.schemas?.[current.$ref.replace('#/components/schemas/', '')];
+  for (let i = 0; i < 10 && current; i++) {
+    if (current.$ref) current = doc.components?.schemas?.[current.$ref.replace('#/components/schemas/', '')];
+    else if (current.allOf?.length === 1 && !current.properties) {
+      const { allOf, ...rest } = current;
+      const inner = resolve(doc, allOf[0]);
+      current = inner ? { ...inner, ...(rest.nullable ? { nullable: true } : {}) } : undefined;
+    } else break;
+  }
   return current;
 };
 
@@ -97,15 +109,16 @@ const hostileValue = (r: Random): unknown => {
 };
 
 /** A plausible value of `schema` (ids pointed at the live targets when the field's name says which). */
-const plausible = (doc: OpenApiDocument, schema: Schema | undefined, r: Random, targets: FuzzTargets, name = '', depth = 0): unknown => {
+export const plausible = (doc: OpenApiDocument, schema: Schema | undefined, r: Random, targets: FuzzTargets, name = '', depth = 0): unknown => {
   const s = resolve(doc, schema);
-  if (!s || depth > 4) return 'x';
+  if (!s || depth > 8) return 'x';
   if (s.enum) return r.pick(s.enum);
   if (name === 'projectId') return targets.projectId;
   if (name === 'sessionId') return targets.sessionId;
   if (name === 'callId') return `fz-${r.int(1e9)}`;
   if (name === 'repoPath' || name === 'path' || name === 'transcriptPath') return targets.repoPath;
   if (name === 'command') return ['true'];
+  if (s.format === 'date-time') return new Date(Date.UTC(2026, 0, 1, 0, 0, r.int(3600))).toISOString();
   switch (s.type) {
     case 'integer': return r.int(100);
     case 'number': return r.next() * 100;
@@ -128,12 +141,101 @@ const deepJson = (levels: number, r: Random): string => {
   return `{"tool":"Bash","mode":"observed","input":${open.repeat(levels)}1${close.repeat(levels)}}`;
 };
 
+/** A place inside a body: the container holding a value, its key there, and the path a 400 would name (`transcript.toolCalls[0]`). */
+interface Slot {
+  parent: Record<string, unknown> | unknown[];
+  key: string | number;
+  path: string;
+}
+
+/** Every slot below the top level of `body` (the top-level fields have mutations of their own), outermost first. */
+export const nestedSlots = (body: unknown): Slot[] => {
+  const slots: Slot[] = [];
+  const walk = (value: unknown, path: string, depth: number) => {
+    if (value === null || typeof value !== 'object') return;
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    for (const [key, child] of entries) {
+      const childPath = typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+      if (depth > 0) slots.push({ parent: value as Slot['parent'], key, path: childPath });
+      walk(child, childPath, depth + 1);
+    }
+  };
+  walk(body, '', 0);
+  return slots;
+};
+
+/** Largest body the huge-array mutation writes (characters): just past the server's 5 MB limit, so both the array limits and the body limit are reached. */
+const HUGE_ARRAY_BODY = 6_000_000;
+
+/**
+ * Breaks a nested part of `body` (a deep copy) in one of the ways a nested shape can be wrong; null when `body` has no
+ * part the mutation applies to. The name carries the path broken (`nested null transcript.toolCalls[0]`).
+ */
+export const mutateNested = (body: unknown, r: Random): { value: unknown; mutation: string } | null => {
+  const copy = structuredClone(body);
+  const get = (slot: Slot) => (slot.parent as Record<string | number, unknown>)[slot.key];
+  const set = (slot: Slot, value: unknown) => ((slot.parent as Record<string | number, unknown>)[slot.key] = value);
+  const slots = nestedSlots(copy);
+  const topLevel: Slot[] = copy !== null && typeof copy === 'object' && !Array.isArray(copy) ? Object.keys(copy).map((key) => ({ parent: copy as Record<string, unknown>, key, path: key })) : [];
+  const inObjects = slots.filter((slot) => !Array.isArray(slot.parent));
+  const containers = slots.filter((slot) => get(slot) !== null && typeof get(slot) === 'object');
+  const items = slots.filter((slot) => Array.isArray(slot.parent));
+  const arrays = [...topLevel, ...slots].filter((slot) => Array.isArray(get(slot)));
+  const kinds = [
+    inObjects.length > 0 && 'nested missing field',
+    containers.length > 0 && 'nested null',
+    items.length > 0 && 'wrong item type',
+    slots.length > 0 && 'nested hostile value',
+    arrays.length > 0 && 'huge array',
+  ].filter((k): k is string => Boolean(k));
+  if (kinds.length === 0) return null;
+  const kind = r.pick(kinds);
+  switch (kind) {
+    case 'nested missing field': {
+      const slot = r.pick(inObjects);
+      delete (slot.parent as Record<string, unknown>)[slot.key as string];
+      return { value: copy, mutation: `${kind} ${slot.path}` };
+    }
+    case 'nested null': {
+      const slot = r.pick(containers);
+      set(slot, null);
+      return { value: copy, mutation: `${kind} ${slot.path}` };
+    }
+    case 'wrong item type': {
+      const slot = r.pick(items);
+      const item = get(slot);
+      set(slot, r.pick<unknown>([[item], r.pick(HOSTILE_STRINGS), r.pick(HOSTILE_NUMBERS), true, null, []]));
+      return { value: copy, mutation: `${kind} ${slot.path}` };
+    }
+    case 'nested hostile value': {
+      const slot = r.pick(slots);
+      set(slot, hostileValue(r));
+      return { value: copy, mutation: `${kind} ${slot.path}` };
+    }
+    default: {
+      const slot = r.pick(arrays);
+      const array = get(slot) as unknown[];
+      const item = array.length > 0 ? array[0] : r.pick(HOSTILE_STRINGS);
+      const size = JSON.stringify(item).length + 1;
+      const count = Math.min(r.pick([1_001, 20_001, 200_001]), Math.ceil(HUGE_ARRAY_BODY / size));
+      set(slot, Array.from({ length: count }, () => item));
+      return { value: copy, mutation: `${kind} ${slot.path} (${count} items)` };
+    }
+  }
+};
+
 /** Breaks a plausible body in one of the ways the fuzzer knows, returning the body text and the mutation's name. */
 const mutateBody = (body: unknown, r: Random): { text: string; contentType: string; mutation: string } => {
   const json = (value: unknown, mutation: string) => ({ text: JSON.stringify(value), contentType: 'application/json', mutation });
   const record = body !== null && typeof body === 'object' && !Array.isArray(body) ? { ...(body as Record<string, unknown>) } : {};
   const keys = Object.keys(record);
-  switch (r.int(12)) {
+  const roll = r.int(18);
+  if (roll >= 12) {
+    // Nested shapes (a third of the draws when the body has any): the top-level mutations below never reach them.
+    const nested = mutateNested(body, r);
+    if (nested) return json(nested.value, nested.mutation);
+  }
+  switch (roll % 12) {
     case 0: return json(body, 'valid');
     case 1: {
       if (keys.length > 0) delete record[r.pick(keys)];
@@ -236,12 +338,24 @@ export interface FuzzReport {
   accepted: number;
   serverErrors: { index: number; request: FuzzRequest; status: number; body: string }[];
   badErrorShape: { index: number; request: FuzzRequest; status: number; body: string }[];
-  refusedButAppended: { index: number; request: FuzzRequest; before: number; after: number }[];
+  refusedButAppended: { index: number; request: FuzzRequest; before: number; after: number; status: number; code?: string }[];
   routes: number;
+  /** Requests whose body was broken inside a nested object or array (mutateNested). */
+  nested: number;
 }
 
-/** Error codes of commands accepted and then failed, whose failure is appended to the log before the answer. */
-const RECORDED_FAILURES: readonly string[] = ['ORCHESTRATOR.LAUNCH_FAILED'];
+/** Names of the mutations mutateNested makes (the start of a request's `body …` label). */
+const NESTED_MUTATION = /\bbody (nested missing field|nested null|wrong item type|nested hostile value|huge array) /;
+
+/**
+ * Error codes of commands accepted and then failed, whose failure is appended to the log before the answer: a launch
+ * that failed, and a replacement of an orchestrator stopped half-way (the old one stays retiring with its reason, for a
+ * retry to complete; docs/ARCHITECTURE.md §4b).
+ */
+const RECORDED_FAILURES: readonly string[] = ['ORCHESTRATOR.LAUNCH_FAILED', 'ORCHESTRATOR.REPLACE_INCOMPLETE'];
+
+/** Whether an answer's error `code` is an outcome kept for the audit trail (RECORDED_FAILURES), not a refusal of the input. */
+export const isRecordedFailure = (code: unknown): boolean => typeof code === 'string' && RECORDED_FAILURES.includes(code);
 
 /** Metadata of a logged event, as GET /events answers it. */
 interface LoggedEvent {
@@ -286,7 +400,7 @@ export const eventsOfRequest = (events: LoggedEvent[], correlationId: string | n
  */
 export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocument, targets: FuzzTargets, count: number, seed: number): Promise<FuzzReport> => {
   const r = prng(seed);
-  const report: FuzzReport = { seed, requests: 0, byStatus: {}, refused: 0, accepted: 0, serverErrors: [], badErrorShape: [], refusedButAppended: [], routes: operationsOf(doc).length };
+  const report: FuzzReport = { seed, requests: 0, byStatus: {}, refused: 0, accepted: 0, serverErrors: [], badErrorShape: [], refusedButAppended: [], routes: operationsOf(doc).length, nested: 0 };
   const head = async (): Promise<number> => ((await (await fetch(`${baseUrl}/api/v1/health`)).json()) as { headPosition: number }).headPosition;
   // Background work (a runtime's exit, a launch an earlier request started) appends too: an event counts against a refused
   // request only if it is that request's own (eventsOfRequest). Each request carries a correlation id of its own
@@ -316,6 +430,7 @@ export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocume
       text = `client error: ${(error as Error).message}`;
     }
     report.requests += 1;
+    if (NESTED_MUTATION.test(request.mutation)) report.nested += 1;
     report.byStatus[status] = (report.byStatus[status] ?? 0) + 1;
     if (status >= 500) report.serverErrors.push({ index, request, status, body: text.slice(0, 500) });
     if (status >= 400 && status < 500) {
@@ -330,10 +445,11 @@ export const runFuzz = async (baseUrl: string, token: string, doc: OpenApiDocume
         report.badErrorShape.push({ index, request, status, body: text.slice(0, 300) });
       }
       const after = await head();
-      // A launch that failed after its command was accepted is recorded (the session, its launch failure) and then
-      // answered 409: an outcome kept for the audit trail, not a refusal of the input.
-      const recordedFailure = typeof body?.code === 'string' && RECORDED_FAILURES.includes(body.code);
-      if (after !== before && !recordedFailure && (await appendedBy(before, after, correlationId)) > 0) report.refusedButAppended.push({ index, request, before, after });
+      // A launch or a replacement that failed after its command was accepted is recorded (the session, its failure) and
+      // then answered 409: an outcome kept for the audit trail, not a refusal of the input.
+      if (after !== before && !isRecordedFailure(body?.code) && (await appendedBy(before, after, correlationId)) > 0) {
+        report.refusedButAppended.push({ index, request, before, after, status, ...(typeof body?.code === 'string' ? { code: body.code } : {}) });
+      }
       before = after;
     } else {
       report.accepted += 1;

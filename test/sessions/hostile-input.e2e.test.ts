@@ -68,15 +68,26 @@ describe('hostile input is refused at the boundary', () => {
   it('refuses a malformed import before creating anything: no half-created session', async () => {
     const before = { head: await head(), sessions: await sessionCount() };
     const transcript = (toolCalls: unknown[]) => ({ agentSessionId: 'agent-import-1', cwd: join(root, 'repo'), runs: [], toolCalls, skippedLines: [] });
-    const bad: [unknown[], string][] = [
-      [[{}], 'transcript.toolCalls[0].callId'],
-      [[{ callId: 'c1', runId: null, tool: 'Bash', input: {}, requestedAt: 'yesterday', line: 1, result: null }], 'transcript.toolCalls[0].requestedAt'],
-      [[{ callId: 'c1', runId: null, tool: 'Ba\u0000sh', input: {}, requestedAt: '2026-01-01T00:00:00.000Z', line: 1, result: null }], 'transcript.toolCalls[0].tool'],
+    const call = { callId: 'c1', runId: null, tool: 'Bash', input: {}, requestedAt: '2026-01-01T00:00:00.000Z', line: 1, result: null };
+    const body = (over: Record<string, unknown>) => ({ projectId: 'p', transcriptPath: join(root, 't.jsonl'), transcript: transcript([call]), subagents: [], ...over });
+    const bad: [unknown, string][] = [
+      [body({ transcript: transcript([{}]) }), 'transcript.toolCalls[0].callId'],
+      [body({ transcript: transcript([{ ...call, requestedAt: 'yesterday' }]) }), 'transcript.toolCalls[0].requestedAt'],
+      [body({ transcript: transcript([{ ...call, tool: 'Ba\u0000sh' }]) }), 'transcript.toolCalls[0].tool'],
+      // A missing or non-object nested transcript once passed validation and failed in the handler with a TypeError (500).
+      [body({ transcript: undefined }), 'transcript'],
+      [body({ transcript: [] }), 'transcript'],
+      [body({ transcript: [transcript([call])] }), 'transcript'],
+      [body({ transcript: { ...transcript([call]), runs: undefined } }), 'transcript.runs'],
+      [body({ subagents: [{ path: join(root, 'sub.jsonl') }] }), 'subagents[0].transcript'],
+      [body({ subagents: [[]] }), 'subagents[0]'],
+      [body({ transcript: transcript([[call]]) }), 'transcript.toolCalls[0]'],
+      [body({ transcript: transcript([{ ...call, result: [] }]) }), 'transcript.toolCalls[0].result'],
     ];
-    for (const [toolCalls, field] of bad) {
-      const response = await api.post('/imports/claude-code', { projectId: 'p', transcriptPath: join(root, 't.jsonl'), transcript: transcript(toolCalls), subagents: [] });
-      expect(response.status).toBe(400);
-      expect(response.body.details).toMatchObject({ field });
+    for (const [request, field] of bad) {
+      const response = await api.post('/imports/claude-code', request);
+      expect({ field, status: response.status }).toEqual({ field, status: 400 });
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'REQUEST.INVALID', details: { field } });
     }
     expect({ head: await head(), sessions: await sessionCount() }).toEqual(before);
   });

@@ -1,13 +1,15 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsArray, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsString, MaxLength, MinLength } from 'class-validator';
 import { CommandContext, ImportTranscriptCommand, ImportTranscriptResult } from '@runledger/application';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
-import { IsOptional, IsPlainText } from '../http/field-rules';
+import { IsOptional, IsPlainText, NestedArray, NestedObject } from '../http/field-rules';
 import { MAX_IMPORT_PATH, ParsedTranscriptDto } from './dto/parsed-transcript.dto';
+
+/** Most sub-agent transcripts one import may carry. */
+export const MAX_IMPORT_SUBAGENTS = 10_000;
 
 /** One sub-agent transcript of an import. */
 export class SubagentTranscriptDto {
@@ -16,7 +18,7 @@ export class SubagentTranscriptDto {
   path!: string;
 
   @ApiProperty({ description: 'the parsed transcript', type: () => ParsedTranscriptDto })
-  @ValidateNested() @Type(() => ParsedTranscriptDto)
+  @NestedObject(() => ParsedTranscriptDto)
   transcript!: ParsedTranscriptDto;
 }
 
@@ -31,11 +33,11 @@ export class ImportClaudeCodeDto {
   transcriptPath!: string;
 
   @ApiProperty({ description: 'the parsed transcript', type: () => ParsedTranscriptDto })
-  @ValidateNested() @Type(() => ParsedTranscriptDto)
+  @NestedObject(() => ParsedTranscriptDto)
   transcript!: ParsedTranscriptDto;
 
-  @ApiProperty({ type: () => [SubagentTranscriptDto] })
-  @IsArray() @ValidateNested({ each: true }) @Type(() => SubagentTranscriptDto)
+  @ApiProperty({ type: () => [SubagentTranscriptDto], maxItems: MAX_IMPORT_SUBAGENTS })
+  @NestedArray(() => SubagentTranscriptDto, MAX_IMPORT_SUBAGENTS)
   subagents!: SubagentTranscriptDto[];
 }
 

@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Inject, Optional, Post, Query, ServiceUnavai
 import { SweepReport, WORKTREE_SWEEPER, WorktreeSweeper } from '@runledger/application';
 import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ReadModels, WorktreeListItem } from '@runledger/infra/read-models';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { IsOptional } from '../http/field-rules';
 import { ref } from '../openapi/schemas';
 
 /** `GET /worktrees?stranded=true`: only the worktrees flagged stranded. */

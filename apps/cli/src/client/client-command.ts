@@ -3,27 +3,15 @@ import { resolveClientConfig } from './client-config';
 import { describeError, EXIT, exitCodeFor } from './client-errors';
 import { printError } from './output';
 
-let stdoutGuarded = false;
-
-/** `runledger history … | head` closes stdout early: that is not an error, exit quietly instead of crashing on EPIPE. */
-const guardStdout = (): void => {
-  if (stdoutGuarded) return;
-  stdoutGuarded = true;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
-    throw error;
-  });
-};
-
 /**
  * Wraps a client command's action: builds the ApiClient from the environment, runs `body`, and maps what it throws to
  * a message on stderr and an exit code (2 usage, 3 unreachable, 1 HTTP error or failure; see `exitCodeFor`).
- * `body` may return an exit code (default 0). Sets `process.exitCode` rather than exiting, so stdout is flushed.
+ * `body` may return an exit code (default 0). Sets `process.exitCode` rather than exiting, so stdout is flushed; a
+ * reader that closes early is the entry's concern (closed-pipe.ts).
  */
 export const clientAction =
   <A extends unknown[]>(body: (client: ApiClient, ...args: A) => Promise<number | void>) =>
   async (...args: A): Promise<void> => {
-    guardStdout();
     try {
       const client = new ApiClient(resolveClientConfig());
       process.exitCode = (await body(client, ...args)) ?? EXIT.ok;

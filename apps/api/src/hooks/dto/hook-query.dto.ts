@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { IsOptional } from '../../http/field-rules';
 
 /** Query of `POST /hooks/claude-code`: `transport=command` asks for the answer a command hook prints as is. */
 export class HookQuery {

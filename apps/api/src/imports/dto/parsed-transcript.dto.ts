@@ -1,17 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { Allow, IsArray, IsIn, IsInt, IsString, Matches, MaxLength, Min, MinLength, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { Allow, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import type { ImportedTranscript } from '@runledger/application';
 import type { ParsedRun, ParsedToolCall, ParsedToolResult, SkippedLine } from '@runledger/infra/claude-code/transcript-parser';
-import { HasNoNul, IsOptional, IsPlainText } from '../../http/field-rules';
+import { HasNoNul, IsOptional, IsPlainText, NestedArray, NestedObject } from '../../http/field-rules';
 
 /** Longest id (run, call, agent session) and tool name an import accepts (characters). */
 export const MAX_IMPORT_ID = 200;
 /** Longest path (cwd, transcript path) an import accepts (characters). */
 export const MAX_IMPORT_PATH = 4096;
+/** Most runs, tool calls or skipped lines one parsed transcript may hold (items of each array). */
+export const MAX_IMPORT_ITEMS = 100_000;
+/** Longest prompt or failure text of a run an import accepts (characters). */
+export const MAX_IMPORT_TEXT = 1_000_000;
 
 /** An ISO-8601 date-time with a zone, as Claude Code writes its timestamps. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const ISO_MESSAGE = { message: '$property must be an ISO-8601 time' };
 
 /** Present (any JSON value, null included), as a tool_use block's `input` always is. */
@@ -35,12 +38,12 @@ export class ParsedToolResultDto implements ParsedToolResult {
   @Allow()
   structured?: unknown;
 
-  @ApiProperty({ description: 'ISO-8601 time of the result line' })
+  @ApiProperty({ format: 'date-time', description: 'ISO-8601 time of the result line' })
   @Matches(ISO_TIME, ISO_MESSAGE)
   at!: string;
 
-  @ApiProperty({ minimum: 0 })
-  @IsInt() @Min(0)
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 }
 
@@ -62,16 +65,16 @@ export class ParsedToolCallDto implements ParsedToolCall {
   @IsPresent()
   input!: unknown;
 
-  @ApiProperty({ description: 'ISO-8601 time of the tool_use line' })
+  @ApiProperty({ format: 'date-time', description: 'ISO-8601 time of the tool_use line' })
   @Matches(ISO_TIME, ISO_MESSAGE)
   requestedAt!: string;
 
-  @ApiProperty({ minimum: 0 })
-  @IsInt() @Min(0)
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 
   @ApiProperty({ type: () => ParsedToolResultDto, nullable: true })
-  @NullableOptional() @ValidateNested() @Type(() => ParsedToolResultDto)
+  @NullableOptional() @NestedObject(() => ParsedToolResultDto)
   result!: ParsedToolResultDto | null;
 }
 
@@ -81,31 +84,31 @@ export class ParsedRunDto implements ParsedRun {
   @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
   runId!: string;
 
-  @ApiProperty()
-  @IsString() @HasNoNul()
+  @ApiProperty({ maxLength: MAX_IMPORT_TEXT })
+  @IsString() @HasNoNul() @MaxLength(MAX_IMPORT_TEXT)
   prompt!: string;
 
-  @ApiProperty({ description: 'ISO-8601 time of the prompt line' })
+  @ApiProperty({ format: 'date-time', description: 'ISO-8601 time of the prompt line' })
   @Matches(ISO_TIME, ISO_MESSAGE)
   startedAt!: string;
 
-  @ApiProperty({ nullable: true, description: 'ISO-8601 time the turn ended; null mid-turn' })
+  @ApiProperty({ nullable: true, format: 'date-time', description: 'ISO-8601 time the turn ended; null mid-turn' })
   @NullableOptional() @Matches(ISO_TIME, ISO_MESSAGE)
   endedAt!: string | null;
 
-  @ApiProperty({ minimum: 0 })
-  @IsInt() @Min(0)
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 
-  @ApiPropertyOptional({ description: 'the API error the turn ended on' })
-  @IsOptional() @IsString() @HasNoNul()
+  @ApiPropertyOptional({ description: 'the API error the turn ended on', maxLength: MAX_IMPORT_TEXT })
+  @IsOptional() @IsString() @HasNoNul() @MaxLength(MAX_IMPORT_TEXT)
   failure?: string;
 }
 
 /** A line the client parser skipped. */
 export class SkippedLineDto implements SkippedLine {
-  @ApiProperty({ minimum: 0 })
-  @IsInt() @Min(0)
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
 
   @ApiProperty({ enum: ['invalid_json', 'unknown_shape'] })
@@ -123,19 +126,19 @@ export class ParsedTranscriptDto implements ImportedTranscript {
   @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_PATH)
   cwd?: string | null;
 
-  @ApiProperty({ type: () => [ParsedRunDto] })
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ParsedRunDto)
+  @ApiProperty({ type: () => [ParsedRunDto], maxItems: MAX_IMPORT_ITEMS })
+  @NestedArray(() => ParsedRunDto, MAX_IMPORT_ITEMS)
   runs!: ParsedRunDto[];
 
-  @ApiProperty({ type: () => [ParsedToolCallDto] })
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ParsedToolCallDto)
+  @ApiProperty({ type: () => [ParsedToolCallDto], maxItems: MAX_IMPORT_ITEMS })
+  @NestedArray(() => ParsedToolCallDto, MAX_IMPORT_ITEMS)
   toolCalls!: ParsedToolCallDto[];
 
-  @ApiProperty({ type: () => [SkippedLineDto] })
-  @IsArray() @ValidateNested({ each: true }) @Type(() => SkippedLineDto)
+  @ApiProperty({ type: () => [SkippedLineDto], maxItems: MAX_IMPORT_ITEMS })
+  @NestedArray(() => SkippedLineDto, MAX_IMPORT_ITEMS)
   skippedLines!: SkippedLineDto[];
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0 })
   @IsOptional() @IsInt() @Min(0)
   lineCount?: number;
 

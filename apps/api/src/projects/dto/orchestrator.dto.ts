@@ -1,4 +1,5 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, MaxLength, MinLength } from 'class-validator';
+import { HasNoNul, IsOptional, IsPlainText } from '../../http/field-rules';
 
 /** Body of `POST /projects/:id/orchestrator` (docs/ARCHITECTURE.md §5): ensure (`clean` false, the default) or replace (`clean` true). */
 export class OrchestratorDto {
@@ -6,13 +7,13 @@ export class OrchestratorDto {
   clean?: boolean;
 
   /** The agent of a new orchestrator (default: the project's orchestratorAgent, else claude-code). */
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(60)
+  @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(60)
   agent?: string;
 
   /** argv of a `command` orchestrator (no shell). */
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true }) @MaxLength(65536, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true }) @HasNoNul({ each: true }) @MaxLength(65536, { each: true })
   command?: string[];
 
-  @IsOptional() @IsString() @MaxLength(100_000)
+  @IsOptional() @IsString() @HasNoNul() @MaxLength(100_000)
   prompt?: string;
 }

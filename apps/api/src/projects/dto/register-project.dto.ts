@@ -1,12 +1,15 @@
-import { Type } from 'class-transformer';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested, ValidateBy,
+  ArrayMinSize, IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy,
 } from 'class-validator';
 import { GIT_REV } from '../../sessions/dto/spawn-session.dto';
-import { IsOptional, IsPlainText } from '../../http/field-rules';
+import { IsOptional, IsPlainText, NestedArray } from '../../http/field-rules';
 
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Most repositories of one workspace project. */
+export const MAX_PROJECT_REPOS = 50;
 
 /** One repository of a workspace project. */
 export class ProjectRepoDto {
@@ -30,7 +33,8 @@ export class RegisterProjectDto {
   @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(4096)
   repoPath?: string;
 
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => ProjectRepoDto)
+  @ApiPropertyOptional({ maxItems: MAX_PROJECT_REPOS })
+  @IsOptional() @ArrayMinSize(1) @NestedArray(() => ProjectRepoDto, MAX_PROJECT_REPOS)
   repos?: ProjectRepoDto[];
 
   @IsOptional() @IsString() @Matches(SLUG, { message: 'sessionPrefix must be a slug (letters, digits, . _ -)' }) @MaxLength(40)

@@ -43,6 +43,6 @@ export class KillSessionDto {
 
 /** `POST /sessions/:id/resume` body: an optional new prompt (default: a short continuation prompt for a native resume, the original prompt for a fresh one). */
 export class ResumeSessionDto {
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(100_000)
+  @IsOptional() @IsString() @HasNoNul() @MinLength(1) @MaxLength(100_000)
   prompt?: string;
 }
