@@ -9,14 +9,20 @@
  * - runledger: `runledger start` on PostgreSQL; a 1,000-call session fed over the Claude Code hooks (PreToolUse then
  *   PostToolUse: two committed events per call) by 1 client, then 8 clients × 250 calls on 8 sessions.
  * - DBOS: one in-process workflow of 2,000 steps (one checkpoint per step), then 8 concurrent workflows × 500 steps.
- * Both counted as checkpoints per second; prints `ratio runledger_over_dbos c1` and `c8` (target >= 1.0). A script: it
- * asserts nothing.
+ * Both counted as checkpoints per second; prints `ratio runledger_over_dbos c1` and `c8` (target >= 1.0).
+ * - REST: one client drives observed calls through the tool-call routes (`POST /sessions/:id/tool-calls`, then
+ *   `POST …/:callId/result`) on one session, beside a raw 1-row INSERT (autocommit, the event-shaped row of
+ *   bench/event-store) at one client measured just before and just after on its own database. Prints
+ *   `ratio rest_call_over_raw_insert c1` (calls per second over INSERTs per second, target >= 0.16) and, for the same
+ *   minutes, `info dbos_step_over_raw_insert c1` (DBOS's c1 steps per second over the same INSERTs).
+ * A script: it asserts nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { num } from '../event-store/harness';
+import { PostgresDatabase } from '@runledger/infra/database';
+import { num, RAW_SCHEMA, rawSingleRow } from '../event-store/harness';
 import { benchClient, closeBenchRun, expectStatus, freshPostgres, makeBenchRepo, runBench, startBenchRun } from '../support/server';
 
 const CALLS = Math.round(num('BENCH_DBOS_CALLS', 1000));
@@ -48,6 +54,29 @@ const runledgerRate = async (api: ReturnType<typeof benchClient>, repo: string, 
   return (2 * per * clients) / ((performance.now() - started) / 1000);
 };
 
+/** REST: one client, `calls` observed calls on a new session through the tool-call routes (dispatch, then result); returns calls per second. */
+const restCallRate = async (api: ReturnType<typeof benchClient>, repo: string, calls: number): Promise<number> => {
+  const agentSessionId = `cc-rest-${randomUUID()}`;
+  expectStatus('SessionStart', await api.post('/hooks/claude-code', { hook_event_name: 'SessionStart', session_id: agentSessionId, cwd: repo }), 200);
+  const listed = expectStatus('GET /sessions', await api.get(`/sessions?agentSessionId=${agentSessionId}`), 200);
+  const id = (listed.body.sessions as { id: string }[])[0].id;
+  const started = performance.now();
+  for (let i = 1; i <= calls; i++) {
+    const callId = `rest-${i}`;
+    expectStatus('POST tool-calls', await api.post(`/sessions/${id}/tool-calls`, { callId, tool: 'Bash', input: { command: `make step-${i}` }, mode: 'observed' }), 201);
+    expectStatus('POST result', await api.post(`/sessions/${id}/tool-calls/${callId}/result`, { status: 'completed', output: { stdout: 'ok\n' } }), 200);
+  }
+  return calls / ((performance.now() - started) / 1000);
+};
+
+/** Raw baseline: `count` 1-row INSERTs in autocommit by one client (bench/event-store's row and statement); returns INSERTs per second. */
+const rawInsertRate = async (db: PostgresDatabase, count: number): Promise<number> => {
+  const step = rawSingleRow(db).writer(1, randomUUID().slice(0, 8), 0);
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await step();
+  return count / ((performance.now() - started) / 1000);
+};
+
 const stepsWorkflow = DBOS.registerWorkflow(
   async (steps: number): Promise<number> => {
     let sum = 0;
@@ -69,6 +98,9 @@ const main = async (): Promise<void> => {
   const dbosDb = await freshPostgres();
   DBOS.setConfig({ name: 'runledger-bench', systemDatabaseUrl: dbosDb.url, logLevel: 'error', systemDatabasePoolSize: 10 });
   await DBOS.launch();
+  const rawPg = await freshPostgres();
+  const rawDb = new PostgresDatabase({ connectionString: rawPg.url, max: 1, applicationName: 'runledger-bench-raw' });
+  await rawDb.query(RAW_SCHEMA);
   const run = await startBenchRun('postgres', 2 * CLIENTS);
   const { installation, api } = run;
   try {
@@ -84,7 +116,19 @@ const main = async (): Promise<void> => {
       process.stdout.write(`c${clients}: runledger ${ours.toFixed(1)} checkpoints/s, DBOS ${dbos.toFixed(1)} steps/s\n`);
     }
     for (const [name, r] of Object.entries(results)) process.stdout.write(`ratio runledger_over_dbos ${name}: ${(r.ours / r.dbos).toFixed(3)} (target >= 1.0)\n`);
+
+    await rawInsertRate(rawDb, 200); // warm-up both
+    await restCallRate(api, repo, 100);
+    const before = await rawInsertRate(rawDb, 2 * CALLS);
+    const rest = await restCallRate(api, repo, CALLS);
+    const after = await rawInsertRate(rawDb, 2 * CALLS);
+    const raw = (before + after) / 2;
+    process.stdout.write(`rest c1: runledger ${rest.toFixed(1)} observed calls/s (POST tool-calls + POST result, ${CALLS} calls); raw 1-row INSERT ${raw.toFixed(1)}/s (${before.toFixed(1)} before, ${after.toFixed(1)} after)\n`);
+    process.stdout.write(`ratio rest_call_over_raw_insert c1: ${(rest / raw).toFixed(3)} (target >= 0.16)\n`);
+    process.stdout.write(`info dbos_step_over_raw_insert c1: ${(results.c1.dbos / raw).toFixed(3)} (DBOS c1 steps/s above over the same INSERTs)\n`);
   } finally {
+    await rawDb.close();
+    await rawPg.drop();
     await closeBenchRun(run);
     await DBOS.shutdown();
     await dbosDb.drop();
