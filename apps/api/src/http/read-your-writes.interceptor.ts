@@ -21,9 +21,10 @@ const ANSWERS_BEFORE_PROJECTION = Symbol('answersBeforeProjection');
 export const AnswersBeforeProjection = (rule: AnswersBeforeProjectionRule = () => true) => SetMetadata(ANSWERS_BEFORE_PROJECTION, rule);
 
 /**
- * Read-your-writes for the read models. After a write (any non-GET request), waits until the in-process projection
- * has caught up with the store's head, so a following `GET` sees the write. A route marked AnswersBeforeProjection
- * (a hook, whose answer needs only the commit) answers at once; every other request then first waits for the
+ * Read-your-writes for the read models (docs/ARCHITECTURE.md §5, which lists the routes that answer at commit). After a
+ * write (any non-GET request), waits until the in-process projection has caught up with the store's head, so a
+ * following `GET` sees the write. A route marked AnswersBeforeProjection (a hook or a tool call, whose answer needs only
+ * the commit) answers at once; every other request then first waits for the
  * projection to hold what such routes wrote before it started (one head read, skipped when none wrote since the last
  * wait). A process without the worker role (api only, on PostgreSQL) answers at once: its snapshots are eventually
  * consistent.
