@@ -12,7 +12,7 @@ import { HookQuery } from './dto/hook-query.dto';
 const READS_READ_MODELS = new Set(['WorktreeCreate', 'WorktreeRemove']);
 
 /** A hook answers once its events commit (invariant 4 asks no more; the answer reads no read model), unless its handling reads the read models. */
-const answersBeforeProjection = (request: { body?: unknown }): boolean => {
+export const hookAnswersBeforeProjection = (request: { body?: unknown }): boolean => {
   const event = (request.body as { hook_event_name?: unknown } | undefined)?.hook_event_name;
   return typeof event !== 'string' || !READS_READ_MODELS.has(event);
 };
@@ -33,7 +33,7 @@ export class HooksController {
   @Post('claude-code')
   @HttpCode(200)
   @SessionScoped({ header: 'x-runledger-session' })
-  @AnswersBeforeProjection(answersBeforeProjection)
+  @AnswersBeforeProjection(hookAnswersBeforeProjection)
   @ApiBody({ description: 'Claude Code hook input JSON (`hook_event_name`, `session_id`, `tool_name`, `tool_input`, `tool_use_id`, …)', schema: { type: 'object', additionalProperties: true } })
   @ApiHeader({ name: 'X-Runledger-Session', required: false, description: 'the runledger session id, when the hook runs inside a session runledger spawned' })
   @ApiOkResponse({ description: 'Claude Code hook output JSON; with `?transport=command`, the text a command hook prints', schema: ref('ClaudeHookOutput') })

@@ -20,10 +20,15 @@ const ANSWERS_BEFORE_PROJECTION = Symbol('answersBeforeProjection');
  */
 export const AnswersBeforeProjection = (rule: AnswersBeforeProjectionRule = () => true) => SetMetadata(ANSWERS_BEFORE_PROJECTION, rule);
 
+/** The rule a route handler was marked with by AnswersBeforeProjection; undefined when the route waits like any write. */
+export const answersBeforeProjectionRule = (handler: object, reflector: Reflector = new Reflector()): AnswersBeforeProjectionRule | undefined =>
+  reflector.get<AnswersBeforeProjectionRule | undefined>(ANSWERS_BEFORE_PROJECTION, handler as never);
+
 /**
- * Read-your-writes for the read models. After a write (any non-GET request), waits until the in-process projection
- * has caught up with the store's head, so a following `GET` sees the write. A route marked AnswersBeforeProjection
- * (a hook, whose answer needs only the commit) answers at once; every other request then first waits for the
+ * Read-your-writes for the read models (docs/ARCHITECTURE.md §5, which lists the routes that answer at commit). After a
+ * write (any non-GET request), waits until the in-process projection has caught up with the store's head, so a
+ * following `GET` sees the write. A route marked AnswersBeforeProjection (a hook or a tool call, whose answer needs only
+ * the commit) answers at once; every other request then first waits for the
  * projection to hold what such routes wrote before it started (one head read, skipped when none wrote since the last
  * wait). A process without the worker role (api only, on PostgreSQL) answers at once: its snapshots are eventually
  * consistent.
@@ -45,7 +50,7 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (!this.progress) return next.handle();
     const request = context.switchToHttp().getRequest<{ method: string; body?: unknown }>();
-    const rule = this.reflector.get<AnswersBeforeProjectionRule | undefined>(ANSWERS_BEFORE_PROJECTION, context.getHandler());
+    const rule = answersBeforeProjectionRule(context.getHandler(), this.reflector);
     if (request.method !== 'GET' && rule?.(request)) return next.handle().pipe(finalize(() => (this.answeredEarly += 1)));
     const handled = this.answeredEarly > this.settledUpTo ? from(this.settle()).pipe(switchMap(() => next.handle())) : defer(() => next.handle());
     if (request.method === 'GET') return handled;

@@ -51,6 +51,7 @@ export class ImportsController {
   /** `{sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls, appended}`; a repeat appends nothing. */
   @Post('claude-code')
   @HttpCode(200)
+  // Waits for the projection: finding the agent session's runledger session and the project holding its cwd reads the read models (docs/ARCHITECTURE.md §5).
   @ApiOkResponse({ description: 'what was imported (a repeat appends nothing)', schema: ref('ImportResult') })
   claudeCode(@Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
     return this.commands.execute(new ImportTranscriptCommand(body, { ...context, actor: 'import' }));

@@ -32,6 +32,7 @@ export class ProjectionsController {
   /** Drops and replays the read models; `{events, ms}` when done; 503 without the worker role, 409 if one is running. */
   @Post('rebuild')
   @HttpCode(200)
+  // Waits for the projection like any write: it rebuilds the read models themselves (docs/ARCHITECTURE.md §5).
   @ApiOkResponse({ description: 'events replayed and wall time', schema: ref('RebuildResult') })
   async rebuild(): Promise<{ events: number; ms: number }> {
     const runner = this.runner();

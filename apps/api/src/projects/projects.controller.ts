@@ -6,6 +6,7 @@ import {
 } from '@runledger/application';
 import { OrchestratorHealth, orchestratorHealth, projectNotFound, ProjectSummary, ProjectView, SessionView } from '@runledger/domain';
 import { ReadModels } from '@runledger/infra/read-models';
+import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { ForgetEnvDto } from './dto/forget-env.dto';
@@ -35,6 +36,7 @@ export class ProjectsController {
   /** 201 with the project (env values masked); 400 naming the field (relative path, not a repo), 409 if the id exists. */
   @Post()
   @HttpCode(201)
+  @AnswersBeforeProjection() // the project's stream and its repositories; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiCreatedResponse({ description: 'the registered project (env values masked)', schema: ref('Project') })
   register(@Body() body: RegisterProjectDto, @Ctx() context: CommandContext): Promise<ProjectView> {
     return this.commands.execute(new RegisterProjectCommand(body, context));
@@ -64,6 +66,7 @@ export class ProjectsController {
    */
   @Post(':id/env/forget')
   @HttpCode(200)
+  @AnswersBeforeProjection() // the project's stream and the secret store; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the project with the forgotten values shown as [forgotten]', schema: ref('Project') })
   forgetEnv(@Param('id') id: string, @Body() body: ForgetEnvDto, @Ctx() context: CommandContext): Promise<ProjectView> {
     return this.commands.execute(new ForgetProjectEnvCommand(id, body.names, context));
@@ -75,6 +78,7 @@ export class ProjectsController {
    * stopped half-way, the old one left retiring with the reason; retry to complete it).
    */
   @Post(':id/orchestrator')
+  // Waits for the projection: a replacement terminates the old orchestrator and the bearer guard reads the new one's kind from its snapshot (docs/ARCHITECTURE.md §5).
   @ApiCreatedResponse({ description: 'the orchestrator (201 started by this call, 200 existing)', schema: ref('Session') })
   async orchestrator(
     @Param('id') id: string,

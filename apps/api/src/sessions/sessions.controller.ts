@@ -14,6 +14,7 @@ import { ref } from '../openapi/schemas';
 import { SpawnSessionDto } from './dto/spawn-session.dto';
 import type { AuditEvent } from '@runledger/contracts';
 import { CredentialSession, SessionScoped } from '../http/public.decorator';
+import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { KillSessionDto, ListSessionsQuery, ResumeSessionDto, MAX_EVENTS_PAGE, SessionEventsQuery, SessionStateQuery } from './dto/session-queries.dto';
 
 const audit = (e: RecordedEvent): AuditEvent => ({
@@ -36,6 +37,14 @@ const withCredentialParent = (body: SpawnSessionDto, orchestrator: CredentialSes
   return Object.assign(Object.create(Object.getPrototypeOf(body)) as SpawnSessionDto, body, { parentSessionId: orchestrator.sessionId });
 };
 
+/**
+ * A spawn answers at commit (it reads the project's and the parent's streams and idempotency records, never a read
+ * model), except an orchestrator's: the bearer guard reads an orchestrator's kind from its snapshot to let its
+ * credential spawn, so that spawn waits for the projection (docs/ARCHITECTURE.md §5).
+ */
+export const spawnAnswersBeforeProjection = (request: { body?: unknown }): boolean =>
+  (request.body as { kind?: unknown } | undefined)?.kind !== 'orchestrator';
+
 /** `/sessions`: spawn, read, replay and drive the lifecycle of agent sessions (docs/ARCHITECTURE.md §5). */
 @ApiTags('sessions')
 @ApiBearerAuth('bearer')
@@ -56,6 +65,7 @@ export class SessionsController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first result' })
   @ApiCreatedResponse({ description: 'the session snapshot', schema: ref('Session') })
   @SessionScoped({ spawn: true })
+  @AnswersBeforeProjection(spawnAnswersBeforeProjection)
   async spawn(
     @Body() body: SpawnSessionDto,
     @Ctx() context: CommandContext,
@@ -116,6 +126,7 @@ export class SessionsController {
   /** Stops the runtime, frees clean worktrees; `{freed: false}` when a dirty worktree was kept; 409 if terminated. */
   @Post(':id/kill')
   @HttpCode(200)
+  // Waits for the projection: it terminates the session, and the bearer guard reads a revoked credential's session from its snapshot (docs/ARCHITECTURE.md §5).
   @ApiOkResponse({ description: '`freed` false when a dirty worktree was kept', schema: ref('KillResult') })
   kill(@Param('id') id: string, @Body() body: KillSessionDto, @Ctx() context: CommandContext): Promise<KillResult> {
     return this.commands.execute(new KillSessionCommand(id, body.reason ?? 'killed through the API', context));
@@ -124,6 +135,7 @@ export class SessionsController {
   /** Preserves uncommitted work to refs, then force-removes the worktrees. */
   @Post(':id/cleanup')
   @HttpCode(200)
+  // Waits for the projection: it terminates the session, and the bearer guard reads a revoked credential's session from its snapshot (docs/ARCHITECTURE.md §5).
   @ApiOkResponse({ description: 'what was preserved, removed, stranded', schema: ref('CleanupResult') })
   cleanup(@Param('id') id: string, @Ctx() context: CommandContext): Promise<CleanupResult> {
     return this.commands.execute(new CleanupSessionCommand(id, context));
@@ -132,6 +144,7 @@ export class SessionsController {
   /** Recreates worktrees, replays preserved work and relaunches the runtime under the same id; 409 if not restorable. */
   @Post(':id/restore')
   @HttpCode(200)
+  @AnswersBeforeProjection() // the session's stream, its transcript, leases and the runtime; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the restored session', schema: ref('Session') })
   restore(@Param('id') id: string, @Ctx() context: CommandContext): Promise<SessionView> {
     return this.commands.execute(new RestoreSessionCommand(id, context));
@@ -143,6 +156,7 @@ export class SessionsController {
    */
   @Post(':id/resume')
   @HttpCode(200)
+  @AnswersBeforeProjection() // the session's stream, its transcript, leases and the runtime; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the resumed session (`resumeMode` says how)', schema: ref('Session') })
   resume(@Param('id') id: string, @Body() body: ResumeSessionDto, @Ctx() context: CommandContext): Promise<SessionView> {
     return this.commands.execute(new ResumeSessionCommand(id, context, body.prompt));
@@ -151,6 +165,7 @@ export class SessionsController {
   /** Makes the session's log equal its agent's transcript now and settles its runtime (never relaunches); reconciling twice appends nothing. */
   @Post(':id/reconcile')
   @HttpCode(200)
+  @AnswersBeforeProjection() // the session's stream, its transcript, leases and the runtime; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'what the reconcile found and appended', schema: ref('ReconcileResult') })
   reconcile(@Param('id') id: string, @Ctx() context: CommandContext): Promise<ReconcileResult> {
     return this.commands.execute(new ReconcileSessionCommand(id, context));

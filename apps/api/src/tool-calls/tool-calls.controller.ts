@@ -6,6 +6,7 @@ import {
 } from '@runledger/application';
 import { ToolCallView, toToolCallView } from '@runledger/domain';
 import { SessionScoped } from '../http/public.decorator';
+import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { RequestToolCallDto, ToolCallResultDto, ToolCallWaitQuery } from './dto/tool-call.dto';
@@ -28,6 +29,7 @@ export class ToolCallsController {
    * `timeoutMs`.
    */
   @Post()
+  @AnswersBeforeProjection() // reads the session and project streams and idempotency records, never a read model (docs/ARCHITECTURE.md §5)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first result; without a callId, the call id becomes `idem-<key>`' })
   @ApiCreatedResponse({ description: 'dispatched (ToolCallDispatched committed); with `?wait=true`, a managed call\'s result', schema: ref('ToolCall') })
   @ApiOkResponse({ description: 'the existing call, for a repeated callId or Idempotency-Key', schema: ref('ToolCall') })
@@ -55,6 +57,7 @@ export class ToolCallsController {
   /** Records a result (200); 409 if the call is not in flight, except a late result for an interrupted attempt. */
   @Post(':callId/result')
   @HttpCode(200)
+  @AnswersBeforeProjection() // decides on the session stream; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the call with its result', schema: ref('ToolCall') })
   result(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Body() body: ToolCallResultDto, @Ctx() context: CommandContext): Promise<ToolCallView> {
     return this.commands.execute(new RecordToolCallResultCommand(sessionId, callId, { ...body, source: 'agent' }, context));
@@ -62,6 +65,7 @@ export class ToolCallsController {
 
   /** Dispatches an interrupted call as a new attempt (201); 409 if it is not interrupted. */
   @Post(':callId/retry')
+  @AnswersBeforeProjection() // decides on the session stream; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiCreatedResponse({ description: 'the call, dispatched as a new attempt', schema: ref('ToolCall') })
   retry(@Param('sessionId') sessionId: string, @Param('callId') callId: string, @Ctx() context: CommandContext): Promise<ToolCallView> {
     return this.commands.execute(new RetryToolCallCommand(sessionId, callId, context));

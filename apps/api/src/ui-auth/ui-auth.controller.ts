@@ -7,6 +7,7 @@ import { API_TOKEN } from '@runledger/infra/tokens';
 import { isApiToken } from '../http/bearer-token.guard';
 import { IsOptional } from '../http/field-rules';
 import { Public } from '../http/public.decorator';
+import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { LoginCodes, signUiSession, uiCookieHeader, UI_SESSION_SECONDS } from './ui-session';
 
 /** Body of `POST /ui/session`: exactly one of the API token (typed into the page) or a one-time login code. */
@@ -62,6 +63,7 @@ export class UiAuthController {
   @ApiOperation({ security: [] })
   @Post('session')
   @HttpCode(200)
+  @AnswersBeforeProjection() // appends nothing and reads no read model (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'logged in: `Set-Cookie: runledger_ui=…; HttpOnly; SameSite=Strict`', type: UiSessionView })
   login(@Body() body: UiLoginDto, @Req() request: { secure?: boolean }, @Res({ passthrough: true }) response: CookieResponse): UiSessionView {
     if ((body.token === undefined) === (body.code === undefined)) {
@@ -91,6 +93,7 @@ export class UiAuthController {
   @ApiOperation({ security: [] })
   @Delete('session')
   @HttpCode(204)
+  @AnswersBeforeProjection() // appends nothing and reads no read model (docs/ARCHITECTURE.md §5)
   @ApiNoContentResponse({ description: 'logged out: the cookie is expired' })
   logout(@Req() request: { secure?: boolean }, @Res({ passthrough: true }) response: CookieResponse): void {
     response.setHeader('set-cookie', uiCookieHeader(null, request.secure === true));
@@ -98,6 +101,7 @@ export class UiAuthController {
 
   /** 201 with a one-time code (60 s) for `POST /ui/session {code}`; needs the bearer token itself (403 with the cookie); 429 past 100 open codes. */
   @Post('login-codes')
+  @AnswersBeforeProjection() // appends nothing and reads no read model (docs/ARCHITECTURE.md §5)
   @ApiBearerAuth('bearer')
   @ApiCreatedResponse({ description: 'a one-time login code', type: LoginCodeView })
   mintCode(@Req() request: { headers: Record<string, string | undefined> }): LoginCodeView {

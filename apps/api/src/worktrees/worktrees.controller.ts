@@ -33,6 +33,7 @@ export class WorktreesController {
   /** Runs one reaper sweep now and answers its report; 503 in a process without the worker role. */
   @Post('sweep')
   @HttpCode(200)
+  // Waits like any write, first for what routes answering at commit wrote: the reaper reads projects, session owners and worktree records from the read models (docs/ARCHITECTURE.md §5).
   @ApiServiceUnavailableResponse({ description: 'this process does not run the worker role', schema: ref('Error') })
   @ApiOkResponse({ description: 'the sweep report', schema: ref('SweepReport') })
   sweep(): Promise<SweepReport> {

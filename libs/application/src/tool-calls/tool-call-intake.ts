@@ -94,9 +94,13 @@ export class ToolCallIntake {
     return replayed ? { call: result.call, created: false } : result;
   }
 
-  /** Validates, redacts and commits `ToolCallDispatched` (see `request`). */
+  /**
+   * Validates, redacts and commits `ToolCallDispatched` (see `request`). Starts from the fold this process holds (no read
+   * when it holds one): a call it does not show yet is decided again on fresh state when the append meets a later
+   * revision (invariant 2), and a repeat it shows is re-decided on fresh state before it is believed (DeciderStreams).
+   */
   private async checkpoint(sessionId: string, request: RequestToolCallInput, context: CommandContext): Promise<ToolCallReply> {
-    const { state } = await this.sessions.load(sessionId);
+    const { state } = await this.sessions.known(sessionId);
     const project = await this.redactionProject(state.projectId);
     const { calls } = this.doorFor(project);
     const callId = request.callId ?? randomUUID();

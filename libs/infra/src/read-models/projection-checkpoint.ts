@@ -8,7 +8,7 @@ import { READ_MODEL_TABLES } from './read-models.schema';
 export const READ_MODELS_SUBSCRIPTION = 'read-models';
 
 /** Arbitrary but fixed advisory-lock key: serializes read-model writers across processes (several workers, one database). */
-const PROJECTION_LOCK_KEY = 7_262_031_502;
+export const PROJECTION_LOCK_KEY = 7_262_031_502;
 
 /** Orders two points of the global log by (transaction id, position), the order readers deliver in (invariant 9): <0, 0 or >0. */
 export const compareCheckpoints = (a: Checkpoint, b: Checkpoint): number => {
