@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readStartTime } from '@runledger/infra/runtime';
-import { describeWithClaude, prepareClaudeHome, readTranscript, transcriptsOf } from '../support/claude-code/claude-env';
+import { describeWithClaude, prepareClaudeHome, readTranscript, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
@@ -184,7 +184,13 @@ describeWithClaude('the real Claude Code CLI launched by runledger: exits, resta
         const spawned = await spawnClaude('a job cut short');
         await eventually(async () => (await toolCalls(spawned.id)).some((c) => c.status === 'dispatched' && c.input?.command === long), 'the long call to be dispatched', 60000, 100);
         const agentSessionId = (await session(spawned.id)).agentSessionId as string;
-        const [transcript] = transcriptsOf(home.home, spawned.worktree);
+        // Killed once the transcript holds the call too: the PreToolUse answer can come back before Claude Code writes
+        // the call's line (or the file), and a call killed before then is in the log only (the log knows more than the
+        // transcript).
+        const transcript = await eventually(() => {
+          const [file] = transcriptsOf(home.home, spawned.worktree);
+          return file && transcriptToolUses(file).some((u) => (u.input as { command?: string }).command === long) ? file : null;
+        }, 'the transcript to hold the long call', 30000, 50);
         const linesBefore = readTranscript(transcript).length;
         await server.stop('SIGKILL');
         process.kill(-spawned.pid, 'SIGKILL');
