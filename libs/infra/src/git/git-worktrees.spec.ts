@@ -15,7 +15,7 @@ import {
   WorktreeBranchMismatchError,
   WorktreePathOccupiedError,
 } from './git-errors';
-import { GitWorktrees, preservedRefFor } from './git-worktrees';
+import { GitWorktrees, preservedRefFor, serializedPerRepository } from './git-worktrees';
 
 const tempDirs: string[] = [];
 
@@ -306,5 +306,36 @@ describe('GitWorktrees (real git repositories)', () => {
     expect(await gw.deleteBranch(repo, 'runledger/s-8', { force: true })).toBe(true);
     expect(await gw.branchExists(repo, 'runledger/s-8')).toBe(false);
     expect(await gw.deleteBranch(repo, 'runledger/s-8')).toBe(false);
+  });
+});
+
+describe('git worktree commands on one repository at once', () => {
+  it('twelve adds at once all succeed (git does not guard .git/worktrees against concurrent adds: they are queued)', async () => {
+    const { root, repo } = makeRepo();
+    const gw = new GitWorktrees();
+    const added = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => gw.add({ repoPath: repo, worktreePath: path.join(root, 'wt', `s-${i}`), branch: `runledger/s-${i}` })),
+    );
+    expect(added.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    expect((await gw.listWorktrees(repo)).filter((w) => !w.main)).toHaveLength(12);
+  });
+
+  it('serializedPerRepository runs one repository\'s steps in order, a failed step does not stop the next, other repositories run beside', async () => {
+    const order: string[] = [];
+    const step = (name: string, ms: number, fail = false) => async () => {
+      order.push(`${name}:start`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      order.push(`${name}:end`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const a1 = serializedPerRepository('/r/a', step('a1', 30, true));
+    const a2 = serializedPerRepository('/r/a', step('a2', 1));
+    const b1 = serializedPerRepository('/r/b', step('b1', 1));
+    await expect(a1).rejects.toThrow('a1');
+    expect(await a2).toBe('a2');
+    expect(await b1).toBe('b1');
+    expect(order.indexOf('a2:start')).toBeGreaterThan(order.indexOf('a1:end'));
+    expect(order.indexOf('b1:end')).toBeLessThan(order.indexOf('a1:end'));
   });
 });

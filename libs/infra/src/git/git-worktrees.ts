@@ -150,6 +150,32 @@ function strayName(target: string): string {
 }
 
 /**
+ * git's answer when a `git worktree` command read the registration of a worktree another git is still adding
+ * (`fatal: failed to read .git/worktrees/<name>/commondir: Success`, git 2.39): a race, not a broken repository.
+ */
+const REGISTRATION_RACE = /failed to read .*\/worktrees\/[^/\s]+\/(commondir|gitdir)/;
+/** Times a `git worktree` command that met REGISTRATION_RACE is tried again. */
+const WORKTREE_RACE_RETRIES = 3;
+/** The last `git worktree` command queued per repository folder in this process (settled, never rejected). */
+const worktreeQueues = new Map<string, Promise<void>>();
+
+/**
+ * Runs `step` once every earlier step queued for `repository` in this process has settled: git does not guard
+ * `.git/worktrees` against two `git worktree add` at once (one reads the other's half-written registration and fails).
+ * Resolves or rejects as `step` does.
+ */
+export const serializedPerRepository = <T>(repository: string, step: () => Promise<T>): Promise<T> => {
+  const before = worktreeQueues.get(repository) ?? Promise.resolve();
+  const result = before.then(step);
+  const settled = result.then(() => undefined, () => undefined);
+  worktreeQueues.set(repository, settled);
+  void settled.then(() => {
+    if (worktreeQueues.get(repository) === settled) worktreeQueues.delete(repository);
+  });
+  return result;
+};
+
+/**
  * Git worktree adapter: creates, inspects, preserves, removes and restores the per-session worktrees.
  * Implements the "no work is lost" rules of invariant 10: dirty worktrees are never removed without
  * force, uncommitted work is preserved to `refs/runledger/preserved/...` through a temporary index,
@@ -514,7 +540,26 @@ export class GitWorktrees {
   }
 
   /** Runs one git command through simple-git; any non-zero exit (even with empty stderr) becomes a GitError. */
+  /**
+   * Runs git in `cwd`. A `git worktree …` command waits for every earlier one of this process on the same repository
+   * (serializedPerRepository), and is tried again, up to WORKTREE_RACE_RETRIES times 50 ms apart, when git read another
+   * worktree's half-written registration (another process adding one). Throws GitError, NotAGitRepositoryError.
+   */
   private async run(cwd: string, args: string[], options: RunOptions = {}): Promise<string> {
+    if (args[0] !== 'worktree') return this.runOnce(cwd, args, options);
+    return serializedPerRepository(cwd, async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.runOnce(cwd, args, options);
+        } catch (error) {
+          if (!(error instanceof GitError) || !REGISTRATION_RACE.test(error.stderr ?? '') || attempt >= WORKTREE_RACE_RETRIES) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    });
+  }
+
+  private async runOnce(cwd: string, args: string[], options: RunOptions = {}): Promise<string> {
     const extra = options.env ?? {};
     let failure: { exitCode: number; stderr: string; stdout: string } | undefined;
     let git;
