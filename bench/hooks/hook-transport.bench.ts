@@ -194,7 +194,7 @@ const main = async (): Promise<void> => {
     const p99 = (name: keyof typeof times) => percentile(times[name], 99);
     process.stdout.write(`\nratio shim_over_http p50: ${(p50('shim') / p50('http')).toFixed(2)} (target <= 2)\n`);
     process.stdout.write(`ratio shim_over_http p99: ${(p99('shim') / p99('http')).toFixed(2)} (target <= 3)\n`);
-    process.stdout.write(`ratio node_over_http p50: ${(p50('node') / p50('http')).toFixed(2)} (the Node hook, fallback where curl is missing)\n`);
+    process.stdout.write(`ratio node_over_http p50: ${(p50('node') / p50('http')).toFixed(2)} (the Node hook, the fallback where the shim cannot run)\n`);
     process.stdout.write(`ratio node_over_node_start p50: ${(p50('node') / p50('node_start')).toFixed(2)}\n`);
     process.stdout.write(`shim p50 - http p50 - sh_start p50: ${(p50('shim') - p50('http') - p50('sh_start')).toFixed(1)} ms (the shim's own cost: bash, cat, the connection)\n`);
     api.close();
