@@ -6,7 +6,7 @@
  * - `shim`: the default command hook (hookRunner), `bash bin/runledger-hook claude-code --event … --url … --session …`
  *   (HTTP over bash's /dev/tcp to this loopback server), run as Claude Code runs a command hook (`/bin/sh -c <command>`,
  *   the input on stdin), timed to its exit;
- * - `node`: the same through the Node hook (`node bin/runledger.js hook claude-code …`), the fallback where curl is missing;
+ * - `node`: the same through the Node hook (`node bin/runledger.js hook claude-code …`), the fallback where the shim cannot run;
  * - `sh_start`: `/bin/sh -c true`, the floor of any command hook (the process start Claude Code pays), and
  *   `node_start`: `node -e 0`, the floor of any command hook written in Node, both measured in the same run.
  *
