@@ -89,6 +89,19 @@ describe('hostile input is refused at the boundary', () => {
       expect({ field, status: response.status }).toEqual({ field, status: 400 });
       expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'REQUEST.INVALID', details: { field } });
     }
+    // A call id repeated across transcripts (a session's calls are one set), or two sub-agent files of one name: once
+    // the session was created before the decision refused the repeat (409 after 3 events appended).
+    const sub = (name: string, calls: unknown[]) => ({ path: join(root, `${name}.jsonl`), transcript: transcript(calls) });
+    const repeats: [unknown, string][] = [
+      [body({ subagents: [sub('agent-a', [call])] }), 'subagents[0].transcript.toolCalls[0].callId'],
+      [body({ subagents: [sub('agent-a', [{ ...call, callId: 'c2' }]), sub('agent-b', [{ ...call, callId: 'c2' }])] }), 'subagents[1].transcript.toolCalls[0].callId'],
+      [body({ subagents: [sub('agent-a', []), sub('agent-a', [])] }), 'subagents[1].path'],
+    ];
+    for (const [request, field] of repeats) {
+      const response = await api.post('/imports/claude-code', request);
+      expect({ field, status: response.status }).toEqual({ field, status: 400 });
+      expect(response.body).toMatchObject({ statusCode: 400, code: 'IMPORT.INVALID', details: { field } });
+    }
     expect({ head: await head(), sessions: await sessionCount() }).toEqual(before);
   });
 

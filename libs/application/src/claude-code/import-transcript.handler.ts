@@ -7,7 +7,7 @@ import { DeciderStreams } from '../event-sourcing/decider-streams';
 import { decideAll, SessionStreams } from '../sessions/session-streams';
 import { ToolCallDoor, ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { AgentSessionDirectory } from './agent-session-directory';
-import { checkUniqueIds } from './import-validation';
+import { checkUniqueIds, subagentRunOf } from './import-validation';
 
 /** What an import reads of a transcript the CLI parsed (ParsedTranscript; its ids and session fields may be absent). */
 export type ImportedTranscript = Pick<ParsedTranscript, 'runs' | 'toolCalls' | 'skippedLines'> & {
@@ -56,8 +56,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
 
   async execute({ input, context }: ImportTranscriptCommand): Promise<ImportTranscriptResult> {
     // Validate first, all or nothing: a refused import creates no session (the session is created before the append).
-    checkUniqueIds(input.transcript, 'transcript');
-    input.subagents.forEach((s, i) => checkUniqueIds(s.transcript, `subagents[${i}].transcript`));
+    checkUniqueIds(input);
     const { transcript } = input;
     const project = input.projectId ? (await this.sessions.project(input.projectId)).state : undefined;
     const agentSessionId = transcript.agentSessionId ?? path.basename(input.transcriptPath, '.jsonl');
@@ -71,7 +70,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
       if (state.agentSessionId !== agentSessionId || state.transcriptPath !== input.transcriptPath) commands.push(link);
       commands.push(...this.runCommands(state, transcript.runs, transcript.toolCalls, undefined, door));
       for (const sub of input.subagents) {
-        const runId = `subagent:${path.basename(sub.path, '.jsonl')}`;
+        const runId = subagentRunOf(sub.path);
         const first = sub.transcript.runs[0]?.startedAt ?? sub.transcript.toolCalls[0]?.requestedAt;
         const parent = [...transcript.runs].reverse().find((r) => first && r.startedAt <= first)?.runId;
         const child: ParsedRun = {
