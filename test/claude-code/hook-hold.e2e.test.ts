@@ -27,28 +27,34 @@ const freePort = (): Promise<number> =>
  */
 describeWithClaude('hooks hold the real Claude Code CLI across a runledger restart', () => {
   let root: string;
-  let api: FakeAnthropicApi | undefined;
-  let server: ServerProcess | undefined;
+  /** What each case left running (its server, its Messages API stand-in), closed after both, whatever happened. */
+  const open = new Map<string, { server?: ServerProcess; api?: FakeAnthropicApi }>();
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'rl-hook-hold-'));
   });
   afterAll(async () => {
-    await server?.stop();
-    await api?.close();
+    for (const { server, api } of open.values()) {
+      await server?.stop();
+      await api?.close();
+    }
     rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
-  it.each([['SIGTERM', 3000], ['SIGKILL', 6000]] as const)('%s, back after %i ms: all ten calls recorded by their hooks in order, none denied', async (signal, downMs) => {
-    api = await startFakeAnthropicApi({
+  // The two cases run side by side: each has its own data directory, HOME, port, repository and Messages API stand-in,
+  // and each spends most of its time waiting (the agent's ten `sleep 1` calls, runledger's time away).
+  it.concurrent.each([['SIGTERM', 3000], ['SIGKILL', 6000]] as const)('%s, back after %i ms: all ten calls recorded by their hooks in order, none denied', async (signal, downMs) => {
+    const mine: { server?: ServerProcess; api?: FakeAnthropicApi } = {};
+    open.set(signal, mine);
+    const api = (mine.api = await startFakeAnthropicApi({
       script: [
         ...Array.from({ length: CALLS }, (_, i) => ({ tools: [{ name: 'Bash', input: { command: `sleep 1 && echo call-${i + 1} >> calls.txt`, description: `step ${i + 1}` } }] })),
         { text: 'All ten steps done.' },
       ],
-    });
+    }));
     const home = prepareClaudeHome(join(root, `home-${signal}`), { apiUrl: api.url });
     const port = await freePort();
     const env = { ...home.env, RUNLEDGER_DATA_DIR: join(root, `data-${signal}`), RUNLEDGER_TOKEN: TOKEN, DATABASE_URL: '', PORT: String(port) };
-    server = await startServerProcess(env);
+    let server = (mine.server = await startServerProcess(env));
     const client = apiClient(server.url, TOKEN);
     expect((await client.post('/projects', { name: `hold-${signal}`, id: `hold-${signal.toLowerCase()}`, repoPath: makeRepo(join(root, `repo-${signal}`)) })).status).toBe(201);
     const spawned = await client.post('/sessions', { projectId: `hold-${signal.toLowerCase()}`, agent: 'claude-code', prompt: 'run the ten steps' });
@@ -59,7 +65,7 @@ describeWithClaude('hooks hold the real Claude Code CLI across a runledger resta
     await eventually(async () => (await calls()).filter((c) => c.status === 'completed').length >= 3, 'three calls recorded', 90_000, 100);
     await server.stop(signal);
     await new Promise((r) => setTimeout(r, downMs)); // runledger is away: the agent's next hook holds
-    server = await startServerProcess(env);
+    server = mine.server = await startServerProcess(env);
 
     const done = await eventually(async () => {
       const list = await calls();
@@ -71,8 +77,8 @@ describeWithClaude('hooks hold the real Claude Code CLI across a runledger resta
     expect(byDispatch.map((c) => c.callId)).toEqual(api.toolUseIds.slice(0, CALLS));
     expect(done.map((c) => c.source)).toEqual(Array(CALLS).fill('hook')); // none healed from the transcript
     await api.close();
-    api = undefined;
+    mine.api = undefined;
     await server.stop();
-    server = undefined;
+    mine.server = undefined;
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { readStartTime } from '@runledger/infra/runtime';
+import { listPidsWithEnv, readStartTime } from '@runledger/infra/runtime';
 import { describeWithClaude, prepareClaudeHome, readTranscript, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { makeRepo } from '../support/git-repo';
@@ -33,6 +33,13 @@ const transcriptCalls = (file: string) => {
 
 const byId = <T extends { callId: string }>(items: T[]) => [...items].sort((a, b) => (a.callId < b.callId ? -1 : 1));
 const processAlive = (pid: number, startTime: string) => readStartTime(pid) === startTime;
+const killProcess = (pid: number) => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+};
 
 const engines = ['pglite', 'postgres'] as const;
 
@@ -193,8 +200,18 @@ describeWithClaude('the real Claude Code CLI launched by runledger: exits, resta
         }, 'the transcript to hold the long call', 30000, 50);
         const linesBefore = readTranscript(transcript).length;
         await server.stop('SIGKILL');
-        process.kill(-spawned.pid, 'SIGKILL');
-        await eventually(() => !processAlive(spawned.pid, spawned.startTime), 'the agent to be gone');
+        // The agent and every process of it: Claude Code runs the long call in a process group of its own, which a kill
+        // of the agent's group leaves running (the boot reconcile would adopt it and the resume wait for its 30 s).
+        const sessionPids = () => listPidsWithEnv(`RUNLEDGER_SESSION_ID=${spawned.id}`).filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`HOME=${home.home}`); // this suite's agents only
+          } catch {
+            return false; // gone meanwhile
+          }
+        });
+        killProcessGroups([spawned.pid, ...sessionPids()]);
+        for (const pid of sessionPids()) killProcess(pid);
+        await eventually(() => !processAlive(spawned.pid, spawned.startTime) && sessionPids().length === 0, 'the agent and its call to be gone');
 
         fake.push({ tools: [{ name: 'Bash', input: { command: 'echo resumed > resumed.txt', description: 'after the resume' } }] }, { text: 'Resumed and done.' });
         await start();

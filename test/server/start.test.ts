@@ -14,7 +14,7 @@ describe('runledger start on the embedded store', () => {
 
   it('serves health, records each start in the system stream, and refuses a second owner of the data directory', async () => {
     const env = { RUNLEDGER_DATA_DIR: dataDir, DATABASE_URL: '', RUNLEDGER_TOKEN: '' };
-    const first = await startServerProcess(env);
+    const first = await startServerProcess(env, 'start', { freshStore: true }); // the first start runs PGlite's initdb itself
     const health1 = (await (await fetch(`${first.url}/api/v1/health`)).json()) as { headPosition: number };
     expect(health1).toMatchObject({ status: 'ok', store: 'pglite', pid: first.pid, version: expect.any(String) });
     expect(health1.headPosition).toBeGreaterThanOrEqual(1);

@@ -1,12 +1,15 @@
+import { createPgliteTemplate } from './pglite-template';
 import { isReachable, LOCAL_POSTGRES_URL } from './postgres-server';
 
 /**
  * Chooses the real PostgreSQL server for this run, once: TEST_DATABASE_URL if set; else a testcontainers
  * container where a Docker engine answers; else the local server at 127.0.0.1:5432. Says which.
  * No server at all: the real-server suites skip with a message, except under CI=true, where this fails the run.
+ * Also makes the run's empty PGlite cluster that the embedded-store servers and stores start from (pglite-template.ts).
  */
 export default async function globalSetup(): Promise<void> {
   const say = (line: string) => process.stdout.write(`\n[runledger tests] ${line}\n`);
+  await createPgliteTemplate();
   const explicit = process.env.TEST_DATABASE_URL;
   if (explicit) {
     if (!(await isReachable(explicit))) throw new Error(`TEST_DATABASE_URL=${explicit} is not reachable`);

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { seedPgliteDataDir } from './pglite-template';
 
 const BIN = join(__dirname, '../../bin/runledger.js');
 
@@ -14,11 +15,17 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `runledger start` (or `api`) with PORT=0 and resolves once it logs its URL; rejects with its output if it exits first. */
-export const startServerProcess = (env: Record<string, string | undefined>, command = 'start'): Promise<ServerProcess> => {
+/**
+ * Starts `runledger start` (or `api`) with PORT=0 and resolves once it logs its URL; rejects with its output if it exits
+ * first. On the embedded store a data directory without a cluster gets a copy of the run's empty one (seedPgliteDataDir)
+ * unless `options.freshStore`, which leaves PGlite's own initdb to the server.
+ */
+export const startServerProcess = (env: Record<string, string | undefined>, command = 'start', options: { freshStore?: boolean } = {}): Promise<ServerProcess> => {
   if (!existsSync(join(__dirname, '../../dist/apps/cli/src/main.js'))) {
     throw new Error('run `npm run build` first (npm test does): these tests start the compiled server');
   }
+  const effective = { ...process.env, ...env };
+  if (!options.freshStore && !effective.DATABASE_URL && effective.RUNLEDGER_DATA_DIR) seedPgliteDataDir(effective.RUNLEDGER_DATA_DIR);
   const child = spawn(process.execPath, [BIN, command], {
     env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

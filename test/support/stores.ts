@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, PgliteDatabase, PostgresDatabase, SqlDatabase } from '@runledger/infra/database';
 import { EVENT_STORE_MIGRATIONS, PostgresEventStore } from '@runledger/infra/event-store';
+import { seedPgliteDataDir } from './pglite-template';
 import { chosenPostgres, createTestDatabase } from './postgres-server';
 
 /** The two engines every store contract test runs on. */
@@ -44,6 +45,7 @@ export const describeEachEngine = (title: string, body: (engine: () => EngineUnd
 export const openEngine = async (name: EngineName): Promise<EngineUnderTest> => {
   if (name === 'pglite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'rl-pglite-'));
+    seedPgliteDataDir(dataDir); // an empty cluster copied, not initdb'd again: migrations still run below
     const open = async (): Promise<EngineUnderTest> => {
       const db = await PgliteDatabase.open(dataDir);
       await migrate(db, EVENT_STORE_MIGRATIONS);
