@@ -1,7 +1,8 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
 import { KNOWN_HOOK_EVENTS, KnownHookEvent } from '@runledger/infra/claude-code/hook-protocol';
+import { executablePath } from '@runledger/infra/runtime/executable-path';
 
 /** Default hook hold (seconds): how long a hook waits for runledger before it gives up (docs/ARCHITECTURE.md §4a). */
 export const DEFAULT_HOOK_HOLD_SECONDS = 30;
@@ -73,20 +74,6 @@ export interface HookRunner {
   argv: string[];
 }
 
-/** The absolute path of the executable `name` in the first of `PATH`'s folders that has one, or undefined. */
-export const onPath = (name: string, env: NodeJS.ProcessEnv = process.env): string | undefined => {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    try {
-      accessSync(path.join(dir, name), constants.X_OK);
-      return path.join(dir, name);
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-};
-
 /** True for an http:// URL on the loopback interface (127.0.0.1, localhost, [::1]) with a port: the shim speaks to it without curl. */
 export const isLoopbackHttp = (url: string): boolean => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+(\/|$)/.test(url);
 
@@ -98,8 +85,8 @@ export const isLoopbackHttp = (url: string): boolean => /^http:\/\/(127\.0\.0\.1
  */
 export const hookRunner = (url: string, env: NodeJS.ProcessEnv = process.env): HookRunner => {
   const [node, bin] = runledgerCommand();
-  const bash = onPath('bash', env);
-  return bash && (isLoopbackHttp(url) || onPath('curl', env))
+  const bash = executablePath('bash', env);
+  return bash && (isLoopbackHttp(url) || executablePath('curl', env))
     ? { kind: 'shim', argv: [bash, path.join(path.dirname(bin), 'runledger-hook')] }
     : { kind: 'node', argv: [node, bin, 'hook'] };
 };

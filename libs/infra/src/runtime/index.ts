@@ -2,3 +2,4 @@
 export * from './process-runtime';
 export * from './process-finder';
 export * from './tmux-runtime';
+export * from './executable-path';

@@ -7,7 +7,7 @@ import { ApiToken } from '@runledger/infra/auth/api-token';
 import { issueSessionCredential } from '@runledger/infra/auth/session-credential';
 import { RunledgerConfig } from '@runledger/infra/config';
 import {
-  AGENT_MARKER, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxPane, TmuxRuntime,
+  AGENT_MARKER, executablePath, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxPane, TmuxRuntime,
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
@@ -105,7 +105,7 @@ export class AgentLauncher {
   /** The executable an agent would run (argv[0]) and whether it can be found (a path that exists, or a name on PATH). */
   executable(agent: string, command: string[] | undefined): { name: string; found: boolean } {
     const name = agent === 'claude-code' ? claudeBin() : (command?.[0] ?? '');
-    return { name, found: name !== '' && findExecutable(name) };
+    return { name, found: name !== '' && executablePath(name) !== undefined };
   }
 
   /** Types `text` into a tmux runtime's pane (e.g. an orchestrator's retire notice); throws when the pane is gone. */
@@ -280,18 +280,6 @@ export const acceptWorkspaceTrust = (env: NodeJS.ProcessEnv, workdir: string): v
   fs.renameSync(temporary, file);
 };
 
-/** True when `name` is an executable file: a path (absolute or relative to the cwd), or a name found on PATH. */
-const findExecutable = (name: string): boolean => {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
-  return candidates.some((candidate) => {
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return fs.statSync(candidate).isFile();
-    } catch {
-      return false;
-    }
-  });
-};
 /** The name of signal number `n` (e.g. 15 → `SIGTERM`) from the platform's table; the number in decimal for one it does not name (a real-time signal). */
 const signalName = (n: number): string =>
   (Object.keys(os.constants.signals) as NodeJS.Signals[]).find((key) => os.constants.signals[key] === n) ?? String(n);
