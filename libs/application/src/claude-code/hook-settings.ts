@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
 import { KNOWN_HOOK_EVENTS, KnownHookEvent } from '@runledger/infra/claude-code/hook-protocol';
 import { executablePath } from '@runledger/infra/runtime/executable-path';
+import { hookCommandKind } from '@runledger/infra/runtime/process-finder';
 
 /** Default hook hold (seconds): how long a hook waits for runledger before it gives up (docs/ARCHITECTURE.md §4a). */
 export const DEFAULT_HOOK_HOLD_SECONDS = 30;
@@ -92,8 +93,7 @@ export const hookRunner = (url: string, env: NodeJS.ProcessEnv = process.env): H
 };
 
 /** Which runner a hook command (as claudeHookSettings writes it, possibly wrapped by install-hooks) uses, if either. */
-export const hookRunnerOf = (command: string): HookRunner['kind'] | undefined =>
-  /(^|\/)runledger-hook'?\s+claude-code(\s|$)/.test(command) ? 'shim' : /(^|\/)runledger(\.js)?'?\s+hook\s+claude-code(\s|$)/.test(command) ? 'node' : undefined;
+export const hookRunnerOf = (command: string): HookRunner['kind'] | undefined => hookCommandKind(command);
 
 /** argv running this installation's `runledger` (this node binary, the package's bin/runledger.js); throws if not found. */
 export const runledgerCommand = (): string[] => {

@@ -15,14 +15,20 @@ export const isHookCommand = (command: readonly string[]): boolean => {
   if (hookAt > 0 && RUNLEDGER_BIN.test(command[hookAt - 1])) return true;
   const shimAt = command.findIndex((arg, i) => i <= 1 && SHIM_BIN.test(arg));
   if (shimAt >= 0 && command[shimAt + 1] === 'claude-code' && (shimAt === 0 || SHELLS.has(path.basename(command[0])))) return true;
-  return command.length === 3 && SHELLS.has(path.basename(command[0])) && command[1] === '-c' && SHELL_HOOK.test(command[2]);
+  return command.length === 3 && SHELLS.has(path.basename(command[0])) && command[1] === '-c' && hookCommandKind(command[2]) !== undefined;
 };
 /** `runledger` or its `bin/runledger.js`, as the hook command names it. */
 const RUNLEDGER_BIN = /(^|\/)runledger(\.js)?$/;
 /** The shim bin/runledger-hook, as argv[0] (run directly) or argv[1] (run as a script by a shell). */
 const SHIM_BIN = /(^|\/)runledger-hook$/;
-/** The hook command inside a shell's `-c` string (its arguments shell-quoted). */
-const SHELL_HOOK = /(^|\/)(runledger(\.js)?'?\s+hook|runledger-hook'?)\s+claude-code(\s|$)/;
+/** The Node hook (`…runledger(.js) hook claude-code`) inside a command string, its arguments shell-quoted. */
+const NODE_HOOK_IN_TEXT = /(^|\/)runledger(\.js)?'?\s+hook\s+claude-code(\s|$)/;
+/** The shim (`…runledger-hook claude-code`) inside a command string, its arguments shell-quoted. */
+const SHIM_HOOK_IN_TEXT = /(^|\/)runledger-hook'?\s+claude-code(\s|$)/;
+
+/** Which runledger hook a command string (a shell's `-c`, a settings file's command) runs: `shim`, `node`, or undefined for neither. */
+export const hookCommandKind = (text: string): 'shim' | 'node' | undefined =>
+  SHIM_HOOK_IN_TEXT.test(text) ? 'shim' : NODE_HOOK_IN_TEXT.test(text) ? 'node' : undefined;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh']);
 
 /**
