@@ -32,6 +32,9 @@ describeWithClaude('Claude Code --worktree under runledger custody (docs/ARCHITE
       const session = (await client.post('/sessions', { projectId: 'cw', agent: 'claude-code', prompt: 'get ready' })).body;
       const sessionDir = session.worktrees[0].path;
       await eventually(() => existsSync(join(sessionDir, '.claude', 'settings.local.json')), 'the hook settings');
+      // The session's own run must take its scripted turn first: queued behind it, the turns below would otherwise go
+      // to whichever Claude Code asks first (under load, the manual run below, which then does its work in sessionDir).
+      await eventually(() => api.remaining() === 0 && api.requests.some((r) => r.kind === 'main'), 'the session run took its turn');
 
       api.push({ tools: [{ name: 'Bash', input: { command: 'echo from-claude > claude-work.txt && git add claude-work.txt && git -c user.name=c -c user.email=c@c commit -qm "claude work" && echo uncommitted > wip.txt' } }] });
       api.push({ text: 'Worked in my worktree.' });
