@@ -1,8 +1,8 @@
 import { cpSync, readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { findSubagentTranscripts } from '@runledger/infra/claude-code/subagent-transcripts';
-import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
+import { parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { hookCallsFromTranscript } from '../support/claude-code/hook-synthesis';
 import { makeRepo } from '../support/git-repo';
 import { apiClient } from '../support/http-client';

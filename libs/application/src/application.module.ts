@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { AgentSessionDirectory } from './claude-code/agent-session-directory';
-import { ClaudeCodeHooks } from './claude-code/claude-code-hooks.service';
-import { ImportTranscriptHandler } from './claude-code/import-transcript.handler';
-import { SessionTranscripts } from './claude-code/session-transcripts';
+import { AgentSessionDirectory } from './agents/claude-code/agent-session-directory';
+import { ClaudeCodeHooks } from './agents/claude-code/claude-code-hooks.service';
+import { ImportTranscriptHandler } from './agents/claude-code/import-transcript.handler';
+import { SessionTranscripts } from './agents/claude-code/session-transcripts';
 import { DeciderStreams } from './event-sourcing/decider-streams';
 import { Idempotent } from './idempotency/idempotent';
 import { OrchestratorHandler } from './orchestrators/orchestrators';

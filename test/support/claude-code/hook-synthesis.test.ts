@@ -1,4 +1,4 @@
-import { parseTranscript, parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { parseTranscript, parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { FIXTURE_TABLE as TABLE, fixture } from './fixtures';
 import { ClaudeCodeHookInput, hookCallsFromTranscript } from './hook-synthesis';
 

@@ -1,10 +1,10 @@
-import type { HookInputOf } from '@runledger/infra/claude-code/hook-protocol';
-import { textOf } from '@runledger/infra/claude-code/transcript-lines';
-import type { ParsedTranscript } from '@runledger/infra/claude-code/transcript-parser';
+import type { HookInputOf } from '@runledger/infra/agents/claude-code/hook-protocol';
+import { textOf } from '@runledger/infra/agents/claude-code/transcript-lines';
+import type { ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 
 /*
  * Test-only synthesis: the hook inputs Claude Code would have posted for a recorded transcript, typed by the one hook
- * protocol model runledger uses live (libs/infra/src/claude-code/hook-protocol.ts). Suites replay real fixtures
+ * protocol model runledger uses live (libs/infra/src/agents/claude-code/hook-protocol.ts). Suites replay real fixtures
  * through the live hook route with it.
  */
 

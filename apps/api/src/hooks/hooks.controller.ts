@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ClaudeCodeHooks, CommandContext } from '@runledger/application';
-import { commandHookStdout, HookOutput } from '@runledger/infra/claude-code/hook-protocol';
+import { commandHookStdout, HookOutput } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { SessionScoped } from '../http/public.decorator';
 import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KNOWN_HOOK_EVENTS } from '@runledger/infra/claude-code/hook-protocol';
-import { REGISTERED_HOOK_EVENTS } from '@runledger/application/claude-code/hook-settings';
+import { KNOWN_HOOK_EVENTS } from '@runledger/infra/agents/claude-code/hook-protocol';
+import { REGISTERED_HOOK_EVENTS } from '@runledger/application/agents/claude-code/hook-settings';
 import { INSTALLED_HOOK_MARKER } from './claude-settings';
 import { installedHookCommand, installedHooks, installHooks, InstalledHookTarget, uninstallHooks } from './install-hooks';
 

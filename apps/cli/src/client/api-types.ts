@@ -1,6 +1,6 @@
 import type { AuditEvent, EventMetadataView, EventsPage, StateResponse, VerifyResult } from '@runledger/contracts';
 import type { SessionView } from '@runledger/domain';
-import type { ParsedTranscript } from '@runledger/infra/claude-code/transcript-parser';
+import type { ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 
 export type { AuditEvent, EventMetadataView, EventsPage, SessionView, StateResponse, VerifyResult };
 

@@ -4,7 +4,7 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hookEventOf } from '@runledger/infra/claude-code/hook-protocol';
+import { hookEventOf } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { HookIo, HookOptions, parseHookArgs, runClaudeCodeHook } from './claude-code-hook';
 
 /** The shim (bin/runledger-hook, run by bash): the default runner of command hooks. */

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BLOCKING_HOOK_EVENTS, hookEventOf, preToolUseDecision } from '@runledger/infra/claude-code/hook-protocol';
+import { BLOCKING_HOOK_EVENTS, hookEventOf, preToolUseDecision } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { resolveClientConfig } from '../client/client-config';
 
 /** What the hook does when runledger does not answer within the hold: block the blocking events, or let them proceed. */

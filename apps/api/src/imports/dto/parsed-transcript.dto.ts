@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import type { ImportedTranscript } from '@runledger/application';
-import type { ParsedRun, ParsedToolCall, ParsedToolResult, SkippedLine } from '@runledger/infra/claude-code/transcript-parser';
+import type { ParsedRun, ParsedToolCall, ParsedToolResult, SkippedLine } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { HasNoNul, IsOptional, IsPlainText, NestedArray, NestedObject } from '../../http/field-rules';
 
 /** Longest id (run, call, agent session) and tool name an import accepts (characters). */
@@ -116,7 +116,7 @@ export class SkippedLineDto implements SkippedLine {
   reason!: 'invalid_json' | 'unknown_shape';
 }
 
-/** A transcript parsed by `runledger import claude-code` (libs/infra/src/claude-code/transcript-parser.ts). */
+/** A transcript parsed by `runledger import claude-code` (libs/infra/src/agents/claude-code/transcript-parser.ts). */
 export class ParsedTranscriptDto implements ImportedTranscript {
   @ApiPropertyOptional({ nullable: true, maxLength: MAX_IMPORT_ID })
   @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)

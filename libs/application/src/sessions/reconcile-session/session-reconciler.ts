@@ -13,8 +13,8 @@ import {
   TranscriptCallFact,
   TranscriptFacts,
 } from '@runledger/domain';
-import { findSubagentTranscripts } from '@runledger/infra/claude-code/subagent-transcripts';
-import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
+import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
+import { parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { SqlDatabase } from '@runledger/infra/database';
 import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LEASE_TTL_MS, reconcileLease, toolCallLease } from '@runledger/infra/leases';
 import type { RuntimeIdentity, TmuxPane } from '@runledger/infra/runtime';
@@ -25,7 +25,7 @@ import { RestoreSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
-import { SessionTranscripts } from '../../claude-code/session-transcripts';
+import { SessionTranscripts } from '../../agents/claude-code/session-transcripts';
 
 /** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
 export const REAP_WAIT_MS = 1_000;

@@ -11,7 +11,7 @@ import {
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
-import { claudeHookSettings, CREDENTIAL_ENV, hookRunner } from '../../claude-code/hook-settings';
+import { claudeHookSettings, CREDENTIAL_ENV, hookRunner } from '../../agents/claude-code/hook-settings';
 import { sessionLogPath } from '../worktree-layout';
 import { ServerAddress } from './server-address';
 

@@ -7,7 +7,7 @@ import {
   KnownHookEvent,
   ParsedHookInput,
   UnknownHookInput,
-} from '@runledger/infra/claude-code/hook-protocol';
+} from '@runledger/infra/agents/claude-code/hook-protocol';
 
 /** What the mapping needs besides the hook input: the time, a fresh run id, and the project's redaction (from the tool-call intake's door). */
 export interface HookFacts {

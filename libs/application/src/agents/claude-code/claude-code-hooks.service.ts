@@ -11,14 +11,14 @@ import {
   ParsedHookInput,
   preToolUseDecision,
   worktreeCreated,
-} from '@runledger/infra/claude-code/hook-protocol';
-import { parseTranscriptFile } from '@runledger/infra/claude-code/transcript-parser';
-import { CommandContext } from '../event-sourcing/command-context';
-import { SessionStreams } from '../sessions/session-streams';
-import { SecretRedaction } from '../tool-calls/secret-redaction';
-import { ToolCallIntake } from '../tool-calls/tool-call-intake';
-import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
-import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
+} from '@runledger/infra/agents/claude-code/hook-protocol';
+import { parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
+import { CommandContext } from '../../event-sourcing/command-context';
+import { SessionStreams } from '../../sessions/session-streams';
+import { SecretRedaction } from '../../tool-calls/secret-redaction';
+import { ToolCallIntake } from '../../tool-calls/tool-call-intake';
+import { SessionReconciler } from '../../sessions/reconcile-session/session-reconciler';
+import { ClaudeWorktreeCustody } from '../../worktrees/claude-worktree-custody';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './hook-commands';
 import { SessionTranscripts } from './session-transcripts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
-import { KNOWN_HOOK_EVENTS, KnownHookEvent } from '@runledger/infra/claude-code/hook-protocol';
+import { KNOWN_HOOK_EVENTS, KnownHookEvent } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { executablePath } from '@runledger/infra/runtime/executable-path';
 import { hookCommandKind } from '@runledger/infra/runtime/process-finder';
 

@@ -1,6 +1,6 @@
 import { replay, Session, sessionDecider, SessionEvent, SessionState } from '@runledger/domain';
-import { parseHookInput } from '@runledger/infra/claude-code/hook-protocol';
-import { decideAll } from '../sessions/session-streams';
+import { parseHookInput } from '@runledger/infra/agents/claude-code/hook-protocol';
+import { decideAll } from '../../sessions/session-streams';
 import { hookCommands, joinByToolAndInput, subagentRunId } from './hook-commands';
 
 const T = (s: number): string => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`;

@@ -5,9 +5,9 @@ import { EventStore } from '@runledger/infra/event-store';
 import { ReadModels } from '@runledger/infra/read-models';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { LRUCache } from 'lru-cache';
-import { CommandContext } from '../event-sourcing/command-context';
-import { PROJECTION_PROGRESS, ProjectionProgress } from '../projections/projection-progress.port';
-import { SessionStreams } from '../sessions/session-streams';
+import { CommandContext } from '../../event-sourcing/command-context';
+import { PROJECTION_PROGRESS, ProjectionProgress } from '../../projections/projection-progress.port';
+import { SessionStreams } from '../../sessions/session-streams';
 
 /** How long a lookup that misses waits for the in-process projection to hold the log's head (ms). */
 const LOOKUP_CATCH_UP_MS = 5000;

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Session, SessionCommand, sessionDecider, SessionEvent, sessionStreamName } from '@runledger/domain';
-import type { ParsedRun, ParsedToolCall, ParsedTranscript } from '@runledger/infra/claude-code/transcript-parser';
-import { CommandContext } from '../event-sourcing/command-context';
-import { DeciderStreams } from '../event-sourcing/decider-streams';
-import { decideAll, SessionStreams } from '../sessions/session-streams';
-import { ToolCallDoor, ToolCallIntake } from '../tool-calls/tool-call-intake';
+import type { ParsedRun, ParsedToolCall, ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
+import { CommandContext } from '../../event-sourcing/command-context';
+import { DeciderStreams } from '../../event-sourcing/decider-streams';
+import { decideAll, SessionStreams } from '../../sessions/session-streams';
+import { ToolCallDoor, ToolCallIntake } from '../../tool-calls/tool-call-intake';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { checkUniqueIds, subagentRunOf } from './import-validation';
 

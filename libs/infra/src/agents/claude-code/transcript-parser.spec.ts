@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FIXTURE_TABLE as TABLE, FIXTURES, fixture } from '../../../../test/support/claude-code/fixtures';
+import { FIXTURE_TABLE as TABLE, FIXTURES, fixture } from '../../../../../test/support/claude-code/fixtures';
 import { findSubagentTranscripts } from './subagent-transcripts';
 import { parseTranscript, parseTranscriptFile, transcriptToolResults } from './transcript-parser';
 
