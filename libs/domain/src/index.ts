@@ -41,5 +41,6 @@ export * from './session/session.decider';
 export * from './session/session.view';
 export * from './session/session.health';
 export * from './session/reconcile.policy';
+export * from './agent/agent-kinds';
 
 export * from './worktree-custody';

@@ -1,3 +1,4 @@
+import { LAUNCHABLE_AGENTS, type LaunchableAgent } from '@runledger/domain';
 import { Command, Option } from 'commander';
 import type { CleanupResult, KillResult } from '@runledger/application';
 import { SessionView } from '../client/api-types';
@@ -8,14 +9,14 @@ import { resolveProjectId } from '../client/projects';
 import { toolCallsCell } from './sessions.command';
 
 /** Agents `POST /sessions` launches (docs/ARCHITECTURE.md §5). */
-export const SPAWN_AGENTS = ['command', 'claude-code'] as const;
+export const SPAWN_AGENTS = LAUNCHABLE_AGENTS;
 /** Runtimes a session may ask for (docs/ARCHITECTURE.md §4a). */
 export const SPAWN_RUNTIMES = ['process', 'tmux'] as const;
 
 /** Options of `spawn`. */
 interface SpawnOptions {
   project?: string;
-  agent?: (typeof SPAWN_AGENTS)[number];
+  agent?: LaunchableAgent;
   prompt?: string;
   runtime?: (typeof SPAWN_RUNTIMES)[number];
   kind?: 'worker' | 'orchestrator';

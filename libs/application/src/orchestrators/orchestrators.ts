@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
-  AgentKind, decideProject, DomainError, evolveProject, isWorktreeReleased, projectDecider, ProjectEvent, projectStreamName,
+  AgentKind, decideProject, LAUNCHABLE_AGENTS, DomainError, evolveProject, isWorktreeReleased, projectDecider, ProjectEvent, projectStreamName,
   RegisteredProject, Session, SessionCommand, sessionDecider, SessionState, sessionStreamName, SessionView, Worktree,
 } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
@@ -45,7 +45,6 @@ export interface OrchestratorResult {
   session: SessionView;
 }
 
-const LAUNCHABLE: readonly string[] = ['command', 'claude-code'];
 
 /** True when the session's worktree of `repo` no longer holds its branch. */
 const released = (state: SessionState, repo: string): boolean => {
@@ -93,9 +92,9 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
   /** The agent a new orchestrator gets, checked with its command, baseRef and executable before anything happens (400 naming the field). */
   private async agentOf(project: RegisteredProject, input: OrchestratorInput): Promise<Exclude<AgentKind, 'external'>> {
     const agent = input.agent ?? project.orchestratorAgent ?? 'claude-code';
-    if (!LAUNCHABLE.includes(agent)) {
+    if (!(LAUNCHABLE_AGENTS as readonly string[]).includes(agent)) {
       const field = input.agent !== undefined ? 'agent' : 'orchestratorAgent';
-      throw new DomainError('ORCHESTRATOR.INVALID', 'invalid', `${field} "${agent}" is not an agent runledger can launch (${LAUNCHABLE.join(', ')})`, { field });
+      throw new DomainError('ORCHESTRATOR.INVALID', 'invalid', `${field} "${agent}" is not an agent runledger can launch (${LAUNCHABLE_AGENTS.join(', ')})`, { field });
     }
     const launchable = agent as Exclude<AgentKind, 'external'>;
     await this.starter.validate(project, launchable, input.command, project.defaultBranch ?? 'HEAD');

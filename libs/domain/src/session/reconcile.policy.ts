@@ -1,3 +1,4 @@
+import { agentCapabilities } from '../agent/agent-kinds';
 import { assertNever } from '../shared/assert-never';
 import type { SessionCommand } from './session.commands';
 import { decideSession, evolveSession, type Session, type SessionState } from './session.decider';
@@ -87,7 +88,8 @@ export const DIVERGENCE_KINDS = {
 export const restorePolicy = (session: Session): { mode: ResumeMode | null; why: string } => {
   if (session.agent === 'external') return { mode: null, why: 'external session: runledger does not run its agent' };
   if (session.status === 'retiring') return { mode: null, why: 'retiring orchestrator: its replacement completes it, it never comes back' };
-  if (session.agent === 'claude-code' && session.agentSessionId) return { mode: 'native', why: `resumes Claude session ${session.agentSessionId} natively` };
+  const agent = agentCapabilities(session.agent);
+  if (agent.nativeResume && session.agentSessionId) return { mode: 'native', why: `resumes ${agent.label} session ${session.agentSessionId} natively` };
   if (session.kind === 'orchestrator') return { mode: 'fresh', why: 'orchestrator: relaunched fresh under the same id' };
   if (session.prompt) return { mode: 'fresh', why: 'worker with a prompt and no resumable agent session: relaunched with its prompt' };
   return { mode: null, why: 'promptless worker: not resumable, stays interrupted' };

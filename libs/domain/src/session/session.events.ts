@@ -1,9 +1,10 @@
+import type { CodingAgent } from '../agent/agent-kinds';
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
 import type { WorktreeEvent } from '../worktree/worktree.events';
 
-/** What runs the session: a plain command, Claude Code, or an agent runledger only observes/imports. */
-export type AgentKind = 'command' | 'claude-code' | 'external';
+/** What runs the session: a plain command, a coding agent (Claude Code, Codex), or an agent runledger only observes/imports. */
+export type AgentKind = 'command' | 'claude-code' | 'codex' | 'external';
 
 /** An OS process running the agent; `pid` plus `startTime` (opaque, as read from the OS) identify it across restarts (invariant 7). */
 export interface ProcessRuntime {
@@ -48,6 +49,8 @@ export interface SessionStarted {
     runtimeType?: RuntimeType;
     /** The session whose agent spawned this one (with its session credential). */
     parentSessionId?: string;
+    /** An external session's coding agent, whose hooks and transcript record it; absent in streams written before Codex (Claude Code). */
+    observedAgent?: CodingAgent;
     at: string;
   };
 }

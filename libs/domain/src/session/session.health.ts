@@ -1,3 +1,4 @@
+import { agentCapabilities } from '../agent/agent-kinds';
 import type { SessionView } from './session.view';
 
 /** Every hook-channel health flag of a session snapshot (docs/ARCHITECTURE.md §2, §4a). */
@@ -27,7 +28,7 @@ export const sessionHealth = (
   facts: { now: number; runtimeAlive: boolean | null; openCallSince?: string },
   thresholds = DEFAULT_HEALTH_THRESHOLDS,
 ): HealthFlag[] => {
-  const hookChannel = view.agent === 'claude-code' || (view.agent === 'external' && view.agentSessionId !== undefined);
+  const hookChannel = agentCapabilities(view.agent).hooks || (view.agent === 'external' && view.agentSessionId !== undefined);
   if (!hookChannel || view.status === 'terminated') return [];
   const flags: HealthFlag[] = [];
   const lastSignal = Date.parse(view.lastHookAt ?? view.createdAt);

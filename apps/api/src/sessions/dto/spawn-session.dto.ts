@@ -1,3 +1,4 @@
+import { LAUNCHABLE_AGENTS, type LaunchableAgent } from '@runledger/domain';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { IsOptional, IsPlainText, HasNoNul } from '../../http/field-rules';
 
@@ -12,8 +13,8 @@ export class SpawnSessionDto {
   @IsOptional() @IsIn(['worker', 'orchestrator'])
   kind?: 'worker' | 'orchestrator';
 
-  @IsIn(['command', 'claude-code'])
-  agent!: 'command' | 'claude-code';
+  @IsIn(LAUNCHABLE_AGENTS)
+  agent!: LaunchableAgent;
 
   /** argv of a `command` agent (no shell): e.g. ["sh", "-c", "echo hi > file"]. */
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true }) @HasNoNul({ each: true }) @MaxLength(65536, { each: true })

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
@@ -7,14 +6,13 @@ import {
   ReconcileFacts,
   ReconcilePlan,
   ReconcileTrigger,
+  recordingAgent,
   RuntimeFact,
   Session,
   SessionView,
   TranscriptCallFact,
   TranscriptFacts,
 } from '@runledger/domain';
-import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
-import { parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { SqlDatabase } from '@runledger/infra/database';
 import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LEASE_TTL_MS, reconcileLease, toolCallLease } from '@runledger/infra/leases';
 import type { RuntimeIdentity, TmuxPane } from '@runledger/infra/runtime';
@@ -25,6 +23,7 @@ import { RestoreSessionCommand } from '../lifecycle.command';
 import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
+import { AgentAdapters } from '../../agents/agent-adapters';
 import { SessionTranscripts } from '../../agents/claude-code/session-transcripts';
 
 /** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
@@ -78,6 +77,7 @@ export class SessionReconciler {
     private readonly commands: CommandBus,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     private readonly transcripts: SessionTranscripts,
+    private readonly adapters: AgentAdapters,
   ) {}
 
   /** Reconciles `sessionId`; throws SESSION.NOT_FOUND (404). Returns `skipped` when another live process is reconciling it. */
@@ -175,13 +175,14 @@ export class SessionReconciler {
    */
   private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
     const original = session.transcriptPath;
-    if (!original) return null;
+    const adapter = this.adapters.find(recordingAgent(session) ?? '');
+    if (!original || !adapter) return null;
     if (existsSync(original)) await this.transcripts.capture(session.sessionId, original);
     const copy = this.transcripts.archive.mainCopy(session.sessionId, original);
     const file = existsSync(original) ? original : copy;
     if (!existsSync(file)) return null;
     const { calls: record, redact } = await this.intake.door(session.sessionId);
-    const main = await parseTranscriptFile(file);
+    const { main, subagents } = await adapter.readTranscript(file);
     const calls: TranscriptCallFact[] = [];
     const seen = new Set<string>();
     const add = (parsed: typeof main, subagent?: string) => {
@@ -198,7 +199,7 @@ export class SessionReconciler {
       }
     };
     add(main);
-    for (const sub of await findSubagentTranscripts(file)) add(await parseTranscriptFile(sub), path.basename(sub));
+    for (const sub of subagents) add(sub.parsed, sub.name);
     const last = main.runs.at(-1);
     return {
       calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { RegisteredProject, restorePolicy, Session, SessionCommand, SessionView, Worktree } from '@runledger/domain';
+import { agentCapabilities, RegisteredProject, restorePolicy, Session, SessionCommand, SessionView, Worktree } from '@runledger/domain';
 import { GitWorktrees } from '@runledger/infra/git';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { RelaunchOptions, RestoreSessionCommand } from '../lifecycle.command';
@@ -12,12 +12,12 @@ import { SessionStarter } from '../spawn-session/session-starter';
 export type RestoreLaunch = Parameters<SessionStarter['launch']>[2];
 
 /**
- * How a restored session is relaunched (invariant 14): natively (its Claude Code conversation resumed, the original
+ * How a restored session is relaunched (invariant 14): natively (the agent's own conversation resumed, the original
  * prompt never run a second time) when the requested mode, else the restore policy, says `native` and the agent can be
  * resumed; otherwise fresh, with the requested prompt or the session's own.
  */
 export const restoreLaunch = (state: Session, relaunch: RelaunchOptions | undefined): RestoreLaunch => {
-  const native = (relaunch?.mode ?? restorePolicy(state).mode) === 'native' && state.agent === 'claude-code' && state.agentSessionId !== undefined;
+  const native = (relaunch?.mode ?? restorePolicy(state).mode) === 'native' && agentCapabilities(state.agent).nativeResume && state.agentSessionId !== undefined;
   return {
     agent: state.agent,
     command: state.command,

@@ -1,5 +1,5 @@
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, restorePolicy, SessionView } from '@runledger/domain';
+import { agentCapabilities, DomainError, restorePolicy, SessionView } from '@runledger/domain';
 import { ResumeSessionCommand, RestoreSessionCommand } from '../lifecycle.command';
 import { SessionStreams } from '../session-streams';
 
@@ -21,7 +21,7 @@ export class ResumeSessionHandler implements ICommandHandler<ResumeSessionComman
     const { state } = await this.sessions.load(sessionId);
     if (state.status !== 'exited' && state.status !== 'interrupted') throw sessionNotResumable(sessionId, state.status, `it is ${state.status} (only exited or interrupted sessions resume)`);
     const policy = restorePolicy(state);
-    const mode = policy.mode ?? (prompt !== undefined && state.agent === 'claude-code' ? 'fresh' : null);
+    const mode = policy.mode ?? (prompt !== undefined && agentCapabilities(state.agent).nativeResume ? 'fresh' : null);
     if (mode === null) throw sessionNotResumable(sessionId, state.status, policy.why);
     return this.commands.execute(new RestoreSessionCommand(sessionId, context, { mode, ...(prompt !== undefined ? { prompt } : {}) }));
   }

@@ -1,8 +1,6 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ProjectHookSettings, RuntimeType, SessionRuntime } from '@runledger/domain';
+import { DomainError, LaunchableAgent, ProjectHookSettings, RuntimeType, SessionRuntime } from '@runledger/domain';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { issueSessionCredential } from '@runledger/infra/auth/session-credential';
 import { RunledgerConfig } from '@runledger/infra/config';
@@ -11,14 +9,16 @@ import {
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
-import { claudeHookSettings, CREDENTIAL_ENV, hookRunner } from '../../agents/claude-code/hook-settings';
+import { AgentLaunch } from '../../agents/agent-adapter';
+import { AgentAdapters } from '../../agents/agent-adapters';
+import { CREDENTIAL_ENV, hookRunner } from '../../agents/claude-code/hook-settings';
 import { sessionLogPath } from '../worktree-layout';
 import { ServerAddress } from './server-address';
 
 /** What an agent launch needs to know about the session. */
 export interface AgentLaunchRequest {
   sessionId: string;
-  agent: 'command' | 'claude-code' | 'external';
+  agent: LaunchableAgent | 'external';
   command?: string[];
   prompt?: string;
   workdir: string;
@@ -26,8 +26,8 @@ export interface AgentLaunchRequest {
   /** Where it runs (default process). */
   runtime?: RuntimeType;
   /**
-   * Continue the agent's own conversation instead of starting it (docs/ARCHITECTURE.md §4): Claude Code runs
-   * `claude --resume <agentSessionId> -p <prompt>`; the original prompt is never sent again.
+   * Continue the agent's own conversation instead of starting it (docs/ARCHITECTURE.md §4): its adapter's native
+   * resume (`claude --resume <agentSessionId> -p <prompt>`, `codex exec resume …`); the original prompt is never sent again.
    */
   resume?: { agentSessionId: string; prompt: string };
   /** The project's hook settings (hold, failure mode, transport); defaults when absent. */
@@ -36,12 +36,6 @@ export interface AgentLaunchRequest {
 
 /** Env entry that marks an agent in a tmux pane (so the /proc scan for unrecorded process agents never mistakes it for one). */
 export const TMUX_AGENT_MARKER = 'RUNLEDGER_RUNTIME=tmux';
-
-/** How long an interactive Claude Code may take to show its input prompt before the typed prompt is given up (ms). */
-export const CLAUDE_READY_TIMEOUT_MS = 30_000;
-
-/** The input prompt of interactive Claude Code (2.1.x): a line starting with `❯`. */
-const CLAUDE_INPUT_READY = /^❯/m;
 
 /** The prompt a natively resumed agent gets when nobody gave a new one. */
 export const CONTINUATION_PROMPT =
@@ -58,8 +52,8 @@ export const SESSION_HEADER = 'x-runledger-session';
  * invariant 7), output to `<dataDir>/logs/<sessionId>.log`, with RUNLEDGER_URL, RUNLEDGER_SESSION_ID and
  * RUNLEDGER_TOKEN in their env, that token being the session's own credential, never the admin token (invariant 16);
  * tells whether a recorded runtime is alive, and stops it, whatever its type.
- * Agents: `command` (the argv of the request) and `claude-code` (`claude -p <prompt>` in a process; interactive
- * `claude` in tmux, its workspace trust accepted and the prompt typed into the pane; hooks posting to runledger).
+ * Agents: `command` (the argv of the request) and the coding agents, whose argv, hook settings and readiness come
+ * from their adapter (AgentAdapters, docs/ARCHITECTURE.md §4d).
  */
 @Injectable()
 export class AgentLauncher {
@@ -69,12 +63,18 @@ export class AgentLauncher {
     private readonly address: ServerAddress,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
     @Inject(API_TOKEN) private readonly token: ApiToken,
+    private readonly adapters: AgentAdapters,
   ) {}
 
   /** Starts the agent; throws RuntimeLaunchError (spawn failed) or DomainError SESSION.NOT_LAUNCHABLE (external sessions). */
   async launch(request: AgentLaunchRequest): Promise<SessionRuntime> {
     const type = request.runtime ?? 'process';
-    const argv = this.argv(request, type);
+    const adapter = this.adapters.find(request.agent);
+    const launch: AgentLaunch | undefined = adapter && {
+      sessionId: request.sessionId, workdir: request.workdir, prompt: request.prompt, resume: request.resume, runtime: type, env: request.env ?? {},
+      hooks: request.hooks, url: this.address.url, runner: hookRunner(this.address.url),
+    };
+    const argv = adapter && launch ? adapter.prepare(launch) : this.commandArgv(request);
     const logPath = sessionLogPath(this.config.dataDir, request.sessionId);
     const env: Record<string, string> = {
       ...(request.env ?? {}),
@@ -86,9 +86,9 @@ export class AgentLauncher {
     if (type === 'tmux') {
       const [name, value] = TMUX_AGENT_MARKER.split('=');
       const identity = await this.tmux.launch({ sessionName: tmuxSessionName(request.sessionId), command: argv, cwd: request.workdir, logPath, env: { ...env, [name!]: value! } });
-      if (request.agent === 'claude-code' && request.prompt) {
+      if (adapter?.afterTmuxLaunch && launch) {
         try {
-          await this.typeWhenReady(identity, request.prompt);
+          await adapter.afterTmuxLaunch(identity, launch, this.tmux);
         } catch (error) {
           await this.tmux.stop(identity, { graceMs: this.config.killGraceMs });
           throw error;
@@ -104,7 +104,7 @@ export class AgentLauncher {
 
   /** The executable an agent would run (argv[0]) and whether it can be found (a path that exists, or a name on PATH). */
   executable(agent: string, command: string[] | undefined): { name: string; found: boolean } {
-    const name = agent === 'claude-code' ? claudeBin() : (command?.[0] ?? '');
+    const name = this.adapters.find(agent)?.executable() ?? command?.[0] ?? '';
     return { name, found: name !== '' && executablePath(name) !== undefined };
   }
 
@@ -117,20 +117,6 @@ export class AgentLauncher {
   /** argv that attaches a person's terminal to a tmux runtime; null for another runtime. */
   attachArgv(runtime: SessionRuntime | undefined): string[] | null {
     return runtime?.type === 'tmux' ? this.tmux.attachArgv(runtime.sessionName) : null;
-  }
-
-  /** Waits for interactive Claude Code's input prompt, then types `prompt` and Enter; throws RuntimeLaunchError if it never shows. */
-  private async typeWhenReady(identity: TmuxIdentity, prompt: string): Promise<void> {
-    const deadline = Date.now() + CLAUDE_READY_TIMEOUT_MS;
-    for (;;) {
-      const screen = await this.tmux.capture(identity.sessionName).catch(() => '');
-      if (CLAUDE_INPUT_READY.test(screen)) break;
-      if (!this.tmux.isAlive(identity) || Date.now() > deadline) {
-        throw new RuntimeLaunchError(identity.command, identity.cwd, `Claude Code did not show its input prompt within ${CLAUDE_READY_TIMEOUT_MS} ms; screen:\n${screen}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await this.tmux.type(identity, prompt);
   }
 
   /**
@@ -221,82 +207,13 @@ export class AgentLauncher {
     return result.stopped;
   }
 
-  private argv(request: AgentLaunchRequest, type: RuntimeType): string[] {
-    switch (request.agent) {
-      case 'command':
-        return request.command ?? [];
-      case 'claude-code': {
-        this.writeClaudeSettings(request);
-        const claude = claudeBin();
-        if (request.resume) return [claude, '--resume', request.resume.agentSessionId, '-p', request.resume.prompt];
-        if (type === 'tmux') {
-          acceptWorkspaceTrust({ ...process.env, ...(request.env ?? {}) }, request.workdir);
-          return [claude]; // interactive: the prompt is typed into the pane once Claude Code is ready
-        }
-        return [claude, ...(request.prompt ? ['-p', request.prompt] : [])];
-      }
-      default:
-        throw new DomainError('SESSION.NOT_LAUNCHABLE', 'conflict', `an ${request.agent} session has no runtime runledger can launch`, {
-          agent: request.agent,
-        });
-    }
-  }
-
-  /**
-   * Writes `<workdir>/.claude/settings.local.json` with the session's hooks (`claudeHookSettings`: no token in it), and
-   * excludes that file from git so it never makes the worktree look dirty.
-   */
-  private writeClaudeSettings(request: AgentLaunchRequest): void {
-    const settings = claudeHookSettings({ ...request.hooks, url: this.address.url, sessionId: request.sessionId, runner: hookRunner(this.address.url) });
-    const dir = path.join(request.workdir, '.claude');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'settings.local.json'), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-    excludeFromGit(request.workdir, '.claude/settings.local.json');
+  /** argv of a `command` session; throws DomainError SESSION.NOT_LAUNCHABLE (409) for an agent runledger cannot launch (external). */
+  private commandArgv(request: AgentLaunchRequest): string[] {
+    if (request.agent === 'command') return request.command ?? [];
+    throw new DomainError('SESSION.NOT_LAUNCHABLE', 'conflict', `an ${request.agent} session has no runtime runledger can launch`, { agent: request.agent });
   }
 }
-
-/**
- * Marks `workdir` (one of runledger's own worktrees) as trusted in Claude Code's user config (`$CLAUDE_CONFIG_DIR/.claude.json`
- * or `$HOME/.claude.json`: `projects[<workdir>].hasTrustDialogAccepted`), so interactive Claude Code does not stop at its
- * workspace trust dialog; every other key of the file is kept. Written atomically (temporary file, then rename).
- */
-export const acceptWorkspaceTrust = (env: NodeJS.ProcessEnv, workdir: string): void => {
-  const dir = env.CLAUDE_CONFIG_DIR || env.HOME;
-  if (!dir) return;
-  const file = path.join(dir, '.claude.json');
-  let config: { projects?: Record<string, Record<string, unknown>> } & Record<string, unknown> = {};
-  if (fs.existsSync(file)) {
-    try {
-      config = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new Error(`cannot accept Claude Code's workspace trust: ${file} is not valid JSON (${(error as Error).message})`);
-    }
-  }
-  const projects = config.projects ?? {};
-  if (projects[workdir]?.hasTrustDialogAccepted === true) return;
-  config.projects = { ...projects, [workdir]: { ...(projects[workdir] ?? {}), hasTrustDialogAccepted: true } };
-  const temporary = `${file}.runledger-${process.pid}`;
-  fs.writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(temporary, file);
-};
 
 /** The name of signal number `n` (e.g. 15 → `SIGTERM`) from the platform's table; the number in decimal for one it does not name (a real-time signal). */
 const signalName = (n: number): string =>
   (Object.keys(os.constants.signals) as NodeJS.Signals[]).find((key) => os.constants.signals[key] === n) ?? String(n);
-
-/** The Claude Code executable: RUNLEDGER_CLAUDE_BIN, else `claude` on the PATH. */
-const claudeBin = (): string => process.env.RUNLEDGER_CLAUDE_BIN || 'claude';
-
-/** Adds `pattern` to the repository's shared `info/exclude` (worktrees share it) unless already there. */
-const excludeFromGit = (worktree: string, pattern: string): void => {
-  const dotGit = path.join(worktree, '.git');
-  if (!fs.existsSync(dotGit)) return;
-  const gitdir = fs.statSync(dotGit).isFile() ? fs.readFileSync(dotGit, 'utf8').replace(/^gitdir:\s*/, '').trim() : dotGit;
-  const commonFile = path.join(gitdir, 'commondir');
-  const common = fs.existsSync(commonFile) ? path.resolve(gitdir, fs.readFileSync(commonFile, 'utf8').trim()) : gitdir;
-  const exclude = path.join(common, 'info', 'exclude');
-  const current = fs.existsSync(exclude) ? fs.readFileSync(exclude, 'utf8') : '';
-  if (current.split('\n').includes(pattern)) return;
-  fs.mkdirSync(path.dirname(exclude), { recursive: true });
-  fs.appendFileSync(exclude, `${current.endsWith('\n') || current === '' ? '' : '\n'}${pattern}\n`);
-};

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AgentKind, DomainError, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
+import { agentCapabilities, AgentKind, DomainError, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
@@ -25,9 +25,9 @@ export interface SessionPlan {
 
 const invalid = (field: string, message: string): DomainError => new DomainError('SESSION.INVALID', 'invalid', message, { field });
 
-/** The runtime a session gets when it names none (docs/ARCHITECTURE.md §4a): tmux for orchestrators and for claude-code without a prompt (interactive), else a process. */
+/** The runtime a session gets when it names none (docs/ARCHITECTURE.md §4a): tmux for orchestrators and for an interactive agent (claude-code) without a prompt, else a process. */
 export const defaultRuntime = (kind: SessionKind, agent: AgentKind, prompt: string | undefined): RuntimeType =>
-  kind === 'orchestrator' || (agent === 'claude-code' && !prompt) ? 'tmux' : 'process';
+  kind === 'orchestrator' || (agentCapabilities(agent).interactive && !prompt) ? 'tmux' : 'process';
 
 /**
  * Starts a session under an id already allocated, each step recorded before the next one starts (checkpoint before

@@ -1,10 +1,11 @@
+import type { LaunchableAgent } from '@runledger/domain';
 import { CommandContext } from '../../event-sourcing/command-context';
 
 /** Body of `POST /sessions` (docs/ARCHITECTURE.md §5). */
 export interface SpawnSessionInput {
   projectId: string;
   kind?: 'worker' | 'orchestrator';
-  agent: 'command' | 'claude-code';
+  agent: LaunchableAgent;
   command?: string[];
   prompt?: string;
   baseRef?: string;

@@ -1,0 +1,50 @@
+import type { CodingAgent, ProjectHookSettings, RuntimeType } from '@runledger/domain';
+import type { ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
+import type { TmuxIdentity, TmuxRuntime } from '@runledger/infra/runtime';
+import type { HookRunner } from './claude-code/hook-settings';
+
+/** What an adapter is told about one launch of its agent in a worktree runledger made. */
+export interface AgentLaunch {
+  sessionId: string;
+  /** The worktree (or session directory) the agent runs in. */
+  workdir: string;
+  prompt?: string;
+  /** Continue the agent's own conversation (`agentSessionId`) with `prompt` instead of starting one. */
+  resume?: { agentSessionId: string; prompt: string };
+  runtime: RuntimeType;
+  /** The environment the agent gets (the request's, before runledger's own entries). */
+  env: Record<string, string>;
+  /** The project's hook settings (hold, failure mode, transport); defaults when absent. */
+  hooks?: ProjectHookSettings;
+  /** runledger's origin the hooks post to, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** What runs the agent's command hooks (the shim, or `runledger hook`). */
+  runner: HookRunner;
+}
+
+/** An agent's transcript read into the one summary shape: the main conversation and its sub-agents' (file name → parsed). */
+export interface AgentTranscript {
+  main: ParsedTranscript;
+  subagents: Array<{ name: string; parsed: ParsedTranscript }>;
+}
+
+/**
+ * The agent port (docs/ARCHITECTURE.md §4d): everything runledger needs to know about one coding agent kind, so that a
+ * new agent is a folder under `agents/` and one entry in `AgentAdapters`, not edits across the code. The pure policies
+ * read the agent's capabilities from `agentCapabilities` (domain); the adapter holds the parts that touch files and argv.
+ */
+export interface AgentAdapter {
+  readonly kind: CodingAgent;
+  /** The executable a launch runs: its `RUNLEDGER_*_BIN` variable, else the plain name (looked up on PATH). */
+  executable(): string;
+  /**
+   * Prepares the workdir (hook settings runledger generates, trust the agent would ask for) and returns the argv of
+   * the launch: a fresh run with the prompt, a native resume, or an interactive start (tmux) when the agent has one.
+   * Throws an Error naming the file when a file it must edit cannot be read.
+   */
+  prepare(launch: AgentLaunch): string[];
+  /** Called once a tmux launch started (interactive agents: types the prompt once the agent is ready); throws RuntimeLaunchError when it never gets ready. */
+  afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
+  /** Reads the agent's transcript file (and its sub-agents') into the summary shape; never throws on a bad line, rejects on an I/O error. */
+  readTranscript(file: string): Promise<AgentTranscript>;
+}
