@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { AgentSessionDirectory } from './agents/claude-code/agent-session-directory';
-import { ClaudeCodeHooks } from './agents/claude-code/claude-code-hooks.service';
+import { AgentSessionDirectory } from './agents/agent-session-directory';
+import { AgentHooks } from './agents/agent-hooks.service';
 import { ImportTranscriptHandler } from './agents/claude-code/import-transcript.handler';
 import { AGENT_ADAPTER_PROVIDERS } from './agents/agent-adapters';
-import { SessionTranscripts } from './agents/claude-code/session-transcripts';
+import { SessionTranscripts } from './agents/session-transcripts';
 import { DeciderStreams } from './event-sourcing/decider-streams';
 import { Idempotent } from './idempotency/idempotent';
 import { OrchestratorHandler } from './orchestrators/orchestrators';
@@ -37,7 +37,7 @@ const handlers = [
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler,
 ];
-const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, ClaudeCodeHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts];
+const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, AgentHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

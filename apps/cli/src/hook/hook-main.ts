@@ -1,6 +1,6 @@
-/** Fast entry of `runledger hook claude-code [options]` (bin/runledger.js requires it directly: no commander, no Nest). */
-import { claudeCodeHookMain } from './claude-code-hook';
+/** Fast entry of `runledger hook claude-code|codex [options]` (bin/runledger.js requires it directly: no commander, no Nest). */
+import { agentHookMain } from './agent-hook';
 
-void claudeCodeHookMain(process.argv.slice(4)).then((code) => {
+void agentHookMain(process.argv[3] ?? '', process.argv.slice(4)).then((code) => {
   process.exitCode = code;
 });

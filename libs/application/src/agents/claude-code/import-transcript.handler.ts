@@ -6,7 +6,7 @@ import { CommandContext } from '../../event-sourcing/command-context';
 import { DeciderStreams } from '../../event-sourcing/decider-streams';
 import { decideAll, SessionStreams } from '../../sessions/session-streams';
 import { ToolCallDoor, ToolCallIntake } from '../../tool-calls/tool-call-intake';
-import { AgentSessionDirectory } from './agent-session-directory';
+import { AgentSessionDirectory } from '../agent-session-directory';
 import { checkUniqueIds, subagentRunOf } from './import-validation';
 
 /** What an import reads of a transcript the CLI parsed (ParsedTranscript; its ids and session fields may be absent). */

@@ -24,7 +24,7 @@ import { AgentLauncher } from '../runtime/agent-launcher';
 import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 import { AgentAdapters } from '../../agents/agent-adapters';
-import { SessionTranscripts } from '../../agents/claude-code/session-transcripts';
+import { SessionTranscripts } from '../../agents/session-transcripts';
 
 /** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
 export const REAP_WAIT_MS = 1_000;

@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { DomainError, RegisteredProject } from '@runledger/domain';
+import { CodingAgent, DomainError, RegisteredProject } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
 import { ReadModels } from '@runledger/infra/read-models';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { LRUCache } from 'lru-cache';
-import { CommandContext } from '../../event-sourcing/command-context';
-import { PROJECTION_PROGRESS, ProjectionProgress } from '../../projections/projection-progress.port';
-import { SessionStreams } from '../../sessions/session-streams';
+import { CommandContext } from '../event-sourcing/command-context';
+import { PROJECTION_PROGRESS, ProjectionProgress } from '../projections/projection-progress.port';
+import { SessionStreams } from '../sessions/session-streams';
 
 /** How long a lookup that misses waits for the in-process projection to hold the log's head (ms). */
 const LOOKUP_CATCH_UP_MS = 5000;
@@ -23,6 +23,14 @@ const inside = (dir: string, file: string): boolean => {
   const rel = path.relative(dir, file);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 };
+
+/** Where an agent session found by its hooks belongs: the project (else the one whose repository holds `cwd`), its transcript, its agent kind (default Claude Code). */
+export interface AgentSessionWhere {
+  project?: RegisteredProject;
+  cwd: string | null;
+  transcriptPath?: string;
+  agent?: CodingAgent;
+}
 
 /** Agent sessions whose runledger session this process remembers (least recently used first out). */
 export const AGENT_SESSION_CACHE_SIZE = 10_000;
@@ -84,7 +92,7 @@ export class AgentSessionDirectory {
   /** The session of `agentSessionId`, creating an external one in `project` (or the cwd's project) when none exists. */
   async findOrCreate(
     agentSessionId: string,
-    where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string },
+    where: AgentSessionWhere,
     context: CommandContext,
   ): Promise<string> {
     const remembered = this.known.get(agentSessionId);
@@ -96,18 +104,24 @@ export class AgentSessionDirectory {
     return resolution;
   }
 
-  private async findElseCreate(agentSessionId: string, where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string }, context: CommandContext): Promise<string> {
+  private async findElseCreate(agentSessionId: string, where: AgentSessionWhere, context: CommandContext): Promise<string> {
     return (await this.find(agentSessionId)) ?? (await this.create(agentSessionId, where, context));
   }
 
-  private async create(agentSessionId: string, where: { project?: RegisteredProject; cwd: string | null; transcriptPath?: string }, context: CommandContext): Promise<string> {
+  private async create(agentSessionId: string, where: AgentSessionWhere, context: CommandContext): Promise<string> {
     const project = where.project ?? (await this.projectForCwd(where.cwd));
     const at = new Date().toISOString();
     const sessionId = await this.sessions.allocateSessionId(project.projectId, 'worker', context);
     await this.sessions.decide(
       sessionId,
       () => [
-        { type: 'StartSession', data: { sessionId, projectId: project.projectId, kind: 'worker', agent: 'external', branch: 'external', baseRef: 'external', at } },
+        {
+          type: 'StartSession',
+          data: {
+            sessionId, projectId: project.projectId, kind: 'worker', agent: 'external', branch: 'external', baseRef: 'external', at,
+            ...(where.agent && where.agent !== 'claude-code' ? { observedAgent: where.agent } : {}), // unnamed means Claude Code
+          },
+        },
         { type: 'LinkAgentSession', data: { agentSessionId, at, ...(where.transcriptPath ? { transcriptPath: where.transcriptPath } : {}) } },
       ],
       context,

@@ -5,7 +5,7 @@ import { DomainError } from '@runledger/domain';
 import { TranscriptArchive } from '@runledger/infra/agents/claude-code/transcript-archive';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
-import { SessionStreams } from '../../sessions/session-streams';
+import { SessionStreams } from '../sessions/session-streams';
 
 /** A session's archived transcript file, ready to stream: its path in the archive and the original it copies. */
 export interface ArchivedTranscript {

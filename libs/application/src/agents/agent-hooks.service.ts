@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Injectable, Logger } from '@nestjs/common';
-import { describeControlCharacter, DomainError } from '@runledger/domain';
+import { CodingAgent, describeControlCharacter, DomainError } from '@runledger/domain';
 import {
   BLOCKING_HOOK_EVENTS,
   HookInputError,
@@ -12,15 +12,15 @@ import {
   preToolUseDecision,
   worktreeCreated,
 } from '@runledger/infra/agents/claude-code/hook-protocol';
-import { parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
-import { CommandContext } from '../../event-sourcing/command-context';
-import { SessionStreams } from '../../sessions/session-streams';
-import { SecretRedaction } from '../../tool-calls/secret-redaction';
-import { ToolCallIntake } from '../../tool-calls/tool-call-intake';
-import { SessionReconciler } from '../../sessions/reconcile-session/session-reconciler';
-import { ClaudeWorktreeCustody } from '../../worktrees/claude-worktree-custody';
+import { CommandContext } from '../event-sourcing/command-context';
+import { SessionStreams } from '../sessions/session-streams';
+import { SecretRedaction } from '../tool-calls/secret-redaction';
+import { ToolCallIntake } from '../tool-calls/tool-call-intake';
+import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
+import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
+import { AgentAdapters } from './agent-adapters';
 import { AgentSessionDirectory } from './agent-session-directory';
-import { hookCommands } from './hook-commands';
+import { hookCommands } from './claude-code/hook-commands';
 import { SessionTranscripts } from './session-transcripts';
 
 const invalid = (field: string, message: string) => new DomainError('HOOK.INVALID', 'invalid', message, { field });
@@ -55,24 +55,21 @@ export const parseHookBody = (body: unknown): ParsedHookInput => {
   return parsed;
 };
 
-/** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when the file is missing. */
-const lastTurnFailure = async (transcriptPath: string | undefined): Promise<string | undefined> => {
-  if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
-  return (await parseTranscriptFile(transcriptPath)).runs.at(-1)?.failure;
-};
 /** Hook input fields that are identifiers or paths (never rewritten by redaction: refused when they hold a secret). */
 const HOOK_IDENTIFIERS = ['session_id', 'transcript_path', 'tool_use_id', 'tool_name', 'agent_id', 'prompt_id', 'agent_transcript_path'] as const;
 
 /**
- * Claude Code's hooks as session events (docs/ARCHITECTURE.md §4a): every event Claude Code sends is accepted and kept, unknown ones
+ * A coding agent's hooks as session events (docs/ARCHITECTURE.md §4a, §4d): Claude Code's, and Codex's (the same
+ * payload shape, Codex's `call_id` as `tool_use_id`). Every event the agent sends is accepted and kept, unknown ones
  * too (`hookCommands` says what each one changes). PreToolUse commits `ToolCallDispatched` BEFORE answering allow
  * (invariant 4); results are appended as they arrive (invariant 5). The session comes from the `X-Runledger-Session`
- * header of the settings runledger generated (or the session credential), else from Claude's `session_id`; an unknown
- * Claude session becomes an external session of the project whose repository holds its `cwd` (404 when none does).
+ * header of the settings runledger generated (or the session credential), else from the agent's `session_id`; an
+ * unknown agent session becomes an external session (observing that agent) of the project whose repository holds its
+ * `cwd` (404 when none does).
  */
 @Injectable()
-export class ClaudeCodeHooks {
-  private readonly logger = new Logger('ClaudeCodeHooks');
+export class AgentHooks {
+  private readonly logger = new Logger('AgentHooks');
 
   constructor(
     private readonly sessions: SessionStreams,
@@ -82,10 +79,11 @@ export class ClaudeCodeHooks {
     private readonly worktrees: ClaudeWorktreeCustody,
     private readonly transcripts: SessionTranscripts,
     private readonly redaction: SecretRedaction,
+    private readonly adapters: AgentAdapters,
   ) {}
 
-  /** Records one hook call; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
-  async handle(body: unknown, headerSessionId: string | undefined, context: CommandContext): Promise<HookOutput> {
+  /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
+  async handle(agent: CodingAgent, body: unknown, headerSessionId: string | undefined, context: CommandContext): Promise<HookOutput> {
     const parsed = parseHookBody(body);
     const input = parsed.input;
     // Ids and paths Claude Code sends are stored as given and looked up later: one holding a secret is refused before
@@ -96,7 +94,7 @@ export class ClaudeCodeHooks {
     }
     const sessionId =
       headerSessionId ??
-      (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path }, context));
+      (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path, agent }, context));
     // Custody of Claude Code's own worktrees (docs/ARCHITECTURE.md §4b): runledger creates and removes them.
     if (input.hook_event_name === 'WorktreeCreate') {
       const worktreePath = await this.worktrees.create({ sessionId, agentSessionId: input.session_id, name: input.name, ...(input.cwd ? { cwd: input.cwd } : {}) }, context);
@@ -107,7 +105,7 @@ export class ClaudeCodeHooks {
       return {};
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
-    const turnFailure = input.hook_event_name === 'SessionEnd' ? await lastTurnFailure(input.transcript_path) : undefined;
+    const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path) : undefined;
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}) };
     const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
@@ -120,6 +118,12 @@ export class ClaudeCodeHooks {
     if (input.transcript_path && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) this.transcripts.captureSoon(sessionId, input.transcript_path);
     if (input.hook_event_name !== 'PreToolUse') return {};
     return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
+  }
+
+  /** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when the file is missing. */
+  private async lastTurnFailure(agent: CodingAgent, transcriptPath: string | undefined): Promise<string | undefined> {
+    if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
+    return (await this.adapters.of(agent).readTranscript(transcriptPath)).main.runs.at(-1)?.failure;
   }
 
   /** Reconciles a session that received a call after it ended (trigger `request`: adopts a live agent, never relaunches); a failure is logged. */

@@ -1,5 +1,5 @@
 /*
- * `runledger hook claude-code`: the command a Claude Code hook runs. A standalone entry point (bin/runledger.js loads
+ * `runledger hook claude-code|codex`: the command a coding agent's hook runs where the shim (bin/runledger-hook) cannot. A standalone entry point (bin/runledger.js loads
  * it directly, without commander, Nest or a database) because it runs around every tool call and must start fast.
  */
 import { request as httpRequest } from 'node:http';
@@ -7,11 +7,19 @@ import { request as httpsRequest } from 'node:https';
 import { BLOCKING_HOOK_EVENTS, hookEventOf, preToolUseDecision } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { resolveClientConfig } from '../client/client-config';
 
+/** The agents `runledger hook` forwards for (docs/ARCHITECTURE.md §4d). */
+export const HOOK_AGENTS = ['claude-code', 'codex'] as const;
+
+/** One of HOOK_AGENTS. */
+export type HookAgent = (typeof HOOK_AGENTS)[number];
+
 /** What the hook does when runledger does not answer within the hold: block the blocking events, or let them proceed. */
 export type HookFailureMode = 'closed' | 'open';
 
 /** Options of one hook run (from argv, then the agent's environment). */
 export interface HookOptions {
+  /** The agent whose hook this is (`claude-code`, `codex`): the route `POST /hooks/<agent>`. */
+  agent: HookAgent;
   /** runledger origin, e.g. `http://127.0.0.1:8787`. */
   url: string;
   /** The runledger session (sent as `X-Runledger-Session`); absent for sessions runledger did not spawn. */
@@ -31,13 +39,13 @@ export const HOOK_EXIT = { ok: 0, nonBlocking: 1, block: 2 } as const;
 /** Thrown for bad hook arguments (exit 2: a hook that cannot run must not let a tool run unrecorded). */
 export class HookUsageError extends Error {}
 
-/** Parses `--event E --url U --session S --hold SECONDS --failure closed|open` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID). */
-export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.env): HookOptions => {
+/** Parses `--event E --url U --session S --hold SECONDS --failure closed|open` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID); throws HookUsageError. */
+export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.env, agent: HookAgent = 'claude-code'): HookOptions => {
   const given = new Map<string, string>();
   for (let i = 0; i < args.length; i += 2) {
     const [name, value] = [args[i], args[i + 1]];
     if (!['--event', '--url', '--session', '--hold', '--failure'].includes(name) || value === undefined) {
-      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open])`);
+      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code|codex [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open])`);
     }
     given.set(name, value);
   }
@@ -48,7 +56,7 @@ export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.e
   const config = resolveClientConfig(given.has('--url') ? { ...env, RUNLEDGER_URL: given.get('--url') } : env);
   const sessionId = given.get('--session') ?? env.RUNLEDGER_SESSION_ID;
   const event = given.get('--event');
-  return { url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}), ...(event ? { event } : {}) };
+  return { agent, url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}), ...(event ? { event } : {}) };
 };
 
 /** One answer of the server: its status and body, or `unreachable` with the network reason. */
@@ -60,7 +68,7 @@ const retryable = (attempt: Attempt): boolean => 'unreachable' in attempt || att
 /** POSTs the input (answer as a command hook prints it) over one fresh connection (node:http: it loads faster than fetch, and leaves no pooled socket behind). */
 const post = (options: HookOptions, input: string, timeoutMs: number): Promise<Attempt> =>
   new Promise((resolve) => {
-    const url = new URL(`${options.url}/api/v1/hooks/claude-code?transport=command`);
+    const url = new URL(`${options.url}/api/v1/hooks/${options.agent}?transport=command`);
     const body = Buffer.from(input);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(
@@ -107,7 +115,7 @@ const ATTEMPT_TIMEOUT_MS = 20_000;
  * reads (`failure: closed`), or proceeds (`open`: PreToolUse answers allow; the transcript heals the log); other
  * events exit 1 (non-blocking). A 4xx refusal (bad input, revoked credential) is not retried.
  */
-export const runClaudeCodeHook = async (input: string, options: HookOptions, io: HookIo): Promise<number> => {
+export const runAgentHook = async (input: string, options: HookOptions, io: HookIo): Promise<number> => {
   const event = options.event ?? hookEventOf(input);
   const blocking = event === undefined || (BLOCKING_HOOK_EVENTS as readonly string[]).includes(event);
   const deadline = io.now() + options.holdMs;
@@ -154,8 +162,8 @@ const readStdin = async (): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-/** The process-level entry: parses `args` (after `hook claude-code`), reads stdin, runs the hook, returns the exit code. */
-export const claudeCodeHookMain = async (args: string[]): Promise<number> => {
+/** The process-level entry: `agent` and `args` (after `hook`), reads stdin, runs the hook, returns the exit code (2 for an unknown agent). */
+export const agentHookMain = async (agent: string, args: string[]): Promise<number> => {
   const io: HookIo = {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -164,9 +172,10 @@ export const claudeCodeHookMain = async (args: string[]): Promise<number> => {
   };
   const input = await readStdin();
   try {
-    return await runClaudeCodeHook(input, parseHookArgs(args), io);
+    if (!(HOOK_AGENTS as readonly string[]).includes(agent)) throw new HookUsageError(`unknown agent ${JSON.stringify(agent)} (${HOOK_AGENTS.join(', ')})`);
+    return await runAgentHook(input, parseHookArgs(args, process.env, agent as HookAgent), io);
   } catch (error) {
-    io.stderr(`runledger: hook claude-code: ${(error as Error).message}\n`);
+    io.stderr(`runledger: hook ${agent}: ${(error as Error).message}\n`);
     return HOOK_EXIT.block;
   }
 };

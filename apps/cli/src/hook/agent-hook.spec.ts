@@ -5,7 +5,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hookEventOf } from '@runledger/infra/agents/claude-code/hook-protocol';
-import { HookIo, HookOptions, parseHookArgs, runClaudeCodeHook } from './claude-code-hook';
+import { HookIo, HookOptions, parseHookArgs, runAgentHook } from './agent-hook';
 
 /** The shim (bin/runledger-hook, run by bash): the default runner of command hooks. */
 const SHIM = join(__dirname, '..', '..', '..', '..', 'bin', 'runledger-hook');
@@ -55,7 +55,7 @@ const recordingIo = () => {
   return { out, io };
 };
 const options = (port: number, over: Partial<HookOptions> = {}): HookOptions => ({
-  url: `http://127.0.0.1:${port}`, sessionId: 'rl-1', token: 'rls1.rl-1.mac', holdMs: 1000, failure: 'closed', ...over,
+  agent: 'claude-code', url: `http://127.0.0.1:${port}`, sessionId: 'rl-1', token: 'rls1.rl-1.mac', holdMs: 1000, failure: 'closed', ...over,
 });
 
 /** A folder whose `curl` runs the real one with every request to runledger.test sent to 127.0.0.1 (same port). */
@@ -93,7 +93,7 @@ const runShim = (input: string, o: HookOptions, env: Record<string, string> = {}
 const RUNNERS: [string, (input: string, o: HookOptions) => Promise<HookRun>][] = [
   ['runledger hook (node)', async (input, o) => {
     const { out, io } = recordingIo();
-    return { exit: await runClaudeCodeHook(input, o, io), ...out };
+    return { exit: await runAgentHook(input, o, io), ...out };
   }],
   ['bin/runledger-hook (bash, /dev/tcp to loopback)', (input, o) => runShim(input, o)],
   // The same shim to a URL it reaches through curl: a stand-in `curl` on PATH that runs the real one against the
@@ -176,9 +176,9 @@ describe.each(RUNNERS)('%s: held while runledger is away', (_name, run) => {
 describe('runledger hook (node): input and options', () => {
   it('blocks input it cannot read, and parses its options', async () => {
     const { io } = recordingIo();
-    expect(await runClaudeCodeHook('not json', options(1), io)).toBe(2);
+    expect(await runAgentHook('not json', options(1), io)).toBe(2);
     expect(parseHookArgs(['--event', 'Stop', '--url', 'http://127.0.0.1:9/api/v1', '--session', 'rl-2', '--hold', '5', '--failure', 'open'], { RUNLEDGER_TOKEN: 't' })).toEqual({
-      url: 'http://127.0.0.1:9', sessionId: 'rl-2', token: 't', holdMs: 5000, failure: 'open', event: 'Stop',
+      agent: 'claude-code', url: 'http://127.0.0.1:9', sessionId: 'rl-2', token: 't', holdMs: 5000, failure: 'open', event: 'Stop',
     });
     expect(() => parseHookArgs(['--failure', 'maybe'], {})).toThrow('--failure must be closed or open');
   });
