@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { hookRunner } from '@runledger/application/agents/claude-code/hook-settings';
+import { hookRunner } from '@runledger/application/agents/hook-runner';
 import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgres-event-store';
 import { num } from '../event-store/harness';
 import { BENCH_TOKEN, benchClient, BenchEngine, BenchInstallation, closeBenchRun, expectStatus, makeBenchRepo, percentile, runBench, startBenchRun } from '../support/server';

@@ -31,6 +31,7 @@ export * from './orchestrators/orchestrator-branch';
 export * from './orchestrators/project-lock';
 export * from './sessions/spawn-session/session-starter';
 export * from './agents/claude-code/hook-settings';
+export * from './agents/hook-runner';
 export * from './agents/claude-code/hook-commands';
 export * from './projections/projection-progress.port';
 export * from './worktrees/custody-streams';

@@ -2,7 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
-import { claudeHookSettings, HookRunner, shellQuote } from '@runledger/application/agents/claude-code/hook-settings';
+import { claudeHookSettings } from '@runledger/application/agents/claude-code/hook-settings';
+import { HookRunner, shellQuote } from '@runledger/application/agents/hook-runner';
 import { UsageError } from '../client/client-errors';
 import {
   ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, withInstalledHooks, withoutInstalledHooks,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
-import { HookRunner, hookRunner, hookRunnerOf } from '@runledger/application/agents/claude-code/hook-settings';
+import { HookRunner, hookRunner, hookRunnerOf } from '@runledger/application/agents/hook-runner';
 import { ApiClient } from '../client/api-client';
 import { EventsPage, SessionListResponse, SessionView } from '../client/api-types';
 import { clientAction } from '../client/client-command';

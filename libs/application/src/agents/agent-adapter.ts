@@ -1,7 +1,7 @@
 import type { CodingAgent, ProjectHookSettings, RuntimeType } from '@runledger/domain';
 import type { ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import type { TmuxIdentity, TmuxRuntime } from '@runledger/infra/runtime';
-import type { HookRunner } from './claude-code/hook-settings';
+import type { HookRunner } from './hook-runner';
 
 /** What an adapter is told about one launch of its agent in a worktree runledger made. */
 export interface AgentLaunch {

@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claudeHookSettings, hookRunner, hookRunnerOf, isLoopbackHttp } from './hook-settings';
+import { hookRunner, hookRunnerOf, isLoopbackHttp } from '../hook-runner';
+import { claudeHookSettings } from './hook-settings';
 
 describe('hookRunner: which runner the generated command hooks use', () => {
   const root = mkdtempSync(join(tmpdir(), 'rl-runner-'));

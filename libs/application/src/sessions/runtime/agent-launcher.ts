@@ -11,7 +11,7 @@ import {
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { AgentLaunch } from '../../agents/agent-adapter';
 import { AgentAdapters } from '../../agents/agent-adapters';
-import { CREDENTIAL_ENV, hookRunner } from '../../agents/claude-code/hook-settings';
+import { CREDENTIAL_ENV, hookRunner } from '../../agents/hook-runner';
 import { sessionLogPath } from '../worktree-layout';
 import { ServerAddress } from './server-address';
 
