@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/*
+ * Driving the real Codex CLI (devDependency @openai/codex 0.171.0) offline against the Responses API stand-in
+ * (fake-responses-api.ts). Facts behind these helpers: test/support/codex/README.md.
+ */
+
+/** The real Codex CLI of the devDependency `@openai/codex` (a Node launcher for the native binary). */
+export const CODEX_BIN = resolve(__dirname, '../../../node_modules/.bin/codex');
+
+/** The stdio MCP server with one tool `echo` ({text} → the same text), for `[mcp_servers.<name>]`. */
+export const ECHO_MCP_SERVER = resolve(__dirname, 'echo-mcp-server.js');
+
+/** The env variable config.toml names as the stand-in provider's `env_key` (Codex sends its value as the bearer token). */
+export const CODEX_KEY_ENV = 'STANDIN_KEY';
+
+/** Null when the real CLI can run here, else why not (suites skip with it, except under CI=true where that fails). */
+export const codexUnavailable = (): string | null =>
+  existsSync(CODEX_BIN) ? null : `the Codex CLI is not installed at ${CODEX_BIN} (npm install installs @openai/codex)`;
+
+/**
+ * `describe` for suites that drive the real Codex CLI: skipped with the reason printed when the binary is missing, and a
+ * failing suite instead under CI=true (CI must run them).
+ */
+export const describeWithCodex = (title: string, body: () => void): void => {
+  const reason = codexUnavailable();
+  if (reason && process.env.CI === 'true') {
+    describe(title, () => it('needs the real Codex CLI under CI', () => { throw new Error(reason); }));
+    return;
+  }
+  if (reason) {
+    process.stdout.write(`[runledger tests] SKIPPED "${title}": ${reason}\n`);
+    describe.skip(title, body);
+    return;
+  }
+  describe(title, body);
+};
+
+/** The hook events Codex 0.171 runs command hooks for. */
+export const CODEX_HOOK_EVENTS = [
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PermissionRequest',
+  'PostToolUse',
+  'PreCompact',
+  'PostCompact',
+  'SubagentStart',
+  'SubagentStop',
+  'Stop',
+] as const;
+
+/** One of `CODEX_HOOK_EVENTS`. */
+export type CodexHookEvent = (typeof CODEX_HOOK_EVENTS)[number];
+
+/**
+ * The content of a `hooks.json` (`$CODEX_HOME/hooks.json` or `<repo>/.codex/hooks.json`): one command hook per event,
+ * no matcher (every tool), `commandFor(event)` as its command, `timeoutSec` its timeout (Codex's default: 600 s).
+ */
+export const hooksJson = (commandFor: (event: CodexHookEvent) => string, events: readonly CodexHookEvent[] = CODEX_HOOK_EVENTS, timeoutSec?: number): string => {
+  const hooks = Object.fromEntries(
+    events.map((event) => [event, [{ hooks: [{ type: 'command', command: commandFor(event), ...(timeoutSec ? { timeout: timeoutSec } : {}) }] }]]),
+  );
+  return `${JSON.stringify({ hooks }, null, 2)}\n`;
+};
+
+/** An MCP server over stdio to register in config.toml as `[mcp_servers.<name>]`. */
+export interface CodexMcpServer {
+  command: string;
+  args?: string[];
+  /** Env of the server process (Codex does not pass its own environment through to MCP servers). */
+  env?: Record<string, string>;
+}
+
+/** Options of prepareCodexHome. */
+export interface CodexHomeOptions {
+  /** Base URL of the Responses API stand-in (startFakeResponsesApi().url, ends with /v1). */
+  apiUrl: string;
+  /** Model name; default `gpt-5.5` (a name Codex knows: unknown names get no apply_patch tool). */
+  model?: string;
+  /** MCP servers by name, e.g. `{ echo: { command: 'node', args: [ECHO_MCP_SERVER] } }`. */
+  mcpServers?: Record<string, CodexMcpServer>;
+  /** Written as `$CODEX_HOME/hooks.json` (see hooksJson); hooks run only with `--dangerously-bypass-hook-trust` or a trust entry. */
+  hooksJson?: string;
+}
+
+/** A CODEX_HOME of the test's own and the env that points the CLI at the stand-in. */
+export interface CodexHome {
+  /** `$CODEX_HOME` (config.toml, hooks.json, sessions/YYYY/MM/DD/rollout-*.jsonl, SQLite state). */
+  home: string;
+  /** Env for the CLI, or for a runledger server that launches it: CODEX_HOME, the key env, RUNLEDGER_CODEX_BIN. */
+  env: Record<string, string>;
+}
+
+const tomlString = (s: string): string => JSON.stringify(s);
+
+/**
+ * Creates `<dir>` as CODEX_HOME with a config.toml that selects the stand-in provider (wire_api responses, no retries),
+ * the MCP servers and hooks.json asked for; returns its env. Overwrites config.toml and hooks.json.
+ */
+export const prepareCodexHome = (dir: string, options: CodexHomeOptions): CodexHome => {
+  mkdirSync(dir, { recursive: true });
+  const lines = [
+    `model = ${tomlString(options.model ?? 'gpt-5.5')}`,
+    'model_provider = "standin"',
+    'check_for_update_on_startup = false',
+    '',
+    '[model_providers.standin]',
+    'name = "standin"',
+    `base_url = ${tomlString(options.apiUrl)}`,
+    `env_key = ${tomlString(CODEX_KEY_ENV)}`,
+    'wire_api = "responses"',
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+    '',
+    '[analytics]',
+    'enabled = false',
+  ];
+  for (const [name, server] of Object.entries(options.mcpServers ?? {})) {
+    lines.push('', `[mcp_servers.${name}]`, `command = ${tomlString(server.command)}`, `args = [${(server.args ?? []).map(tomlString).join(', ')}]`);
+    if (server.env) lines.push(`env = { ${Object.entries(server.env).map(([k, v]) => `${k} = ${tomlString(v)}`).join(', ')} }`);
+  }
+  writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
+  if (options.hooksJson !== undefined) writeFileSync(join(dir, 'hooks.json'), options.hooksJson);
+  return { home: dir, env: { CODEX_HOME: dir, [CODEX_KEY_ENV]: 'sk-test-stand-in', RUNLEDGER_CODEX_BIN: CODEX_BIN } };
+};
+
+/** The flags of a headless run that never asks: JSON events, no git check, no approvals, no sandbox (plus hook trust bypass when `hooks`). */
+export const execFlags = (options: { hooks?: boolean } = {}): string[] => [
+  '--json',
+  '--skip-git-repo-check',
+  '--dangerously-bypass-approvals-and-sandbox',
+  ...(options.hooks ? ['--dangerously-bypass-hook-trust'] : []),
+];
+
+/** One line of `codex exec --json` (thread.started, turn.started, item.started|item.completed, turn.completed, error, ...). */
+export type CodexJsonEvent = Record<string, any> & { type: string };
+
+/** Outcome of one CLI run. */
+export interface CodexRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout's JSON lines, parsed (non-JSON lines left out). */
+  events: CodexJsonEvent[];
+}
+
+/** Parses `--json` output: one event per line; lines that are not JSON objects are left out. */
+export const parseJsonEvents = (stdout: string): CodexJsonEvent[] =>
+  stdout.split('\n').flatMap((line) => {
+    try {
+      const event = JSON.parse(line) as unknown;
+      return typeof event === 'object' && event !== null && typeof (event as CodexJsonEvent).type === 'string' ? [event as CodexJsonEvent] : [];
+    } catch {
+      return [];
+    }
+  });
+
+/**
+ * Runs the real `codex` with `args` in `cwd` under `home`'s env (plus `env`), stdin from /dev/null (else it waits for
+ * more input), to completion; SIGKILLs it after `timeoutMs` (default 60 000 ms).
+ */
+export const runCodex = (args: string[], options: { cwd: string; home: CodexHome; env?: Record<string, string>; timeoutMs?: number }): Promise<CodexRun> =>
+  new Promise((done, fail) => {
+    const child = spawn(CODEX_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      fail(error);
+    });
+    // 'close' (not 'exit'): stdout is read to its end. A child left running with the pipe open delays it until the timer.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr, events: parseJsonEvents(stdout) });
+    });
+  });
+
+/** Every rollout file under `$CODEX_HOME/sessions/YYYY/MM/DD/` (`rollout-<time>-<thread id>.jsonl`), sorted by path; empty when none. */
+export const rolloutsOf = (home: string | CodexHome): string[] => {
+  const root = join(typeof home === 'string' ? home : home.home, 'sessions');
+  if (!existsSync(root)) return [];
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.startsWith('rollout-') && entry.name.endsWith('.jsonl')) found.push(path);
+    }
+  };
+  walk(root);
+  return found.sort();
+};
+
+/** The rollout of thread `threadId` (its file name ends with `-<thread id>.jsonl`); throws when there is none. */
+export const rolloutOf = (home: string | CodexHome, threadId: string): string => {
+  const file = rolloutsOf(home).find((f) => f.endsWith(`-${threadId}.jsonl`));
+  if (!file) throw new Error(`no rollout for thread ${threadId} under ${typeof home === 'string' ? home : home.home}`);
+  return file;
+};
