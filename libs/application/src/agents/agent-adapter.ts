@@ -22,6 +22,14 @@ export interface AgentLaunch {
   runner: HookRunner;
 }
 
+/** A tool call's result as the agent's own record holds it: status, output, exit code (exec), error text. */
+export interface RecordedToolResult {
+  status: 'completed' | 'failed';
+  output?: unknown;
+  exitCode?: number;
+  error?: string;
+}
+
 /** An agent's transcript read into the one summary shape: the main conversation and its sub-agents' (file name → parsed). */
 export interface AgentTranscript {
   main: ParsedTranscript;
@@ -47,4 +55,10 @@ export interface AgentAdapter {
   afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
   /** Reads the agent's transcript file (and its sub-agents') into the summary shape; never throws on a bad line, rejects on an I/O error. */
   readTranscript(file: string): Promise<AgentTranscript>;
+  /**
+   * At a PostToolUse hook whose payload cannot say how the call ended (Codex sends no exit code): the result of
+   * `callId` as the agent's transcript holds it by then; undefined when it does not (the hook's payload is taken).
+   * Never throws (an unreadable transcript is undefined).
+   */
+  hookToolResult?(transcriptPath: string, callId: string): Promise<RecordedToolResult | undefined>;
 }

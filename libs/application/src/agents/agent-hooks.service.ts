@@ -18,6 +18,7 @@ import { SecretRedaction } from '../tool-calls/secret-redaction';
 import { ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
+import type { RecordedToolResult } from './agent-adapter';
 import { AgentAdapters } from './agent-adapters';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './claude-code/hook-commands';
@@ -106,7 +107,8 @@ export class AgentHooks {
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
     const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path) : undefined;
-    const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}) };
+    const toolResult = input.hook_event_name === 'PostToolUse' && typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id) : undefined;
+    const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}), ...(toolResult ? { toolResult } : {}) };
     const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     // A call recorded on a session that already ended has an owner only if its agent still lives: a reconcile adopts the
@@ -124,6 +126,12 @@ export class AgentHooks {
   private async lastTurnFailure(agent: CodingAgent, transcriptPath: string | undefined): Promise<string | undefined> {
     if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
     return (await this.adapters.of(agent).readTranscript(transcriptPath)).main.runs.at(-1)?.failure;
+  }
+
+  /** The result the agent's transcript holds for `callId` at its PostToolUse, for agents whose payload cannot say (AgentAdapter.hookToolResult). */
+  private async transcriptToolResult(agent: CodingAgent, transcriptPath: string | undefined, callId: string): Promise<RecordedToolResult | undefined> {
+    const adapter = this.adapters.of(agent);
+    return transcriptPath && adapter.hookToolResult ? adapter.hookToolResult(transcriptPath, callId) : undefined;
   }
 
   /** Reconciles a session that received a call after it ended (trigger `request`: adopts a live agent, never relaunches); a failure is logged. */

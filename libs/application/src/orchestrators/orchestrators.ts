@@ -97,7 +97,7 @@ export class OrchestratorHandler implements ICommandHandler<OrchestratorCommand,
       throw new DomainError('ORCHESTRATOR.INVALID', 'invalid', `${field} "${agent}" is not an agent runledger can launch (${LAUNCHABLE_AGENTS.join(', ')})`, { field });
     }
     const launchable = agent as Exclude<AgentKind, 'external'>;
-    await this.starter.validate(project, launchable, input.command, project.defaultBranch ?? 'HEAD');
+    await this.starter.validate(project, launchable, input.command, project.defaultBranch ?? 'HEAD', input.prompt);
     // An orchestrator that cannot start is refused before anything is recorded (a replace would retire the old one for nothing).
     const executable = this.launcher.executable(launchable, input.command);
     if (!executable.found) {

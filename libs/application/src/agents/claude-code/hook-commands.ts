@@ -8,6 +8,7 @@ import {
   ParsedHookInput,
   UnknownHookInput,
 } from '@runledger/infra/agents/claude-code/hook-protocol';
+import type { RecordedToolResult } from '../agent-adapter';
 
 /** What the mapping needs besides the hook input: the time, a fresh run id, and the project's redaction (from the tool-call intake's door). */
 export interface HookFacts {
@@ -21,6 +22,8 @@ export interface HookFacts {
    * A one-shot agent exits before its StopFailure hook is delivered, so the open main run fails with this instead.
    */
   turnFailure?: string;
+  /** At PostToolUse: the call's result as the agent's transcript holds it (AgentAdapter.hookToolResult), recorded instead of the payload's. */
+  toolResult?: RecordedToolResult;
 }
 
 /** Run id of a Claude Code sub-agent: the same as a transcript import gives it (`subagent:agent-<agent_id>`). */
@@ -63,10 +66,10 @@ const dispatchIfUnknown = (s: Session, input: ToolHook, facts: HookFacts): Sessi
 };
 
 /** RecordToolCallResult unless the call's attempt already has its result or late result (a repeated hook call appends nothing). */
-const result = (s: Session, input: ToolHook, status: 'completed' | 'failed', facts: HookFacts, output: unknown, error?: string): SessionCommand[] => {
+const result = (s: Session, input: ToolHook, status: 'completed' | 'failed', facts: HookFacts, output: unknown, error?: string, exitCode?: number): SessionCommand[] => {
   const known = s.toolCalls.get(input.tool_use_id);
   if (known && hasResult(known)) return [];
-  return [...dispatchIfUnknown(s, input, facts), toolCallRecorder(facts.redact).result({ callId: input.tool_use_id, status, source: 'hook', at: facts.at, output, error })];
+  return [...dispatchIfUnknown(s, input, facts), toolCallRecorder(facts.redact).result({ callId: input.tool_use_id, status, source: 'hook', at: facts.at, output, error, exitCode })];
 };
 
 const errorText = (error: unknown, fallback: string): string =>
@@ -85,7 +88,9 @@ const ownCommands = (parsed: ParsedHookInput, s: Session, facts: HookFacts): Ses
     case 'PreToolUse':
       return dispatchIfUnknown(s, input, facts);
     case 'PostToolUse':
-      return result(s, input, 'completed', facts, input.tool_response);
+      return facts.toolResult
+        ? result(s, input, facts.toolResult.status, facts, facts.toolResult.output ?? input.tool_response, facts.toolResult.error, facts.toolResult.exitCode)
+        : result(s, input, 'completed', facts, input.tool_response);
     case 'PostToolUseFailure':
       return result(s, input, 'failed', facts, undefined, `${input.is_interrupt ? 'interrupted: ' : ''}${errorText(input.error, 'tool failed')}`);
     case 'PermissionDenied':

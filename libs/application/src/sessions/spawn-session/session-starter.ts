@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { agentCapabilities, AgentKind, DomainError, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
+import { agentCapabilities, AgentKind, DomainError, isCodingAgent, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
@@ -49,10 +49,16 @@ export class SessionStarter {
     private readonly projectEnv: ProjectEnv,
   ) {}
 
-  /** Refuses (400, nothing appended) a command agent without a command and a baseRef that names no commit in one of the repos. */
-  async validate(project: RegisteredProject, agent: AgentKind, command: string[] | undefined, baseRef: string): Promise<void> {
+  /**
+   * Refuses (400 SESSION.INVALID naming the field, nothing appended) a command agent without a command, a coding agent
+   * with no interactive mode (codex) without a prompt, and a baseRef that names no commit in one of the repos.
+   */
+  async validate(project: RegisteredProject, agent: AgentKind, command: string[] | undefined, baseRef: string, prompt?: string): Promise<void> {
     if (agent === 'command' && (!command || command.length === 0)) {
       throw invalid('command', 'agent "command" needs command: a non-empty argv array');
+    }
+    if (isCodingAgent(agent) && !agentCapabilities(agent).interactive && !prompt) {
+      throw invalid('prompt', `agent "${agent}" needs a prompt: runledger runs it one-shot (it has no interactive mode runledger drives)`);
     }
     for (const repo of project.repos) {
       try {

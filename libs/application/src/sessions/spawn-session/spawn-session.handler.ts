@@ -21,7 +21,7 @@ export class SpawnSessionHandler implements ICommandHandler<SpawnSessionCommand,
   async execute({ input, context }: SpawnSessionCommand): Promise<SessionView> {
     const { state: project } = await this.sessions.project(input.projectId);
     const baseRef = input.baseRef ?? project.defaultBranch ?? 'HEAD';
-    await this.starter.validate(project, input.agent, input.command, baseRef);
+    await this.starter.validate(project, input.agent, input.command, baseRef, input.prompt);
     if (input.parentSessionId !== undefined) await this.sessions.load(input.parentSessionId, undefined, 'parentSessionId');
     const kind = input.kind ?? 'worker';
     const sessionId = await this.sessions.allocateSessionId(project.projectId, kind, context);

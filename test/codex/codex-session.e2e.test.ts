@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, prepareCodexHome, rolloutOf } from '../support/codex/codex-env';
+import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
+import { makeRepo } from '../support/git-repo';
+import { apiClient, eventually } from '../support/http-client';
+import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
+import { killProcessGroups } from '../support/process-groups';
+import { ServerProcess, startServerProcess } from '../support/server-process';
+
+const TOKEN = 'codex-session-token-0123456789ab';
+
+/**
+ * The calls of a rollout as Codex wrote them, read here without runledger's parser: each `function_call` /
+ * `custom_tool_call` response item (its `call_id`, the tool as Codex's hooks name it) and the status of its
+ * `item_completed` event (exit code 0 / `completed` / no error → completed), undefined while it has none.
+ */
+const rolloutCalls = (file: string) => {
+  const calls = new Map<string, { callId: string; tool: string; status?: string }>();
+  for (const text of readFileSync(file, 'utf8').split('\n')) {
+    if (!text.trim()) continue;
+    const line = JSON.parse(text);
+    const p = line.payload ?? {};
+    if (line.type === 'response_item' && (p.type === 'function_call' || p.type === 'custom_tool_call') && p.name !== 'tool_search') {
+      const tool = p.name === 'exec_command' ? 'Bash' : p.namespace ? `${p.namespace}__${p.name}` : p.name;
+      if (!calls.has(p.call_id)) calls.set(p.call_id, { callId: p.call_id, tool });
+    }
+    if (line.type === 'event_msg' && p.type === 'item_completed' && calls.has(p.item?.id)) {
+      const item = p.item;
+      const failed = item.type === 'CommandExecution' ? item.exit_code !== 0 : item.status === 'failed' || item.error != null;
+      calls.get(item.id)!.status = failed ? 'failed' : 'completed';
+    }
+  }
+  return [...calls.values()];
+};
+
+const byId = <T extends { callId: string }>(items: T[]) => [...items].sort((a, b) => (a.callId < b.callId ? -1 : 1));
+const engines = ['pglite', 'postgres'] as const;
+
+describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.md §4d)', () => {
+  for (const engine of engines) {
+    const pg = chosenPostgres();
+    const skip = engine === 'postgres' && 'skip' in pg ? pg.skip : null;
+    (skip ? describe.skip : describe)(`[${engine}${skip ? `: ${skip}` : ''}]`, () => {
+      let root: string;
+      let fake: FakeResponsesApi;
+      let home: CodexHome;
+      let server: ServerProcess;
+      let api: ReturnType<typeof apiClient>;
+      let databaseUrl = '';
+      let drop: (() => Promise<void>) | undefined;
+      const agents: number[] = [];
+      const env = () => ({ ...home.env, DATABASE_URL: databaseUrl, RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000' });
+      const start = async () => {
+        server = await startServerProcess(env());
+        api = apiClient(server.url, TOKEN);
+      };
+      const spawnCodex = async (prompt: string) => {
+        const spawned = await api.post('/sessions', { projectId: 'cx', agent: 'codex', prompt });
+        expect(spawned.status).toBe(201);
+        agents.push(spawned.body.runtime.pid);
+        return { id: spawned.body.id as string, worktree: spawned.body.worktrees[0].path as string };
+      };
+      const session = async (id: string) => (await api.get(`/sessions/${id}`)).body;
+      const toolCalls = async (id: string) => (await api.get(`/sessions/${id}/tool-calls`)).body.toolCalls as Array<Record<string, any>>;
+      const logEqualsRollout = async (id: string) => {
+        const view = await session(id);
+        const calls = rolloutCalls(rolloutOf(home, view.agentSessionId));
+        const logged = await toolCalls(id);
+        expect(byId(logged.map((c) => ({ callId: c.callId, tool: c.tool, status: c.status })))).toEqual(byId(calls));
+        return { calls, logged, view };
+      };
+
+      beforeAll(async () => {
+        root = mkdtempSync(join(tmpdir(), `rl-codex-${engine}-`));
+        fake = await startFakeResponsesApi();
+        home = prepareCodexHome(join(root, 'codex-home'), { apiUrl: fake.url, mcpServers: { echo: { command: process.execPath, args: [ECHO_MCP_SERVER] } } });
+        if (engine === 'postgres' && !('skip' in pg)) ({ url: databaseUrl, drop } = await createTestDatabase(pg));
+        await start();
+        expect((await api.post('/projects', { name: 'cx', repoPath: makeRepo(join(root, 'repo')), hookHoldSeconds: 2 })).status).toBe(201);
+      });
+      afterAll(async () => {
+        killProcessGroups(agents);
+        await server?.stop('SIGKILL');
+        await fake?.close();
+        await drop?.();
+        if (root) rmSync(root, { recursive: true, force: true });
+      });
+
+      it('records exec (succeeding and failing), apply_patch and an MCP call live, equal to the rollout call for call; the thread is the agent session; `exited` 0', async () => {
+        fake.push(
+          { exec: [{ cmd: 'echo hello > hello.txt && cat hello.txt' }] },
+          { exec: [{ cmd: 'ls /no/such/dir' }] },
+          { patch: '*** Begin Patch\n*** Add File: patched.txt\n+patched by codex\n*** End Patch\n' },
+          { mcp: { server: 'echo', tool: 'echo', arguments: { text: 'over mcp' } } },
+          { text: 'All four done.' },
+        );
+        const { id, worktree } = await spawnCodex('do four things');
+        const done = await eventually(async () => {
+          const view = await session(id);
+          return view.status === 'exited' ? view : null;
+        }, 'the Codex session to exit', 60_000);
+        expect(done).toMatchObject({ agent: 'codex', runtime: { exitCode: 0 }, exit: { finished: true }, runs: { open: 0 } });
+        expect(readFileSync(join(worktree, 'patched.txt'), 'utf8')).toBe('patched by codex\n');
+        const { calls, logged, view } = await logEqualsRollout(id);
+        expect(calls.map((c) => c.status)).toEqual(['completed', 'failed', 'completed', 'completed']);
+        expect(calls.map((c) => c.tool)).toEqual(['Bash', 'Bash', 'apply_patch', 'mcp__echo__echo']);
+        expect(view.agentSessionId).toMatch(/^[0-9a-f-]{36}$/);
+        // Every call was checkpointed at PreToolUse, by the hook, before it ran (none healed from the rollout).
+        expect(logged.every((c) => c.source !== 'transcript')).toBe(true);
+        expect(view.divergences ?? []).toEqual([]);
+      });
+    });
+  }
+});
