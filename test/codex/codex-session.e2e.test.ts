@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readStartTime } from '@runledger/infra/runtime';
 import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, prepareCodexHome, rolloutOf } from '../support/codex/codex-env';
 import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
 import { makeRepo } from '../support/git-repo';
@@ -14,7 +15,8 @@ const TOKEN = 'codex-session-token-0123456789ab';
 /**
  * The calls of a rollout as Codex wrote them, read here without runledger's parser: each `function_call` /
  * `custom_tool_call` response item (its `call_id`, the tool as Codex's hooks name it) and the status of its
- * `item_completed` event (exit code 0 / `completed` / no error → completed), undefined while it has none.
+ * `item_completed` event (exit code 0 / `completed` / no error → completed), failed for an output with no
+ * item_completed (never ran), undefined while it has neither.
  */
 const rolloutCalls = (file: string) => {
   const calls = new Map<string, { callId: string; tool: string; status?: string }>();
@@ -25,6 +27,11 @@ const rolloutCalls = (file: string) => {
     if (line.type === 'response_item' && (p.type === 'function_call' || p.type === 'custom_tool_call') && p.name !== 'tool_search') {
       const tool = p.name === 'exec_command' ? 'Bash' : p.namespace ? `${p.namespace}__${p.name}` : p.name;
       if (!calls.has(p.call_id)) calls.set(p.call_id, { callId: p.call_id, tool });
+    }
+    // An output with no item_completed: the call never ran (a hook blocked it); an item_completed, written before or after it, decides.
+    if (line.type === 'response_item' && (p.type === 'function_call_output' || p.type === 'custom_tool_call_output') && calls.has(p.call_id)) {
+      const call = calls.get(p.call_id)!;
+      if (!call.status) call.status = 'failed';
     }
     if (line.type === 'event_msg' && p.type === 'item_completed' && calls.has(p.item?.id)) {
       const item = p.item;
@@ -60,9 +67,10 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         const spawned = await api.post('/sessions', { projectId: 'cx', agent: 'codex', prompt });
         expect(spawned.status).toBe(201);
         agents.push(spawned.body.runtime.pid);
-        return { id: spawned.body.id as string, worktree: spawned.body.worktrees[0].path as string };
+        return { id: spawned.body.id as string, worktree: spawned.body.worktrees[0].path as string, pid: spawned.body.runtime.pid as number, startTime: spawned.body.runtime.startTime as string };
       };
       const session = async (id: string) => (await api.get(`/sessions/${id}`)).body;
+      const events = async (id: string) => (await api.get(`/sessions/${id}/events?limit=1000`)).body.events as Array<{ type: string; data: any; metadata: any }>;
       const toolCalls = async (id: string) => (await api.get(`/sessions/${id}/tool-calls`)).body.toolCalls as Array<Record<string, any>>;
       const logEqualsRollout = async (id: string) => {
         const view = await session(id);
@@ -110,6 +118,30 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         // Every call was checkpointed at PreToolUse, by the hook, before it ran (none healed from the rollout).
         expect(logged.every((c) => c.source !== 'transcript')).toBe(true);
         expect(view.divergences ?? []).toEqual([]);
+        expect((await api.post(`/sessions/${id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });
+      });
+
+      it('runledger SIGKILLed during a long exec and started after Codex finished: every rollout call in the log, `exited`, Codex never launched again', async () => {
+        fake.push({ exec: [{ cmd: 'sleep 4 && echo slept' }] }, { exec: [{ cmd: 'echo after > after.txt' }] }, { text: 'Finished.' });
+        const { id, pid, startTime } = await spawnCodex('a long job');
+        await eventually(async () => (await toolCalls(id)).some((c) => c.status === 'dispatched' && String(c.input?.command).startsWith('sleep')), 'the long exec to be dispatched', 60_000, 100);
+        await server.stop('SIGKILL');
+        await eventually(() => readStartTime(pid) !== startTime, 'Codex to finish while runledger is down', 90_000, 200);
+        const requestsBefore = fake.requests.length;
+
+        await start();
+        const after = await eventually(async () => {
+          const view = await session(id);
+          return view.status === 'exited' ? view : null;
+        }, 'the restarted runledger to record the finished Codex as exited', 90_000, 200);
+        expect(after).toMatchObject({ exit: { finished: true }, runs: { open: 0 } });
+        expect((await events(id)).filter((e) => e.type === 'SessionRuntimeLaunched')).toHaveLength(1);
+        expect(fake.requests.length).toBe(requestsBefore); // nothing re-run
+        const { logged } = await logEqualsRollout(id);
+        expect(logged.find((c) => String(c.input?.command).startsWith('sleep'))).toMatchObject({ status: 'completed', source: 'transcript' });
+        // While runledger was down, the next exec's PreToolUse held 2 s and then blocked it (fail closed): Codex never ran it.
+        expect(existsSync(join(after.worktrees[0].path, 'after.txt'))).toBe(false);
+        expect((await api.post(`/sessions/${id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });
       });
     });
   }

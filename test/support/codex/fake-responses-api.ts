@@ -101,14 +101,15 @@ export const newCallId = (): string => `call_${randomChars(24)}`;
 const OUTPUT_TYPES = new Set(['function_call_output', 'custom_tool_call_output', 'tool_search_output', 'mcp_tool_call_output']);
 
 /**
- * The step a request stands at: how many user messages and how many tool outputs its `input` holds. Codex sends the
+ * The step a request stands at: its thread, and how many user messages and tool outputs its `input` holds. Codex sends the
  * whole history each time, so a new step adds an output (or a prompt) and a retry of the same step has the same key.
  */
 export const stepOf = (body: ResponsesRequest): string => {
   const input = Array.isArray(body.input) ? body.input : [];
   const users = input.filter((i) => i.type === 'message' && i.role === 'user').length;
   const outputs = input.filter((i) => OUTPUT_TYPES.has(String(i.type))).length;
-  return `${users}:${outputs}`;
+  // One stand-in serves several threads: the thread (Codex sends its id as prompt_cache_key) is part of the step.
+  return `${typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : ''}:${users}:${outputs}`;
 };
 
 /** True when the request offers a function `tool` inside namespace `mcp__<server>` (loaded by an earlier tool_search). */

@@ -7,7 +7,8 @@ import { completedItemOf, completedItemResult } from './rollout-results';
  * Codex rollout parser (docs/ARCHITECTURE.md §4d): `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*-<thread id>.jsonl`, lines
  * `{timestamp, type, payload}`, read into the one transcript summary shape every agent adapter gives (ParsedTranscript):
  * runs are turns (`task_started` … `task_complete`), calls are `function_call` / `custom_tool_call` response items
- * (named as Codex's hooks name them), results their `item_completed` events (else their `_output` items).
+ * (named as Codex's hooks name them), results their `item_completed` events (a call with only an `_output` item never
+ * ran: failed).
  */
 
 type Json = Record<string, unknown>;
@@ -153,8 +154,10 @@ export class RolloutParser {
     }
     if ((payload.type === 'function_call_output' || payload.type === 'custom_tool_call_output') && isString(payload.call_id)) {
       const call = this.callsById.get(payload.call_id);
-      // item_completed is the better record (exit code, status); the output item only fills a call that has none.
-      if (call && !call.result) call.result = { status: 'completed', output: payload.output ?? null, at, line: this.lineNo };
+      // A call that ran has an item_completed (the better record: exit code, status). An output without one is what
+      // the model was told about a call that never ran (blocked by a PreToolUse hook, refused): failed. A later
+      // item_completed (written after the output) replaces it.
+      if (call && !call.result) call.result = { status: 'failed', output: payload.output ?? null, at, line: this.lineNo };
     }
   }
 
