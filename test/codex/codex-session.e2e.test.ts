@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readStartTime } from '@runledger/infra/runtime';
-import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, prepareCodexHome, rolloutOf } from '../support/codex/codex-env';
+import { listPidsWithEnv, readStartTime } from '@runledger/infra/runtime';
+import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, prepareCodexHome, rolloutOf, rolloutsOf } from '../support/codex/codex-env';
 import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
@@ -41,6 +41,17 @@ const rolloutCalls = (file: string) => {
   }
   return [...calls.values()];
 };
+
+/** The live processes launched for runledger session `id` by the runledger of `dataDir` (its agent and its tools' children): pid, start time, command line. */
+const sessionProcesses = (id: string, dataDir: string) =>
+  listPidsWithEnv(`RUNLEDGER_SESSION_ID=${id}`).flatMap((pid) => {
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RUNLEDGER_AGENT_HOME=${dataDir}`)) return []; // this suite's run only
+      return [{ pid, startTime: readStartTime(pid)!, command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() }];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
 
 const byId = <T extends { callId: string }>(items: T[]) => [...items].sort((a, b) => (a.callId < b.callId ? -1 : 1));
 const engines = ['pglite', 'postgres'] as const;
@@ -142,6 +153,41 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         // While runledger was down, the next exec's PreToolUse held 2 s and then blocked it (fail closed): Codex never ran it.
         expect(existsSync(join(after.worktrees[0].path, 'after.txt'))).toBe(false);
         expect((await api.post(`/sessions/${id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });
+      });
+
+      it('Codex and runledger both killed mid-exec: the orphaned exec child is stopped at reconcile, its call `interrupted` naming it, and the same thread continues natively', async () => {
+        fake.push({ exec: [{ cmd: 'sleep 300; echo never' }] });
+        const { id, pid, worktree } = await spawnCodex('a job cut short');
+        await eventually(async () => (await toolCalls(id)).some((c) => c.status === 'dispatched' && String(c.input?.command).startsWith('sleep 300')), 'the long exec to be dispatched', 60_000, 100);
+        const threadId = (await session(id)).agentSessionId as string;
+        const orphan = await eventually(() => sessionProcesses(id, join(root, 'data')).find((p) => p.command.startsWith('sleep 300')), 'the exec child to run', 30_000, 100);
+        await server.stop('SIGKILL');
+        killProcessGroups([pid]); // Codex itself (its npm wrapper and binary); its exec child runs in a session of its own
+        await eventually(() => readStartTime(orphan.pid) === orphan.startTime && sessionProcesses(id, join(root, 'data')).every((p) => !p.command.includes(' exec ')), 'Codex gone, its exec child left running');
+
+        fake.push({ exec: [{ cmd: 'echo resumed > resumed.txt' }] }, { text: 'Resumed and done.' });
+        await start();
+        const done = await eventually(async () => {
+          const view = await session(id);
+          return view.status === 'exited' && view.resumeMode ? view : null;
+        }, 'the natively resumed Codex to finish', 90_000, 200);
+        expect(readStartTime(orphan.pid)).not.toBe(orphan.startTime); // stopped by the reconcile, not left to run out its 300 s
+        expect(done).toMatchObject({ agentSessionId: threadId, resumeMode: 'native', exit: { finished: true } });
+        const launches = (await events(id)).filter((e) => e.type === 'SessionRuntimeLaunched');
+        expect(launches).toHaveLength(2);
+        expect(launches[1].data.runtime.command).toEqual(expect.arrayContaining(['resume', threadId]));
+        agents.push(launches[1].data.runtime.pid);
+        expect(readFileSync(join(worktree, 'resumed.txt'), 'utf8')).toBe('resumed\n');
+        expect(rolloutsOf(home).filter((f) => f.endsWith(`-${threadId}.jsonl`))).toHaveLength(1); // the same thread, one rollout
+
+        const logged = await toolCalls(id);
+        const cut = logged.find((c) => String(c.input?.command).startsWith('sleep 300'))!;
+        expect(cut).toMatchObject({ status: 'interrupted' });
+        expect(JSON.stringify(cut)).toContain(`pid ${orphan.pid}`);
+        // Every other call equals the rollout; the cut call is in the rollout without a result (Codex never writes one).
+        const calls = rolloutCalls(rolloutOf(home, threadId));
+        expect(calls.find((c) => c.callId === cut.callId)).toEqual({ callId: cut.callId, tool: 'Bash' });
+        expect(byId(logged.filter((c) => c.callId !== cut.callId).map((c) => ({ callId: c.callId, tool: c.tool, status: c.status })))).toEqual(byId(calls.filter((c) => c.callId !== cut.callId)));
       });
     });
   }

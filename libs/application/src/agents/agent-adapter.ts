@@ -56,6 +56,13 @@ export interface AgentAdapter {
   /** Reads the agent's transcript file (and its sub-agents') into the summary shape; never throws on a bad line, rejects on an I/O error. */
   readTranscript(file: string): Promise<AgentTranscript>;
   /**
+   * Tells the agent's own process from the processes of its tools, which inherit its environment (argv as /proc reads
+   * it). When defined, only such a process is adopted as the agent; once the agent is dead, the session's other
+   * processes are orphans its tools left running, and reconcile stops them. Undefined: every process of the session
+   * may be adopted as the agent (no orphan is looked for).
+   */
+  isAgentProcess?(command: string[]): boolean;
+  /**
    * At a PostToolUse hook whose payload cannot say how the call ended (Codex sends no exit code): the result of
    * `callId` as the agent's transcript holds it by then; undefined when it does not (the hook's payload is taken).
    * Never throws (an unreadable transcript is undefined).

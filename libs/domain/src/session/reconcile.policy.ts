@@ -41,8 +41,21 @@ export interface TranscriptFacts {
 export type RuntimeFact =
   | { state: 'alive' }
   | { state: 'unrecorded'; runtime: SessionRuntime }
-  | { state: 'dead'; exitCode?: number; signal?: string }
+  | { state: 'dead'; exitCode?: number; signal?: string; orphans?: OrphanProcess[] }
   | { state: 'none' };
+
+/**
+ * A process of the session still alive after its agent died: a tool's child the agent left behind (Codex's exec
+ * children outlive a SIGKILLed Codex). The reconciler stopped it (its process group) before deciding.
+ */
+export interface OrphanProcess {
+  pid: number;
+  command: string[];
+}
+
+/** `pid 12 (sleep 30), pid 14 (node server.js)`: orphans for a reason text, each command cut to 60 characters. */
+const describeOrphans = (orphans: OrphanProcess[]): string =>
+  orphans.map((o) => `pid ${o.pid} (${o.command.join(' ').slice(0, 60)})`).join(', ');
 
 /** Why a reconcile runs: the worker's start-up, the runtime watcher, a Stop/SessionEnd hook, or a request (API/CLI). */
 export type ReconcileTrigger = 'boot' | 'watch' | 'hook' | 'request';
@@ -224,9 +237,10 @@ const liveRuntimeVerdict = (state: Session, runtime: Exclude<RuntimeFact, { stat
 /** How a dead runtime ended, for the exit's reason: finished, or on its own (mid-run when a run or observed call was open). */
 const exitReason = (state: Session, runtime: Extract<RuntimeFact, { state: 'dead' }>, finished: boolean): string => {
   const how = runtime.signal !== undefined ? `signal ${runtime.signal}` : runtime.exitCode !== undefined ? `exit code ${runtime.exitCode}` : 'exit status not observed';
-  if (finished) return `the agent finished its run and its runtime ended (${how})`;
+  const stopped = runtime.orphans?.length ? `; its orphaned processes were stopped: ${describeOrphans(runtime.orphans)}` : '';
+  if (finished) return `the agent finished its run and its runtime ended (${how})${stopped}`;
   const midRun = Object.values(state.runs).some((r) => r.status === 'started') || observedInFlight(state).length > 0;
-  return `the runtime ended on its own${midRun ? ' mid-run' : ''} (${how})`;
+  return `the runtime ended on its own${midRun ? ' mid-run' : ''} (${how})${stopped}`;
 };
 
 /**
@@ -260,10 +274,11 @@ const mayRelaunch = (state: Session, trigger: ReconcileTrigger): boolean =>
   trigger !== 'request' && !(trigger === 'watch' && state.status === 'interrupted' && !state.restoring);
 
 /** Work cut short: the session interrupted (once), then the restore policy says whether and how it is relaunched. */
-const interruptVerdict = (state: Session, trigger: ReconcileTrigger, at: string): Verdict => {
+const interruptVerdict = (state: Session, trigger: ReconcileTrigger, at: string, orphans: OrphanProcess[] = []): Verdict => {
   const restore = restorePolicy(state);
   const cut = state.status !== 'interrupted' || state.restoring;
-  const commands: SessionCommand[] = cut ? [{ type: 'InterruptSession', data: { reason: 'runtime gone with work cut short', resumable: restore.mode !== null, at } }] : [];
+  const reason = `runtime gone with work cut short${orphans.length ? `; the processes it left running were stopped: ${describeOrphans(orphans)}` : ''}`;
+  const commands: SessionCommand[] = cut ? [{ type: 'InterruptSession', data: { reason, resumable: restore.mode !== null, at } }] : [];
   const interrupted = cut ? observedInFlight(state).length : 0;
   if (!mayRelaunch(state, trigger)) return { commands, interrupted, outcome: 'interrupted', why: `${restore.why} (not relaunched by a ${trigger})` };
   return { commands, interrupted, outcome: 'interrupted', why: restore.why, relaunch: restore.mode };
@@ -277,7 +292,7 @@ const deadRuntimeVerdict = (state: Session, runtime: Extract<RuntimeFact, { stat
   const ended = (state.status === 'exited' || state.status === 'interrupted') && !state.restoring;
   const late = ended ? observedInFlight(state) : [];
   const lateCommands = late.map((call): SessionCommand => ({ type: 'InterruptToolCall', data: { callId: call.callId, reason: `its agent is gone (recorded after the session was ${state.status})`, at } }));
-  const verdict = state.status === 'exited' && !state.restoring ? unchanged('already exited') : (exitVerdict(state, runtime, facts.transcript, at) ?? interruptVerdict(state, facts.trigger, at));
+  const verdict = state.status === 'exited' && !state.restoring ? unchanged('already exited') : (exitVerdict(state, runtime, facts.transcript, at) ?? interruptVerdict(state, facts.trigger, at, runtime.orphans));
   return { ...verdict, commands: [...lateCommands, ...verdict.commands], interrupted: late.length + verdict.interrupted };
 };
 

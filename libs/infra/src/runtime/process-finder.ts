@@ -32,9 +32,10 @@ export const hookCommandKind = (text: string): 'shim' | 'node' | undefined =>
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh']);
 
 /**
- * Live process-group leaders whose environment holds every one of `entries` (`NAME=value`), read from /proc (Linux;
- * [] elsewhere). Zombies, runledger hook processes (isHookCommand) and processes whose environ cannot be read (another
- * user) are left out. `logPath` is empty: the caller knows where the log goes.
+ * Live processes whose environment holds every one of `entries` (`NAME=value`), read from /proc (Linux; [] elsewhere),
+ * each with its process group (`pgid`; a launched agent leads its own: `pgid === pid`). Zombies, runledger hook
+ * processes (isHookCommand) and processes whose environ cannot be read (another user) are left out. `logPath` is
+ * empty: the caller knows where the log goes.
  */
 export const findProcessesByEnv = (entries: string[]): RuntimeIdentity[] => scanProcesses(entries).map((p) => p.identity);
 
@@ -71,7 +72,7 @@ const scanProcesses = (entries: string[]): { identity: RuntimeIdentity; environ:
     }
     if (!entries.every((entry) => environ.includes(entry))) continue;
     const stat = readProcStat(pid);
-    if (!stat || stat.state === 'Z' || stat.pgrp !== pid) continue;
+    if (!stat || stat.state === 'Z') continue;
     let cwd = '';
     let command: string[] = [];
     try {
@@ -80,10 +81,11 @@ const scanProcesses = (entries: string[]): { identity: RuntimeIdentity; environ:
     } catch {
       continue;
     }
-    if (isHookCommand(command)) continue;
-    found.push({ identity: { type: 'process', pid, pgid: pid, startTime: stat.startTime, command, cwd, logPath: '', startedAt: '' }, environ });
+    found.push({ identity: { type: 'process', pid, pgid: stat.pgrp, startTime: stat.startTime, command, cwd, logPath: '', startedAt: '' }, environ });
   }
-  return found;
+  // A hook process and everything in its process group (what `sh -c <hook>` started) belong to the hook, not the agent.
+  const hookGroups = new Set(found.filter((p) => isHookCommand(p.identity.command)).map((p) => p.identity.pgid));
+  return found.filter((p) => !hookGroups.has(p.identity.pgid) && !isHookCommand(p.identity.command));
 };
 
 /**

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { parseRolloutFile } from '@runledger/infra/agents/codex/rollout-parser';
 import { rolloutToolResult } from '@runledger/infra/agents/codex/rollout-results';
@@ -57,6 +58,11 @@ export class CodexAdapter implements AgentAdapter {
 
   async readTranscript(file: string): Promise<AgentTranscript> {
     return { main: await parseRolloutFile(file), subagents: [] };
+  }
+
+  /** Codex's own processes: the npm wrapper (`node …/codex exec …`) or the native binary (`…/bin/codex exec …`); an exec child never is. */
+  isAgentProcess(command: string[]): boolean {
+    return command.slice(0, 2).some((arg) => path.basename(arg) === path.basename(this.executable()) || path.basename(arg) === 'codex') && command.includes('exec');
   }
 
   /** Codex's PostToolUse has no exit code: the call's `item_completed` line, written just before the hook, says how it ended. */

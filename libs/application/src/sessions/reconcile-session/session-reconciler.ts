@@ -155,8 +155,13 @@ export class SessionReconciler {
     if (trigger === 'hook') return { state: 'alive' }; // the agent is posting its hooks: its runtime is not the question here
     if (this.launcher.isAlive(session.runtime, options.panes)) return { state: 'alive' };
     const agents = options.agents ?? this.launcher.agentProcesses();
-    const unrecorded = this.launcher.findUnrecorded(session.sessionId, session.runtime, agents, options.panes);
+    const isAgent = this.adapters.find(session.agent)?.isAgentProcess?.bind(this.adapters.find(session.agent));
+    const unrecorded = this.launcher.findUnrecorded(session.sessionId, session.runtime, agents, options.panes, isAgent);
     if (unrecorded) return { state: 'unrecorded', runtime: unrecorded };
+    // The agent is dead: what its tools left running (an exec child of a SIGKILLed Codex) has no owner; it is stopped,
+    // and named in the reason its calls are interrupted with (never left running unnoticed).
+    const orphans = isAgent ? await this.launcher.stopOrphans(this.launcher.sessionProcesses(session.sessionId, session.runtime, agents).filter((p) => !isAgent(p.command))) : [];
+    if (orphans.length) this.logger.warn(`${session.sessionId}: stopped ${orphans.length} process(es) its dead agent left running: ${orphans.map((o) => `${o.pid} (${o.command.join(' ')})`).join(', ')}`);
     let exit = this.launcher.exitStatus(session.runtime);
     for (const deadline = Date.now() + REAP_WAIT_MS; exit === null && Date.now() < deadline; exit = this.launcher.exitStatus(session.runtime)) {
       await new Promise((resolve) => setTimeout(resolve, 25)); // our child died; Node reaps it on the event loop
@@ -165,6 +170,7 @@ export class SessionReconciler {
       state: 'dead',
       ...(exit && exit.code !== null ? { exitCode: exit.code } : {}),
       ...(exit && exit.signal !== null ? { signal: exit.signal } : {}),
+      ...(orphans.length ? { orphans: orphans.map((o) => ({ pid: o.pid, command: o.command })) } : {}),
     };
   }
 

@@ -123,15 +123,32 @@ export class AgentLauncher {
    * A live agent of `sessionId`, launched by this installation (same data directory), that the log does not know (launched, then runledger died before recording it):
    * its tmux session, or a process found by its environment (the newest if several). Null when there is none.
    */
-  findUnrecorded(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>, panes?: TmuxPane[]): SessionRuntime | null {
+  findUnrecorded(
+    sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>, panes?: TmuxPane[], isAgent: (command: string[]) => boolean = () => true,
+  ): SessionRuntime | null {
     const tmux = this.findUnrecordedTmux(sessionId, recorded, panes);
     if (tmux) return tmux;
-    const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER, this.homeEntry()]);
-    const found = candidates
-      .filter((p) => !(recorded?.type === 'process' && recorded.pid === p.pid && recorded.startTime === p.startTime))
+    const found = this.sessionProcesses(sessionId, recorded, agents)
+      .filter((p) => p.pgid === p.pid && isAgent(p.command)) // runledger launches an agent as its own process group's leader
       .sort((a, b) => Number(BigInt(b.startTime) - BigInt(a.startTime)));
     if (found.length === 0) return null;
     return { ...found[0], logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt: new Date().toISOString() } as unknown as SessionRuntime;
+  }
+
+  /**
+   * The live processes of `sessionId` launched by this installation (its agent, and the tools' processes that inherit
+   * its environment), the recorded runtime's own process left out; from `agents` (one earlier /proc scan) when given.
+   */
+  sessionProcesses(sessionId: string, recorded?: SessionRuntime, agents?: Map<string, RuntimeIdentity[]>): RuntimeIdentity[] {
+    const candidates = agents ? (agents.get(sessionId) ?? []) : findProcessesByEnv([`RUNLEDGER_SESSION_ID=${sessionId}`, AGENT_MARKER, this.homeEntry()]);
+    return candidates.filter((p) => !(recorded?.type === 'process' && recorded.pid === p.pid && recorded.startTime === p.startTime));
+  }
+
+  /** Stops processes a dead agent left running (each one's process group: SIGTERM, then SIGKILL after the grace period); returns those that were alive. */
+  async stopOrphans(orphans: RuntimeIdentity[]): Promise<RuntimeIdentity[]> {
+    const stopped: RuntimeIdentity[] = [];
+    for (const orphan of orphans) if ((await this.runtime.stop(orphan, { graceMs: this.config.killGraceMs })).stopped) stopped.push(orphan);
+    return stopped;
   }
 
   /** Every live agent process by session id, from one scan of /proc (for a reconcile of many sessions). */
