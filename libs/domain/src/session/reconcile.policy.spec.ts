@@ -197,6 +197,17 @@ describe('reconcile policy: the log equals the transcript (docs/ARCHITECTURE.md 
     expect(plan.counts.callsFromTranscript).toBe(1);
   });
 
+  it('leaves a call without a result to its PreToolUse hook while the agent runs (unsettled), and appends it once settled', () => {
+    const history = [started(), launched, linked, runStarted];
+    const pending = given(...history).when(facts({ trigger: 'hook', transcript: transcript({ settled: false, calls: [call('c7', null)] }) }));
+    expect(pending.commands).toEqual([]);
+    const settled = given(...history).when(facts({ trigger: 'hook', transcript: transcript({ settled: true, calls: [call('c7', null)] }) }));
+    expect(types(settled)).toEqual(['DispatchToolCall', 'RecordDivergence']);
+    // One with a result ran without its hook: appended while the agent runs.
+    const ran = given(...history).when(facts({ trigger: 'hook', transcript: transcript({ settled: false, calls: [call('c8', 'completed')] }) }));
+    expect(types(ran)).toEqual(['DispatchToolCall', 'RecordToolCallResult', 'RecordDivergence']);
+  });
+
   it('appends a call the log never saw without a result, which the session interruption then closes', () => {
     const plan = given(started(), launched, linked, runStarted).when(facts({ transcript: transcript({ calls: [call('c9', null)] }) }));
     expect(plan.after.toolCalls.get("c9")!).toMatchObject({ status: 'interrupted', dispatchSource: 'transcript' });

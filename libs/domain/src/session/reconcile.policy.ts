@@ -125,7 +125,8 @@ const fold = (state: Session, commands: SessionCommand[]): Session => {
 
 /**
  * Makes the log equal the transcript (docs/ARCHITECTURE.md §4.3, invariant 15): a call the log never saw is dispatched from the
- * transcript (`source: transcript`) with its result; a result the log lacks is appended (a late result when the attempt
+ * transcript (`source: transcript`) with its result (one without a result only once the transcript is settled: until
+ * then its PreToolUse hook may still come); a result the log lacks is appended (a late result when the attempt
  * was interrupted); each is a `DivergenceDetected` naming its kind. A call the log has and a settled transcript lacks,
  * a tool or status that differs, is reported only. Deterministic details, so a second reconcile appends nothing.
  */
@@ -139,7 +140,9 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
     const logged = session.toolCalls.get(fact.callId);
     const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => calls.result({ callId: fact.callId, status, output, source: 'transcript', at });
     if (!logged) {
-      if (!canOpenWork) continue;
+      // A call with no result while the agent still runs may be waiting on its PreToolUse hook (Codex writes the call to
+      // its rollout first; a held hook arrives once runledger is back): its hook records it, or a later reconcile does.
+      if (!canOpenWork || (!fact.result && !transcript.settled)) continue;
       commands.push(calls.dispatch({ callId: fact.callId, tool: fact.tool, input: fact.input, mode: 'observed', source: 'transcript', at }));
       if (fact.result) commands.push(result(fact.result.status, fact.result.output));
       commands.push(divergence(fact.callId, DIVERGENCE_KINDS.callOnlyInTranscript, `${fact.tool}${fact.subagent ? ` (sub-agent ${fact.subagent})` : ''}: in the transcript, never seen live; appended from the transcript`));
