@@ -62,7 +62,7 @@ export interface RecordedRequest {
    * `side`: no tools offered, answered with a text.
    */
   kind: 'main' | 'search' | 'replay' | 'side';
-  /** The step key: `<user messages>:<tool outputs>` counted in the request's `input`. */
+  /** The step key: `<thread>:<user messages>:<tool outputs>` (thread from `prompt_cache_key` or the `thread-id` header). */
   step: string;
   answer: { id: string; output: OutputItem[] } | ScriptedError;
 }
@@ -101,14 +101,15 @@ export const newCallId = (): string => `call_${randomChars(24)}`;
 const OUTPUT_TYPES = new Set(['function_call_output', 'custom_tool_call_output', 'tool_search_output', 'mcp_tool_call_output']);
 
 /**
- * The step a request stands at: how many user messages and how many tool outputs its `input` holds. Codex sends the
- * whole history each time, so a new step adds an output (or a prompt) and a retry of the same step has the same key.
+ * The step a request stands at: its thread (`prompt_cache_key`, which Codex sets to the thread id, else `thread`), how
+ * many user messages and how many tool outputs its `input` holds. Codex sends the whole history each time, so a new
+ * step adds an output (or a prompt) and a retry of the same step has the same key.
  */
-export const stepOf = (body: ResponsesRequest): string => {
+export const stepOf = (body: ResponsesRequest, thread = ''): string => {
   const input = Array.isArray(body.input) ? body.input : [];
   const users = input.filter((i) => i.type === 'message' && i.role === 'user').length;
   const outputs = input.filter((i) => OUTPUT_TYPES.has(String(i.type))).length;
-  return `${users}:${outputs}`;
+  return `${typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : thread}:${users}:${outputs}`;
 };
 
 /** True when the request offers a function `tool` inside namespace `mcp__<server>` (loaded by an earlier tool_search). */
@@ -183,8 +184,8 @@ export const startFakeResponsesApi = async (options: FakeResponsesApiOptions = {
   /** The turn whose MCP calls wait for their tool_search_output (taken from the queue already). */
   let pendingSearch: ScriptedTurn | null = null;
 
-  const answer = (path: string, body: ResponsesRequest): RecordedRequest['answer'] => {
-    const step = stepOf(body);
+  const answer = (path: string, body: ResponsesRequest, thread: string): RecordedRequest['answer'] => {
+    const step = stepOf(body, thread);
     const record = (kind: RecordedRequest['kind'], a: RecordedRequest['answer']) => {
       requests.push({ path, body, kind, step, answer: a });
       return a;
@@ -225,7 +226,7 @@ export const startFakeResponsesApi = async (options: FakeResponsesApiOptions = {
     } catch {
       return fail(400, 'invalid_request_error', 'body is not JSON');
     }
-    const result = answer(path, body);
+    const result = answer(path, body, String(request.headers['thread-id'] ?? ''));
     if ('error' in result) return fail(result.error.status, result.error.type, result.error.message);
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': `req_${hex(16)}` });
     for (const { event, data } of sseFrames(result.id, body.model ?? 'gpt-5.5', result.output)) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
