@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -12,6 +13,9 @@ export const CODEX_BIN = resolve(__dirname, '../../../node_modules/.bin/codex');
 
 /** The stdio MCP server with one tool `echo` ({text} → the same text), for `[mcp_servers.<name>]`. */
 export const ECHO_MCP_SERVER = resolve(__dirname, 'echo-mcp-server.js');
+
+/** A command hook that appends its stdin as one JSON line to the file given as its argument (`node RECORD_HOOK <file>`). */
+export const RECORD_HOOK = resolve(__dirname, 'record-hook.js');
 
 /** The env variable config.toml names as the stand-in provider's `env_key` (Codex sends its value as the bearer token). */
 export const CODEX_KEY_ENV = 'STANDIN_KEY';
@@ -66,6 +70,41 @@ export const hooksJson = (commandFor: (event: CodexHookEvent) => string, events:
   return `${JSON.stringify({ hooks }, null, 2)}\n`;
 };
 
+/** Sorts object keys recursively (serde_json's canonical form that Codex hashes). */
+const canonical = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(canonical)
+    : typeof value === 'object' && value !== null
+      ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+      : value;
+
+/**
+ * config.toml lines that trust every command hook of a hooks.json, so that they run without
+ * `--dangerously-bypass-hook-trust`: per handler `[hooks.state."<hooks file>:<event_snake>:<group>:<handler>"]` with
+ * `trusted_hash = "sha256:<hex>"`, the sha256 of the canonical JSON of `{event_name, matcher?, hooks: [{type, command,
+ * timeout (default 600), async (default false), statusMessage?}]}` (Codex 0.171's identity). `hooksFile` is the absolute
+ * path Codex reads it from. Throws on a hooks.json that is not JSON.
+ */
+export const hookTrustToml = (hooksFile: string, hooksJsonText: string): string => {
+  const parsed = JSON.parse(hooksJsonText) as { hooks: Record<string, Array<{ matcher?: string; hooks: Array<Record<string, unknown>> }>> };
+  const lines: string[] = [];
+  for (const [event, groups] of Object.entries(parsed.hooks)) {
+    const label = event.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    groups.forEach((group, g) =>
+      group.hooks.forEach((handler, h) => {
+        if (handler.type !== 'command') return;
+        const normalized: Record<string, unknown> = { type: 'command', command: handler.command, timeout: Math.max(1, Number(handler.timeout ?? 600)), async: handler.async === true };
+        if (handler.statusMessage !== undefined) normalized.statusMessage = handler.statusMessage;
+        const identity: Record<string, unknown> = { event_name: label, hooks: [normalized] };
+        if (group.matcher !== undefined) identity.matcher = group.matcher;
+        const hash = createHash('sha256').update(JSON.stringify(canonical(identity))).digest('hex');
+        lines.push(`[hooks.state.${JSON.stringify(`${hooksFile}:${label}:${g}:${h}`)}]`, `trusted_hash = "sha256:${hash}"`, '');
+      }),
+    );
+  }
+  return lines.join('\n');
+};
+
 /** An MCP server over stdio to register in config.toml as `[mcp_servers.<name>]`. */
 export interface CodexMcpServer {
   command: string;
@@ -84,6 +123,8 @@ export interface CodexHomeOptions {
   mcpServers?: Record<string, CodexMcpServer>;
   /** Written as `$CODEX_HOME/hooks.json` (see hooksJson); hooks run only with `--dangerously-bypass-hook-trust` or a trust entry. */
   hooksJson?: string;
+  /** Also trust that hooks.json in config.toml (hookTrustToml), so its hooks run without the bypass flag. */
+  trustHooks?: boolean;
 }
 
 /** A CODEX_HOME of the test's own and the env that points the CLI at the stand-in. */
@@ -122,6 +163,7 @@ export const prepareCodexHome = (dir: string, options: CodexHomeOptions): CodexH
     lines.push('', `[mcp_servers.${name}]`, `command = ${tomlString(server.command)}`, `args = [${(server.args ?? []).map(tomlString).join(', ')}]`);
     if (server.env) lines.push(`env = { ${Object.entries(server.env).map(([k, v]) => `${k} = ${tomlString(v)}`).join(', ')} }`);
   }
+  if (options.hooksJson !== undefined && options.trustHooks) lines.push('', hookTrustToml(join(dir, 'hooks.json'), options.hooksJson));
   writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
   if (options.hooksJson !== undefined) writeFileSync(join(dir, 'hooks.json'), options.hooksJson);
   return { home: dir, env: { CODEX_HOME: dir, [CODEX_KEY_ENV]: 'sk-test-stand-in', RUNLEDGER_CODEX_BIN: CODEX_BIN } };
