@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /*
@@ -16,6 +16,9 @@ export const ECHO_MCP_SERVER = resolve(__dirname, 'echo-mcp-server.js');
 
 /** A command hook that appends its stdin as one JSON line to the file given as its argument (`node RECORD_HOOK <file>`). */
 export const RECORD_HOOK = resolve(__dirname, 'record-hook.js');
+
+/** A command hook that logs its stdin and answers by rules: `node DECIDE_HOOK <log file> <rules.json>` (see the script). */
+export const DECIDE_HOOK = resolve(__dirname, 'decide-hook.js');
 
 /** The env variable config.toml names as the stand-in provider's `env_key` (Codex sends its value as the bearer token). */
 export const CODEX_KEY_ENV = 'STANDIN_KEY';
@@ -245,4 +248,34 @@ export const rolloutOf = (home: string | CodexHome, threadId: string): string =>
   const file = rolloutsOf(home).find((f) => f.endsWith(`-${threadId}.jsonl`));
   if (!file) throw new Error(`no rollout for thread ${threadId} under ${typeof home === 'string' ? home : home.home}`);
   return file;
+};
+
+/** A live process whose environment says it was started by Codex for thread `threadId` (`CODEX_THREAD_ID`). */
+export interface CodexThreadProcess {
+  pid: number;
+  pgid: number;
+  command: string;
+}
+
+/**
+ * Every live process (Linux /proc) with `CODEX_THREAD_ID=<threadId>` in its environment: Codex's exec children and
+ * theirs, which outlive a SIGKILLed Codex. Processes that vanish or cannot be read while scanning are left out.
+ */
+export const codexThreadProcesses = (threadId: string): CodexThreadProcess[] => {
+  const found: CodexThreadProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (!environ.includes(`CODEX_THREAD_ID=${threadId}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] === 'Z') continue; // a zombie is already dead
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      found.push({ pid: Number(entry), pgid, command });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
 };
