@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -226,6 +226,27 @@ export const runCodex = (args: string[], options: { cwd: string; home: CodexHome
       done({ code, signal, stdout, stderr, events: parseJsonEvents(stdout) });
     });
   });
+
+/** A CLI run in progress: its launcher process (leader of its own process group) and the outcome to come. */
+export interface StartedCodex {
+  child: ChildProcess;
+  /** Settles when the launcher exits and its stdout closes; never rejects after the spawn. */
+  done: Promise<CodexRun>;
+}
+
+/**
+ * Starts the real `codex` like runCodex, but detached (its own process group, so `process.kill(-child.pid, 'SIGKILL')`
+ * stops the launcher and the native binary it spawns) and without waiting; no timeout.
+ */
+export const startCodex = (args: string[], options: { cwd: string; home: CodexHome; env?: Record<string, string> }): StartedCodex => {
+  const child = spawn(CODEX_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const done = new Promise<CodexRun>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, events: parseJsonEvents(stdout) })));
+  return { child, done };
+};
 
 /** Every rollout file under `$CODEX_HOME/sessions/YYYY/MM/DD/` (`rollout-<time>-<thread id>.jsonl`), sorted by path; empty when none. */
 export const rolloutsOf = (home: string | CodexHome): string[] => {
