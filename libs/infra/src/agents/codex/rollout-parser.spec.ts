@@ -101,3 +101,22 @@ describe('parseRollout', () => {
     expect(codexToolName('view_image')).toBe('view_image');
   });
 });
+
+describe('parseRolloutFile on a yielded exec', () => {
+  it('takes the result of an exec that yielded from its later item, and leaves out the write_stdin polls (no hook sees them)', async () => {
+    const parsed = await parseRolloutFile(fixture('yielded-exec.rollout.jsonl'));
+    const recorded = hooks('yielded-exec.hooks.jsonl');
+    const pre = recorded.filter((h) => h.hook_event_name === 'PreToolUse');
+    const post = recorded.filter((h) => h.hook_event_name === 'PostToolUse');
+    expect(parsed.toolCalls.map((c) => [c.callId, c.tool, c.input])).toEqual(pre.map((h) => [h.tool_use_id, h.tool_name, h.tool_input]));
+    expect(parsed.toolCalls.map((c) => [c.callId, c.result?.status, c.result?.output])).toEqual(post.map((h) => [h.tool_use_id, 'completed', h.tool_response]));
+    expect(parsed.toolCalls[1].result?.output).toBe('late\n');
+    expect(parsed.toolCalls[1].result?.line).toBe(21); // the CommandExecution item (ordinal 20), after the write_stdin call
+  });
+
+  it('a yielded exec whose command never ended has no result', async () => {
+    const lines = text('yielded-exec.rollout.jsonl').trim().split('\n').slice(0, 19);
+    const parsed = parseRollout(lines.join('\n'));
+    expect(parsed.toolCalls.map((c) => c.result === null)).toEqual([false, true]);
+  });
+});

@@ -27,6 +27,9 @@ import type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, Ski
  * result's `output` is the PostToolUse `tool_response` where the rollout holds it (a command's aggregated output, an
  * MCP result), else the output the model was given; `structured` is the completed item. A call denied by a PreToolUse
  * hook has an output (`Command blocked by PreToolUse hook: <reason>. Command: …`) and no item: `failed`.
+ * An exec that yields (`yield_time_ms`) first gets an output saying "Process running with session ID <n>"; the model
+ * then polls it with `write_stdin` calls (no hook fires for them: they are not calls here), and the exec's
+ * `CommandExecution` item comes when the command ends, as does its PostToolUse: that item is its result.
  */
 
 export type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../../claude-code/transcript-parser';
@@ -82,6 +85,12 @@ const hookResponse = (item: Json, output: unknown): unknown => {
   return output;
 };
 
+/** An exec output that yielded while the command still runs (`Process running with session ID 80353`). */
+const STILL_RUNNING = /^Process running with session ID \d+$/m;
+
+/** Function tools that fire no hook (write_stdin polls or feeds a running exec): not tool calls here. */
+const UNHOOKED_FUNCTIONS = new Set(['write_stdin']);
+
 const TOOL_ITEMS = new Set(['CommandExecution', 'FileChange', 'McpToolCall']);
 
 /**
@@ -99,6 +108,8 @@ export class RolloutParser {
   /** Completed tool items by call id, until their output line arrives (the item comes first). */
   private readonly items = new Map<string, { item: Json; at: string; line: number }>();
   private readonly skippedLines: SkippedLine[] = [];
+  /** Exec calls whose output said the process was still running: their result is the item that comes later. */
+  private readonly running = new Set<string>();
 
   /** Consumes the next raw line (without its newline). */
   push(raw: string): void {
@@ -168,7 +179,12 @@ export class RolloutParser {
           const content = Array.isArray(item.content) ? item.content : [];
           const text = content.filter((c): c is Json => isObject(c) && c.type === 'text' && isString(c.text)).map((c) => c.text as string).join('\n');
           if (run && run.prompt === '') run.prompt = text;
-        } else if (TOOL_ITEMS.has(String(item.type)) && isString(item.id)) this.items.set(item.id, { item, at, line: this.lineNo });
+        } else if (TOOL_ITEMS.has(String(item.type)) && isString(item.id)) {
+          const call = this.running.has(item.id) ? this.callsById.get(item.id) : undefined;
+          this.running.delete(item.id);
+          if (call && call.result === null) call.result = { status: itemFailed(item) ? 'failed' : 'completed', output: hookResponse(item, null), structured: item, at, line: this.lineNo };
+          else this.items.set(item.id, { item, at, line: this.lineNo });
+        }
         return;
       }
       default:
@@ -181,6 +197,7 @@ export class RolloutParser {
       case 'function_call':
       case 'custom_tool_call': {
         if (!isString(payload.call_id) || !isString(payload.name) || this.callsById.has(payload.call_id)) return;
+        if (UNHOOKED_FUNCTIONS.has(payload.name) && !isString(payload.namespace)) return;
         const tool = codexToolName(payload.name, isString(payload.namespace) ? payload.namespace : undefined);
         const meta = payload.internal_chat_message_metadata_passthrough;
         const turnId = isObject(meta) && isString(meta.turn_id) ? meta.turn_id : undefined;
@@ -204,6 +221,10 @@ export class RolloutParser {
         if (!call || call.result !== null) return;
         const done = this.items.get(payload.call_id);
         this.items.delete(payload.call_id);
+        if (!done && call.tool === 'Bash' && isString(payload.output) && STILL_RUNNING.test(payload.output)) {
+          this.running.add(call.callId); // yielded: the command goes on; write_stdin polls it, its item ends it
+          return;
+        }
         const blocked = isString(payload.output) && payload.output.startsWith(BLOCKED_PREFIX);
         const result: ParsedToolResult = {
           status: blocked || (done && itemFailed(done.item)) ? 'failed' : 'completed',
