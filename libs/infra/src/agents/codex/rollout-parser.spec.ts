@@ -120,3 +120,12 @@ describe('parseRolloutFile on a yielded exec', () => {
     expect(parsed.toolCalls.map((c) => c.result === null)).toEqual([false, true]);
   });
 });
+
+describe('parseRolloutFile on a patch that does not apply', () => {
+  it('is a failed call (an output and no FileChange item), with the id and input its PreToolUse had', async () => {
+    const parsed = await parseRolloutFile(fixture('failed-patch.rollout.jsonl'));
+    const [pre] = hooks('failed-patch.hooks.jsonl');
+    expect(parsed.toolCalls).toEqual([expect.objectContaining({ callId: pre.tool_use_id, tool: 'apply_patch', input: pre.tool_input })]);
+    expect(parsed.toolCalls[0].result).toMatchObject({ status: 'failed', output: expect.stringMatching(/^apply_patch verification failed: /) });
+  });
+});

@@ -26,7 +26,8 @@ import type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, Ski
  * `tool_input`: `{command}` for Bash (the `cmd` argument) and apply_patch (the patch), the arguments for MCP. A
  * result's `output` is the PostToolUse `tool_response` where the rollout holds it (a command's aggregated output, an
  * MCP result), else the output the model was given; `structured` is the completed item. A call denied by a PreToolUse
- * hook has an output (`Command blocked by PreToolUse hook: <reason>. Command: …`) and no item: `failed`.
+ * hook has an output (`Command blocked by PreToolUse hook: <reason>. Command: …`) and no item: `failed`; so is a patch
+ * that does not apply (`apply_patch verification failed: …`, no item, no PostToolUse).
  * An exec that yields (`yield_time_ms`) first gets an output saying "Process running with session ID <n>"; the model
  * then polls it with `write_stdin` calls (no hook fires for them: they are not calls here), and the exec's
  * `CommandExecution` item comes when the command ends, as does its PostToolUse: that item is its result.
@@ -43,6 +44,11 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const KNOWN = new Set<string>(KNOWN_ROLLOUT_LINE_TYPES);
 /** The output Codex writes for a call a PreToolUse hook denied (exit 2, or a JSON deny/block). */
 const BLOCKED_PREFIX = 'Command blocked by PreToolUse hook';
+/**
+ * Tools whose calls that ran always have a completed item (CommandExecution, FileChange, McpToolCall): seen for Bash
+ * and apply_patch (denied, or a patch that does not apply: an output and no item); assumed for MCP.
+ */
+const ITEM_TOOLS = /^(Bash|apply_patch|mcp__.+)$/;
 
 /** The hooks' `tool_name` for a `function_call` / `custom_tool_call` (see the header). */
 export const codexToolName = (name: string, namespace?: string): string => {
@@ -225,9 +231,10 @@ export class RolloutParser {
           this.running.add(call.callId); // yielded: the command goes on; write_stdin polls it, its item ends it
           return;
         }
-        const blocked = isString(payload.output) && payload.output.startsWith(BLOCKED_PREFIX);
+        // Bash, apply_patch and MCP calls that ran end with an item; an output without one is a denial or an error.
+        const failed = done ? itemFailed(done.item) : ITEM_TOOLS.test(call.tool) || (isString(payload.output) && payload.output.startsWith(BLOCKED_PREFIX));
         const result: ParsedToolResult = {
-          status: blocked || (done && itemFailed(done.item)) ? 'failed' : 'completed',
+          status: failed ? 'failed' : 'completed',
           output: done ? hookResponse(done.item, payload.output) : payload.output,
           at,
           line: this.lineNo,
