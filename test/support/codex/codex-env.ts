@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 /** The real Codex CLI of the devDependency `@openai/codex` (a Node launcher for the native binary). */
 export const CODEX_BIN = resolve(__dirname, '../../../node_modules/.bin/codex');
 
-/** The stdio MCP server with one tool `echo` ({text} → the same text), for `[mcp_servers.<name>]`. */
+/** The stdio MCP server with tools `echo` ({text} → the same text) and `fail` (the text as a tool error), for `[mcp_servers.<name>]`. */
 export const ECHO_MCP_SERVER = resolve(__dirname, 'echo-mcp-server.js');
 
 /** A command hook that appends its stdin as one JSON line to the file given as its argument (`node RECORD_HOOK <file>`). */

@@ -129,3 +129,12 @@ describe('parseRolloutFile on a patch that does not apply', () => {
     expect(parsed.toolCalls[0].result).toMatchObject({ status: 'failed', output: expect.stringMatching(/^apply_patch verification failed: /) });
   });
 });
+
+describe('parseRolloutFile on an MCP tool error', () => {
+  it('is a failed call whose output is the MCP result', async () => {
+    const parsed = await parseRolloutFile(fixture('mcp-tool-error.rollout.jsonl'));
+    const [pre] = hooks('mcp-tool-error.hooks.jsonl');
+    expect(parsed.toolCalls.map((c) => [c.callId, c.tool, c.input])).toEqual([[pre.tool_use_id, 'mcp__echo__fail', { text: 'it broke' }]]);
+    expect(parsed.toolCalls[0].result).toMatchObject({ status: 'failed', output: { content: [{ type: 'text', text: 'it broke' }], isError: true } });
+  });
+});
