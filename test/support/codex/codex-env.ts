@@ -45,7 +45,7 @@ export const describeWithCodex = (title: string, body: () => void): void => {
   describe(title, body);
 };
 
-/** The hook events Codex 0.171 runs command hooks for. */
+/** The hook event names of Codex 0.171 (seen firing here: SessionStart, UserPromptSubmit, PreToolUse, PermissionRequest, PostToolUse, Stop). */
 export const CODEX_HOOK_EVENTS = [
   'SessionStart',
   'UserPromptSubmit',
