@@ -68,7 +68,7 @@ export interface RecordedRequest {
    * `side`: no tools offered, answered with a text.
    */
   kind: 'main' | 'search' | 'replay' | 'side';
-  /** The step key: `<thread>:<user messages>:<tool outputs>` (thread from `prompt_cache_key` or the `thread-id` header). */
+  /** The step key: `<thread>:<user messages>:<tool outputs>` (thread = the body's `prompt_cache_key`, which Codex sets to the thread id). */
   step: string;
   answer: { id: string; output: OutputItem[] } | ScriptedError;
 }
@@ -107,15 +107,15 @@ export const newCallId = (): string => `call_${randomChars(24)}`;
 const OUTPUT_TYPES = new Set(['function_call_output', 'custom_tool_call_output', 'tool_search_output', 'mcp_tool_call_output']);
 
 /**
- * The step a request stands at: its thread (`prompt_cache_key`, which Codex sets to the thread id, else `thread`), how
- * many user messages and how many tool outputs its `input` holds. Codex sends the whole history each time, so a new
- * step adds an output (or a prompt) and a retry of the same step has the same key.
+ * The step a request stands at: its thread, and how many user messages and tool outputs its `input` holds. Codex sends the
+ * whole history each time, so a new step adds an output (or a prompt) and a retry of the same step has the same key.
  */
-export const stepOf = (body: ResponsesRequest, thread = ''): string => {
+export const stepOf = (body: ResponsesRequest): string => {
   const input = Array.isArray(body.input) ? body.input : [];
   const users = input.filter((i) => i.type === 'message' && i.role === 'user').length;
   const outputs = input.filter((i) => OUTPUT_TYPES.has(String(i.type))).length;
-  return `${typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : thread}:${users}:${outputs}`;
+  // One stand-in serves several threads: the thread (Codex sends its id as prompt_cache_key) is part of the step.
+  return `${typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : ''}:${users}:${outputs}`;
 };
 
 /** True when the request offers a function `tool` inside namespace `mcp__<server>` (loaded by an earlier tool_search). */
@@ -193,8 +193,8 @@ export const startFakeResponsesApi = async (options: FakeResponsesApiOptions = {
   /** The turn whose MCP calls wait for their tool_search_output (taken from the queue already). */
   let pendingSearch: ScriptedTurn | null = null;
 
-  const answer = (path: string, body: ResponsesRequest, thread: string): RecordedRequest['answer'] => {
-    const step = stepOf(body, thread);
+  const answer = (path: string, body: ResponsesRequest): RecordedRequest['answer'] => {
+    const step = stepOf(body);
     const record = (kind: RecordedRequest['kind'], a: RecordedRequest['answer']) => {
       requests.push({ path, body, kind, step, answer: a });
       return a;
@@ -235,7 +235,7 @@ export const startFakeResponsesApi = async (options: FakeResponsesApiOptions = {
     } catch {
       return fail(400, 'invalid_request_error', 'body is not JSON');
     }
-    const result = answer(path, body, String(request.headers['thread-id'] ?? ''));
+    const result = answer(path, body);
     if ('error' in result) return fail(result.error.status, result.error.type, result.error.message);
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': `req_${hex(16)}` });
     for (const { event, data } of sseFrames(result.id, body.model ?? 'gpt-5.5', result.output)) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
