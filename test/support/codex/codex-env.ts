@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { HookGroup, hookTrustToml as trustToml } from '@runledger/application/agents/codex/hook-trust';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /*
@@ -10,8 +11,14 @@ import { join, resolve } from 'node:path';
 /** The real Codex CLI of the devDependency `@openai/codex` (a Node launcher for the native binary). */
 export const CODEX_BIN = resolve(__dirname, '../../../node_modules/.bin/codex');
 
-/** The stdio MCP server with one tool `echo` ({text} → the same text), for `[mcp_servers.<name>]`. */
+/** The stdio MCP server with tools `echo` ({text} → the same text) and `fail` (the text as a tool error), for `[mcp_servers.<name>]`. */
 export const ECHO_MCP_SERVER = resolve(__dirname, 'echo-mcp-server.js');
+
+/** A command hook that appends its stdin as one JSON line to the file given as its argument (`node RECORD_HOOK <file>`). */
+export const RECORD_HOOK = resolve(__dirname, 'record-hook.js');
+
+/** A command hook that logs its stdin and answers by rules: `node DECIDE_HOOK <log file> <rules.json>` (see the script). */
+export const DECIDE_HOOK = resolve(__dirname, 'decide-hook.js');
 
 /** The env variable config.toml names as the stand-in provider's `env_key` (Codex sends its value as the bearer token). */
 export const CODEX_KEY_ENV = 'STANDIN_KEY';
@@ -38,7 +45,7 @@ export const describeWithCodex = (title: string, body: () => void): void => {
   describe(title, body);
 };
 
-/** The hook events Codex 0.171 runs command hooks for. */
+/** The hook event names of Codex 0.171 (seen firing here: SessionStart, UserPromptSubmit, PreToolUse, PermissionRequest, PostToolUse, Stop). */
 export const CODEX_HOOK_EVENTS = [
   'SessionStart',
   'UserPromptSubmit',
@@ -66,6 +73,19 @@ export const hooksJson = (commandFor: (event: CodexHookEvent) => string, events:
   return `${JSON.stringify({ hooks }, null, 2)}\n`;
 };
 
+/** Sorts object keys recursively (serde_json's canonical form that Codex hashes). */
+/**
+ * config.toml lines that trust every command hook of a hooks.json, so that they run without
+ * `--dangerously-bypass-hook-trust`: per handler `[hooks.state."<hooks file>:<event_snake>:<group>:<handler>"]` with
+ * `trusted_hash = "sha256:<hex>"`, the sha256 of the canonical JSON of `{event_name, matcher?, hooks: [{type, command,
+ * timeout (default 600), async (default false), statusMessage?}]}` (Codex 0.171's identity). `hooksFile` is the absolute
+ * path Codex reads it from. Throws on a hooks.json that is not JSON.
+ */
+export const hookTrustToml = (hooksFile: string, hooksJsonText: string): string => {
+  const parsed = JSON.parse(hooksJsonText) as { hooks: Record<string, HookGroup[]> };
+  return trustToml(hooksFile, parsed.hooks, () => true);
+};
+
 /** An MCP server over stdio to register in config.toml as `[mcp_servers.<name>]`. */
 export interface CodexMcpServer {
   command: string;
@@ -84,6 +104,8 @@ export interface CodexHomeOptions {
   mcpServers?: Record<string, CodexMcpServer>;
   /** Written as `$CODEX_HOME/hooks.json` (see hooksJson); hooks run only with `--dangerously-bypass-hook-trust` or a trust entry. */
   hooksJson?: string;
+  /** Also trust that hooks.json in config.toml (hookTrustToml), so its hooks run without the bypass flag. */
+  trustHooks?: boolean;
 }
 
 /** A CODEX_HOME of the test's own and the env that points the CLI at the stand-in. */
@@ -122,6 +144,7 @@ export const prepareCodexHome = (dir: string, options: CodexHomeOptions): CodexH
     lines.push('', `[mcp_servers.${name}]`, `command = ${tomlString(server.command)}`, `args = [${(server.args ?? []).map(tomlString).join(', ')}]`);
     if (server.env) lines.push(`env = { ${Object.entries(server.env).map(([k, v]) => `${k} = ${tomlString(v)}`).join(', ')} }`);
   }
+  if (options.hooksJson !== undefined && options.trustHooks) lines.push('', hookTrustToml(join(dir, 'hooks.json'), options.hooksJson));
   writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
   if (options.hooksJson !== undefined) writeFileSync(join(dir, 'hooks.json'), options.hooksJson);
   return { home: dir, env: { CODEX_HOME: dir, [CODEX_KEY_ENV]: 'sk-test-stand-in', RUNLEDGER_CODEX_BIN: CODEX_BIN } };
@@ -182,6 +205,27 @@ export const runCodex = (args: string[], options: { cwd: string; home: CodexHome
     });
   });
 
+/** A CLI run in progress: its launcher process (leader of its own process group) and the outcome to come. */
+export interface StartedCodex {
+  child: ChildProcess;
+  /** Settles when the launcher exits and its stdout closes; never rejects after the spawn. */
+  done: Promise<CodexRun>;
+}
+
+/**
+ * Starts the real `codex` like runCodex, but detached (its own process group, so `process.kill(-child.pid, 'SIGKILL')`
+ * stops the launcher and the native binary it spawns) and without waiting; no timeout.
+ */
+export const startCodex = (args: string[], options: { cwd: string; home: CodexHome; env?: Record<string, string> }): StartedCodex => {
+  const child = spawn(CODEX_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const done = new Promise<CodexRun>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, events: parseJsonEvents(stdout) })));
+  return { child, done };
+};
+
 /** Every rollout file under `$CODEX_HOME/sessions/YYYY/MM/DD/` (`rollout-<time>-<thread id>.jsonl`), sorted by path; empty when none. */
 export const rolloutsOf = (home: string | CodexHome): string[] => {
   const root = join(typeof home === 'string' ? home : home.home, 'sessions');
@@ -203,4 +247,34 @@ export const rolloutOf = (home: string | CodexHome, threadId: string): string =>
   const file = rolloutsOf(home).find((f) => f.endsWith(`-${threadId}.jsonl`));
   if (!file) throw new Error(`no rollout for thread ${threadId} under ${typeof home === 'string' ? home : home.home}`);
   return file;
+};
+
+/** A live process whose environment says it was started by Codex for thread `threadId` (`CODEX_THREAD_ID`). */
+export interface CodexThreadProcess {
+  pid: number;
+  pgid: number;
+  command: string;
+}
+
+/**
+ * Every live process (Linux /proc) with `CODEX_THREAD_ID=<threadId>` in its environment: Codex's exec children and
+ * theirs, which outlive a SIGKILLed Codex. Processes that vanish or cannot be read while scanning are left out.
+ */
+export const codexThreadProcesses = (threadId: string): CodexThreadProcess[] => {
+  const found: CodexThreadProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (!environ.includes(`CODEX_THREAD_ID=${threadId}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] === 'Z') continue; // a zombie is already dead
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      found.push({ pid: Number(entry), pgid, command });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*
- * A tiny MCP server over stdio (JSON-RPC 2.0, one message per line) with one tool, `echo`: answers `{text}` with the
- * same text. For tests that register it with Codex (`[mcp_servers.<name>]` in config.toml, see codex-env.ts).
+ * A tiny MCP server over stdio (JSON-RPC 2.0, one message per line) with two tools: `echo` answers `{text}` with the
+ * same text; `fail` answers `{text}` with that text as a tool error (`isError: true`). For tests that register it with Codex (`[mcp_servers.<name>]` in config.toml, see codex-env.ts).
  * Plain Node, no dependencies. Set ECHO_MCP_LOG to a file to append every received message to it.
  */
 const { appendFileSync } = require('node:fs');
@@ -13,6 +13,11 @@ const tools = [
     name: 'echo',
     description: 'Echoes the given text back.',
     inputSchema: { type: 'object', properties: { text: { type: 'string', description: 'Text to echo.' } }, required: ['text'] },
+  },
+  {
+    name: 'fail',
+    description: 'Always fails with the given text as the error message.',
+    inputSchema: { type: 'object', properties: { text: { type: 'string', description: 'Error message.' } }, required: ['text'] },
   },
 ];
 
@@ -28,9 +33,9 @@ const handle = (message) => {
     case 'tools/list':
       return send({ id, result: { tools } });
     case 'tools/call': {
-      if (params?.name !== 'echo') return send({ id, error: { code: -32602, message: `unknown tool ${params?.name}` } });
+      if (params?.name !== 'echo' && params?.name !== 'fail') return send({ id, error: { code: -32602, message: `unknown tool ${params?.name}` } });
       const text = String(params?.arguments?.text ?? '');
-      return send({ id, result: { content: [{ type: 'text', text }], isError: false } });
+      return send({ id, result: { content: [{ type: 'text', text }], isError: params.name === 'fail' } });
     }
     default:
       return send({ id, error: { code: -32601, message: `method not found: ${method}` } });

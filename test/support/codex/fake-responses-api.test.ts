@@ -40,6 +40,18 @@ describe('fake Responses API', () => {
     }
   });
 
+  it('keeps the steps of two threads apart (a second session is not a retry of the first)', async () => {
+    const api = await startFakeResponsesApi({ script: [{ text: 'one' }, { text: 'two' }] });
+    try {
+      const one = items(await post(api.url, { tools, input: [user], prompt_cache_key: 'thread-a' }));
+      const two = items(await post(api.url, { tools, input: [user], prompt_cache_key: 'thread-b' }));
+      expect([one[0].content[0].text, two[0].content[0].text]).toEqual(['one', 'two']);
+      expect(api.requests.map((r) => r.step)).toEqual(['thread-a:1:0', 'thread-b:1:0']);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('asks tool_search for an MCP tool not loaded yet, then calls it in its mcp__<server> namespace', async () => {
     const api = await startFakeResponsesApi({ script: [{ mcp: { server: 'echo', tool: 'echo', arguments: { text: 'hi' } } }] });
     try {

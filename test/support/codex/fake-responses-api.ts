@@ -21,15 +21,21 @@ export interface ScriptedMcpCall {
   arguments: Record<string, unknown>;
 }
 
+/** Any other function tool Codex offers (`write_stdin`, `view_image`, `update_goal`, ...) with its arguments. */
+export interface ScriptedFunctionCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
 /**
  * One model turn of the script, answered to the next request that offers tools. Calls come out in the order exec,
- * patch, mcp, each with a fresh unique `call_…` id; `text` alone is a final answer (the run ends).
+ * functions, patch, mcp, each with a fresh unique `call_…` id; `text` alone is a final answer (the run ends).
  * An `mcp` turn takes two requests when the MCP tool has not been loaded yet: Codex 0.171 offers MCP tools only through
  * `tool_search`, so the stand-in first answers a `tool_search_call` and then, once the `tool_search_output` is back,
  * the `function_call` with `namespace: "mcp__<server>"`.
  */
 export type ScriptedTurn =
-  | { exec?: ScriptedExec[]; patch?: string | string[]; mcp?: ScriptedMcpCall | ScriptedMcpCall[]; text?: string }
+  | { exec?: ScriptedExec[]; functions?: ScriptedFunctionCall[]; patch?: string | string[]; mcp?: ScriptedMcpCall | ScriptedMcpCall[]; text?: string }
   | ScriptedError;
 
 /** An API error answered instead of a response (with request_max_retries = 0 the CLI gives up on it). */
@@ -62,7 +68,7 @@ export interface RecordedRequest {
    * `side`: no tools offered, answered with a text.
    */
   kind: 'main' | 'search' | 'replay' | 'side';
-  /** The step key: `<user messages>:<tool outputs>` counted in the request's `input`. */
+  /** The step key: `<thread>:<user messages>:<tool outputs>` (thread = the body's `prompt_cache_key`, which Codex sets to the thread id). */
   step: string;
   answer: { id: string; output: OutputItem[] } | ScriptedError;
 }
@@ -82,7 +88,7 @@ export interface FakeResponsesApi {
   url: string;
   /** Every request received, in order. */
   requests: RecordedRequest[];
-  /** Every call id handed out for exec, apply_patch and MCP calls, in order (unique, `call_` + 24 characters). */
+  /** Every call id handed out for exec, other function, apply_patch and MCP calls, in order (unique, `call_` + 24 characters). */
   callIds: string[];
   /** Appends turns to the queue (e.g. before a resume). */
   push(...turns: QueuedTurn[]): void;
@@ -141,6 +147,9 @@ const itemsFor = (turn: Exclude<ScriptedTurn, ScriptedError>, body: ResponsesReq
   if (turn.text) items.push(message(turn.text));
   for (const exec of turn.exec ?? []) {
     items.push({ type: 'function_call', id: `fc_${hex(16)}`, status: 'completed', call_id: newCallId(), name: 'exec_command', arguments: JSON.stringify(exec) });
+  }
+  for (const fn of turn.functions ?? []) {
+    items.push({ type: 'function_call', id: `fc_${hex(16)}`, status: 'completed', call_id: newCallId(), name: fn.name, arguments: JSON.stringify(fn.arguments) });
   }
   for (const patch of asList(turn.patch)) {
     items.push({ type: 'custom_tool_call', id: `ctc_${hex(16)}`, status: 'completed', call_id: newCallId(), name: 'apply_patch', input: patch });

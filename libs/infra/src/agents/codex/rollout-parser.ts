@@ -1,60 +1,109 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { ParsedRun, ParsedToolCall, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
-import { completedItemOf, completedItemResult } from './rollout-results';
+import type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
 
 /*
- * Codex rollout parser (docs/ARCHITECTURE.md §4d): `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*-<thread id>.jsonl`, lines
- * `{timestamp, type, payload}`, read into the one transcript summary shape every agent adapter gives (ParsedTranscript):
- * runs are turns (`task_started` … `task_complete`), calls are `function_call` / `custom_tool_call` response items
- * (named as Codex's hooks name them), results their `item_completed` events (a call with only an `_output` item never
- * ran: failed).
+ * Codex CLI rollout parser: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl` into the transcript
+ * summary shared with Claude Code (`ParsedTranscript`).
+ *
+ * Line shapes (checked against the real fixtures in test/fixtures/codex, codex-cli 0.171.0): `{timestamp, ordinal,
+ * type, payload}` with type
+ * - `session_meta` (payload `id` = thread id, `cwd`); written once, not again on `codex exec resume`;
+ * - `event_msg`: `task_started {turn_id}` opens a turn, `task_complete {turn_id}` closes it; `item_completed {item}`
+ *   with `UserMessage` (the prompt), `CommandExecution {id = call_id, exit_code, status, aggregated_output}`,
+ *   `FileChange {id, status, changes}`, `McpToolCall {id, status, result: {isError}}`, `AgentMessage`;
+ *   `token_count`, `thread_settings_applied`, ...;
+ * - `response_item`: `function_call {call_id, name, namespace?, arguments}` (exec_command; MCP tools as
+ *   `namespace: "mcp__<server>"`, `name: <tool>`), `custom_tool_call {call_id, name: "apply_patch", input}`, their
+ *   `function_call_output` / `custom_tool_call_output {call_id, output}`, `tool_search_call` / `tool_search_output`
+ *   (Codex's own tool discovery: no hook sees it, so no call here), `message`, `reasoning`;
+ * - `turn_context`, `world_state`, `token_usage_record`, `compacted`: nothing this parser needs.
+ * A turn killed mid-call has no `task_complete` and the call has neither item nor output; after `codex exec resume` the
+ * same file goes on with the next `task_started` (the "aborted" output Codex sends the model is not written).
+ *
+ * Tool names are the ones Codex's hooks send as `tool_name` (test/fixtures/codex/hooks): exec_command → `Bash`,
+ * apply_patch → `apply_patch`, MCP → `mcp__<server>__<tool>`; any other function keeps its name. `input` is the hooks'
+ * `tool_input`: `{command}` for Bash (the `cmd` argument) and apply_patch (the patch), the arguments for MCP. A
+ * result's `output` is the PostToolUse `tool_response` where the rollout holds it (a command's aggregated output, an
+ * MCP result), else the output the model was given; `structured` is the completed item. A call denied by a PreToolUse
+ * hook has an output (`Command blocked by PreToolUse hook: <reason>. Command: …`) and no item: `failed`; so is a patch
+ * that does not apply (`apply_patch verification failed: …`, no item, no PostToolUse).
+ * An exec that yields (`yield_time_ms`) first gets an output saying "Process running with session ID <n>"; the model
+ * then polls it with `write_stdin` calls (no hook fires for them: they are not calls here), and the exec's
+ * `CommandExecution` item comes when the command ends, as does its PostToolUse: that item is its result.
  */
+
+export type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
+
+/** The `type` values a rollout line may have; any other type is skipped as `unknown_shape`. */
+export const KNOWN_ROLLOUT_LINE_TYPES = ['session_meta', 'turn_context', 'event_msg', 'response_item', 'token_usage_record', 'world_state', 'compacted'] as const;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
+const KNOWN = new Set<string>(KNOWN_ROLLOUT_LINE_TYPES);
+/** The output Codex writes for a call a PreToolUse hook denied (exit 2, or a JSON deny/block). */
+const BLOCKED_PREFIX = 'Command blocked by PreToolUse hook';
+/**
+ * Tools whose calls that ran always have a completed item (CommandExecution, FileChange, McpToolCall): seen for Bash
+ * and apply_patch (denied, or a patch that does not apply: an output and no item); assumed for MCP.
+ */
+const ITEM_TOOLS = /^(Bash|apply_patch|mcp__.+)$/;
 
-/** Rollout line types Codex 0.171 writes; any other is skipped as `unknown_shape`. */
-export const ROLLOUT_LINE_TYPES = ['session_meta', 'turn_context', 'event_msg', 'response_item', 'world_state', 'token_usage_record', 'compacted'] as const;
-const KNOWN = new Set<string>(ROLLOUT_LINE_TYPES);
+/** The hooks' `tool_name` for a `function_call` / `custom_tool_call` (see the header). */
+export const codexToolName = (name: string, namespace?: string): string => {
+  if (namespace) return `${namespace}__${name}`;
+  return name === 'exec_command' ? 'Bash' : name;
+};
 
-/** Codex-internal calls that never reach a hook (tool discovery): not tool calls of the session. */
-const INTERNAL_TOOLS = new Set(['tool_search']);
+const parseArguments = (raw: unknown): unknown => {
+  if (!isString(raw)) return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+};
+
+/** The hooks' `tool_input` for a call: `{command}` for Bash and apply_patch, the parsed arguments otherwise. */
+const hookInput = (tool: string, payload: Json): unknown => {
+  if (payload.type === 'custom_tool_call') return tool === 'apply_patch' ? { command: payload.input } : payload.input;
+  const args = parseArguments(payload.arguments);
+  if (tool === 'Bash' && isObject(args) && isString(args.cmd)) return { command: args.cmd };
+  return args;
+};
+
+/** Status of a completed item: failed when Codex says so, when a command exits non-zero, or an MCP result is an error. */
+export const itemFailed = (item: Json): boolean => {
+  if (item.status === 'failed' || item.status === 'declined') return true;
+  if (item.type === 'CommandExecution' && typeof item.exit_code === 'number' && item.exit_code !== 0) return true;
+  if (item.type === 'McpToolCall' && isObject(item.result) && item.result.isError === true) return true;
+  return false;
+};
 
 /**
- * The tool name and input a Codex hook gives a call (`PreToolUse`'s `tool_name` / `tool_input`), from its response
- * item: exec → `Bash` `{command}`, an MCP tool (`namespace: "mcp__<server>"`) → `mcp__<server>__<tool>` with its
- * arguments, apply_patch → `apply_patch` `{command: <patch>}`, any other → its name and arguments.
+ * The hooks' `tool_response` for a completed call: a command's `aggregated_output`, an MCP call's `result`; else the
+ * output line's `output` as written (apply_patch: the same text PostToolUse sends).
  */
-export const hookToolOf = (item: Json): { tool: string; input: unknown } => {
-  const name = isString(item.name) ? item.name : 'unknown';
-  let args: unknown = item.input ?? null;
-  if (isString(item.arguments)) {
-    try {
-      args = JSON.parse(item.arguments);
-    } catch {
-      args = item.arguments;
-    }
-  }
-  if (name === 'exec_command' || name === 'shell' || name === 'local_shell') {
-    const command = isObject(args) ? (args.cmd ?? args.command) : args;
-    return { tool: 'Bash', input: { command: Array.isArray(command) ? command.join(' ') : command } };
-  }
-  if (name === 'apply_patch') return { tool: 'apply_patch', input: { command: isString(args) ? args : isObject(args) ? (args.input ?? args.patch ?? args) : args } };
-  if (isString(item.namespace) && item.namespace.startsWith('mcp__')) return { tool: `${item.namespace}__${name}`, input: args };
-  return { tool: name, input: args };
+export const hookResponse = (item: Json, output: unknown): unknown => {
+  if (item.type === 'CommandExecution' && isString(item.aggregated_output)) return item.aggregated_output;
+  if (item.type === 'McpToolCall' && item.result !== undefined) return item.result;
+  return output;
 };
 
-/** Text of a user message's content (`input_text` / `text` parts joined with `\n`). */
-const contentText = (content: unknown): string | null => {
-  if (isString(content)) return content;
-  if (!Array.isArray(content)) return null;
-  const texts = content.flatMap((part) => (isObject(part) && isString(part.text) ? [part.text] : []));
-  return texts.length ? texts.join('\n') : null;
-};
+/** An exec output that yielded while the command still runs (`Process running with session ID 80353`). */
+const STILL_RUNNING = /^Process running with session ID \d+$/m;
 
-/** Incremental parser: `push` each raw line in order, then `finish()` once. Never throws on a bad line. */
+/** Function tools that fire no hook (write_stdin polls or feeds a running exec): not tool calls here. */
+const UNHOOKED_FUNCTIONS = new Set(['write_stdin']);
+
+/** The completed-item types that end a tool call (their `id` is the call's `call_id`). */
+export const TOOL_ITEMS = new Set(['CommandExecution', 'FileChange', 'McpToolCall']);
+
+/**
+ * Incremental parser: feed raw lines in order with `push`, then `finish()` once. Never throws on bad lines (they land
+ * in `skippedLines`: `invalid_json`, or `unknown_shape` for a JSON line without a known `type` and an object `payload`).
+ */
 export class RolloutParser {
   private lineNo = 0;
   private agentSessionId: string | null = null;
@@ -63,15 +112,20 @@ export class RolloutParser {
   private readonly runsById = new Map<string, ParsedRun>();
   private readonly toolCalls: ParsedToolCall[] = [];
   private readonly callsById = new Map<string, ParsedToolCall>();
+  /** Completed tool items by call id, until their output line arrives (the item comes first). */
+  private readonly items = new Map<string, { item: Json; at: string; line: number }>();
   private readonly skippedLines: SkippedLine[] = [];
+  /** Exec calls whose output said the process was still running: their result is the item that comes later. */
+  private readonly running = new Set<string>();
 
-  /** Feeds one line (without its newline). */
+  /** Consumes the next raw line (without its newline). */
   push(raw: string): void {
     this.lineNo++;
-    if (!raw.trim()) return;
+    const text = this.lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    if (text.trim() === '') return;
     let line: unknown;
     try {
-      line = JSON.parse(raw);
+      line = JSON.parse(text);
     } catch {
       this.skippedLines.push({ line: this.lineNo, reason: 'invalid_json' });
       return;
@@ -80,62 +134,64 @@ export class RolloutParser {
       this.skippedLines.push({ line: this.lineNo, reason: 'unknown_shape' });
       return;
     }
-    const at = isString(line.timestamp) ? line.timestamp : new Date(0).toISOString();
+    const at = isString(line.timestamp) ? line.timestamp : '';
     const payload = line.payload;
     if (line.type === 'session_meta') {
-      this.agentSessionId ??= isString(payload.id) ? payload.id : isString(payload.session_id) ? payload.session_id : null;
-      this.cwd ??= isString(payload.cwd) ? payload.cwd : null;
-    } else if (line.type === 'event_msg') {
-      this.event(payload, at, line);
-    } else if (line.type === 'response_item') {
-      this.responseItem(payload, at);
+      if (this.agentSessionId === null && isString(payload.id)) this.agentSessionId = payload.id;
+      if (this.cwd === null && isString(payload.cwd)) this.cwd = payload.cwd;
+    } else if (line.type === 'event_msg') this.event(payload, at);
+    else if (line.type === 'response_item') this.responseItem(payload, at);
+  }
+
+  /** Ends the input and returns the parsed rollout; the parser must not be used afterwards. */
+  finish(): ParsedTranscript {
+    // An item whose output line never came (e.g. killed between the two) still tells how the call ended.
+    for (const [callId, { item, at, line }] of this.items) {
+      const call = this.callsById.get(callId);
+      if (call && call.result === null) call.result = { status: itemFailed(item) ? 'failed' : 'completed', output: hookResponse(item, null), structured: item, at, line };
     }
+    return {
+      agentSessionId: this.agentSessionId,
+      cwd: this.cwd,
+      runs: this.runs,
+      toolCalls: this.toolCalls,
+      skippedLines: this.skippedLines,
+      lineCount: this.lineNo,
+    };
   }
 
   private currentRun(): ParsedRun | undefined {
-    return this.runs.at(-1);
+    return this.runs[this.runs.length - 1];
   }
 
-  private event(payload: Json, at: string, line: Json): void {
-    const turnId = isString(payload.turn_id) ? payload.turn_id : null;
+  private event(payload: Json, at: string): void {
     switch (payload.type) {
       case 'task_started': {
-        if (!turnId || this.runsById.has(turnId)) return;
-        const run: ParsedRun = { runId: turnId, prompt: '', startedAt: at, endedAt: null, line: this.lineNo };
+        const runId = isString(payload.turn_id) ? payload.turn_id : `line-${this.lineNo}`;
+        const run: ParsedRun = { runId, prompt: '', startedAt: at, endedAt: null, line: this.lineNo };
         this.runs.push(run);
-        this.runsById.set(turnId, run);
+        this.runsById.set(runId, run);
         return;
       }
-      case 'user_message': {
-        const run = this.currentRun();
-        if (run && !run.prompt && isString(payload.message)) run.prompt = payload.message;
-        return;
-      }
-      case 'task_complete':
-      case 'turn_aborted': {
-        const run = (turnId && this.runsById.get(turnId)) || this.currentRun();
-        if (!run) return;
-        run.endedAt = at;
-        if (payload.type === 'turn_aborted') run.failure = `aborted: ${isString(payload.reason) ? payload.reason : 'interrupted'}`;
-        return;
-      }
-      case 'error': {
-        const run = this.currentRun();
-        if (run && run.endedAt === null && isString(payload.message)) run.failure = payload.message;
+      case 'task_complete': {
+        const run = (isString(payload.turn_id) && this.runsById.get(payload.turn_id)) || this.currentRun();
+        if (run) run.endedAt = at;
         return;
       }
       case 'item_completed': {
-        const item = completedItemOf(line);
-        if (!item) return;
+        const item = payload.item;
+        if (!isObject(item)) return;
         if (item.type === 'UserMessage') {
-          const run = this.currentRun();
-          const text = contentText(item.content);
-          if (run && !run.prompt && text) run.prompt = text;
-          return;
+          const run = (isString(payload.turn_id) && this.runsById.get(payload.turn_id)) || this.currentRun();
+          const content = Array.isArray(item.content) ? item.content : [];
+          const text = content.filter((c): c is Json => isObject(c) && c.type === 'text' && isString(c.text)).map((c) => c.text as string).join('\n');
+          if (run && run.prompt === '') run.prompt = text;
+        } else if (TOOL_ITEMS.has(String(item.type)) && isString(item.id)) {
+          const call = this.running.has(item.id) ? this.callsById.get(item.id) : undefined;
+          this.running.delete(item.id);
+          if (call && call.result === null) call.result = { status: itemFailed(item) ? 'failed' : 'completed', output: hookResponse(item, null), structured: item, at, line: this.lineNo };
+          else this.items.set(item.id, { item, at, line: this.lineNo });
         }
-        const call = isString(item.id) ? this.callsById.get(item.id) : undefined;
-        const result = completedItemResult(item);
-        if (call && result) call.result = { status: result.status, output: result.output ?? null, structured: item, at, line: this.lineNo };
         return;
       }
       default:
@@ -144,44 +200,81 @@ export class RolloutParser {
   }
 
   private responseItem(payload: Json, at: string): void {
-    if ((payload.type === 'function_call' || payload.type === 'custom_tool_call') && isString(payload.call_id)) {
-      if (this.callsById.has(payload.call_id) || (isString(payload.name) && INTERNAL_TOOLS.has(payload.name))) return;
-      const { tool, input } = hookToolOf(payload);
-      const call: ParsedToolCall = { callId: payload.call_id, runId: this.currentRun()?.runId ?? null, tool, input, requestedAt: at, line: this.lineNo, result: null };
-      this.toolCalls.push(call);
-      this.callsById.set(call.callId, call);
-      return;
+    switch (payload.type) {
+      case 'function_call':
+      case 'custom_tool_call': {
+        if (!isString(payload.call_id) || !isString(payload.name) || this.callsById.has(payload.call_id)) return;
+        if (UNHOOKED_FUNCTIONS.has(payload.name) && !isString(payload.namespace)) return;
+        const tool = codexToolName(payload.name, isString(payload.namespace) ? payload.namespace : undefined);
+        const meta = payload.internal_chat_message_metadata_passthrough;
+        const turnId = isObject(meta) && isString(meta.turn_id) ? meta.turn_id : undefined;
+        const call: ParsedToolCall = {
+          callId: payload.call_id,
+          runId: (turnId && this.runsById.has(turnId) ? turnId : this.currentRun()?.runId) ?? null,
+          tool,
+          input: hookInput(tool, payload),
+          requestedAt: at,
+          line: this.lineNo,
+          result: null,
+        };
+        this.callsById.set(call.callId, call);
+        this.toolCalls.push(call);
+        return;
+      }
+      case 'function_call_output':
+      case 'custom_tool_call_output': {
+        if (!isString(payload.call_id)) return;
+        const call = this.callsById.get(payload.call_id);
+        if (!call || call.result !== null) return;
+        const done = this.items.get(payload.call_id);
+        this.items.delete(payload.call_id);
+        if (!done && call.tool === 'Bash' && isString(payload.output) && STILL_RUNNING.test(payload.output)) {
+          this.running.add(call.callId); // yielded: the command goes on; write_stdin polls it, its item ends it
+          return;
+        }
+        // Bash, apply_patch and MCP calls that ran end with an item; an output without one is a denial or an error.
+        const failed = done ? itemFailed(done.item) : ITEM_TOOLS.test(call.tool) || (isString(payload.output) && payload.output.startsWith(BLOCKED_PREFIX));
+        const result: ParsedToolResult = {
+          status: failed ? 'failed' : 'completed',
+          output: done ? hookResponse(done.item, payload.output) : payload.output,
+          at,
+          line: this.lineNo,
+        };
+        if (done) result.structured = done.item;
+        call.result = result;
+        return;
+      }
+      default:
+        return;
     }
-    if ((payload.type === 'function_call_output' || payload.type === 'custom_tool_call_output') && isString(payload.call_id)) {
-      const call = this.callsById.get(payload.call_id);
-      // A call that ran has an item_completed (the better record: exit code, status). An output without one is what
-      // the model was told about a call that never ran (blocked by a PreToolUse hook, refused): failed. A later
-      // item_completed (written after the output) replaces it.
-      if (call && !call.result) call.result = { status: 'failed', output: payload.output ?? null, at, line: this.lineNo };
-    }
-  }
-
-  /** The summary of every line pushed. */
-  finish(): ParsedTranscript {
-    return {
-      agentSessionId: this.agentSessionId, cwd: this.cwd, runs: this.runs, toolCalls: this.toolCalls, skippedLines: this.skippedLines, lineCount: this.lineNo,
-    };
   }
 }
 
-/** Parses a whole rollout held in memory (a trailing newline adds no line). */
+/** Splits text into lines like readline does: `\n` or `\r\n`, and no extra empty line after a trailing newline. */
+const splitLines = (text: string): string[] => {
+  if (text === '') return [];
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+};
+
+/** Parses a whole rollout held in memory (pure; never throws on bad lines, which land in `skippedLines`). */
 export const parseRollout = (text: string): ParsedTranscript => {
   const parser = new RolloutParser();
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) parser.push(line);
+  for (const line of splitLines(text)) parser.push(line);
   return parser.finish();
 };
 
-/** Parses the rollout file at `filePath`, streaming it; rejects on an I/O error (a missing file). */
+/** Streams a rollout file (readline) into `parseRollout`'s result plus `transcriptPath`; rejects only on I/O errors. */
 export const parseRolloutFile = async (filePath: string): Promise<ParsedTranscript> => {
   const parser = new RolloutParser();
-  const lines = createInterface({ input: createReadStream(filePath, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) parser.push(line);
+  const input = createReadStream(filePath, { encoding: 'utf8' });
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of rl) parser.push(line);
+  } finally {
+    rl.close();
+    input.destroy();
+  }
   return { ...parser.finish(), transcriptPath: filePath };
 };

@@ -12,11 +12,11 @@ describe('a Codex call\'s result from its rollout (the PostToolUse hook path)', 
     expect(await rolloutToolResult(join(tmpdir(), 'no-such-rollout.jsonl'), 'call_abc1')).toBeUndefined();
   });
 
-  it('maps each item kind: exec by exit code, patch and MCP by status or error; other items are no result', () => {
+  it('maps each item kind as the rollout parser does: exec by exit code, MCP by isError, any by its failed status; other items are no result', () => {
     expect(completedItemResult({ type: 'CommandExecution', exit_code: 0, aggregated_output: 'hi\n' })).toEqual({ status: 'completed', output: 'hi\n', exitCode: 0 });
-    expect(completedItemResult({ type: 'CommandExecution', exit_code: null })).toEqual({ status: 'failed', error: 'the command did not finish' });
-    expect(completedItemResult({ type: 'FileChange', status: 'completed', changes: [{ path: 'a' }] })).toEqual({ status: 'completed', output: [{ path: 'a' }] });
-    expect(completedItemResult({ type: 'McpToolCall', status: 'failed', error: { message: 'no such tool' } })).toMatchObject({ status: 'failed', error: 'no such tool' });
+    expect(completedItemResult({ type: 'CommandExecution', status: 'failed', exit_code: null })).toEqual({ status: 'failed', error: 'CommandExecution failed' });
+    expect(completedItemResult({ type: 'FileChange', status: 'completed', changes: [{ path: 'a' }] })).toEqual({ status: 'completed' });
+    expect(completedItemResult({ type: 'McpToolCall', status: 'completed', result: { isError: true, content: [] } })).toMatchObject({ status: 'failed', output: { isError: true, content: [] } });
     expect(completedItemResult({ type: 'AgentMessage' })).toBeNull();
     expect(completedItemResult('not an item')).toBeNull();
   });

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { hookResponse, itemFailed, TOOL_ITEMS } from './rollout-parser';
 
 /*
  * How a Codex rollout records the end of a tool call: an `event_msg` line of type `item_completed` whose item's `id`
@@ -18,26 +19,16 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The result an `item_completed` item states, or null for an item that is not a tool call's (a message, a reasoning
- * item). Exec: `failed` unless `exit_code` is 0 (a missing code is a call that never finished), the output its
- * `aggregated_output`. Patch and MCP: `failed` when the item says `status: "failed"` or carries an `error`.
+ * The result a completed tool item states, as the rollout parser reads it (itemFailed, hookResponse), plus the exit
+ * code of a command; null for an item that is not a tool call's (a message, a prompt).
  */
 export const completedItemResult = (item: unknown): RolloutToolResult | null => {
-  if (!isObject(item) || typeof item.type !== 'string') return null;
-  if (item.type === 'CommandExecution') {
-    const exitCode = typeof item.exit_code === 'number' ? item.exit_code : undefined;
-    const output = item.aggregated_output ?? undefined;
-    return exitCode === 0
-      ? { status: 'completed', output, exitCode }
-      : { status: 'failed', output, ...(exitCode !== undefined ? { exitCode, error: `exit code ${exitCode}` } : { error: 'the command did not finish' }) };
-  }
-  if (item.type === 'FileChange' || item.type === 'McpToolCall' || item.type === 'DynamicToolCall' || item.type === 'WebSearch') {
-    const failed = item.status === 'failed' || (item.error !== undefined && item.error !== null);
-    const output = item.type === 'FileChange' ? item.changes : (item.result ?? item.output ?? undefined);
-    const error = failed ? (typeof item.error === 'string' ? item.error : isObject(item.error) && typeof item.error.message === 'string' ? item.error.message : `${item.type} failed`) : undefined;
-    return { status: failed ? 'failed' : 'completed', output, ...(error ? { error } : {}) };
-  }
-  return null;
+  if (!isObject(item) || !TOOL_ITEMS.has(String(item.type))) return null;
+  const failed = itemFailed(item);
+  const exitCode = item.type === 'CommandExecution' && typeof item.exit_code === 'number' ? item.exit_code : undefined;
+  const output = hookResponse(item, undefined);
+  const error = !failed ? undefined : exitCode !== undefined ? `exit code ${exitCode}` : `${String(item.type)} ${String(item.status ?? 'failed')}`;
+  return { status: failed ? 'failed' : 'completed', ...(output !== undefined ? { output } : {}), ...(exitCode !== undefined ? { exitCode } : {}), ...(error ? { error } : {}) };
 };
 
 /** The item of an `item_completed` rollout line (parsed JSON), or null for any other line. */
