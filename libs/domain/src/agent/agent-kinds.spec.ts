@@ -19,6 +19,6 @@ describe('agent kinds (docs/ARCHITECTURE.md §4d)', () => {
     expect(recordingAgent({ agent: 'external' })).toBe('claude-code');
     expect(recordingAgent({ agent: 'external', observedAgent: 'codex' })).toBe('codex');
     expect(recordingAgent({ agent: 'codex' })).toBe('codex');
-    expect(recordingAgent({ agent: 'command' })).toBeUndefined();
+    expect(recordingAgent({ agent: 'command' })).toBe('claude-code'); // a command running Claude Code, its hooks linking a transcript
   });
 });

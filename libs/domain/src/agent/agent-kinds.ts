@@ -37,6 +37,9 @@ export const agentCapabilities = (agent: AgentKind): AgentCapabilities => CAPABI
 /** True for a coding agent kind (`claude-code`, `codex`). */
 export const isCodingAgent = (agent: string): agent is CodingAgent => (CODING_AGENTS as readonly string[]).includes(agent);
 
-/** The coding agent whose transcript and hooks record `session`: its own kind, or an external session's observed agent (Claude Code when unnamed); undefined for `command`. */
-export const recordingAgent = (session: { agent: AgentKind; observedAgent?: CodingAgent }): CodingAgent | undefined =>
-  session.agent === 'external' ? (session.observedAgent ?? 'claude-code') : isCodingAgent(session.agent) ? session.agent : undefined;
+/**
+ * The coding agent whose transcript and hooks record `session`: its own kind; for an external session, or a command
+ * that runs an agent of its own (its hooks linked a transcript), the observed agent, Claude Code when unnamed.
+ */
+export const recordingAgent = (session: { agent: AgentKind; observedAgent?: CodingAgent }): CodingAgent =>
+  isCodingAgent(session.agent) ? session.agent : (session.observedAgent ?? 'claude-code');

@@ -181,7 +181,7 @@ export class SessionReconciler {
    */
   private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
     const original = session.transcriptPath;
-    const adapter = this.adapters.find(recordingAgent(session) ?? '');
+    const adapter = this.adapters.find(recordingAgent(session));
     if (!original || !adapter) return null;
     if (existsSync(original)) await this.transcripts.capture(session.sessionId, original);
     const copy = this.transcripts.archive.mainCopy(session.sessionId, original);
