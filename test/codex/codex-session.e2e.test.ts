@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listPidsWithEnv, readStartTime } from '@runledger/infra/runtime';
-import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, prepareCodexHome, rolloutOf, rolloutsOf } from '../support/codex/codex-env';
+import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, execFlags, prepareCodexHome, rolloutOf, rolloutsOf, runCodex } from '../support/codex/codex-env';
 import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { killProcessGroups } from '../support/process-groups';
-import { ServerProcess, startServerProcess } from '../support/server-process';
+import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'codex-session-token-0123456789ab';
 
@@ -130,6 +130,27 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         expect(logged.every((c) => c.source !== 'transcript')).toBe(true);
         expect(view.divergences ?? []).toEqual([]);
         expect((await api.post(`/sessions/${id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });
+      });
+
+      it('imports a Codex run started by hand (runledger import codex): its calls equal the rollout, a second import appends nothing', async () => {
+        fake.push({ exec: [{ cmd: 'echo by-hand > by-hand.txt' }] }, { exec: [{ cmd: 'false' }] }, { text: 'Done by hand.' });
+        const repo = makeRepo(join(root, `hand-repo`));
+        expect((await api.post('/projects', { name: 'hand', repoPath: repo })).status).toBe(201);
+        const run = await runCodex(['exec', ...execFlags(), 'work by hand'], { cwd: repo, home });
+        expect(run.code).toBe(0);
+        const threadId = run.events.find((e) => e.type === 'thread.started')!.thread_id as string;
+        const rollout = rolloutOf(home, threadId);
+        const cliEnv = { ...home.env, RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN };
+        const first = await runCli(['import', 'codex', rollout, '--json'], cliEnv);
+        expect(first).toMatchObject({ code: 0 });
+        const imported = JSON.parse(first.stdout);
+        expect(imported).toMatchObject({ toolCalls: 2, completed: 1, failed: 1, skippedLines: 0, subagentToolCalls: 0 });
+        const view = await session(imported.sessionId);
+        expect(view).toMatchObject({ agent: 'external', projectId: 'hand', agentSessionId: threadId });
+        await logEqualsRollout(imported.sessionId);
+        const again = await runCli(['import', 'codex', '--all', '--project', 'hand'], cliEnv);
+        expect(again).toMatchObject({ code: 0 });
+        expect(again.stdout).toContain('0 events appended (all already imported)');
       });
 
       it('runledger SIGKILLed during a long exec and started after Codex finished: every rollout call in the log, `exited`, Codex never launched again', async () => {

@@ -6,7 +6,7 @@ import { SessionScoped } from '../http/public.decorator';
 import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
-import { HookParams, HookQuery } from './dto/hook-query.dto';
+import { AgentParams, HookQuery } from './dto/hook-query.dto';
 
 /** Hook events whose handling reads the read models (worktree custody asks who else uses a path): they wait for the projection like any write. */
 const READS_READ_MODELS = new Set(['WorktreeCreate', 'WorktreeRemove']);
@@ -38,7 +38,7 @@ export class HooksController {
   @ApiHeader({ name: 'X-Runledger-Session', required: false, description: 'the runledger session id, when the hook runs inside a session runledger spawned' })
   @ApiOkResponse({ description: 'Claude Code hook output JSON; with `?transport=command`, the text a command hook prints', schema: ref('ClaudeHookOutput') })
   async hook(
-    @Param() params: HookParams,
+    @Param() params: AgentParams,
     @Body() body: unknown,
     @Query() query: HookQuery,
     @Ctx() context: CommandContext,

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
@@ -6,6 +6,7 @@ import { CommandContext, ImportTranscriptCommand, ImportTranscriptResult } from 
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { IsOptional, IsPlainText, NestedArray, NestedObject } from '../http/field-rules';
+import { AgentParams } from '../hooks/dto/hook-query.dto';
 import { MAX_IMPORT_PATH, ParsedTranscriptDto } from './dto/parsed-transcript.dto';
 
 /** Most sub-agent transcripts one import may carry. */
@@ -22,7 +23,7 @@ export class SubagentTranscriptDto {
   transcript!: ParsedTranscriptDto;
 }
 
-/** Body of `POST /imports/claude-code`: a transcript parsed by `runledger import claude-code`, validated field by field (400 naming e.g. `transcript.toolCalls[3].requestedAt`). */
+/** Body of `POST /imports/:agent`: a transcript parsed by `runledger import <agent>`, validated field by field (400 naming e.g. `transcript.toolCalls[3].requestedAt`). */
 export class ImportClaudeCodeDto {
   @ApiPropertyOptional({ description: 'project to attach the session to', maxLength: 60 })
   @IsOptional() @IsString() @IsPlainText() @MaxLength(60)
@@ -41,7 +42,7 @@ export class ImportClaudeCodeDto {
   subagents!: SubagentTranscriptDto[];
 }
 
-/** `POST /imports/claude-code`: import a Claude Code transcript into a session stream. */
+/** `POST /imports/:agent`: import a coding agent's transcript (Claude Code's, or a Codex rollout) into a session stream. */
 @ApiTags('imports')
 @ApiBearerAuth('bearer')
 @Controller('imports')
@@ -49,11 +50,11 @@ export class ImportsController {
   constructor(private readonly commands: CommandBus) {}
 
   /** `{sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls, appended}`; a repeat appends nothing. */
-  @Post('claude-code')
+  @Post(':agent')
   @HttpCode(200)
   // Waits for the projection: finding the agent session's runledger session and the project holding its cwd reads the read models (docs/ARCHITECTURE.md §5).
   @ApiOkResponse({ description: 'what was imported (a repeat appends nothing)', schema: ref('ImportResult') })
-  claudeCode(@Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
-    return this.commands.execute(new ImportTranscriptCommand(body, { ...context, actor: 'import' }));
+  importTranscript(@Param() params: AgentParams, @Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
+    return this.commands.execute(new ImportTranscriptCommand({ ...body, agent: params.agent }, { ...context, actor: 'import' }));
   }
 }

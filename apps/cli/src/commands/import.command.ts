@@ -7,12 +7,14 @@ import { Presets, SingleBar } from 'cli-progress';
 import { ApiClient } from '../client/api-client';
 import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
 import { parseTranscriptFile, ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
+import { parseRolloutFile } from '@runledger/infra/agents/codex/rollout-parser';
 import { ClaudeCodeImportRequest, ClaudeCodeImportResponse } from '../client/api-types';
 import { clientAction } from '../client/client-command';
 import { UsageError } from '../client/client-errors';
 import { printJson, printLine } from '../client/output';
 import { isInside, listProjectViews } from '../client/projects';
 import { claudeConfigDir } from '../claude/install-hooks';
+import { codexHomeDir } from '../codex/codex-hooks-file';
 
 /** A transcript parsed on the client: the main one and its `subagents/` transcripts (absolute paths). */
 export interface LocalTranscripts {
@@ -26,13 +28,7 @@ export interface LocalTranscripts {
  * MB files are fine; bad lines land in `skippedLines`, never fatal). Throws UsageError when `file` is not a readable file.
  */
 export const parseLocalTranscripts = async (file: string): Promise<LocalTranscripts> => {
-  const transcriptPath = path.resolve(file);
-  try {
-    if (!(await stat(transcriptPath)).isFile()) throw new UsageError(`${file} is not a file`);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
-  }
+  const transcriptPath = await readableFile(file);
   const transcript = await parseTranscriptFile(transcriptPath);
   const subagents = [];
   for (const sub of await findSubagentTranscripts(transcriptPath)) subagents.push({ path: sub, transcript: await parseTranscriptFile(sub) });
@@ -101,37 +97,78 @@ export const findProjectTranscripts = async (claudeDir: string, repos: { project
   return found;
 };
 
-/** Imports one local transcript (and its sub-agents) into `projectId`. */
-const importOne = async (client: ApiClient, file: string, projectId: string | undefined): Promise<{ local: LocalTranscripts; result: ClaudeCodeImportResponse }> => {
-  const local = await parseLocalTranscripts(file);
+/** The absolute path of `file`; throws UsageError when it is not a readable file. */
+const readableFile = async (file: string): Promise<string> => {
+  const absolute = path.resolve(file);
+  try {
+    if (!(await stat(absolute)).isFile()) throw new UsageError(`${file} is not a file`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  return absolute;
+};
+
+/** Streams a Codex rollout through the rollout parser (no sub-agent files); throws UsageError when `file` is not a readable file. */
+export const parseLocalRollout = async (file: string): Promise<LocalTranscripts> => {
+  const transcriptPath = await readableFile(file);
+  return { transcriptPath, transcript: await parseRolloutFile(transcriptPath), subagents: [] };
+};
+
+/** The agents `runledger import` reads, and how each one's files are parsed on the client. */
+const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout } as const;
+
+/** Imports one local transcript (and its sub-agents) of `agent` into `projectId`: `POST /imports/<agent>`. */
+const importOne = async (
+  client: ApiClient, file: string, projectId: string | undefined, agent: keyof typeof IMPORTERS = 'claude-code',
+): Promise<{ local: LocalTranscripts; result: ClaudeCodeImportResponse }> => {
+  const local = await IMPORTERS[agent](file);
   const body: ClaudeCodeImportRequest = { ...(projectId ? { projectId } : {}), ...local };
-  return { local, result: await client.post<ClaudeCodeImportResponse>('/imports/claude-code', body) };
+  return { local, result: await client.post<ClaudeCodeImportResponse>(`/imports/${agent}`, body) };
+};
+
+/** Every rollout under `<codex home>/sessions` (any depth) whose `session_meta` cwd is in (or below) one of `repos`, with its project; sorted by path. */
+export const findProjectRollouts = async (home: string, repos: { projectId: string; path: string }[]): Promise<FoundTranscript[]> => {
+  const root = path.join(home, 'sessions');
+  if (!existsSync(root)) return [];
+  const files = readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.startsWith('rollout-') && d.name.endsWith('.jsonl'))
+    .map((d) => path.join(d.parentPath, d.name))
+    .sort();
+  const found: FoundTranscript[] = [];
+  for (const file of files) {
+    const { cwd } = await parseRolloutFile(file);
+    const owner = cwd ? repos.filter((r) => isInside(r.path, cwd)).sort((a, b) => b.path.length - a.path.length)[0] : undefined;
+    if (owner) found.push({ file, projectId: owner.projectId });
+  }
+  return found;
 };
 
 /**
  * `import claude-code --all [--project <id>]`: every transcript of the project's (or every project's) repositories
  * under CLAUDE_CONFIG_DIR or ~/.claude, with a progress bar on stderr; importing again appends nothing.
  */
-const importAll = async (client: ApiClient, options: { project?: string; json?: boolean }): Promise<void> => {
+const importAll = async (client: ApiClient, options: { project?: string; json?: boolean }, agent: keyof typeof IMPORTERS = 'claude-code'): Promise<void> => {
   const projects = (await listProjectViews(client)).filter((p) => !options.project || p.id === options.project);
   if (options.project && projects.length === 0) throw new UsageError(`no project ${options.project} (runledger project list shows them)`);
-  const claudeDir = claudeConfigDir();
-  const found = await findProjectTranscripts(claudeDir, projects.flatMap((p) => p.repos.map((r) => ({ projectId: p.id, path: r.path }))));
+  const repos = projects.flatMap((p) => p.repos.map((r) => ({ projectId: p.id, path: r.path })));
+  const claudeDir = agent === 'codex' ? codexHomeDir() : claudeConfigDir();
+  const found = agent === 'codex' ? await findProjectRollouts(claudeDir, repos) : await findProjectTranscripts(claudeDir, repos);
   const bar = new SingleBar({ format: 'importing transcripts [{bar}] {value}/{total} {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
   bar.start(found.length, 0, { file: '' });
   const imported = [];
   try {
     for (const { file, projectId } of found) {
       bar.update({ file: path.basename(file) });
-      const { result } = await importOne(client, file, projectId);
+      const { result } = await importOne(client, file, projectId, agent);
       imported.push({ transcriptPath: file, projectId, ...result });
       bar.increment();
     }
   } finally {
     bar.stop();
   }
-  if (options.json) return printJson({ claudeDir, imported });
-  if (found.length === 0) return printLine(`no transcript under ${path.join(claudeDir, 'projects')} was written in ${projects.map((p) => p.id).join(', ') || 'a registered project'}`);
+  if (options.json) return printJson(agent === 'codex' ? { codexHome: claudeDir, imported } : { claudeDir, imported });
+  if (found.length === 0) return printLine(`no transcript under ${path.join(claudeDir, agent === 'codex' ? 'sessions' : 'projects')} was written in ${projects.map((p) => p.id).join(', ') || 'a registered project'}`);
   for (const i of imported) {
     printLine(`${i.sessionId}  ${i.toolCalls} tool calls (${i.completed} completed, ${i.failed} failed), ${i.appended ?? '?'} events appended  ${i.transcriptPath}`);
   }
@@ -140,29 +177,41 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
 };
 
 /**
- * `runledger import claude-code <transcript.jsonl> | --all [--project <id>] [--json]`: parses the transcript (and
- * sub-agents) locally, then `POST /imports/claude-code`. `--json` prints exactly `{sessionId, toolCalls, completed,
+ * `runledger import claude-code <transcript.jsonl> | --all [--project <id>] [--json]` (and `import codex <rollout>`):
+ * parses the transcript (and sub-agents) locally, then `POST /imports/<agent>`. `--json` prints exactly `{sessionId, toolCalls, completed,
  * failed, skippedLines, subagentToolCalls}` (docs/ARCHITECTURE.md §6); with `--all`, `{claudeDir, imported: [...]}`.
  */
 export const registerImportCommand = (program: Command): void => {
   const imports = program.command('import').description('import the work of an agent that ran outside runledger');
-  imports
-    .command('claude-code')
-    .description('import a Claude Code transcript (.jsonl) and its subagents/ folder as a session, or --all of a project\'s')
-    .argument('[transcript]', 'the session transcript, e.g. ~/.claude/projects/<dir>/<session-id>.jsonl')
-    .option('--all', 'every transcript written in the project\'s repositories (every project\'s without --project)')
-    .option('--project <id>', 'the project to import into')
-    .option('--json', 'print {sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls}')
-    .allowExcessArguments(false)
-    .action(
-      clientAction(async (client, file: string | undefined, options: { project?: string; json?: boolean; all?: boolean }) => {
-        if (options.all && file) throw new UsageError('give a transcript or --all, not both');
-        if (options.all) return importAll(client, options);
-        if (!file) throw new UsageError('give a transcript file, or --all');
-        const { local, result } = await importOne(client, file, options.project);
-        if (!options.json) return report(local, result);
-        const { sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls } = result;
-        printJson({ sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls });
-      }),
-    );
+  const kinds: Array<{ agent: keyof typeof IMPORTERS; noun: string; description: string; example: string; where: string }> = [
+    {
+      agent: 'claude-code', noun: 'transcript', example: 'the session transcript, e.g. ~/.claude/projects/<dir>/<session-id>.jsonl', where: '',
+      description: 'import a Claude Code transcript (.jsonl) and its subagents/ folder as a session, or --all of a project\'s',
+    },
+    {
+      agent: 'codex', noun: 'rollout', example: 'the rollout, e.g. ~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl', where: ', under CODEX_HOME or ~/.codex',
+      description: 'import a Codex rollout (.jsonl) as a session, or --all of a project\'s',
+    },
+  ];
+  for (const { agent, noun, description, example, where } of kinds) {
+    imports
+      .command(agent)
+      .description(description)
+      .argument(`[${noun}]`, example)
+      .option('--all', `every ${noun} written in the project's repositories (every project's without --project)${where}`)
+      .option('--project <id>', 'the project to import into')
+      .option('--json', 'print {sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls}')
+      .allowExcessArguments(false)
+      .action(
+        clientAction(async (client, file: string | undefined, options: { project?: string; json?: boolean; all?: boolean }) => {
+          if (options.all && file) throw new UsageError(`give a ${noun} or --all, not both`);
+          if (options.all) return importAll(client, options, agent);
+          if (!file) throw new UsageError(`give a ${noun} file, or --all`);
+          const { local, result } = await importOne(client, file, options.project, agent);
+          if (!options.json) return report(local, result);
+          const { sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls } = result;
+          printJson({ sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls });
+        }),
+      );
+  }
 };

@@ -11,9 +11,9 @@ export class HookQuery {
   transport?: 'command';
 }
 
-/** Path of `POST /hooks/:agent`: the coding agent whose hook this is (`claude-code`, `codex`). */
-export class HookParams {
-  @ApiProperty({ enum: CODING_AGENTS, description: 'the coding agent that sent the hook' })
+/** Path of `POST /hooks/:agent` and `POST /imports/:agent`: the coding agent (`claude-code`, `codex`); 400 naming `agent` for another. */
+export class AgentParams {
+  @ApiProperty({ enum: CODING_AGENTS, description: 'the coding agent' })
   @IsIn(CODING_AGENTS)
   agent!: CodingAgent;
 }

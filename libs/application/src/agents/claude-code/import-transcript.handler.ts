@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Session, SessionCommand, sessionDecider, SessionEvent, sessionStreamName } from '@runledger/domain';
+import { CodingAgent, Session, SessionCommand, sessionDecider, SessionEvent, sessionStreamName } from '@runledger/domain';
 import type { ParsedRun, ParsedToolCall, ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { DeciderStreams } from '../../event-sourcing/decider-streams';
@@ -15,8 +15,10 @@ export type ImportedTranscript = Pick<ParsedTranscript, 'runs' | 'toolCalls' | '
   cwd?: string | null;
 };
 
-/** Body of `POST /imports/claude-code` (validated by its DTO): a transcript parsed by the CLI, with its sub-agent transcripts. */
+/** Body of `POST /imports/:agent` (validated by its DTO; `agent` from the path): a transcript parsed by the CLI, with its sub-agent transcripts. */
 export interface ImportTranscriptInput {
+  /** The agent that wrote the transcript (default Claude Code): an external session it creates observes that agent. */
+  agent?: CodingAgent;
   projectId?: string;
   transcriptPath: string;
   transcript: ImportedTranscript;
@@ -60,7 +62,7 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
     const { transcript } = input;
     const project = input.projectId ? (await this.sessions.project(input.projectId)).state : undefined;
     const agentSessionId = transcript.agentSessionId ?? path.basename(input.transcriptPath, '.jsonl');
-    const sessionId = await this.directory.findOrCreate(agentSessionId, { project, cwd: transcript.cwd ?? null, transcriptPath: input.transcriptPath }, context);
+    const sessionId = await this.directory.findOrCreate(agentSessionId, { project, cwd: transcript.cwd ?? null, transcriptPath: input.transcriptPath, agent: input.agent }, context);
     const { state: owner } = await this.sessions.project((await this.sessions.load(sessionId)).state.projectId);
     const door = this.intake.doorFor(owner);
 
