@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listPidsWithEnv, readStartTime } from '@runledger/infra/runtime';
@@ -151,6 +151,43 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         const again = await runCli(['import', 'codex', '--all', '--project', 'hand'], cliEnv);
         expect(again).toMatchObject({ code: 0 });
         expect(again.stdout).toContain('0 events appended (all already imported)');
+      });
+
+      it('records a Codex run started by hand once install-hooks is in place (no bypass flag: its hooks trusted); uninstall puts both files back byte for byte', async () => {
+        const repo = makeRepo(join(root, 'recorded-repo'));
+        expect((await api.post('/projects', { name: 'recorded', repoPath: repo })).status).toBe(201);
+        const hooksFile = join(home.home, 'hooks.json');
+        const configFile = join(home.home, 'config.toml');
+        const ownHooks = '{\n  "hooks": {\n    "Stop": [ { "hooks": [ { "type": "command", "command": "true" } ] } ]\n  }\n}\n';
+        writeFileSync(hooksFile, ownHooks);
+        const configBefore = readFileSync(configFile, 'utf8');
+        const cliEnv = { ...home.env, RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN };
+        const installed = await runCli(['codex', 'install-hooks', '--scope', 'user', '--project', 'recorded', '--json'], cliEnv);
+        expect(installed).toMatchObject({ code: 0 });
+        expect(JSON.parse(installed.stdout).changes).toEqual([expect.objectContaining({ file: hooksFile, action: 'installed' })]);
+        expect(readFileSync(configFile, 'utf8')).toContain('trusted_hash');
+
+        fake.push({ exec: [{ cmd: 'echo recorded > recorded.txt' }] }, { text: 'Recorded.' });
+        const run = await runCodex(['exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', 'work while recorded'], { cwd: repo, home, env: { RUNLEDGER_TOKEN: TOKEN } });
+        expect(run.code).toBe(0);
+        const threadId = run.events.find((e) => e.type === 'thread.started')!.thread_id as string;
+        const found = await eventually(async () => (await api.get(`/sessions?agentSessionId=${threadId}`)).body.sessions[0], 'the hand-started run to be recorded');
+        expect(found).toMatchObject({ agent: 'external', observedAgent: 'codex', projectId: 'recorded' });
+        const logged = await eventually(async () => {
+          const calls = await toolCalls(found.id);
+          return calls.length === 1 && calls[0].status === 'completed' ? calls : null;
+        }, 'its call recorded by its hooks');
+        expect(logged[0]).toMatchObject({ tool: 'Bash', source: 'hook', input: { command: 'echo recorded > recorded.txt' } });
+        await logEqualsRollout(found.id);
+        const status = await runCli(['codex', 'status', '--json'], cliEnv, repo);
+        expect(JSON.parse(status.stdout)).toMatchObject({ settings: expect.arrayContaining([expect.objectContaining({ scope: 'user', installed: true, runner: 'shim' })]) });
+
+        const removed = await runCli(['codex', 'uninstall-hooks', '--scope', 'user', '--json'], cliEnv);
+        expect(removed).toMatchObject({ code: 0 });
+        expect(JSON.parse(removed.stdout).changes).toEqual([expect.objectContaining({ action: 'restored' })]);
+        expect(readFileSync(hooksFile, 'utf8')).toBe(ownHooks);
+        expect(readFileSync(configFile, 'utf8')).toBe(configBefore);
+        rmSync(hooksFile);
       });
 
       it('runledger SIGKILLed during a long exec and started after Codex finished: every rollout call in the log, `exited`, Codex never launched again', async () => {

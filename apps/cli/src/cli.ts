@@ -3,6 +3,7 @@ import type { ServerRoles } from '../../../composition/start-server';
 import { EXIT } from './client/client-errors';
 import { registerAttachCommand } from './commands/attach.command';
 import { registerClaudeCommand } from './commands/claude.command';
+import { registerCodexCommand } from './commands/codex.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
@@ -65,6 +66,7 @@ export const buildProgram = (): Command => {
   registerRecoveryCommands(program);
   registerWorktreesCommand(program);
   registerClaudeCommand(program);
+  registerCodexCommand(program);
   registerUiCommand(program);
   return program;
 };

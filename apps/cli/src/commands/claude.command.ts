@@ -1,179 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { Command, Option } from 'commander';
-import Table from 'cli-table3';
-import { HookRunner, hookRunner, hookRunnerOf } from '@runledger/application/agents/hook-runner';
-import { ApiClient } from '../client/api-client';
-import { EventsPage, SessionListResponse, SessionView } from '../client/api-types';
-import { clientAction } from '../client/client-command';
-import { UsageError } from '../client/client-errors';
-import { printError, printJson, printLine } from '../client/output';
-import { listProjectViews, projectHolding, ProjectView, repositoryTop } from '../client/projects';
-import { ClaudeSettingsFile, hasInstalledHooks, isInstalledHook } from '../claude/claude-settings';
-import {
-  HOOK_SCOPES, HookScope, installedHooks, installHooks, InstalledHookTarget, SettingsChange, settingsFileOf, uninstallHooks,
-} from '../claude/install-hooks';
-import { shortTime, toolCallsCell } from './sessions.command';
+import { Command } from 'commander';
+import { HOOK_SCOPES, HookScope, installedHooks, installHooks, settingsFileOf, uninstallHooks } from '../claude/install-hooks';
+import { AgentHooksFiles, registerAgentHooksCommand } from './agent-hooks.command';
 
-/** Options of install-hooks and uninstall-hooks. */
-interface HookOptions {
-  scope: HookScope;
-  project?: string;
-  json?: boolean;
-}
-
-/** A settings file to change, the repositories whose Claude sessions its hooks record, and the project whose hook settings apply (one project only). */
-interface HookPlacement {
-  file: string;
-  roots: string[];
-  project?: ProjectView;
-}
-
-/**
- * Where the hooks go: `user` scope writes the user's settings once, recording the repositories of `--project` (or of
- * every project); `project`/`local` write into each repository of `--project`, or into the repository of the current
- * directory, which a project must hold. Throws UsageError when there is nothing to record.
- */
-const placements = async (client: ApiClient, options: HookOptions, cwd: string = process.cwd()): Promise<HookPlacement[]> => {
-  const projects = await listProjectViews(client);
-  const chosen: ProjectView[] = options.project ? projects.filter((p) => p.id === options.project) : projects;
-  if (options.project && chosen.length === 0) throw new UsageError(`no project ${options.project} (runledger project list shows them)`);
-  if (options.scope === 'user') {
-    const roots = chosen.flatMap((p) => p.repos.map((r) => r.path));
-    if (roots.length === 0) throw new UsageError('no project is registered: run `runledger project add [path]` first');
-    return [{ file: settingsFileOf('user', undefined), roots, project: chosen.length === 1 ? chosen[0] : undefined }];
-  }
-  if (options.project) return chosen[0].repos.map((r) => ({ file: settingsFileOf(options.scope, r.path), roots: [r.path], project: chosen[0] }));
-  const repo = repositoryTop(cwd);
-  const project = projectHolding(projects, repo);
-  if (!project) throw new UsageError(`no project holds ${repo}: run \`runledger project add\` there first, or pass --project <id>`);
-  return [{ file: settingsFileOf(options.scope, repo), roots: [repo], project }];
-};
-
-const CHANGE_TEXT: Record<SettingsChange['action'], string> = {
-  installed: 'hooks installed',
-  updated: 'hooks updated',
-  unchanged: 'hooks already installed, nothing changed',
-  restored: 'hooks removed, the file restored exactly as it was before install-hooks',
-  'removed-file': 'hooks removed; the file did not exist before install-hooks and is deleted',
-  'removed-hooks': 'hooks removed; the file changed since install-hooks, so your other changes were kept',
-  'not-installed': 'no runledger hooks there, nothing changed',
-};
-
-const report = (changes: SettingsChange[], json: boolean | undefined, extra: Record<string, unknown> = {}): void => {
-  if (json) return printJson({ ...extra, changes });
-  for (const c of changes) printLine(`${c.file}: ${CHANGE_TEXT[c.action]}${c.backup ? ` (backup: ${c.backup})` : ''}`);
-};
-
-/** The last event of a session: one page of one event at its snapshot's revision. */
-const lastEvent = async (client: ApiClient, session: SessionView): Promise<{ type: string; at?: string } | undefined> => {
-  const page = await client.get<EventsPage>(`/sessions/${encodeURIComponent(session.id)}/events`, { from: session.revision, limit: 1 });
-  const event = page.events[0];
-  return event ? { type: event.type, at: event.metadata?.recordedAt } : undefined;
-};
-
-/** How `claude status` names each hook runner. */
-const RUNNER_TEXT: Record<HookRunner['kind'] | 'mixed' | 'unknown', string> = {
-  shim: 'shim: bin/runledger-hook run by bash, no Node start',
-  node: 'node: runledger hook, where the shim could not run',
-  mixed: 'mixed runners: run install-hooks again',
-  unknown: 'runner not recognised: run install-hooks again',
-};
-
-/** The runner of the hooks install-hooks wrote into `settings` (hookRunnerOf of each): one kind, `mixed` or `unknown`. */
-const installedRunner = (settings: ClaudeSettingsFile): keyof typeof RUNNER_TEXT => {
-  const kinds = new Set(
-    Object.values(settings.hooks ?? {}).flatMap((groups) =>
-      (Array.isArray(groups) ? groups : []).flatMap((g) => (Array.isArray(g?.hooks) ? g.hooks : []).filter(isInstalledHook).map((h) => hookRunnerOf(String(h.command)) ?? 'unknown')),
-    ),
-  );
-  return kinds.size === 1 ? [...kinds][0] : kinds.size === 0 ? 'unknown' : 'mixed';
+/** Claude Code's settings files for flight-recorder mode (`runledger claude …`). */
+export const CLAUDE_HOOKS_FILES: AgentHooksFiles = {
+  command: 'claude',
+  label: 'Claude Code',
+  executable: 'claude',
+  scopes: HOOK_SCOPES,
+  defaultScope: 'local',
+  scopeHelp: 'which Claude Code settings file: user (~/.claude/settings.json), project (.claude/settings.json), local (.claude/settings.local.json)',
+  fileOf: (scope, repo) => settingsFileOf(scope as HookScope, repo),
+  hooksFor: installedHooks,
+  install: (file, ours) => installHooks(file, ours),
+  uninstall: uninstallHooks,
+  ownsSession: (s) => s.agent === 'claude-code' || (s.agent === 'external' && (s.observedAgent ?? 'claude-code') === 'claude-code'),
 };
 
 /** `runledger claude install-hooks|uninstall-hooks|status`: flight-recorder mode for Claude Code sessions started by hand. */
-export const registerClaudeCommand = (program: Command): void => {
-  const claude = program.command('claude').description('record the Claude Code sessions people start by hand (flight-recorder mode)');
-  const scope = () => new Option('--scope <scope>', 'which Claude Code settings file: user (~/.claude/settings.json), project (.claude/settings.json), local (.claude/settings.local.json)').choices(HOOK_SCOPES).default('local');
-  claude
-    .command('install-hooks')
-    .description('merge runledger\'s hooks into a Claude Code settings file (your hooks kept, the old file backed up, idempotent)')
-    .addOption(scope())
-    .option('--project <id>', 'record this project\'s repositories (default: the repository of the current directory; with --scope user: every project)')
-    .option('--json', 'print {changes: [{file, action, backup?}], roots}')
-    .allowExcessArguments(false)
-    .action(
-      clientAction(async (client, options: HookOptions) => {
-        const where = await placements(client, options);
-        const { tokenSource, baseUrl } = client.config;
-        const dataDir = tokenSource !== 'RUNLEDGER_TOKEN' && tokenSource !== 'none' ? path.dirname(tokenSource) : undefined;
-        if (!dataDir) printError('runledger: no token file found: the hooks will read RUNLEDGER_TOKEN from the environment Claude Code runs in');
-        const changes = where.map(({ file, roots, project }) => {
-          // The project's hook policy (hold, failure mode) when the hooks serve one project; the defaults otherwise.
-          const target: InstalledHookTarget = {
-            runner: hookRunner(baseUrl), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds,
-          };
-          return installHooks(file, installedHooks(target));
-        });
-        report(changes, options.json, { roots: where.flatMap((w) => w.roots) });
-        if (!options.json) printLine(`Claude Code sessions started in ${where.flatMap((w) => w.roots).join(', ')} are now recorded (runledger claude status shows them).`);
-      }),
-    );
-  claude
-    .command('uninstall-hooks')
-    .description('remove exactly the hooks install-hooks added (the file restored byte for byte when nothing else changed)')
-    .addOption(scope())
-    .option('--project <id>', 'the project given to install-hooks')
-    .option('--json', 'print {changes: [{file, action, backup?}]}')
-    .allowExcessArguments(false)
-    .action(
-      clientAction(async (client, options: HookOptions) => {
-        // uninstall needs no server for user scope or the current repository; --project is resolved through it.
-        const files = options.scope === 'user'
-          ? [settingsFileOf('user', undefined)]
-          : options.project
-            ? (await placements(client, options)).map((p) => p.file)
-            : [settingsFileOf(options.scope, repositoryTop(process.cwd()))];
-        report(files.map((file) => uninstallHooks(file)), options.json);
-      }),
-    );
-  claude
-    .command('status')
-    .description('where runledger\'s hooks are installed, and the last event of each Claude Code session (have the hooks fired?)')
-    .option('--json', 'print {settings: [{scope, file, installed, runner?}], sessions: [{id, projectId, agent, status, agentSessionId, lastEvent}]}')
-    .allowExcessArguments(false)
-    .action(
-      clientAction(async (client, options: { json?: boolean }) => {
-        let repo: string | undefined;
-        try {
-          repo = repositoryTop(process.cwd());
-        } catch {
-          repo = undefined; // outside a repository: only the user scope applies
-        }
-        const settings = HOOK_SCOPES.filter((s) => s === 'user' || repo).map((s) => {
-          const file = settingsFileOf(s, repo);
-          let installed: ClaudeSettingsFile | undefined;
-          try {
-            const parsed = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClaudeSettingsFile) : undefined;
-            installed = parsed && hasInstalledHooks(parsed) ? parsed : undefined;
-          } catch {
-            installed = undefined;
-          }
-          return { scope: s, file, installed: installed !== undefined, ...(installed ? { runner: installedRunner(installed) } : {}) };
-        });
-        const { sessions } = await client.get<SessionListResponse>('/sessions');
-        const claudeSessions = sessions.filter((s) => s.agent === 'claude-code' || s.agent === 'external');
-        const rows = [];
-        for (const s of claudeSessions) {
-          rows.push({ id: s.id, projectId: s.projectId, agent: s.agent, status: s.status, agentSessionId: s.agentSessionId, toolCalls: s.toolCalls, lastEvent: await lastEvent(client, s) });
-        }
-        if (options.json) return printJson({ settings, sessions: rows });
-        for (const s of settings) printLine(`${s.scope.padEnd(7)} ${s.file}: ${s.installed ? `runledger hooks installed (${RUNNER_TEXT[s.runner ?? 'unknown']})` : 'no runledger hooks'}`);
-        if (rows.length === 0) return printLine('no Claude Code session recorded yet: start `claude` in a registered project\'s repository');
-        const table = new Table({ head: ['session', 'project', 'agent', 'status', 'claude session', 'last event', 'at', 'tool calls'], style: { head: [], border: [] } });
-        for (const r of rows) {
-          table.push([r.id, r.projectId, r.agent, r.status, r.agentSessionId ?? '', r.lastEvent?.type ?? '', shortTime(r.lastEvent?.at), toolCallsCell(r.toolCalls)]);
-        }
-        printLine(table.toString());
-      }),
-    );
-};
+export const registerClaudeCommand = (program: Command): void => registerAgentHooksCommand(program, CLAUDE_HOOKS_FILES);

@@ -1,3 +1,4 @@
+import type { CodingAgent } from '../agent/agent-kinds';
 import type { SessionKind } from '../project/project.events';
 import { omitUndefined } from '../shared/omit-undefined';
 import type { ToolCall, ToolCallLateResult, ToolCallStatus } from '../tool-call/tool-call.decider';
@@ -71,6 +72,8 @@ export interface SessionView {
   kind: SessionKind;
   status: Session['status'];
   agent: AgentKind;
+  /** An external session's coding agent (absent: Claude Code, or a session runledger launched). */
+  observedAgent?: CodingAgent;
   agentSessionId?: string;
   transcriptPath?: string;
   branch: string;
@@ -208,6 +211,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     kind: state.kind,
     status: state.status,
     agent: state.agent,
+    observedAgent: state.observedAgent,
     agentSessionId: state.agentSessionId,
     transcriptPath: state.transcriptPath,
     branch: state.branch,

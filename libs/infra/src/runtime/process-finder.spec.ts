@@ -46,6 +46,10 @@ describe('the agent processes a reconcile may adopt (docs/ARCHITECTURE.md §4)',
     expect(isHookCommand(['claude', '--resume', 'cc-1', '-p', 'fix the runledger.js hook claude-code flag'])).toBe(false);
     expect(isHookCommand(['claude', '-p', 'hook claude-code'])).toBe(false);
     expect(isHookCommand(['sh', '-c', 'exec sleep 600'])).toBe(false);
+    // Codex's hooks: the same runners, agent `codex`.
+    expect(isHookCommand(['/bin/bash', '/opt/rl/bin/runledger-hook', 'codex', '--event', 'PreToolUse'])).toBe(true);
+    expect(isHookCommand(['/bin/sh', '-c', '/usr/bin/node /opt/rl/bin/runledger.js hook codex --event Stop'])).toBe(true);
+    expect(isHookCommand(['codex', 'exec', 'runledger-hook codex'])).toBe(false);
   });
 
   it('finds a live agent of the session by its environment, never a hook process that outlived it', async () => {

@@ -6,25 +6,27 @@ import { readProcStat, RuntimeIdentity } from './process-runtime';
 export const AGENT_MARKER = 'RUNLEDGER_RUNTIME=agent';
 
 /**
- * True for the command line of a runledger Claude Code hook (`runledger hook claude-code …` or the shim
- * `runledger-hook claude-code …`, run directly, as a script by a shell, or by a shell `-c`). Claude Code runs its hook commands in their own process group with its environment, so a held hook looks like
+ * True for the command line of a runledger agent hook (`runledger hook claude-code|codex …` or the shim
+ * `runledger-hook claude-code|codex …`, run directly, as a script by a shell, or by a shell `-c`). Claude Code and Codex run their hook commands in their own process group with their environment, so a held hook looks like
  * an agent and can outlive its agent: it is never one (docs/ARCHITECTURE.md §4).
  */
 export const isHookCommand = (command: readonly string[]): boolean => {
-  const hookAt = command.findIndex((arg, i) => arg === 'hook' && command[i + 1] === 'claude-code');
+  const hookAt = command.findIndex((arg, i) => arg === 'hook' && HOOK_AGENTS.has(command[i + 1] ?? ''));
   if (hookAt > 0 && RUNLEDGER_BIN.test(command[hookAt - 1])) return true;
   const shimAt = command.findIndex((arg, i) => i <= 1 && SHIM_BIN.test(arg));
-  if (shimAt >= 0 && command[shimAt + 1] === 'claude-code' && (shimAt === 0 || SHELLS.has(path.basename(command[0])))) return true;
+  if (shimAt >= 0 && HOOK_AGENTS.has(command[shimAt + 1] ?? '') && (shimAt === 0 || SHELLS.has(path.basename(command[0])))) return true;
   return command.length === 3 && SHELLS.has(path.basename(command[0])) && command[1] === '-c' && hookCommandKind(command[2]) !== undefined;
 };
+/** The agents a runledger hook command forwards for. */
+const HOOK_AGENTS = new Set(['claude-code', 'codex']);
 /** `runledger` or its `bin/runledger.js`, as the hook command names it. */
 const RUNLEDGER_BIN = /(^|\/)runledger(\.js)?$/;
 /** The shim bin/runledger-hook, as argv[0] (run directly) or argv[1] (run as a script by a shell). */
 const SHIM_BIN = /(^|\/)runledger-hook$/;
-/** The Node hook (`…runledger(.js) hook claude-code`) inside a command string, its arguments shell-quoted. */
-const NODE_HOOK_IN_TEXT = /(^|\/)runledger(\.js)?'?\s+hook\s+claude-code(\s|$)/;
-/** The shim (`…runledger-hook claude-code`) inside a command string, its arguments shell-quoted. */
-const SHIM_HOOK_IN_TEXT = /(^|\/)runledger-hook'?\s+claude-code(\s|$)/;
+/** The Node hook (`…runledger(.js) hook claude-code|codex`) inside a command string, its arguments shell-quoted. */
+const NODE_HOOK_IN_TEXT = /(^|\/)runledger(\.js)?'?\s+hook\s+(claude-code|codex)(\s|$)/;
+/** The shim (`…runledger-hook claude-code|codex`) inside a command string, its arguments shell-quoted. */
+const SHIM_HOOK_IN_TEXT = /(^|\/)runledger-hook'?\s+(claude-code|codex)(\s|$)/;
 
 /** Which runledger hook a command string (a shell's `-c`, a settings file's command) runs: `shim`, `node`, or undefined for neither. */
 export const hookCommandKind = (text: string): 'shim' | 'node' | undefined =>
