@@ -63,30 +63,37 @@ export const loadSessionSnapshots = async (db: SqlExecutor, sessionIds: readonly
     }
   }
   if (candidates.size === 0) return { snapshots, fallbacks };
-  const { rows: callRows } = await db.query<{ session_id: string; call_id: string; revision: string | number; state: string }>(
-    `SELECT session_id, call_id, revision, state::text AS state FROM rl_rm_tool_calls WHERE session_id = ANY($1::text[])
-     ORDER BY session_id, first_revision, call_id`,
+  // Unordered: an ORDER BY would carry every state's text through the sort (spilled to disk past work_mem); sorted below.
+  const { rows: callRows } = await db.query<{ session_id: string; call_id: string; revision: string | number; first_revision: string | number; state: string }>(
+    'SELECT session_id, call_id, revision, first_revision, state::text AS state FROM rl_rm_tool_calls WHERE session_id = ANY($1::text[])',
     [[...candidates.keys()]],
   );
-  const calls = new Map<string, { calls: [string, ToolCall][]; bad?: SnapshotFallbackReason }>();
+  const calls = new Map<string, { rows: typeof callRows; bad?: SnapshotFallbackReason }>();
   for (const row of callRows) {
-    const entry = calls.get(row.session_id) ?? { calls: [] };
+    const entry = calls.get(row.session_id) ?? { rows: [] };
     calls.set(row.session_id, entry);
     if (entry.bad) continue;
     if (row.state.includes(REPLACEMENT_CHAR)) entry.bad = 'replacement_char';
     // A call row past the session row: the projection committed between the two queries.
     else if (toNumber(row.revision) > candidates.get(row.session_id)!.revision) entry.bad = 'calls';
-    else entry.calls.push([row.call_id, JSON.parse(row.state) as ToolCall]);
+    else entry.rows.push(row);
   }
   for (const [id, { state, revision }] of candidates) {
-    const entry = calls.get(id) ?? { calls: [] };
+    const entry = calls.get(id) ?? { rows: [] };
     if (entry.bad) fallbacks.set(id, entry.bad);
     // A row without counts (written before they were kept) cannot be checked: folded.
-    else if (state.callCounts === undefined || entry.calls.length !== state.callCounts.total) fallbacks.set(id, 'calls');
-    else snapshots.set(id, { state: withToolCalls(state, entry.calls), revision });
+    else if (state.callCounts === undefined || entry.rows.length !== state.callCounts.total) fallbacks.set(id, 'calls');
+    else snapshots.set(id, { state: withToolCalls(state, inFirstAppearanceOrder(entry.rows)), revision });
   }
   return { snapshots, fallbacks };
 };
+
+/** The calls of tool-call rows parsed, in order of first appearance in the log (first_revision, then call id). */
+const inFirstAppearanceOrder = (rows: Array<{ call_id: string; first_revision: string | number; state: string }>): [string, ToolCall][] =>
+  rows
+    .map((row) => ({ callId: row.call_id, first: toNumber(row.first_revision), state: row.state }))
+    .sort((a, b) => a.first - b.first || (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0))
+    .map((row) => [row.callId, JSON.parse(row.state) as ToolCall]);
 
 /**
  * The stored session state (its row keeps no calls) revived, with its calls inserted in the given order (not through a
