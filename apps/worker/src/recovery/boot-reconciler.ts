@@ -192,6 +192,9 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     if (result.outcome === 'interrupted' && result.appended > 0) report.interrupted++;
     if (result.relaunched?.status === 'running') report.relaunched++;
     if (result.outcome === 'interrupted' && !result.relaunched) report.notResumable++;
-    if (result.outcome !== 'unchanged' && result.outcome !== 'terminal') this.logger.log(`${sessionId}: ${result.outcome}: ${result.why}`);
+    // A line for a session the reconcile acted on; the others (nothing appended, nothing relaunched) are in the counts.
+    if (result.outcome !== 'unchanged' && result.outcome !== 'terminal' && (result.appended > 0 || result.relaunched)) {
+      this.logger.log(`${sessionId}: ${result.outcome}: ${result.why}`);
+    }
   }
 }
