@@ -157,12 +157,20 @@ const rebuildReadModels = async (db: SqlDatabase, store: PostgresEventStore): Pr
 
 interface ReconcileRun {
   wallMs: number;
-  report: Record<string, number> & { phases?: Record<string, number> };
+  report: Record<string, number> & { phases?: Record<string, number>; loadedFrom?: { snapshots: number; log: number; why: Record<string, number> } };
 }
 
 /** The report's phases (ms) as `catchUp 12 ms, snapshots 3 ms, …`, or '' when the worker reports none. */
 const phases = (run: ReconcileRun) =>
-  run.report.phases ? ` (${Object.entries(run.report.phases).map(([name, value]) => `${name} ${ms(value)}`).join(', ')})` : '';
+  (run.report.phases ? ` (${Object.entries(run.report.phases).map(([name, value]) => `${name} ${ms(value)}`).join(', ')})` : '') + loadedFrom(run);
+
+/** Where the worker took the sessions' states from, as `; states: 990 from snapshots, 10 folded (10 revision)`, or ''. */
+const loadedFrom = (run: ReconcileRun) => {
+  const from = run.report.loadedFrom;
+  if (from === undefined) return '';
+  const why = Object.entries(from.why).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `; states: ${from.snapshots} from snapshots, ${from.log} folded${why ? ` (${why})` : ''}`;
+};
 
 /** Starts `runledger worker` on the database and waits for its own `ReconcileCompleted`; stops it gracefully after. */
 const reconcileOnce = async (db: SqlDatabase, url: string, dataDir: string): Promise<ReconcileRun> => {

@@ -189,6 +189,10 @@ describePg(`recovery on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source}
     api = apiClient(server.url, TOKEN);
     const report = await reconciled();
     expect(report.snapshotsRebuilt).toBeGreaterThanOrEqual(1);
+    // Every session's state was taken from its snapshot (the rebuilt one too, now at its head) or folded from the log, and counted.
+    const { loadedFrom } = report as unknown as { loadedFrom: { snapshots: number; log: number } };
+    expect(loadedFrom.snapshots).toBeGreaterThanOrEqual(1);
+    expect(loadedFrom.snapshots + loadedFrom.log).toBe(report.sessions + report.skippedLeased);
     const head = (await eventsOf(url, `session-${s.id}`)).length - 1;
     expect((await api.get(`/sessions/${s.id}`)).body.revision).toBe(head);
   });

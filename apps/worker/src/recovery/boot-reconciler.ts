@@ -3,7 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Opti
 import { AgentLauncher, SessionReconciler, SYSTEM_STREAM, systemContext } from '@runledger/application';
 import type { RuntimeIdentity, TmuxPane } from '@runledger/infra/runtime';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
-import { findLaggingSnapshots, rebuildSessionSnapshot } from '@runledger/infra/read-models';
+import { findLaggingSnapshots, loadSessionSnapshots, rebuildSessionSnapshot, sessionHeads, SnapshotFallbackReason } from '@runledger/infra/read-models';
 import { WorkerLedger } from '../worker-ledger';
 
 /** How long reconcile waits for the projections to catch up before it goes on from the log alone (ms). */
@@ -31,6 +31,11 @@ export interface ReconcileReport {
   snapshotsRebuilt: number;
   skippedLeased: number;
   ms: number;
+  /**
+   * Where the sessions' states came from: their read-model snapshots (at their stream's head, loadSessionSnapshots), or
+   * a fold of their log, with how many were folded for each reason a snapshot could not serve.
+   */
+  loadedFrom: { snapshots: number; log: number; why: Partial<Record<SnapshotFallbackReason, number>> };
   /** Where the time went (ms): projections caught up, lagging snapshots found and rebuilt, sessions listed, sessions read and reconciled. */
   phases: { catchUp: number; snapshots: number; list: number; sessions: number };
 }
@@ -79,7 +84,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     const started = Date.now();
     const report: ReconcileReport = {
       pid: process.pid, owner: this.reconciler.owner, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0, exited: 0, transcriptCalls: 0,
-      toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, ms: 0, phases: { catchUp: 0, snapshots: 0, list: 0, sessions: 0 },
+      toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, ms: 0,
+      loadedFrom: { snapshots: 0, log: 0, why: {} }, phases: { catchUp: 0, snapshots: 0, list: 0, sessions: 0 },
     };
     let mark = started;
     const phase = (name: keyof ReconcileReport['phases']) => {
@@ -92,8 +98,10 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       this.logger.warn(`projections did not catch up (${(error as Error).message}); reconciling from the log`);
     }
     phase('catchUp');
-    for (const lag of await findLaggingSnapshots(this.ledger.db, this.ledger.store)) {
-      await rebuildSessionSnapshot(this.ledger.db, this.ledger.store, lag.sessionId);
+    // Stream heads read once: to find lagging snapshots, then to take the states of sessions from snapshots at their head.
+    const heads = await sessionHeads(this.ledger.store);
+    for (const lag of await findLaggingSnapshots(this.ledger.db, this.ledger.store, heads)) {
+      heads.set(lag.sessionId, await rebuildSessionSnapshot(this.ledger.db, this.ledger.store, lag.sessionId));
       report.snapshotsRebuilt++;
       this.logger.warn(`snapshot of ${lag.sessionId} was at revision ${lag.snapshotRevision ?? 'none'}, stream at ${lag.streamRevision}: rebuilt`);
     }
@@ -103,11 +111,12 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     const ids = new Set([...(await this.ledger.readModels.listSessions({})).filter((s) => s.status !== 'terminated').map((s) => s.id), ...withDispatched.map((r) => r.session_id)]);
     const live = [...ids];
     phase('list');
-    // Sessions are read in bulk, a chunk at a time (one pass over their streams instead of a read per session), then
+    // Sessions are read in bulk, a chunk at a time: from their read-model snapshots where these are at the stream's head
+    // and can be vouched for, else folded from the log (one pass over their streams instead of a read per session); then
     // reconciled a few at a time (each under its own lease, so the order between sessions is free).
     // The next chunk is read while this one is reconciled (its read overlaps this chunk's appends).
     const read = (from: number) => {
-      const reading = this.ledger.sessions.loadMany(live.slice(from, from + PRELOAD_CHUNK));
+      const reading = this.loadChunk(live.slice(from, from + PRELOAD_CHUNK), heads, report);
       reading.catch(() => undefined); // awaited below; not an unhandled rejection if the reconcile stops first
       return reading;
     };
@@ -130,6 +139,8 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
       await Promise.all(Array.from({ length: Math.min(RECONCILE_CONCURRENCY, chunk.length) }, lane));
     }
     phase('sessions');
+    const why = Object.entries(report.loadedFrom.why).map(([reason, n]) => `${n} ${reason}`).join(', ');
+    this.logger.log(`sessions read: ${report.loadedFrom.snapshots} from snapshots, ${report.loadedFrom.log} folded from the log${why ? ` (${why})` : ''}`);
     report.ms = Date.now() - started;
     this.metrics?.recordReconcile({
       adopted: report.adopted, interrupted: report.interrupted, relaunched: report.relaunched, not_resumable: report.notResumable,
@@ -146,6 +157,20 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
         `${report.transcriptResults} results from transcripts, ${report.snapshotsRebuilt} snapshots rebuilt`,
     );
     return report;
+  }
+
+  /**
+   * Reads the states of a chunk of sessions into the session streams' cache: from their read-model snapshots
+   * (loadSessionSnapshots, against `heads`), the others folded from the log (SessionStreams.loadMany); counted in
+   * `report.loadedFrom` with the reason of each fold. Returns the ids read (a session with no stream is left out).
+   */
+  private async loadChunk(ids: string[], heads: ReadonlyMap<string, number>, report: ReconcileReport): Promise<Set<string>> {
+    const load = await loadSessionSnapshots(this.ledger.db, ids, heads);
+    const loaded = await this.ledger.sessions.loadManyFrom(load);
+    report.loadedFrom.snapshots += load.snapshots.size;
+    report.loadedFrom.log += load.fallbacks.size;
+    for (const reason of load.fallbacks.values()) report.loadedFrom.why[reason] = (report.loadedFrom.why[reason] ?? 0) + 1;
+    return new Set(loaded.keys());
   }
 
   /** One session through the shared reconciler, its outcome added to the report. */
@@ -167,6 +192,9 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     if (result.outcome === 'interrupted' && result.appended > 0) report.interrupted++;
     if (result.relaunched?.status === 'running') report.relaunched++;
     if (result.outcome === 'interrupted' && !result.relaunched) report.notResumable++;
-    if (result.outcome !== 'unchanged' && result.outcome !== 'terminal') this.logger.log(`${sessionId}: ${result.outcome}: ${result.why}`);
+    // A line for a session the reconcile acted on; the others (nothing appended, nothing relaunched) are in the counts.
+    if (result.outcome !== 'unchanged' && result.outcome !== 'terminal' && (result.appended > 0 || result.relaunched)) {
+      this.logger.log(`${sessionId}: ${result.outcome}: ${result.why}`);
+    }
   }
 }

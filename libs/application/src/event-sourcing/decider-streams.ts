@@ -85,6 +85,15 @@ export class DeciderStreams {
     return folds;
   }
 
+  /**
+   * Keeps `state` at `revision` as the stream's fold, as `load` would (a later fold already held wins): for a state read
+   * elsewhere that the caller vouches equals the decider's fold of the stream's events 0..`revision` (a read-model
+   * snapshot at the stream's head). A later `load` reads only the events after it.
+   */
+  prime<S, C, E>(streamId: string, decider: Decider<S, C, E>, state: S, revision: number): void {
+    this.remember(streamId, decider, state, revision);
+  }
+
   /** The fold this process holds (no read), else the stream's state at its head: for what a later event never changes (the project of a session, its kind). */
   async known<S, C, E extends { type: string }>(streamId: string, decider: Decider<S, C, E>): Promise<LoadedStream<S>> {
     return this.cached(streamId, decider) ?? (await this.load(streamId, decider));

@@ -59,6 +59,23 @@ export class SessionStreams {
   }
 
   /**
+   * The states of several sessions, as loadMany gives them, from a snapshot load (loadSessionSnapshots): the states it
+   * vouches for (read-model rows at their stream's head) kept as the streams' folds (DeciderStreams.prime), the sessions
+   * of its `fallbacks` folded from the log in one pass (loadMany). Sessions that do not exist are left out.
+   */
+  async loadManyFrom(load: {
+    snapshots: ReadonlyMap<string, { state: Session; revision: number }>;
+    fallbacks: ReadonlyMap<string, unknown>;
+  }): Promise<Map<string, { state: Session; revision: number }>> {
+    const out = load.fallbacks.size === 0 ? new Map<string, { state: Session; revision: number }>() : await this.loadMany([...load.fallbacks.keys()]);
+    for (const [id, { state, revision }] of load.snapshots) {
+      this.streams.prime(sessionStreamName(id), sessionDecider, state, revision);
+      out.set(id, { state, revision });
+    }
+    return out;
+  }
+
+  /**
    * The session as this process last folded it, without reading the store when it holds one: for its project, kind
    * and existence, which later events never change (decisions re-check on fresh state). Throws SESSION.NOT_FOUND (404).
    */

@@ -69,4 +69,22 @@ describe('PersistentMap', () => {
     expect(map.keys()).toEqual(['toolu_132789', 'toolu_132788', 'toolu_729192', 'toolu_729193']);
     expect(map.size).toBe(4);
   });
+
+  it('lists a map once and the same after, and its listing neither reaches the maps derived from it nor makes it unequal to an unlisted one', () => {
+    const map = PersistentMap.fromRecord({ b: 1, a: 2 });
+    const twin = PersistentMap.fromRecord({ b: 1, a: 2 });
+    expect(map.values()).toEqual([1, 2]);
+    const listed = map.entries();
+    listed.reverse(); // a caller's copy: the map's order is untouched
+    expect(map.entries()).toEqual([['b', 1], ['a', 2]]);
+    expect(map).toEqual(twin);
+    const next = map.set('c', 3).set('b', 4);
+    expect(next.entries()).toEqual([['b', 4], ['a', 2], ['c', 3]]);
+    expect(map.keys()).toEqual(['b', 'a']);
+    const mutable = map.asMutable();
+    expect(mutable.keys()).toEqual(['b', 'a']);
+    mutable.set('d', 5);
+    expect(mutable.keys()).toEqual(['b', 'a', 'd']);
+    expect(mutable.asImmutable().values()).toEqual([1, 2, 5]);
+  });
 });

@@ -123,6 +123,12 @@ const collect = <V>(node: TrieNode<V> | undefined, out: Entry<V>[]): Entry<V>[] 
 };
 
 /**
+ * The entries of each immutable map in first-insertion order, computed once (an immutable map never changes): kept
+ * beside the map, not on it, so two maps of the same entries stay structurally equal whether or not they were listed.
+ */
+const ordered = new WeakMap<object, Entry<unknown>[]>();
+
+/**
  * An immutable map from string keys to values (a hash array mapped trie): `set` returns a new map that shares every
  * node off the changed path with this one, so one update costs O(log n), never a copy of the whole map. A map never
  * changes (so it may be deep-frozen), but for the copy `asMutable` makes, which a fold owns until its `asImmutable`. Iteration follows first insertion, like a plain object's string keys, and
@@ -198,21 +204,28 @@ export class PersistentMap<V> {
     return new PersistentMap(this.root, this.count);
   }
 
-  /** [key, value] pairs in first-insertion order; O(n log n). */
+  /** [key, value] pairs in first-insertion order; O(n log n) the first time for an immutable map, O(n) after. */
   entries(): [string, V][] {
-    return collect(this.root, [])
-      .sort((a, b) => a.ordinal - b.ordinal)
-      .map((entry) => [entry.key, entry.value]);
+    return this.ordered().map((entry) => [entry.key, entry.value]);
   }
 
   /** Keys in first-insertion order. */
   keys(): string[] {
-    return this.entries().map(([key]) => key);
+    return this.ordered().map((entry) => entry.key);
   }
 
   /** Values in first-insertion order. */
   values(): V[] {
-    return this.entries().map(([, value]) => value);
+    return this.ordered().map((entry) => entry.value);
+  }
+
+  /** The entries in first-insertion order (shared: never changed by a caller); remembered for an immutable map. */
+  private ordered(): readonly Entry<V>[] {
+    const known = ordered.get(this) as Entry<V>[] | undefined;
+    if (known !== undefined) return known;
+    const sorted = collect(this.root, []).sort((a, b) => a.ordinal - b.ordinal);
+    if (this.edit === undefined) ordered.set(this, sorted as Entry<unknown>[]);
+    return sorted;
   }
 
   /** The plain object of the entries, in first-insertion order (what JSON.stringify writes). */

@@ -4,3 +4,4 @@ export * from './read-model.projector';
 export * from './projection-checkpoint';
 export * from './read-models';
 export * from './snapshot-repair';
+export * from './session-snapshots';

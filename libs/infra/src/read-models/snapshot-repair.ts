@@ -12,17 +12,24 @@ export interface LaggingSnapshot {
   streamRevision: number;
 }
 
+/** Every session stream's head revision (0-based), by session id: one pass over the store's session category. */
+export const sessionHeads = async (store: EventStore): Promise<Map<string, number>> => {
+  const heads = new Map<string, number>();
+  for await (const head of store.readStreamsByCategory('session')) heads.set(sessionIdOfStream(head.streamId)!, head.revision);
+  return heads;
+};
+
 /**
  * Session streams whose snapshot is missing or at another revision than the stream's head: the heads come from the
- * store (its port), the snapshot revisions from the read model (ReadModels.sessionRevisions), compared here.
+ * store (its port; `heads` when the caller has just read them, sessionHeads), the snapshot revisions from the read
+ * model (ReadModels.sessionRevisions), compared here.
  */
-export const findLaggingSnapshots = async (db: SqlExecutor, store: EventStore): Promise<LaggingSnapshot[]> => {
+export const findLaggingSnapshots = async (db: SqlExecutor, store: EventStore, heads?: ReadonlyMap<string, number>): Promise<LaggingSnapshot[]> => {
   const snapshots = new Map((await new ReadModels(db).sessionRevisions()).map((r) => [r.sessionId, r.revision]));
   const lagging: LaggingSnapshot[] = [];
-  for await (const head of store.readStreamsByCategory('session')) {
-    const sessionId = sessionIdOfStream(head.streamId)!;
+  for (const [sessionId, streamRevision] of heads ?? (await sessionHeads(store))) {
     const snapshotRevision = snapshots.get(sessionId) ?? null;
-    if (snapshotRevision !== head.revision) lagging.push({ sessionId, snapshotRevision, streamRevision: head.revision });
+    if (snapshotRevision !== streamRevision) lagging.push({ sessionId, snapshotRevision, streamRevision });
   }
   return lagging;
 };

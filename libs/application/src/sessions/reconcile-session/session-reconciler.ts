@@ -40,6 +40,7 @@ export interface ReconcileResult {
   counts: ReconcilePlan['counts'];
   /** `native` or `fresh` when the agent was relaunched, and the status the relaunch left. */
   relaunched?: { mode: 'native' | 'fresh'; status: string };
+  /** The session after the reconcile; absent when it acted on nothing and the caller had read the session itself (`loaded`). */
   session?: SessionView;
 }
 
@@ -90,7 +91,8 @@ export class SessionReconciler {
       gathered = { revision: loaded.revision, facts: await this.gather(loaded.state, trigger, options) };
       const plan = reconcileDecision(loaded.state, { ...gathered.facts, at: new Date().toISOString() });
       if (plan.commands.length === 0 && !plan.relaunch) {
-        return { sessionId, trigger, outcome: plan.outcome, why: plan.why, appended: 0, counts: plan.counts, session: this.views.fromState(loaded.state, loaded.revision) };
+        // No view: a caller that read the session in bulk (the boot reconcile) has its state and drops the result's view.
+        return { sessionId, trigger, outcome: plan.outcome, why: plan.why, appended: 0, counts: plan.counts };
       }
     }
     if (!(await acquireOrTakeOver(this.leases, this.db, resource, this.owner, RECONCILE_LEASE_TTL_MS))) {
