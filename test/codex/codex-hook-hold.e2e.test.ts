@@ -1,24 +1,15 @@
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithCodex, prepareCodexHome } from '../support/codex/codex-env';
 import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
+import { freePort } from '../support/free-port';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'codex-hook-hold-token-0123456789';
 const CALLS = 8;
-
-/** A TCP port nothing listens on now (the restarted server must come back on the same URL the hooks hold). */
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 /**
  * The real Codex CLI, launched by runledger, runs eight exec calls while runledger is stopped (SIGTERM) and started
