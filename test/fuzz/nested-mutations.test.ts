@@ -6,7 +6,7 @@ import { mutateNested, nestedSlots, OpenApiDocument, plausible, prng } from './o
 
 const doc = JSON.parse(readFileSync(join(__dirname, '../../openapi.json'), 'utf8')) as OpenApiDocument;
 const targets = { projectId: 'fz', sessionId: 'fz-1', callId: 'fz-call-1', repoPath: '/tmp/repo' };
-const importSchema = doc.paths['/api/v1/imports/claude-code'].post.requestBody!.content!['application/json'].schema;
+const importSchema = doc.paths['/api/v1/imports/{agent}'].post.requestBody!.content!['application/json'].schema;
 
 /** The fuzzer reaches inside nested DTOs: a plausible body has them, and the nested mutations break them each way. */
 describe('fuzz: nested shapes', () => {

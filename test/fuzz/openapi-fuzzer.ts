@@ -265,7 +265,7 @@ const mutateBody = (body: unknown, r: Random): { text: string; contentType: stri
 };
 
 /** Operations never fuzzed with a valid body: they start processes or rewrite everything (kept to refusals). */
-const NO_VALID_BODY = new Set(['POST /api/v1/sessions', 'POST /api/v1/projects', 'POST /api/v1/imports/claude-code']);
+const NO_VALID_BODY = new Set(['POST /api/v1/sessions', 'POST /api/v1/projects', 'POST /api/v1/imports/{agent}']);
 /** Operations left out: a rebuild per request would dominate the run; its refusals have no input to break. */
 const SKIPPED = new Set(['POST /api/v1/projections/rebuild']);
 
@@ -286,7 +286,8 @@ export const generateRequest = (doc: OpenApiDocument, targets: FuzzTargets, r: R
   let path = route;
   for (const param of op.parameters ?? []) {
     if (param.in !== 'path') continue;
-    const live = param.name === 'callId' ? targets.callId : param.name === 'id' && route.startsWith('/api/v1/projects') ? targets.projectId : targets.sessionId;
+    const live = param.name === 'agent' ? r.pick(['claude-code', 'codex'])
+      : param.name === 'callId' ? targets.callId : param.name === 'id' && route.startsWith('/api/v1/projects') ? targets.projectId : targets.sessionId;
     const roll = r.next();
     const value = roll < 0.5 ? encode(live) : roll < 0.8 ? r.pick(HOSTILE_PATH_SEGMENTS) : encode(String(r.pick(HOSTILE_STRINGS)) || 'x');
     if (roll >= 0.5) mutations.push(`path ${param.name}`);

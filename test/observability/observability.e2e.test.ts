@@ -164,12 +164,12 @@ describe('observability: /metrics, OpenAPI, structured logs with correlation ids
       'post /api/v1/projects', 'get /api/v1/projects', 'get /api/v1/projects/{id}', 'post /api/v1/sessions', 'get /api/v1/sessions', 'get /api/v1/sessions/{id}',
       'get /api/v1/sessions/{id}/events', 'get /api/v1/sessions/{id}/state', 'post /api/v1/sessions/{id}/kill', 'post /api/v1/sessions/{id}/cleanup',
       'post /api/v1/sessions/{id}/restore', 'post /api/v1/sessions/{sessionId}/tool-calls', 'get /api/v1/sessions/{sessionId}/tool-calls',
-      'post /api/v1/sessions/{sessionId}/tool-calls/{callId}/result', 'post /api/v1/hooks/claude-code', 'get /api/v1/health', 'get /api/v1/metrics',
+      'post /api/v1/sessions/{sessionId}/tool-calls/{callId}/result', 'post /api/v1/hooks/{agent}', 'get /api/v1/health', 'get /api/v1/metrics',
     ]) expect(documented).toContain(route);
 
     const schemas = committed.components.schemas;
     expect(schemas.SpawnSessionDto).toMatchObject({
-      properties: { projectId: { type: 'string' }, agent: { enum: ['command', 'claude-code'] }, kind: { enum: ['worker', 'orchestrator'] }, command: { type: 'array' } },
+      properties: { projectId: { type: 'string' }, agent: { enum: ['command', 'claude-code', 'codex'] }, kind: { enum: ['worker', 'orchestrator'] }, command: { type: 'array' } },
       required: expect.arrayContaining(['projectId', 'agent']),
     });
     expect(schemas.RegisterProjectDto.required).toEqual(['name']);
