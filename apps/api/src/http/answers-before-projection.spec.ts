@@ -8,7 +8,7 @@ import { AnswersBeforeProjectionRule, answersBeforeProjectionRule } from './read
 
 /** How each write route answers, as docs/ARCHITECTURE.md §5 lists it: at commit, after the projection, or by a rule. */
 const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> = {
-  'HooksController.claudeCode': hookAnswersBeforeProjection,
+  'HooksController.hook': hookAnswersBeforeProjection,
   'ToolCallsController.request': 'commit',
   'ToolCallsController.result': 'commit',
   'ToolCallsController.retry': 'commit',
@@ -21,7 +21,7 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'ProjectsController.register': 'commit',
   'ProjectsController.forgetEnv': 'commit',
   'ProjectsController.orchestrator': 'waits',
-  'ImportsController.claudeCode': 'waits',
+  'ImportsController.importTranscript': 'waits',
   'ProjectionsController.rebuild': 'waits',
   'WorktreesController.sweep': 'waits',
   'UiAuthController.login': 'commit',
