@@ -31,6 +31,6 @@ export class SpawnSessionDto {
   runtime?: 'process' | 'tmux';
 
   /** The session whose agent spawned this one (set from the caller's session credential when it has one). */
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(200)
   parentSessionId?: string;
 }
