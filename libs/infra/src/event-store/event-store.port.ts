@@ -75,7 +75,7 @@ export interface ReadAllOptions {
 /** A live subscription; `stop` resolves once the loop has ended and no handler is running. */
 export interface Subscription {
   stop(): Promise<void>;
-  /** Resolves the first time the subscription has delivered everything committed when it started. */
+  /** Resolves the first time the subscription has delivered everything committed when it started and listens for other processes' appends (where the store can). */
   readonly caughtUp: Promise<void>;
 }
 

@@ -28,9 +28,12 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
     wakeUp?.();
   };
   let markCaughtUp!: () => void;
-  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  const firstCatchUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
   const offLocal = source.wakeOn ? source.wakeOn(wake) : source.onAppendedLocally(wake);
   const unlisten = source.listen && !source.wakeOn ? source.listen(wake).catch((error) => (source.onError?.(error), async () => undefined)) : null;
+  // Caught up means listening too: another process's append after it wakes this subscriber (a busy server may take a
+  // while to open the LISTEN connection; a NOTIFY sent before it is in place reaches nobody, and only polling finds it).
+  const caughtUp = Promise.all([firstCatchUp, unlisten]).then(() => undefined);
 
   const sleep = () =>
     new Promise<void>((resolve) => {
