@@ -1,3 +1,4 @@
+import { describeWithAgent } from '../describe-with-agent';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,19 +14,7 @@ export const claudeUnavailable = (): string | null =>
  * `describe` for suites that drive the real Claude Code CLI: skipped with the reason printed when the binary is missing,
  * and a failing suite instead under CI=true (CI must run them).
  */
-export const describeWithClaude = (title: string, body: () => void): void => {
-  const reason = claudeUnavailable();
-  if (reason && process.env.CI === 'true') {
-    describe(title, () => it('needs the real Claude Code CLI under CI', () => { throw new Error(reason); }));
-    return;
-  }
-  if (reason) {
-    process.stdout.write(`[runledger tests] SKIPPED "${title}": ${reason}\n`);
-    describe.skip(title, body);
-    return;
-  }
-  describe(title, body);
-};
+export const describeWithClaude = (title: string, body: () => void): void => describeWithAgent('Claude Code', claudeUnavailable(), title, body);
 
 /** A HOME of the test's own for Claude Code, and the environment that points the CLI at a Messages API stand-in. */
 export interface ClaudeHome {

@@ -1,3 +1,4 @@
+import { describeWithAgent } from '../describe-with-agent';
 import { HookGroup, hookTrustToml as trustToml } from '@runledger/application/agents/codex/hook-trust';
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,19 +32,7 @@ export const codexUnavailable = (): string | null =>
  * `describe` for suites that drive the real Codex CLI: skipped with the reason printed when the binary is missing, and a
  * failing suite instead under CI=true (CI must run them).
  */
-export const describeWithCodex = (title: string, body: () => void): void => {
-  const reason = codexUnavailable();
-  if (reason && process.env.CI === 'true') {
-    describe(title, () => it('needs the real Codex CLI under CI', () => { throw new Error(reason); }));
-    return;
-  }
-  if (reason) {
-    process.stdout.write(`[runledger tests] SKIPPED "${title}": ${reason}\n`);
-    describe.skip(title, body);
-    return;
-  }
-  describe(title, body);
-};
+export const describeWithCodex = (title: string, body: () => void): void => describeWithAgent('Codex', codexUnavailable(), title, body);
 
 /** The hook event names of Codex 0.171 (seen firing here: SessionStart, UserPromptSubmit, PreToolUse, PermissionRequest, PostToolUse, Stop). */
 export const CODEX_HOOK_EVENTS = [

@@ -60,7 +60,7 @@ export const withTrustBlock = (text: string, tables: string): string => {
   return `${base}${needsNewline ? '\n' : ''}${needsNewline ? BEGIN_AFTER_NEWLINE : BEGIN}\n${tables}${END}\n`;
 };
 
-/** Replaces `file` with `text` atomically (keeping its mode); deletes it when `text` is empty and the file was created by install-hooks (`created`). */
+/** Replaces `file` with `text` atomically, keeping its mode (0600 for a new file). */
 const writeConfig = (file: string, text: string): void => {
   const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o600;
   const tmp = `${file}.runledger-tmp-${process.pid}`;

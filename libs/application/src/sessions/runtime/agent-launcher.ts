@@ -5,7 +5,7 @@ import { ApiToken } from '@runledger/infra/auth/api-token';
 import { issueSessionCredential } from '@runledger/infra/auth/session-credential';
 import { RunledgerConfig } from '@runledger/infra/config';
 import {
-  AGENT_MARKER, executablePath, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, RuntimeLaunchError, TmuxIdentity, TmuxPane, TmuxRuntime,
+  AGENT_MARKER, executablePath, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, TmuxIdentity, TmuxPane, TmuxRuntime,
   tmuxSessionName,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
