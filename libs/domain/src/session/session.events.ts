@@ -2,6 +2,7 @@ import type { CodingAgent } from '../agent/agent-kinds';
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
 import type { WorktreeEvent } from '../worktree/worktree.events';
+import type { FileEffectEvent } from '../file-effects/file-effects.events';
 
 /** What runs the session: a plain command, a coding agent (Claude Code, Codex), or an agent runledger only observes/imports. */
 export type AgentKind = 'command' | 'claude-code' | 'codex' | 'external';
@@ -199,5 +200,5 @@ export type SessionLifecycleEvent =
 /** Events of the session's agent runs. */
 export type AgentRunEvent = AgentRunStarted | AgentRunCompleted | AgentRunFailed | AgentRunInterrupted;
 
-/** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees and divergences (one stream replays one session). */
-export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | DivergenceDetected;
+/** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees, file effects and divergences (one stream replays one session). */
+export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | FileEffectEvent | DivergenceDetected;
