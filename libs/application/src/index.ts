@@ -38,3 +38,4 @@ export * from './worktrees/custody-streams';
 export * from './worktrees/worktree-sweeper.port';
 export * from './worktrees/claude-worktree-custody';
 export * from './event-sourcing/hold-while-store-away';
+export * from './file-effects/file-effects.service';
