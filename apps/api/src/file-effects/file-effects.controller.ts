@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { CallDiff, CommandContext, FileEffects, FileListing, RangeDiff, RewindResult, SessionStreams } from '@runledger/application';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { CallDiff, CommandContext, FileEffects, FileListing, ForkSession, RangeDiff, RewindResult, SessionStreams } from '@runledger/application';
 import { SessionView, sessionStreamName } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
-import { CallStateDto, FilesQuery, PruneSnapshotsDto, RangeDiffQuery } from './dto/file-effects.dto';
+import { CallStateDto, FilesQuery, ForkSessionDto, PruneSnapshotsDto, RangeDiffQuery } from './dto/file-effects.dto';
 
 /** `/sessions/:id/...` file effects (docs/ARCHITECTURE.md §4e, §5): what each call did to the files, the files at any revision, rewind and prune. */
 @ApiTags('file-effects')
@@ -15,6 +15,7 @@ import { CallStateDto, FilesQuery, PruneSnapshotsDto, RangeDiffQuery } from './d
 export class FileEffectsController {
   constructor(
     private readonly fileEffects: FileEffects,
+    private readonly forks: ForkSession,
     private readonly sessions: SessionStreams,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
@@ -37,16 +38,11 @@ export class FileEffectsController {
   @Get('files')
   @ApiOkResponse({ description: 'a listing, or one file\'s bytes (application/octet-stream)', schema: ref('FileListing') })
   @ApiProduces('application/json', 'application/octet-stream')
-  async files(
-    @Param('id') id: string,
-    @Query() query: FilesQuery,
-    @Res({ passthrough: true }) response: { setHeader(name: string, value: string): unknown },
-  ): Promise<FileListing | Buffer> {
+  async files(@Param('id') id: string, @Query() query: FilesQuery): Promise<FileListing | StreamableFile> {
     const at = query.at ?? (await this.head(id));
     const listing = await this.fileEffects.files(id, at, query.path);
     if (query.path === undefined || !listing.entries.some((entry) => entry.path === query.path && entry.type === 'blob')) return listing;
-    response.setHeader('Content-Type', 'application/octet-stream');
-    return this.fileEffects.file(id, at, query.path);
+    return new StreamableFile(await this.fileEffects.file(id, at, query.path), { type: 'application/octet-stream' });
   }
 
   /** Puts the files back to their state before or after the call, keeping the current state on a ref; 409 FILES.CALL_IN_FLIGHT while the agent runs a call. */
@@ -55,6 +51,17 @@ export class FileEffectsController {
   @ApiOkResponse({ description: 'the ref holding the state the files had, and the session', schema: ref('RewindResult') })
   rewind(@Param('id') id: string, @Body() body: CallStateDto, @Ctx() context: CommandContext): Promise<RewindResult> {
     return this.fileEffects.rewind(id, body.callId, body.phase, context);
+  }
+
+  /**
+   * 201 with a new session (new id, its own worktree) whose files are the state before or after the call; its agent
+   * starts with `prompt` (default: the source's), and `forkedFrom.forkMode` says whether the conversation was forked too.
+   */
+  @Post('fork')
+  @HttpCode(201)
+  @ApiCreatedResponse({ description: 'the new session', schema: ref('Session') })
+  fork(@Param('id') id: string, @Body() body: ForkSessionDto, @Ctx() context: CommandContext): Promise<SessionView> {
+    return this.forks.fork(id, { callId: body.callId, phase: body.phase, ...(body.prompt !== undefined ? { prompt: body.prompt } : {}) }, context);
   }
 
   /** Deletes the session's file snapshots (an event records it; its diffs then answer 409 FILES.PRUNED). */

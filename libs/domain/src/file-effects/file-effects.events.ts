@@ -30,6 +30,7 @@ export interface SkippedFile {
  * The session's working files under `root` became git tree `tree` (in runledger's snapshot repository) → the session's
  * file state there. `changed` is against `previousTree` (the last snapshot of `root`, or the worktree's HEAD tree for the
  * first one), at most FILE_CHANGES_LISTED entries (`changedCount` gives them all). Appended only when the tree changed.
+ * Changes of a snapshot that is not a call's `after` belong to no call unless `callsInFlight` names calls running then.
  */
 export interface FilesSnapshotted {
   type: 'FilesSnapshotted';
@@ -43,6 +44,8 @@ export interface FilesSnapshotted {
     changed: ChangedFile[];
     changedCount: number;
     skipped?: SkippedFile[];
+    /** Calls that were running when it was taken (other than `callId`): its changes may be theirs, so they are not "outside any call". */
+    callsInFlight?: string[];
     at: string;
   };
 }

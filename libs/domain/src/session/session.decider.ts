@@ -383,7 +383,8 @@ const DECIDE_STARTED: { [T in SessionOwnCommand['type']]: DecideStarted<Extract<
   RecordFilesSnapshot: (command, session) => {
     const { root, tree } = command.data;
     if (session.files?.pruned || session.files?.trees[root] === tree) return [];
-    return [{ type: 'FilesSnapshotted', data: omitUndefined({ ...command.data }) }];
+    const running = callsInFlight(session).filter((callId) => callId !== command.data.callId);
+    return [{ type: 'FilesSnapshotted', data: omitUndefined({ ...command.data, ...(running.length ? { callsInFlight: running } : {}) }) }];
   },
   RecordFilesRewound: (command, session) => {
     const running = callsInFlight(session);

@@ -34,6 +34,18 @@ export type SessionRuntime = ProcessRuntime | TmuxRuntime;
 /** Which runtime a session asked for (docs/ARCHITECTURE.md §4a): a detached process group, or a tmux session a person can attach to. */
 export type RuntimeType = SessionRuntime['type'];
 
+/**
+ * Where a forked session started: the source session, the call and the side of it whose file state (`tree`) its worktree
+ * got, and whether the agent's conversation was forked too (`conversation`) or only the files (`files-only`).
+ */
+export interface SessionFork {
+  sessionId: string;
+  callId: string;
+  phase: 'before' | 'after';
+  tree: string;
+  forkMode: 'conversation' | 'files-only';
+}
+
 /** A session was created (stream `session-<sessionId>`) → starting. */
 export interface SessionStarted {
   type: 'SessionStarted';
@@ -52,6 +64,8 @@ export interface SessionStarted {
     parentSessionId?: string;
     /** An external session's coding agent, whose hooks and transcript record it; absent in streams written before Codex (Claude Code). */
     observedAgent?: CodingAgent;
+    /** The session and call state this one was forked from (docs/ARCHITECTURE.md §4e). */
+    forkedFrom?: SessionFork;
     at: string;
   };
 }
