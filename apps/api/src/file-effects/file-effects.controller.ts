@@ -4,6 +4,7 @@ import { CallDiff, CommandContext, FileEffects, FileListing, ForkSession, RangeD
 import { SessionView, sessionStreamName } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
+import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
 import { CallStateDto, FilesQuery, ForkSessionDto, PruneSnapshotsDto, RangeDiffQuery } from './dto/file-effects.dto';
@@ -48,6 +49,7 @@ export class FileEffectsController {
   /** Puts the files back to their state before or after the call, keeping the current state on a ref; 409 FILES.CALL_IN_FLIGHT while the agent runs a call. */
   @Post('rewind')
   @HttpCode(200)
+  @AnswersBeforeProjection() // reads the session's stream and its snapshot repository, never a read model; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the ref holding the state the files had, and the session', schema: ref('RewindResult') })
   rewind(@Param('id') id: string, @Body() body: CallStateDto, @Ctx() context: CommandContext): Promise<RewindResult> {
     return this.fileEffects.rewind(id, body.callId, body.phase, context);
@@ -59,6 +61,7 @@ export class FileEffectsController {
    */
   @Post('fork')
   @HttpCode(201)
+  @AnswersBeforeProjection() // reads the session's stream and its snapshot repository, never a read model; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiCreatedResponse({ description: 'the new session', schema: ref('Session') })
   fork(@Param('id') id: string, @Body() body: ForkSessionDto, @Ctx() context: CommandContext): Promise<SessionView> {
     return this.forks.fork(id, { callId: body.callId, phase: body.phase, ...(body.prompt !== undefined ? { prompt: body.prompt } : {}) }, context);
@@ -67,6 +70,7 @@ export class FileEffectsController {
   /** Deletes the session's file snapshots (an event records it; its diffs then answer 409 FILES.PRUNED). */
   @Delete('snapshots')
   @HttpCode(200)
+  @AnswersBeforeProjection() // reads the session's stream and its snapshot repository, never a read model; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the session', schema: ref('Session') })
   prune(@Param('id') id: string, @Body() body: PruneSnapshotsDto, @Ctx() context: CommandContext): Promise<SessionView> {
     return this.fileEffects.prune(id, body?.reason ?? 'pruned through the API', context);
