@@ -175,9 +175,26 @@ describeWithClaude('file effects with the real Claude Code CLI', () => {
     expect(readFileSync(join(forkTree, 'old.txt'), 'utf8')).toBe('to be moved\n');
     for (const file of ['new.txt', 'sub.txt', 'hand.txt']) expect(existsSync(join(forkTree, file))).toBe(false);
 
+    expect((await api.get(`/sessions/${id}/tool-calls/nope/diff`)).status).toBe(404);
+
+    // The store's size in `runledger status`; pruning the session's snapshots frees it and leaves a trace.
+    const sizeBefore = (await api.get('/status')).body.snapshots.bytes as number;
+    expect(sizeBefore).toBeGreaterThan(0);
+    expect((await runCli(['status'], cli)).stdout).toMatch(/snapshots +\d+\.\d MiB of file snapshots/);
+    const pruned = await api.raw('DELETE', `/sessions/${id}/snapshots`, { reason: 'done debugging' });
+    expect(pruned.status).toBe(200);
+    expect((await api.get('/status')).body.snapshots.bytes).toBeLessThan(sizeBefore);
+    const gone = await api.get(`/sessions/${id}/tool-calls/${bash.callId}/diff`);
+    expect(gone).toMatchObject({ status: 409, body: { code: 'FILES.PRUNED' } });
+    expect((await api.raw('DELETE', `/sessions/${id}/snapshots`, {})).status).toBe(200); // twice: nothing more appended
+    // The fork's own snapshots hold its files: pruning the session it came from leaves them whole.
+    const forkId = forked.body.id as string;
+    await eventually(async () => ((await api.get(`/sessions/${forkId}`)).body.status === 'exited' ? true : null), 'the fork\'s run to finish', 120_000, 200);
+    const forkFile = await fetch(`${server.url}/api/v1/sessions/${forkId}/files?path=notes.txt`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await forkFile.text()).toBe('first line\nsecond line\n');
+
     // Bad input: 400 naming the field; an unknown call 404.
     expect((await api.post(`/sessions/${id}/rewind`, { callId: bash.callId, phase: 'during' })).body.details.field).toBe('phase');
-    expect((await api.get(`/sessions/${id}/tool-calls/nope/diff`)).status).toBe(404);
   });
 
   it('records a flight-recorder run by hand without a new object, ref or index change in the user\'s repository', async () => {

@@ -46,8 +46,9 @@ export const RESPONSE_SCHEMAS = {
         ['globalPosition', 'recordedAt', 'report'],
         { nullable: true },
       ),
+      snapshots: obj({ bytes: { type: 'integer', description: 'bytes of the file snapshot store on disk (docs/ARCHITECTURE.md §4e)' } }, ['bytes']),
     },
-    ['server', 'sessions', 'projections', 'lastReconcile'],
+    ['server', 'sessions', 'projections', 'lastReconcile', 'snapshots'],
   ),
   ProjectRepo: obj({ name: str, path: str }, ['name', 'path']),
   ProjectSummary: obj(

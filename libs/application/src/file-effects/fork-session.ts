@@ -17,7 +17,7 @@ export interface ForkRequest {
 /**
  * Forks a session at a call (docs/ARCHITECTURE.md §4e): a new session (new id, its own worktree on `runledger/<id>`
  * from the source's branch) whose files are the source's state before or after the call, written into the new
- * worktree from the source's snapshots before its agent starts. The conversation is not forked (`forkMode:
+ * worktree from the source's snapshots before its agent starts (copied: pruning the source later leaves the fork whole). The conversation is not forked (`forkMode:
  * files-only`): the agent starts anew with the prompt. Throws FILES.NOT_SNAPSHOTTED (404) for a state without a
  * snapshot, SESSION.INVALID (400, field `callId`) when the state is of a folder no project repository holds.
  */
@@ -64,7 +64,7 @@ export class ForkSession {
           if (!into) throw new Error(`no worktree of ${repo} was created`);
           const root = await this.snapshots.rootOf(into.path);
           if (!root) throw new Error(`${into.path} is not a git work tree`);
-          await this.snapshots.materialize(sessionId, root, sourceId, target.tree);
+          await this.snapshots.materialize(root, sourceId, target.tree);
         },
       },
       context,

@@ -164,6 +164,7 @@ export class GitSnapshotStore {
     return env;
   }
 
+  /** The repository top level holding `cwd` and its HEAD tree, or undefined when `cwd` is in no git work tree (cached per cwd). */
   rootOf(cwd: string): Promise<SnapshotRoot | undefined> {
     let found = this.roots.get(cwd);
     if (!found) {
@@ -193,8 +194,8 @@ export class GitSnapshotStore {
     return { root, headTree };
   }
 
-  /** Creates the session's repository (alternates to the project's objects, and to `borrowFrom` repositories) if absent. */
-  private async ensureRepository(sessionId: string, root: string, borrowFrom: string[] = []): Promise<void> {
+  /** Creates the session's repository (alternates to the project's objects) if absent. */
+  private async ensureRepository(sessionId: string, root: string): Promise<void> {
     const repository = this.repositoryOf(sessionId);
     const alternates = path.join(repository, 'objects', 'info', 'alternates');
     if (existsSync(alternates)) return;
@@ -207,8 +208,7 @@ export class GitSnapshotStore {
     // The project's own ignore list applies as in the project (its info/exclude is per repository, so it is copied).
     const exclude = path.join(commonDir, 'info', 'exclude');
     if (existsSync(exclude)) await fsp.copyFile(exclude, path.join(repository, 'info', 'exclude'));
-    const borrowed = [path.join(commonDir, 'objects'), ...borrowFrom.map((source) => path.join(source, 'objects'))];
-    await fsp.writeFile(alternates, `${borrowed.join('\n')}\n`);
+    await fsp.writeFile(alternates, `${path.join(commonDir, 'objects')}\n`);
   }
 
   /** Starts the root's index from the work tree's own index (read, never written), else from its HEAD tree. */
@@ -220,6 +220,11 @@ export class GitSnapshotStore {
     else await this.text(['read-tree', root.headTree], { env: this.envOf(sessionId, root.root), cwd: root.root });
   }
 
+  /**
+   * Snapshots the files under `root` for `sessionId` against `previousTree` (the log's last tree of that root, else its
+   * HEAD tree); `listIgnored` also lists the ignored paths as skipped (a run's start). One session's calls run one at a time.
+   * Throws Error with git's message.
+   */
   snapshot(sessionId: string, root: SnapshotRoot, previousTree: string | undefined, options: { listIgnored?: boolean } = {}): Promise<SnapshotTaken> {
     return this.queue.run(`${sessionId}\0${root.root}`, () => this.take(sessionId, root, previousTree ?? root.headTree, options.listIgnored === true));
   }
@@ -257,6 +262,7 @@ export class GitSnapshotStore {
     return { root: root.root, tree, previousTree, changed: changed.slice(0, FILE_CHANGES_LISTED), changedCount: changed.length, skipped };
   }
 
+  /** The diff from tree `from` to tree `to` in the session's snapshot repository (`only` limits it to one path); throws Error with git's message. */
   async diff(sessionId: string, from: string, to: string, only?: string): Promise<TreeDiff> {
     const env = this.envOf(sessionId);
     const limit = only === undefined ? [] : ['--', only];
@@ -266,6 +272,7 @@ export class GitSnapshotStore {
     return { files, patch: patch.subarray(0, MAX_PATCH_BYTES).toString('utf8'), truncated };
   }
 
+  /** The entries of `tree`, recursively (under `under` when given). */
   async list(sessionId: string, tree: string, under?: string): Promise<SnapshotEntry[]> {
     const env = this.envOf(sessionId);
     const output = await this.text(['ls-tree', '-r', '-z', '--long', '--full-tree', tree, ...(under ? ['--', under] : [])], { env });
@@ -279,6 +286,7 @@ export class GitSnapshotStore {
       });
   }
 
+  /** The bytes of `file` in `tree`, or undefined when the tree holds no file there. */
   async read(sessionId: string, tree: string, file: string): Promise<Buffer | undefined> {
     const env = this.envOf(sessionId);
     const entries = await this.list(sessionId, tree, file);
@@ -287,6 +295,7 @@ export class GitSnapshotStore {
     return (await this.git(['cat-file', 'blob', `${tree}:${file}`], { env }, 'buffer')) as Buffer;
   }
 
+  /** Keeps `tree` reachable from a new ref `refs/runledger/rewinds/<n>` of the session's snapshot repository and returns the ref's name. */
   async preserve(sessionId: string, tree: string, message: string): Promise<string> {
     const env = {
       ...this.envOf(sessionId),
@@ -302,6 +311,10 @@ export class GitSnapshotStore {
     return ref;
   }
 
+  /**
+   * Makes the files under `root` equal `tree` (snapshot first: the index must hold the current state). Files of the
+   * current snapshot that `tree` lacks are removed; skipped and ignored files are left as they are.
+   */
   restore(sessionId: string, root: SnapshotRoot, tree: string): Promise<void> {
     return this.queue.run(`${sessionId}\0${root.root}`, async () => {
       const run = { cwd: root.root, env: this.envOf(sessionId, root.root) };
@@ -310,22 +323,31 @@ export class GitSnapshotStore {
     });
   }
 
-  materialize(sessionId: string, root: SnapshotRoot, fromSessionId: string, tree: string): Promise<void> {
-    return this.queue.run(`${sessionId}\0${root.root}`, async () => {
-      await this.ensureRepository(sessionId, root.root, [this.repositoryOf(fromSessionId)]);
-      await this.ensureIndex(sessionId, root);
-      const run = { cwd: root.root, env: this.envOf(sessionId, root.root) };
-      await this.text(['read-tree', '--reset', '-u', tree], run);
-      this.lastTrees.set(this.indexOf(sessionId, root.root), tree);
-    });
+  /**
+   * Makes the fresh worktree `root` equal `tree` of session `fromSessionId` (a fork), reading the source's repository
+   * through a throwaway index started from the worktree's own: the new session's snapshots then copy what they need
+   * into its own repository, so pruning the source never breaks them.
+   */
+  async materialize(root: SnapshotRoot, fromSessionId: string, tree: string): Promise<void> {
+    const scratch = path.join(this.repositoryOf(fromSessionId), 'indexes', `fork-${createHash('sha1').update(root.root).digest('hex').slice(0, 16)}`);
+    const own = (await this.text(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: root.root })).trim();
+    if (existsSync(own)) await fsp.copyFile(own, scratch);
+    try {
+      const env = { GIT_DIR: this.repositoryOf(fromSessionId), GIT_WORK_TREE: root.root, GIT_INDEX_FILE: scratch, GIT_OPTIONAL_LOCKS: '0' };
+      await this.text(['read-tree', '--reset', '-u', tree], { cwd: root.root, env });
+    } finally {
+      await fsp.rm(scratch, { force: true });
+    }
   }
 
+  /** Deletes the session's snapshot repository: its objects, indexes and refs. */
   async prune(sessionId: string): Promise<void> {
     const repository = this.repositoryOf(sessionId);
     for (const key of [...this.lastTrees.keys()]) if (key.startsWith(`${repository}${path.sep}`)) this.lastTrees.delete(key);
     await fsp.rm(repository, { recursive: true, force: true });
   }
 
+  /** Bytes the snapshot store holds on disk, every session. */
   async sizeBytes(): Promise<number> {
     const walk = async (dir: string): Promise<number> => {
       const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
