@@ -132,7 +132,7 @@ const storeGrowth = async (root: string): Promise<void> => {
   const target = (await store.rootOf(snapshotted))!;
   let tree: string | undefined;
   for (let i = 0; i < GROWTH_CALLS; i += 1) {
-    const line = `export const value${i % 100} = ${i};\n// line two\n`;
+    const line = `export const value${i % 100} = ${i + 1_000_000};\n// line two\n`;
     writeFileSync(join(snapshotted, `src0`, `file${i % 100}.ts`), line);
     tree = (await store.snapshot('growth', target, tree)).tree;
     writeFileSync(join(committed, `src0`, `file${i % 100}.ts`), line);

@@ -234,6 +234,34 @@ export class GitSnapshotStore {
     await this.ensureIndex(sessionId, root);
     const run = { cwd: root.root, env: this.envOf(sessionId, root.root) };
     const key = this.indexOf(sessionId, root.root);
+    // One `git add -A -v`: the stat pass, the new blobs and the list of what changed, in one process (it reads the
+    // index with git's parallel preload, as `git status` does). It refuses a nested repository without a commit: then
+    // the slower path lists the changes first and adds them one by one.
+    const staged = await this.addAll(run).catch(() => undefined);
+    const { changed: anyChange, skipped } = staged ?? (await this.addListed(root, run));
+    if (staged) skipped.push(...(await this.unstageTooLarge(sessionId, root.root, previousTree, staged.added, run)));
+    if (listIgnored) {
+      const ignored = (await this.text(['ls-files', '-z', '-o', '-i', '--exclude-standard', '--directory'], run)).split('\0').filter(Boolean);
+      for (const file of ignored.slice(0, IGNORED_LISTED)) skipped.push({ path: file.replace(/\/$/, ''), reason: 'ignored' });
+    }
+    let tree = this.lastTrees.get(key);
+    if (anyChange || tree === undefined) {
+      tree = (await this.text(['write-tree'], run)).trim();
+      this.lastTrees.set(key, tree);
+    }
+    const changed = tree === previousTree ? [] : parseRawNumstat(await this.text(['diff-tree', '-r', '-z', '--no-renames', '--raw', '--numstat', previousTree, tree], run));
+    return { root: root.root, tree, previousTree, changed: changed.slice(0, FILE_CHANGES_LISTED), changedCount: changed.length, skipped };
+  }
+
+  /** `git add -A -v` of the whole work tree: whether the index changed, and the paths it added (to check their size). */
+  private async addAll(run: GitRun): Promise<{ changed: boolean; added: string[]; skipped: SkippedFile[] }> {
+    const lines = (await this.text(['-c', 'core.quotePath=false', 'add', '-A', '-v'], run)).split('\n').filter(Boolean);
+    const added = lines.filter((line) => line.startsWith("add '") && line.endsWith("'")).map((line) => line.slice(5, -1));
+    return { changed: lines.length > 0, added, skipped: [] };
+  }
+
+  /** The slow path: `ls-files -m -o` lists the changes, files over the limit and nested repositories are left out, the rest added. */
+  private async addListed(root: SnapshotRoot, run: GitRun): Promise<{ changed: boolean; skipped: SkippedFile[] }> {
     const listed = (await this.text(['ls-files', '-z', '-m', '-o', '--exclude-standard'], run)).split('\0').filter(Boolean);
     const skipped: SkippedFile[] = [];
     const toAdd: string[] = [];
@@ -246,20 +274,48 @@ export class GitSnapshotStore {
       if (stat?.isFile() && stat.size > this.maxFileBytes) skipped.push({ path: file, reason: 'too_large', bytes: stat.size });
       else toAdd.push(file);
     }
-    if (listIgnored) {
-      const ignored = (await this.text(['ls-files', '-z', '-o', '-i', '--exclude-standard', '--directory'], run)).split('\0').filter(Boolean);
-      for (const file of ignored.slice(0, IGNORED_LISTED)) skipped.push({ path: file.replace(/\/$/, ''), reason: 'ignored' });
+    for (let i = 0; i < toAdd.length; i += 500) await this.text(['--literal-pathspecs', 'add', '-A', '--', ...toAdd.slice(i, i + 500)], run);
+    return { changed: toAdd.length > 0, skipped };
+  }
+
+  /**
+   * Takes files over the size limit that `git add -A` just added back out of the snapshot: a path the previous tree
+   * had keeps its previous blob, a new one leaves the index and the repository's exclude list (so later passes skip it
+   * unread), and its blob is deleted. Returns them as skipped.
+   */
+  private async unstageTooLarge(sessionId: string, root: string, previousTree: string, added: string[], run: GitRun): Promise<SkippedFile[]> {
+    const large: SkippedFile[] = [];
+    for (const file of added) {
+      const stat = await fsp.lstat(path.join(root, file)).catch(() => undefined);
+      if (stat?.isFile() && stat.size > this.maxFileBytes) large.push({ path: file, reason: 'too_large', bytes: stat.size });
     }
-    let tree = this.lastTrees.get(key);
-    if (toAdd.length > 0 || tree === undefined) {
-      for (let i = 0; i < toAdd.length; i += 500) {
-        await this.text(['--literal-pathspecs', 'add', '-A', '--', ...toAdd.slice(i, i + 500)], run);
-      }
-      tree = (await this.text(['write-tree'], run)).trim();
-      this.lastTrees.set(key, tree);
+    if (large.length === 0) return [];
+    const paths = large.map((f) => f.path);
+    const staged = (await this.text(['--literal-pathspecs', 'ls-files', '-s', '-z', '--', ...paths], run)).split('\0').filter(Boolean);
+    const before = new Map(
+      (await this.text(['--literal-pathspecs', 'ls-tree', '-z', previousTree, '--', ...paths], run))
+        .split('\0')
+        .filter(Boolean)
+        .map((line) => {
+          const [meta, file] = line.split('\t');
+          const [mode, , sha] = meta.split(' ');
+          return [file, { mode, sha }] as const;
+        }),
+    );
+    for (const file of paths) {
+      const old = before.get(file);
+      await this.text(old ? ['update-index', '--cacheinfo', `${old.mode},${old.sha},${file}`] : ['update-index', '--force-remove', '--', file], run);
     }
-    const changed = tree === previousTree ? [] : parseRawNumstat(await this.text(['diff-tree', '-r', '-z', '--no-renames', '--raw', '--numstat', previousTree, tree], run));
-    return { root: root.root, tree, previousTree, changed: changed.slice(0, FILE_CHANGES_LISTED), changedCount: changed.length, skipped };
+    const fresh = paths.filter((file) => !before.has(file));
+    if (fresh.length > 0) {
+      const escaped = fresh.map((file) => `/${file.replace(/[\\*?[\]!#]/g, (c) => `\\${c}`)}`).join('\n');
+      await fsp.appendFile(path.join(this.repositoryOf(sessionId), 'info', 'exclude'), `\n${escaped}\n`);
+    }
+    for (const line of staged) {
+      const sha = line.split(' ')[1];
+      if (sha) await fsp.rm(path.join(this.repositoryOf(sessionId), 'objects', sha.slice(0, 2), sha.slice(2)), { force: true });
+    }
+    return large;
   }
 
   /** The diff from tree `from` to tree `to` in the session's snapshot repository (`only` limits it to one path); throws Error with git's message. */
