@@ -234,30 +234,68 @@ export class GitSnapshotStore {
     await this.ensureIndex(sessionId, root);
     const run = { cwd: root.root, env: this.envOf(sessionId, root.root) };
     const key = this.indexOf(sessionId, root.root);
-    // One `git add -A -v`: the stat pass, the new blobs and the list of what changed, in one process (it reads the
-    // index with git's parallel preload, as `git status` does). It refuses a nested repository without a commit: then
-    // the slower path lists the changes first and adds them one by one.
-    const staged = await this.addAll(run).catch(() => undefined);
-    const { changed: anyChange, skipped } = staged ?? (await this.addListed(root, run));
-    if (staged) skipped.push(...(await this.unstageTooLarge(sessionId, root.root, previousTree, staged.added, run)));
+    // One shell process runs `git add -A -v` (the stat pass with git's parallel preload as `git status` does, the new
+    // blobs, the list of what changed), then `write-tree` and `diff-tree` only if something changed: one child process
+    // for Node to wait on (on the embedded store, the event loop is busy with the database between callbacks).
+    const pass = await this.addAll(run, this.lastTrees.get(key), previousTree).catch(() => undefined);
+    const skipped: SkippedFile[] = [];
+    let tree: string;
+    let changedOutput: string | undefined;
+    if (pass && !(await this.anyTooLarge(root.root, pass.added))) {
+      tree = pass.tree;
+      changedOutput = pass.diff;
+    } else {
+      // New files over the size limit (taken back out), or a nested repository without a commit (which `git add -A`
+      // refuses: the changes are listed and added one by one instead); then the tree is written again.
+      if (pass) skipped.push(...(await this.unstageTooLarge(sessionId, root.root, previousTree, pass.added, run)));
+      else skipped.push(...(await this.addListed(root, run)).skipped);
+      tree = (await this.text(['write-tree'], run)).trim();
+    }
+    this.lastTrees.set(key, tree);
     if (listIgnored) {
       const ignored = (await this.text(['ls-files', '-z', '-o', '-i', '--exclude-standard', '--directory'], run)).split('\0').filter(Boolean);
       for (const file of ignored.slice(0, IGNORED_LISTED)) skipped.push({ path: file.replace(/\/$/, ''), reason: 'ignored' });
     }
-    let tree = this.lastTrees.get(key);
-    if (anyChange || tree === undefined) {
-      tree = (await this.text(['write-tree'], run)).trim();
-      this.lastTrees.set(key, tree);
+    if (tree !== previousTree && changedOutput === undefined) {
+      changedOutput = await this.text(['diff-tree', '-r', '-z', '--no-renames', '--raw', '--numstat', previousTree, tree], run);
     }
-    const changed = tree === previousTree ? [] : parseRawNumstat(await this.text(['diff-tree', '-r', '-z', '--no-renames', '--raw', '--numstat', previousTree, tree], run));
+    const changed = tree === previousTree ? [] : parseRawNumstat(changedOutput ?? '');
     return { root: root.root, tree, previousTree, changed: changed.slice(0, FILE_CHANGES_LISTED), changedCount: changed.length, skipped };
   }
 
-  /** `git add -A -v` of the whole work tree: whether the index changed, and the paths it added (to check their size). */
-  private async addAll(run: GitRun): Promise<{ changed: boolean; added: string[]; skipped: SkippedFile[] }> {
-    const lines = (await this.text(['-c', 'core.quotePath=false', 'add', '-A', '-v'], run)).split('\n').filter(Boolean);
-    const added = lines.filter((line) => line.startsWith("add '") && line.endsWith("'")).map((line) => line.slice(5, -1));
-    return { changed: lines.length > 0, added, skipped: [] };
+  /** Whether one of `files` (relative to `root`) is a file over the size limit. */
+  private async anyTooLarge(root: string, files: string[]): Promise<boolean> {
+    for (const file of files) {
+      const stat = await fsp.lstat(path.join(root, file)).catch(() => undefined);
+      if (stat?.isFile() && stat.size > this.maxFileBytes) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The snapshot pass in one `sh` process: `git add -A -v`, then `write-tree` (when something changed or no tree is
+   * known) and `diff-tree` against `previousTree` (when the tree differs). `added` lists the paths git added (to check
+   * against the size limit: when any, `tree` and `diff` are to be taken again once they are out). Rejects when git does.
+   */
+  private addAll(run: GitRun, lastTree: string | undefined, previousTree: string): Promise<{ added: string[]; tree: string; diff: string }> {
+    const script = [
+      'set -e',
+      'added=$("$RL_GIT" -c core.quotePath=false add -A -v)',
+      "printf '%s\\036' \"$added\"",
+      'tree=$RL_LAST_TREE',
+      'if [ -n "$added" ] || [ -z "$tree" ]; then tree=$("$RL_GIT" write-tree); fi',
+      "printf '%s\\036' \"$tree\"",
+      'if [ "$tree" != "$RL_PREVIOUS_TREE" ]; then "$RL_GIT" diff-tree -r -z --no-renames --raw --numstat "$RL_PREVIOUS_TREE" "$tree"; fi',
+    ].join('\n');
+    const env = { ...run.env, RL_GIT: this.binary, RL_LAST_TREE: lastTree ?? '', RL_PREVIOUS_TREE: previousTree };
+    return new Promise((resolve, reject) => {
+      execFile('/bin/sh', ['-c', script], { cwd: run.cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) return reject(new Error(`git add -A failed: ${String(stderr).trim() || error.message}`));
+        const [addedText, tree, diff] = stdout.split('\x1e');
+        const added = addedText.split('\n').filter((line) => line.startsWith("add '") && line.endsWith("'")).map((line) => line.slice(5, -1));
+        resolve({ added, tree: tree.trim(), diff: diff ?? '' });
+      });
+    });
   }
 
   /** The slow path: `ls-files -m -o` lists the changes, files over the limit and nested repositories are left out, the rest added. */
