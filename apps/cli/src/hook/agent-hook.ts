@@ -150,7 +150,9 @@ export const runAgentHook = async (input: string, options: HookOptions, io: Hook
   const reason =
     event === undefined
       ? 'the hook input on stdin is not a JSON object with hook_event_name'
-      : 'unreachable' in attempt
+      : 'unreachable' in attempt && CERTIFICATE_ERROR.test(attempt.unreachable)
+        ? `the TLS certificate of ${options.url} was refused (${attempt.unreachable}): for a private CA pass --ca-file or set RUNLEDGER_CA_FILE`
+        : 'unreachable' in attempt
         ? `runledger at ${options.url} did not answer for ${Math.round(options.holdMs / 1000)} s (${attempt.unreachable})`
         : `runledger refused the ${event} hook: ${attempt.status} ${attempt.body.slice(0, 500)}`;
   if (!blocking) {

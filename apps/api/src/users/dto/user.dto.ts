@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { USER_NAME, USER_ROLES, type UserRole } from '@runledger/domain';
-import { IsIn, IsString, Matches } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 
 const NAME_RULE = 'name: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 /** Body of `POST /users` (docs/ARCHITECTURE.md §8). */
 export class AddUserDto {
   @ApiProperty({ description: 'the person\'s name (their events\' actor is `user:<name>`)', pattern: USER_NAME.source })
-  @IsString() @Matches(USER_NAME, { message: NAME_RULE })
+  @IsString() @MaxLength(64) @Matches(USER_NAME, { message: NAME_RULE })
   name!: string;
 
   @ApiProperty({ enum: USER_ROLES, description: 'admin: everything; writer: all but managing people and forgetting env values; reader: reads only' })
@@ -18,7 +18,7 @@ export class AddUserDto {
 /** Path of `DELETE /users/:name`. */
 export class UserNameParams {
   @ApiProperty({ pattern: USER_NAME.source })
-  @IsString() @Matches(USER_NAME, { message: NAME_RULE })
+  @IsString() @MaxLength(64) @Matches(USER_NAME, { message: NAME_RULE })
   name!: string;
 }
 
