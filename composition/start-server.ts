@@ -86,15 +86,15 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
   if (!process.env.RUNLEDGER_URL) app.get(ServerAddress).url = url; // the real port, also when PORT=0
   const token = app.get<ApiToken>(API_TOKEN);
   const store = config.databaseUrl ? 'postgres' : `pglite in ${config.dataDir}`;
-  // The one plain-text line on stdout, whatever the log format: scripts and tests read the URL from it.
-  process.stdout.write(`listening on ${url}/api/v1 (store: ${store})\n`);
-  logger.log({ msg: 'http server listening', url: `${url}/api/v1`, store, docs: `${url}/api/docs` });
   if (!config.tls && !isLoopbackHost(config.host)) {
     // Bearer tokens, login cookies and every hook's payload would cross the network in clear (docs/ARCHITECTURE.md §8).
     const warning = `listening on ${config.host} without TLS: tokens, login cookies and agents' hook payloads travel in clear text to anyone on the network path; set RUNLEDGER_TLS_CERT and RUNLEDGER_TLS_KEY, or put an HTTPS reverse proxy in front and bind to 127.0.0.1`;
     process.stderr.write(`runledger: WARNING: ${warning}\n`);
     logger.warn(warning);
   }
+  // The one plain-text line on stdout, whatever the log format: scripts and tests read the URL from it.
+  process.stdout.write(`listening on ${url}/api/v1 (store: ${store})\n`);
+  logger.log({ msg: 'http server listening', url: `${url}/api/v1`, store, docs: `${url}/api/docs` });
   logger.log(token.source === 'env' ? 'bearer token: RUNLEDGER_TOKEN' : `bearer token: ${token.source === 'generated' ? 'generated into' : 'read from'} ${token.path}`);
   return { app, config, url };
 };
