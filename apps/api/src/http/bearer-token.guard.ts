@@ -58,7 +58,8 @@ export class BearerTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const header = request.headers.authorization;
     const cookie = readCookie(request.headers.cookie, UI_COOKIE);
-    const access = routeAccess(request.method, this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, targets));
+    // Read only for a person's request: the hook path (session credentials) pays nothing for roles.
+    const access = (): RouteAccess => routeAccess(request.method, this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, targets));
     if (header === undefined && cookie) return this.authorize(request, await this.checkCookie(request.method, cookie, request.headers[UI_REQUEST_HEADER]), access);
     const match = /^Bearer (.+)$/.exec(header ?? '');
     if (!match) throw new UnauthorizedException('missing "Authorization: Bearer <token>" header (or the web timeline\'s login cookie)');
@@ -74,10 +75,11 @@ export class BearerTokenGuard implements CanActivate {
     return this.checkSessionCredential(sessionId, request, this.reflector.getAllAndOverride<SessionScope | undefined>(SESSION_SCOPED, targets));
   }
 
-  /** Lets `principal` through when its role allows `access` (403 naming both otherwise) and records it on the request. */
-  private authorize(request: GuardedRequest, principal: Principal, access: RouteAccess): boolean {
+  /** Lets `principal` through when its role allows what the route `needs` (403 naming both otherwise) and records it on the request; an admin needs no look. */
+  private authorize(request: GuardedRequest, principal: Principal, needs: () => RouteAccess): boolean {
     const role = roleOf(principal)!;
-    if (!mayAccess(role, access)) {
+    const access = role === 'admin' ? undefined : needs();
+    if (access !== undefined && !mayAccess(role, access)) {
       const who = principal.kind === 'user' ? `user ${principal.name}` : 'this token';
       throw new ForbiddenException({ message: `${who} has role ${role}; ${request.method} here needs ${access === 'admin' ? 'the admin role' : 'the writer or admin role'}`, code: 'AUTH.ROLE', details: { role, needs: access } });
     }
