@@ -163,7 +163,21 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
     expect((await page('GET', '/sessions')).status).toBe(200);
     expect((await page('POST', '/sessions/teams-1/kill')).status).toBe(403);
     expect((await fetch(`${server.url}/`)).status).toBe(200);
+    // A live tail the reader opened ends with the revocation, before it delivers anything appended after it.
+    const tail = await fetch(`${server.url}/api/v1/events?from=${await head()}`, { headers: { authorization: `Bearer ${tokens.rita}`, accept: 'text/event-stream' } });
+    const reader = tail.body!.getReader();
+    let streamed = '';
+    const ended = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return streamed;
+        streamed += Buffer.from(value).toString('utf8');
+      }
+    })();
+    await eventually(() => streamed.includes('runledger live feed'), 'the live tail to open');
     await admin.raw('DELETE', '/users/rita');
+    await add('carl', 'reader'); // an event after the revocation
+    expect(await ended).not.toMatch(/event: User(Revoked|Added)/);
     expect((await page('GET', '/sessions')).status).toBe(401);
   });
 
@@ -199,7 +213,7 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
     const db = engine === 'postgres' ? new PostgresDatabase({ connectionString: databaseUrl, max: 2 }) : await PgliteDatabase.open(dataDir);
     try {
       const { rows } = await db.query<{ name: string; token_hash: string | null }>('SELECT name, token_hash FROM rl_users ORDER BY name');
-      expect(rows.map((r) => r.name)).toEqual(['ada', 'rita', 'wanda']);
+      expect(rows.map((r) => r.name)).toEqual(['ada', 'carl', 'rita', 'wanda']);
       for (const row of rows) if (row.token_hash !== null) expect(row.token_hash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
       expect(rows.find((r) => r.name === 'rita')!.token_hash).toBeNull();
       for (const [name, token] of Object.entries(tokens)) {

@@ -67,7 +67,7 @@ export class BearerTokenGuard implements CanActivate {
     if (UserTokens.isUserToken(match[1])) {
       const holder = await this.users.verify(match[1]);
       if (!holder) throw new UnauthorizedException({ message: 'invalid or revoked personal token', code: 'AUTH.TOKEN_REVOKED' });
-      return this.authorize(request, { kind: 'user', name: holder.name, role: holder.role }, access);
+      return this.authorize(request, { kind: 'user', name: holder.name, role: holder.role, revision: holder.revision }, access);
     }
     const sessionId = match[1].startsWith(SESSION_CREDENTIAL_PREFIX) ? verifySessionCredential(this.token.token, match[1]) : null;
     if (sessionId === null) throw new UnauthorizedException('invalid bearer token');
@@ -121,6 +121,6 @@ export class BearerTokenGuard implements CanActivate {
     const holder = await this.users.active(verdict.subject.name);
     // A login outlives neither its token's revocation nor a later token of the same name.
     if (holder?.revision !== verdict.subject.revision) throw new UnauthorizedException({ message: 'web timeline login refused (revoked): log in again', code: 'UI_SESSION.REVOKED' });
-    return { kind: 'user', name: holder.name, role: holder.role };
+    return { kind: 'user', name: holder.name, role: holder.role, revision: holder.revision };
   }
 }

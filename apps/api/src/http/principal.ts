@@ -3,9 +3,9 @@ import type { RouteAccess, UserRole } from '@runledger/domain';
 
 /**
  * Who a request acts for (docs/ARCHITECTURE.md §8), set by the bearer guard: the bootstrap admin token, a person's
- * personal token (or their login cookie), or an agent's session credential.
+ * personal token (or their login cookie; `revision`: the `UserAdded` their token belongs to), or an agent's session credential.
  */
-export type Principal = { kind: 'admin' } | { kind: 'user'; name: string; role: UserRole } | { kind: 'session'; sessionId: string };
+export type Principal = { kind: 'admin' } | { kind: 'user'; name: string; role: UserRole; revision: number } | { kind: 'session'; sessionId: string };
 
 /** The role a principal acts with (an agent's credential has none: its routes are its scope). */
 export const roleOf = (principal: Principal): UserRole | undefined => (principal.kind === 'admin' ? 'admin' : principal.kind === 'user' ? principal.role : undefined);
