@@ -71,6 +71,7 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
   });
   afterAll(async () => {
     if (skip) return;
+    if (server?.child.exitCode === null) await admin.post('/sessions/teams-1/kill'); // a graceful stop leaves agents running
     await server?.stop();
     await drop?.();
     rmSync(root, { recursive: true, force: true });
@@ -209,6 +210,7 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
   });
 
   it_('keeps no token in clear anywhere in the database: the token store holds keyed hashes', async () => {
+    await admin.post('/sessions/teams-1/kill'); // a graceful stop leaves agents running
     await server.stop(); // PGlite belongs to one process: the test opens it once the server is gone
     const db = engine === 'postgres' ? new PostgresDatabase({ connectionString: databaseUrl, max: 2 }) : await PgliteDatabase.open(dataDir);
     try {

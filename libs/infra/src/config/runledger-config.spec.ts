@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, isLoopbackHost, loadConfig } from './runledger-config';
@@ -7,6 +7,7 @@ describe('TLS configuration (docs/ARCHITECTURE.md §8)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rl-config-'));
   writeFileSync(join(dir, 'cert.pem'), 'CERT');
   writeFileSync(join(dir, 'key.pem'), 'KEY');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const refusal = (env: NodeJS.ProcessEnv): string | undefined => {
     try {
       loadConfig(env, dir);
