@@ -4,7 +4,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { ApplicationModule, ServerAddress, SystemStreamService } from '@runledger/application';
 import { InfraModule } from '@runledger/infra';
 import { ApiToken } from '@runledger/infra/auth/api-token';
-import { loadConfig, RunledgerConfig } from '@runledger/infra/config';
+import { isLoopbackHost, loadConfig, RunledgerConfig } from '@runledger/infra/config';
 import { makeDataDirectoryPrivate } from '@runledger/infra/files';
 import { API_TOKEN } from '@runledger/infra/tokens';
 import { ApiModule } from '../apps/api/src/api.module';
@@ -65,7 +65,8 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
 
   // Logs are pino JSON lines (nestjs-pino; level RUNLEDGER_LOG_LEVEL, pretty on a TTY); Nest's own start-up lines are
   // buffered until the pino logger exists.
-  const app = await NestFactory.create(ServerModule, { bufferLogs: true, abortOnError: false });
+  const httpsOptions = roles.api && config.tls ? { cert: config.tls.cert, key: config.tls.key } : undefined;
+  const app = await NestFactory.create(ServerModule, { bufferLogs: true, abortOnError: false, ...(httpsOptions ? { httpsOptions } : {}) });
   app.useLogger(app.get(PinoNestLogger));
   app.flushLogs();
   app.get(SystemStreamService).roles = Object.entries(roles).filter(([, on]) => on).map(([role]) => role);
@@ -81,10 +82,16 @@ export const startServer = async (roles: ServerRoles, env: NodeJS.ProcessEnv = p
   makeDataDirectoryPrivate(config.dataDir); // again after the migrations: PGlite creates its files 0666
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+  const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
   if (!process.env.RUNLEDGER_URL) app.get(ServerAddress).url = url; // the real port, also when PORT=0
   const token = app.get<ApiToken>(API_TOKEN);
   const store = config.databaseUrl ? 'postgres' : `pglite in ${config.dataDir}`;
+  if (!config.tls && !isLoopbackHost(config.host)) {
+    // Bearer tokens, login cookies and every hook's payload would cross the network in clear (docs/ARCHITECTURE.md §8).
+    const warning = `listening on ${config.host} without TLS: tokens, login cookies and agents' hook payloads travel in clear text to anyone on the network path; set RUNLEDGER_TLS_CERT and RUNLEDGER_TLS_KEY, or put an HTTPS reverse proxy in front and bind to 127.0.0.1`;
+    process.stderr.write(`runledger: WARNING: ${warning}\n`);
+    logger.warn(warning);
+  }
   // The one plain-text line on stdout, whatever the log format: scripts and tests read the URL from it.
   process.stdout.write(`listening on ${url}/api/v1 (store: ${store})\n`);
   logger.log({ msg: 'http server listening', url: `${url}/api/v1`, store, docs: `${url}/api/docs` });

@@ -132,7 +132,7 @@ describeWithClaude('the real Claude Code CLI launched by runledger: exits, resta
         // The watcher's delay: from the agent's last hook (SessionEnd) to the recorded exit, as the log shows it.
         const trail = await events(spawned.id);
         const exitedAt = Date.parse(trail.find((e) => e.type === 'SessionExited')!.metadata.recordedAt);
-        const lastHookAt = Math.max(...trail.filter((e) => e.type !== 'SessionExited' && e.metadata.actor !== 'runtime-watcher').map((e) => Date.parse(e.metadata.recordedAt)));
+        const lastHookAt = Math.max(...trail.filter((e) => e.type !== 'SessionExited' && e.metadata.via !== 'runtime-watcher').map((e) => Date.parse(e.metadata.recordedAt)));
         process.stdout.write(`[real claude ${engine}] exit recorded ${exitedAt - lastHookAt} ms after the agent's last hook\n`);
         expect(trail.filter((e) => e.type === 'SessionRuntimeLaunched')).toHaveLength(1);
         expect((await api.post(`/sessions/${spawned.id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });

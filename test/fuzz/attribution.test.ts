@@ -2,7 +2,7 @@ import { eventsOfRequest, isRecordedFailure, requestCorrelationId, withOwnCorrel
 
 /** Which events the fuzzer counts against a refused request: its own, never background work appended meanwhile. */
 describe('fuzz: events counted against a refused request', () => {
-  const exit = { metadata: { correlationId: '7f1c2d3e-0000-4000-8000-000000000001', actor: 'runtime-watcher' } };
+  const exit = { metadata: { correlationId: '7f1c2d3e-0000-4000-8000-000000000001', actor: 'runledger', via: 'runtime-watcher' } };
 
   it('does not blame a background exit on a refusal answered before the request-context middleware (no X-Correlation-Id echoed)', () => {
     // A resume with malformed JSON is refused 400 by the body parser, which echoes no correlation id; the session's
@@ -14,13 +14,13 @@ describe('fuzz: events counted against a refused request', () => {
   });
 
   it('counts the events that carry the request\'s id, echoed or sent', () => {
-    const own = { metadata: { correlationId: 'fz-11-42', actor: 'api' } };
+    const own = { metadata: { correlationId: 'fz-11-42', actor: 'user:admin' } };
     expect(eventsOfRequest([exit, own], requestCorrelationId('fz-11-42', null))).toBe(1);
     expect(eventsOfRequest([exit, own], requestCorrelationId('a b', 'fz-11-42'))).toBe(1);
   });
 
   it('counts every API event when the id is unknown (a malformed one sent and none echoed), background work left out', () => {
-    const api = { metadata: { correlationId: 'c3d0a3a0-0000-4000-8000-000000000002', actor: 'api' } };
+    const api = { metadata: { correlationId: 'c3d0a3a0-0000-4000-8000-000000000002', actor: 'user:admin' } };
     expect(requestCorrelationId('a b', null)).toBeNull();
     expect(eventsOfRequest([exit, api], null)).toBe(1);
     expect(eventsOfRequest([exit], null)).toBe(0);

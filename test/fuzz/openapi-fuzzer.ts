@@ -388,11 +388,11 @@ export const requestCorrelationId = (sent: string | undefined, echoed: string | 
 
 /**
  * How many of `events` (appended while a request was answered) are the request's own: those carrying its correlation
- * id; when that id is unknown, every event appended on behalf of an API request (actor `api`), leaving out what
- * background work (runtime watcher, reconciler, executor) appended meanwhile under its own context.
+ * id; when that id is unknown, every event appended on behalf of an API request (actor `user:…` or `session:…`),
+ * leaving out what background work (runtime watcher, reconciler, executor: actor `runledger`) appended meanwhile.
  */
 export const eventsOfRequest = (events: LoggedEvent[], correlationId: string | null): number =>
-  events.filter((e) => (correlationId !== null ? e.metadata?.correlationId === correlationId : e.metadata?.actor === 'api')).length;
+  events.filter((e) => (correlationId !== null ? e.metadata?.correlationId === correlationId : /^(user|session):/.test(e.metadata?.actor ?? ''))).length;
 
 /**
  * Sends `count` generated requests to the server at `baseUrl`, one at a time, and checks the invariants on each: no 5xx,

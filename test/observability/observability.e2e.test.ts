@@ -204,6 +204,6 @@ describe('observability: /metrics, OpenAPI, structured logs with correlation ids
       () => jsonLines(server.output()).find((l) => l.context === 'EventStore' && (l.types as string[]).includes('ReconcileCompleted')),
       'the ReconcileCompleted append line',
     );
-    expect(reconciled).toMatchObject({ streamId: 'system', correlationId: expect.any(String), actor: expect.stringMatching(/^reconciler:/) });
+    expect(reconciled).toMatchObject({ streamId: 'system', correlationId: expect.any(String), actor: 'runledger' });
   });
 });

@@ -37,7 +37,7 @@ export const startServerProcess = (env: Record<string, string | undefined>, comm
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)\/api\/v1/.exec(output);
+      const match = /listening on (https?:\/\/\S+)\/api\/v1/.exec(output);
       if (match) {
         child.stdout!.off('data', onData);
         child.stdout!.on('data', (c: Buffer) => (output += c.toString()));

@@ -16,6 +16,7 @@ import { ProjectsController } from './projects/projects.controller';
 import { SessionsController } from './sessions/sessions.controller';
 import { StatusController } from './status/status.controller';
 import { ToolCallsController } from './tool-calls/tool-calls.controller';
+import { UsersController } from './users/users.controller';
 import { WorktreesController } from './worktrees/worktrees.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
@@ -26,7 +27,7 @@ import { LoginCodes } from './ui-auth/ui-session';
  */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

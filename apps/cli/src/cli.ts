@@ -20,6 +20,7 @@ import { registerStatusCommand } from './commands/status.command';
 import { registerTailCommand } from './commands/tail.command';
 import { registerToolCallsCommand } from './commands/tool-calls.command';
 import { registerUiCommand } from './commands/ui.command';
+import { registerUserCommand } from './commands/user.command';
 import { registerVerifyCommand } from './commands/verify.command';
 import { registerWorktreesCommand } from './commands/worktrees.command';
 
@@ -40,13 +41,19 @@ const serve = (roles: ServerRoles) => async () => {
 export const buildProgram = (): Command => {
   // exitOverride before any subcommand: commander copies it into each one when it is created.
   const program = new Command('runledger').description('durable control plane and flight recorder for coding-agent sessions').exitOverride();
+  // A private CA for an https server, for every client command (RUNLEDGER_CA_FILE is what the client reads).
+  program.option('--ca-file <pem>', 'verify an https server with this CA (default RUNLEDGER_CA_FILE)');
+  program.hook('preAction', (root) => {
+    const caFile = root.opts<{ caFile?: string }>().caFile;
+    if (caFile) process.env.RUNLEDGER_CA_FILE = caFile;
+  });
   program.command('start').description('api + worker in one process (embedded store unless DATABASE_URL is set)').action(serve({ api: true, worker: true }));
   program.command('api').description('the HTTP API only').action(serve({ api: true, worker: false }));
   program.command('worker').description('the worker only (projections, reconcile, executor)').action(serve({ api: false, worker: true }));
   program.addHelpText(
     'after',
     '\nEvery command but start, api and worker talks to a running server: RUNLEDGER_URL (default http://127.0.0.1:8787),\n' +
-      'RUNLEDGER_TOKEN (default: the token file in RUNLEDGER_DATA_DIR, ./.runledger).\n' +
+      'RUNLEDGER_TOKEN (default: the token file in RUNLEDGER_DATA_DIR, ./.runledger), RUNLEDGER_CA_FILE (a private CA for https).\n' +
       'Exit codes: 0 ok, 1 failure found, 2 usage error, 3 server unreachable.',
   );
   registerStatusCommand(program);
@@ -70,6 +77,7 @@ export const buildProgram = (): Command => {
   registerClaudeCommand(program);
   registerCodexCommand(program);
   registerUiCommand(program);
+  registerUserCommand(program);
   return program;
 };
 

@@ -33,11 +33,12 @@ import { CustodyStreams } from './worktrees/custody-streams';
 import { SecretRedaction } from './tool-calls/secret-redaction';
 import { RecordToolCallResultHandler, RequestToolCallHandler, RetryToolCallHandler } from './tool-calls/tool-call.handlers';
 import { ToolCallIntake } from './tool-calls/tool-call-intake';
+import { AddUserHandler, RevokeUserHandler } from './users/user.handlers';
 
 const handlers = [
   RegisterProjectHandler, ForgetProjectEnvHandler, SpawnSessionHandler, KillSessionHandler, CleanupSessionHandler, RestoreSessionHandler,
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
-  ResumeSessionHandler, ReconcileSessionHandler,
+  ResumeSessionHandler, ReconcileSessionHandler, AddUserHandler, RevokeUserHandler,
 ];
 const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, AgentHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts, FileEffects, ForkSession];
 

@@ -40,3 +40,4 @@ export * from './worktrees/claude-worktree-custody';
 export * from './event-sourcing/hold-while-store-away';
 export * from './file-effects/file-effects.service';
 export * from './file-effects/fork-session';
+export * from './users/user.commands';

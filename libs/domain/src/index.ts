@@ -46,3 +46,8 @@ export * from './agent/agent-kinds';
 export * from './worktree-custody';
 
 export * from './file-effects';
+export * from './user/user.events';
+export * from './user/user.commands';
+export * from './user/user.errors';
+export * from './user/user.decider';
+export * from './user/user-access.policy';

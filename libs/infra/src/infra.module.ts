@@ -22,6 +22,7 @@ import { RedactionDoor, redactingEventStore } from './redaction/redaction-door';
 import { SecretCipher } from './secrets/secret-cipher';
 import { resolveSecretKey } from './secrets/secret-key';
 import { SecretVault } from './secrets/secret-vault';
+import { UserTokens } from './auth/user-tokens';
 import { API_TOKEN, EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from './tokens';
 import type { ApiToken } from './auth/api-token';
 
@@ -119,6 +120,11 @@ export class InfraModule {
         },
         SecretRefresher,
         {
+          provide: UserTokens,
+          useFactory: (db: SqlDatabase, vault: SecretVault) => new UserTokens(db, vault.cipher.deriveKey('user token hash')),
+          inject: [SQL_DATABASE, SecretVault],
+        },
+        {
           provide: EVENT_STORE,
           useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger, door: RedactionDoor) => {
             const store = new PostgresEventStore(db);
@@ -138,7 +144,7 @@ export class InfraModule {
         { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, RedactionDoor, ReadModels, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, UserTokens, RedactionDoor, ReadModels, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

@@ -2,9 +2,11 @@ import { Controller, Get, Headers, Inject, OnModuleDestroy, Query, Req, Res } fr
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
+import { UserTokens } from '@runledger/infra/auth/user-tokens';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
 import { IsOptional } from '../http/field-rules';
+import { Principal } from '../http/principal';
 import { LIVE_TAIL_BACKSTOP_POLL_MS, LiveTailHub } from './live-tail-hub';
 
 /** Largest page of `GET /events`. */
@@ -40,6 +42,12 @@ const feedEvent = (e: RecordedEvent): FeedEvent => ({
   type: e.type, data: e.data, metadata: e.metadata, hash: e.hash,
 });
 
+/** The request of a live tail: its close, and who it was authenticated as. */
+interface TailRequest {
+  on(event: 'close', listener: () => void): void;
+  principal?: Principal;
+}
+
 interface SseResponse {
   status(code: number): { json(body: unknown): void };
   setHeader(name: string, value: string): void;
@@ -62,7 +70,7 @@ export class EventsController implements OnModuleDestroy {
   /** Closers of the live tails being served: a graceful shutdown ends them, else the HTTP server would wait on them forever. */
   private readonly liveTails = new Set<() => Promise<void>>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly hub: LiveTailHub) {}
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly hub: LiveTailHub, private readonly users: UserTokens) {}
 
   /** Ends every live tail (its client reconnects with Last-Event-ID to the next server) so the shutdown can complete. */
   async onModuleDestroy(): Promise<void> {
@@ -84,7 +92,7 @@ export class EventsController implements OnModuleDestroy {
     @Query() query: FeedQuery,
     @Headers('accept') accept: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Req() request: { on(event: 'close', listener: () => void): void },
+    @Req() request: TailRequest,
     @Res() response: SseResponse,
   ): Promise<void> {
     const from = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : (query.from ?? 0);
@@ -94,7 +102,13 @@ export class EventsController implements OnModuleDestroy {
     response.status(200).json({ events, next: events.length ? events[events.length - 1].globalPosition : from });
   }
 
-  private async tail(from: number, request: { on(event: 'close', listener: () => void): void }, response: SseResponse): Promise<void> {
+  /** False once the person a tail was opened for no longer holds that token (revoked, or revoked and added again). */
+  private async stillHeld(principal: Principal | undefined): Promise<boolean> {
+    if (principal?.kind !== 'user') return true;
+    return (await this.users.active(principal.name))?.revision === principal.revision;
+  }
+
+  private async tail(from: number, request: TailRequest, response: SseResponse): Promise<void> {
     // Refusals (too many tails, the store away) before the stream starts, so they leave in the error shape.
     const release = this.hub.admit();
     let start;
@@ -116,13 +130,20 @@ export class EventsController implements OnModuleDestroy {
     const subscription = this.store.subscribeToAll({
       from: start,
       onEvents: async (events) => {
+        // A person's tail ends with their token (docs/ARCHITECTURE.md §8): checked before each batch is sent.
+        if (!(await this.stillHeld(request.principal))) return void close();
         for (const e of events) await send(`id: ${e.globalPosition}\nevent: ${e.type}\ndata: ${JSON.stringify(feedEvent(e))}\n\n`);
       },
       // Woken by the hub's one watcher of the log, not by a poll or a LISTEN connection of its own.
       wakeOn: this.hub.wakeOn,
       pollIntervalMs: LIVE_TAIL_BACKSTOP_POLL_MS,
     });
-    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    const heartbeat = setInterval(() => {
+      response.write(': keep-alive\n\n');
+      void this.stillHeld(request.principal).then((held) => {
+        if (!held) void close();
+      }, () => undefined);
+    }, SSE_HEARTBEAT_MS);
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
       (closing ??= (async () => {

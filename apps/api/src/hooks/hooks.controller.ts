@@ -45,7 +45,7 @@ export class HooksController {
     @Res({ passthrough: true }) response: { type(contentType: string): unknown },
     @Headers('x-runledger-session') sessionId?: string,
   ): Promise<HookOutput | string> {
-    const output = await this.hooks.handle(params.agent, body, sessionId || undefined, { ...context, actor: `${params.agent}-hook` });
+    const output = await this.hooks.handle(params.agent, body, sessionId || undefined, { ...context, via: `${params.agent}-hook` });
     if (query.transport !== 'command') return output;
     response.type('text/plain; charset=utf-8');
     return commandHookStdout(output);

@@ -30,6 +30,8 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'FileEffectsController.rewind': 'commit',
   'FileEffectsController.fork': 'commit',
   'FileEffectsController.prune': 'commit',
+  'UsersController.add': 'commit',
+  'UsersController.revoke': 'commit',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */

@@ -1,11 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { mayAccess, RouteAccess, routeAccess } from '@runledger/domain';
 import { ApiToken } from '@runledger/infra/auth/api-token';
 import { SESSION_CREDENTIAL_PREFIX, verifySessionCredential } from '@runledger/infra/auth/session-credential';
+import { UserTokens } from '@runledger/infra/auth/user-tokens';
 import { ReadModels } from '@runledger/infra/read-models';
 import { API_TOKEN } from '@runledger/infra/tokens';
 import { readCookie, UI_COOKIE, UI_REQUEST_HEADER, verifyUiSession } from '../ui-auth/ui-session';
+import { Principal, ROUTE_ACCESS, roleOf } from './principal';
 import { CredentialSession, IS_PUBLIC, SESSION_SCOPED, SessionScope } from './public.decorator';
 
 /** Methods that change nothing: a cookie alone may authenticate them. */
@@ -17,6 +20,7 @@ interface GuardedRequest {
   headers: Record<string, string | undefined>;
   params: Record<string, string | undefined>;
   credentialSession?: CredentialSession;
+  principal?: Principal;
 }
 
 /** True when `given` equals the API token (constant time). */
@@ -35,6 +39,9 @@ export const isApiToken = (token: ApiToken, given: string): boolean => {
  * session is terminated (the credential is revoked with it). A hook request without `X-Runledger-Session` is bound to
  * the credential's session. An orchestrator's credential also opens the spawn route (`request.credentialSession` then
  * names it, and the spawned session records it as its parent); any other session's credential gets 403 there.
+ * A person's token (or their login cookie) opens what their role allows (docs/ARCHITECTURE.md §8): 403 naming the role
+ * and what the route needs otherwise; a revoked token is 401 from its next request on. `request.principal` names who
+ * the request acts for (the actor of its events).
  */
 @Injectable()
 export class BearerTokenGuard implements CanActivate {
@@ -42,6 +49,7 @@ export class BearerTokenGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(API_TOKEN) private readonly token: ApiToken,
     private readonly readModels: ReadModels,
+    private readonly users: UserTokens,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -50,13 +58,33 @@ export class BearerTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const header = request.headers.authorization;
     const cookie = readCookie(request.headers.cookie, UI_COOKIE);
-    if (header === undefined && cookie) return this.checkCookie(request.method, cookie, request.headers[UI_REQUEST_HEADER]);
+    // Read only for a person's request: the hook path (session credentials) pays nothing for roles.
+    const access = (): RouteAccess => routeAccess(request.method, this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, targets));
+    if (header === undefined && cookie) return this.authorize(request, await this.checkCookie(request.method, cookie, request.headers[UI_REQUEST_HEADER]), access);
     const match = /^Bearer (.+)$/.exec(header ?? '');
     if (!match) throw new UnauthorizedException('missing "Authorization: Bearer <token>" header (or the web timeline\'s login cookie)');
-    if (isApiToken(this.token, match[1])) return true;
+    if (isApiToken(this.token, match[1])) return this.authorize(request, { kind: 'admin' }, access);
+    if (UserTokens.isUserToken(match[1])) {
+      const holder = await this.users.verify(match[1]);
+      if (!holder) throw new UnauthorizedException({ message: 'invalid or revoked personal token', code: 'AUTH.TOKEN_REVOKED' });
+      return this.authorize(request, { kind: 'user', name: holder.name, role: holder.role, revision: holder.revision }, access);
+    }
     const sessionId = match[1].startsWith(SESSION_CREDENTIAL_PREFIX) ? verifySessionCredential(this.token.token, match[1]) : null;
     if (sessionId === null) throw new UnauthorizedException('invalid bearer token');
+    request.principal = { kind: 'session', sessionId };
     return this.checkSessionCredential(sessionId, request, this.reflector.getAllAndOverride<SessionScope | undefined>(SESSION_SCOPED, targets));
+  }
+
+  /** Lets `principal` through when its role allows what the route `needs` (403 naming both otherwise) and records it on the request; an admin needs no look. */
+  private authorize(request: GuardedRequest, principal: Principal, needs: () => RouteAccess): boolean {
+    const role = roleOf(principal)!;
+    const access = role === 'admin' ? undefined : needs();
+    if (access !== undefined && !mayAccess(role, access)) {
+      const who = principal.kind === 'user' ? `user ${principal.name}` : 'this token';
+      throw new ForbiddenException({ message: `${who} has role ${role}; ${request.method} here needs ${access === 'admin' ? 'the admin role' : 'the writer or admin role'}`, code: 'AUTH.ROLE', details: { role, needs: access } });
+    }
+    request.principal = principal;
+    return true;
   }
 
   private async checkSessionCredential(sessionId: string, request: GuardedRequest, scope: SessionScope | undefined): Promise<boolean> {
@@ -83,12 +111,16 @@ export class BearerTokenGuard implements CanActivate {
     return true;
   }
 
-  private checkCookie(method: string, cookie: string, uiHeader: string | undefined): boolean {
+  private async checkCookie(method: string, cookie: string, uiHeader: string | undefined): Promise<Principal> {
     const verdict = verifyUiSession(this.token.token, cookie, Date.now());
     if (!verdict.ok) throw new UnauthorizedException({ message: `web timeline login refused (${verdict.reason}): log in again`, code: `UI_SESSION.${verdict.reason.toUpperCase()}` });
     if (!SAFE_METHODS.has(method) && uiHeader !== '1') {
       throw new ForbiddenException({ message: `a ${method} authenticated by the login cookie needs the header "X-Runledger-UI: 1"`, code: 'UI_SESSION.HEADER_REQUIRED', details: { field: UI_REQUEST_HEADER } });
     }
-    return true;
+    if (verdict.subject.kind === 'admin') return { kind: 'admin' };
+    const holder = await this.users.active(verdict.subject.name);
+    // A login outlives neither its token's revocation nor a later token of the same name.
+    if (holder?.revision !== verdict.subject.revision) throw new UnauthorizedException({ message: 'web timeline login refused (revoked): log in again', code: 'UI_SESSION.REVOKED' });
+    return { kind: 'user', name: holder.name, role: holder.role, revision: holder.revision };
   }
 }

@@ -55,6 +55,6 @@ export class ImportsController {
   // Waits for the projection: finding the agent session's runledger session and the project holding its cwd reads the read models (docs/ARCHITECTURE.md §5).
   @ApiOkResponse({ description: 'what was imported (a repeat appends nothing)', schema: ref('ImportResult') })
   importTranscript(@Param() params: AgentParams, @Body() body: ImportClaudeCodeDto, @Ctx() context: CommandContext): Promise<ImportTranscriptResult> {
-    return this.commands.execute(new ImportTranscriptCommand({ ...body, agent: params.agent }, { ...context, actor: 'import' }));
+    return this.commands.execute(new ImportTranscriptCommand({ ...body, agent: params.agent }, { ...context, via: 'import' }));
   }
 }

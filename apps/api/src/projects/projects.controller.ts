@@ -6,6 +6,7 @@ import {
 } from '@runledger/application';
 import { OrchestratorHealth, orchestratorHealth, projectNotFound, ProjectSummary, ProjectView, SessionView } from '@runledger/domain';
 import { ReadModels } from '@runledger/infra/read-models';
+import { RequiresAccess } from '../http/principal';
 import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
@@ -66,6 +67,7 @@ export class ProjectsController {
    */
   @Post(':id/env/forget')
   @HttpCode(200)
+  @RequiresAccess('admin') // a writer cannot forget env values (docs/ARCHITECTURE.md §8)
   @AnswersBeforeProjection() // the project's stream and the secret store; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the project with the forgotten values shown as [forgotten]', schema: ref('Project') })
   forgetEnv(@Param('id') id: string, @Body() body: ForgetEnvDto, @Ctx() context: CommandContext): Promise<ProjectView> {

@@ -1,4 +1,7 @@
-import { ApiError, ApiErrorBody, ServerUnreachableError } from './client-errors';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { ApiError, ApiErrorBody, CERTIFICATE_ERROR, CertificateRefusedError, ServerUnreachableError, UsageError } from './client-errors';
 import { ClientConfig } from './client-config';
 
 /** Route prefix of the HTTP API (docs/ARCHITECTURE.md §5). */
@@ -44,11 +47,38 @@ const errorBodyOf = async (response: Response): Promise<ApiErrorBody> => {
   return { statusCode: response.status, error: response.statusText, message: text.trim().slice(0, 500) || '(empty body)' };
 };
 
+/** The fetch options this client sends. */
+interface FetchInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * One request over node:https trusting only `ca` (a private CA), answered as a fetch Response (its body streamed): the
+ * global fetch cannot be given a CA, and `NODE_EXTRA_CA_CERTS` is read only when node starts.
+ */
+const fetchWithCa = (url: string, init: FetchInit, ca: Buffer): Promise<Response> =>
+  new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method, headers: init.headers, ca, signal: init.signal }, (res) => {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const empty = res.statusCode === 204 || res.statusCode === 304 || init.method === 'HEAD';
+      if (empty) res.resume();
+      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream), { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers }));
+    });
+    req.on('error', (error) => reject(Object.assign(new TypeError('fetch failed'), { cause: error })));
+    req.end(init.body);
+  });
+
 /**
  * A client of the runledger HTTP API (bearer token, JSON). Throws ServerUnreachableError when nothing answers and
  * ApiError on a non-2xx status (with the server's error body).
  */
 export class ApiClient {
+  private ca?: Buffer;
+
   constructor(readonly config: ClientConfig) {}
 
   /** The absolute URL of an API path (`/sessions`), with the defined query parameters. */
@@ -69,20 +99,28 @@ export class ApiClient {
       ...options.headers,
     };
     let response: Response;
+    const init: FetchInit = { method, headers, body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined), signal: options.signal };
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
-        signal: options.signal,
-      });
+      const ca = url.startsWith('https:') ? this.caCertificates() : undefined;
+      response = await (ca ? fetchWithCa(url, init, ca) : fetch(url, init));
     } catch (error) {
       const code = networkCode(error);
+      if (code !== undefined && CERTIFICATE_ERROR.test(code)) throw new CertificateRefusedError(this.config.baseUrl, code);
       if (code === undefined || UNREACHABLE_CODES.has(code)) throw new ServerUnreachableError(this.config.baseUrl, code ?? (error as Error).message);
       throw error;
     }
     if (!response.ok) throw new ApiError(method, url, await errorBodyOf(response));
     return response;
+  }
+
+  /** The private CA of `config.caFile`, read once; undefined without one. Throws UsageError when it cannot be read. */
+  private caCertificates(): Buffer | undefined {
+    if (!this.config.caFile) return undefined;
+    try {
+      return (this.ca ??= readFileSync(this.config.caFile));
+    } catch (error) {
+      throw new UsageError(`cannot read the CA file ${this.config.caFile}: ${(error as Error).message}`);
+    }
   }
 
   /** GET `path` and parse the JSON answer. */

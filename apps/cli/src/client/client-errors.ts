@@ -37,6 +37,20 @@ export class ServerUnreachableError extends Error {
   }
 }
 
+/** The server's TLS certificate was not trusted (unknown CA, wrong host name, expired): exit 1, never sent the token. */
+export class CertificateRefusedError extends Error {
+  override readonly name = 'CertificateRefusedError';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`refused the TLS certificate of ${url} (${reason}); for a private CA pass --ca-file <its PEM> or set RUNLEDGER_CA_FILE`);
+  }
+}
+
+/** Node's codes for a certificate that does not verify. */
+export const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_GET_ISSUER/;
+
 /** HTTP statuses caused by what the user typed (invalid input, unknown id, too large): exit 2 instead of 1. */
 const USER_INPUT_STATUSES = new Set([400, 404, 413, 422]);
 

@@ -24,4 +24,8 @@ describe('history summaries', () => {
     const line = historyLine(event('AgentRunCompleted', { runId: 'r1' }, { occurredAt: '2024-12-31T23:00:00.000Z' }), new EventSummarizer());
     expect(line).toMatch(/^2025-01-01T00:00:10\.000Z \(occurred 2024-12-31T23:00:00\.000Z\)  #\d+  AgentRunCompleted  run r1$/);
   });
+
+  it('names who caused the event', () => {
+    expect(historyLine(event('SessionKilled', {}, { actor: 'user:ada' }), new EventSummarizer())).toMatch(/  \[by user:ada\]$/);
+  });
 });

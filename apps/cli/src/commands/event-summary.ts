@@ -173,6 +173,9 @@ export const timeColumn = (event: AuditEvent): string => {
   return occurred && occurred !== recorded ? `${recorded} (occurred ${occurred})` : recorded;
 };
 
-/** One human line of `history`: time, `#revision`, type and summary. */
+/** Who caused an event (docs/ARCHITECTURE.md §8): ` [by user:ada]`, ` [by session:app-3]`, ` [by runledger]`; empty when the event names nobody. */
+export const actorColumn = (event: AuditEvent): string => (typeof event.metadata?.actor === 'string' ? `  [by ${event.metadata.actor}]` : '');
+
+/** One human line of `history`: time, `#revision`, type, summary and who caused it. */
 export const historyLine = (event: AuditEvent, summarizer: EventSummarizer): string =>
-  `${timeColumn(event)}  #${event.revision}  ${event.type}  ${summarizer.summarize(event)}`;
+  `${timeColumn(event)}  #${event.revision}  ${event.type}  ${summarizer.summarize(event)}${actorColumn(event)}`;

@@ -2,10 +2,12 @@
  * `runledger hook claude-code|codex`: the command a coding agent's hook runs where the shim (bin/runledger-hook) cannot. A standalone entry point (bin/runledger.js loads
  * it directly, without commander, Nest or a database) because it runs around every tool call and must start fast.
  */
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BLOCKING_HOOK_EVENTS, hookEventOf, preToolUseDecision } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { resolveClientConfig } from '../client/client-config';
+import { CERTIFICATE_ERROR } from '../client/client-errors';
 
 /** The agents `runledger hook` forwards for (docs/ARCHITECTURE.md §4d). */
 export const HOOK_AGENTS = ['claude-code', 'codex'] as const;
@@ -31,6 +33,8 @@ export interface HookOptions {
   failure: HookFailureMode;
   /** The hook event this command is registered for (`--event`); absent: read from the input's `hook_event_name`. */
   event?: string;
+  /** A private CA the https server's certificate is verified with (`--ca-file`, else RUNLEDGER_CA_FILE). */
+  ca?: Buffer;
 }
 
 /** Exit codes Claude Code gives meaning to: 0 success (stdout JSON read), 2 blocking error (stderr shown to the agent), 1 non-blocking. */
@@ -39,13 +43,13 @@ export const HOOK_EXIT = { ok: 0, nonBlocking: 1, block: 2 } as const;
 /** Thrown for bad hook arguments (exit 2: a hook that cannot run must not let a tool run unrecorded). */
 export class HookUsageError extends Error {}
 
-/** Parses `--event E --url U --session S --hold SECONDS --failure closed|open` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID); throws HookUsageError. */
+/** Parses `--event E --url U --session S --hold SECONDS --failure closed|open --ca-file PEM` (each optional; env RUNLEDGER_URL, RUNLEDGER_SESSION_ID, RUNLEDGER_CA_FILE); throws HookUsageError. */
 export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.env, agent: HookAgent = 'claude-code'): HookOptions => {
   const given = new Map<string, string>();
   for (let i = 0; i < args.length; i += 2) {
     const [name, value] = [args[i], args[i + 1]];
-    if (!['--event', '--url', '--session', '--hold', '--failure'].includes(name) || value === undefined) {
-      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code|codex [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open])`);
+    if (!['--event', '--url', '--session', '--hold', '--failure', '--ca-file'].includes(name) || value === undefined) {
+      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code|codex [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open] [--ca-file PEM])`);
     }
     given.set(name, value);
   }
@@ -53,17 +57,26 @@ export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.e
   if (!Number.isFinite(hold) || hold < 0) throw new HookUsageError(`--hold must be a number of seconds >= 0, got ${given.get('--hold')}`);
   const failure = given.get('--failure') ?? 'closed';
   if (failure !== 'closed' && failure !== 'open') throw new HookUsageError(`--failure must be closed or open, got ${failure}`);
-  const config = resolveClientConfig(given.has('--url') ? { ...env, RUNLEDGER_URL: given.get('--url') } : env);
+  const config = resolveClientConfig({ ...env, ...(given.has('--url') ? { RUNLEDGER_URL: given.get('--url') } : {}), ...(given.has('--ca-file') ? { RUNLEDGER_CA_FILE: given.get('--ca-file') } : {}) });
   const sessionId = given.get('--session') ?? env.RUNLEDGER_SESSION_ID;
   const event = given.get('--event');
-  return { agent, url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}), ...(event ? { event } : {}) };
+  let ca: Buffer | undefined;
+  try {
+    ca = config.caFile && config.baseUrl.startsWith('https:') ? readFileSync(config.caFile) : undefined;
+  } catch (error) {
+    throw new HookUsageError(`cannot read the CA file ${config.caFile}: ${(error as Error).message}`);
+  }
+  return { agent, url: config.baseUrl, token: config.token, holdMs: hold * 1000, failure, ...(sessionId ? { sessionId } : {}), ...(event ? { event } : {}), ...(ca ? { ca } : {}) };
 };
 
 /** One answer of the server: its status and body, or `unreachable` with the network reason. */
 type Attempt = { status: number; body: string } | { unreachable: string };
 
-/** A status worth waiting out: the server is restarting or overloaded (5xx), not refusing the input (4xx). */
-const retryable = (attempt: Attempt): boolean => 'unreachable' in attempt || attempt.status >= 500;
+/**
+ * A status worth waiting out: the server is restarting or overloaded (5xx), not refusing the input (4xx); a certificate
+ * that does not verify is a refusal too (a wrong CA or another server: never held, never sent the input again).
+ */
+const retryable = (attempt: Attempt): boolean => ('unreachable' in attempt ? !CERTIFICATE_ERROR.test(attempt.unreachable) : attempt.status >= 500);
 
 /** POSTs the input (answer as a command hook prints it) over one fresh connection (node:http: it loads faster than fetch, and leaves no pooled socket behind). */
 const post = (options: HookOptions, input: string, timeoutMs: number): Promise<Attempt> =>
@@ -77,6 +90,7 @@ const post = (options: HookOptions, input: string, timeoutMs: number): Promise<A
         method: 'POST',
         agent: false,
         timeout: timeoutMs,
+        ...(options.ca ? { ca: options.ca } : {}),
         headers: {
           'content-type': 'application/json',
           'content-length': body.length,
@@ -136,7 +150,9 @@ export const runAgentHook = async (input: string, options: HookOptions, io: Hook
   const reason =
     event === undefined
       ? 'the hook input on stdin is not a JSON object with hook_event_name'
-      : 'unreachable' in attempt
+      : 'unreachable' in attempt && CERTIFICATE_ERROR.test(attempt.unreachable)
+        ? `the TLS certificate of ${options.url} was refused (${attempt.unreachable}): for a private CA pass --ca-file or set RUNLEDGER_CA_FILE`
+        : 'unreachable' in attempt
         ? `runledger at ${options.url} did not answer for ${Math.round(options.holdMs / 1000)} s (${attempt.unreachable})`
         : `runledger refused the ${event} hook: ${attempt.status} ${attempt.body.slice(0, 500)}`;
   if (!blocking) {

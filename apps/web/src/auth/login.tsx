@@ -43,7 +43,7 @@ export const LoginPage = ({ onLoggedIn, notice }: { onLoggedIn: () => void; noti
   return (
     <main class="login">
       <h1>runledger</h1>
-      <p>Enter the API token once: it is exchanged for a login cookie and not kept by this page.</p>
+      <p>Enter the API token or your personal token once: it is exchanged for a login cookie and not kept by this page.</p>
       <p class="muted">
         It is <code>RUNLEDGER_TOKEN</code>, or the file <code>.runledger/token</code>. Or run <code>npx runledger ui</code>, which opens this page logged in.
       </p>

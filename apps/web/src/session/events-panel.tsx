@@ -26,7 +26,7 @@ export const EventsPanel = ({ sessionId, events }: { sessionId: string; events: 
       {verify.error && <p class="error" role="alert">{(verify.error as Error).message}</p>}
       <table class="events">
         <thead>
-          <tr><th scope="col">Rev</th><th scope="col">Type</th><th scope="col">Recorded</th><th scope="col">Hash</th><th scope="col">Previous</th><th scope="col">Data</th></tr>
+          <tr><th scope="col">Rev</th><th scope="col">Type</th><th scope="col">Recorded</th><th scope="col">By</th><th scope="col">Hash</th><th scope="col">Previous</th><th scope="col">Data</th></tr>
         </thead>
         <tbody>
           {events.map((e) => (
@@ -37,6 +37,7 @@ export const EventsPanel = ({ sessionId, events }: { sessionId: string; events: 
                 {formatTime(e.metadata.recordedAt)}
                 {e.metadata.occurredAt && e.metadata.occurredAt !== e.metadata.recordedAt ? <div class="muted">occurred {formatTime(e.metadata.occurredAt)}</div> : null}
               </td>
+              <td data-label="By"><code data-testid="event-actor">{typeof e.metadata.actor === 'string' ? e.metadata.actor : ''}</code></td>
               <td data-label="Hash"><code title={e.hash}>{shortHash(e.hash)}</code></td>
               <td data-label="Previous"><code title={e.prevHash}>{shortHash(e.prevHash)}</code></td>
               <td data-label="Data">

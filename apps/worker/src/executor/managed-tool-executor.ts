@@ -132,6 +132,7 @@ export class ManagedToolExecutor implements OnApplicationBootstrap, OnApplicatio
         outcome = await runTool(validateToolCall(call.tool, call.input, workdir), workdir, {
           ...(await this.projectEnv.values(project)),
           RUNLEDGER_URL: this.address.url,
+          ...(this.address.caFile ? { RUNLEDGER_CA_FILE: this.address.caFile } : {}),
           RUNLEDGER_SESSION_ID: sessionId,
         });
       } catch (error) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { AgentLauncher, SessionReconciler, SYSTEM_STREAM, systemContext } from '@runledger/application';
+import { AgentLauncher, RUNLEDGER_ACTOR, SessionReconciler, SYSTEM_STREAM, systemContext } from '@runledger/application';
 import type { RuntimeIdentity, TmuxPane } from '@runledger/infra/runtime';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { findLaggingSnapshots, loadSessionSnapshots, rebuildSessionSnapshot, sessionHeads, SnapshotFallbackReason } from '@runledger/infra/read-models';
@@ -148,7 +148,7 @@ export class BootReconciler implements OnApplicationBootstrap, OnApplicationShut
     });
     await this.ledger.store.appendToStream(
       SYSTEM_STREAM,
-      [{ eventId: randomUUID(), type: 'ReconcileCompleted', data: report, metadata: { actor: `reconciler:${this.reconciler.owner}`, correlationId: randomUUID() } }],
+      [{ eventId: randomUUID(), type: 'ReconcileCompleted', data: report, metadata: { actor: RUNLEDGER_ACTOR, via: `reconciler:${this.reconciler.owner}`, correlationId: randomUUID() } }],
       'any',
     );
     this.logger.log(

@@ -1,4 +1,5 @@
 import { SYSTEM_STREAM } from '@runledger/domain';
+import { RUNLEDGER_ACTOR } from '../event-sourcing/command-context';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
@@ -41,7 +42,7 @@ export class SystemStreamService implements OnApplicationBootstrap {
         eventId: randomUUID(),
         type: 'ServerStarted',
         data: { pid: process.pid, version: this.config.version, store: this.db.kind, roles: this.roles, startedAt: new Date().toISOString() },
-        metadata: { actor: 'system', correlationId: randomUUID() },
+        metadata: { actor: RUNLEDGER_ACTOR, via: 'server-start', correlationId: randomUUID() },
       }],
       'any',
     );

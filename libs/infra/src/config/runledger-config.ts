@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseSecretKey, SecretKeyError } from '../secrets/secret-key';
 
@@ -36,6 +37,12 @@ export interface RunledgerConfig {
    * `on` or `off`, default on), and the size (bytes) over which a file is skipped (`RUNLEDGER_SNAPSHOT_MAX_FILE_BYTES`, default 5 MB).
    */
   snapshots: { enabled: boolean; maxFileBytes: number };
+  /**
+   * HTTPS served directly (docs/ARCHITECTURE.md §8): `RUNLEDGER_TLS_CERT` and `RUNLEDGER_TLS_KEY` (PEM files, both or
+   * neither); `RUNLEDGER_TLS_CA`, the CA that signed the certificate, is handed to the agents' hooks (`RUNLEDGER_CA_FILE`)
+   * when it is a private one. Undefined: plain HTTP.
+   */
+  tls?: { certFile: string; keyFile: string; cert: Buffer; key: Buffer; caFile?: string };
   /** runledger's version, from package.json. */
   version: string;
 }
@@ -84,6 +91,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
       unfinishedMs: integer(env, 'RUNLEDGER_HEALTH_UNFINISHED_MS', 600_000, 0, 86_400_000),
     },
     snapshots: { enabled: switchOf(env, 'RUNLEDGER_SNAPSHOTS', true), maxFileBytes: integer(env, 'RUNLEDGER_SNAPSHOT_MAX_FILE_BYTES', 5 * 1024 * 1024, 0, 2 ** 40) },
+    tls: tlsOf(env, cwd),
     version: readVersion(),
   };
 };
@@ -96,6 +104,27 @@ const switchOf = (env: NodeJS.ProcessEnv, name: string, fallback: boolean): bool
   if (raw === 'off') return false;
   throw new ConfigError(name, `expected "on" or "off", got ${JSON.stringify(raw)}`);
 };
+
+/** The TLS files, read now so a missing or unreadable one refuses the start naming its variable. */
+const tlsOf = (env: NodeJS.ProcessEnv, cwd: string): RunledgerConfig['tls'] => {
+  const certFile = env.RUNLEDGER_TLS_CERT || undefined;
+  const keyFile = env.RUNLEDGER_TLS_KEY || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError(certFile ? 'RUNLEDGER_TLS_KEY' : 'RUNLEDGER_TLS_CERT', 'HTTPS needs both RUNLEDGER_TLS_CERT and RUNLEDGER_TLS_KEY');
+  const read = (variable: string, file: string): Buffer => {
+    try {
+      return readFileSync(path.resolve(cwd, file));
+    } catch (error) {
+      throw new ConfigError(variable, `cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  const caFile = env.RUNLEDGER_TLS_CA ? path.resolve(cwd, env.RUNLEDGER_TLS_CA) : undefined;
+  if (caFile) read('RUNLEDGER_TLS_CA', caFile);
+  return { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile), cert: read('RUNLEDGER_TLS_CERT', certFile), key: read('RUNLEDGER_TLS_KEY', keyFile), ...(caFile ? { caFile } : {}) };
+};
+
+/** True for an address only this machine can reach (`127.0.0.0/8`, `::1`, `localhost`). */
+export const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 /** RUNLEDGER_SECRET_KEY parsed; a value that is set but malformed is refused (ConfigError), never replaced by another key. */
 const secretKeyOf = (env: NodeJS.ProcessEnv): Buffer | undefined => {

@@ -25,6 +25,7 @@ describe('Redactor', () => {
     ['OpenAI project key', `"${skProj}"`, '"[REDACTED:openai_api_key]"', 'openai_api_key'],
     ['OpenAI key', `OPENAI_API_KEY=${skPlain}`, 'OPENAI_API_KEY=[REDACTED:openai_api_key]', 'openai_api_key'],
     ['Bearer token', 'curl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.abc-_123" x', 'curl -H "Authorization: Bearer [REDACTED:bearer_token]" x', 'bearer_token'],
+    ['runledger personal token', `RUNLEDGER_TOKEN=rlu1.${'Ab3_-'.repeat(8)}xyz`, 'RUNLEDGER_TOKEN=[REDACTED:runledger_token]', 'runledger_token'],
     ['PEM private key', `before\n${pem}\nafter`, 'before\n[REDACTED:private_key]\nafter', 'private_key'],
     ['OPENSSH private key', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----', '[REDACTED:private_key]', 'private_key'],
     ['truncated PEM private key', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQ', '[REDACTED:private_key]', 'private_key'],

@@ -12,7 +12,8 @@ export type RedactionKind =
   | 'aws_secret_access_key'
   | 'anthropic_api_key'
   | 'openai_api_key'
-  | 'bearer_token';
+  | 'bearer_token'
+  | 'runledger_token';
 
 /** How many values of one kind were redacted. */
 export interface RedactionCount {
@@ -97,6 +98,12 @@ const RULES: Rule[] = [
     replace: whole('openai_api_key'),
   },
   {
+    // runledger's own personal tokens (`rlu1.` and 43 base64url characters, docs/ARCHITECTURE.md §8).
+    kind: 'runledger_token',
+    pattern: /(?<![A-Za-z0-9_-])rlu1\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
+    replace: whole('runledger_token'),
+  },
+  {
     // `Bearer <token>` (Authorization headers, curl -H): the word is kept; the token needs 12+ chars and a digit.
     kind: 'bearer_token',
     pattern: /\b(Bearer\s+)(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{12,}=*/gi,
@@ -105,7 +112,7 @@ const RULES: Rule[] = [
 ];
 
 /** A literal each rule's match contains (case-insensitive superset): a string without one is left to the secrets alone. */
-const RULE_ANCHORS = /PRIVATE KEY|gh[pousr]_|github_pat_|AKIA|ASIA|aws_secret_access_key|sk-|bearer/i;
+const RULE_ANCHORS = /PRIVATE KEY|gh[pousr]_|github_pat_|AKIA|ASIA|aws_secret_access_key|sk-|bearer|rlu1\./i;
 
 /** A secret as written and as URL encoding and base64 (standard, URL-safe, without padding) write it. */
 const encodedForms = (secret: string): string[] => {
@@ -125,7 +132,7 @@ const isPlainObject = (v: object): boolean => {
  * configured secret value, also URL-encoded or base64-encoded (values shorter than `MIN_SECRET_LENGTH` = 6 chars, and
  * non-strings, are ignored) with
  * `[REDACTED:secret]`, then the well-known patterns (GitHub tokens, AWS key ids and secret keys, Anthropic/OpenAI keys,
- * Bearer tokens, PEM private keys) with `[REDACTED:<kind>]`. Immutable after construction; safe to share.
+ * Bearer tokens, PEM private keys, runledger personal tokens) with `[REDACTED:<kind>]`. Immutable after construction; safe to share.
  */
 export class Redactor {
   private readonly secretPattern: RegExp | null;

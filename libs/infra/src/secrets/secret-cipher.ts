@@ -21,12 +21,14 @@ const subkey = (master: Buffer, purpose: string): Buffer => Buffer.from(hkdfSync
 export class SecretCipher {
   private readonly encryptionKey: Buffer;
   private readonly fingerprintKey: Buffer;
+  private readonly master: Buffer;
   /** Short public id of the master key (hex): tells which key sealed a row without revealing it. */
   readonly keyId: string;
 
   /** Throws RangeError unless `master` is 32 bytes. */
   constructor(master: Buffer) {
     if (master.length !== 32) throw new RangeError(`a secret key has 32 bytes, got ${master.length}`);
+    this.master = master;
     this.encryptionKey = subkey(master, 'secret encryption');
     this.fingerprintKey = subkey(master, 'secret fingerprint');
     this.keyId = subkey(master, 'secret key id').subarray(0, 8).toString('hex');
@@ -58,5 +60,10 @@ export class SecretCipher {
   /** `hmac-sha256:<24 hex>` of `value` under the fingerprint subkey: equal values have equal fingerprints under one key. */
   fingerprint(value: string): string {
     return FINGERPRINT_PREFIX + createHmac('sha256', this.fingerprintKey).update(value, 'utf8').digest('hex').slice(0, FINGERPRINT_HEX);
+  }
+
+  /** A 32-byte key for another `purpose` (HKDF of the master): it reveals neither the master nor any other subkey. */
+  deriveKey(purpose: string): Buffer {
+    return subkey(this.master, purpose);
   }
 }

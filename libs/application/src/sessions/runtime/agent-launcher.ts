@@ -79,6 +79,7 @@ export class AgentLauncher {
     const env: Record<string, string> = {
       ...(request.env ?? {}),
       RUNLEDGER_URL: this.address.url,
+      ...(this.address.caFile ? { RUNLEDGER_CA_FILE: this.address.caFile } : {}),
       RUNLEDGER_SESSION_ID: request.sessionId,
       [CREDENTIAL_ENV]: this.credential(request.sessionId),
       [AGENT_HOME]: this.config.dataDir,
