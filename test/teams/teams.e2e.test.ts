@@ -120,6 +120,7 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
     expect((await as('wanda').post('/users', { name: 'eve', role: 'admin' })).body).toMatchObject({ statusCode: 403, code: 'AUTH.ROLE', details: { needs: 'admin' } });
     expect((await as('wanda').raw('DELETE', '/users/rita')).status).toBe(403);
     expect((await as('wanda').post('/projects/teams/env/forget', { names: ['TEAM_SECRET'] })).status).toBe(403);
+    expect((await as('wanda').raw('DELETE', '/sessions/teams-1/snapshots', {})).body).toMatchObject({ statusCode: 403, code: 'AUTH.ROLE', details: { needs: 'admin' } });
     expect((await as('ada').get('/users')).body.users.map((u: { name: string; role: string; active: boolean }) => `${u.name}:${u.role}:${u.active}`)).toEqual(['ada:admin:true', 'rita:reader:true', 'wanda:writer:true']);
     const cli = (args: string[], token: string) => runCli(args, { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: token });
     const verified = await cli(['verify', 'teams-1'], tokens.rita);

@@ -4,6 +4,7 @@ import { CallDiff, CommandContext, FileEffects, FileListing, ForkSession, RangeD
 import { SessionView, sessionStreamName } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
+import { RequiresAccess } from '../http/principal';
 import { AnswersBeforeProjection } from '../http/read-your-writes.interceptor';
 import { Ctx } from '../http/request-context';
 import { ref } from '../openapi/schemas';
@@ -70,6 +71,7 @@ export class FileEffectsController {
   /** Deletes the session's file snapshots (an event records it; its diffs then answer 409 FILES.PRUNED). */
   @Delete('snapshots')
   @HttpCode(200)
+  @RequiresAccess('admin') // it destroys evidence: a writer cannot prune (docs/ARCHITECTURE.md §8)
   @AnswersBeforeProjection() // reads the session's stream and its snapshot repository, never a read model; the answer is its fold (docs/ARCHITECTURE.md §5)
   @ApiOkResponse({ description: 'the session', schema: ref('Session') })
   prune(@Param('id') id: string, @Body() body: PruneSnapshotsDto, @Ctx() context: CommandContext): Promise<SessionView> {
