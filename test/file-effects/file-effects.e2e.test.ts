@@ -197,6 +197,17 @@ describeWithClaude('file effects with the real Claude Code CLI', () => {
     expect((await api.post(`/sessions/${id}/rewind`, { callId: bash.callId, phase: 'during' })).body.details.field).toBe('phase');
   });
 
+  it('snapshots a managed call that runledger runs itself, around its dispatch and its result', async () => {
+    const spawned = await api.post('/sessions', { projectId: 'fx', agent: 'command', command: ['sh', '-c', 'exec sleep 600'] });
+    expect(spawned.status).toBe(201);
+    const id = spawned.body.id as string;
+    const call = await api.post(`/sessions/${id}/tool-calls?wait=true`, { callId: 'managed-1', tool: 'write_file', input: { path: 'managed.txt', content: 'by runledger\n' }, mode: 'managed' });
+    expect(call.body).toMatchObject({ status: 'completed' });
+    const diff = await api.get(`/sessions/${id}/tool-calls/managed-1/diff`);
+    expect(diff.body.files).toEqual([{ path: 'managed.txt', status: 'added', additions: 1, deletions: 0 }]);
+    expect((await api.post(`/sessions/${id}/kill`)).status).toBe(200);
+  });
+
   it('records a flight-recorder run by hand without a new object, ref or index change in the user\'s repository', async () => {
     const repo = makeRepo(join(root, 'own'));
     const hookCli = cli;

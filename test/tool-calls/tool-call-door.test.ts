@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeciderStreams } from '@runledger/application/event-sourcing/decider-streams';
 import { Idempotent } from '@runledger/application/idempotency/idempotent';
+import { FileEffects } from '@runledger/application/file-effects/file-effects.service';
 import { SessionStreams } from '@runledger/application/sessions/session-streams';
 import { SecretRedaction } from '@runledger/application/tool-calls/secret-redaction';
 import { ToolCallIntake } from '@runledger/application/tool-calls/tool-call-intake';
@@ -44,7 +45,7 @@ describeEachEngine('ToolCallIntake: the project redaction of a session, and what
       () => [{ type: 'StartSession', data: { sessionId, projectId, kind: 'worker', agent: 'external', branch: 'external', baseRef: 'external', at } }],
       context,
     );
-    const intake = new ToolCallIntake(sessions, new SecretRedaction(new RedactionDoor([])), {} as Idempotent, {} as RunledgerConfig);
+    const intake = new ToolCallIntake(sessions, new SecretRedaction(new RedactionDoor([])), {} as Idempotent, {} as RunledgerConfig, {} as FileEffects);
     return { projectId, sessionId, intake, reads, sessions };
   };
 
@@ -81,7 +82,7 @@ describeEachEngine('ToolCallIntake: the project redaction of a session, and what
   it('decides a dispatch again on fresh state when another writer moved the session past the fold it holds', async () => {
     const { sessionId, intake } = await setup();
     // Another process on the same store: its own folds.
-    const elsewhere = new ToolCallIntake(new SessionStreams(new DeciderStreams(engine().store)), new SecretRedaction(new RedactionDoor([])), {} as Idempotent, {} as RunledgerConfig);
+    const elsewhere = new ToolCallIntake(new SessionStreams(new DeciderStreams(engine().store)), new SecretRedaction(new RedactionDoor([])), {} as Idempotent, {} as RunledgerConfig, {} as FileEffects);
     const dispatchElsewhere = (callId: string) => elsewhere.request(sessionId, { callId, tool: 'Bash', input: {}, mode: 'observed' }, context);
     await dispatchElsewhere('other-1');
 

@@ -6,6 +6,7 @@ import { ToolInputError, validateToolCall } from '@runledger/infra/tools';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../event-sourcing/command-context';
 import { Idempotent } from '../idempotency/idempotent';
+import { FileEffects } from '../file-effects/file-effects.service';
 import { SessionStreams } from '../sessions/session-streams';
 import { sessionWorkdir } from '../sessions/worktree-layout';
 import { SecretRedaction } from './secret-redaction';
@@ -49,6 +50,7 @@ export class ToolCallIntake {
     private readonly redaction: SecretRedaction,
     private readonly idempotent: Idempotent,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+    private readonly fileEffects: FileEffects,
   ) {}
 
   /** The door for a session of `project`: its env values are secrets too. Pure and cheap (no read). */
@@ -120,8 +122,10 @@ export class ToolCallIntake {
         throw error;
       }
     }
-    const decided = await this.sessions.decide(sessionId, () => [dispatch()], context);
-    return { call: viewOf(decided.state as Session, callId), created: decided.events.length > 0 };
+    // A managed call runs in the session's workdir: its files are snapshotted before it is dispatched (docs/ARCHITECTURE.md §4e).
+    const files = request.mode === 'managed' ? await this.fileEffects.snapshotCommands(sessionId, sessionWorkdir(this.config.dataDir, project, sessionId), 'before', callId) : [];
+    const decided = await this.sessions.decide(sessionId, () => [...files, dispatch()], context);
+    return { call: viewOf(decided.state as Session, callId), created: decided.events.some((e) => e.type === 'ToolCallDispatched') };
   }
 
   /**
@@ -130,10 +134,14 @@ export class ToolCallIntake {
    * unknown call, TOOL_CALL.NOT_IN_FLIGHT / ATTEMPT_MISMATCH (409) for a call not in flight.
    */
   async recordResult(sessionId: string, callId: string, result: ToolCallResultInput, context: CommandContext): Promise<ToolCallView> {
-    const { calls } = await this.door(sessionId);
+    const { calls, project } = await this.door(sessionId);
+    // A managed call's files after it ran, snapshotted before its result is recorded (docs/ARCHITECTURE.md §4e).
+    const { state } = await this.sessions.known(sessionId);
+    const managed = state.toolCalls.get(callId)?.mode === 'managed';
+    const files = managed ? await this.fileEffects.snapshotCommands(sessionId, sessionWorkdir(this.config.dataDir, project, sessionId), 'after', callId) : [];
     const decided = await this.sessions.decide(
       sessionId,
-      () => [calls.result({
+      () => [...files, calls.result({
         callId, status: result.status, source: result.source ?? 'agent', at: result.occurredAt ?? new Date().toISOString(),
         attempt: result.attempt, output: result.output, exitCode: result.exitCode, error: result.error,
       })],
