@@ -199,6 +199,8 @@ export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, st
     rl_rm_tool_calls: 'session_id, call_id',
     rl_rm_dead_letters: 'stream_id, revision',
     rl_rm_custody_worktrees: 'stream_id',
+    rl_rm_usage: 'session_id, day, run_id, subagent, model',
+    rl_rm_search: 'global_position',
   };
   const dump: Record<string, string[]> = {};
   for (const table of READ_MODEL_TABLES) {

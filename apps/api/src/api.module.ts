@@ -16,6 +16,7 @@ import { SessionsController } from './sessions/sessions.controller';
 import { StatusController } from './status/status.controller';
 import { ToolCallsController } from './tool-calls/tool-calls.controller';
 import { WorktreesController } from './worktrees/worktrees.controller';
+import { UsageController } from './usage/usage.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
 
@@ -25,7 +26,7 @@ import { LoginCodes } from './ui-auth/ui-session';
  */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsageController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -14,6 +14,7 @@ import { instrumentEventStore } from './metrics/instrumented-event-store';
 import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics';
 import { READ_MODELS_SUBSCRIPTION } from './read-models/projection-checkpoint';
 import { ReadModels } from './read-models/read-models';
+import { UsageSearchQueries } from './read-models/usage-search.queries';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { TmuxRuntime } from './runtime/tmux-runtime';
 import { RedactionDoor, redactingEventStore } from './redaction/redaction-door';
@@ -127,12 +128,13 @@ export class InfraModule {
           inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger, RedactionDoor],
         },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
+        { provide: UsageSearchQueries, useFactory: (db: SqlDatabase) => new UsageSearchQueries(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         { provide: ProcessRuntime, useFactory: () => new ProcessRuntime() },
         { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, RedactionDoor, ReadModels, GitWorktrees, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, RedactionDoor, ReadModels, UsageSearchQueries, GitWorktrees, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }
