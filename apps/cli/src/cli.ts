@@ -21,6 +21,7 @@ import { registerToolCallsCommand } from './commands/tool-calls.command';
 import { registerUiCommand } from './commands/ui.command';
 import { registerVerifyCommand } from './commands/verify.command';
 import { registerWorktreesCommand } from './commands/worktrees.command';
+import { registerSearchCommand, registerUsageCommand } from './commands/usage.command';
 
 export { EXIT };
 
@@ -68,6 +69,8 @@ export const buildProgram = (): Command => {
   registerClaudeCommand(program);
   registerCodexCommand(program);
   registerUiCommand(program);
+  registerUsageCommand(program);
+  registerSearchCommand(program);
   return program;
 };
 
