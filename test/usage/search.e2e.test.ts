@@ -68,7 +68,7 @@ d('full-text search over 1,000 sessions', () => {
     const command = `curl -H "Authorization: token ${GHP}" https://example.test/zebracorn --data ${CONFIGURED}`;
     expect((await api.post(`/sessions/${agentSession}/tool-calls`, { callId: 'secret-1', tool: 'Bash', input: { command }, mode: 'observed' })).status).toBe(201);
     expect((await api.post(`/sessions/${agentSession}/tool-calls/secret-1/result`, { status: 'completed', output: `zebracorn answered ${CONFIGURED} and ${GHP}` })).status).toBe(200);
-    await eventually(async () => ((await api.get('/search?q=unit0')).body.hits?.length === 1) || null, 'the seeded sessions to be projected', 120_000, 250);
+    await eventually(async () => ((await api.get('/search?q=zebracorn')).body.hits?.length === 2 && (await api.get(`/search?q=unit${SESSIONS - 1}`)).body.hits?.length === 2) || null, 'every session to be projected', 90_000, 250);
   });
   afterAll(async () => {
     await server?.stop('SIGKILL');

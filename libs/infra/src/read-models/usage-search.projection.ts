@@ -134,8 +134,18 @@ export const searchTextOf = (type: string, data: unknown): string | null => {
       return null;
   }
   const text = stringsOf(parts).join('\n').slice(0, MAX_SEARCH_TEXT);
-  return text.trim() === '' ? null : text;
+  return text.trim() === '' ? null : searchable(text);
 };
+
+/**
+ * Text as the index and every query read it: each run of `/` or `\` set apart by spaces. PostgreSQL's parser reads
+ * `https://host/a/b` and `/src/app.ts` as one URL or file token, so a word inside a path or URL would never match
+ * alone; apart, `src/app.ts` matches `app.ts`, `src app.ts` and `src/app.ts`. `unsearchable` undoes it in a snippet.
+ */
+export const searchable = (text: string): string => text.replace(/[/\\]+/g, (run) => ` ${run} `);
+
+/** A snippet cut from `searchable` text, its separators closed up again as stored. */
+export const unsearchable = (snippet: string): string => snippet.replace(/ ([/\\]+) /g, '$1');
 
 /** Adds the rows `applied` (events of one session, folded into `state`) give: usage sums and search documents. */
 export const addLedgerRows = (rows: LedgerRows, state: Session, applied: readonly RecordedEvent[]): void => {

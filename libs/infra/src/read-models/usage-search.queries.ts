@@ -1,6 +1,6 @@
 import type { ModelPrice, UsageRollupRow } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
-import { SEARCH_CONFIG, searchTextOf } from './usage-search.projection';
+import { SEARCH_CONFIG, searchable, searchTextOf, unsearchable } from './usage-search.projection';
 
 /** A session's usage rows with what pricing them needs: its project and that project's own prices (null: the session is not projected). */
 export interface SessionUsageRows {
@@ -134,7 +134,7 @@ export class UsageSearchQueries {
        -- The snippet is cut from the event itself (the index keeps no copy of the text).
        SELECT h.*, e.data::text AS data FROM hits h JOIN rl_events e ON e.global_position = h.global_position
        ORDER BY h.global_position DESC`,
-      [filter.query, filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
+      [searchable(filter.query), filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
     );
     if (rows.length === 0) return [];
     const texts = rows.map((r) => searchTextOf(r.type, JSON.parse(r.data)) ?? '');
@@ -142,7 +142,7 @@ export class UsageSearchQueries {
       `SELECT ts_headline('${SEARCH_CONFIG}', t, websearch_to_tsquery('${SEARCH_CONFIG}', $2),
          'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
        FROM unnest($1::text[]) WITH ORDINALITY AS x(t, n) ORDER BY n`,
-      [texts.map((t) => t.replace(/\u0000/g, '\ufffd')), filter.query],
+      [texts.map((t) => t.replace(/\u0000/g, '\ufffd')), searchable(filter.query)],
     );
     return rows.map((r, i) => ({
       sessionId: r.session_id,
@@ -152,7 +152,7 @@ export class UsageSearchQueries {
       type: r.type,
       ...(r.call_id !== null ? { callId: r.call_id } : {}),
       at: r.at,
-      snippet: snippets[i]?.snippet ?? '',
+      snippet: unsearchable(snippets[i]?.snippet ?? ''),
     }));
   }
 
