@@ -14,7 +14,7 @@ export class UsageQuery {
   @IsOptional() @IsString() @IsPlainText() @MaxLength(60)
   projectId?: string;
 
-  @IsOptional() @IsString() @Matches(SINCE, SINCE_MESSAGE)
+  @IsOptional() @IsString() @MaxLength(40) @Matches(SINCE, SINCE_MESSAGE)
   since?: string;
 
   @IsOptional() @IsIn(['day', 'session', 'project'])
@@ -29,7 +29,7 @@ export class SearchQuery {
   @IsOptional() @IsString() @IsPlainText() @MaxLength(60)
   projectId?: string;
 
-  @IsOptional() @IsString() @Matches(SINCE, SINCE_MESSAGE)
+  @IsOptional() @IsString() @MaxLength(40) @Matches(SINCE, SINCE_MESSAGE)
   since?: string;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_SEARCH_PAGE)
