@@ -66,7 +66,7 @@ const ev = (type: string, data: Record<string, unknown>): NewEvent => ({ eventId
 const seedSearch = async (store: PostgresEventStore, events: number): Promise<number> => {
   let written = 0;
   for (let s = 0; written < events; s++) {
-    const sessionId = `bench-${s}`;
+    const sessionId = `seed-${s}`;
     const batch: NewEvent[] = [
       ev('SessionStarted', { sessionId, projectId: 'bench', kind: 'worker', agent: 'external', branch: `b${s}`, baseRef: 'main' }),
       ev('AgentRunStarted', { runId: `r${s}`, prompt: `please ${words(12)}` }),
