@@ -11,7 +11,7 @@
  * call per tool call). The server then starts and its projection builds the read models (timed). Printed:
  * - `search_two_word_p50_ms`: GET /search for two words drawn from the vocabulary's middle ranks (target <= 50), and the
  *   p99, beside `GET /health` (the bare route of the same server, same seconds);
- * - `ratio search_index_over_event_data`: on-disk bytes of rl_rm_search (table, TOAST, GIN index) over the bytes of the
+ * - `ratio search_index_over_event_data`: on-disk bytes of rl_rm_search (text, TOAST, primary key, GIN index) over the bytes of the
  *   events' own `data` (target <= 1.0), and over the whole rl_events table;
  * - `ratio usage_over_session`: GET /sessions/:id/usage p50 over GET /sessions/:id p50 on the 10,000-call session,
  *   alternated in the same seconds (target <= 1.2).
@@ -156,7 +156,7 @@ const main = async (): Promise<void> => {
         const q = async (sql: string) => toNumber((await dbx.query<{ n: string }>(sql)).rows[0].n);
         return {
           index: await q(`SELECT pg_total_relation_size('rl_rm_search') AS n`),
-          gin: await q(`SELECT pg_relation_size('rl_rm_search_document') AS n`),
+          gin: await q(`SELECT pg_relation_size($$rl_rm_search_document$$) AS n`),
           data: await q(`SELECT sum(pg_column_size(data)) AS n FROM rl_events`),
           events: await q(`SELECT pg_total_relation_size('rl_events') AS n`),
           rows: await q(`SELECT count(*) AS n FROM rl_rm_search`),

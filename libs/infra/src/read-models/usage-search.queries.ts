@@ -1,6 +1,6 @@
 import type { ModelPrice, UsageRollupRow } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
-import { SEARCH_CONFIG, searchable, searchTextOf, unsearchable } from './usage-search.projection';
+import { SEARCH_CONFIG, searchable, unsearchable } from './usage-search.projection';
 
 /** A session's usage rows with what pricing them needs: its project and that project's own prices (null: the session is not projected). */
 export interface SessionUsageRows {
@@ -122,37 +122,36 @@ export class UsageSearchQueries {
    * `limit`, with a snippet cut from each event as stored (redacted before append, invariant 12).
    */
   async search(filter: SearchFilter): Promise<SearchHit[]> {
+    // Matches newest first (the GIN index finds them, the primary key orders them); session, revision, type, call and
+    // time come from the event in the log, the project from the session's row, the snippet from the stored text.
     const { rows } = await this.db.query<{
-      global_position: string | number; session_id: string; project_id: string; revision: string | number; type: string; call_id: string | null; at: string; data: string;
+      global_position: string | number; stream_id: string; project_id: string | null; revision: string | number; type: string; call_id: string | null; at: string | null; snippet: string;
     }>(
-      `WITH hits AS (
-         SELECT global_position, session_id, project_id, revision, type, call_id, at FROM rl_rm_search
-         WHERE document @@ websearch_to_tsquery('${SEARCH_CONFIG}', $1)
-           AND ($2::text IS NULL OR project_id = $2) AND ($3::text IS NULL OR at >= $3) AND ($4::bigint IS NULL OR global_position < $4)
-         ORDER BY global_position DESC LIMIT $5
+      `WITH q AS (SELECT websearch_to_tsquery('${SEARCH_CONFIG}', $1) AS query),
+       hits AS (
+         SELECT s.global_position, s.body, e.stream_id, e.revision, e.type, e.data->>'callId' AS call_id, e.data->>'at' AS at, r.project_id
+         FROM rl_rm_search s
+         JOIN rl_events e ON e.global_position = s.global_position
+         LEFT JOIN rl_rm_sessions r ON r.session_id = substr(e.stream_id, 9)
+         WHERE to_tsvector('${SEARCH_CONFIG}', s.body) @@ (SELECT query FROM q)
+           AND ($2::text IS NULL OR r.project_id = $2) AND ($3::text IS NULL OR e.data->>'at' >= $3) AND ($4::bigint IS NULL OR s.global_position < $4)
+         ORDER BY s.global_position DESC LIMIT $5
        )
-       -- The snippet is cut from the event itself (the index keeps no copy of the text).
-       SELECT h.*, e.data::text AS data FROM hits h JOIN rl_events e ON e.global_position = h.global_position
-       ORDER BY h.global_position DESC`,
+       SELECT global_position, stream_id, project_id, revision, type, call_id, at,
+         ts_headline('${SEARCH_CONFIG}', body, (SELECT query FROM q),
+           'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+       FROM hits ORDER BY global_position DESC`,
       [searchable(filter.query), filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
     );
-    if (rows.length === 0) return [];
-    const texts = rows.map((r) => searchTextOf(r.type, JSON.parse(r.data)) ?? '');
-    const { rows: snippets } = await this.db.query<{ snippet: string }>(
-      `SELECT ts_headline('${SEARCH_CONFIG}', t, websearch_to_tsquery('${SEARCH_CONFIG}', $2),
-         'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-       FROM unnest($1::text[]) WITH ORDINALITY AS x(t, n) ORDER BY n`,
-      [texts.map((t) => t.replace(/\u0000/g, '\ufffd')), searchable(filter.query)],
-    );
-    return rows.map((r, i) => ({
-      sessionId: r.session_id,
-      projectId: r.project_id,
+    return rows.map((r) => ({
+      sessionId: r.stream_id.slice('session-'.length),
+      projectId: r.project_id ?? '',
       revision: toNumber(r.revision),
       globalPosition: toNumber(r.global_position),
       type: r.type,
       ...(r.call_id !== null ? { callId: r.call_id } : {}),
-      at: r.at,
-      snippet: unsearchable(snippets[i]?.snippet ?? ''),
+      at: r.at ?? '',
+      snippet: unsearchable(r.snippet),
     }));
   }
 
