@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { sessionStreamName } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
@@ -7,6 +10,7 @@ import { ProjectionRunner } from '../../apps/worker/src/projections/projection-r
 import { SystemStatusService, SystemStreamService } from '@runledger/application';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
+import { GitSnapshotStore } from '@runledger/infra/file-snapshots';
 import { statusLines } from '../../apps/cli/src/commands/status.command';
 import { describeEachEngine } from '../support/stores';
 import { DecidedStreams, dumpReadModels, listToolCalls, projectionSuite, TestClock } from './scenario';
@@ -78,7 +82,10 @@ describeEachEngine('read-model projection under hostile events', (engine) => {
     expect(await new RunledgerMetrics(db(), { defaultMetrics: false }).scrape()).toContain(`runledger_projection_dead_letters ${count}\n`);
     const system = new SystemStreamService(store(), db(), { version: 'test' } as RunledgerConfig);
     expect(await system.health()).toMatchObject({ status: 'ok', deadLetters: count });
-    const status = await new SystemStatusService(system, db(), store()).status();
+    const snapshotsDir = mkdtempSync(join(tmpdir(), 'rl-dead-snapshots-'));
+    const status = await new SystemStatusService(system, db(), store(), new GitSnapshotStore({ dir: snapshotsDir })).status();
+    rmSync(snapshotsDir, { recursive: true, force: true });
+    expect(status.snapshots).toEqual({ bytes: 0 });
     expect(status.projections.deadLetters).toBe(count);
     expect(statusLines('http://x', status).join('\n')).toContain(`${count} dead letters (GET /projections/status lists them)`);
     // The snapshot is at its stream's head: the boot reconcile does not see it as lagging and retry it forever.

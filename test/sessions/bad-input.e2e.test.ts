@@ -50,6 +50,12 @@ describe('bad input gets a 4xx naming the field or state, and appends nothing (i
     ['a baseRef that names no commit', () => api.post('/sessions', { projectId: 'p', agent: 'command', command: ['true'], baseRef: 'no-such-branch' }), 400, { details: { field: 'baseRef' } }],
     ['a state beyond the head', () => api.get('/sessions/p-999/state?at=5'), 404, { code: 'SESSION.NOT_FOUND' }],
     ['a negative page start', () => api.get('/sessions/p-1/events?from=-1'), 400, { details: expect.objectContaining({ field: 'from' }) }],
+    ['a diff without its first revision', () => api.get('/sessions/p-1/diff'), 400, { details: expect.objectContaining({ field: 'from' }) }],
+    ['a file read at a revision that is not a number', () => api.get('/sessions/p-1/files?at=x'), 400, { details: expect.objectContaining({ field: 'at' }) }],
+    ['a rewind to a side of a call that does not exist', () => api.post('/sessions/p-1/rewind', { callId: 'c', phase: 'during' }), 400, { details: expect.objectContaining({ field: 'phase' }) }],
+    ['a rewind without a call', () => api.post('/sessions/p-1/rewind', { phase: 'before' }), 400, { details: expect.objectContaining({ field: 'callId' }) }],
+    ['a fork of an unknown session', () => api.post('/sessions/p-999/fork', { callId: 'c', phase: 'after' }), 404, { code: 'SESSION.NOT_FOUND' }],
+    ['the diff of a call of an unknown session', () => api.get('/sessions/p-999/tool-calls/c/diff'), 404, { code: 'SESSION.NOT_FOUND' }],
   ];
 
   it.each(cases)('refuses %s', async (_, request, status, shape) => {

@@ -85,6 +85,7 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     // Two agent runs: one completed with its call, one cut short with its call's result only in the transcript.
     expect((await hook({ hook_event_name: 'UserPromptSubmit', prompt: 'read the README' })).status).toBe(200);
     expect((await hook({ hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: 'README.md' }, tool_use_id: 'toolu_read' })).status).toBe(200);
+    writeFileSync(join(repo, 'notes.md'), 'read notes\n'); // what the call did to the files (its diff in the call detail)
     expect((await hook({ hook_event_name: 'PostToolUse', tool_name: 'Read', tool_input: { file_path: 'README.md' }, tool_use_id: 'toolu_read', tool_response: '# test repo' })).status).toBe(200);
     expect((await hook({ hook_event_name: 'Stop' })).status).toBe(200);
     expect((await hook({ hook_event_name: 'UserPromptSubmit', prompt: 'find the TODOs' })).status).toBe(200);
@@ -190,6 +191,13 @@ describeBrowser(`the web timeline in a real browser (${missing ?? CHROMIUM})`, (
     await expect(page.getByTestId('call-input').textContent()).resolves.toBe(JSON.stringify(stored.input, null, 2));
     await expect(page.getByTestId('call-result').textContent()).resolves.toBe(JSON.stringify(stored.result, null, 2));
     await shot('timeline-1280x800');
+
+    // What a call did to the files: its changed paths and patch, from the snapshots taken around it.
+    await rowOf(page, 'toolu_read').click();
+    await expect(page.getByTestId('call-files').textContent()).resolves.toContain('notes.md added +1 −0');
+    await expect(page.getByTestId('call-patch').textContent()).resolves.toContain('+read notes');
+    await rowOf(page, 'toolu_heal').click();
+    await expect(page.getByTestId('call-files').textContent()).resolves.toBe('No file snapshots around this call.');
   });
 
   it('moves through the timeline with the keyboard', async () => {

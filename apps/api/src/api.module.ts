@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApplicationModule } from '@runledger/application';
+import { FileEffectsController } from './file-effects/file-effects.controller';
 import { AuditController } from './audit/audit.controller';
 import { EventsController } from './events/events.controller';
 import { LiveTailHub } from './events/live-tail-hub';
@@ -26,7 +27,7 @@ import { LoginCodes } from './ui-auth/ui-session';
  */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsageController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsageController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -5,6 +5,7 @@ import { registerAttachCommand } from './commands/attach.command';
 import { registerClaudeCommand } from './commands/claude.command';
 import { registerCodexCommand } from './commands/codex.command';
 import { registerExportCommand } from './commands/export.command';
+import { registerFileEffectsCommands } from './commands/file-effects.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
@@ -57,6 +58,7 @@ export const buildProgram = (): Command => {
   registerTailCommand(program);
   registerHistoryCommand(program);
   registerReplayCommand(program);
+  registerFileEffectsCommands(program);
   registerExportCommand(program);
   registerVerifyCommand(program);
   registerProjectionsCommand(program);

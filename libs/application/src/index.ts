@@ -38,3 +38,5 @@ export * from './worktrees/custody-streams';
 export * from './worktrees/worktree-sweeper.port';
 export * from './worktrees/claude-worktree-custody';
 export * from './event-sourcing/hold-while-store-away';
+export * from './file-effects/file-effects.service';
+export * from './file-effects/fork-session';

@@ -46,3 +46,5 @@ export * from './session/reconcile.policy';
 export * from './agent/agent-kinds';
 
 export * from './worktree-custody';
+
+export * from './file-effects';

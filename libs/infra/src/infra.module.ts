@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
 import { ALL_MIGRATIONS } from './database/all-migrations';
@@ -9,6 +10,7 @@ import { RunledgerConfig } from './config/runledger-config';
 import { loadCheckpoint } from './event-store/checkpoint-store';
 import { PostgresEventStore } from './event-store/postgres/postgres-event-store';
 import { GitWorktrees } from './git/git-worktrees';
+import { GitSnapshotStore } from './file-snapshots/git-snapshot-store';
 import { logAppends, loggerParams } from './logging/logging';
 import { instrumentEventStore } from './metrics/instrumented-event-store';
 import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics';
@@ -130,11 +132,15 @@ export class InfraModule {
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
         { provide: UsageSearchQueries, useFactory: (db: SqlDatabase) => new UsageSearchQueries(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
+        {
+          provide: GitSnapshotStore,
+          useFactory: () => new GitSnapshotStore({ dir: path.join(config.dataDir, 'file-snapshots'), maxFileBytes: config.snapshots.maxFileBytes }),
+        },
         { provide: ProcessRuntime, useFactory: () => new ProcessRuntime() },
         { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, RedactionDoor, ReadModels, UsageSearchQueries, GitWorktrees, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, RedactionDoor, ReadModels, UsageSearchQueries, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

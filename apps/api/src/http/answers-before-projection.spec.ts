@@ -27,6 +27,9 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'UiAuthController.login': 'commit',
   'UiAuthController.logout': 'commit',
   'UiAuthController.mintCode': 'commit',
+  'FileEffectsController.rewind': 'commit',
+  'FileEffectsController.fork': 'commit',
+  'FileEffectsController.prune': 'commit',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */

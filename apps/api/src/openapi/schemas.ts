@@ -81,8 +81,9 @@ export const RESPONSE_SCHEMAS = {
         ['globalPosition', 'recordedAt', 'report'],
         { nullable: true },
       ),
+      snapshots: obj({ bytes: { type: 'integer', description: 'bytes of the file snapshot store on disk (docs/ARCHITECTURE.md §4e)' } }, ['bytes']),
     },
-    ['server', 'sessions', 'projections', 'lastReconcile'],
+    ['server', 'sessions', 'projections', 'lastReconcile', 'snapshots'],
   ),
   ProjectRepo: obj({ name: str, path: str }, ['name', 'path']),
   ProjectSummary: obj(
@@ -153,6 +154,34 @@ export const RESPONSE_SCHEMAS = {
       session: { $ref: '#/components/schemas/Session' },
     },
     ['sessionId', 'trigger', 'outcome', 'why', 'appended', 'counts'],
+  ),
+  ChangedFile: obj(
+    {
+      path: str, status: { type: 'string', enum: ['added', 'modified', 'deleted', 'type_changed'] },
+      additions: { type: 'integer', nullable: true, description: 'null for a binary file' }, deletions: { type: 'integer', nullable: true },
+    },
+    ['path', 'status', 'additions', 'deletions'],
+  ),
+  FileDiff: obj(
+    {
+      callId: str, tool: str, runId: str, from: int, to: int, root: { type: 'string', description: 'the work tree snapshotted' },
+      before: { type: 'string', description: 'git tree id' }, after: { type: 'string', description: 'git tree id' },
+      files: arrayOf({ $ref: '#/components/schemas/ChangedFile' }), patch: { type: 'string', description: 'unified diff (at most 1 MiB)' },
+      truncated: bool,
+    },
+    ['root', 'before', 'after', 'files', 'patch', 'truncated'],
+    { description: 'What a call (or a revision range) did to the files (docs/ARCHITECTURE.md §4e).' },
+  ),
+  FileListing: obj(
+    {
+      at: int, root: str, tree: str,
+      entries: arrayOf(obj({ path: str, mode: str, type: { type: 'string', enum: ['blob', 'tree', 'commit'] }, bytes: int }, ['path', 'mode', 'type'])),
+    },
+    ['at', 'root', 'tree', 'entries'],
+  ),
+  RewindResult: obj(
+    { preservedRef: str, preservedTree: str, tree: str, session: { $ref: '#/components/schemas/Session' } },
+    ['preservedRef', 'preservedTree', 'tree', 'session'],
   ),
   KillResult: obj({ freed: { type: 'boolean', description: 'false when a dirty worktree was kept' }, session: { $ref: '#/components/schemas/Session' } }, ['freed', 'session']),
   CleanupResult: obj(

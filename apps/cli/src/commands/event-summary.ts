@@ -1,4 +1,4 @@
-import type { SessionEvent } from '@runledger/domain';
+import { describeFileEffect, type SessionEvent } from '@runledger/domain';
 import { AuditEvent } from '../client/api-types';
 import { formatDuration, oneLine, shortJson } from '../client/output';
 
@@ -50,6 +50,8 @@ interface CallContext {
   attemptText: string;
   /** ` exit N` when the event carries an exit code, else empty. */
   exit: string;
+  /** `, files +3 −1 in 2 files` when the snapshot taken at this result found the call changed files, else empty. */
+  files: string;
   took: () => string;
 }
 
@@ -62,9 +64,20 @@ const attemptOf = (call: CallContext): string => (call.attempt !== undefined ? `
 /** How `history` summarizes each session event type; a type without an entry shows its data as compact JSON. */
 const SUMMARIES: { [T in SessionEvent['type']]?: Summary<T> } = {
   ToolCallDispatched: (d, c) => `${str(d.tool) ?? '?'} ${c.callId}${attemptOf(c)} dispatched (${str(d.mode) ?? '?'}): ${inputSummary(d.input)}`,
-  ToolCallCompleted: (d, c) => `${c.tool} ${c.callId}${c.attemptText} completed${c.exit} in ${c.took()} (${str(d.source) ?? '?'})`,
+  ToolCallCompleted: (d, c) => `${c.tool} ${c.callId}${c.attemptText} completed${c.exit} in ${c.took()} (${str(d.source) ?? '?'})${c.files}`,
   ToolCallFailed: (d, c) =>
-    `${c.tool} ${c.callId}${c.attemptText} FAILED${c.exit} in ${c.took()} (${str(d.source) ?? '?'})${d.error !== undefined ? `: ${oneLine(String(d.error), 80)}` : ''}`,
+    `${c.tool} ${c.callId}${c.attemptText} FAILED${c.exit} in ${c.took()} (${str(d.source) ?? '?'})${c.files}${d.error !== undefined ? `: ${oneLine(String(d.error), 80)}` : ''}`,
+  FilesSnapshotted: (d, c) => {
+    const changed = Array.isArray(d.changed) ? (d.changed as Array<{ path?: unknown }>) : [];
+    const paths = changed.slice(0, 3).map((f) => str(f.path) ?? '?').join(', ');
+    const more = (num(d.changedCount) ?? changed.length) > 3 ? ', …' : '';
+    const where = c.callId ? `${str(d.phase)} ${c.callId}` : str(d.phase);
+    const running = Array.isArray(d.callsInFlight) ? d.callsInFlight.map(String) : [];
+    const outside = d.phase === 'after' || d.phase === 'rewind' ? '' : running.length ? ` (while ${running.join(', ')} ran)` : ' (outside any call)';
+    return `${where}: ${num(d.changedCount) ?? changed.length} changed${outside}${paths ? `: ${paths}${more}` : ''}`;
+  },
+  FilesRewound: (d) => `files back to ${str(d.phase)} ${str(d.callId)} (tree ${(str(d.tree) ?? '').slice(0, 12)}); the state before kept in ${str(d.preservedRef)}`,
+  FileSnapshotsPruned: (d) => oneLine(str(d.reason) ?? '', 100),
   ToolCallInterrupted: (d, c) => `INTERRUPTED ${c.tool} ${c.callId}${attemptOf(c)} after ${c.took()}: ${oneLine(str(d.reason) ?? '', 80)}`,
   ToolCallLateResultRecorded: (d, c) =>
     `LATE RESULT ${c.tool} ${c.callId}${attemptOf(c)} ${str(d.status) ?? '?'}${c.exit}, ${c.took()} after dispatch ` +
@@ -91,6 +104,20 @@ const SUMMARIES: { [T in SessionEvent['type']]?: Summary<T> } = {
   WorktreeSkipped: (d) => `${str(d.repo)}: ${oneLine(str(d.reason) ?? '', 80)}`,
 };
 
+/** `+3 −1 in 2 files` of an `after` snapshot's changes (against the snapshot before it). */
+function fileEffectOf(d: Data): string | undefined {
+  const changed = Array.isArray(d.changed) ? (d.changed as Array<{ additions?: unknown; deletions?: unknown }>) : [];
+  const sum = (key: 'additions' | 'deletions') => changed.reduce((total, f) => total + (num(f[key]) ?? 0), 0);
+  const tree = str(d.tree) ?? '';
+  return describeFileEffect({
+    before: { root: '', tree: str(d.previousTree) ?? '' },
+    after: { root: '', tree },
+    additions: sum('additions'),
+    deletions: sum('deletions'),
+    files: num(d.changedCount) ?? changed.length,
+  });
+}
+
 /** A launched or adopted runtime: `tmux <session>` or `<type> pid <pid>`. */
 function runtimeSummary(runtime: unknown): string {
   const r = (runtime ?? {}) as Data;
@@ -109,6 +136,8 @@ function worktreeAt(d: { repo?: unknown; path?: unknown; conflict?: unknown }): 
  */
 export class EventSummarizer {
   private readonly calls = new Map<string, CallInfo>();
+  /** The last `after` snapshot, for the result event that follows it. */
+  private lastAfter: { callId?: string; text?: string } = {};
 
   /** The summary of `event` (without time, revision and type). */
   summarize(event: AuditEvent): string {
@@ -121,6 +150,9 @@ export class EventSummarizer {
     const callId = str(d.callId);
     const call = callId ? this.calls.get(callId) : undefined;
     if (event.type === 'ToolCallDispatched') this.calls.set(callId ?? '', { tool: str(d.tool) ?? '?', dispatchedAt: eventTime(event) });
+    const after = this.lastAfter;
+    this.lastAfter = event.type === 'FilesSnapshotted' && d.phase === 'after' ? { callId, text: fileEffectOf(d) } : {};
+    const files = (event.type === 'ToolCallCompleted' || event.type === 'ToolCallFailed') && after.callId === callId && after.text ? `, files ${after.text}` : '';
     const attempt = num(d.attempt);
     return summary(d, {
       callId,
@@ -128,6 +160,7 @@ export class EventSummarizer {
       attempt,
       attemptText: attempt !== undefined && attempt > 1 ? ` attempt ${attempt}` : '',
       exit: num(d.exitCode) !== undefined ? ` exit ${d.exitCode}` : '',
+      files,
       took: () => formatDuration(msBetween(call?.dispatchedAt, eventTime(event))),
     });
   }

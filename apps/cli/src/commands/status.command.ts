@@ -23,6 +23,7 @@ export const statusLines = (url: string, status: StatusView): string[] => {
     lastReconcile
       ? `reconcile    last at ${lastReconcile.recordedAt} (position ${lastReconcile.globalPosition}): ${reconcileCounts(lastReconcile.report)}`
       : 'reconcile    none yet (a worker reconciles when it starts)',
+    ...(status.snapshots ? [`snapshots    ${(status.snapshots.bytes / (1024 * 1024)).toFixed(1)} MiB of file snapshots`] : []),
   ];
 };
 

@@ -17,6 +17,7 @@ export const keys = {
   toolCalls: (id: string) => ['session', id, 'tool-calls'] as const,
   events: (id: string) => ['session', id, 'events'] as const,
   stateAt: (id: string, at: number) => ['session', id, 'state', at] as const,
+  callDiff: (id: string, callId: string) => ['session', id, 'diff', callId] as const,
 };
 
 /** Highest revision of each session stream seen on the live feed: a snapshot below it is a projection still catching up. */
@@ -103,6 +104,29 @@ export const useStateAt = (id: string, at: number) =>
     enabled: at >= 0,
     staleTime: Infinity,
     placeholderData: keepPreviousData,
+  });
+
+/** What a call did to the files (docs/ARCHITECTURE.md §4e): the changed paths and the patch. */
+export interface CallDiff {
+  before: string;
+  after: string;
+  files: Array<{ path: string; status: string; additions: number | null; deletions: number | null }>;
+  patch: string;
+  truncated: boolean;
+}
+
+/** `GET /sessions/:id/tool-calls/:callId/diff`; a call without snapshots (404) is `null`, not an error. */
+export const useCallDiff = (id: string, callId: string) =>
+  useQuery({
+    queryKey: keys.callDiff(id, callId),
+    queryFn: async () => {
+      try {
+        return await get<CallDiff>(`/sessions/${encodeURIComponent(id)}/tool-calls/${encodeURIComponent(callId)}/diff`);
+      } catch (error) {
+        if ((error as { status?: number }).status === 404 || (error as { status?: number }).status === 409) return null;
+        throw error;
+      }
+    },
   });
 
 /** `GET /verify?sessionId=`: the session stream's hash-chain verdict. */

@@ -115,7 +115,7 @@ export const SessionPage = ({ id }: { id: string }) => {
           <div class="timeline-layout">
             <Timeline calls={calls.data} runs={runs} divergences={divergences} selected={selectedKey} onSelect={(key) => update({ select: key })} />
             <aside class="side" aria-label="selected run or call">
-              {selectedCall ? <CallDetail call={selectedCall} divergences={divergences} /> : selectedRun ? <RunDetail run={selectedRun} /> : <p class="muted">Select a run or a tool call (click, or ↑/↓ in the timeline) to see its input and result.</p>}
+              {selectedCall ? <CallDetail sessionId={id} call={selectedCall} divergences={divergences} /> : selectedRun ? <RunDetail run={selectedRun} /> : <p class="muted">Select a run or a tool call (click, or ↑/↓ in the timeline) to see its input and result.</p>}
               {divergences.length > 0 && (
                 <section aria-labelledby="divergences-heading" class="divergences">
                   <h2 id="divergences-heading">Divergences</h2>

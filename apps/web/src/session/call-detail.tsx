@@ -1,3 +1,4 @@
+import { useCallDiff } from '../api/queries';
 import type { Divergence, ToolCallView } from '../api/types';
 import { formatDuration, formatTime, prettyJson } from '../lib/format';
 import { callMarks, MARK_LABELS, RunSpan } from '../lib/timeline-layout';
@@ -5,8 +6,34 @@ import { callMarks, MARK_LABELS, RunSpan } from '../lib/timeline-layout';
 const span = (from: string | undefined, to: string | undefined): string =>
   from && to ? formatDuration(Date.parse(to) - Date.parse(from)) : '–';
 
-/** One tool call as stored (input and result redacted before they were appended): times, attempt, source, marks. */
-export const CallDetail = ({ call, divergences }: { call: ToolCallView; divergences: readonly Divergence[] }) => {
+/** What the call did to the files: one line per changed path, then the patch; nothing while loading, a note when no snapshot was taken. */
+const FileDiff = ({ sessionId, callId }: { sessionId: string; callId: string }) => {
+  const diff = useCallDiff(sessionId, callId);
+  if (diff.isLoading) return null;
+  if (!diff.data) return <p class="muted" data-testid="call-files">No file snapshots around this call.</p>;
+  return (
+    <section data-testid="call-files">
+      <h3>Files</h3>
+      {diff.data.files.length === 0 ? (
+        <p class="muted">No file changed.</p>
+      ) : (
+        <>
+          <ul class="changed-files">
+            {diff.data.files.map((f) => (
+              <li key={f.path}>
+                <code>{f.path}</code> {f.status} <span class="additions">+{f.additions ?? '–'}</span> <span class="deletions">−{f.deletions ?? '–'}</span>
+              </li>
+            ))}
+          </ul>
+          <pre class="json diff" tabIndex={0} data-testid="call-patch">{diff.data.patch}{diff.data.truncated ? '\n(patch truncated)' : ''}</pre>
+        </>
+      )}
+    </section>
+  );
+};
+
+/** One tool call as stored (input and result redacted before they were appended): times, attempt, source, marks, and what it did to the files. */
+export const CallDetail = ({ sessionId, call, divergences }: { sessionId: string; call: ToolCallView; divergences: readonly Divergence[] }) => {
   const marks = callMarks(call, divergences);
   const own = divergences.filter((d) => d.callId === call.callId);
   return (
@@ -37,6 +64,7 @@ export const CallDetail = ({ call, divergences }: { call: ToolCallView; divergen
           <pre class="json" tabIndex={0} data-testid="call-result">{prettyJson(call.result)}</pre>
         </>
       )}
+      <FileDiff sessionId={sessionId} callId={call.callId} />
       {call.lateResults?.length ? (
         <>
           <h3>Late results (recorded, never merged)</h3>

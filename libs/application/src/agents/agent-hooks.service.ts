@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Injectable, Logger } from '@nestjs/common';
-import { CodingAgent, describeControlCharacter, DomainError } from '@runledger/domain';
+import { CodingAgent, describeControlCharacter, DomainError, SnapshotPhase } from '@runledger/domain';
 import {
   BLOCKING_HOOK_EVENTS,
   HookInputError,
@@ -13,6 +13,7 @@ import {
   worktreeCreated,
 } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { CommandContext } from '../event-sourcing/command-context';
+import { FileEffects } from '../file-effects/file-effects.service';
 import { SessionStreams } from '../sessions/session-streams';
 import { SecretRedaction } from '../tool-calls/secret-redaction';
 import { ToolCallIntake } from '../tool-calls/tool-call-intake';
@@ -23,6 +24,16 @@ import { AgentAdapters } from './agent-adapters';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './claude-code/hook-commands';
 import { SessionTranscripts } from './session-transcripts';
+
+/** When a hook event snapshots the session's files (docs/ARCHITECTURE.md §4e): a run's start and end, and around every call. */
+const SNAPSHOT_PHASES: Readonly<Record<string, SnapshotPhase>> = {
+  UserPromptSubmit: 'run_start',
+  PreToolUse: 'before',
+  PostToolUse: 'after',
+  PostToolUseFailure: 'after',
+  Stop: 'run_end',
+  SubagentStop: 'run_end',
+};
 
 const invalid = (field: string, message: string) => new DomainError('HOOK.INVALID', 'invalid', message, { field });
 
@@ -81,6 +92,7 @@ export class AgentHooks {
     private readonly transcripts: SessionTranscripts,
     private readonly redaction: SecretRedaction,
     private readonly adapters: AgentAdapters,
+    private readonly fileEffects: FileEffects,
   ) {}
 
   /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -109,7 +121,11 @@ export class AgentHooks {
     const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path) : undefined;
     const toolResult = input.hook_event_name === 'PostToolUse' && typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id) : undefined;
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}), ...(toolResult ? { toolResult } : {}) };
-    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : hookCommands(parsed, s, facts)), context);
+    // The files before a call is allowed and after its result is known, appended ahead of the call's own events.
+    const phase = SNAPSHOT_PHASES[input.hook_event_name];
+    const callId = phase === 'before' || phase === 'after' ? input.tool_use_id : undefined;
+    const files = phase ? await this.fileEffects.snapshotCommands(sessionId, input.cwd, phase, typeof callId === 'string' ? callId : undefined) : [];
+    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [...files, ...hookCommands(parsed, s, facts)]), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     // A call recorded on a session that already ended has an owner only if its agent still lives: a reconcile adopts the
     // agent, or interrupts the call (off the hook's path; the answer does not wait for it).

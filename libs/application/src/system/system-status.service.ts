@@ -4,6 +4,7 @@ import { EventStore } from '@runledger/infra/event-store';
 import { loadCheckpoint } from '@runledger/infra/event-store/checkpoint-store';
 import { SESSION_STATUSES } from '@runledger/infra/metrics';
 import { READ_MODELS_SUBSCRIPTION } from '@runledger/infra/read-models/projection-checkpoint';
+import { GitSnapshotStore } from '@runledger/infra/file-snapshots';
 import { EVENT_STORE, SQL_DATABASE } from '@runledger/infra/tokens';
 import { HealthView, SYSTEM_STREAM, SystemStreamService } from './system-stream.service';
 
@@ -29,6 +30,8 @@ export interface StatusView {
   };
   /** Null until a worker has completed a reconcile against this store. */
   lastReconcile: LastReconcileView | null;
+  /** The file snapshot store of this process's data directory (docs/ARCHITECTURE.md §4e): bytes on disk, every session. */
+  snapshots: { bytes: number };
 }
 
 /** Reads the whole-system status from the store and the read models: a few small queries, no lock taken. */
@@ -38,6 +41,7 @@ export class SystemStatusService {
     private readonly system: SystemStreamService,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly snapshots: GitSnapshotStore,
   ) {}
 
   /** The status view; throws if the database does not answer. */
@@ -57,6 +61,7 @@ export class SystemStatusService {
       lastReconcile: last
         ? { globalPosition: last.globalPosition, recordedAt: new Date(last.metadata.recordedAt!).toISOString(), report: last.data as Record<string, unknown> }
         : null,
+      snapshots: { bytes: await this.snapshots.sizeBytes() },
     };
   }
 }

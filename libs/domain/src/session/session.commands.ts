@@ -2,6 +2,7 @@
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import type { RecordUsage } from '../usage/usage.events';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
+import type { FileEffectCommand } from '../file-effects/file-effects.commands';
 import type {
   AgentActivityChanged,
   AgentHookReceived,
@@ -161,5 +162,5 @@ export type SessionLifecycleCommand =
 export type AgentRunCommand = StartAgentRun | CompleteAgentRun | FailAgentRun;
 
 /** Every command of the session decider (tool-call and worktree commands are routed to their deciders). */
-export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | AgentSignalCommand | ToolCallCommand | WorktreeCommand
+export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | AgentSignalCommand | ToolCallCommand | WorktreeCommand | FileEffectCommand
   | RecordUsage;

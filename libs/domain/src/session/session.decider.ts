@@ -2,6 +2,8 @@ import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
 import { PersistentMap } from '../shared/persistent-map';
+import { filesCallInFlight } from '../file-effects/file-effects.errors';
+import type { SessionFiles } from '../file-effects/file-effects.events';
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import { evolveToolCall, decideToolCall, type ToolCall, type ToolCallLateResult, type ToolCallState } from '../tool-call/tool-call.decider';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
@@ -128,6 +130,8 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   lastHookAt?: string;
   /** The agent's own report that its session ended (Claude Code SessionEnd). */
   agentEnded?: { reason: string; at: string };
+  /** The last snapshot tree of each root, and the pruning (absent until the first snapshot, docs/ARCHITECTURE.md §4e). */
+  files?: SessionFiles;
   /** Keys of the model calls whose usage is recorded (UsageRecorded), so a second reconcile or import appends none; absent before the first. */
   usageKeys?: PersistentMap<true>;
   createdAt: string;
@@ -382,7 +386,34 @@ const DECIDE_STARTED: { [T in SessionOwnCommand['type']]: DecideStarted<Extract<
   StartAgentRun: startRun,
   CompleteAgentRun: closeRun,
   FailAgentRun: closeRun,
+  RecordFilesSnapshot: (command, session) => {
+    const { root, tree } = command.data;
+    if (session.files?.pruned || session.files?.trees[root] === tree) return [];
+    const running = callsInFlight(session).filter((callId) => callId !== command.data.callId);
+    return [{ type: 'FilesSnapshotted', data: omitUndefined({ ...command.data, ...(running.length ? { callsInFlight: running } : {}) }) }];
+  },
+  RecordFilesRewound: (command, session) => {
+    const running = callsInFlight(session);
+    if (running.length > 0) throw filesCallInFlight(session.sessionId, running);
+    return [{ type: 'FilesRewound', data: { ...command.data } }];
+  },
+  RecordSnapshotsPruned: (command, session) => (session.files?.pruned ? [] : [{ type: 'FileSnapshotsPruned', data: { ...command.data } }]),
 };
+
+/** The ids of the session's calls that are dispatched and have no result yet. */
+const callsInFlight = (session: Session): string[] => {
+  if (session.callCounts.dispatched === 0) return [];
+  const ids: string[] = [];
+  for (const [callId, call] of session.toolCalls.entries()) if (call.status === 'dispatched') ids.push(callId);
+  return ids;
+};
+
+/** The session's file state with `root` at `tree`. */
+const withTree = (session: Session, root: string, tree: string, at: string): SessionState => ({
+  ...session,
+  files: { ...session.files, trees: { ...session.files?.trees, [root]: tree } },
+  updatedAt: at,
+});
 
 /** Decides a session command, routing tool-call and worktree commands to their deciders after the session check; throws SESSION.*, AGENT_RUN.*, TOOL_CALL.* or WORKTREE.* DomainErrors. */
 export const decideSession = (command: SessionCommand, state: SessionState): SessionEvent[] => {
@@ -570,6 +601,9 @@ const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: 
   WorktreeStranded: evolveTree,
   WorktreeVanished: evolveTree,
   WorktreeSkipped: evolveTree,
+  FilesSnapshotted: (session, { data }, at) => withTree(session, data.root, data.tree, at),
+  FilesRewound: (session, { data }, at) => withTree(session, data.root, data.tree, at),
+  FileSnapshotsPruned: (session, _event, at) => ({ ...session, files: { trees: session.files?.trees ?? {}, pruned: { at } }, updatedAt: at }),
 };
 
 /** Folds one session event (including its runs, tool calls and worktrees); returns new objects, never mutates `state`; throws on an event type it does not know. */

@@ -3,6 +3,7 @@ import type { SessionKind } from '../project/project.events';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
 import type { UsageRecorded } from '../usage/usage.events';
 import type { WorktreeEvent } from '../worktree/worktree.events';
+import type { FileEffectEvent } from '../file-effects/file-effects.events';
 
 /** What runs the session: a plain command, a coding agent (Claude Code, Codex), or an agent runledger only observes/imports. */
 export type AgentKind = 'command' | 'claude-code' | 'codex' | 'external';
@@ -34,6 +35,18 @@ export type SessionRuntime = ProcessRuntime | TmuxRuntime;
 /** Which runtime a session asked for (docs/ARCHITECTURE.md §4a): a detached process group, or a tmux session a person can attach to. */
 export type RuntimeType = SessionRuntime['type'];
 
+/**
+ * Where a forked session started: the source session, the call and the side of it whose file state (`tree`) its worktree
+ * got, and whether the agent's conversation was forked too (`conversation`) or only the files (`files-only`).
+ */
+export interface SessionFork {
+  sessionId: string;
+  callId: string;
+  phase: 'before' | 'after';
+  tree: string;
+  forkMode: 'conversation' | 'files-only';
+}
+
 /** A session was created (stream `session-<sessionId>`) → starting. */
 export interface SessionStarted {
   type: 'SessionStarted';
@@ -52,6 +65,8 @@ export interface SessionStarted {
     parentSessionId?: string;
     /** An external session's coding agent, whose hooks and transcript record it; absent in streams written before Codex (Claude Code). */
     observedAgent?: CodingAgent;
+    /** The session and call state this one was forked from (docs/ARCHITECTURE.md §4e). */
+    forkedFrom?: SessionFork;
     at: string;
   };
 }
@@ -200,6 +215,6 @@ export type SessionLifecycleEvent =
 /** Events of the session's agent runs. */
 export type AgentRunEvent = AgentRunStarted | AgentRunCompleted | AgentRunFailed | AgentRunInterrupted;
 
-/** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees and divergences (one stream replays one session). */
-export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | DivergenceDetected
+/** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees, file effects and divergences (one stream replays one session). */
+export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | FileEffectEvent | DivergenceDetected
   | UsageRecorded;

@@ -18,7 +18,7 @@ import {
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentActivity, AgentKind, ResumeMode, RuntimeType, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, ResumeMode, RuntimeType, SessionFork, SessionRuntime } from './session.events';
 import type { HealthFlag } from './session.health';
 
 /** One worktree of a session snapshot (docs/ARCHITECTURE.md §5): `state` is the worktree status; `stranded` appears only when flagged. */
@@ -111,6 +111,8 @@ export interface SessionView {
   runtimeType?: RuntimeType;
   /** The session whose agent spawned this one. */
   parentSessionId?: string;
+  /** The session and call state this one was forked from, and how (docs/ARCHITECTURE.md §4e). */
+  forkedFrom?: SessionFork;
   /** How the runtime ended (`exited`). */
   exit?: SessionExit;
   /** How the last relaunch continued the agent: `native` (its own conversation resumed) or `fresh`. */
@@ -245,6 +247,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     retirement: state.status === 'retiring' ? { ...state.retirement } : undefined,
     runtimeType: state.runtimeType,
     parentSessionId: state.parentSessionId,
+    forkedFrom: state.forkedFrom ? { ...state.forkedFrom } : undefined,
     exit: state.status === 'exited' ? { ...state.exit } : undefined,
     resumeMode: state.resumeMode,
     restoring: state.restoring,

@@ -31,6 +31,11 @@ export interface RunledgerConfig {
    * (RUNLEDGER_HEALTH_UNFINISHED_MS) raise a flag (ms, default 600000 each).
    */
   health: { intervalMs: number; silentMs: number; unfinishedMs: number };
+  /**
+   * File effects (docs/ARCHITECTURE.md §4e): snapshots of a session's files around every call (`RUNLEDGER_SNAPSHOTS`,
+   * `on` or `off`, default on), and the size (bytes) over which a file is skipped (`RUNLEDGER_SNAPSHOT_MAX_FILE_BYTES`, default 5 MB).
+   */
+  snapshots: { enabled: boolean; maxFileBytes: number };
   /** runledger's version, from package.json. */
   version: string;
 }
@@ -78,8 +83,18 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
       silentMs: integer(env, 'RUNLEDGER_HEALTH_SILENT_MS', 600_000, 0, 86_400_000),
       unfinishedMs: integer(env, 'RUNLEDGER_HEALTH_UNFINISHED_MS', 600_000, 0, 86_400_000),
     },
+    snapshots: { enabled: switchOf(env, 'RUNLEDGER_SNAPSHOTS', true), maxFileBytes: integer(env, 'RUNLEDGER_SNAPSHOT_MAX_FILE_BYTES', 5 * 1024 * 1024, 0, 2 ** 40) },
     version: readVersion(),
   };
+};
+
+/** An `on`/`off` variable (unset or empty: `fallback`); any other value is refused naming the variable. */
+const switchOf = (env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(name, `expected "on" or "off", got ${JSON.stringify(raw)}`);
 };
 
 /** RUNLEDGER_SECRET_KEY parsed; a value that is set but malformed is refused (ConfigError), never replaced by another key. */

@@ -149,6 +149,9 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   AgentHookReceived: true,
   AgentActivityChanged: true,
   AgentSessionEnded: true,
+  FilesSnapshotted: true,
+  FilesRewound: true,
+  FileSnapshotsPruned: true,
   UsageRecorded: true,
 };
 const CUSTODY_EVENT_TYPES: Record<CustodyEvent['type'], true> = {

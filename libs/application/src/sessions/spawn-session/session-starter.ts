@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { agentCapabilities, AgentKind, DomainError, isCodingAgent, RegisteredProject, RuntimeType, SessionKind, SessionView } from '@runledger/domain';
+import { agentCapabilities, AgentKind, DomainError, isCodingAgent, RegisteredProject, RuntimeType, SessionFork, SessionKind, SessionView } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { GitWorktrees, InvalidRefNameError, UnknownRefError } from '@runledger/infra/git';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
@@ -21,6 +21,10 @@ export interface SessionPlan {
   branch: string;
   runtimeType: RuntimeType;
   parentSessionId?: string;
+  /** A fork's source (recorded in SessionStarted). */
+  forkedFrom?: SessionFork;
+  /** Runs once every worktree exists, before the agent is launched (a fork writes its files there); a throw is recorded as the launch failure. */
+  prepareWorktrees?: (worktrees: Array<{ repo: string; path: string }>) => Promise<void>;
 }
 
 const invalid = (field: string, message: string): DomainError => new DomainError('SESSION.INVALID', 'invalid', message, { field });
@@ -83,12 +87,14 @@ export class SessionStarter {
           ...(plan.command ? { command: plan.command } : {}),
           ...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
           ...(plan.parentSessionId !== undefined ? { parentSessionId: plan.parentSessionId } : {}),
+          ...(plan.forkedFrom !== undefined ? { forkedFrom: plan.forkedFrom } : {}),
         },
       }],
       context,
     );
 
     let failure: string | undefined;
+    const worktrees: Array<{ repo: string; path: string }> = [];
     for (const repo of project.repos) {
       const path = worktreePath(this.config.dataDir, project, sessionId, repo.name);
       let created: Awaited<ReturnType<GitWorktrees['add']>>;
@@ -106,6 +112,14 @@ export class SessionStarter {
           context,
         ),
       );
+      worktrees.push({ repo: repo.name, path: created.path });
+    }
+    if (!failure && plan.prepareWorktrees) {
+      try {
+        await plan.prepareWorktrees(worktrees);
+      } catch (error) {
+        failure = `worktrees could not be prepared: ${(error as Error).message}`;
+      }
     }
     if (!failure) return this.launch(project, sessionId, plan, 'runtime could not be launched', context);
     return this.recordFailure(sessionId, failure, context);
