@@ -158,6 +158,13 @@ export const appendScenario = async (store: EventStore, clock = new TestClock())
   await worker({ type: 'DispatchToolCall', data: { callId: 'c2', tool: 'Read', input: { path: 'bin' }, mode: 'managed', at: clock.at() } });
   await worker({ type: 'RecordToolCallResult', data: { callId: 'c2', status: 'failed', output: 'bin\u0000ary', error: 'binary file', source: 'executor', at: clock.at() } });
   await worker({ type: 'DispatchToolCall', data: { callId: 'c3', tool: 'Bash', input: { command: 'npm run build' }, mode: 'observed', at: clock.at() } });
+  // Usage of two model calls of one run (one a sub-agent's): the usage rollup is rebuilt like every read model.
+  for (const [key, subagent] of [['msg-1', undefined], ['msg-2', 'agent-a.jsonl']] as const) {
+    await worker({
+      type: 'RecordUsage',
+      data: { key, model: 'claude-sonnet-4-5', inputTokens: 3, outputTokens: 5, cacheReadTokens: 7, cacheCreationTokens: 11, source: 'transcript', runId: subagent ? 'subagent:agent-a' : 'run-1', ...(subagent ? { subagent } : {}), at: clock.at() },
+    });
+  }
   await worker({ type: 'InterruptSession', data: { reason: 'runtime gone after restart', resumable: true, at: clock.at() } });
   await worker({ type: 'StartRestore', data: { at: clock.at() } });
   await worker({ type: 'RecordRuntimeLaunched', data: { runtime: runtime(4300), at: clock.at() } });
@@ -199,6 +206,8 @@ export const dumpReadModels = async (db: SqlExecutor): Promise<Record<string, st
     rl_rm_tool_calls: 'session_id, call_id',
     rl_rm_dead_letters: 'stream_id, revision',
     rl_rm_custody_worktrees: 'stream_id',
+    rl_rm_usage: 'session_id, day, run_id, subagent, model',
+    rl_rm_search: 'global_position',
   };
   const dump: Record<string, string[]> = {};
   for (const table of READ_MODEL_TABLES) {

@@ -18,6 +18,7 @@ import { StatusController } from './status/status.controller';
 import { ToolCallsController } from './tool-calls/tool-calls.controller';
 import { UsersController } from './users/users.controller';
 import { WorktreesController } from './worktrees/worktrees.controller';
+import { UsageController } from './usage/usage.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
 
@@ -27,7 +28,7 @@ import { LoginCodes } from './ui-auth/ui-session';
  */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController, UsageController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

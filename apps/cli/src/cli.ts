@@ -23,6 +23,7 @@ import { registerUiCommand } from './commands/ui.command';
 import { registerUserCommand } from './commands/user.command';
 import { registerVerifyCommand } from './commands/verify.command';
 import { registerWorktreesCommand } from './commands/worktrees.command';
+import { registerSearchCommand, registerUsageCommand } from './commands/usage.command';
 
 export { EXIT };
 
@@ -78,6 +79,8 @@ export const buildProgram = (): Command => {
   registerCodexCommand(program);
   registerUiCommand(program);
   registerUserCommand(program);
+  registerUsageCommand(program);
+  registerSearchCommand(program);
   return program;
 };
 

@@ -34,6 +34,8 @@ export * from './worktree/worktree.commands';
 export * from './worktree/worktree.errors';
 export * from './worktree/worktree.decider';
 
+export * from './usage';
+
 export * from './session/session.events';
 export * from './session/session.commands';
 export * from './session/session.errors';

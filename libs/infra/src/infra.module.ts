@@ -16,6 +16,7 @@ import { instrumentEventStore } from './metrics/instrumented-event-store';
 import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics';
 import { READ_MODELS_SUBSCRIPTION } from './read-models/projection-checkpoint';
 import { ReadModels } from './read-models/read-models';
+import { UsageSearchQueries } from './read-models/usage-search.queries';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { TmuxRuntime } from './runtime/tmux-runtime';
 import { RedactionDoor, redactingEventStore } from './redaction/redaction-door';
@@ -135,6 +136,7 @@ export class InfraModule {
           inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger, RedactionDoor],
         },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
+        { provide: UsageSearchQueries, useFactory: (db: SqlDatabase) => new UsageSearchQueries(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         {
           provide: GitSnapshotStore,
@@ -144,7 +146,7 @@ export class InfraModule {
         { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, UserTokens, RedactionDoor, ReadModels, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, UserTokens, RedactionDoor, ReadModels, UsageSearchQueries, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

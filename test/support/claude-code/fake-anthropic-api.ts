@@ -13,7 +13,10 @@ export interface ScriptedToolUse {
  * `tools` → one message with those tool_use blocks (`stop_reason: tool_use`), each with a fresh unique id;
  * `text` → a final answer (`stop_reason: end_turn`).
  */
-export type ScriptedTurn = { tools: ScriptedToolUse[]; text?: string } | { text: string } | ScriptedError;
+export type ScriptedTurn = ({ tools: ScriptedToolUse[]; text?: string } | { text: string }) & { usage?: ScriptedUsage } | ScriptedError;
+
+/** The usage a scripted message reports (default 12 input, 8 output, no cache), streamed as the real API does: `message_start` with output 1, `message_delta` with the final output. */
+export type ScriptedUsage = AssistantMessage['usage'];
 
 /** An API error answered instead of a message (e.g. 400 `invalid_request_error`: the CLI gives up and exits non-zero). */
 export interface ScriptedError {
@@ -109,7 +112,7 @@ const messageFor = (turn: Exclude<ScriptedTurn, ScriptedError>, model: string): 
     content,
     stop_reason: tools.length > 0 ? 'tool_use' : 'end_turn',
     stop_sequence: null,
-    usage: { input_tokens: 12, output_tokens: 8, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    usage: turn.usage ? { ...turn.usage } : { input_tokens: 12, output_tokens: 8, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
   };
 };
 

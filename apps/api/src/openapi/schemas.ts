@@ -15,6 +15,41 @@ const obj = (properties: Record<string, SchemaObject | ReferenceObject>, require
 });
 const arrayOf = (items: SchemaObject | ReferenceObject): SchemaObject => ({ type: 'array', items });
 
+const num = { type: 'number' } as const;
+const tokenTotals = {
+  inputTokens: int, outputTokens: int, cacheReadTokens: int, cacheCreationTokens: int, calls: int,
+  costUsd: { type: 'number', nullable: true, description: 'USD; null when a call is of a model without a price (named in unpricedModels)' } as SchemaObject,
+  unpricedModels: arrayOf(str),
+};
+const TOTALS_REQUIRED = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheCreationTokens', 'calls', 'costUsd'];
+/** Usage and search shapes (docs/ARCHITECTURE.md §4g). */
+const USAGE_SCHEMAS = {
+  SessionUsage: obj(
+    {
+      sessionId: str, ...tokenTotals,
+      models: arrayOf(obj({ model: { type: 'string', nullable: true }, ...tokenTotals })),
+      runs: arrayOf(obj({ runId: { type: 'string', nullable: true }, subagent: str, ...tokenTotals })),
+      subagents: arrayOf(obj({ subagent: str, runId: { type: 'string', nullable: true }, ...tokenTotals })),
+      prices: obj({ effective: str, projectOverrides: arrayOf(str) }),
+    },
+    ['sessionId', ...TOTALS_REQUIRED, 'models', 'runs', 'subagents', 'prices'],
+  ),
+  UsageReport: obj(
+    { groupBy: { type: 'string', enum: ['day', 'session', 'project'] }, ...tokenTotals, groups: arrayOf(obj({ key: str, ...tokenTotals })), prices: obj({ effective: str }) },
+    ['groupBy', ...TOTALS_REQUIRED, 'groups', 'prices'],
+  ),
+  SearchResult: obj(
+    {
+      hits: arrayOf(obj(
+        { sessionId: str, projectId: str, revision: int, globalPosition: int, type: str, callId: str, at: str, snippet: { type: 'string', description: 'matched words between « and »' } },
+        ['sessionId', 'revision', 'globalPosition', 'type', 'snippet'],
+      )),
+      nextCursor: { ...num, description: 'pass as `cursor` for the next (older) page; absent on the last page' },
+    },
+    ['hits'],
+  ),
+} satisfies Record<string, SchemaObject>;
+
 /** A `$ref` to one of RESPONSE_SCHEMAS. */
 export const ref = (name: keyof typeof RESPONSE_SCHEMAS): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -221,5 +256,6 @@ export const RESPONSE_SCHEMAS = {
     { sessionId: str, toolCalls: int, completed: int, failed: int, skippedLines: int, subagentToolCalls: int, appended: int },
     ['sessionId', 'toolCalls', 'completed', 'failed', 'skippedLines', 'subagentToolCalls', 'appended'],
   ),
+  ...USAGE_SCHEMAS,
   ClaudeHookOutput: { type: 'object', additionalProperties: true, description: 'Claude Code hook output JSON (e.g. a PreToolUse permission decision)' },
 } satisfies Record<string, SchemaObject>;

@@ -10,6 +10,7 @@ import { CallDetail, RunDetail } from '../session/call-detail';
 import { EventsPanel } from '../session/events-panel';
 import { Replay } from '../session/replay';
 import { rowKey, Timeline } from '../session/timeline';
+import { SessionUsagePanel } from '../usage/usage';
 import { Worktrees } from '../session/worktrees';
 
 /** The views of a session page, in tab order. */
@@ -98,6 +99,7 @@ export const SessionPage = ({ id }: { id: string }) => {
         {s.id} <StatusBadge status={s.status} /> <SessionFlags session={s} />
       </h1>
       <Summary session={s} />
+      <SessionUsagePanel id={s.id} />
       {s.warnings?.length ? <ul class="warnings">{s.warnings.map((w, i) => <li key={i}>⚠ {Object.values(w).filter((v) => typeof v === 'string').join(': ')}</li>)}</ul> : null}
 
       <div role="tablist" aria-label="session views" class="tabs" onKeyDown={onTabKey}>

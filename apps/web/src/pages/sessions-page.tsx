@@ -4,6 +4,7 @@ import { useProjects, useSessions } from '../api/queries';
 import type { SessionSnapshot } from '../api/types';
 import { formatTime } from '../lib/format';
 import { SessionFlags, StatusBadge, healthFlags } from '../session/badges';
+import { ProjectUsage, SearchBox } from '../usage/usage';
 
 /** Session statuses offered by the filter even before a session has them. */
 const STATUSES = ['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'];
@@ -72,6 +73,9 @@ export const SessionsPage = () => {
           })}
         </ul>
       </section>
+
+      <SearchBox {...(filters.project ? { projectId: filters.project } : {})} />
+      {filters.project && <ProjectUsage projectId={filters.project} />}
 
       <section aria-labelledby="sessions-heading">
         <h2 id="sessions-heading" class="visually-hidden">Session list</h2>

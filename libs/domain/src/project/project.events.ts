@@ -1,3 +1,5 @@
+import type { ModelPrice } from '../usage/price-table';
+
 /** Project layout: one repository, or a workspace of several named repositories. */
 export type ProjectKind = 'single-repo' | 'workspace';
 
@@ -39,6 +41,8 @@ export interface ProjectConfig extends ProjectHookSettings {
   envFingerprints?: Record<string, string>;
   /** Legacy: env values written into the log by earlier versions; never written now. */
   env?: Record<string, string>;
+  /** The project's own model prices over the shipped price table (docs/ARCHITECTURE.md §4g): model id or prefix → USD per million tokens. */
+  prices?: Record<string, ModelPrice>;
 }
 
 /** A project was registered (stream `project-<projectId>`); `at` is ISO-8601. */

@@ -5,6 +5,7 @@ import { decideSession, evolveSession, type Session, type SessionState } from '.
 import type { ResumeMode, SessionRuntime } from './session.events';
 import { hasResult } from '../tool-call/tool-call.decider';
 import type { ToolCallRecorder } from '../tool-call/tool-call.recorder';
+import type { TokenCounts } from '../usage/usage.events';
 
 /** One tool call of the agent's transcript (main or sub-agent), input and output as the transcript holds them (the recorder redacts what is appended). */
 export interface TranscriptCallFact {
@@ -17,9 +18,22 @@ export interface TranscriptCallFact {
   subagent?: string;
 }
 
+/** One model call's usage in the agent's transcript (main or sub-agent): `complete` false while its message may still grow. */
+export interface TranscriptUsageFact extends TokenCounts {
+  key: string;
+  model: string | null;
+  runId: string | null;
+  subagent?: string;
+  /** ISO time of the call in the transcript (the day it counts for). */
+  at: string;
+  complete: boolean;
+}
+
 /** What the agent's transcript says (docs/ARCHITECTURE.md §4.3). */
 export interface TranscriptFacts {
   calls: TranscriptCallFact[];
+  /** Usage per model call (docs/ARCHITECTURE.md §4g); absent when the agent's record holds none. */
+  usage?: TranscriptUsageFact[];
   /** The transcript's last turn ended with the assistant's final answer (the agent finished its prompt). */
   lastTurnEnded: boolean;
   /** The last turn ended on an API error Claude Code gave up on (`<error>: API Error: …`): its run failed, not completed. */
@@ -163,6 +177,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
       commands.push(divergence(fact.callId, DIVERGENCE_KINDS.statusMismatch, `the log says ${logged.status}, the transcript says ${fact.result.status}`));
     }
   }
+  commands.push(...usageCommands(session, transcript));
   if (transcript.settled) {
     const inTranscript = new Set(transcript.calls.map((c) => c.callId));
     const reported = (callId: string, kind: string) => session.divergences.some((d) => d.callId === callId && d.kind === kind);
@@ -174,6 +189,18 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
   }
   return { commands, counts };
 };
+
+/**
+ * RecordUsage for each model call of the transcript whose usage the log lacks (docs/ARCHITECTURE.md §4g), in transcript
+ * order; a call whose message may still grow (its line is the transcript's last) waits until the transcript is settled.
+ */
+export const usageCommands = (session: Session, transcript: Pick<TranscriptFacts, 'usage' | 'settled'>, source: 'transcript' | 'import' = 'transcript'): SessionCommand[] =>
+  (transcript.usage ?? [])
+    .filter((fact) => (fact.complete || transcript.settled) && !session.usageKeys?.has(fact.key))
+    .map(({ complete: _complete, runId, subagent, ...fact }): SessionCommand => ({
+      type: 'RecordUsage',
+      data: { ...fact, ...(runId !== null ? { runId } : {}), ...(subagent !== undefined ? { subagent } : {}), source },
+    }));
 
 /** One rule's verdict on the runtime: the commands it appends (in order), how many tool calls they interrupt, and its outcome. */
 interface Verdict {

@@ -132,6 +132,8 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   agentEnded?: { reason: string; at: string };
   /** The last snapshot tree of each root, and the pruning (absent until the first snapshot, docs/ARCHITECTURE.md §4e). */
   files?: SessionFiles;
+  /** Keys of the model calls whose usage is recorded (UsageRecorded), so a second reconcile or import appends none; absent before the first. */
+  usageKeys?: PersistentMap<true>;
   createdAt: string;
   updatedAt: string;
 }
@@ -196,8 +198,10 @@ export const reviveSession = (json: unknown): SessionState => {
   const { lateResults: older, ...rest } = state as Session & { lateResults?: ToolCallLateResult[] };
   const plain = (state as unknown as { toolCalls?: Record<string, ToolCall> }).toolCalls ?? {};
   const toolCalls = PersistentMap.fromRecord(plain);
+  const usageKeys = (state as { usageKeys?: unknown }).usageKeys;
   return {
     ...rest,
+    ...(usageKeys !== undefined && !(usageKeys instanceof PersistentMap) ? { usageKeys: PersistentMap.fromRecord(usageKeys as Record<string, true>) } : {}),
     toolCalls,
     callCounts: state.callCounts ?? countCalls(toolCalls.values()),
     lateResultCalls: state.lateResultCalls ?? [...new Set((older ?? []).map((late) => late.callId))],
@@ -377,6 +381,8 @@ const DECIDE_STARTED: { [T in SessionOwnCommand['type']]: DecideStarted<Extract<
     session.activity === command.data.activity ? [] : [{ type: 'AgentActivityChanged', data: { ...command.data } }],
   RecordAgentSessionEnded: (command, session) =>
     session.agentEnded?.reason === command.data.reason ? [] : [{ type: 'AgentSessionEnded', data: { ...command.data } }],
+  RecordUsage: (command, session) =>
+    session.usageKeys?.has(command.data.key) ? [] : [{ type: 'UsageRecorded', data: omitUndefined({ ...command.data }) }],
   StartAgentRun: startRun,
   CompleteAgentRun: closeRun,
   FailAgentRun: closeRun,
@@ -577,6 +583,7 @@ const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: 
   AgentHookReceived: (session, _event, at) => ({ ...session, lastHookAt: at, updatedAt: at }),
   AgentActivityChanged: (session, { data }, at) => ({ ...session, activity: data.activity, lastHookAt: at, updatedAt: at }),
   AgentSessionEnded: (session, { data }, at) => ({ ...session, agentEnded: { reason: data.reason, at }, lastHookAt: at, updatedAt: at }),
+  UsageRecorded: (session, { data }, at) => ({ ...session, usageKeys: (session.usageKeys ?? PersistentMap.empty<true>()).set(data.key, true), updatedAt: at }),
   AgentRunStarted: evolveRun,
   AgentRunCompleted: evolveRun,
   AgentRunFailed: evolveRun,

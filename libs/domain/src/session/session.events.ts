@@ -1,6 +1,7 @@
 import type { CodingAgent } from '../agent/agent-kinds';
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
+import type { UsageRecorded } from '../usage/usage.events';
 import type { WorktreeEvent } from '../worktree/worktree.events';
 import type { FileEffectEvent } from '../file-effects/file-effects.events';
 
@@ -215,4 +216,5 @@ export type SessionLifecycleEvent =
 export type AgentRunEvent = AgentRunStarted | AgentRunCompleted | AgentRunFailed | AgentRunInterrupted;
 
 /** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees, file effects and divergences (one stream replays one session). */
-export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | FileEffectEvent | DivergenceDetected;
+export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | FileEffectEvent | DivergenceDetected
+  | UsageRecorded;

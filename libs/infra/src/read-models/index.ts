@@ -5,3 +5,5 @@ export * from './projection-checkpoint';
 export * from './read-models';
 export * from './snapshot-repair';
 export * from './session-snapshots';
+export * from './usage-search.projection';
+export * from './usage-search.queries';

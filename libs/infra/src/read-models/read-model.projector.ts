@@ -25,6 +25,7 @@ import {
 } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { RecordedEvent } from '../event-store/event-store.port';
+import { addLedgerRows, ledgerRows, writeLedgerRows, type LedgerRows } from './usage-search.projection';
 
 /** A stream the read models fold and the id its rows are keyed by (docs/ARCHITECTURE.md §2; worktree = custody, §4b). */
 interface FoldedStream {
@@ -151,6 +152,7 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   FilesSnapshotted: true,
   FilesRewound: true,
   FileSnapshotsPruned: true,
+  UsageRecorded: true,
 };
 const CUSTODY_EVENT_TYPES: Record<CustodyEvent['type'], true> = {
   OrphanWorktreeFound: true,
@@ -342,6 +344,8 @@ interface SessionRows {
   sessions: object[];
   worktrees: object[];
   calls: object[];
+  /** Usage and search rows of the events folded (usage-search.projection.ts). */
+  ledger?: LedgerRows;
 }
 
 /** Rows folded but not yet written: projects and custody rows one statement each (few), every session's rows in one (see flushRows). */
@@ -354,7 +358,10 @@ interface PendingRows {
 const pendingRows = (): PendingRows => ({ projects: [], custody: [], sessions: { sessions: [], worktrees: [], calls: [] } });
 
 /** Adds the rows of session `sessionId` at `revision`: its row, its worktree rows (the whole set) and the tool calls `changedCalls` names. */
-const addSessionRows = (rows: SessionRows, sessionId: string, state: Session, revision: number, changedCalls: Map<string, CallRevisions>): void => {
+const addSessionRows = (
+  rows: SessionRows, sessionId: string, state: Session, revision: number, changedCalls: Map<string, CallRevisions>, applied: readonly RecordedEvent[] = [],
+): void => {
+  addLedgerRows((rows.ledger ??= ledgerRows()), state, applied);
   const view = toSessionView(state, revision);
   rows.sessions.push({
     session_id: sessionId,
@@ -443,6 +450,7 @@ const flushRows = async (tx: SqlExecutor, rows: PendingRows): Promise<void> => {
   Object.assign(rows, pendingRows());
   for (const write of projects) await write();
   for (const write of custody) await write();
+  if (sessions.ledger) await writeLedgerRows(tx, sessions.ledger);
   if (sessions.sessions.length === 0) return;
   // toJsonb per document: NUL and lone surrogates become U+FFFD in every value (as they did column by column).
   await tx.query(WRITE_SESSIONS, [toJsonb(sessions.sessions), toJsonb(sessions.worktrees), toJsonb(sessions.calls)]);
@@ -465,7 +473,7 @@ interface StreamKind<S extends { status: string }> {
   initial: () => S;
   evolve: (state: S, event: RecordedEvent) => S;
   /** Adds the rows of stream `id` at `revision` to `rows` (written by flushRows on `tx`). */
-  write: (tx: SqlExecutor, rows: PendingRows, id: string, state: S, revision: number, changedCalls: Map<string, CallRevisions>) => void;
+  write: (tx: SqlExecutor, rows: PendingRows, id: string, state: S, revision: number, changedCalls: Map<string, CallRevisions>, applied?: readonly RecordedEvent[]) => void;
   reported: 'projects' | 'sessions' | 'custody';
 }
 
@@ -490,7 +498,7 @@ const PROJECTS = streamKind<ProjectState, ProjectEvent>(projectDecider, PROJECT_
 const SESSIONS = streamKind<SessionState, SessionEvent>(
   sessionDecider,
   SESSION_EVENT_TYPES,
-  (_tx, rows, id, state, revision, changedCalls) => addSessionRows(rows.sessions, id, state as Session, revision, changedCalls),
+  (_tx, rows, id, state, revision, changedCalls, applied) => addSessionRows(rows.sessions, id, state as Session, revision, changedCalls, applied),
   'sessions',
 );
 
@@ -510,6 +518,7 @@ const fold = <S extends { status: string }>(
   events: readonly RecordedEvent[],
   report: ProjectionReport,
   changedCalls: Map<string, CallRevisions>,
+  applied?: RecordedEvent[],
 ): S => {
   for (const event of events) {
     if (!isKnown(kind.types, event.type)) {
@@ -524,6 +533,7 @@ const fold = <S extends { status: string }>(
     }
     report.applied += 1;
     if (kind !== (SESSIONS as unknown as StreamKind<S>)) continue;
+    applied?.push(event);
     const callId = (event.data as { callId?: unknown } | null)?.callId;
     const was = before as unknown as SessionState;
     const now = state as unknown as SessionState;
@@ -583,9 +593,10 @@ const projectEventByEvent = async <S extends { status: string }>(
     try {
       state = await inSavepoint(tx, async () => {
         const changedCalls = new Map<string, CallRevisions>();
-        const next = fold(kind, state, [event], report, changedCalls);
+        const applied: RecordedEvent[] = [];
+        const next = fold(kind, state, [event], report, changedCalls, applied);
         if (next.status !== 'none') {
-          kind.write(tx, rows, id, next, event.revision, changedCalls);
+          kind.write(tx, rows, id, next, event.revision, changedCalls, applied);
           await flushRows(tx, rows);
         }
         return next;
@@ -661,9 +672,10 @@ export const projectBatch = async (tx: SqlExecutor, events: readonly RecordedEve
     if (fresh.length === 0) return;
     const foldInto = (rows: PendingRows) => {
       const changedCalls = new Map<string, CallRevisions>();
-      const state = fold(kind, stored.state, fresh, report, changedCalls);
+      const applied: RecordedEvent[] = [];
+      const state = fold(kind, stored.state, fresh, report, changedCalls, applied);
       if (state.status === 'none') return;
-      kind.write(tx, rows, id, state, fresh[fresh.length - 1].revision, changedCalls);
+      kind.write(tx, rows, id, state, fresh[fresh.length - 1].revision, changedCalls, applied);
       report[kind.reported].push(id);
     };
     // Without isolation every stream's rows wait for one bulk write at the end of the batch.

@@ -1,5 +1,6 @@
 import { Migration } from '../database/migrations';
 import { custodyReadModelMigration } from './custody.schema';
+import { usageSearchMigration } from './usage-search.projection';
 
 /**
  * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (invariant 8).
@@ -116,7 +117,9 @@ CREATE TABLE rl_rm_dead_letters (
 };
 
 /** Every read-model table, for truncation before a rebuild, the rebuild's swap and dumps in tests. */
-export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_dead_letters', 'rl_rm_custody_worktrees'] as const;
+export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_worktrees', 'rl_rm_tool_calls', 'rl_rm_dead_letters', 'rl_rm_custody_worktrees',
+  'rl_rm_usage', 'rl_rm_search'] as const;
 
 /** The migrations creating every table of READ_MODEL_TABLES, for tests and tools that migrate only the read models. */
-export const READ_MODEL_MIGRATIONS: readonly Migration[] = [readModelsMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration];
+export const READ_MODEL_MIGRATIONS: readonly Migration[] = [readModelsMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration,
+  usageSearchMigration];

@@ -1,7 +1,8 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Allow, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
+import { Allow, IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 import type { ImportedTranscript } from '@runledger/application';
-import type { ParsedRun, ParsedToolCall, ParsedToolResult, SkippedLine } from '@runledger/infra/agents/claude-code/transcript-parser';
+import type { ParsedModelCall, ParsedRun, ParsedToolCall, ParsedToolResult, SkippedLine } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { HasNoNul, IsOptional, IsPlainText, NestedArray, NestedObject } from '../../http/field-rules';
 
 /** Longest id (run, call, agent session) and tool name an import accepts (characters). */
@@ -116,6 +117,37 @@ export class SkippedLineDto implements SkippedLine {
   reason!: 'invalid_json' | 'unknown_shape';
 }
 
+/** A token count of a model call: a non-negative integer. */
+const TokenCount = (): PropertyDecorator => applyDecorators(IsInt(), Min(0), Max(Number.MAX_SAFE_INTEGER));
+
+/** One model call's usage as the transcript holds it (docs/ARCHITECTURE.md §4g). */
+export class ParsedModelCallDto implements ParsedModelCall {
+  @ApiProperty({ minLength: 1, maxLength: MAX_IMPORT_ID, description: "the call's own id (Claude Code message.id, Codex response_id)" })
+  @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  key!: string;
+
+  @ApiProperty({ nullable: true, maxLength: MAX_IMPORT_ID })
+  @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  model!: string | null;
+
+  @ApiProperty({ nullable: true, maxLength: MAX_IMPORT_ID })
+  @NullableOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(MAX_IMPORT_ID)
+  runId!: string | null;
+
+  @ApiProperty({ type: 'integer', minimum: 0 }) @TokenCount() inputTokens!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) @TokenCount() outputTokens!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) @TokenCount() cacheReadTokens!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) @TokenCount() cacheCreationTokens!: number;
+
+  @ApiProperty({ format: 'date-time', description: "ISO-8601 time of the call's first line" })
+  @Matches(ISO_TIME, ISO_MESSAGE)
+  at!: string;
+
+  @ApiProperty()
+  @IsBoolean()
+  complete!: boolean;
+}
+
 /** A transcript parsed by `runledger import claude-code` (libs/infra/src/agents/claude-code/transcript-parser.ts). */
 export class ParsedTranscriptDto implements ImportedTranscript {
   @ApiPropertyOptional({ nullable: true, maxLength: MAX_IMPORT_ID })
@@ -137,6 +169,10 @@ export class ParsedTranscriptDto implements ImportedTranscript {
   @ApiProperty({ type: () => [SkippedLineDto], maxItems: MAX_IMPORT_ITEMS })
   @NestedArray(() => SkippedLineDto, MAX_IMPORT_ITEMS)
   skippedLines!: SkippedLineDto[];
+
+  @ApiPropertyOptional({ type: () => [ParsedModelCallDto], maxItems: MAX_IMPORT_ITEMS, description: 'usage per model call (absent: none recorded)' })
+  @IsOptional() @NestedArray(() => ParsedModelCallDto, MAX_IMPORT_ITEMS)
+  usage?: ParsedModelCallDto[];
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0 })
   @IsOptional() @IsInt() @Min(0)

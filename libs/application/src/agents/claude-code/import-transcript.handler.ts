@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { CodingAgent, Session, SessionCommand, sessionDecider, SessionEvent, sessionStreamName } from '@runledger/domain';
+import { CodingAgent, Session, SessionCommand, sessionDecider, SessionEvent, sessionStreamName, usageCommands } from '@runledger/domain';
 import type { ParsedRun, ParsedToolCall, ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { CommandContext } from '../../event-sourcing/command-context';
 import { DeciderStreams } from '../../event-sourcing/decider-streams';
@@ -10,7 +10,7 @@ import { AgentSessionDirectory } from '../agent-session-directory';
 import { checkUniqueIds, subagentRunOf } from './import-validation';
 
 /** What an import reads of a transcript the CLI parsed (ParsedTranscript; its ids and session fields may be absent). */
-export type ImportedTranscript = Pick<ParsedTranscript, 'runs' | 'toolCalls' | 'skippedLines'> & {
+export type ImportedTranscript = Pick<ParsedTranscript, 'runs' | 'toolCalls' | 'skippedLines' | 'usage'> & {
   agentSessionId?: string | null;
   cwd?: string | null;
 };
@@ -82,6 +82,12 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
         } as ParsedRun;
         commands.push(...this.runCommands(state, [child], sub.transcript.toolCalls.map((c) => ({ ...c, runId })), parent, door));
       }
+      // Usage per model call (docs/ARCHITECTURE.md §4g), sub-agents' under their own run: keyed by the call's id, so a
+      // repeated import appends none.
+      const subagentUsage = input.subagents.flatMap((sub) =>
+        (sub.transcript.usage ?? []).map((u) => ({ ...u, runId: subagentRunOf(sub.path), subagent: path.basename(sub.path) })),
+      );
+      commands.push(...usageCommands(state, { usage: [...(transcript.usage ?? []), ...subagentUsage], settled: true }, 'import'));
       return commands;
     };
 

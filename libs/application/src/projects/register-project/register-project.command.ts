@@ -1,4 +1,4 @@
-import type { ProjectHookSettings } from '@runledger/domain';
+import type { ModelPrice, ProjectHookSettings } from '@runledger/domain';
 import { CommandContext } from '../../event-sourcing/command-context';
 
 /** Body of `POST /projects` (docs/ARCHITECTURE.md §5): a single-repo project (`repoPath`) or a workspace (`repos`). */
@@ -11,6 +11,8 @@ export interface RegisterProjectInput extends ProjectHookSettings {
   defaultBranch?: string;
   orchestratorAgent?: string;
   env?: Record<string, string>;
+  /** Model prices over the shipped table (USD per million tokens per kind). */
+  prices?: Record<string, ModelPrice>;
 }
 
 /** Register a project after checking every path is an absolute path to a git repository. */

@@ -59,6 +59,7 @@ export class RegisterProjectHandler implements ICommandHandler<RegisterProjectCo
             ...(input.hookFailure ? { hookFailure: input.hookFailure } : {}),
             ...(input.hookHoldSeconds !== undefined ? { hookHoldSeconds: input.hookHoldSeconds } : {}),
             ...(input.hookTransport ? { hookTransport: input.hookTransport } : {}),
+            ...(input.prices ? { prices: input.prices } : {}),
             at: new Date().toISOString(),
           },
         },

@@ -12,6 +12,7 @@ import {
   SessionView,
   TranscriptCallFact,
   TranscriptFacts,
+  TranscriptUsageFact,
 } from '@runledger/domain';
 import { SqlDatabase } from '@runledger/infra/database';
 import { acquireOrTakeOver, LeaseStore, ownerAlive, processOwnerId, RECONCILE_LEASE_TTL_MS, reconcileLease, toolCallLease } from '@runledger/infra/leases';
@@ -25,6 +26,7 @@ import { SessionStreams } from '../session-streams';
 import { SessionViews } from '../session-views';
 import { AgentAdapters } from '../../agents/agent-adapters';
 import { SessionTranscripts } from '../../agents/session-transcripts';
+import { subagentRunOf } from '../../agents/claude-code/import-validation';
 
 /** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
 export const REAP_WAIT_MS = 1_000;
@@ -208,9 +210,13 @@ export class SessionReconciler {
     };
     add(main);
     for (const sub of subagents) add(sub.parsed, sub.name);
+    const usage: TranscriptUsageFact[] = [
+      ...(main.usage ?? []),
+      ...subagents.flatMap((sub) => (sub.parsed.usage ?? []).map((u) => ({ ...u, runId: subagentRunOf(sub.name), subagent: sub.name }))),
+    ];
     const last = main.runs.at(-1);
     return {
-      calls, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
+      calls, usage, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
       ...(last?.failure !== undefined ? { lastTurnFailure: redact(last.failure) } : {}), // invariant 12
     };
   }

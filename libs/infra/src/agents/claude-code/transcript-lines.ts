@@ -104,9 +104,43 @@ export type Classified =
       hasText: boolean;
       /** Set on the synthetic line Claude Code writes when it gives up on the API (`isApiErrorMessage`): `<error>: <text>`. */
       apiError?: string;
+      /** The model call this line is part of (one API message spans several lines), when the line carries `message.usage`. */
+      usage?: LineUsage;
       sessionId?: string;
       cwd?: string;
     };
+
+/** The usage an assistant line carries: its message id (the model call), model and token counts as written. */
+export interface LineUsage {
+  messageId: string;
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+}
+
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0);
+
+/**
+ * `message.usage` of an assistant line (`input_tokens`, `output_tokens`, `cache_read_input_tokens`,
+ * `cache_creation_input_tokens`), keyed by `message.id` (else the line's `requestId`, else its `uuid`); undefined for
+ * a line without usage and for Claude Code's synthetic lines (model `<synthetic>`: no model call was made).
+ */
+const lineUsage = (line: Json, message: Json): LineUsage | undefined => {
+  const usage = message.usage;
+  if (!isObject(usage) || message.model === '<synthetic>') return undefined;
+  const messageId = isString(message.id) ? message.id : isString(line.requestId) ? line.requestId : isString(line.uuid) ? line.uuid : undefined;
+  if (messageId === undefined) return undefined;
+  return {
+    messageId,
+    model: isString(message.model) ? message.model : null,
+    inputTokens: count(usage.input_tokens),
+    outputTokens: count(usage.output_tokens),
+    cacheReadTokens: count(usage.cache_read_input_tokens),
+    cacheCreationTokens: count(usage.cache_creation_input_tokens),
+  };
+};
 
 /** Joins the `text` blocks of a content array (other blocks ignored). */
 export const textOf = (content: unknown): string => {
@@ -151,7 +185,9 @@ export const classifyLine = (raw: string): Classified => {
       if (!isString(at) || !isObject(message)) return { kind: 'skip', reason: 'unknown_shape' };
       const content = message.content;
       const apiError = value.isApiErrorMessage === true ? { apiError: `${isString(value.error) ? value.error : 'unknown'}: ${textOf(content)}` } : {};
-      if (isString(content)) return { kind: 'assistant', at, toolUses: [], hasText: content.length > 0, ...apiError, ...common };
+      const usage = lineUsage(value, message);
+      const extra = usage ? { ...apiError, usage } : apiError;
+      if (isString(content)) return { kind: 'assistant', at, toolUses: [], hasText: content.length > 0, ...extra, ...common };
       if (!Array.isArray(content)) return { kind: 'skip', reason: 'unknown_shape' };
       const toolUses: { id: string; name: string; input: unknown }[] = [];
       let hasText = false;
@@ -162,7 +198,7 @@ export const classifyLine = (raw: string): Classified => {
           toolUses.push({ id: block.id, name: block.name, input: block.input });
         } else if (block.type === 'text') hasText = true;
       }
-      return { kind: 'assistant', at, toolUses, hasText, ...apiError, ...common };
+      return { kind: 'assistant', at, toolUses, hasText, ...extra, ...common };
     }
     case 'user': {
       const message = value.message;

@@ -225,7 +225,7 @@ describe('bad lines', () => {
   });
 
   it('empty input parses to an empty transcript', () => {
-    expect(parseTranscript('')).toEqual({ agentSessionId: null, cwd: null, runs: [], toolCalls: [], skippedLines: [], lineCount: 0 });
+    expect(parseTranscript('')).toEqual({ agentSessionId: null, cwd: null, runs: [], toolCalls: [], skippedLines: [], lineCount: 0, usage: [] });
   });
 });
 

@@ -46,6 +46,26 @@ export interface ParsedRun {
   failure?: string;
 }
 
+/**
+ * One model call's usage as the agent's record holds it (docs/ARCHITECTURE.md §4g): Claude Code writes one API message
+ * over several lines, each with the message's usage so far, so the last line of the message gives its figures.
+ */
+export interface ParsedModelCall {
+  /** The call's own id: Claude Code's `message.id`, Codex's `response_id`. */
+  key: string;
+  model: string | null;
+  /** The run it belongs to; `null` before the first prompt. */
+  runId: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  /** ISO timestamp of the call's first line. */
+  at: string;
+  /** False while the call's line is the last of the record (the agent may still write more of it): live reconciles skip it. */
+  complete: boolean;
+}
+
 /** A whole transcript, normalized: runs and tool calls in transcript order, plus the lines that were skipped. */
 export interface ParsedTranscript {
   /** The lines' `sessionId` (the first one seen). */
@@ -57,6 +77,8 @@ export interface ParsedTranscript {
   skippedLines: SkippedLine[];
   /** Number of lines in the input (a trailing newline does not add one; blank lines count but are ignored). */
   lineCount: number;
+  /** Usage per model call in record order (absent from parsers that read none). */
+  usage?: ParsedModelCall[];
   /** The file it was read from, when parsed with `parseTranscriptFile`. */
   transcriptPath?: string;
 }
@@ -78,6 +100,10 @@ export class TranscriptParser {
   private open = false;
   private lastActivityAt: string | null = null;
   private lastActivityFinal = false;
+  private readonly usage: ParsedModelCall[] = [];
+  private readonly usageByKey = new Map<string, ParsedModelCall>();
+  /** The model call whose lines came last: complete once a line of something else follows. */
+  private openCall: ParsedModelCall | undefined;
 
   /** Consumes the next raw line (without its newline). */
   push(raw: string): void {
@@ -85,6 +111,7 @@ export class TranscriptParser {
     const text = this.lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (text.trim() === '') return;
     const c = classifyLine(text);
+    this.trackUsage(c);
     if (c.kind === 'skip') {
       this.skippedLines.push({ line: this.lineNo, reason: c.reason });
       return;
@@ -142,10 +169,33 @@ export class TranscriptParser {
     }
   }
 
+  /** Notes the usage of an assistant line (the last line of a message wins) and completes the call before it. */
+  private trackUsage(c: ReturnType<typeof classifyLine>): void {
+    const usage = c.kind === 'assistant' ? c.usage : undefined;
+    // Another message, a prompt, a tool result or a turn's end follows only once the message is written whole
+    // (progress and other lines may come between the lines of one message).
+    const follows = c.kind === 'assistant' ? this.openCall?.key !== usage?.messageId : c.kind !== 'skip' && c.kind !== 'ignore';
+    if (this.openCall && follows) this.openCall.complete = true;
+    if (c.kind !== 'assistant' || usage === undefined) return;
+    const { messageId, ...counts } = usage;
+    const known = this.usageByKey.get(messageId);
+    if (known) {
+      Object.assign(known, counts);
+      this.openCall = known;
+      return;
+    }
+    const run = this.currentRun();
+    const call: ParsedModelCall = { key: messageId, ...counts, runId: run ? run.runId : null, at: c.at, complete: false };
+    this.usage.push(call);
+    this.usageByKey.set(messageId, call);
+    this.openCall = call;
+  }
+
   /** Ends the input and returns the parsed transcript; the parser must not be used afterwards. */
   finish(): ParsedTranscript {
     this.closeRun(true);
     return {
+      usage: this.usage,
       agentSessionId: this.agentSessionId,
       cwd: this.cwd,
       runs: this.runs,

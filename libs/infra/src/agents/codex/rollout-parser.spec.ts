@@ -84,7 +84,7 @@ describe('parseRollout', () => {
   });
 
   it('an empty input has no runs, no calls, no lines', () => {
-    expect(parseRollout('')).toEqual({ agentSessionId: null, cwd: null, runs: [], toolCalls: [], skippedLines: [], lineCount: 0 });
+    expect(parseRollout('')).toEqual({ agentSessionId: null, cwd: null, runs: [], toolCalls: [], skippedLines: [], lineCount: 0, usage: [] });
   });
 
   it('a completed item whose output line is missing still gives the result', () => {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
+import type { ParsedModelCall, ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
 
 /*
  * Codex CLI rollout parser: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl` into the transcript
@@ -17,7 +17,11 @@ import type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, Ski
  *   `namespace: "mcp__<server>"`, `name: <tool>`), `custom_tool_call {call_id, name: "apply_patch", input}`, their
  *   `function_call_output` / `custom_tool_call_output {call_id, output}`, `tool_search_call` / `tool_search_output`
  *   (Codex's own tool discovery: no hook sees it, so no call here), `message`, `reasoning`;
- * - `turn_context`, `world_state`, `token_usage_record`, `compacted`: nothing this parser needs.
+ * - `token_usage_record` (payload `response_id`, `turn_id`, `usage {input_tokens, cached_input_tokens,
+ *   cache_write_input_tokens, output_tokens, reasoning_output_tokens}`): one model call's usage; `input_tokens` includes
+ *   the cached part, which is counted as cache read instead. `turn_context` (payload `model`) names the model of the
+ *   calls after it. (`event_msg` `token_count` repeats the same figures as running totals, restarting on resume: unused.)
+ * - `world_state`, `compacted`: nothing this parser needs.
  * A turn killed mid-call has no `task_complete` and the call has neither item nor output; after `codex exec resume` the
  * same file goes on with the next `task_started` (the "aborted" output Codex sends the model is not written).
  *
@@ -33,7 +37,7 @@ import type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, Ski
  * `CommandExecution` item comes when the command ends, as does its PostToolUse: that item is its result.
  */
 
-export type { ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
+export type { ParsedModelCall, ParsedRun, ParsedToolCall, ParsedToolResult, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
 
 /** The `type` values a rollout line may have; any other type is skipped as `unknown_shape`. */
 export const KNOWN_ROLLOUT_LINE_TYPES = ['session_meta', 'turn_context', 'event_msg', 'response_item', 'token_usage_record', 'world_state', 'compacted'] as const;
@@ -117,6 +121,10 @@ export class RolloutParser {
   private readonly skippedLines: SkippedLine[] = [];
   /** Exec calls whose output said the process was still running: their result is the item that comes later. */
   private readonly running = new Set<string>();
+  /** The model of the current turn (`turn_context`). */
+  private model: string | null = null;
+  private readonly usage: ParsedModelCall[] = [];
+  private readonly usageKeys = new Set<string>();
 
   /** Consumes the next raw line (without its newline). */
   push(raw: string): void {
@@ -139,7 +147,10 @@ export class RolloutParser {
     if (line.type === 'session_meta') {
       if (this.agentSessionId === null && isString(payload.id)) this.agentSessionId = payload.id;
       if (this.cwd === null && isString(payload.cwd)) this.cwd = payload.cwd;
-    } else if (line.type === 'event_msg') this.event(payload, at);
+    } else if (line.type === 'turn_context') {
+      if (isString(payload.model)) this.model = payload.model;
+    } else if (line.type === 'token_usage_record') this.usageRecord(payload, at);
+    else if (line.type === 'event_msg') this.event(payload, at);
     else if (line.type === 'response_item') this.responseItem(payload, at);
   }
 
@@ -151,6 +162,7 @@ export class RolloutParser {
       if (call && call.result === null) call.result = { status: itemFailed(item) ? 'failed' : 'completed', output: hookResponse(item, null), structured: item, at, line };
     }
     return {
+      usage: this.usage,
       agentSessionId: this.agentSessionId,
       cwd: this.cwd,
       runs: this.runs,
@@ -158,6 +170,27 @@ export class RolloutParser {
       skippedLines: this.skippedLines,
       lineCount: this.lineNo,
     };
+  }
+
+  /** One model call's `token_usage_record` (a repeated `response_id` is the same call): complete as written (one line). */
+  private usageRecord(payload: Json, at: string): void {
+    const usage = payload.usage;
+    if (!isString(payload.response_id) || !isObject(usage) || this.usageKeys.has(payload.response_id)) return;
+    this.usageKeys.add(payload.response_id);
+    const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0);
+    const cached = n(usage.cached_input_tokens);
+    const turnId = isString(payload.turn_id) && this.runsById.has(payload.turn_id) ? payload.turn_id : undefined;
+    this.usage.push({
+      key: payload.response_id,
+      model: this.model,
+      runId: turnId ?? this.currentRun()?.runId ?? null,
+      inputTokens: Math.max(0, n(usage.input_tokens) - cached),
+      outputTokens: n(usage.output_tokens),
+      cacheReadTokens: cached,
+      cacheCreationTokens: n(usage.cache_write_input_tokens),
+      at,
+      complete: true,
+    });
   }
 
   private currentRun(): ParsedRun | undefined {

@@ -1,0 +1,3 @@
+export * from './usage.events';
+export * from './price-table';
+export * from './usage.view';
