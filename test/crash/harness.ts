@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { readProcStat } from '@runledger/infra/runtime';
 import { git, makeRepo } from '../support/git-repo';
+import { freePort } from '../support/free-port';
 import { chosenPostgres, createTestDatabase, LOCAL_POSTGRES_URL, PostgresServer } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 import { planSoak, RunPlan } from './soak-plan';
@@ -588,6 +589,11 @@ interface Run {
   db: Client;
   drop: () => Promise<void>;
   marker: string;
+  /**
+   * The port every server of this epoch listens on, as a deployment's does (8787): the URL an agent's hooks were
+   * launched with still reaches runledger after a restart, so a hook held across it gets through.
+   */
+  port: number;
   server?: ServerProcess;
   /** The real agents of this epoch: each one's model stand-in and CLI environment (only those asked for and installed). */
   agents: Map<RealAgent, OpenedAgent>;
@@ -595,7 +601,7 @@ interface Run {
 
 const serverEnv = (run: Run) => ({
   ...Object.assign({}, ...[...run.agents.values()].map((a) => a.env)),
-  DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000',
+  DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000', PORT: String(run.port),
   // No grace window: a sweep removes every orphan it may, so a kill can land in the middle of a removal.
   RUNLEDGER_ORPHAN_GRACE_MS: '0',
   RUNLEDGER_URL: undefined, RL_CRASH_RUN: run.marker.slice('RL_CRASH_RUN='.length),
@@ -709,7 +715,7 @@ const openRun = async (options: CrashSoakOptions): Promise<Run> => {
   await db.connect();
   const agents = new Map<RealAgent, OpenedAgent>();
   for (const kind of REAL_AGENTS) if (options.realAgents?.includes(kind) && !REAL_AGENT_KITS[kind].unavailable()) agents.set(kind, await REAL_AGENT_KITS[kind].open(root));
-  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, agents };
+  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, port: await freePort(), agents };
 };
 
 const closeRun = async (run: Run): Promise<void> => {
