@@ -139,10 +139,21 @@ const ticksPerSecond = (): number => (clockTicks ??= Number(execFileSync('getcon
 /** Seconds since boot now (/proc/uptime), the clock of /proc start times. */
 export const uptimeNow = (): number => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 
+/** The `RUNLEDGER_SESSION_ID` in process `pid`'s environment; undefined when it has none or cannot be read. */
+const sessionOf = (pid: number): string | undefined => {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').find((e) => e.startsWith('RUNLEDGER_SESSION_ID='))?.slice('RUNLEDGER_SESSION_ID='.length);
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * The exec children a dead Codex left running, now: live `sleep N` processes of this run (`marker` in their environment)
- * started by Codex (`CODEX_THREAD_ID`) for a runledger session whose recorded runtime `isDead`; each with when its sleep
- * would end on its own (seconds since boot), so that a check can tell a process stopped by someone from one that ran out.
+ * started by Codex (`CODEX_THREAD_ID`) for a runledger session whose recorded runtime `isDead`, and orphaned (their parent,
+ * Codex's `bash`, is gone: they were re-parented to a process outside the session; a live Codex that runledger has not
+ * recorded yet keeps its children); each with when its sleep would end on its own (seconds since boot), so that a check
+ * can tell a process stopped by someone from one that ran out.
  */
 export const codexOrphans = (marker: string, isDead: (sessionId: string) => boolean): AgentOrphan[] => {
   const found: AgentOrphan[] = [];
@@ -157,7 +168,7 @@ export const codexOrphans = (marker: string, isDead: (sessionId: string) => bool
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
       if (!thread || !session || argv[0] !== 'sleep' || !isDead(session)) continue;
       const stat = readProcStat(pid);
-      if (!stat || ['Z', 'X', 'x'].includes(stat.state)) continue;
+      if (!stat || ['Z', 'X', 'x'].includes(stat.state) || sessionOf(stat.ppid) === session) continue;
       found.push({ sessionId: session, pid, startTime: stat.startTime, command: argv.join(' '), endsAt: Number(stat.startTime) / ticksPerSecond() + Number(argv[1]) });
     } catch {
       /* gone meanwhile, or not ours to read */
