@@ -33,7 +33,8 @@ export type ViolationKind =
   | 'log-not-transcript'
   | 'work-lost'
   | 'cleanup-refused'
-  | 'orphan-unnoticed';
+  | 'orphan-unnoticed'
+  | 'agent-not-resumed';
 
 /** Every violation kind, in report order. */
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
@@ -48,6 +49,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'work-lost',
   'cleanup-refused',
   'orphan-unnoticed',
+  'agent-not-resumed',
 ];
 
 /** One broken property, with enough detail to find it in the log. */
@@ -418,7 +420,8 @@ export interface AgentRecord {
  * `finished`), relaunched other than natively once its agent session id was known, left not `exited` although its
  * transcript's last turn ended and its runtime is gone, or (agents that resume in place) continued under a second agent
  * session or a second transcript file; `log-not-transcript` when an agent whose runtime is gone has tool calls in its
- * transcript (main and sub-agents) that the log lacks, or the reverse.
+ * transcript (main and sub-agents) that the log lacks, or the reverse; `agent-not-resumed` when a session interrupted as
+ * resumable is still interrupted after the restart's reconcile, its runtime gone (the boot reconcile relaunches it).
  */
 export const checkAgentSessions = (
   after: readonly StoredEvent[],
@@ -452,7 +455,12 @@ export const checkAgentSessions = (
         if (files > 1) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: agent session ${id} has ${files} transcript files, not one (a resume started a new one)` });
       }
     }
-    if (!transcriptPath || (s.runtime && isAlive(s.runtime)) || s.status === 'running' || s.status === 'starting') continue;
+    if (s.runtime && isAlive(s.runtime)) continue;
+    const interruption = s.status === 'interrupted' ? s.events.filter((e) => e.type === 'SessionInterrupted').at(-1) : undefined;
+    if (interruption?.data?.resumable === true) {
+      violations.push({ kind: 'agent-not-resumed', detail: `${s.sessionId}: interrupted as resumable at revision ${interruption.revision} (${String(interruption.data?.reason).slice(0, 120)}) and not relaunched by the restart` });
+    }
+    if (!transcriptPath || s.status === 'running' || s.status === 'starting') continue;
     if (record.lastTurnEnded?.(transcriptPath) === true && s.status === 'interrupted') {
       violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: its agent finished (the transcript's last turn ended) and its runtime is gone, yet the session is interrupted, not exited` });
     }

@@ -202,6 +202,13 @@ describe('crash checks: real Codex sessions (fabricated states)', () => {
     expect(kinds(codexLog([['SessionExited', { finished: true }], ['SessionRuntimeLaunched', { runtime: { pid: 1, startTime: '1' }, resumeMode: 'native' }]]), record())).toEqual(['agent-work-repeated']);
   });
 
+  it('reports a session interrupted as resumable that the restart left interrupted, not one that is not resumable', () => {
+    const kinds = (log: StoredEvent[]) => checkAgentSessions(log, dead, { codex: record() }).map((v) => v.kind);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'runtime gone with work cut short', resumable: true }]]))).toEqual(['agent-not-resumed']);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'promptless', resumable: false }]]))).toEqual([]);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'cut', resumable: true }], ['SessionRuntimeLaunched', { runtime: { ...RESUMED }, resumeMode: 'native' }]]))).toEqual([]);
+  });
+
   it('reports rollout calls the log lacks once the agent is gone, and leaves sessions of agents without a record alone', () => {
     const gone = codexLog([['SessionExited', { finished: true }]]);
     expect(checkAgentSessions(gone, dead, { codex: record({ callIds: () => ['call_a', 'call_b'] }) })).toEqual([{ kind: 'log-not-transcript', detail: expect.stringContaining('call_b') }]);
