@@ -1,7 +1,7 @@
 /**
  * Crash-test harness: the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
  * concurrent clients (command sessions with and without a prompt, managed and observed tool calls, fake Claude Code
- * sessions through the hook endpoint with a transcript on disk), SIGKILLed at a random point with requests in flight,
+ * sessions through the hook endpoint with a transcript on disk, and real Claude Code and Codex sessions: real-agents.ts), SIGKILLed at a random point with requests in flight,
  * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
  * not thrown. Agent processes are real and outlive the server; everything the run started is killed at the end.
  */
