@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readProcStat } from '@runledger/infra/runtime';
 import { claudeUnavailable, prepareClaudeHome, transcriptToolUses } from '../support/claude-code/claude-env';
 import { MessagesRequest, ScriptedTurn as ClaudeTurn, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
@@ -148,12 +148,31 @@ const sessionOf = (pid: number): string | undefined => {
   }
 };
 
+/** True when `argv` is Codex itself: its npm launcher (`node …/codex exec …`) or its native binary (`…/codex exec …`). */
+const isCodex = (argv: string[]): boolean => argv.slice(0, 2).some((arg) => basename(arg) === 'codex');
+
+/**
+ * True when a live Codex process is among `pid`'s ancestors of the same runledger session (Codex → `bash -c <cmd>` →
+ * `sleep`): a dead Codex's exec child has none (its `bash`, if still alive, was re-parented out of the session).
+ */
+const underLiveCodex = (pid: number, session: string): boolean => {
+  for (let parent = readProcStat(pid)?.ppid ?? 1, hops = 0; parent > 1 && hops < 16; parent = readProcStat(parent)?.ppid ?? 1, hops++) {
+    if (sessionOf(parent) !== session) return false;
+    try {
+      if (isCodex(readFileSync(`/proc/${parent}/cmdline`, 'latin1').split('\0').filter(Boolean))) return true;
+    } catch {
+      return false; // gone meanwhile
+    }
+  }
+  return false;
+};
+
 /**
  * The exec children a dead Codex left running, now: live `sleep N` processes of this run (`marker` in their environment)
- * started by Codex (`CODEX_THREAD_ID`) for a runledger session whose recorded runtime `isDead`, and orphaned (their parent,
- * Codex's `bash`, is gone: they were re-parented to a process outside the session; a live Codex that runledger has not
- * recorded yet keeps its children); each with when its sleep would end on its own (seconds since boot), so that a check
- * can tell a process stopped by someone from one that ran out.
+ * started by Codex (`CODEX_THREAD_ID`) for a runledger session whose recorded runtime `isDead`, with no live Codex of the
+ * session above them (a live Codex that runledger has not recorded yet keeps its exec children); each with when its
+ * sleep would end on its own (seconds since boot), so that a check can tell a process stopped by someone from one that
+ * ran out.
  */
 export const codexOrphans = (marker: string, isDead: (sessionId: string) => boolean): AgentOrphan[] => {
   const found: AgentOrphan[] = [];
@@ -168,7 +187,7 @@ export const codexOrphans = (marker: string, isDead: (sessionId: string) => bool
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
       if (!thread || !session || argv[0] !== 'sleep' || !isDead(session)) continue;
       const stat = readProcStat(pid);
-      if (!stat || ['Z', 'X', 'x'].includes(stat.state) || sessionOf(stat.ppid) === session) continue;
+      if (!stat || ['Z', 'X', 'x'].includes(stat.state) || underLiveCodex(pid, session)) continue;
       found.push({ sessionId: session, pid, startTime: stat.startTime, command: argv.join(' '), endsAt: Number(stat.startTime) / ticksPerSecond() + Number(argv[1]) });
     } catch {
       /* gone meanwhile, or not ours to read */
