@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listPidsWithEnv, readStartTime } from '@runledger/infra/runtime';
-import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, execFlags, prepareCodexHome, rolloutOf, rolloutsOf, runCodex } from '../support/codex/codex-env';
+import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, execFlags, prepareCodexHome, rolloutCalls, rolloutOf, rolloutsOf, runCodex } from '../support/codex/codex-env';
 import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
@@ -11,36 +11,6 @@ import { killProcessGroups } from '../support/process-groups';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'codex-session-token-0123456789ab';
-
-/**
- * The calls of a rollout as Codex wrote them, read here without runledger's parser: each `function_call` /
- * `custom_tool_call` response item (its `call_id`, the tool as Codex's hooks name it) and the status of its
- * `item_completed` event (exit code 0 / `completed` / no error → completed), failed for an output with no
- * item_completed (never ran), undefined while it has neither.
- */
-const rolloutCalls = (file: string) => {
-  const calls = new Map<string, { callId: string; tool: string; status?: string }>();
-  for (const text of readFileSync(file, 'utf8').split('\n')) {
-    if (!text.trim()) continue;
-    const line = JSON.parse(text);
-    const p = line.payload ?? {};
-    if (line.type === 'response_item' && (p.type === 'function_call' || p.type === 'custom_tool_call') && p.name !== 'tool_search') {
-      const tool = p.name === 'exec_command' ? 'Bash' : p.namespace ? `${p.namespace}__${p.name}` : p.name;
-      if (!calls.has(p.call_id)) calls.set(p.call_id, { callId: p.call_id, tool });
-    }
-    // An output with no item_completed: the call never ran (a hook blocked it); an item_completed, written before or after it, decides.
-    if (line.type === 'response_item' && (p.type === 'function_call_output' || p.type === 'custom_tool_call_output') && calls.has(p.call_id)) {
-      const call = calls.get(p.call_id)!;
-      if (!call.status) call.status = 'failed';
-    }
-    if (line.type === 'event_msg' && p.type === 'item_completed' && calls.has(p.item?.id)) {
-      const item = p.item;
-      const failed = item.type === 'CommandExecution' ? item.exit_code !== 0 : item.status === 'failed' || item.error != null;
-      calls.get(item.id)!.status = failed ? 'failed' : 'completed';
-    }
-  }
-  return [...calls.values()];
-};
 
 /** The live processes launched for runledger session `id` by the runledger of `dataDir` (its agent and its tools' children): pid, start time, command line. */
 const sessionProcesses = (id: string, dataDir: string) =>

@@ -32,7 +32,9 @@ export type ViolationKind =
   | 'agent-work-repeated'
   | 'log-not-transcript'
   | 'work-lost'
-  | 'cleanup-refused';
+  | 'cleanup-refused'
+  | 'orphan-unnoticed'
+  | 'agent-not-resumed';
 
 /** Every violation kind, in report order. */
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
@@ -46,6 +48,8 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'log-not-transcript',
   'work-lost',
   'cleanup-refused',
+  'orphan-unnoticed',
+  'agent-not-resumed',
 ];
 
 /** One broken property, with enough detail to find it in the log. */
@@ -397,21 +401,37 @@ export const checkRestart = (o: RestartObservation): Violation[] => {
   return violations;
 };
 
+/** What the checks read of a real agent's own record, for one agent kind. */
+export interface AgentRecord {
+  /** The tool call ids of the transcript at `path` (main and sub-agents); null when it is not on disk. */
+  callIds(path: string): string[] | null;
+  /** Whether the transcript's last turn ended (the agent finished its prompt); null when unreadable; absent: not checked. */
+  lastTurnEnded?(path: string): boolean | null;
+  /**
+   * How many transcript files hold the agent's own session `agentSessionId` (Codex: rollouts of a thread); absent for
+   * an agent whose native resume may start a new one. When present, a session keeps one agent session and one file.
+   */
+  files?(agentSessionId: string): number;
+}
+
 /**
- * Invariants 14 and 15 for Claude Code sessions (`agent: claude-code`), from the log and the agents' transcripts:
- * `agent-work-repeated` when a runtime was launched again after the agent had finished (`SessionExited` with
- * `finished`), or relaunched other than natively once its Claude session id was known; `log-not-transcript` when an
- * agent whose runtime is gone has tool calls in its transcript (main and sub-agents) that the log lacks, or the reverse.
- * `transcriptIds(path)` gives the tool_use ids of a transcript, null when it is not on disk.
+ * Invariants 14 and 15 for sessions of the real agents in `records` (by `agent`), from the log and the agents' own
+ * records: `agent-work-repeated` when a runtime was launched again after the agent had finished (`SessionExited` with
+ * `finished`), relaunched other than natively once its agent session id was known, left not `exited` although its
+ * transcript's last turn ended and its runtime is gone, or (agents that resume in place) continued under a second agent
+ * session or a second transcript file; `log-not-transcript` when an agent whose runtime is gone has tool calls in its
+ * transcript (main and sub-agents) that the log lacks, or the reverse; `agent-not-resumed` when a session interrupted as
+ * resumable is still interrupted after the restart's reconcile, its runtime gone (the boot reconcile relaunches it).
  */
 export const checkAgentSessions = (
   after: readonly StoredEvent[],
   isAlive: (runtime: RuntimeId) => boolean,
-  transcriptIds: (path: string) => string[] | null,
+  records: Partial<Record<string, AgentRecord>>,
 ): Violation[] => {
   const violations: Violation[] = [];
   for (const s of foldSessions(after).values()) {
-    if (s.agent !== 'claude-code') continue;
+    const record = s.agent ? records[s.agent] : undefined;
+    if (!record) continue;
     let finishedAt = -1;
     let linked = false;
     let launches = 0;
@@ -425,11 +445,26 @@ export const checkAgentSessions = (
       if (e.type === 'SessionRuntimeLaunched') {
         launches++;
         if (finishedAt >= 0) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: launched again at revision ${e.revision} after its agent finished (revision ${finishedAt})` });
-        else if (launches > 1 && linked && e.data?.resumeMode !== 'native') violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: relaunched ${e.data?.resumeMode ?? 'fresh'} at revision ${e.revision} although its Claude session could resume natively` });
+        else if (launches > 1 && linked && e.data?.resumeMode !== 'native') violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: relaunched ${e.data?.resumeMode ?? 'fresh'} at revision ${e.revision} although its ${s.agent} session could resume natively` });
       }
     }
-    if (!transcriptPath || (s.runtime && isAlive(s.runtime)) || s.status === 'running' || s.status === 'starting') continue;
-    const ids = transcriptIds(transcriptPath);
+    if (record.files) {
+      if (s.agentSessionIds.size > 1) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: its agent continued under ${s.agentSessionIds.size} agent sessions (${[...s.agentSessionIds].join(', ')}), not its own one` });
+      for (const id of s.agentSessionIds) {
+        const files = record.files(id);
+        if (files > 1) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: agent session ${id} has ${files} transcript files, not one (a resume started a new one)` });
+      }
+    }
+    if (s.runtime && isAlive(s.runtime)) continue;
+    const interruption = s.status === 'interrupted' ? s.events.filter((e) => e.type === 'SessionInterrupted').at(-1) : undefined;
+    if (interruption?.data?.resumable === true) {
+      violations.push({ kind: 'agent-not-resumed', detail: `${s.sessionId}: interrupted as resumable at revision ${interruption.revision} (${String(interruption.data?.reason).slice(0, 120)}) and not relaunched by the restart` });
+    }
+    if (!transcriptPath || s.status === 'running' || s.status === 'starting') continue;
+    if (record.lastTurnEnded?.(transcriptPath) === true && s.status === 'interrupted') {
+      violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: its agent finished (the transcript's last turn ended) and its runtime is gone, yet the session is interrupted, not exited` });
+    }
+    const ids = record.callIds(transcriptPath);
     if (!ids) continue;
     const inTranscript = new Set(ids);
     const inLog = new Set([...s.calls.values()].filter((c) => c.mode === 'observed').map((c) => c.callId));
@@ -437,6 +472,45 @@ export const checkAgentSessions = (
     const extra = [...inLog].filter((id) => !inTranscript.has(id));
     if (missing.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${missing.length} transcript call(s) not in the log (${missing.slice(0, 3).join(', ')})` });
     if (extra.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${extra.length} logged call(s) not in the transcript (${extra.slice(0, 3).join(', ')})` });
+  }
+  return violations;
+};
+
+/** A process a dead agent's tool left running (a SIGKILLed Codex's exec child), as sampled right after the kill. */
+export interface AgentOrphan {
+  sessionId: string;
+  pid: number;
+  startTime: string;
+  /** Its command line, e.g. `sleep 20`. */
+  command: string;
+  /** When it would end on its own (seconds since boot, the clock of /proc start times). */
+  endsAt: number;
+}
+
+/** True when `orphan` was gone at `uptime` (seconds since boot) although it would still have run on its own: someone stopped it. */
+export const orphanStopped = (orphan: AgentOrphan, isAlive: (runtime: RuntimeId) => boolean, uptime: number): boolean =>
+  !isAlive(orphan) && uptime < orphan.endsAt;
+
+/**
+ * A dead agent's orphaned processes never outlive the reconcile unnoticed (docs/ARCHITECTURE.md §4d): each one sampled
+ * after the kill is gone once the restart reconciled, and one that was stopped (gone before it would have ended on its
+ * own) is named (`pid N`) in the reason of an interrupted call of its session. `isAlive` and `uptime` (seconds since
+ * boot) are sampled at the same instant; an orphan that ran out by itself is not judged.
+ */
+export const checkOrphans = (
+  orphans: readonly AgentOrphan[], after: readonly StoredEvent[], isAlive: (runtime: RuntimeId) => boolean, uptime: number,
+): Violation[] => {
+  const violations: Violation[] = [];
+  const sessions = foldSessions(after);
+  for (const o of orphans) {
+    const where = `${o.sessionId}: pid ${o.pid} (${o.command}), left running by its dead agent,`;
+    if (isAlive(o)) {
+      violations.push({ kind: 'orphan-unnoticed', detail: `${where} outlived the reconcile` });
+      continue;
+    }
+    if (!orphanStopped(o, isAlive, uptime)) continue;
+    const named = sessions.get(o.sessionId)?.events.some((e) => e.type === 'ToolCallInterrupted' && String(e.data?.reason ?? '').includes(`pid ${o.pid} (`));
+    if (!named) violations.push({ kind: 'orphan-unnoticed', detail: `${where} was stopped, and no interrupted call of its session names it` });
   }
   return violations;
 };

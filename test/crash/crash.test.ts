@@ -1,8 +1,9 @@
 import { chosenPostgres } from '../support/postgres-server';
-import { Ack, checkRestart, checkWork, RestartObservation, RuntimeId, StoredEvent, ViolationKind, WorkObservation } from './checks';
+import { Ack, AgentOrphan, AgentRecord, checkAgentSessions, checkOrphans, checkRestart, checkWork, RestartObservation, RuntimeId, StoredEvent, ViolationKind, WorkObservation } from './checks';
 import { spawn } from 'node:child_process';
 import { readProcStat } from '@runledger/infra/runtime';
 import { livenessNow, runCrashSoak } from './harness';
+import { describeWithCodex } from '../support/codex/codex-env';
 
 const AGENT: RuntimeId = { pid: 4242, startTime: '777' };
 const SERVER_PID = 999;
@@ -156,6 +157,65 @@ describe('crash checks: worktree custody (fabricated states)', () => {
   });
 });
 
+describe('crash checks: real Codex sessions (fabricated states)', () => {
+  const CODEX: RuntimeId = { pid: 5151, startTime: '888' };
+  const RESUMED: RuntimeId = { pid: 5252, startTime: '999' };
+  /** A Codex session killed mid-exec (its exec child an orphan, pid 6161) and resumed natively; `extra` events after. */
+  const codexLog = (extra: Array<[string, object]> = []): StoredEvent[] => {
+    let position = 0;
+    let revision = -1;
+    const ev = (type: string, data: object): StoredEvent => ({ position: ++position, streamId: 'session-p-2', revision: ++revision, eventId: `c${position}`, type, data, hash: `h${position}` });
+    return [
+      ev('SessionStarted', { sessionId: 'p-2', projectId: 'p', agent: 'codex' }),
+      ev('SessionRuntimeLaunched', { runtime: { ...CODEX } }),
+      ev('AgentSessionLinked', { agentSessionId: 'thread-1', transcriptPath: '/rollout-thread-1.jsonl' }),
+      ev('ToolCallDispatched', { callId: 'call_a', attempt: 1, mode: 'observed', tool: 'Bash' }),
+      ev('SessionInterrupted', { reason: 'runtime gone; the processes it left running were stopped: pid 6161 (sleep 20)' }),
+      ev('ToolCallInterrupted', { callId: 'call_a', attempt: 1, reason: 'session interrupted: runtime gone; the processes it left running were stopped: pid 6161 (sleep 20)' }),
+      ev('SessionRuntimeLaunched', { runtime: { ...RESUMED }, resumeMode: 'native' }),
+      ...extra.map(([type, data]) => ev(type, data)),
+    ];
+  };
+  const record = (over: Partial<AgentRecord> = {}): AgentRecord => ({ callIds: () => ['call_a'], lastTurnEnded: () => false, files: () => 1, ...over });
+  const dead = () => false;
+  const orphan: AgentOrphan = { sessionId: 'p-2', pid: 6161, startTime: '1000', command: 'sleep 20', endsAt: 30 };
+
+  it('holds for a Codex killed mid-exec, its orphan stopped and named, resumed natively under one thread and one rollout', () => {
+    expect(checkAgentSessions(codexLog(), dead, { codex: record() })).toEqual([]);
+    expect(checkOrphans([orphan], codexLog(), dead, 15)).toEqual([]);
+  });
+
+  it('reports an orphan that outlived the reconcile, and one stopped without an interrupted call naming it', () => {
+    expect(checkOrphans([orphan], codexLog(), (r) => r.pid === orphan.pid, 15)).toEqual([{ kind: 'orphan-unnoticed', detail: expect.stringContaining('outlived the reconcile') }]);
+    const unnamed = codexLog().filter((e) => e.type !== 'ToolCallInterrupted');
+    expect(checkOrphans([orphan], unnamed, dead, 15)).toEqual([{ kind: 'orphan-unnoticed', detail: expect.stringContaining('no interrupted call') }]);
+    expect(checkOrphans([orphan], unnamed, dead, 31)).toEqual([]); // gone after it would have ended on its own: not judged
+  });
+
+  it('reports a second thread or a second rollout for one session, a fresh relaunch, and a finished rollout left interrupted', () => {
+    const kinds = (log: StoredEvent[], r: AgentRecord) => checkAgentSessions(log, dead, { codex: r }).map((v) => v.kind);
+    expect(kinds(codexLog(), record({ files: () => 2 }))).toEqual(['agent-work-repeated']);
+    expect(kinds(codexLog([['AgentSessionLinked', { agentSessionId: 'thread-2' }]]), record())).toEqual(['agent-work-repeated']);
+    expect(kinds(codexLog([['SessionRuntimeLaunched', { runtime: { pid: 1, startTime: '1' }, resumeMode: 'fresh' }]]), record())).toEqual(['agent-work-repeated']);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'cut' }]]), record({ lastTurnEnded: () => true }))).toEqual(['agent-work-repeated']);
+    expect(kinds(codexLog([['SessionExited', { finished: true }]]), record({ lastTurnEnded: () => true }))).toEqual([]);
+    expect(kinds(codexLog([['SessionExited', { finished: true }], ['SessionRuntimeLaunched', { runtime: { pid: 1, startTime: '1' }, resumeMode: 'native' }]]), record())).toEqual(['agent-work-repeated']);
+  });
+
+  it('reports a session interrupted as resumable that the restart left interrupted, not one that is not resumable', () => {
+    const kinds = (log: StoredEvent[]) => checkAgentSessions(log, dead, { codex: record() }).map((v) => v.kind);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'runtime gone with work cut short', resumable: true }]]))).toEqual(['agent-not-resumed']);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'promptless', resumable: false }]]))).toEqual([]);
+    expect(kinds(codexLog([['SessionInterrupted', { reason: 'cut', resumable: true }], ['SessionRuntimeLaunched', { runtime: { ...RESUMED }, resumeMode: 'native' }]]))).toEqual([]);
+  });
+
+  it('reports rollout calls the log lacks once the agent is gone, and leaves sessions of agents without a record alone', () => {
+    const gone = codexLog([['SessionExited', { finished: true }]]);
+    expect(checkAgentSessions(gone, dead, { codex: record({ callIds: () => ['call_a', 'call_b'] }) })).toEqual([{ kind: 'log-not-transcript', detail: expect.stringContaining('call_b') }]);
+    expect(checkAgentSessions(gone, dead, { 'claude-code': record({ callIds: () => ['call_b'] }) })).toEqual([]);
+  });
+});
+
 const pg = chosenPostgres();
 const skip = 'skip' in pg ? pg.skip : null;
 (skip ? describe.skip : describe)(`crash harness: SIGKILL and restart the real server on PostgreSQL${skip ? ` [skipped: ${skip}]` : ''}`, () => {
@@ -166,4 +226,15 @@ const skip = 'skip' in pg ? pg.skip : null;
     expect(report.violations).toEqual([]);
     expect(report.failures).toEqual([]);
   }, 900_000);
+
+  describeWithCodex('with real Codex sessions (the CLI against the scripted Responses API)', () => {
+    it('keeps every property, and Codex\'s own (orphaned exec children, one thread per session, finished never relaunched), through 3 kills', async () => {
+      // Agents are killed while runledger is down at every iteration (each real one with chance 1/2): a dead Codex's exec child is left running.
+      const report = await runCrashSoak({ iterations: 3, parallel: 1, realAgents: ['codex'], killAgentsWhileDown: 1, log: (line) => process.stdout.write(`[crash codex] ${line}\n`) });
+      expect(report.realAgents.codex.spawned).toBeGreaterThan(0);
+      expect(report.totals.kills).toBeGreaterThanOrEqual(3);
+      expect(report.violations).toEqual([]);
+      expect(report.failures).toEqual([]);
+    }, 300_000);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Crash-test harness: the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
  * concurrent clients (command sessions with and without a prompt, managed and observed tool calls, fake Claude Code
- * sessions through the hook endpoint with a transcript on disk), SIGKILLed at a random point with requests in flight,
+ * sessions through the hook endpoint with a transcript on disk, and real Claude Code and Codex sessions: real-agents.ts), SIGKILLed at a random point with requests in flight,
  * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
  * not thrown. Agent processes are real and outlive the server; everything the run started is killed at the end.
  */
@@ -12,52 +12,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { readProcStat } from '@runledger/infra/runtime';
-import { claudeUnavailable, prepareClaudeHome, transcriptToolUses } from '../support/claude-code/claude-env';
-import { FakeAnthropicApi, MessagesRequest, ScriptedTurn, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { git, makeRepo } from '../support/git-repo';
+import { freePort } from '../support/free-port';
 import { chosenPostgres, createTestDatabase, LOCAL_POSTGRES_URL, PostgresServer } from '../support/postgres-server';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 import { planSoak, RunPlan } from './soak-plan';
 import {
-  Ack, checkAgentSessions, checkRestart, checkWork, HookName, foldSessions, RestartObservation, RuntimeId, StoredEvent, Violation, VIOLATION_KINDS, ViolationKind,
-  WorkObservation,
+  Ack, AgentOrphan, AgentRecord, checkAgentSessions, checkOrphans, checkRestart, checkWork, HookName, foldSessions, orphanStopped, RestartObservation, RuntimeId, StoredEvent,
+  Violation, VIOLATION_KINDS, ViolationKind, WorkObservation,
 } from './checks';
+import { codexOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, uptimeNow } from './real-agents';
 
 const TOKEN = 'crash-harness-token-0123456789';
 /** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
 const AGENT_SLEEP = '86399';
 const PROJECT = 'crash';
 const LANES = 3;
-/** Tool calls each real Claude Code session makes before its final answer. */
-const REAL_CLAUDE_STEPS = 4;
-/** Real Claude Code sessions running at once, at most (each is a real CLI process). */
-const REAL_CLAUDE_MAX_LIVE = 2;
-
-/**
- * The scripted model of the soak's real Claude Code sessions, stateless so that a resumed conversation simply goes on:
- * a Bash call (`sleep 1`, so that kills land mid-call) until the conversation holds REAL_CLAUDE_STEPS tool results,
- * then the final answer.
- */
-const soakTurn = (request: MessagesRequest): ScriptedTurn => {
-  const results = (request.messages ?? []).flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<{ type?: string }>) : [])).filter((b) => b.type === 'tool_result').length;
-  return results < REAL_CLAUDE_STEPS ? { tools: [{ name: 'Bash', input: { command: `sleep 1 && echo step-${results + 1}`, description: 'soak step' } }] } : { text: 'Done.' };
-};
-
-/** tool_use ids of a transcript and its sub-agents' transcripts; null when the file is not on disk. */
-const transcriptIds = (path: string): string[] | null => {
-  try {
-    const files = [path];
-    const sub = join(path.replace(/\.jsonl$/, ''), 'subagents');
-    try {
-      for (const f of readdirSync(sub)) if (f.endsWith('.jsonl')) files.push(join(sub, f));
-    } catch {
-      /* no sub-agents */
-    }
-    return files.flatMap((f) => transcriptToolUses(f).map((u) => u.id));
-  } catch {
-    return null;
-  }
-};
+/** Real sessions of one agent kind running at once, at most (each is a real CLI process). */
+const REAL_AGENT_MAX_LIVE = 2;
 
 /** Options of a crash soak; every field has a default. */
 export interface CrashSoakOptions {
@@ -75,8 +47,14 @@ export interface CrashSoakOptions {
   reconcileTimeoutMs?: number;
   /** How long the checks are retried while the read side settles (ms, default 20000). */
   settleTimeoutMs?: number;
-  /** Also drive real Claude Code sessions (the CLI against the scripted API) when the CLI is installed (default false). */
-  realClaude?: boolean;
+  /**
+   * Also drive real sessions of these agents (each CLI against its scripted model stand-in), those whose CLI is
+   * installed: kills land in their tool calls, and the checks of invariants 14 and 15 (and, for Codex, of the orphans
+   * its exec children become) run after every restart. Default none.
+   */
+  realAgents?: readonly RealAgent[];
+  /** Chance that an iteration kills agents while runledger is down (then each real agent with chance 1/2, each command agent 1/3); default 0.3. */
+  killAgentsWhileDown?: number;
   /** Iterations per epoch: each epoch starts on a fresh database, repo and project, so an iteration's cost stays bounded (default DEFAULT_EPOCH). */
   epoch?: number;
   /** Independent runs at once (own database, repo, server, data dir, marker and seed), the iterations split between them (default DEFAULT_PARALLEL). */
@@ -122,6 +100,9 @@ export interface CrashCounts {
   skippedLeased: number;
   /** Sessions still appending when the checks gave up waiting: their snapshot was not compared at this restart. */
   unsettled: number;
+  /** Processes a dead Codex left running (exec children), sampled after the kill; those the restart stopped before they would have ended on their own. */
+  agentOrphans: number;
+  agentOrphansStopped: number;
   /** Wall time of the iteration (drive, kill, restart, checks), ms; summed in totals. */
   ms: number;
   /** Its phases (ms): clients driving until the kill; kill, agents killed while down and a kill during reconcile; restart to `ReconcileCompleted`; checks until settled. */
@@ -145,13 +126,15 @@ export interface CrashSoakReport {
   violations: (Violation & { run: number; iteration: number })[];
   /** Iterations that could not complete (the server stopped answering): each gave up the rest of its epoch (`skipped`). */
   failures: { run: number; epoch: number; iteration: number; skipped: number; error: string }[];
+  /** The real agent sessions of each kind that ran, summed over runs and epochs. */
+  realAgents: Record<RealAgent, RealAgentCounts>;
 }
 
 /** Zeroed counts. */
 export const emptyCounts = (): CrashCounts => ({
   iterations: 0, opsAcked: 0, opsRejected: 0, opsInFlightAtKill: 0, kills: 0, killsDuringReconcile: 0, killsDuringRebuild: 0, killsDuringCleanup: 0, killsDuringSweep: 0, agentsKilledWhileDown: 0,
   liveAgentsAtKill: 0, unrecordedAgents: 0, sessions: 0, adopted: 0, interrupted: 0, relaunched: 0, notResumable: 0,
-  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, unsettled: 0, ms: 0, driveMs: 0, killMs: 0, restartMs: 0, checkMs: 0, checkRounds: 0,
+  toolCallsInterrupted: 0, transcriptResults: 0, snapshotsRebuilt: 0, skippedLeased: 0, unsettled: 0, agentOrphans: 0, agentOrphansStopped: 0, ms: 0, driveMs: 0, killMs: 0, restartMs: 0, checkMs: 0, checkRounds: 0,
   violations: Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>,
 });
 
@@ -172,6 +155,7 @@ export const formatCounts = (c: CrashCounts): string => {
     `agents: ${c.liveAgentsAtKill} live at kill, ${c.agentsKilledWhileDown} killed while down, ${c.unrecordedAgents} unrecorded; ` +
     `reconcile: ${c.sessions} sessions, ${c.adopted} adopted, ${c.interrupted} interrupted, ${c.relaunched} relaunched, ${c.notResumable} not resumable, ` +
     `${c.toolCallsInterrupted} tool calls interrupted, ${c.transcriptResults} transcript results, ${c.snapshotsRebuilt} snapshots rebuilt, ${c.skippedLeased} skipped (leased); ${c.unsettled} unsettled; ` +
+    (c.agentOrphans > 0 ? `agent orphans ${c.agentOrphans} (${c.agentOrphansStopped} stopped by the restart); ` : '') +
     `violations ${violations}${byKind ? ` (${byKind})` : ''}; ${(c.ms / 1000).toFixed(1)} s ` +
     `(drive ${(c.driveMs / 1000).toFixed(1)}, kill ${(c.killMs / 1000).toFixed(1)}, restart ${(c.restartMs / 1000).toFixed(1)}, check ${(c.checkMs / 1000).toFixed(1)} in ${c.checkRounds} round(s))` +
     (c.iterations > 1 ? ` (${(c.ms / 1000 / c.iterations).toFixed(1)} s per iteration)` : '')
@@ -361,7 +345,7 @@ class Driver {
     if (r < 0.38) return this.managed(true);
     if (r < 0.52) return this.observed();
     if (r < 0.58 && this.pendingObserved.length > 0) return this.observedResult();
-    if (r < 0.86) return this.realClaudeEnabled && r > 0.78 ? this.realClaude() : this.claudeStep();
+    if (r < 0.86) return this.realAgents.length > 0 && r > 0.78 ? this.realAgent(this.pick(this.realAgents)!) : this.claudeStep();
     if (r < 0.92 && live > 6) {
       if (this.rand() < 0.5) return this.kill();
       await this.cleanup();
@@ -497,19 +481,25 @@ class Driver {
   /** Sessions whose cleanup was answered 200. */
   readonly cleaned = new Set<string>();
 
-  /** Real Claude Code sessions (the CLI against the scripted API) when the CLI is installed; their ids. */
-  realClaudeEnabled = false;
-  readonly realClaudes: { sessionId: string; runtime: RuntimeId }[] = [];
+  /** The agents whose real sessions this driver spawns (their CLI installed and asked for). */
+  realAgents: RealAgent[] = [];
+  /** Every real agent session spawned: its agent, id and first runtime. */
+  readonly real: { agent: RealAgent; sessionId: string; runtime: RuntimeId }[] = [];
 
-  /** Spawns a real Claude Code session (at most REAL_CLAUDE_MAX_LIVE alive at once), else a fake Claude step. */
-  private async realClaude(): Promise<void> {
-    if (this.realClaudes.filter((c) => runtimeAlive(c.runtime)).length >= REAL_CLAUDE_MAX_LIVE) return this.claudeStep();
-    const reply = await this.send('POST', '/sessions', { projectId: PROJECT, agent: 'claude-code', prompt: 'soak: run the scripted steps' });
+  /** Spawns a real session of `agent` (at most REAL_AGENT_MAX_LIVE of its kind alive at once), else takes a fake Claude step. */
+  private async realAgent(agent: RealAgent): Promise<void> {
+    if (this.real.filter((c) => c.agent === agent && runtimeAlive(c.runtime)).length >= REAL_AGENT_MAX_LIVE) return this.claudeStep();
+    const reply = await this.send('POST', '/sessions', { projectId: PROJECT, agent, prompt: 'soak: run the scripted steps' });
     if (!ok(reply)) return;
     const view = reply.body;
     const runtime = view.runtime?.pid ? { pid: view.runtime.pid, startTime: view.runtime.startTime } : undefined;
     this.acks.push({ op: 'spawn', sessionId: view.id, projectId: view.projectId, revision: view.revision, ...(runtime ? { runtime } : {}) });
-    if (runtime) this.realClaudes.push({ sessionId: view.id, runtime });
+    if (runtime) this.real.push({ agent, sessionId: view.id, runtime });
+  }
+
+  /** Spawns one real session of each agent that has none alive, so that every iteration's kill finds one of each at work. */
+  async warmRealAgents(): Promise<void> {
+    for (const agent of this.realAgents) if (!this.real.some((c) => c.agent === agent && runtimeAlive(c.runtime))) await this.realAgent(agent);
   }
 
   /** Next step of a fake Claude Code session: it writes its transcript like Claude does and calls the hooks. */
@@ -599,14 +589,19 @@ interface Run {
   db: Client;
   drop: () => Promise<void>;
   marker: string;
+  /**
+   * The port every server of this epoch listens on, as a deployment's does (8787): the URL an agent's hooks were
+   * launched with still reaches runledger after a restart, so a hook held across it gets through.
+   */
+  port: number;
   server?: ServerProcess;
-  /** The Messages API stand-in and the CLI's environment, when the real CLI is installed. */
-  claude?: { api: FakeAnthropicApi; env: Record<string, string> };
+  /** The real agents of this epoch: each one's model stand-in and CLI environment (only those asked for and installed). */
+  agents: Map<RealAgent, OpenedAgent>;
 }
 
 const serverEnv = (run: Run) => ({
-  ...(run.claude?.env ?? {}),
-  DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000',
+  ...Object.assign({}, ...[...run.agents.values()].map((a) => a.env)),
+  DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000', PORT: String(run.port),
   // No grace window: a sweep removes every orphan it may, so a kill can land in the middle of a removal.
   RUNLEDGER_ORPHAN_GRACE_MS: '0',
   RUNLEDGER_URL: undefined, RL_CRASH_RUN: run.marker.slice('RL_CRASH_RUN='.length),
@@ -636,10 +631,13 @@ const awaitReconcile = async (run: Run, server: ServerProcess, timeoutMs: number
 };
 
 /** Everything the checks need, read now from the database, the API and /proc. */
-const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObservation, 'after' | 'leases' | 'snapshots' | 'listedIds' | 'replays' | 'serverPid' | 'isAlive' | 'moving'>): Promise<RestartObservation> => {
+const observe = async (
+  run: Run, server: ServerProcess, base: Omit<RestartObservation, 'after' | 'leases' | 'snapshots' | 'listedIds' | 'replays' | 'serverPid' | 'isAlive' | 'moving'>,
+): Promise<RestartObservation & { uptime: number }> => {
   // Liveness is sampled before the log is read: a call the log shows dispatched is judged against its owner's state at
   // an instant before that read (an agent that finished the call and exited after the read is not an orphan).
   const isAlive = livenessNow();
+  const uptime = uptimeNow();
   const after = await readLog(run.db);
   const { rows: leases } = await run.db.query<{ resource: string; owner: string }>('SELECT resource, owner FROM rl_leases WHERE expires_at >= now()');
   const list = await request(server.url, 'GET', '/sessions');
@@ -660,7 +658,7 @@ const observe = async (run: Run, server: ServerProcess, base: Omit<RestartObserv
   const heads = (log: StoredEvent[]) => new Map([...foldSessions(log).values()].map((s) => [s.sessionId, s.head]));
   const [first, last] = [heads(after), heads(await readLog(run.db))];
   const moving = new Set([...last].filter(([id, head]) => first.get(id) !== head).map(([id]) => id));
-  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive, moving };
+  return { ...base, after, leases, snapshots, listedIds, replays, serverPid: server.pid, isAlive, moving, uptime };
 };
 
 /** What is left of the clients' work in each session's worktree: on its branch, on disk, in the preserved ref it records. */
@@ -715,12 +713,9 @@ const openRun = async (options: CrashSoakOptions): Promise<Run> => {
   const db = new Client({ connectionString: url });
   db.on('error', () => undefined);
   await db.connect();
-  let claude: Run['claude'];
-  if (!claudeUnavailable()) {
-    const api = await startFakeAnthropicApi({ choose: soakTurn });
-    claude = { api, env: prepareClaudeHome(join(root, 'claude-home'), { apiUrl: api.url }).env };
-  }
-  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, claude };
+  const agents = new Map<RealAgent, OpenedAgent>();
+  for (const kind of REAL_AGENTS) if (options.realAgents?.includes(kind) && !REAL_AGENT_KITS[kind].unavailable()) agents.set(kind, await REAL_AGENT_KITS[kind].open(root));
+  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, port: await freePort(), agents };
 };
 
 const closeRun = async (run: Run): Promise<void> => {
@@ -732,7 +727,7 @@ const closeRun = async (run: Run): Promise<void> => {
       /* already gone */
     }
   }
-  await run.claude?.api.close().catch(() => undefined);
+  for (const agent of run.agents.values()) await agent.close().catch(() => undefined);
   await run.db.end().catch(() => undefined);
   await run.drop().catch(() => undefined);
   rmSync(run.root, { recursive: true, force: true });
@@ -756,8 +751,8 @@ interface RunState {
   pointMs: Partial<Record<KillPoint, number>>;
 }
 
-/** Counts of the real Claude Code sessions of a run, summed over its epochs. */
-interface RealClaudeCounts {
+/** Counts of the real sessions of one agent kind, summed over runs and epochs. */
+export interface RealAgentCounts {
   spawned: number;
   exited: number;
   launches: number;
@@ -784,6 +779,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   const iterationStarted = Date.now();
   await driver.refresh();
   driver.stats = { acked: 0, rejected: 0, inFlightAtKill: 0 };
+  await driver.warmRealAgents();
 
   // Cleanups a kill cut are retried first, as a person would: they must complete, with the work preserved.
   for (const sessionId of [...driver.cutCleanups]) {
@@ -859,7 +855,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   counts.kills++;
 
   // Sometimes agents die while runledger is down (a reboot, an OOM kill): reconcile must see them dead.
-  if (rand() < 0.3) {
+  if (rand() < (options.killAgentsWhileDown ?? 0.3)) {
     const gone: RuntimeId[] = [];
     for (const p of markedProcesses(run.marker).filter((p) => p.agent)) {
       if (rand() < 0.34) {
@@ -868,16 +864,27 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
         counts.agentsKilledWhileDown++;
       }
     }
-    for (const c of driver.realClaudes.filter((c) => runtimeAlive(c.runtime))) {
+    // A real agent's recorded runtime: the first launch, or the native resume that followed a kill (its group: the CLI
+    // and its native binary; a Codex exec child runs in a session of its own and outlives it, an orphan).
+    const sessionsNow = foldSessions(await readLog(run.db));
+    const realRuntimes = driver.real.map((c) => sessionsNow.get(c.sessionId)?.runtime ?? c.runtime);
+    for (const runtime of realRuntimes.filter(runtimeAlive)) {
       if (rand() < 0.5) {
-        process.kill(-c.runtime.pid, 'SIGKILL');
-        gone.push(c.runtime);
+        process.kill(-runtime.pid, 'SIGKILL');
+        gone.push(runtime);
         counts.agentsKilledWhileDown++;
       }
     }
     // SIGKILL lands asynchronously: wait until the killed agents are gone before judging who was alive at the kill.
     for (const deadline = Date.now() + 5000; gone.some(runtimeAlive) && Date.now() < deadline; ) await delay(20);
   }
+
+  // What dead Codex agents left running (their exec children), sampled before any restart may stop them.
+  const atKill = foldSessions(await readLog(run.db));
+  const orphans: AgentOrphan[] = run.agents.has('codex')
+    ? codexOrphans(run.marker, (sessionId) => { const s = atKill.get(sessionId); return !!s?.runtime && !runtimeAlive(s.runtime); })
+    : [];
+  counts.agentOrphans = orphans.length;
 
   // Sometimes the restart itself is killed while it reconciles.
   if (rand() < 0.2) {
@@ -894,8 +901,8 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   const liveAtKill = new Map<string, RuntimeId>();
   for (const s of foldSessions(before).values()) {
     for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
-    // A one-shot `claude -p` may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
-    if (s.status !== 'terminated' && s.agent !== 'claude-code' && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
+    // A one-shot real agent (`claude -p`, `codex exec`) may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
+    if (s.status !== 'terminated' && !REAL_AGENTS.includes(s.agent as RealAgent) && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
   }
   counts.liveAgentsAtKill = liveAtKill.size;
   counts.unrecordedAgents = markedProcesses(run.marker).filter((p) => p.agent && !recorded.has(`${p.pid}:${p.startTime}`)).length;
@@ -915,12 +922,14 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   // The read side may still be projecting reconcile's own events: retry the checks until they hold or time runs out.
   const deadline = Date.now() + (options.settleTimeoutMs ?? 20_000);
   let violations: Violation[];
-  let observation!: RestartObservation;
+  let observation!: RestartObservation & { uptime: number };
+  const records: Partial<Record<string, AgentRecord>> = Object.fromEntries([...run.agents].map(([kind, agent]) => [kind, agent.record]));
   const checkRound = async (): Promise<Violation[]> => {
     counts.checkRounds++;
     observation = await observe(run, server, { before, acks: driver.acks, liveAtKill, reconciled: reconciled !== null, agentSessions: epoch.agentSessions });
     return [
-      ...checkRestart(observation), ...checkAgentSessions(observation.after, observation.isAlive, transcriptIds),
+      ...checkRestart(observation), ...checkAgentSessions(observation.after, observation.isAlive, records),
+      ...checkOrphans(orphans, observation.after, observation.isAlive, observation.uptime),
       ...checkWork(observeWork(run.repo, driver.work, observation.replays)),
     ];
   };
@@ -941,6 +950,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
     await delay(CHECK_RETRY_MS);
   }
   counts.unsettled = observation.moving.size;
+  counts.agentOrphansStopped = orphans.filter((o) => orphanStopped(o, observation.isAlive, observation.uptime)).length;
   for (const s of foldSessions(observation.after).values()) for (const a of s.agentSessionIds) if (!epoch.agentSessions.has(a)) epoch.agentSessions.set(a, s.sessionId);
 
   counts.opsAcked = driver.stats.acked;
@@ -988,7 +998,7 @@ const describeFailure = (error: unknown, server: ServerProcess): string => {
 };
 
 /** Runs one run of a soak: its epochs in order, each on a fresh database, repo and project; cleans each up, also on failure. */
-const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: string) => void, into: CrashSoakReport, real: RealClaudeCounts): Promise<void> => {
+const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: string) => void, into: CrashSoakReport): Promise<void> => {
   const rand = prng(plan.seed);
   const state: RunState = { rand, between: (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)), pointMs: {} };
   const total = plan.epochs.reduce((a, b) => a + b, 0);
@@ -999,8 +1009,12 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
     let failed = false;
     try {
       const driver = new Driver(rand, run.repo, join(run.root, 'claude'), `${plan.seed.toString(36)}e${index + 1}`);
-      driver.realClaudeEnabled = run.claude !== undefined && options.realClaude === true;
-      if (index === 0) log(driver.realClaudeEnabled ? 'real Claude Code sessions: on (the CLI against the scripted Messages API)' : `real Claude Code sessions: off (${run.claude ? 'not asked for' : claudeUnavailable()})`);
+      driver.realAgents = [...run.agents.keys()];
+      if (index === 0) {
+        for (const kit of Object.values(REAL_AGENT_KITS)) {
+          log(`real ${kit.label} sessions: ${run.agents.has(kit.kind) ? 'on (the CLI against its scripted model stand-in)' : `off (${options.realAgents?.includes(kit.kind) ? kit.unavailable() : 'not asked for'})`}`);
+        }
+      }
       const server = await startServer(run);
       driver.base = server.url;
       if (!(await awaitReconcile(run, server, options.reconcileTimeoutMs ?? 120_000))) log('warning: the first start appended no ReconcileCompleted');
@@ -1035,13 +1049,16 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
       }
       if (failed) continue;
       const finals = foldSessions(await readLog(run.db));
-      const sessions = driver.realClaudes.map((c) => finals.get(c.sessionId)).filter((s) => s !== undefined);
-      real.spawned += sessions.length;
-      real.exited += sessions.filter((s) => s!.status === 'exited').length;
-      real.launches += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched').length, 0);
-      real.native += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched' && e.data?.resumeMode === 'native').length, 0);
-      real.toolCalls += sessions.reduce((n, s) => n + s!.calls.size, 0);
-      real.fromTranscript += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'ToolCallDispatched' && e.data?.source === 'transcript').length, 0);
+      for (const kind of REAL_AGENTS) {
+        const real = into.realAgents[kind];
+        const sessions = driver.real.filter((c) => c.agent === kind).map((c) => finals.get(c.sessionId)).filter((s) => s !== undefined);
+        real.spawned += sessions.length;
+        real.exited += sessions.filter((s) => s!.status === 'exited').length;
+        real.launches += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched').length, 0);
+        real.native += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'SessionRuntimeLaunched' && e.data?.resumeMode === 'native').length, 0);
+        real.toolCalls += sessions.reduce((n, s) => n + s!.calls.size, 0);
+        real.fromTranscript += sessions.reduce((n, s) => n + s!.events.filter((e) => e.type === 'ToolCallDispatched' && e.data?.source === 'transcript').length, 0);
+      }
     } finally {
       await closeRun(run);
     }
@@ -1058,18 +1075,23 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => undefined);
   const plans = planSoak(iterations, options.parallel ?? DEFAULT_PARALLEL, options.epoch ?? DEFAULT_EPOCH, seed);
-  const report: CrashSoakReport = { seed, runs: plans.map((p) => ({ run: p.run, seed: p.seed, iterations: p.epochs.reduce((a, b) => a + b, 0), epochs: p.epochs.length })), totals: emptyCounts(), perIteration: [], violations: [], failures: [] };
-  const real: RealClaudeCounts = { spawned: 0, exited: 0, launches: 0, native: 0, toolCalls: 0, fromTranscript: 0 };
+  const realAgents = Object.fromEntries(REAL_AGENTS.map((kind) => [kind, { spawned: 0, exited: 0, launches: 0, native: 0, toolCalls: 0, fromTranscript: 0 }])) as Record<RealAgent, RealAgentCounts>;
+  const report: CrashSoakReport = {
+    seed, runs: plans.map((p) => ({ run: p.run, seed: p.seed, iterations: p.epochs.reduce((a, b) => a + b, 0), epochs: p.epochs.length })), totals: emptyCounts(), perIteration: [], violations: [], failures: [], realAgents,
+  };
   log(`crash soak: seed ${seed}, ${iterations} iteration(s) in ${plans.length} run(s) of epochs of at most ${options.epoch ?? DEFAULT_EPOCH}: ` +
     plans.map((p) => `run ${p.run} seed ${p.seed} (${report.runs[p.run].iterations} iterations, ${p.epochs.length} epoch(s))`).join('; '));
   const started = Date.now();
   // Every run ends (and cleans up) before a failure of one is thrown.
-  const ended = await Promise.allSettled(plans.map((plan) => runSoakRun(plan, options, plans.length > 1 ? (line) => log(`[run ${plan.run}] ${line}`) : log, report, real)));
+  const ended = await Promise.allSettled(plans.map((plan) => runSoakRun(plan, options, plans.length > 1 ? (line) => log(`[run ${plan.run}] ${line}`) : log, report)));
   const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
   if (failed) throw failed.reason;
   const wall = (Date.now() - started) / 1000;
   log(`crash soak totals (seed ${seed}): iterations ${report.totals.iterations}; ${report.failures.length} failed (${report.failures.reduce((n, f) => n + f.skipped, 0)} skipped); ${formatCounts(report.totals)}; wall ${wall.toFixed(1)} s ` +
     `(${(wall / Math.max(1, report.totals.iterations)).toFixed(1)} s per iteration, ${((report.totals.iterations * 60) / Math.max(wall, 0.001)).toFixed(2)} iterations per minute)`);
-  log(`real Claude Code sessions: ${real.spawned} spawned, ${real.exited} exited, ${real.launches} launches (${real.native} native resumes), ${real.toolCalls} tool calls (${real.fromTranscript} appended from transcripts)`);
+  for (const kind of options.realAgents ?? []) {
+    const real = realAgents[kind];
+    log(`real ${REAL_AGENT_KITS[kind].label} sessions: ${real.spawned} spawned, ${real.exited} exited, ${real.launches} launches (${real.native} native resumes), ${real.toolCalls} tool calls (${real.fromTranscript} appended from transcripts)`);
+  }
   return report;
 };

@@ -1,4 +1,7 @@
-import { hooksJson, hookTrustToml, parseJsonEvents } from './codex-env';
+import { join } from 'node:path';
+import { hooksJson, hookTrustToml, parseJsonEvents, rolloutCalls, rolloutLastTurnEnded } from './codex-env';
+
+const FIXTURES = join(__dirname, '../../fixtures/codex');
 
 describe('codex-env helpers', () => {
   it('hookTrustToml gives the key and hash that codex-cli 0.171.0 accepted as trusted (measured: without them the hook did not run)', () => {
@@ -23,5 +26,20 @@ describe('codex-env helpers', () => {
       { type: 'turn.started' },
       { type: 'turn.completed', usage: {} },
     ]);
+  });
+
+  it('rolloutCalls and rolloutLastTurnEnded read real rollouts: a killed turn never ends (also after a resume), its cut call has no status', () => {
+    const killed = rolloutCalls(join(FIXTURES, 'killed-mid-exec.rollout.jsonl'));
+    expect(killed).toEqual([{ callId: expect.stringMatching(/^call_/), tool: 'Bash' }]);
+    expect(rolloutLastTurnEnded(join(FIXTURES, 'killed-mid-exec.rollout.jsonl'))).toBe(false);
+    const resumed = rolloutCalls(join(FIXTURES, 'resumed.rollout.jsonl'));
+    expect(resumed[0]).toEqual(killed[0]); // the resumed rollout holds the killed one, the cut call still without a result
+    expect(rolloutLastTurnEnded(join(FIXTURES, 'resumed.rollout.jsonl'))).toBe(true); // the resume's own turn ended
+    const tools = rolloutCalls(join(FIXTURES, 'session-tools.rollout.jsonl'));
+    expect(tools.map((c) => c.tool)).toEqual(expect.arrayContaining(['Bash', 'apply_patch']));
+    expect(tools.every((c) => c.status === 'completed' || c.status === 'failed')).toBe(true);
+    expect(rolloutLastTurnEnded(join(FIXTURES, 'session-tools.rollout.jsonl'))).toBe(true);
+    // write_stdin polls of a yielded exec are not calls
+    expect(rolloutCalls(join(FIXTURES, 'yielded-exec.rollout.jsonl')).map((c) => c.tool)).not.toContain('write_stdin');
   });
 });

@@ -267,3 +267,68 @@ export const codexThreadProcesses = (threadId: string): CodexThreadProcess[] => 
   }
   return found;
 };
+
+/** The lines of a rollout, parsed; a line that is not JSON (one Codex is still writing) is left out. */
+const rolloutLines = (file: string): Array<Record<string, any>> =>
+  readFileSync(file, 'utf8').split('\n').flatMap((text) => {
+    if (!text.trim()) return [];
+    try {
+      return [JSON.parse(text) as Record<string, any>];
+    } catch {
+      return [];
+    }
+  });
+
+/** One call of a rollout as Codex wrote it (see rolloutCalls). */
+export interface RolloutCall {
+  callId: string;
+  /** The tool as Codex's hooks name it: `Bash` (exec_command), `apply_patch`, `mcp__<server>__<tool>`. */
+  tool: string;
+  /** Undefined while the rollout holds neither an output nor an `item_completed` for it. */
+  status?: string;
+}
+
+/**
+ * The calls of a rollout as Codex wrote them, read without runledger's parser: each `function_call` /
+ * `custom_tool_call` response item (its `call_id`; `tool_search` and `write_stdin` polls are not calls, they fire no
+ * hook) and the status of its `item_completed` event (exit code 0 / `completed` / no error → completed), failed for an
+ * output with no item_completed (never ran), undefined while it has neither. Throws when the file cannot be read.
+ */
+export const rolloutCalls = (file: string): RolloutCall[] => {
+  const calls = new Map<string, RolloutCall>();
+  for (const line of rolloutLines(file)) {
+    const p = line.payload ?? {};
+    if (line.type === 'response_item' && (p.type === 'function_call' || p.type === 'custom_tool_call') && p.name !== 'tool_search' && p.name !== 'write_stdin') {
+      const tool = p.name === 'exec_command' ? 'Bash' : p.namespace ? `${p.namespace}__${p.name}` : p.name;
+      if (!calls.has(p.call_id)) calls.set(p.call_id, { callId: p.call_id, tool });
+    }
+    // An output with no item_completed: the call never ran (a hook blocked it); an item_completed, written before or after it, decides.
+    if (line.type === 'response_item' && (p.type === 'function_call_output' || p.type === 'custom_tool_call_output') && calls.has(p.call_id)) {
+      const call = calls.get(p.call_id)!;
+      if (!call.status) call.status = 'failed';
+    }
+    if (line.type === 'event_msg' && p.type === 'item_completed' && calls.has(p.item?.id)) {
+      const item = p.item;
+      const failed = item.type === 'CommandExecution' ? item.exit_code !== 0 : item.status === 'failed' || item.error != null;
+      calls.get(item.id)!.status = failed ? 'failed' : 'completed';
+    }
+  }
+  return [...calls.values()];
+};
+
+/**
+ * Whether the rollout's last turn ended: its last `task_started` has a `task_complete` with the same `turn_id` after it
+ * (a killed turn never gets one, also after a resume). False for a rollout with no turn. Throws when it cannot be read.
+ */
+export const rolloutLastTurnEnded = (file: string): boolean => {
+  let last: string | undefined;
+  let ended = false;
+  for (const line of rolloutLines(file)) {
+    if (line.type !== 'event_msg') continue;
+    if (line.payload?.type === 'task_started') {
+      last = line.payload.turn_id;
+      ended = false;
+    } else if (line.payload?.type === 'task_complete' && last !== undefined && line.payload.turn_id === last) ended = true;
+  }
+  return ended;
+};

@@ -77,7 +77,8 @@ export interface RecordedRequest {
 export interface FakeResponsesApiOptions {
   /** Turns answered in order; when exhausted, `whenExhausted` (default: the text "Done."). */
   script?: QueuedTurn[];
-  whenExhausted?: ScriptedTurn;
+  /** The turn of every request once the script is exhausted: a turn, or a function of the request (a stateless model). */
+  whenExhausted?: QueuedTurn;
   /** Text answered to requests that offer no tools. Default "Scripted answer". */
   sideText?: string;
 }
