@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listPidsWithEnv, readStartTime } from '@runledger/infra/runtime';
+import { listPidsWithEnv, readProcStat, readStartTime } from '@runledger/infra/runtime';
 import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, execFlags, prepareCodexHome, rolloutCalls, rolloutOf, rolloutsOf, runCodex } from '../support/codex/codex-env';
 import { FakeResponsesApi, startFakeResponsesApi } from '../support/codex/fake-responses-api';
 import { makeRepo } from '../support/git-repo';
@@ -199,7 +199,9 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
           const view = await session(id);
           return view.status === 'exited' && view.resumeMode ? view : null;
         }, 'the natively resumed Codex to finish', 90_000, 200);
-        expect(readStartTime(orphan.pid)).not.toBe(orphan.startTime); // stopped by the reconcile, not left to run out its 300 s
+        // Stopped by the reconcile, not left to run out its 300 s (a zombie its new parent has not reaped yet is dead too).
+        const left = readProcStat(orphan.pid);
+        expect(left !== null && left.startTime === orphan.startTime && left.state !== 'Z').toBe(false);
         expect(done).toMatchObject({ agentSessionId: threadId, resumeMode: 'native', exit: { finished: true } });
         const launches = (await events(id)).filter((e) => e.type === 'SessionRuntimeLaunched');
         expect(launches).toHaveLength(2);

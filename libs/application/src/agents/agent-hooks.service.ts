@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Injectable, Logger } from '@nestjs/common';
-import { CodingAgent, describeControlCharacter, DomainError, SnapshotPhase } from '@runledger/domain';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CodingAgent, describeControlCharacter, DomainError, sessionStreamName, SnapshotPhase } from '@runledger/domain';
+import { transcriptStartedAt } from '@runledger/infra/agents/transcript-start';
+import { EventStore } from '@runledger/infra/event-store';
+import { EVENT_STORE } from '@runledger/infra/tokens';
 import {
   BLOCKING_HOOK_EVENTS,
   HookInputError,
@@ -93,6 +96,7 @@ export class AgentHooks {
     private readonly redaction: SecretRedaction,
     private readonly adapters: AgentAdapters,
     private readonly fileEffects: FileEffects,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -117,6 +121,14 @@ export class AgentHooks {
       await this.worktrees.remove({ sessionId, worktreePath: input.worktree_path }, context);
       return {};
     }
+    // A hook held across a restart from an agent that died meanwhile names a conversation older than the session's
+    // current runtime: it must not take the session over (a native resume would continue the dead conversation).
+    const stale = headerSessionId ? await this.staleAgentSession(sessionId, input.session_id, input.transcript_path) : undefined;
+    if (stale) {
+      const detail = `${input.hook_event_name} from agent session ${input.session_id}, whose conversation began at ${stale.startedAt} before the current runtime was launched at ${stale.launchedAt}: not linked, not recorded as the current agent's`;
+      await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'RecordDivergence', data: { kind: 'stale_agent_hook', detail, at: new Date().toISOString() } }]), context);
+      return input.hook_event_name === 'PreToolUse' ? preToolUseDecision('deny', `runledger: ${input.session_id} is not the current agent of ${sessionId}`) : {};
+    }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
     const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path) : undefined;
     const toolResult = input.hook_event_name === 'PostToolUse' && typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id) : undefined;
@@ -136,6 +148,24 @@ export class AgentHooks {
     if (input.transcript_path && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) this.transcripts.captureSoon(sessionId, input.transcript_path);
     if (input.hook_event_name !== 'PreToolUse') return {};
     return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
+  }
+
+  /**
+   * For a hook naming an agent session other than the one `sessionId` is linked to: the start of that conversation and
+   * the launch of the session's current runtime when the conversation began first (a hook from a previous runtime's
+   * agent), else undefined. Reads the session's last launch and the transcript's head only for such a hook.
+   */
+  private async staleAgentSession(sessionId: string, agentSessionId: string | undefined, transcriptPath: string | undefined): Promise<{ startedAt: string; launchedAt: string } | undefined> {
+    if (!agentSessionId || !transcriptPath) return undefined;
+    const { state } = await this.sessions.known(sessionId);
+    if (state.agentSessionId === agentSessionId || state.status !== 'running') return undefined;
+    const launch = await this.store.lastEventOfType(sessionStreamName(sessionId), 'SessionRuntimeLaunched');
+    const launchedAt = typeof (launch?.data as { at?: unknown } | undefined)?.at === 'string' ? new Date((launch!.data as { at: string }).at) : undefined;
+    if (!launchedAt || Number.isNaN(launchedAt.getTime())) return undefined;
+    const startedAt = await transcriptStartedAt(transcriptPath);
+    if (!startedAt || startedAt >= launchedAt) return undefined;
+    const fresh = (await this.sessions.load(sessionId)).state; // this process's fold may miss a link another one appended
+    return fresh.agentSessionId === agentSessionId ? undefined : { startedAt: startedAt.toISOString(), launchedAt: launchedAt.toISOString() };
   }
 
   /** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when the file is missing. */

@@ -9,9 +9,8 @@ import { RecordedEvent } from '../event-store/event-store.port';
  * - rl_rm_usage: tokens per session, UTC day, run, sub-agent and model, summed from UsageRecorded (cost is computed
  *   when read, from the price table in force, so a price change never needs a rebuild);
  * - rl_rm_search: the searchable text of each event that has one (prompts, tool inputs and outputs, divergences, file
- *   paths), as stored (redacted before append, invariant 12), under an expression GIN index of its tsvector. Only the
- *   event's position and text are kept: its session, revision, type and call are read from the event itself (rl_events)
- *   when a hit is shown. Measured (bench/usage-search): a stored tsvector of short tool texts is about twice the text, so
+ *   paths), as stored (redacted before append, invariant 12), under an expression GIN index of its tsvector, with the
+ *   session, project, revision, type, call and time a hit shows (read models never read the log's tables). Measured (bench/usage-search): a stored tsvector of short tool texts is about twice the text, so
  *   text plus an expression index is the smaller index (about 275 bytes per event against 500).
  */
 
@@ -39,6 +38,12 @@ CREATE INDEX rl_rm_usage_project_day ON rl_rm_usage (project_id, day)
 --;
 CREATE TABLE rl_rm_search (
   global_position bigint PRIMARY KEY,
+  session_id      text NOT NULL,
+  project_id      text NOT NULL,
+  revision        bigint NOT NULL,
+  type            text NOT NULL,
+  call_id         text,
+  at              text,
   body            text NOT NULL
 )
 --;
@@ -77,6 +82,12 @@ interface UsageRow {
 
 interface SearchRow {
   global_position: number;
+  session_id: string;
+  project_id: string;
+  revision: number;
+  type: string;
+  call_id: string | null;
+  at: string | null;
   body: string;
 }
 
@@ -168,7 +179,16 @@ export const addLedgerRows = (rows: LedgerRows, state: Session, applied: readonl
     }
     const text = searchTextOf(event.type, data);
     if (text === null) continue;
-    rows.search.push({ global_position: event.globalPosition, body: text });
+    rows.search.push({
+      global_position: event.globalPosition,
+      session_id: state.sessionId,
+      project_id: state.projectId,
+      revision: event.revision,
+      type: event.type,
+      call_id: typeof data?.callId === 'string' ? data.callId : null,
+      at: typeof data?.at === 'string' ? data.at : null,
+      body: text,
+    });
   }
 };
 
@@ -193,8 +213,9 @@ export const writeLedgerRows = async (tx: SqlExecutor, rows: LedgerRows): Promis
   }
   if (rows.search.length > 0) {
     await tx.query(
-      `INSERT INTO rl_rm_search (global_position, body)
-       SELECT global_position, body FROM jsonb_to_recordset($1::jsonb) AS s(global_position bigint, body text)
+      `INSERT INTO rl_rm_search (global_position, session_id, project_id, revision, type, call_id, at, body)
+       SELECT global_position, session_id, project_id, revision, type, call_id, at, body
+       FROM jsonb_to_recordset($1::jsonb) AS s(global_position bigint, session_id text, project_id text, revision bigint, type text, call_id text, at text, body text)
        ON CONFLICT (global_position) DO NOTHING`,
       [JSON.stringify(rows.search)],
     );

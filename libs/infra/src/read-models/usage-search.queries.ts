@@ -122,37 +122,29 @@ export class UsageSearchQueries {
    * `limit`, with a snippet cut from each event as stored (redacted before append, invariant 12).
    */
   async search(filter: SearchFilter): Promise<SearchHit[]> {
-    // Session, revision, type, call and time come from the event in the log, the project from the session's row, the
-    // snippet from the stored text: only for the page of hits kept.
+    // The matches are gathered through the GIN index first (MATERIALIZED: given ORDER BY … LIMIT, the planner may
+    // otherwise walk the primary key backwards and parse every row's text), then filtered and the newest kept.
     const { rows } = await this.db.query<{
-      global_position: string | number; stream_id: string; project_id: string | null; revision: string | number; type: string; call_id: string | null; at: string | null; snippet: string;
+      global_position: string | number; session_id: string; project_id: string; revision: string | number; type: string; call_id: string | null; at: string | null; snippet: string;
     }>(
-      // The matches are gathered through the GIN index first (MATERIALIZED: given ORDER BY … LIMIT, the planner may
-      // otherwise walk the primary key backwards and parse every row's text), then the newest are kept.
       `WITH matches AS MATERIALIZED (
          SELECT global_position FROM rl_rm_search
          WHERE to_tsvector('${SEARCH_CONFIG}', body) @@ websearch_to_tsquery('${SEARCH_CONFIG}', $1) AND ($4::bigint IS NULL OR global_position < $4)
-       ),
-       hits AS (
-         SELECT m.global_position FROM matches m
-         WHERE ($2::text IS NULL AND $3::text IS NULL) OR EXISTS (
-           SELECT 1 FROM rl_events e LEFT JOIN rl_rm_sessions r ON r.session_id = substr(e.stream_id, 9)
-           WHERE e.global_position = m.global_position AND ($2::text IS NULL OR r.project_id = $2) AND ($3::text IS NULL OR e.data->>'at' >= $3))
-         ORDER BY m.global_position DESC LIMIT $5
        )
-       SELECT h.global_position, e.stream_id, e.revision, e.type, e.data->>'callId' AS call_id, e.data->>'at' AS at, r.project_id,
+       SELECT s.global_position, s.session_id, s.project_id, s.revision, s.type, s.call_id, s.at,
          ts_headline('${SEARCH_CONFIG}', s.body, websearch_to_tsquery('${SEARCH_CONFIG}', $1),
            'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-       FROM hits h
-       JOIN rl_rm_search s ON s.global_position = h.global_position
-       JOIN rl_events e ON e.global_position = h.global_position
-       LEFT JOIN rl_rm_sessions r ON r.session_id = substr(e.stream_id, 9)
-       ORDER BY h.global_position DESC`,
+       FROM (
+         SELECT s.* FROM matches m JOIN rl_rm_search s ON s.global_position = m.global_position
+         WHERE ($2::text IS NULL OR s.project_id = $2) AND ($3::text IS NULL OR s.at >= $3)
+         ORDER BY s.global_position DESC LIMIT $5
+       ) s
+       ORDER BY s.global_position DESC`,
       [searchable(filter.query), filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
     );
     return rows.map((r) => ({
-      sessionId: r.stream_id.slice('session-'.length),
-      projectId: r.project_id ?? '',
+      sessionId: r.session_id,
+      projectId: r.project_id,
       revision: toNumber(r.revision),
       globalPosition: toNumber(r.global_position),
       type: r.type,
