@@ -7,6 +7,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { tablesHolding } from '../support/tables-holding';
 
 // docs/ARCHITECTURE.md §4c, invariants 12 and 16: env values in a sealed store, names and fingerprints in the log,
 // crypto-shredding, one redaction door for every persisted string — on both engines, through the real server.
@@ -22,17 +23,6 @@ const FORBIDDEN = [
   CONFIGURED, encodeURIComponent(CONFIGURED), Buffer.from(CONFIGURED).toString('base64').replace(/=+$/, ''),
   API_KEY, Buffer.from(API_KEY).toString('base64').replace(/=+$/, ''), DB_PASSWORD, GHP, TOKEN,
 ];
-
-/** Rows of every table of the public schema whose text holds `needle`, as `table: count`. */
-const tablesHolding = async (db: SqlDatabase, needle: string): Promise<Record<string, number>> => {
-  const { rows: tables } = await db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
-  const found: Record<string, number> = {};
-  for (const { table_name } of tables) {
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE strpos(t::text, $1) > 0`, [needle]);
-    if (rows[0].n > 0) found[table_name] = rows[0].n;
-  }
-  return found;
-};
 
 type Engine = 'pglite' | 'postgres';
 const pg = chosenPostgres();

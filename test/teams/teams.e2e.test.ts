@@ -7,6 +7,7 @@ import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { chosenPostgres, createTestDatabase } from '../support/postgres-server';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { tablesHolding } from '../support/tables-holding';
 
 // docs/ARCHITECTURE.md §8: people with roles and personal tokens, and the actor of every event, through the real
 // server on both engines (and two api processes sharing one PostgreSQL).
@@ -20,17 +21,6 @@ const OPENAPI = JSON.parse(readFileSync(join(__dirname, '../../openapi.json'), '
  * token at all, and minting a login code changes no state (it logs the reader's own page in).
  */
 const READER_MAY = new Set(['POST /api/v1/ui/session', 'DELETE /api/v1/ui/session', 'POST /api/v1/ui/login-codes']);
-
-/** Rows of every table of the public schema whose text holds `needle`, as `table: count`. */
-const tablesHolding = async (db: SqlDatabase, needle: string): Promise<Record<string, number>> => {
-  const { rows: tables } = await db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
-  const found: Record<string, number> = {};
-  for (const { table_name } of tables) {
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE strpos(t::text, $1) > 0`, [needle]);
-    if (rows[0].n > 0) found[table_name] = rows[0].n;
-  }
-  return found;
-};
 
 type Engine = 'pglite' | 'postgres';
 const pg = chosenPostgres();
