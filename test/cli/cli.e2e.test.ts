@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port';
 import { makeRepo } from '../support/git-repo';
 import { apiClient } from '../support/http-client';
-import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { runCli, runWithInput, ServerProcess, startServerProcess } from '../support/server-process';
 import { killProcessGroups } from '../support/process-groups';
 
 const TOKEN = 'cli-e2e-token-0123456789abcdef';
@@ -14,16 +13,7 @@ const FIXTURES = join(__dirname, '../fixtures/claude-code');
 
 
 /** Runs `runledger <args>` with `input` on stdin (the hook command reads its input there). */
-const runCliWithInput = (args: string[], env: Record<string, string | undefined>, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+const runCliWithInput = (args: string[], env: Record<string, string | undefined>, input: string) => runWithInput(process.execPath, [BIN, ...args], input, { NO_COLOR: '1', ...env });
 
 /** A 2xx answer (the API answers 200 or 201 depending on the route). */
 const ok = (response: { status: number; body: unknown }): void => expect({ status: response.status < 300 ? 'ok' : response.status, body: response.body }).toEqual({ status: 'ok', body: response.body });

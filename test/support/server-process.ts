@@ -69,3 +69,16 @@ export const runCli = (args: string[], env: Record<string, string | undefined>, 
     child.stderr.on('data', (c) => (stderr += c));
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
+
+/** Runs `command args` with `input` on stdin (a hook reads its input there) and `env` over the test's; its exit code and output. */
+export const runWithInput = (command: string, args: string[], input: string, env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => {}); // a command that exits before reading its input
+    child.stdin.end(input);
+  });

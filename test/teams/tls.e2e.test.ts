@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo';
 import { eventually } from '../support/http-client';
-import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
+import { runCli, runWithInput, ServerProcess, startServerProcess } from '../support/server-process';
 
 // docs/ARCHITECTURE.md §8: HTTPS served directly (RUNLEDGER_TLS_CERT/KEY) with a private CA made here with openssl:
 // the CLI, both hook runners (the sh shim over curl, the Node hook) and the web page verify it; a wrong CA is refused.
@@ -15,23 +15,11 @@ const ROOT_DIR = join(__dirname, '../..');
 const BIN = join(ROOT_DIR, 'bin/runledger.js');
 const SHIM = join(ROOT_DIR, 'bin/runledger-hook');
 
-/** A CA (`<name>.pem`, `<name>.key`) and, when `server`, a certificate for 127.0.0.1 signed by it. */
+/** A self-signed CA in `dir`: `<name>.pem` and `<name>.key`. */
 const makeCa = (dir: string, name: string): void => {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`);
 };
-
-/** Runs `command` with `input` on stdin; its exit code and output. */
-const run = (command: string, args: string[], input: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
 
 /** One HTTPS request trusting only `ca`; status, headers and body. */
 const https = (url: string, ca: Buffer, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> =>
@@ -108,8 +96,8 @@ describe('HTTPS with a private CA', () => {
   it('refuses a server whose certificate a hook cannot verify, at once and fail-closed (both runners)', async () => {
     const input = JSON.stringify({ hook_event_name: 'PreToolUse', session_id: 'x', tool_name: 'Bash', tool_input: {}, tool_use_id: 'refused', cwd: repo });
     const env = { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: ADMIN, RUNLEDGER_CA_FILE: pem('other') };
-    const shim = await run('bash', [SHIM, 'claude-code', '--event', 'PreToolUse', '--hold', '300'], input, env);
-    const node = await run(process.execPath, [BIN, 'hook', 'claude-code', '--event', 'PreToolUse', '--hold', '300'], input, env);
+    const shim = await runWithInput('bash', [SHIM, 'claude-code', '--event', 'PreToolUse', '--hold', '300'], input, env);
+    const node = await runWithInput(process.execPath, [BIN, 'hook', 'claude-code', '--event', 'PreToolUse', '--hold', '300'], input, env);
     for (const [runner, result] of [['shim', shim], ['node', node]] as const) {
       expect({ runner, code: result.code, stdout: result.stdout, refused: /TLS certificate .* was refused/.test(result.stderr) }).toEqual({ runner, code: 2, stdout: '', refused: true });
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, filesNotSnapshotted, LAUNCHABLE_AGENTS, LaunchableAgent, SessionView } from '@runledger/domain';
+import { DomainError, LAUNCHABLE_AGENTS, LaunchableAgent, SessionView } from '@runledger/domain';
 import { GitSnapshotStore } from '@runledger/infra/file-snapshots';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
@@ -41,7 +41,6 @@ export class ForkSession {
       throw new DomainError('SESSION.INVALID', 'invalid', `the files of ${request.callId} are in ${target.root}, which no repository of ${project.projectId} holds`, { field: 'callId' });
     }
     const agent: LaunchableAgent = (LAUNCHABLE_AGENTS as readonly string[]).includes(source.agent) ? (source.agent as LaunchableAgent) : (source.observedAgent ?? 'claude-code');
-    if (agent === 'command' && !source.command) throw filesNotSnapshotted('callId', `a command to run in the fork of ${sourceId}`);
     const prompt = request.prompt ?? source.prompt;
     // A runledger session's branch holds its commits; a person's checkout is forked from the project's default branch.
     const baseRef = sourceWorktree ? source.branch : (project.defaultBranch ?? 'HEAD');
