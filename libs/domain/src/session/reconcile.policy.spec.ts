@@ -213,6 +213,15 @@ describe('reconcile policy: the log equals the transcript (docs/ARCHITECTURE.md 
     expect(plan.after.toolCalls.get("c9")!).toMatchObject({ status: 'interrupted', dispatchSource: 'transcript' });
   });
 
+  it('leaves a dispatched call\'s result to its held PostToolUse while an agent that writes results first (Codex) runs, and takes it once settled', () => {
+    const history = [started(), launched, linked, runStarted, dispatched('c1')];
+    const alive = given(...history).when(facts({ runtime: { state: 'alive' }, transcript: transcript({ calls: [call('c1')], settled: false, resultsBeforeHook: true }) }));
+    expect(types(alive)).not.toContain('RecordToolCallResult');
+    expect(alive.after.toolCalls.get('c1')!).toMatchObject({ status: 'dispatched' });
+    const settled = given(...history).when(facts({ trigger: 'hook', transcript: transcript({ calls: [call('c1')], settled: true, resultsBeforeHook: true }) }));
+    expect(settled.after.toolCalls.get('c1')!).toMatchObject({ status: 'completed', result: { source: 'transcript' } });
+  });
+
   it('appends a result the log lacks (dispatched), and as a late result for an interrupted attempt', () => {
     const plan = given(started(), launched, linked, runStarted, dispatched('c1'), dispatched('c2'), interruptedCall('c2'))
       .when(facts({ trigger: 'hook', transcript: transcript({ calls: [call('c1'), call('c2')] }) }));

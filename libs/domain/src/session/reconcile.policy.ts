@@ -32,6 +32,11 @@ export interface TranscriptUsageFact extends TokenCounts {
 /** What the agent's transcript says (docs/ARCHITECTURE.md §4.3). */
 export interface TranscriptFacts {
   calls: TranscriptCallFact[];
+  /**
+   * The agent writes a call's result to its transcript before it runs the PostToolUse hook (Codex): while the transcript
+   * is unsettled, a logged call's result there is left to that hook, which may be held across a restart.
+   */
+  resultsBeforeHook?: boolean;
   /** Usage per model call (docs/ARCHITECTURE.md §4g); absent when the agent's record holds none. */
   usage?: TranscriptUsageFact[];
   /** The transcript's last turn ended with the assistant's final answer (the agent finished its prompt). */
@@ -169,6 +174,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
       continue;
     }
     if (!fact.result) continue;
+    if (!hasResult(logged) && transcript.resultsBeforeHook && !transcript.settled) continue; // its PostToolUse records it
     if (!hasResult(logged)) {
       commands.push(result(fact.result.status, fact.result.output));
       commands.push(divergence(fact.callId, DIVERGENCE_KINDS.resultOnlyInTranscript, `the log showed ${logged.status}; the transcript has a ${fact.result.status} result`));
