@@ -214,6 +214,15 @@ describe('crash checks: real Codex sessions (fabricated states)', () => {
     expect(checkAgentSessions(gone, dead, { codex: record({ callIds: () => ['call_a', 'call_b'] }) })).toEqual([{ kind: 'log-not-transcript', detail: expect.stringContaining('call_b') }]);
     expect(checkAgentSessions(gone, dead, { 'claude-code': record({ callIds: () => ['call_b'] }) })).toEqual([]);
   });
+
+  it('accepts a logged call the agent died before writing only when it is interrupted and named call_only_in_log', () => {
+    const kinds = (log: StoredEvent[]) => checkAgentSessions(log, dead, { codex: record({ callIds: () => [] }) }).map((v) => v.kind);
+    const named: [string, Record<string, unknown>] = ['DivergenceDetected', { callId: 'call_a', kind: 'call_only_in_log', detail: 'Bash: in the log, not in the agent\'s transcript' }];
+    expect(kinds(codexLog([['SessionExited', { finished: true }], named]))).toEqual([]);
+    expect(kinds(codexLog([['SessionExited', { finished: true }]]))).toEqual(['log-not-transcript']);
+    const completed = codexLog([['SessionExited', { finished: true }], named]).filter((e) => e.type !== 'ToolCallInterrupted');
+    expect(kinds(completed)).toEqual(['log-not-transcript']);
+  });
 });
 
 const pg = chosenPostgres();

@@ -97,6 +97,18 @@ describe('GitSnapshotStore (real git)', () => {
     expect(again.tree).toBe(start.tree);
   });
 
+  it('compares a later session\'s first snapshot with HEAD as it is then, not as it was when the folder was first seen', async () => {
+    const target = (await store.rootOf(repo))!;
+    await store.snapshot('s-4', target, undefined);
+    writeFileSync(join(repo, 'committed.txt'), 'by hand\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'between sessions');
+    writeFileSync(join(repo, 'mine.txt'), 'session five\n');
+    const first = await store.snapshot('s-5', (await store.rootOf(repo))!, undefined);
+    expect(first.previousTree).toBe(git(repo, 'rev-parse', 'HEAD^{tree}').trim());
+    expect(first.changed).toEqual([{ path: 'mine.txt', status: 'added', additions: 1, deletions: 0 }]);
+  });
+
   it('is not a repository: no root', async () => {
     expect(await store.rootOf(root)).toBeUndefined();
   });

@@ -144,6 +144,19 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     expect(requested).toMatchObject({ outcome: 'interrupted', relaunch: null, commands: [] });
   });
 
+  it('records exited, never relaunches, a session under restore whose agent finished before its launch was recorded', () => {
+    const restoreStarted: SessionEvent = { type: 'SessionRestoreStarted', data: { at: T(11) } };
+    const plan = given(started(), launched, linked, runStarted, dispatched('c1'), interrupted, restoreStarted).when(facts({ transcript: transcript({ lastTurnEnded: true }) }));
+    expect(plan).toMatchObject({ outcome: 'exited', relaunch: null });
+    expect(plan.after).toMatchObject({ status: 'exited', restoring: false, exit: { finished: true } });
+    expect(plan.after.exit).not.toHaveProperty('exitCode');
+    // Its turn not ended: cut short again, and resumed natively.
+    const cut = given(started(), launched, linked, runStarted, dispatched('c1'), interrupted, restoreStarted).when(facts({ transcript: transcript({ lastTurnEnded: false }) }));
+    expect(cut).toMatchObject({ outcome: 'interrupted', relaunch: 'native' });
+    // An interrupted session not under restore is left to its restore policy, whatever its transcript says.
+    expect(given(started(), launched, linked, interrupted).when(facts({ transcript: transcript({ lastTurnEnded: true }) })).outcome).toBe('interrupted');
+  });
+
   it('leaves an exited session exited (a restart never repeats its work)', () => {
     expect(given(started(), launched, linked, runStarted, runCompleted, exited).when(facts())).toMatchObject({ outcome: 'unchanged', commands: [], relaunch: null });
   });

@@ -282,13 +282,17 @@ const exitReason = (state: Session, runtime: Extract<RuntimeFact, { state: 'dead
 /**
  * A running session whose runtime is dead and whose last run finished (Stop recorded, or the transcript's last turn
  * ended), or whose exit was observed: `exited`, never relaunched (invariant 14); its open runs closed when the transcript
- * ended them (failed on the API error it gave up on). Null when the work was cut short.
+ * ended them (failed on the API error it gave up on). Also an interrupted session under restore whose transcript's last
+ * turn ended: the restore launched its agent, runledger stopped before recording the launch, and the agent finished
+ * unrecorded (an interrupted session's transcript had not ended its turn, or it would have exited). Null when the work
+ * was cut short.
  */
 const exitVerdict = (state: Session, runtime: Extract<RuntimeFact, { state: 'dead' }>, transcript: TranscriptFacts | null, at: string): Verdict | null => {
   const endedInTranscript = transcript?.lastTurnEnded === true;
   const finished = lastRunFinished(state) || endedInTranscript;
   const observedExit = runtime.exitCode !== undefined || runtime.signal !== undefined;
-  if (state.status !== 'running' || !(finished || observedExit)) return null;
+  const restoredUnrecorded = state.status === 'interrupted' && state.restoring;
+  if (restoredUnrecorded ? !endedInTranscript : state.status !== 'running' || !(finished || observedExit)) return null;
   const commands: SessionCommand[] = [];
   if (endedInTranscript) {
     for (const run of Object.values(state.runs)) {
@@ -296,6 +300,12 @@ const exitVerdict = (state: Session, runtime: Extract<RuntimeFact, { state: 'dea
       const failure = run.agentId === undefined ? transcript?.lastTurnFailure : undefined;
       commands.push(failure !== undefined ? { type: 'FailAgentRun', data: { runId: run.runId, error: failure, at } } : { type: 'CompleteAgentRun', data: { runId: run.runId, at } });
     }
+  }
+  if (restoredUnrecorded) {
+    // The exit status observed belongs to the runtime before the restore, not to the agent that finished: none is given.
+    const reason = 'the restored agent finished its run unrecorded (runledger stopped between its launch and recording it)';
+    commands.push({ type: 'RecordRuntimeExited', data: { finished: true, reason, at } });
+    return { commands, interrupted: 0, outcome: 'exited', why: reason };
   }
   const reason = exitReason(state, runtime, finished);
   commands.push({

@@ -340,7 +340,8 @@ const DECIDE_STARTED: { [T in SessionOwnCommand['type']]: DecideStarted<Extract<
   },
   RecordRuntimeExited: (command, session) => {
     if (session.status === 'exited' && !session.restoring) return [];
-    if (session.status !== 'running') throw invalidTransition(session, command);
+    // Running, or interrupted under a restore whose agent ran to its end before its launch was recorded.
+    if (session.status !== 'running' && !(session.status === 'interrupted' && session.restoring)) throw invalidTransition(session, command);
     const { reason, at } = command.data;
     return [{ type: 'SessionExited', data: omitUndefined({ ...command.data }) }, ...closeInFlight(session, `agent exited: ${reason}`, at)];
   },
@@ -547,7 +548,12 @@ const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: 
     const resumeMode = data.resumeMode ?? session.resumeMode;
     return { ...coreOf(session), worktrees, status: 'running', runtime: data.runtime, ...(resumeMode ? { resumeMode } : {}), restoring: false, updatedAt: at };
   },
-  SessionExited: (session, { data: { at: _at, ...exit } }, at) => ({ ...coreOf(session), status: 'exited', exit: { ...exit, at }, restoring: false, updatedAt: at }),
+  SessionExited: (session, { data: { at: _at, ...exit } }, at) => ({
+    ...coreOf(session),
+    // A restore whose agent ran before its launch was recorded: its recreated worktrees were in use, so they are active.
+    worktrees: session.restoring ? mapValues(session.worktrees, activateRestored) : session.worktrees,
+    status: 'exited', exit: { ...exit, at }, restoring: false, updatedAt: at,
+  }),
   SessionAdopted: (session, { data }, at) => ({ ...coreOf(session), status: 'running', runtime: data.runtime, restoring: false, updatedAt: at }),
   SessionLaunchFailed: (session, { data }, at) => ({
     ...coreOf(session),

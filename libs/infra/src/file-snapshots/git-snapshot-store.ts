@@ -4,7 +4,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ChangedFile, FILE_CHANGES_LISTED, FileChangeStatus, SkippedFile } from '@runledger/domain';
 
-/** A repository work tree a snapshot covers: its absolute top-level folder, and the tree of its HEAD (the empty tree before a first commit). */
+/** A repository work tree a snapshot covers: its absolute top-level folder, and the tree of its HEAD when the folder was first looked up (the empty tree before a first commit; a snapshot without a previous tree reads HEAD again). */
 export interface SnapshotRoot {
   root: string;
   headTree: string;
@@ -185,13 +185,16 @@ export class GitSnapshotStore {
     const [root, commonDir] = lines;
     if (!root || !commonDir) return undefined;
     this.commonDirs.set(root, commonDir);
-    let headTree = EMPTY_TREE;
+    return { root, headTree: await this.headTreeOf(root) };
+  }
+
+  /** The tree of `root`'s HEAD now (the empty tree before a first commit). */
+  private async headTreeOf(root: string): Promise<string> {
     try {
-      headTree = (await this.text(['rev-parse', '-q', '--verify', 'HEAD^{tree}'], { cwd: root })).trim() || EMPTY_TREE;
+      return (await this.text(['rev-parse', '-q', '--verify', 'HEAD^{tree}'], { cwd: root })).trim() || EMPTY_TREE;
     } catch {
-      /* no commit yet: the empty tree */
+      return EMPTY_TREE; // no commit yet
     }
-    return { root, headTree };
   }
 
   /** Creates the session's repository (alternates to the project's objects) if absent. */
@@ -211,27 +214,31 @@ export class GitSnapshotStore {
     await fsp.writeFile(alternates, `${path.join(commonDir, 'objects')}\n`);
   }
 
-  /** Starts the root's index from the work tree's own index (read, never written), else from its HEAD tree. */
-  private async ensureIndex(sessionId: string, root: SnapshotRoot): Promise<void> {
+  /** Starts the root's index from the work tree's own index (read, never written), else from `headTree`. */
+  private async ensureIndex(sessionId: string, root: SnapshotRoot, headTree: string): Promise<void> {
     const index = this.indexOf(sessionId, root.root);
     if (existsSync(index)) return;
     const own = (await this.text(['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: root.root })).trim();
     if (existsSync(own)) await fsp.copyFile(own, index);
-    else await this.text(['read-tree', root.headTree], { env: this.envOf(sessionId, root.root), cwd: root.root });
+    else await this.text(['read-tree', headTree], { env: this.envOf(sessionId, root.root), cwd: root.root });
   }
 
   /**
    * Snapshots the files under `root` for `sessionId` against `previousTree` (the log's last tree of that root, else its
-   * HEAD tree); `listIgnored` also lists the ignored paths as skipped (a run's start). One session's calls run one at a time.
+   * HEAD tree read now, so a session's first snapshot never counts commits made since the folder was first seen);
+   * `listIgnored` also lists the ignored paths as skipped (a run's start). One session's calls run one at a time.
    * Throws Error with git's message.
    */
   snapshot(sessionId: string, root: SnapshotRoot, previousTree: string | undefined, options: { listIgnored?: boolean } = {}): Promise<SnapshotTaken> {
-    return this.queue.run(`${sessionId}\0${root.root}`, () => this.take(sessionId, root, previousTree ?? root.headTree, options.listIgnored === true));
+    return this.queue.run(`${sessionId}\0${root.root}`, async () => {
+      const base = previousTree ?? (await this.headTreeOf(root.root));
+      return this.take(sessionId, root, base, options.listIgnored === true);
+    });
   }
 
   private async take(sessionId: string, root: SnapshotRoot, previousTree: string, listIgnored: boolean): Promise<SnapshotTaken> {
     await this.ensureRepository(sessionId, root.root);
-    await this.ensureIndex(sessionId, root);
+    await this.ensureIndex(sessionId, root, previousTree);
     const run = { cwd: root.root, env: this.envOf(sessionId, root.root) };
     const key = this.indexOf(sessionId, root.root);
     // One shell process runs `git add -A -v` (the stat pass with git's parallel preload as `git status` does, the new
