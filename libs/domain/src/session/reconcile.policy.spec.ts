@@ -149,7 +149,7 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     const plan = given(started(), launched, linked, runStarted, dispatched('c1'), interrupted, restoreStarted).when(facts({ transcript: transcript({ lastTurnEnded: true }) }));
     expect(plan).toMatchObject({ outcome: 'exited', relaunch: null });
     expect(plan.after).toMatchObject({ status: 'exited', restoring: false, exit: { finished: true } });
-    expect(plan.after.exit).not.toHaveProperty('exitCode');
+    expect((plan.after as Extract<Session, { status: 'exited' }>).exit).not.toHaveProperty('exitCode');
     // Its turn not ended: cut short again, and resumed natively.
     const cut = given(started(), launched, linked, runStarted, dispatched('c1'), interrupted, restoreStarted).when(facts({ transcript: transcript({ lastTurnEnded: false }) }));
     expect(cut).toMatchObject({ outcome: 'interrupted', relaunch: 'native' });
