@@ -50,7 +50,12 @@ describe('a hook from a previous runtime\'s agent', () => {
     expect(snapshot.toolCalls.total).toBe(0);
     expect(snapshot.divergences.map((d: { kind: string; detail: string }) => [d.kind, d.detail.split(' ')[0]])).toEqual([['stale_agent_hook', 'SessionStart'], ['stale_agent_hook', 'PreToolUse']]);
 
-    const live = transcript(root, 'live-conversation', new Date(Date.now() + 1_000));
+    // The current agent's conversation may begin before its launch is recorded (an agent starts fast, a loaded runledger
+    // records late): it is judged against the runtime's start, taken before the spawn, never the launch event's time.
+    const launchedEvent = ((await api.get(`/sessions/${id}/events?limit=100`)).body.events as Array<{ type: string; data: { at: string; runtime: { startedAt: string } } }>).find((e) => e.type === 'SessionRuntimeLaunched')!;
+    const liveStart = new Date(Date.parse(launchedEvent.data.runtime.startedAt) + 1);
+    expect(liveStart.getTime()).toBeLessThan(Date.parse(launchedEvent.data.at));
+    const live = transcript(root, 'live-conversation', liveStart);
     expect((await hook({ hook_event_name: 'SessionStart', session_id: 'live-conversation', transcript_path: live, source: 'startup' })).status).toBe(200);
     const allowed = await hook({ hook_event_name: 'PreToolUse', session_id: 'live-conversation', transcript_path: live, tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu_live' });
     expect(allowed.body.hookSpecificOutput).toMatchObject({ permissionDecision: 'allow' });

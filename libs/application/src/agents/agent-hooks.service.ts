@@ -159,8 +159,11 @@ export class AgentHooks {
     if (!agentSessionId || !transcriptPath) return undefined;
     const { state } = await this.sessions.known(sessionId);
     if (state.agentSessionId === agentSessionId || state.status !== 'running') return undefined;
-    const launch = await this.store.lastEventOfType(sessionStreamName(sessionId), 'SessionRuntimeLaunched');
-    const launchedAt = typeof (launch?.data as { at?: unknown } | undefined)?.at === 'string' ? new Date((launch!.data as { at: string }).at) : undefined;
+    const launch = (await this.store.lastEventOfType(sessionStreamName(sessionId), 'SessionRuntimeLaunched'))?.data as { at?: unknown; runtime?: { startedAt?: unknown } } | undefined;
+    // The runtime's own start (taken before its spawn), never the event's time: an agent's transcript can begin before
+    // the launch is recorded, and a hook of the current agent must never be taken for a stale one.
+    const launchedAtText = typeof launch?.runtime?.startedAt === 'string' && launch.runtime.startedAt ? launch.runtime.startedAt : launch?.at;
+    const launchedAt = typeof launchedAtText === 'string' ? new Date(launchedAtText) : undefined;
     if (!launchedAt || Number.isNaN(launchedAt.getTime())) return undefined;
     const startedAt = await transcriptStartedAt(transcriptPath);
     if (!startedAt || startedAt >= launchedAt) return undefined;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 import {
   InvalidPidError,
+  processStartedAt,
   ProcessRuntime,
   RuntimeLaunchError,
   readProcStat,
@@ -57,6 +58,25 @@ describe('readStartTime / readProcStat', () => {
     expect(readStartTime(2 ** 22 + 1)).toBeNull();
     expect(() => readStartTime(0)).toThrow(InvalidPidError);
     expect(() => readStartTime(-5)).toThrow(InvalidPidError);
+  });
+});
+
+describe('processStartedAt', () => {
+  it('gives a process\'s start never after it really started (and within a second and a tick of it): a lower bound of what it wrote', () => {
+    const realStart = Date.now() - process.uptime() * 1000; // this jest process, by its own clock
+    const fromProc = Date.parse(processStartedAt(readStartTime(process.pid)!)!);
+    expect(fromProc).toBeLessThanOrEqual(realStart + 10); // a tick of slack for the uptime's own rounding
+    expect(fromProc).toBeGreaterThan(realStart - 1_100);
+    expect(processStartedAt('')).toBeUndefined();
+    expect(processStartedAt('x')).toBeUndefined();
+  });
+
+  it('stamps a launched process\'s startedAt before its spawn: never after the first thing it writes', async () => {
+    const identity = await launch(['sh', '-c', 'date +%s%N > started; sleep 30']);
+    await waitFor(() => existsSync(path.join(dir, 'started')) && readFileSync(path.join(dir, 'started'), 'utf8').trim().length > 0);
+    const wrote = Number(readFileSync(path.join(dir, 'started'), 'utf8').trim()) / 1e6;
+    expect(Date.parse(identity.startedAt)).toBeLessThanOrEqual(wrote);
+    await runtime.stop(identity, { graceMs: 1_000 });
   });
 });
 

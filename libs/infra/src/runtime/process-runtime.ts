@@ -42,7 +42,8 @@ export class ProcFsUnavailableError extends ProcessRuntimeError {
 /**
  * Durable identity of a launched agent process, stored in events and compared on recovery.
  * `startTime` is field 22 of /proc/<pid>/stat (clock ticks since boot, as a string), so a reused pid never matches;
- * `pgid` equals `pid` (the process leads its own group and session); `startedAt` is the ISO wall-clock launch time.
+ * `pgid` equals `pid` (the process leads its own group and session); `startedAt` is the ISO wall-clock time taken just
+ * before the launch (never later than anything the process wrote).
  */
 export interface RuntimeIdentity {
   type: 'process';
@@ -95,6 +96,26 @@ export interface ProcStat {
 
 function assertPid(pid: number): void {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new InvalidPidError(pid);
+}
+
+/** Linux's USER_HZ: /proc start times are in hundredths of a second on every architecture Node.js runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * The wall-clock time (ISO) a process with /proc start time `startTime` (clock ticks since boot) started, never later
+ * than the real one (boot time from /proc/stat's whole-second `btime`, ticks rounded down): a lower bound of anything the
+ * process wrote. Undefined when /proc/stat cannot be read or `startTime` is not a number.
+ */
+export function processStartedAt(startTime: string): string | undefined {
+  const ticks = Number(startTime);
+  if (!startTime || !Number.isFinite(ticks)) return undefined;
+  let btime: number;
+  try {
+    btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
+  return Number.isFinite(btime) && btime > 0 ? new Date(btime * 1000 + Math.floor(ticks / CLOCK_TICKS_PER_SECOND * 1000)).toISOString() : undefined;
 }
 
 /** Reads /proc/<pid>/stat; null when no such process. Throws InvalidPidError, ProcFsUnavailableError. */
@@ -238,6 +259,7 @@ export class ProcessRuntime {
     if (!existsSync('/proc/self/stat')) throw new ProcFsUnavailableError();
 
     const fd = openLog(spec.logPath, fail);
+    const startedAt = new Date().toISOString(); // before the spawn: never later than anything the process writes
     let child: ChildProcess;
     try {
       const { file, args, options } = spawnArguments(spec, fd, process.env);
@@ -263,7 +285,7 @@ export class ProcessRuntime {
       record.exit = { code, signal };
     });
     child.unref();
-    return launchedIdentity(spec, child.pid, stat, new Date().toISOString());
+    return launchedIdentity(spec, child.pid, stat, startedAt);
   }
 
   /** True only if /proc/<pid> exists, its start time equals identity.startTime and it is not a zombie. */

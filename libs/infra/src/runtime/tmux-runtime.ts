@@ -92,6 +92,7 @@ export class TmuxRuntime {
 
     const envArgs = Object.entries(spec.env ?? {}).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
     const target = `=${sessionName}:`;
+    const startedAt = new Date().toISOString(); // before the pane's command runs: never later than anything the agent writes
     try {
       await this.tmux([
         'new-session', '-d', '-s', sessionName, '-x', '200', '-y', '50', '-c', cwd, ...envArgs,
@@ -110,7 +111,7 @@ export class TmuxRuntime {
     if (!pane || !stat) throw fail(`tmux session ${sessionName} ended before its pane could be read`);
     return {
       type: 'tmux', socket: this.socket, sessionName, pid: pane.pid, pgid: stat.pgrp, startTime: stat.startTime,
-      command: [...command], cwd, logPath, startedAt: new Date().toISOString(),
+      command: [...command], cwd, logPath, startedAt,
     };
   }
 

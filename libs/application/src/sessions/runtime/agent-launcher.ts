@@ -7,6 +7,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import {
   AGENT_MARKER, executablePath, findProcessesByEnv, listAgentProcesses, ProcessRuntime, readStartTime, RuntimeIdentity, TmuxIdentity, TmuxPane, TmuxRuntime,
   tmuxSessionName,
+  processStartedAt,
 } from '@runledger/infra/runtime';
 import { API_TOKEN, RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { AgentLaunch } from '../../agents/agent-adapter';
@@ -133,7 +134,8 @@ export class AgentLauncher {
       .filter((p) => p.pgid === p.pid && isAgent(p.command)) // runledger launches an agent as its own process group's leader
       .sort((a, b) => Number(BigInt(b.startTime) - BigInt(a.startTime)));
     if (found.length === 0) return null;
-    return { ...found[0], logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt: new Date().toISOString() } as unknown as SessionRuntime;
+    const startedAt = processStartedAt(found[0].startTime) ?? new Date().toISOString();
+    return { ...found[0], logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt } as unknown as SessionRuntime;
   }
 
   /**
@@ -183,7 +185,7 @@ export class AgentLauncher {
     if (startTime === null) return null;
     const identity: TmuxIdentity = {
       type: 'tmux', socket: this.tmux.socket, sessionName, pid: pane.pid, pgid: pane.pid, startTime, command: [], cwd: '',
-      logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt: new Date().toISOString(),
+      logPath: sessionLogPath(this.config.dataDir, sessionId), startedAt: processStartedAt(startTime) ?? new Date().toISOString(),
     };
     return identity as unknown as SessionRuntime;
   }
