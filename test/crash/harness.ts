@@ -600,7 +600,9 @@ interface Run {
 }
 
 const serverEnv = (run: Run) => ({
-  ...Object.assign({}, ...[...run.agents.values()].map((a) => a.env)),
+  // Both set HOME: Claude Code's holds its transcripts, Codex's only keeps the machine's profile out of its exec shells
+  // (any folder of the test's own does that), so Claude Code's is merged last and wins.
+  ...Object.assign({}, ...[...run.agents.entries()].sort(([a], [b]) => Number(a === 'claude-code') - Number(b === 'claude-code')).map(([, a]) => a.env)),
   DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000', PORT: String(run.port),
   // No grace window: a sweep removes every orphan it may, so a kill can land in the middle of a removal.
   RUNLEDGER_ORPHAN_GRACE_MS: '0',

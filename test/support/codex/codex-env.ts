@@ -101,7 +101,7 @@ export interface CodexHomeOptions {
 export interface CodexHome {
   /** `$CODEX_HOME` (config.toml, hooks.json, sessions/YYYY/MM/DD/rollout-*.jsonl, SQLite state). */
   home: string;
-  /** Env for the CLI, or for a runledger server that launches it: CODEX_HOME, the key env, RUNLEDGER_CODEX_BIN. */
+  /** Env for the CLI, or for a runledger server that launches it: CODEX_HOME, HOME (a folder of its own), the key env, RUNLEDGER_CODEX_BIN. */
   env: Record<string, string>;
 }
 
@@ -136,7 +136,12 @@ export const prepareCodexHome = (dir: string, options: CodexHomeOptions): CodexH
   if (options.hooksJson !== undefined && options.trustHooks) lines.push('', hookTrustToml(join(dir, 'hooks.json'), options.hooksJson));
   writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
   if (options.hooksJson !== undefined) writeFileSync(join(dir, 'hooks.json'), options.hooksJson);
-  return { home: dir, env: { CODEX_HOME: dir, [CODEX_KEY_ENV]: 'sk-test-stand-in', RUNLEDGER_CODEX_BIN: CODEX_BIN } };
+  // Codex runs each exec as a login shell (`bash -lc`): with the machine's own HOME it sources that user's profile, whose
+  // tools may block (a `pyenv rehash` waits 60 s on a lock file that a login shell SIGKILLed mid-rehash leaves behind,
+  // and the crash soak kills exec children). A HOME of the test's own keeps the machine's profile out of every run.
+  const userHome = join(dir, 'user-home');
+  mkdirSync(userHome, { recursive: true });
+  return { home: dir, env: { CODEX_HOME: dir, HOME: userHome, [CODEX_KEY_ENV]: 'sk-test-stand-in', RUNLEDGER_CODEX_BIN: CODEX_BIN } };
 };
 
 /** The flags of a headless run that never asks: JSON events, no git check, no approvals, no sandbox (plus hook trust bypass when `hooks`). */
