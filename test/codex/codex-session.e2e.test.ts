@@ -100,6 +100,12 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         expect(logged.every((c) => c.source !== 'transcript')).toBe(true);
         expect(view.divergences ?? []).toEqual([]);
         expect((await api.post(`/sessions/${id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });
+        // File effects (docs/ARCHITECTURE.md §4e) from Codex's hooks: each call's diff is exactly its own change.
+        const byTool = (tool: string) => logged.filter((c) => c.tool === tool).sort((a, b) => (a.dispatchedAt < b.dispatchedAt ? -1 : 1));
+        const diffFiles = async (callId: string) => (await api.get(`/sessions/${id}/tool-calls/${callId}/diff`)).body.files;
+        expect(await diffFiles(byTool('Bash')[0].callId)).toEqual([{ path: 'hello.txt', status: 'added', additions: 1, deletions: 0 }]);
+        expect(await diffFiles(byTool('Bash')[1].callId)).toEqual([]);
+        expect(await diffFiles(byTool('apply_patch')[0].callId)).toEqual([{ path: 'patched.txt', status: 'added', additions: 1, deletions: 0 }]);
       });
 
       it('imports a Codex run started by hand (runledger import codex): its calls equal the rollout, a second import appends nothing', async () => {
