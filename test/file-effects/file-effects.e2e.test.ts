@@ -164,10 +164,14 @@ describeWithClaude('file effects with the real Claude Code CLI', () => {
     expect(later.notes.toString()).toBe('first line\nsecond line\n');
     expect(later.sub.toString()).toBe('from the sub-agent\n');
 
-    // Fork after the Edit call: a new session, its own worktree holding exactly the files of that moment.
+    // Fork after the Edit call: a new session, its own worktree holding exactly the files of that moment, and Claude
+    // Code's conversation up to that call's result (resumed natively from a copy, under a new agent session).
+    const requestsBeforeFork = fake.requests.length;
     const forked = await api.post(`/sessions/${id}/fork`, { callId: edit.callId, phase: 'after', prompt: 'go on from here' });
     expect(forked.status).toBe(201);
-    expect(forked.body).toMatchObject({ status: 'running', forkedFrom: { sessionId: id, callId: edit.callId, phase: 'after', forkMode: 'files-only' } });
+    expect(forked.body).toMatchObject({ status: 'running', forkedFrom: { sessionId: id, callId: edit.callId, phase: 'after', forkMode: 'conversation' } });
+    expect(forked.body.agentSessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(forked.body.agentSessionId).not.toBe((await api.get(`/sessions/${id}`)).body.agentSessionId);
     const forkTree = forked.body.worktrees[0].path as string;
     expect(forkTree).not.toBe(worktree);
     expect(readFileSync(join(forkTree, 'notes.txt'), 'utf8')).toBe('first line\nsecond line\n');
@@ -190,6 +194,16 @@ describeWithClaude('file effects with the real Claude Code CLI', () => {
     // The fork's own snapshots hold its files: pruning the session it came from leaves them whole.
     const forkId = forked.body.id as string;
     await eventually(async () => ((await api.get(`/sessions/${forkId}`)).body.status === 'exited' ? true : null), 'the fork\'s run to finish', 120_000, 200);
+    // The forked agent's first model request carries the conversation through the Edit call's result and nothing after
+    // it, then the fork's prompt; its hooks were its own (linked before the launch: no stale-hook divergence).
+    const forkRequest = fake.requests.slice(requestsBeforeFork).find((r) => r.kind === 'main')!;
+    const sent = JSON.stringify(forkRequest.body.messages);
+    expect(sent).toContain(write.callId);
+    expect(sent).toContain(edit.callId);
+    expect(sent).not.toContain(bash.callId);
+    expect(sent).toContain('go on from here');
+    const forkView = (await api.get(`/sessions/${forkId}`)).body;
+    expect(forkView.divergences ?? []).toEqual([]);
     const forkFile = await fetch(`${server.url}/api/v1/sessions/${forkId}/files?path=notes.txt`, { headers: { authorization: `Bearer ${token}` } });
     expect(await forkFile.text()).toBe('first line\nsecond line\n');
 

@@ -1,10 +1,15 @@
-import { Injectable } from '@nestjs/common';
-import { DomainError, LAUNCHABLE_AGENTS, LaunchableAgent, SessionView } from '@runledger/domain';
+import { randomUUID } from 'node:crypto';
+import { existsSync, promises as fsp, realpathSync } from 'node:fs';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, LAUNCHABLE_AGENTS, LaunchableAgent, Session, SessionView } from '@runledger/domain';
+import { modelMessageIds, toolUseIds, transcriptPrefixAt, writeForkedTranscript } from '@runledger/infra/agents/claude-code/transcript-fork';
+import { RunledgerConfig } from '@runledger/infra/config';
 import { GitSnapshotStore } from '@runledger/infra/file-snapshots';
+import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { CommandContext } from '../event-sourcing/command-context';
 import { SessionStreams } from '../sessions/session-streams';
 import { defaultRuntime, SessionStarter } from '../sessions/spawn-session/session-starter';
-import { sessionBranch } from '../sessions/worktree-layout';
+import { sessionBranch, sessionWorkdir } from '../sessions/worktree-layout';
 import { FileEffects } from './file-effects.service';
 
 /** What `POST /sessions/:id/fork` asks: the call, the side of it, and the prompt the new agent starts with (default: the source's prompt). */
@@ -14,11 +19,19 @@ export interface ForkRequest {
   prompt?: string;
 }
 
+/** The prompt a conversation fork's agent continues with when the request gives none. */
+export const FORK_PROMPT =
+  'This conversation was forked at a tool call: the files are as they were at that point. Continue the task from here.';
+
 /**
  * Forks a session at a call (docs/ARCHITECTURE.md §4e): a new session (new id, its own worktree on `runledger/<id>`
  * from the source's branch) whose files are the source's state before or after the call, written into the new
- * worktree from the source's snapshots before its agent starts (copied: pruning the source later leaves the fork whole). The conversation is not forked (`forkMode:
- * files-only`): the agent starts anew with the prompt. Throws FILES.NOT_SNAPSHOTTED (404) for a state without a
+ * worktree from the source's snapshots before its agent starts (copied: pruning the source later leaves the fork
+ * whole). A Claude Code session whose main transcript holds the call forks its conversation too (`forkMode:
+ * conversation`): the transcript up to the call (before: its `tool_use` left out; after: through its `tool_result`)
+ * is copied as a new Claude Code session in the fork's folder, linked before the launch, and resumed there with the
+ * prompt (default FORK_PROMPT). Otherwise (Codex, a sub-agent's call, no transcript) `forkMode: files-only`: the agent
+ * starts anew with the prompt (default: the source's). Throws FILES.NOT_SNAPSHOTTED (404) for a state without a
  * snapshot, SESSION.INVALID (400, field `callId`) when the state is of a folder no project repository holds.
  */
 @Injectable()
@@ -28,6 +41,7 @@ export class ForkSession {
     private readonly sessions: SessionStreams,
     private readonly starter: SessionStarter,
     private readonly snapshots: GitSnapshotStore,
+    @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
   ) {}
 
   /** Starts the fork and returns its snapshot (running, or terminated with the reason its start failed). */
@@ -41,7 +55,9 @@ export class ForkSession {
       throw new DomainError('SESSION.INVALID', 'invalid', `the files of ${request.callId} are in ${target.root}, which no repository of ${project.projectId} holds`, { field: 'callId' });
     }
     const agent: LaunchableAgent = (LAUNCHABLE_AGENTS as readonly string[]).includes(source.agent) ? (source.agent as LaunchableAgent) : (source.observedAgent ?? 'claude-code');
-    const prompt = request.prompt ?? source.prompt;
+    const conversation = agent === 'claude-code' ? await this.conversationAt(source, request) : undefined;
+    const prompt = conversation ? (request.prompt ?? FORK_PROMPT) : (request.prompt ?? source.prompt);
+    const agentSessionId = randomUUID();
     // A runledger session's branch holds its commits; a person's checkout is forked from the project's default branch.
     const baseRef = sourceWorktree ? source.branch : (project.defaultBranch ?? 'HEAD');
     await this.starter.validate(project, agent, source.command, baseRef, prompt);
@@ -57,16 +73,30 @@ export class ForkSession {
         baseRef,
         branch: sessionBranch(sessionId),
         runtimeType: defaultRuntime('worker', agent, prompt),
-        forkedFrom: { sessionId: sourceId, callId: request.callId, phase: request.phase, tree: target.tree, forkMode: 'files-only' },
+        forkedFrom: { sessionId: sourceId, callId: request.callId, phase: request.phase, tree: target.tree, forkMode: conversation ? 'conversation' : 'files-only', ...(conversation ? { inheritedCalls: toolUseIds(conversation.lines), inheritedMessages: modelMessageIds(conversation.lines) } : {}) },
+        ...(conversation && prompt !== undefined ? { resume: { agentSessionId, prompt } } : {}),
         prepareWorktrees: async (worktrees) => {
           const into = worktrees.find((w) => w.repo === repo);
           if (!into) throw new Error(`no worktree of ${repo} was created`);
           const root = await this.snapshots.rootOf(into.path);
           if (!root) throw new Error(`${into.path} is not a git work tree`);
           await this.snapshots.materialize(root, sourceId, target.tree);
+          if (!conversation) return;
+          // The agent resumes the copied conversation in the fork's folder: linked first, so its hooks are its own.
+          const cwd = realpathSync(sessionWorkdir(this.config.dataDir, project, sessionId));
+          const transcriptPath = await writeForkedTranscript(conversation.sourcePath, conversation.lines, { sessionId: agentSessionId, cwd });
+          await this.sessions.decide(sessionId, () => [{ type: 'LinkAgentSession', data: { agentSessionId, transcriptPath, at: new Date().toISOString() } }], context);
         },
       },
       context,
     );
+  }
+
+  /** The source's main transcript up to the call, when it holds the call (see transcriptPrefixAt); undefined otherwise. */
+  private async conversationAt(source: Session, request: ForkRequest): Promise<{ sourcePath: string; lines: string[] } | undefined> {
+    const sourcePath = source.transcriptPath;
+    if (!sourcePath || !existsSync(sourcePath)) return undefined;
+    const lines = transcriptPrefixAt(await fsp.readFile(sourcePath, 'utf8'), request.callId, request.phase);
+    return lines ? { sourcePath, lines } : undefined;
   }
 }

@@ -257,6 +257,12 @@ describe('reconcile policy: the log equals the transcript (docs/ARCHITECTURE.md 
     expect(plan.commands.map((c) => (c as { data: { kind: string } }).data.kind)).toEqual(['tool_mismatch', 'status_mismatch']);
   });
 
+  it('never appends a conversation fork\'s inherited calls (its source\'s), only the calls after the fork', () => {
+    const fork = { sessionId: 'rl-0', callId: 'c1', phase: 'after', tree: 't', forkMode: 'conversation', inheritedCalls: ['c0', 'c1'] };
+    const plan = given(started({ forkedFrom: fork }), launched, linked).when(facts({ trigger: 'hook', runtime: { state: 'alive' }, transcript: transcript({ calls: [call('c0'), call('c1'), call('c2')] }) }));
+    expect(plan.commands.filter((c) => c.type === 'DispatchToolCall').map((c) => (c.data as { callId: string }).callId)).toEqual(['c2']);
+  });
+
   it('appends nothing when reconciled twice', () => {
     const t = transcript({ calls: [call('c1'), call('c9', 'failed'), call('c10', null)], lastTurnEnded: true });
     const first = given(started(), launched, linked, runStarted, dispatched('c1'), dispatched('c5')).when(facts({ trigger: 'hook', transcript: t }));

@@ -155,7 +155,9 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
   const calls = transcript.record;
   const divergence = (callId: string, kind: string, detail: string): SessionCommand => ({ type: 'RecordDivergence', data: { callId, kind, detail, at } });
   const canOpenWork = session.status !== 'terminated';
+  const inherited = new Set(session.forkedFrom?.inheritedCalls ?? []); // a conversation fork's copied calls are its source's
   for (const fact of transcript.calls) {
+    if (inherited.has(fact.callId)) continue;
     const logged = session.toolCalls.get(fact.callId);
     const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => calls.result({ callId: fact.callId, status, output, source: 'transcript', at });
     if (!logged) {
@@ -199,14 +201,17 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
 /**
  * RecordUsage for each model call of the transcript whose usage the log lacks (docs/ARCHITECTURE.md §4g), in transcript
  * order; a call whose message may still grow (its line is the transcript's last) waits until the transcript is settled.
+ * A conversation fork's inherited messages are its source's usage, never recorded again.
  */
-export const usageCommands = (session: Session, transcript: Pick<TranscriptFacts, 'usage' | 'settled'>, source: 'transcript' | 'import' = 'transcript'): SessionCommand[] =>
-  (transcript.usage ?? [])
-    .filter((fact) => (fact.complete || transcript.settled) && !session.usageKeys?.has(fact.key))
+export const usageCommands = (session: Session, transcript: Pick<TranscriptFacts, 'usage' | 'settled'>, source: 'transcript' | 'import' = 'transcript'): SessionCommand[] => {
+  const inherited = new Set(session.forkedFrom?.inheritedMessages ?? []);
+  return (transcript.usage ?? [])
+    .filter((fact) => (fact.complete || transcript.settled) && !session.usageKeys?.has(fact.key) && !inherited.has(fact.key))
     .map(({ complete: _complete, runId, subagent, ...fact }): SessionCommand => ({
       type: 'RecordUsage',
       data: { ...fact, ...(runId !== null ? { runId } : {}), ...(subagent !== undefined ? { subagent } : {}), source },
     }));
+};
 
 /** One rule's verdict on the runtime: the commands it appends (in order), how many tool calls they interrupt, and its outcome. */
 interface Verdict {

@@ -45,6 +45,10 @@ export interface SessionFork {
   phase: 'before' | 'after';
   tree: string;
   forkMode: 'conversation' | 'files-only';
+  /** A conversation fork: the calls of the copied conversation (the source's, never this session's, and never appended to its log from the transcript). */
+  inheritedCalls?: string[];
+  /** A conversation fork: the model messages of the copied conversation, whose usage is the source's (never recorded again here). */
+  inheritedMessages?: string[];
 }
 
 /** A session was created (stream `session-<sessionId>`) → starting. */

@@ -39,6 +39,13 @@ describe('RecordUsage (docs/ARCHITECTURE.md §4g)', () => {
     expect(settled[0].data).toMatchObject({ runId: 'run-1', source: 'import' });
     expect(settled[1].data).not.toHaveProperty('runId');
   });
+
+  it('usageCommands never records a conversation fork\'s inherited messages (its source\'s usage) again', () => {
+    const forkedFrom = { sessionId: 'src', callId: 'c1', phase: 'after' as const, tree: 't', forkMode: 'conversation' as const, inheritedMessages: ['a', 'b'] };
+    const state = { ...(sessionDecider.evolve(sessionDecider.initialState(), started) as Session), forkedFrom } as Session;
+    const facts = ['a', 'b', 'c'].map((key) => ({ ...usage(key), runId: null, complete: true }));
+    expect(usageCommands(state, { usage: facts, settled: true }).map((c) => (c as RecordUsage).data.key)).toEqual(['c']);
+  });
 });
 
 describe('prices and usage totals', () => {

@@ -23,6 +23,8 @@ export interface SessionPlan {
   parentSessionId?: string;
   /** A fork's source (recorded in SessionStarted). */
   forkedFrom?: SessionFork;
+  /** A native resume of a conversation the session starts from (a conversation fork's copied transcript). */
+  resume?: AgentLaunchRequest['resume'];
   /** Runs once every worktree exists, before the agent is launched (a fork writes its files there); a throw is recorded as the launch failure. */
   prepareWorktrees?: (worktrees: Array<{ repo: string; path: string }>) => Promise<void>;
 }
