@@ -58,7 +58,8 @@ export class FileEffectsController {
 
   /**
    * 201 with a new session (new id, its own worktree) whose files are the state before or after the call; its agent
-   * starts with `prompt` (default: the source's), and `forkedFrom.forkMode` says whether the conversation was forked too.
+   * starts with `prompt`, and `forkedFrom.forkMode` says whether the conversation was forked too (`conversation`: a Claude
+   * Code call, resumed from a copy of the transcript up to it, default prompt FORK_PROMPT; `files-only`: default the source's).
    */
   @Post('fork')
   @HttpCode(201)
