@@ -1,5 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { ApplicationModule, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runledger/application';
+import { ApplicationModule, LOG_EXPORTER, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runledger/application';
+import type { RunledgerConfig } from '@runledger/infra/config';
+import { OtlpLogExporter } from '@runledger/infra/telemetry';
+import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
+import { LogExportRunner } from './telemetry/log-export.runner';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
@@ -20,6 +24,9 @@ import { WorkerLedger } from './worker-ledger';
   imports: [ApplicationModule],
   providers: [
     ProjectionRunner, WorkerLedger, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
+    LogExportRunner,
+    // The OTLP adapter of the LogExporter port, only when an OTEL_EXPORTER_OTLP_* endpoint is set (docs/ARCHITECTURE.md §4g).
+    { provide: LOG_EXPORTER, useFactory: (config: RunledgerConfig) => (config.otel.exportSpans ? new OtlpLogExporter(process.env, config.version) : null), inject: [RUNLEDGER_CONFIG] },
     { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
     { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
   ],

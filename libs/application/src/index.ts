@@ -41,3 +41,5 @@ export * from './event-sourcing/hold-while-store-away';
 export * from './file-effects/file-effects.service';
 export * from './file-effects/fork-session';
 export * from './users/user.commands';
+export * from './telemetry/log-exporter.token';
+export * from './telemetry/log-spans';

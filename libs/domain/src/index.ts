@@ -53,3 +53,4 @@ export * from './user/user.commands';
 export * from './user/user.errors';
 export * from './user/user.decider';
 export * from './user/user-access.policy';
+export * from './telemetry/log-exporter.port';

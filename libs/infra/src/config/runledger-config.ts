@@ -42,6 +42,12 @@ export interface RunledgerConfig {
    * neither); `RUNLEDGER_TLS_CA`, the CA that signed the certificate, is handed to the agents' hooks (`RUNLEDGER_CA_FILE`)
    * when it is a private one. Undefined: plain HTTP.
    */
+  /**
+   * OpenTelemetry (docs/ARCHITECTURE.md §4g): `exportSpans` when OTEL_EXPORTER_OTLP_ENDPOINT or
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (and OTEL_TRACES_EXPORTER is not `none`, OTEL_SDK_DISABLED not `true`);
+   * `content` is RUNLEDGER_OTEL_CONTENT (`none`, the default, or `redacted`: inputs and outputs as stored).
+   */
+  otel: { exportSpans: boolean; content: 'none' | 'redacted' };
   tls?: { certFile: string; keyFile: string; cert: Buffer; key: Buffer; caFile?: string };
   /** runledger's version, from package.json. */
   version: string;
@@ -91,6 +97,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
       unfinishedMs: integer(env, 'RUNLEDGER_HEALTH_UNFINISHED_MS', 600_000, 0, 86_400_000),
     },
     snapshots: { enabled: switchOf(env, 'RUNLEDGER_SNAPSHOTS', true), maxFileBytes: integer(env, 'RUNLEDGER_SNAPSHOT_MAX_FILE_BYTES', 5 * 1024 * 1024, 0, 2 ** 40) },
+    otel: otelOf(env),
     tls: tlsOf(env, cwd),
     version: readVersion(),
   };
@@ -103,6 +110,20 @@ const switchOf = (env: NodeJS.ProcessEnv, name: string, fallback: boolean): bool
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigError(name, `expected "on" or "off", got ${JSON.stringify(raw)}`);
+};
+
+/** The OpenTelemetry export settings; a value runledger cannot honour is refused naming its variable. */
+const otelOf = (env: NodeJS.ProcessEnv): RunledgerConfig['otel'] => {
+  const content = env.RUNLEDGER_OTEL_CONTENT || 'none';
+  if (content !== 'none' && content !== 'redacted') throw new ConfigError('RUNLEDGER_OTEL_CONTENT', `expected "none" or "redacted", got ${JSON.stringify(content)}`);
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const disabled = env.OTEL_SDK_DISABLED === 'true' || (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).includes('none');
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const protocol = env[name];
+    if (endpoint && !disabled && protocol && protocol !== 'http/json') throw new ConfigError(name, `runledger exports spans over OTLP/HTTP JSON only ("http/json"), got ${JSON.stringify(protocol)}`);
+    if (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) break; // the traces-specific one wins over the general one
+  }
+  return { exportSpans: Boolean(endpoint) && !disabled, content };
 };
 
 /** The TLS files, read now so a missing or unreadable one refuses the start naming its variable. */

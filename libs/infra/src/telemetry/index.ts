@@ -1,0 +1,2 @@
+export * from './otlp-log-exporter';
+export * from './log-export.store';
