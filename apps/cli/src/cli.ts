@@ -9,6 +9,7 @@ import { registerFileEffectsCommands } from './commands/file-effects.command';
 import { registerHistoryCommand } from './commands/history.command';
 import { registerHookCommand } from './commands/hook.command';
 import { registerImportCommand } from './commands/import.command';
+import { registerKeysCommand } from './commands/keys.command';
 import { registerOrchestratorCommand } from './commands/orchestrator.command';
 import { registerProjectCommand } from './commands/project.command';
 import { registerProjectionsCommand } from './commands/projections.command';
@@ -68,6 +69,7 @@ export const buildProgram = (): Command => {
   registerFileEffectsCommands(program);
   registerExportCommand(program);
   registerVerifyCommand(program);
+  registerKeysCommand(program);
   registerProjectionsCommand(program);
   registerImportCommand(program);
   registerHookCommand(program);

@@ -67,6 +67,24 @@ export class AuditController {
   }
 
   /**
+   * Every stream's audit trail as JSON lines (`application/x-ndjson`), stream by stream (in stream id order), each from
+   * revision 0: the same records as `GET /sessions/:id/export`; what `runledger export --all` reads and signs.
+   */
+  @Get('export')
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({
+    description: 'one JSON object per line, grouped by stream: `{streamId, revision, globalPosition, eventId, type, dataText, metadataText, hash, prevHash}`',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
+  async exportAll(@Res() response: { setHeader(k: string, v: string): void; write(s: string): boolean; end(): void }): Promise<void> {
+    response.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+    for await (const stream of this.store.listStreams()) {
+      for await (const link of this.store.readStreamLinks(stream)) response.write(`${JSON.stringify(link)}\n`);
+    }
+    response.end();
+  }
+
+  /**
    * The session's Claude Code transcript byte for byte, from runledger's archive (docs/ARCHITECTURE.md §4a): there even
    * after Claude Code deleted the original. 404 TRANSCRIPT.NOT_FOUND when none was linked or archived.
    */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseSecretKey, SecretKeyError } from '../secrets/secret-key';
+import { readVersion } from './version';
 
 /** Runtime configuration from the environment (docs/ARCHITECTURE.md §1, README "Configuration"). */
 export interface RunledgerConfig {
@@ -157,17 +158,4 @@ const secretKeyOf = (env: NodeJS.ProcessEnv): Buffer | undefined => {
     if (error instanceof SecretKeyError) throw new ConfigError('RUNLEDGER_SECRET_KEY', error.message.replace(/^RUNLEDGER_SECRET_KEY: /, ''));
     throw error;
   }
-};
-
-const readVersion = (): string => {
-  // package.json sits at the repository root both in source and in dist/ (four or five levels up).
-  for (const up of ['../../../..', '../../../../..']) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return (require(path.join(__dirname, up, 'package.json')) as { version: string }).version;
-    } catch {
-      /* try the next level */
-    }
-  }
-  return '0.0.0-unknown';
 };
