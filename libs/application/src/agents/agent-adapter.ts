@@ -53,8 +53,27 @@ export interface AgentAdapter {
   prepare(launch: AgentLaunch): string[];
   /** Called once a tmux launch started (interactive agents: types the prompt once the agent is ready); throws RuntimeLaunchError when it never gets ready. */
   afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
-  /** Reads the agent's transcript file (and its sub-agents') into the summary shape; never throws on a bad line, rejects on an I/O error. */
-  readTranscript(file: string): Promise<AgentTranscript>;
+  /**
+   * Reads the agent's transcript (and its sub-agents') into the summary shape; `agentSessionId` names the conversation
+   * when the record holds several (OpenCode's database). Never throws on a bad line, rejects on an I/O error.
+   */
+  readTranscript(file: string, agentSessionId?: string): Promise<AgentTranscript>;
+  /**
+   * False when the agent's record is not an append-only file runledger can copy byte for byte (OpenCode's SQLite
+   * database): it is then never archived (docs/ARCHITECTURE.md §4a), only read. Undefined: archived.
+   */
+  readonly archivesTranscript?: false;
+  /**
+   * Environment entries a launch adds for the agent (after the request's, before runledger's own RUNLEDGER_* entries):
+   * OpenCode's plugin is named and configured this way, so nothing is written into the worktree.
+   */
+  launchEnv?(launch: AgentLaunch): Record<string, string>;
+  /**
+   * For an agent whose hooks post their own payload shape (OpenCode's plugin): that payload mapped into the shared hook
+   * input (Claude Code's shape) and, for a result, the call's result as the agent states it. Throws DomainError
+   * HOOK.INVALID (400) naming the field. Undefined: the agent posts Claude Code's shape.
+   */
+  hookInput?(body: unknown): { input: unknown; toolResult?: RecordedToolResult };
   /**
    * Tells the agent's own process from the processes of its tools, which inherit its environment (argv as /proc reads
    * it). When defined, only such a process is adopted as the agent; once the agent is dead, the session's other

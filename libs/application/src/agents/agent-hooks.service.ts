@@ -74,8 +74,8 @@ export const parseHookBody = (body: unknown): ParsedHookInput => {
 const HOOK_IDENTIFIERS = ['session_id', 'transcript_path', 'tool_use_id', 'tool_name', 'agent_id', 'prompt_id', 'agent_transcript_path'] as const;
 
 /**
- * A coding agent's hooks as session events (docs/ARCHITECTURE.md §4a, §4d): Claude Code's, and Codex's (the same
- * payload shape, Codex's `call_id` as `tool_use_id`). Every event the agent sends is accepted and kept, unknown ones
+ * A coding agent's hooks as session events (docs/ARCHITECTURE.md §4a, §4d): Claude Code's, Codex's (the same
+ * payload shape, Codex's `call_id` as `tool_use_id`) and OpenCode's plugin payload (mapped by its adapter's `hookInput`). Every event the agent sends is accepted and kept, unknown ones
  * too (`hookCommands` says what each one changes). PreToolUse commits `ToolCallDispatched` BEFORE answering allow
  * (invariant 4); results are appended as they arrive (invariant 5). The session comes from the `X-Runledger-Session`
  * header of the settings runledger generated (or the session credential), else from the agent's `session_id`; an
@@ -101,7 +101,10 @@ export class AgentHooks {
 
   /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
   async handle(agent: CodingAgent, body: unknown, headerSessionId: string | undefined, context: CommandContext): Promise<HookOutput> {
-    const parsed = parseHookBody(body);
+    const adapter = this.adapters.of(agent);
+    // An agent posting its own payload shape (OpenCode's plugin) has it mapped into the shared shape first.
+    const mapped = adapter.hookInput ? adapter.hookInput(body) : undefined;
+    const parsed = parseHookBody(mapped ? mapped.input : body);
     const input = parsed.input;
     // Ids and paths Claude Code sends are stored as given and looked up later: one holding a secret is refused before
     // anything is created (invariant 12, invariant 13), rather than rewritten.
@@ -130,8 +133,9 @@ export class AgentHooks {
       return input.hook_event_name === 'PreToolUse' ? preToolUseDecision('deny', `runledger: ${input.session_id} is not the current agent of ${sessionId}`) : {};
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
-    const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path) : undefined;
-    const toolResult = input.hook_event_name === 'PostToolUse' && typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id) : undefined;
+    const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path, input.session_id) : undefined;
+    const toolResult = input.hook_event_name !== 'PostToolUse' || typeof input.tool_use_id !== 'string' ? undefined
+      : (mapped?.toolResult ?? (await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id)));
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}), ...(toolResult ? { toolResult } : {}) };
     // The files before a call is allowed and after its result is known, appended ahead of the call's own events.
     const phase = SNAPSHOT_PHASES[input.hook_event_name];
@@ -145,7 +149,9 @@ export class AgentHooks {
       void this.reconcileLateCall(sessionId, context);
     }
     // The transcript archive is fed off the blocking path: never before a PreToolUse or PermissionRequest answer.
-    if (input.transcript_path && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) this.transcripts.captureSoon(sessionId, input.transcript_path);
+    if (input.transcript_path && adapter.archivesTranscript !== false && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) {
+      this.transcripts.captureSoon(sessionId, input.transcript_path);
+    }
     if (input.hook_event_name !== 'PreToolUse') return {};
     return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
   }
@@ -172,9 +178,9 @@ export class AgentHooks {
   }
 
   /** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when the file is missing. */
-  private async lastTurnFailure(agent: CodingAgent, transcriptPath: string | undefined): Promise<string | undefined> {
+  private async lastTurnFailure(agent: CodingAgent, transcriptPath: string | undefined, agentSessionId: string): Promise<string | undefined> {
     if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
-    return (await this.adapters.of(agent).readTranscript(transcriptPath)).main.runs.at(-1)?.failure;
+    return (await this.adapters.of(agent).readTranscript(transcriptPath, agentSessionId)).main.runs.at(-1)?.failure;
   }
 
   /** The result the agent's transcript holds for `callId` at its PostToolUse, for agents whose payload cannot say (AgentAdapter.hookToolResult). */

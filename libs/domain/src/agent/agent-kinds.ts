@@ -4,7 +4,7 @@ import type { AgentKind } from '../session/session.events';
 export type LaunchableAgent = Exclude<AgentKind, 'external'>;
 
 /** The coding agents runledger runs and records through their hooks and transcripts (docs/ARCHITECTURE.md §4d). */
-export const CODING_AGENTS = ['claude-code', 'codex'] as const;
+export const CODING_AGENTS = ['claude-code', 'codex', 'opencode'] as const;
 
 /** A coding agent kind (one agent adapter each). */
 export type CodingAgent = (typeof CODING_AGENTS)[number];
@@ -16,7 +16,7 @@ export const LAUNCHABLE_AGENTS: readonly LaunchableAgent[] = ['command', ...CODI
 export interface AgentCapabilities {
   /** Posts hooks to runledger while it runs (a hook channel whose silence means something). */
   hooks: boolean;
-  /** Can continue its own conversation by its agent session id (`claude --resume`, `codex exec resume`). */
+  /** Can continue its own conversation by its agent session id (`claude --resume`, `codex exec resume`, `opencode run --session`). */
   nativeResume: boolean;
   /** Runs without a prompt in a tmux pane, the prompt typed in once it is ready. */
   interactive: boolean;
@@ -28,13 +28,14 @@ const CAPABILITIES: Readonly<Record<AgentKind, AgentCapabilities>> = {
   command: { hooks: false, nativeResume: false, interactive: false, label: 'command' },
   'claude-code': { hooks: true, nativeResume: true, interactive: true, label: 'Claude Code' },
   codex: { hooks: true, nativeResume: true, interactive: false, label: 'Codex' },
+  opencode: { hooks: true, nativeResume: true, interactive: false, label: 'OpenCode' },
   external: { hooks: false, nativeResume: false, interactive: false, label: 'external agent' },
 };
 
 /** The capabilities of `agent` (a kind recorded in a stream; an unknown kind from a newer writer has none). */
 export const agentCapabilities = (agent: AgentKind): AgentCapabilities => CAPABILITIES[agent] ?? CAPABILITIES.external;
 
-/** True for a coding agent kind (`claude-code`, `codex`). */
+/** True for a coding agent kind (`claude-code`, `codex`, `opencode`). */
 export const isCodingAgent = (agent: string): agent is CodingAgent => (CODING_AGENTS as readonly string[]).includes(agent);
 
 /**

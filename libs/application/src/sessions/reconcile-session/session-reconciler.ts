@@ -187,12 +187,12 @@ export class SessionReconciler {
     const original = session.transcriptPath;
     const adapter = this.adapters.find(recordingAgent(session));
     if (!original || !adapter) return null;
-    if (existsSync(original)) await this.transcripts.capture(session.sessionId, original);
-    const copy = this.transcripts.archive.mainCopy(session.sessionId, original);
-    const file = existsSync(original) ? original : copy;
+    const archived = adapter.archivesTranscript !== false;
+    if (archived && existsSync(original)) await this.transcripts.capture(session.sessionId, original);
+    const file = existsSync(original) || !archived ? original : this.transcripts.archive.mainCopy(session.sessionId, original);
     if (!existsSync(file)) return null;
     const { calls: record, redact } = await this.intake.door(session.sessionId);
-    const { main, subagents } = await adapter.readTranscript(file);
+    const { main, subagents } = await adapter.readTranscript(file, session.agentSessionId);
     const calls: TranscriptCallFact[] = [];
     const seen = new Set<string>();
     const add = (parsed: typeof main, subagent?: string) => {
@@ -203,7 +203,7 @@ export class SessionReconciler {
           callId: call.callId,
           tool: call.tool,
           input: call.input ?? null,
-          result: call.result ? { status: call.result.status, output: call.result.output ?? null } : null,
+          result: call.result ? { status: call.result.status, output: call.result.output ?? null, ...(call.result.exitCode !== undefined ? { exitCode: call.result.exitCode } : {}) } : null,
           ...(subagent ? { subagent } : {}),
         });
       }

@@ -55,6 +55,8 @@ export interface ParsedToolResult {
   structured?: unknown;
   /** ISO timestamp of the user line that carries the result. */
   at: string;
+  /** The exit code of a shell call, where the agent's record states one (OpenCode's bash `metadata.exit`). */
+  exitCode?: number;
   /** 1-based line number of that user line. */
   line: number;
 }
