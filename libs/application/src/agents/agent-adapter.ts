@@ -1,4 +1,4 @@
-import type { CodingAgent, ProjectHookSettings, RuntimeType } from '@runledger/domain';
+import type { CodingAgent, ProjectHookSettings, RuntimeType, Session, TranscriptCallFact } from '@runledger/domain';
 import type { ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import type { TmuxIdentity, TmuxRuntime } from '@runledger/infra/runtime';
 import type { HookRunner } from './hook-runner';
@@ -20,6 +20,25 @@ export interface AgentLaunch {
   url: string;
   /** What runs the agent's command hooks (the shim, or `runledger hook`). */
   runner: HookRunner;
+}
+
+/**
+ * The hooks of an agent whose payload is not Claude Code's shape and whose tool hooks carry no call id (Gemini CLI,
+ * docs/ARCHITECTURE.md §4d): mapped into Claude Code's shape before AgentHooks records them, each tool hook given the id
+ * of the call it is about by pairing with the session's fold, and the transcript's calls paired with the log's at
+ * every reconcile. All pure; none throws.
+ */
+export interface HookDialect {
+  /** The agent's hook input in Claude Code's shape (event names and fields); `tool_use_id` is left to `callId`. */
+  payload(body: unknown): unknown;
+  /** The id of the call a PreToolUse/PostToolUse (mapped) is about, from `session`'s fold: pairing by order per tool. */
+  callId(input: { hook_event_name: string; session_id: string; tool_name: string; tool_input?: unknown }, session: Session, redact: <T>(value: T) => T): string;
+  /** How a call ended, from a PostToolUse (mapped) payload the agent reports as success whatever happened (a shell exit code). */
+  result(input: { tool_name: string; tool_response?: unknown }): RecordedToolResult;
+  /** The hook's answer in the agent's own words (Claude Code's PreToolUse allow/deny into the agent's). */
+  answer(output: Record<string, unknown>): Record<string, unknown>;
+  /** The transcript's calls with the ids the log gave them (a call a hook recorded is paired by order per tool and input). */
+  pairTranscriptCalls(calls: TranscriptCallFact[], session: Session, redact: <T>(value: T) => T): TranscriptCallFact[];
 }
 
 /** A tool call's result as the agent's own record holds it: status, output, exit code (exec), error text. */
@@ -51,6 +70,10 @@ export interface AgentAdapter {
    * Throws an Error naming the file when a file it must edit cannot be read.
    */
   prepare(launch: AgentLaunch): string[];
+  /** Environment entries of a launch beyond runledger's own (the agent's private home, trust); none when undefined. */
+  launchEnv?(launch: AgentLaunch): Record<string, string>;
+  /** Hooks that are not Claude-shaped and carry no call id (Gemini CLI); undefined for Claude-shaped hooks. */
+  readonly hookDialect?: HookDialect;
   /** Called once a tmux launch started (interactive agents: types the prompt once the agent is ready); throws RuntimeLaunchError when it never gets ready. */
   afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
   /** Reads the agent's transcript file (and its sub-agents') into the summary shape; never throws on a bad line, rejects on an I/O error. */

@@ -3,14 +3,15 @@ import { CodingAgent, DomainError, isCodingAgent } from '@runledger/domain';
 import { AgentAdapter } from './agent-adapter';
 import { ClaudeCodeAdapter } from './claude-code/claude-code.adapter';
 import { CodexAdapter } from './codex/codex.adapter';
+import { GeminiCliAdapter } from './gemini-cli/gemini-cli.adapter';
 
 /** The agent adapters by kind (docs/ARCHITECTURE.md §4d): the one place a new agent kind is added. */
 @Injectable()
 export class AgentAdapters {
   private readonly byKind: ReadonlyMap<CodingAgent, AgentAdapter>;
 
-  constructor(claudeCode: ClaudeCodeAdapter, codex: CodexAdapter) {
-    this.byKind = new Map<CodingAgent, AgentAdapter>([claudeCode, codex].map((adapter) => [adapter.kind, adapter]));
+  constructor(claudeCode: ClaudeCodeAdapter, codex: CodexAdapter, gemini: GeminiCliAdapter) {
+    this.byKind = new Map<CodingAgent, AgentAdapter>([claudeCode, codex, gemini].map((adapter) => [adapter.kind, adapter]));
   }
 
   /** The adapter of a coding agent kind; undefined for `command`, `external` and kinds without one. */
@@ -27,4 +28,4 @@ export class AgentAdapters {
 }
 
 /** The adapters' providers, registered by the application module. */
-export const AGENT_ADAPTER_PROVIDERS = [ClaudeCodeAdapter, CodexAdapter, AgentAdapters];
+export const AGENT_ADAPTER_PROVIDERS = [ClaudeCodeAdapter, CodexAdapter, GeminiCliAdapter, AgentAdapters];

@@ -13,7 +13,7 @@ export interface TranscriptCallFact {
   tool: string;
   input: unknown;
   /** The matching tool_result, or null when the transcript has none (the call was cut short). */
-  result: { status: 'completed' | 'failed'; output: unknown } | null;
+  result: { status: 'completed' | 'failed'; output: unknown; exitCode?: number } | null;
   /** Sub-agent transcript file name (e.g. `agent-a1b2.jsonl`) when the call is a sub-agent's. */
   subagent?: string;
 }
@@ -159,7 +159,7 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
   for (const fact of transcript.calls) {
     if (inherited.has(fact.callId)) continue;
     const logged = session.toolCalls.get(fact.callId);
-    const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => calls.result({ callId: fact.callId, status, output, source: 'transcript', at });
+    const result = (status: 'completed' | 'failed', output: unknown): SessionCommand => calls.result({ callId: fact.callId, status, output, source: 'transcript', at, exitCode: fact.result?.exitCode });
     if (!logged) {
       // A call with no result while the agent still runs may be waiting on its PreToolUse hook (Codex writes the call to
       // its rollout first; a held hook arrives once runledger is back): its hook records it, or a later reconcile does.

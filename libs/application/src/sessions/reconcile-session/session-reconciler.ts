@@ -203,7 +203,7 @@ export class SessionReconciler {
           callId: call.callId,
           tool: call.tool,
           input: call.input ?? null,
-          result: call.result ? { status: call.result.status, output: call.result.output ?? null } : null,
+          result: call.result ? { status: call.result.status, output: call.result.output ?? null, ...(call.result.exitCode !== undefined ? { exitCode: call.result.exitCode } : {}) } : null,
           ...(subagent ? { subagent } : {}),
         });
       }
@@ -216,7 +216,9 @@ export class SessionReconciler {
     ];
     const last = main.runs.at(-1);
     return {
-      calls, usage, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
+      // An agent whose hooks carry no call id (Gemini CLI): the transcript's calls under the ids the hooks gave them.
+      calls: adapter.hookDialect ? adapter.hookDialect.pairTranscriptCalls(calls, session, redact) : calls,
+      usage, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
       // An agent that writes a call's result before its PostToolUse hook (Codex: AgentAdapter.hookToolResult).
       ...(adapter.hookToolResult ? { resultsBeforeHook: true } : {}),
       ...(last?.failure !== undefined ? { lastTurnFailure: redact(last.failure) } : {}), // invariant 12

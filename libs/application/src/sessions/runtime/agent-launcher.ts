@@ -79,6 +79,7 @@ export class AgentLauncher {
     const logPath = sessionLogPath(this.config.dataDir, request.sessionId);
     const env: Record<string, string> = {
       ...(request.env ?? {}),
+      ...(adapter?.launchEnv && launch ? adapter.launchEnv(launch) : {}),
       RUNLEDGER_URL: this.address.url,
       ...(this.address.caFile ? { RUNLEDGER_CA_FILE: this.address.caFile } : {}),
       RUNLEDGER_SESSION_ID: request.sessionId,

@@ -57,6 +57,10 @@ export interface ParsedToolResult {
   at: string;
   /** 1-based line number of that user line. */
   line: number;
+  /** A shell call's exit code, where the agent's record names one (Gemini CLI's `Exit Code: N`). */
+  exitCode?: number;
+  /** The tool's error text, where the agent's record keeps it apart from the output (Gemini CLI). */
+  error?: string;
 }
 
 type Json = Record<string, unknown>;
