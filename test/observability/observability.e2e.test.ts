@@ -169,7 +169,7 @@ describe('observability: /metrics, OpenAPI, structured logs with correlation ids
 
     const schemas = committed.components.schemas;
     expect(schemas.SpawnSessionDto).toMatchObject({
-      properties: { projectId: { type: 'string' }, agent: { enum: ['command', 'claude-code', 'codex', 'opencode'] }, kind: { enum: ['worker', 'orchestrator'] }, command: { type: 'array' } },
+      properties: { projectId: { type: 'string' }, agent: { enum: ['command', 'claude-code', 'codex', 'opencode', 'gemini-cli'] }, kind: { enum: ['worker', 'orchestrator'] }, command: { type: 'array' } },
       required: expect.arrayContaining(['projectId', 'agent']),
     });
     expect(schemas.RegisterProjectDto.required).toEqual(['name']);

@@ -10,7 +10,7 @@ import { resolveClientConfig } from '../client/client-config';
 import { CERTIFICATE_ERROR } from '../client/client-errors';
 
 /** The agents `runledger hook` forwards for (docs/ARCHITECTURE.md §4d). */
-export const HOOK_AGENTS = ['claude-code', 'codex'] as const;
+export const HOOK_AGENTS = ['claude-code', 'codex', 'gemini-cli'] as const;
 
 /** One of HOOK_AGENTS. */
 export type HookAgent = (typeof HOOK_AGENTS)[number];
@@ -49,7 +49,7 @@ export const parseHookArgs = (args: string[], env: NodeJS.ProcessEnv = process.e
   for (let i = 0; i < args.length; i += 2) {
     const [name, value] = [args[i], args[i + 1]];
     if (!['--event', '--url', '--session', '--hold', '--failure', '--ca-file'].includes(name) || value === undefined) {
-      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code|codex [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open] [--ca-file PEM])`);
+      throw new HookUsageError(`unexpected argument ${JSON.stringify(name)} (usage: runledger hook claude-code|codex|gemini-cli [--event NAME] [--url U] [--session ID] [--hold SECONDS] [--failure closed|open] [--ca-file PEM])`);
     }
     given.set(name, value);
   }
@@ -131,7 +131,7 @@ const ATTEMPT_TIMEOUT_MS = 20_000;
  */
 export const runAgentHook = async (input: string, options: HookOptions, io: HookIo): Promise<number> => {
   const event = options.event ?? hookEventOf(input);
-  const blocking = event === undefined || (BLOCKING_HOOK_EVENTS as readonly string[]).includes(event);
+  const blocking = event === undefined || (BLOCKING_HOOK_EVENTS as readonly string[]).includes(event) || event === 'BeforeTool'; // Gemini CLI's PreToolUse
   const deadline = io.now() + options.holdMs;
   let attempt: Attempt = { unreachable: 'not tried' };
   let delay = 100;

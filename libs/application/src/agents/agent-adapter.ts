@@ -1,4 +1,4 @@
-import type { CodingAgent, ProjectHookSettings, RuntimeType } from '@runledger/domain';
+import type { CodingAgent, ProjectHookSettings, RuntimeType, Session, TranscriptCallFact } from '@runledger/domain';
 import type { ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import type { TmuxIdentity, TmuxRuntime } from '@runledger/infra/runtime';
 import type { HookRunner } from './hook-runner';
@@ -20,6 +20,29 @@ export interface AgentLaunch {
   url: string;
   /** What runs the agent's command hooks (the shim, or `runledger hook`). */
   runner: HookRunner;
+}
+
+/**
+ * The hooks of an agent whose payload is not Claude Code's shape (OpenCode's plugin, Gemini CLI's command hooks,
+ * docs/ARCHITECTURE.md §4d): mapped into Claude Code's shape before AgentHooks records them; an agent whose tool hooks
+ * carry no call id (Gemini CLI) also gives each tool hook the id of the call it is about by pairing with the session's
+ * fold, and pairs the transcript's calls with the log's at every reconcile. `payload` throws HOOK.INVALID (400) naming
+ * the field on a body it cannot map; the rest are pure and never throw.
+ */
+export interface HookDialect {
+  /** The agent's hook input in Claude Code's shape (event names and fields); `tool_use_id` is left to `callId`. */
+  payload(body: unknown): unknown;
+  /** The id of the call a PreToolUse/PostToolUse (mapped) is about, from `session`'s fold: pairing by order per tool. Absent: the payload's `tool_use_id`. */
+  callId?(input: { hook_event_name: string; session_id: string; tool_name: string; tool_input?: unknown }, session: Session, redact: <T>(value: T) => T): string;
+  /**
+   * How a call ended, from a PostToolUse (`input` mapped, `body` as the agent sent it) the agent reports as success
+   * whatever happened (a shell exit code); undefined: the transcript's record of the call, as for Claude Code.
+   */
+  result(input: { tool_name: string; tool_response?: unknown }, body: unknown): RecordedToolResult | undefined;
+  /** The hook's answer in the agent's own words (Claude Code's PreToolUse allow/deny into the agent's). Absent: Claude Code's as it is. */
+  answer?(output: Record<string, unknown>): Record<string, unknown>;
+  /** The transcript's calls with the ids the log gave them (a call a hook recorded is paired by order per tool and input). */
+  pairTranscriptCalls?(calls: TranscriptCallFact[], session: Session, redact: <T>(value: T) => T): TranscriptCallFact[];
 }
 
 /** A tool call's result as the agent's own record holds it: status, output, exit code (exec), error text. */
@@ -51,6 +74,10 @@ export interface AgentAdapter {
    * Throws an Error naming the file when a file it must edit cannot be read.
    */
   prepare(launch: AgentLaunch): string[];
+  /** Environment entries of a launch beyond runledger's own (the agent's private home, trust); none when undefined. */
+  launchEnv?(launch: AgentLaunch): Record<string, string>;
+  /** Hooks that are not Claude-shaped and carry no call id (Gemini CLI); undefined for Claude-shaped hooks. */
+  readonly hookDialect?: HookDialect;
   /** Called once a tmux launch started (interactive agents: types the prompt once the agent is ready); throws RuntimeLaunchError when it never gets ready. */
   afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
   /**
@@ -68,12 +95,6 @@ export interface AgentAdapter {
    * OpenCode's plugin is named and configured this way, so nothing is written into the worktree.
    */
   launchEnv?(launch: AgentLaunch): Record<string, string>;
-  /**
-   * For an agent whose hooks post their own payload shape (OpenCode's plugin): that payload mapped into the shared hook
-   * input (Claude Code's shape) and, for a result, the call's result as the agent states it. Throws DomainError
-   * HOOK.INVALID (400) naming the field. Undefined: the agent posts Claude Code's shape.
-   */
-  hookInput?(body: unknown): { input: unknown; toolResult?: RecordedToolResult };
   /**
    * Tells the agent's own process from the processes of its tools, which inherit its environment (argv as /proc reads
    * it). When defined, only such a process is adopted as the agent; once the agent is dead, the session's other

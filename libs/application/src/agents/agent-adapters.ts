@@ -3,6 +3,7 @@ import { CodingAgent, DomainError, isCodingAgent } from '@runledger/domain';
 import { AgentAdapter } from './agent-adapter';
 import { ClaudeCodeAdapter } from './claude-code/claude-code.adapter';
 import { CodexAdapter } from './codex/codex.adapter';
+import { GeminiCliAdapter } from './gemini-cli/gemini-cli.adapter';
 import { OpencodeAdapter } from './opencode/opencode.adapter';
 
 /** The agent adapters by kind (docs/ARCHITECTURE.md §4d): the one place a new agent kind is added. */
@@ -10,8 +11,8 @@ import { OpencodeAdapter } from './opencode/opencode.adapter';
 export class AgentAdapters {
   private readonly byKind: ReadonlyMap<CodingAgent, AgentAdapter>;
 
-  constructor(claudeCode: ClaudeCodeAdapter, codex: CodexAdapter, opencode: OpencodeAdapter) {
-    this.byKind = new Map<CodingAgent, AgentAdapter>([claudeCode, codex, opencode].map((adapter) => [adapter.kind, adapter]));
+  constructor(claudeCode: ClaudeCodeAdapter, codex: CodexAdapter, opencode: OpencodeAdapter, gemini: GeminiCliAdapter) {
+    this.byKind = new Map<CodingAgent, AgentAdapter>([claudeCode, codex, opencode, gemini].map((adapter) => [adapter.kind, adapter]));
   }
 
   /** The adapter of a coding agent kind; undefined for `command`, `external` and kinds without one. */
@@ -28,4 +29,4 @@ export class AgentAdapters {
 }
 
 /** The adapters' providers, registered by the application module. */
-export const AGENT_ADAPTER_PROVIDERS = [ClaudeCodeAdapter, CodexAdapter, OpencodeAdapter, AgentAdapters];
+export const AGENT_ADAPTER_PROVIDERS = [ClaudeCodeAdapter, CodexAdapter, OpencodeAdapter, GeminiCliAdapter, AgentAdapters];

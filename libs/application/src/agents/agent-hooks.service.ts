@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CodingAgent, describeControlCharacter, DomainError, sessionStreamName, SnapshotPhase } from '@runledger/domain';
+import { CodingAgent, describeControlCharacter, DomainError, Session, sessionStreamName, SnapshotPhase } from '@runledger/domain';
 import { transcriptStartedAt } from '@runledger/infra/agents/transcript-start';
 import { EventStore } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
@@ -22,7 +22,7 @@ import { SecretRedaction } from '../tool-calls/secret-redaction';
 import { ToolCallIntake } from '../tool-calls/tool-call-intake';
 import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
-import type { RecordedToolResult } from './agent-adapter';
+import type { HookDialect, RecordedToolResult } from './agent-adapter';
 import { AgentAdapters } from './agent-adapters';
 import { AgentSessionDirectory } from './agent-session-directory';
 import { hookCommands } from './claude-code/hook-commands';
@@ -70,12 +70,15 @@ export const parseHookBody = (body: unknown): ParsedHookInput => {
   return parsed;
 };
 
+/** `parsed` with the call id a hook dialect paired its tool hook with. */
+const withCallId = (parsed: ParsedHookInput, callId: string): ParsedHookInput => ({ ...parsed, input: { ...parsed.input, tool_use_id: callId } } as ParsedHookInput);
+
 /** Hook input fields that are identifiers or paths (never rewritten by redaction: refused when they hold a secret). */
 const HOOK_IDENTIFIERS = ['session_id', 'transcript_path', 'tool_use_id', 'tool_name', 'agent_id', 'prompt_id', 'agent_transcript_path'] as const;
 
 /**
  * A coding agent's hooks as session events (docs/ARCHITECTURE.md §4a, §4d): Claude Code's, Codex's (the same
- * payload shape, Codex's `call_id` as `tool_use_id`) and OpenCode's plugin payload (mapped by its adapter's `hookInput`). Every event the agent sends is accepted and kept, unknown ones
+ * payload shape, Codex's `call_id` as `tool_use_id`) and OpenCode's plugin and Gemini CLI's payloads (mapped by their adapters' `hookDialect`). Every event the agent sends is accepted and kept, unknown ones
  * too (`hookCommands` says what each one changes). PreToolUse commits `ToolCallDispatched` BEFORE answering allow
  * (invariant 4); results are appended as they arrive (invariant 5). The session comes from the `X-Runledger-Session`
  * header of the settings runledger generated (or the session credential), else from the agent's `session_id`; an
@@ -102,9 +105,9 @@ export class AgentHooks {
   /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
   async handle(agent: CodingAgent, body: unknown, headerSessionId: string | undefined, context: CommandContext): Promise<HookOutput> {
     const adapter = this.adapters.of(agent);
-    // An agent posting its own payload shape (OpenCode's plugin) has it mapped into the shared shape first.
-    const mapped = adapter.hookInput ? adapter.hookInput(body) : undefined;
-    const parsed = parseHookBody(mapped ? mapped.input : body);
+    // An agent posting its own payload shape (OpenCode's plugin, Gemini CLI's hooks) has it mapped into the shared shape first.
+    const dialect = adapter.hookDialect;
+    const parsed = parseHookBody(dialect ? dialect.payload(body) : body);
     const input = parsed.input;
     // Ids and paths Claude Code sends are stored as given and looked up later: one holding a secret is refused before
     // anything is created (invariant 12, invariant 13), rather than rewritten.
@@ -130,18 +133,23 @@ export class AgentHooks {
     if (stale) {
       const detail = `${input.hook_event_name} from agent session ${input.session_id}, whose conversation began at ${stale.startedAt} before the current runtime was launched at ${stale.launchedAt}: not linked, not recorded as the current agent's`;
       await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'RecordDivergence', data: { kind: 'stale_agent_hook', detail, at: new Date().toISOString() } }]), context);
-      return input.hook_event_name === 'PreToolUse' ? preToolUseDecision('deny', `runledger: ${input.session_id} is not the current agent of ${sessionId}`) : {};
+      return input.hook_event_name === 'PreToolUse' ? this.answer(dialect, preToolUseDecision('deny', `runledger: ${input.session_id} is not the current agent of ${sessionId}`)) : {};
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
     const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path, input.session_id) : undefined;
-    const toolResult = input.hook_event_name !== 'PostToolUse' || typeof input.tool_use_id !== 'string' ? undefined
-      : (mapped?.toolResult ?? (await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id)));
+    const toolHook = input.hook_event_name === 'PreToolUse' || input.hook_event_name === 'PostToolUse';
+    // A dialect's tool hook that carries no call id is paired with the session's fold (here for the snapshot, again in the decision on fresh state).
+    const pairs = dialect?.callId && toolHook ? dialect.callId.bind(dialect) : undefined;
+    const paired = (s: Session): ParsedHookInput => (pairs ? withCallId(parsed, pairs(input as never, s, redact)) : parsed);
+    const pairedInput = pairs ? paired((await this.sessions.known(sessionId)).state).input : input;
+    const toolResult = input.hook_event_name !== 'PostToolUse' ? undefined
+      : (dialect?.result(input as never, body) ?? (typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id) : undefined));
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}), ...(toolResult ? { toolResult } : {}) };
     // The files before a call is allowed and after its result is known, appended ahead of the call's own events.
     const phase = SNAPSHOT_PHASES[input.hook_event_name];
-    const callId = phase === 'before' || phase === 'after' ? input.tool_use_id : undefined;
+    const callId = phase === 'before' || phase === 'after' ? pairedInput.tool_use_id : undefined;
     const files = phase ? await this.fileEffects.snapshotCommands(sessionId, input.cwd, phase, typeof callId === 'string' ? callId : undefined) : [];
-    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [...files, ...hookCommands(parsed, s, facts)]), context);
+    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [...files, ...hookCommands(paired(s), s, facts)]), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
     // A call recorded on a session that already ended has an owner only if its agent still lives: a reconcile adopts the
     // agent, or interrupts the call (off the hook's path; the answer does not wait for it).
@@ -153,7 +161,12 @@ export class AgentHooks {
       this.transcripts.captureSoon(sessionId, input.transcript_path);
     }
     if (input.hook_event_name !== 'PreToolUse') return {};
-    return preToolUseDecision('allow', `runledger recorded ${String(input.tool_use_id)} in ${sessionId}`);
+    return this.answer(dialect, preToolUseDecision('allow', `runledger recorded ${String(pairedInput.tool_use_id)} in ${sessionId}`));
+  }
+
+  /** The answer in the agent's own words (a hook dialect's), else Claude Code's as it is. */
+  private answer(dialect: HookDialect | undefined, output: HookOutput): HookOutput {
+    return dialect?.answer ? (dialect.answer(output as Record<string, unknown>) as HookOutput) : output;
   }
 
   /**

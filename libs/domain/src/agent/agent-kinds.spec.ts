@@ -5,13 +5,14 @@ describe('agent kinds (docs/ARCHITECTURE.md §4d)', () => {
     expect(agentCapabilities('claude-code')).toMatchObject({ hooks: true, nativeResume: true, interactive: true });
     expect(agentCapabilities('codex')).toMatchObject({ hooks: true, nativeResume: true, interactive: false });
     expect(agentCapabilities('opencode')).toMatchObject({ hooks: true, nativeResume: true, interactive: false, label: 'OpenCode' });
+    expect(agentCapabilities('gemini-cli')).toMatchObject({ hooks: true, nativeResume: true, interactive: false, label: 'Gemini CLI' });
     expect(agentCapabilities('command')).toMatchObject({ hooks: false, nativeResume: false });
     // A kind written by a newer runledger has no capability here rather than a crash.
-    expect(agentCapabilities('gemini-cli' as never)).toMatchObject({ hooks: false, nativeResume: false, interactive: false });
+    expect(agentCapabilities('future-agent' as never)).toMatchObject({ hooks: false, nativeResume: false, interactive: false });
   });
 
   it('launches commands and coding agents, never external sessions', () => {
-    expect(LAUNCHABLE_AGENTS).toEqual(['command', 'claude-code', 'codex', 'opencode']);
+    expect(LAUNCHABLE_AGENTS).toEqual(['command', 'claude-code', 'codex', 'opencode', 'gemini-cli']);
     expect(isCodingAgent('codex')).toBe(true);
     expect(isCodingAgent('external')).toBe(false);
   });

@@ -4,7 +4,7 @@ import type { AgentKind } from '../session/session.events';
 export type LaunchableAgent = Exclude<AgentKind, 'external'>;
 
 /** The coding agents runledger runs and records through their hooks and transcripts (docs/ARCHITECTURE.md §4d). */
-export const CODING_AGENTS = ['claude-code', 'codex', 'opencode'] as const;
+export const CODING_AGENTS = ['claude-code', 'codex', 'opencode', 'gemini-cli'] as const;
 
 /** A coding agent kind (one agent adapter each). */
 export type CodingAgent = (typeof CODING_AGENTS)[number];
@@ -29,6 +29,7 @@ const CAPABILITIES: Readonly<Record<AgentKind, AgentCapabilities>> = {
   'claude-code': { hooks: true, nativeResume: true, interactive: true, label: 'Claude Code' },
   codex: { hooks: true, nativeResume: true, interactive: false, label: 'Codex' },
   opencode: { hooks: true, nativeResume: true, interactive: false, label: 'OpenCode' },
+  'gemini-cli': { hooks: true, nativeResume: true, interactive: false, label: 'Gemini CLI' },
   external: { hooks: false, nativeResume: false, interactive: false, label: 'external agent' },
 };
 

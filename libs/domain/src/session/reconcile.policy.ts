@@ -160,8 +160,9 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
     if (inherited.has(fact.callId)) continue;
     const logged = session.toolCalls.get(fact.callId);
     const exitCode = fact.result?.exitCode;
+    const error = exitCode !== undefined ? `exit code ${exitCode}` : undefined;
     const result = (status: 'completed' | 'failed', output: unknown): SessionCommand =>
-      calls.result({ callId: fact.callId, status, output, source: 'transcript', at, ...(exitCode !== undefined ? { exitCode, ...(status === 'failed' ? { error: `exit code ${exitCode}` } : {}) } : {}) });
+      calls.result({ callId: fact.callId, status, output, source: 'transcript', at, ...(exitCode !== undefined ? { exitCode } : {}), ...(status === 'failed' && error !== undefined ? { error } : {}) });
     if (!logged) {
       // A call with no result while the agent still runs may be waiting on its PreToolUse hook (Codex writes the call to
       // its rollout first; a held hook arrives once runledger is back): its hook records it, or a later reconcile does.

@@ -6,7 +6,7 @@ import type { WorktreeEvent } from '../worktree/worktree.events';
 import type { FileEffectEvent } from '../file-effects/file-effects.events';
 
 /** What runs the session: a plain command, a coding agent (Claude Code, Codex), or an agent runledger only observes/imports. */
-export type AgentKind = 'command' | 'claude-code' | 'codex' | 'opencode' | 'external';
+export type AgentKind = 'command' | 'claude-code' | 'codex' | 'opencode' | 'gemini-cli' | 'external';
 
 /** An OS process running the agent; `pid` plus `startTime` (opaque, as read from the OS) identify it across restarts (invariant 7). */
 export interface ProcessRuntime {

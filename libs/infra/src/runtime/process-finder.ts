@@ -18,15 +18,15 @@ export const isHookCommand = (command: readonly string[]): boolean => {
   return command.length === 3 && SHELLS.has(path.basename(command[0])) && command[1] === '-c' && hookCommandKind(command[2]) !== undefined;
 };
 /** The agents a runledger hook command forwards for. */
-const HOOK_AGENTS = new Set(['claude-code', 'codex']);
+const HOOK_AGENTS = new Set(['claude-code', 'codex', 'gemini-cli']);
 /** `runledger` or its `bin/runledger.js`, as the hook command names it. */
 const RUNLEDGER_BIN = /(^|\/)runledger(\.js)?$/;
 /** The shim bin/runledger-hook, as argv[0] (run directly) or argv[1] (run as a script by a shell). */
 const SHIM_BIN = /(^|\/)runledger-hook$/;
 /** The Node hook (`…runledger(.js) hook claude-code|codex`) inside a command string, its arguments shell-quoted. */
-const NODE_HOOK_IN_TEXT = /(^|\/)runledger(\.js)?'?\s+hook\s+(claude-code|codex)(\s|$)/;
+const NODE_HOOK_IN_TEXT = /(^|\/)runledger(\.js)?'?\s+hook\s+(claude-code|codex|gemini-cli)(\s|$)/;
 /** The shim (`…runledger-hook claude-code|codex`) inside a command string, its arguments shell-quoted. */
-const SHIM_HOOK_IN_TEXT = /(^|\/)runledger-hook'?\s+(claude-code|codex)(\s|$)/;
+const SHIM_HOOK_IN_TEXT = /(^|\/)runledger-hook'?\s+(claude-code|codex|gemini-cli)(\s|$)/;
 
 /** Which runledger hook a command string (a shell's `-c`, a settings file's command) runs: `shim`, `node`, or undefined for neither. */
 export const hookCommandKind = (text: string): 'shim' | 'node' | undefined =>

@@ -6,7 +6,7 @@ import { parseOpencodeEvents } from '@runledger/infra/agents/opencode/event-pars
 import { mapOpencodeHook, OpencodeHookError } from '@runledger/infra/agents/opencode/hook-mapping';
 import { readOpencodeEvents } from '@runledger/infra/agents/opencode/opencode-db';
 import { executablePath } from '@runledger/infra/runtime/executable-path';
-import { AgentAdapter, AgentLaunch, AgentTranscript, RecordedToolResult } from '../agent-adapter';
+import { AgentAdapter, AgentLaunch, AgentTranscript, HookDialect } from '../agent-adapter';
 import { DEFAULT_HOOK_HOLD_SECONDS, runledgerCommand } from '../hook-runner';
 
 /** The flags of every OpenCode run runledger launches: one-shot `run`, JSON events on stdout (the session log). */
@@ -39,7 +39,7 @@ export const withRunledgerPlugin = (current: string | undefined, plugin: string)
  * OpenCode on the agent port (docs/ARCHITECTURE.md §4d): `opencode run --format json <prompt>` in a process, natively
  * resumed with `opencode run --session <id> <prompt>`; recorded live by runledger's plugin (named in
  * OPENCODE_CONFIG_CONTENT, configured by the launch's environment: nothing is written into the worktree), whose payload
- * `hookInput` maps; its record is the session's rows of the `event` table in `$XDG_DATA_HOME/opencode/opencode.db`,
+ * `hookDialect` maps; its record is the session's rows of the `event` table in `$XDG_DATA_HOME/opencode/opencode.db`,
  * read through OpenCode's own binary (`opencode db`) and never byte-archived. OpenCode has no interactive mode runledger drives.
  */
 @Injectable()
@@ -86,12 +86,18 @@ export class OpencodeAdapter implements AgentAdapter {
     return command.slice(0, 2).some((arg) => path.basename(arg) === 'opencode' || path.basename(arg) === path.basename(this.executable())) && command.includes('run');
   }
 
-  hookInput(body: unknown): { input: unknown; toolResult?: RecordedToolResult } {
-    try {
-      return mapOpencodeHook(body);
-    } catch (error) {
-      if (error instanceof OpencodeHookError) throw new DomainError('HOOK.INVALID', 'invalid', error.message, { field: error.field });
-      throw error;
-    }
-  }
+  readonly hookDialect: HookDialect = {
+    payload: (body) => opencodeHook(body).input,
+    result: (_input, body) => opencodeHook(body).toolResult,
+  };
 }
+
+/** The plugin's payload mapped into the shared hook shape (mapOpencodeHook); throws DomainError HOOK.INVALID (400) naming the field. */
+const opencodeHook = (body: unknown): ReturnType<typeof mapOpencodeHook> => {
+  try {
+    return mapOpencodeHook(body);
+  } catch (error) {
+    if (error instanceof OpencodeHookError) throw new DomainError('HOOK.INVALID', 'invalid', error.message, { field: error.field });
+    throw error;
+  }
+};

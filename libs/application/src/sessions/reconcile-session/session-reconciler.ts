@@ -216,7 +216,9 @@ export class SessionReconciler {
     ];
     const last = main.runs.at(-1);
     return {
-      calls, usage, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
+      // An agent whose hooks carry no call id (Gemini CLI): the transcript's calls under the ids the hooks gave them.
+      calls: adapter.hookDialect?.pairTranscriptCalls ? adapter.hookDialect.pairTranscriptCalls(calls, session, redact) : calls,
+      usage, lastTurnEnded: last !== undefined && last.endedAt !== null, settled, record,
       // An agent that writes a call's result before its PostToolUse hook (Codex: AgentAdapter.hookToolResult).
       ...(adapter.hookToolResult ? { resultsBeforeHook: true } : {}),
       ...(last?.failure !== undefined ? { lastTurnFailure: redact(last.failure) } : {}), // invariant 12

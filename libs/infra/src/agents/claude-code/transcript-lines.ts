@@ -55,10 +55,12 @@ export interface ParsedToolResult {
   structured?: unknown;
   /** ISO timestamp of the user line that carries the result. */
   at: string;
-  /** The exit code of a shell call, where the agent's record states one (OpenCode's bash `metadata.exit`). */
+  /** A shell call's exit code, where the agent's record states one (OpenCode's bash `metadata.exit`, Gemini CLI's `Exit Code: N`). */
   exitCode?: number;
   /** 1-based line number of that user line. */
   line: number;
+  /** The tool's error text, where the agent's record keeps it apart from the output (Gemini CLI). */
+  error?: string;
 }
 
 type Json = Record<string, unknown>;
