@@ -22,6 +22,13 @@ export interface AgentLaunch {
   runner: HookRunner;
 }
 
+/** Where a launched agent sends its own telemetry (docs/ARCHITECTURE.md §4g): runledger's OTLP logs URL, the session credential, the CA to trust. */
+export interface AgentTelemetryTarget {
+  logsUrl: string;
+  credential: string;
+  caFile?: string;
+}
+
 /** A tool call's result as the agent's own record holds it: status, output, exit code (exec), error text. */
 export interface RecordedToolResult {
   status: 'completed' | 'failed';
@@ -51,6 +58,8 @@ export interface AgentAdapter {
    * Throws an Error naming the file when a file it must edit cannot be read.
    */
   prepare(launch: AgentLaunch): string[];
+  /** The environment that makes the agent send its own OTLP logs to runledger (absent for an agent without telemetry runledger reads). */
+  telemetryEnv?(target: AgentTelemetryTarget): Record<string, string>;
   /** Called once a tmux launch started (interactive agents: types the prompt once the agent is ready); throws RuntimeLaunchError when it never gets ready. */
   afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
   /** Reads the agent's transcript file (and its sub-agents') into the summary shape; never throws on a bad line, rejects on an I/O error. */
