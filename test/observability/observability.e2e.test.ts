@@ -165,6 +165,7 @@ describe('observability: /metrics, OpenAPI, structured logs with correlation ids
       'get /api/v1/sessions/{id}/events', 'get /api/v1/sessions/{id}/state', 'post /api/v1/sessions/{id}/kill', 'post /api/v1/sessions/{id}/cleanup',
       'post /api/v1/sessions/{id}/restore', 'post /api/v1/sessions/{sessionId}/tool-calls', 'get /api/v1/sessions/{sessionId}/tool-calls',
       'post /api/v1/sessions/{sessionId}/tool-calls/{callId}/result', 'post /api/v1/hooks/{agent}', 'get /api/v1/health', 'get /api/v1/metrics',
+      'post /api/v1/otlp/v1/logs',
     ]) expect(documented).toContain(route);
 
     const schemas = committed.components.schemas;

@@ -81,6 +81,7 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
       'POST /api/v1/sessions/{sessionId}/tool-calls/{callId}/result': { status: 'completed', exitCode: 0 },
       'POST /api/v1/hooks/{agent}': { hook_event_name: 'PreToolUse', session_id: 'x', tool_name: 'Bash', tool_input: {}, tool_use_id: 'h1', cwd: repo },
       'POST /api/v1/projects/{id}/env/forget': { names: ['TEAM_SECRET'] },
+      'POST /api/v1/otlp/v1/logs': { resourceLogs: [] },
     };
     const before = await head();
     const tried: string[] = [];

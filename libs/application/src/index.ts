@@ -43,3 +43,4 @@ export * from './file-effects/fork-session';
 export * from './users/user.commands';
 export * from './telemetry/log-exporter.token';
 export * from './telemetry/log-spans';
+export * from './telemetry/agent-telemetry.service';

@@ -32,6 +32,7 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'FileEffectsController.prune': 'commit',
   'UsersController.add': 'commit',
   'UsersController.revoke': 'commit',
+  'OtlpController.logs': 'commit',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */

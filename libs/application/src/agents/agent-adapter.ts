@@ -45,6 +45,13 @@ export interface HookDialect {
   pairTranscriptCalls?(calls: TranscriptCallFact[], session: Session, redact: <T>(value: T) => T): TranscriptCallFact[];
 }
 
+/** Where a launched agent sends its own telemetry (docs/ARCHITECTURE.md §4g): runledger's OTLP logs URL, the session credential, the CA to trust. */
+export interface AgentTelemetryTarget {
+  logsUrl: string;
+  credential: string;
+  caFile?: string;
+}
+
 /** A tool call's result as the agent's own record holds it: status, output, exit code (exec), error text. */
 export interface RecordedToolResult {
   status: 'completed' | 'failed';
@@ -74,10 +81,10 @@ export interface AgentAdapter {
    * Throws an Error naming the file when a file it must edit cannot be read.
    */
   prepare(launch: AgentLaunch): string[];
-  /** Environment entries of a launch beyond runledger's own (the agent's private home, trust); none when undefined. */
-  launchEnv?(launch: AgentLaunch): Record<string, string>;
-  /** Hooks that are not Claude-shaped and carry no call id (Gemini CLI); undefined for Claude-shaped hooks. */
+  /** Hooks that are not Claude-shaped (OpenCode's plugin; Gemini CLI's, which carry no call id); undefined for Claude-shaped hooks. */
   readonly hookDialect?: HookDialect;
+  /** The environment that makes the agent send its own OTLP logs to runledger (absent for an agent without telemetry runledger reads). */
+  telemetryEnv?(target: AgentTelemetryTarget): Record<string, string>;
   /** Called once a tmux launch started (interactive agents: types the prompt once the agent is ready); throws RuntimeLaunchError when it never gets ready. */
   afterTmuxLaunch?(identity: TmuxIdentity, launch: AgentLaunch, tmux: TmuxRuntime): Promise<void>;
   /**
@@ -92,7 +99,8 @@ export interface AgentAdapter {
   readonly archivesTranscript?: false;
   /**
    * Environment entries a launch adds for the agent (after the request's, before runledger's own RUNLEDGER_* entries):
-   * OpenCode's plugin is named and configured this way, so nothing is written into the worktree.
+   * OpenCode's plugin is named and configured this way, so nothing is written into the worktree; Gemini CLI's private
+   * home and workspace trust too. None when undefined.
    */
   launchEnv?(launch: AgentLaunch): Record<string, string>;
   /**

@@ -1,6 +1,7 @@
 // A command carries the data of the event it asks for: its fields are declared once, on the event.
 import type { ToolCallCommand } from '../tool-call/tool-call.commands';
 import type { RecordUsage } from '../usage/usage.events';
+import type { RecordToolCallTelemetry } from '../telemetry/telemetry.events';
 import type { WorktreeCommand } from '../worktree/worktree.commands';
 import type { FileEffectCommand } from '../file-effects/file-effects.commands';
 import type {
@@ -163,4 +164,4 @@ export type AgentRunCommand = StartAgentRun | CompleteAgentRun | FailAgentRun;
 
 /** Every command of the session decider (tool-call and worktree commands are routed to their deciders). */
 export type SessionCommand = SessionLifecycleCommand | AgentRunCommand | AgentSignalCommand | ToolCallCommand | WorktreeCommand | FileEffectCommand
-  | RecordUsage;
+  | RecordUsage | RecordToolCallTelemetry;

@@ -134,6 +134,8 @@ export interface SessionCore extends Omit<SessionStarted['data'], 'at'> {
   files?: SessionFiles;
   /** Keys of the model calls whose usage is recorded (UsageRecorded), so a second reconcile or import appends none; absent before the first. */
   usageKeys?: PersistentMap<true>;
+  /** Keys (`<callId>:<event>`) of the agent telemetry recorded (ToolCallTelemetryRecorded), so a record sent again appends none; absent before the first. */
+  telemetryKeys?: PersistentMap<true>;
   createdAt: string;
   updatedAt: string;
 }
@@ -199,9 +201,11 @@ export const reviveSession = (json: unknown): SessionState => {
   const plain = (state as unknown as { toolCalls?: Record<string, ToolCall> }).toolCalls ?? {};
   const toolCalls = PersistentMap.fromRecord(plain);
   const usageKeys = (state as { usageKeys?: unknown }).usageKeys;
+  const telemetryKeys = (state as { telemetryKeys?: unknown }).telemetryKeys;
   return {
     ...rest,
     ...(usageKeys !== undefined && !(usageKeys instanceof PersistentMap) ? { usageKeys: PersistentMap.fromRecord(usageKeys as Record<string, true>) } : {}),
+    ...(telemetryKeys !== undefined && !(telemetryKeys instanceof PersistentMap) ? { telemetryKeys: PersistentMap.fromRecord(telemetryKeys as Record<string, true>) } : {}),
     toolCalls,
     callCounts: state.callCounts ?? countCalls(toolCalls.values()),
     lateResultCalls: state.lateResultCalls ?? [...new Set((older ?? []).map((late) => late.callId))],
@@ -384,6 +388,8 @@ const DECIDE_STARTED: { [T in SessionOwnCommand['type']]: DecideStarted<Extract<
     session.agentEnded?.reason === command.data.reason ? [] : [{ type: 'AgentSessionEnded', data: { ...command.data } }],
   RecordUsage: (command, session) =>
     session.usageKeys?.has(command.data.key) ? [] : [{ type: 'UsageRecorded', data: omitUndefined({ ...command.data }) }],
+  RecordToolCallTelemetry: (command, session) =>
+    session.telemetryKeys?.has(command.data.key) ? [] : [{ type: 'ToolCallTelemetryRecorded', data: omitUndefined({ ...command.data }) }],
   StartAgentRun: startRun,
   CompleteAgentRun: closeRun,
   FailAgentRun: closeRun,
@@ -590,6 +596,7 @@ const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: 
   AgentActivityChanged: (session, { data }, at) => ({ ...session, activity: data.activity, lastHookAt: at, updatedAt: at }),
   AgentSessionEnded: (session, { data }, at) => ({ ...session, agentEnded: { reason: data.reason, at }, lastHookAt: at, updatedAt: at }),
   UsageRecorded: (session, { data }, at) => ({ ...session, usageKeys: (session.usageKeys ?? PersistentMap.empty<true>()).set(data.key, true), updatedAt: at }),
+  ToolCallTelemetryRecorded: (session, { data }, at) => ({ ...session, telemetryKeys: (session.telemetryKeys ?? PersistentMap.empty<true>()).set(data.key, true), updatedAt: at }),
   AgentRunStarted: evolveRun,
   AgentRunCompleted: evolveRun,
   AgentRunFailed: evolveRun,

@@ -2,6 +2,7 @@ import type { CodingAgent } from '../agent/agent-kinds';
 import type { SessionKind } from '../project/project.events';
 import type { ToolCallEvent } from '../tool-call/tool-call.events';
 import type { UsageRecorded } from '../usage/usage.events';
+import type { ToolCallTelemetryRecorded } from '../telemetry/telemetry.events';
 import type { WorktreeEvent } from '../worktree/worktree.events';
 import type { FileEffectEvent } from '../file-effects/file-effects.events';
 
@@ -221,4 +222,4 @@ export type AgentRunEvent = AgentRunStarted | AgentRunCompleted | AgentRunFailed
 
 /** Every event of a session stream: lifecycle, agent runs, tool calls, worktrees, file effects and divergences (one stream replays one session). */
 export type SessionEvent = SessionLifecycleEvent | AgentRunEvent | AgentSignalEvent | ToolCallEvent | WorktreeEvent | FileEffectEvent | DivergenceDetected
-  | UsageRecorded;
+  | UsageRecorded | ToolCallTelemetryRecorded;

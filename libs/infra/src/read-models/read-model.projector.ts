@@ -153,6 +153,7 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   FilesRewound: true,
   FileSnapshotsPruned: true,
   UsageRecorded: true,
+  ToolCallTelemetryRecorded: true,
 };
 const CUSTODY_EVENT_TYPES: Record<CustodyEvent['type'], true> = {
   OrphanWorktreeFound: true,

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
 import { parseTranscriptFile } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { RuntimeLaunchError, TmuxIdentity, TmuxRuntime } from '@runledger/infra/runtime';
-import { AgentAdapter, AgentLaunch, AgentTranscript } from '../agent-adapter';
+import { AgentAdapter, AgentLaunch, AgentTelemetryTarget, AgentTranscript } from '../agent-adapter';
 import { excludeFromGit } from '../worktree-files';
 import { claudeHookSettings } from './hook-settings';
 
@@ -37,6 +37,11 @@ export class ClaudeCodeAdapter implements AgentAdapter {
       return [claude]; // interactive: the prompt is typed into the pane once Claude Code is ready
     }
     return [claude, ...(launch.prompt ? ['-p', launch.prompt] : [])];
+  }
+
+  /** Claude Code's OTel logs to runledger (docs/ARCHITECTURE.md §4g): claudeTelemetryEnv. */
+  telemetryEnv(target: AgentTelemetryTarget): Record<string, string> {
+    return claudeTelemetryEnv(target);
   }
 
   /** Waits for interactive Claude Code's input prompt, then types the prompt and Enter; throws RuntimeLaunchError if it never shows. */
@@ -80,6 +85,28 @@ const writeClaudeSettings = (launch: AgentLaunch): void => {
  * workspace trust dialog; every other key of the file is kept. Written atomically (temporary file, then rename).
  * Throws an Error naming the file when it is not valid JSON.
  */
+/** How often Claude Code sends its buffered telemetry logs (ms): short, so a call's telemetry joins it within about a second. */
+export const CLAUDE_TELEMETRY_INTERVAL_MS = 1000;
+
+/**
+ * The environment that turns Claude Code's own telemetry on and sends its logs (only: no metrics, no traces) to
+ * runledger as OTLP/HTTP JSON with the session's credential (docs/ARCHITECTURE.md §4g; the variables Claude Code 2.1.328
+ * reads, measured in test/fixtures/otel). Prompts and tool details stay as Claude Code redacts them by default.
+ */
+export const claudeTelemetryEnv = (target: AgentTelemetryTarget): Record<string, string> => ({
+  CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+  OTEL_LOGS_EXPORTER: 'otlp',
+  OTEL_METRICS_EXPORTER: 'none',
+  OTEL_TRACES_EXPORTER: 'none',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
+  OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: target.logsUrl,
+  OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${target.credential}`,
+  OTEL_EXPORTER_OTLP_LOGS_HEADERS: `Authorization=Bearer ${target.credential}`,
+  OTEL_LOGS_EXPORT_INTERVAL: String(CLAUDE_TELEMETRY_INTERVAL_MS),
+  ...(target.caFile ? { OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: target.caFile } : {}),
+});
+
 export const acceptWorkspaceTrust = (env: NodeJS.ProcessEnv, workdir: string): void => {
   const dir = env.CLAUDE_CONFIG_DIR || env.HOME;
   if (!dir) return;

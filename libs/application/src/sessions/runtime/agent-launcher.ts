@@ -77,13 +77,17 @@ export class AgentLauncher {
     };
     const argv = adapter && launch ? adapter.prepare(launch) : this.commandArgv(request);
     const logPath = sessionLogPath(this.config.dataDir, request.sessionId);
+    const credential = this.credential(request.sessionId);
+    // The agent's own telemetry to runledger's OTLP logs route (docs/ARCHITECTURE.md §4g); the request's env can turn it off.
+    const telemetry = adapter?.telemetryEnv?.({ logsUrl: `${this.address.url}/api/v1/otlp/v1/logs`, credential, ...(this.address.caFile ? { caFile: this.address.caFile } : {}) }) ?? {};
     const env: Record<string, string> = {
+      ...telemetry,
       ...(request.env ?? {}),
       ...(adapter?.launchEnv && launch ? adapter.launchEnv(launch) : {}),
       RUNLEDGER_URL: this.address.url,
       ...(this.address.caFile ? { RUNLEDGER_CA_FILE: this.address.caFile } : {}),
       RUNLEDGER_SESSION_ID: request.sessionId,
-      [CREDENTIAL_ENV]: this.credential(request.sessionId),
+      [CREDENTIAL_ENV]: credential,
       [AGENT_HOME]: this.config.dataDir,
     };
     if (type === 'tmux') {

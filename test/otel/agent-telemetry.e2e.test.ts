@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeWithClaude, prepareClaudeHome, ClaudeHome } from '../support/claude-code/claude-env';
+import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
+import { makeRepo } from '../support/git-repo';
+import { apiClient, eventually } from '../support/http-client';
+import { ServerProcess, startServerProcess } from '../support/server-process';
+
+const TOKEN = 'otel-telemetry-e2e-admin-token-0123456789';
+
+/**
+ * docs/ARCHITECTURE.md §4g, Claude Code's own telemetry as the third source: the real CLI, launched by runledger (which
+ * sets CLAUDE_CODE_ENABLE_TELEMETRY and the OTLP logs variables with the session's credential), posts its OTLP/HTTP JSON
+ * logs to `/api/v1/otlp/v1/logs`, and its tool_decision and tool_result records join their calls by tool_use_id.
+ */
+describeWithClaude('Claude Code telemetry joins its calls', () => {
+  let root: string;
+  let fake: FakeAnthropicApi;
+  let home: ClaudeHome;
+  let server: ServerProcess;
+  let repo: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'rl-otel-logs-'));
+    fake = await startFakeAnthropicApi();
+    home = prepareClaudeHome(join(root, 'home'), { apiUrl: fake.url });
+    server = await startServerProcess({ ...home.env, RUNLEDGER_DATA_DIR: join(root, 'data'), RUNLEDGER_TOKEN: TOKEN, DATABASE_URL: '' });
+    repo = makeRepo(join(root, 'repo'));
+    expect((await apiClient(server.url, TOKEN).post('/projects', { id: 'tl', name: 'tl', repoPath: repo })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await fake?.close();
+    if (root) rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  });
+
+  it('a launched session\'s tool_decision and tool_result records are recorded on their calls, once each', async () => {
+    const api = apiClient(server.url, TOKEN);
+    fake.push(
+      { tools: [{ name: 'Bash', input: { command: 'echo telemetry-ok', description: 'a call that succeeds' } }] },
+      { tools: [{ name: 'Bash', input: { command: 'exit 5', description: 'a call that fails' } }] },
+      { text: 'Done.' },
+    );
+    const spawned = await api.post('/sessions', { projectId: 'tl', agent: 'claude-code', prompt: 'two calls' });
+    expect(spawned.status).toBe(201);
+    const id = spawned.body.id;
+    await eventually(async () => (await api.get(`/sessions/${id}`)).body.status === 'exited' || null, 'the agent to finish', 120_000, 200);
+    const calls = (await api.get(`/sessions/${id}/tool-calls`)).body.toolCalls as Array<{ callId: string; status: string }>;
+    expect(calls.map((c) => c.status)).toEqual(['completed', 'failed']);
+    // Claude Code flushes its logs on exit: they are in the log by the time the session has exited, or soon after.
+    const telemetry = await eventually(async () => {
+      const events = (await api.get(`/sessions/${id}/events?limit=1000`)).body.events as Array<{ type: string; data: any; metadata: any }>;
+      const t = events.filter((e) => e.type === 'ToolCallTelemetryRecorded');
+      return t.length >= 4 ? t : null;
+    }, 'four telemetry records', 30_000, 200);
+    expect(telemetry.map((e) => [e.data.callId, e.data.event, e.data.success])).toEqual([
+      [calls[0].callId, 'tool_decision', undefined],
+      [calls[0].callId, 'tool_result', true],
+      [calls[1].callId, 'tool_decision', undefined],
+      [calls[1].callId, 'tool_result', false],
+    ]);
+    expect(telemetry[0].metadata).toMatchObject({ actor: `session:${id}`, via: 'otlp-logs' });
+    const agentSessionId = (await api.get(`/sessions/${id}`)).body.agentSessionId;
+    expect(telemetry.every((e) => e.data.agentSessionId === agentSessionId)).toBe(true);
+
+    // The same records posted again (an exporter's retry) append nothing; a body that is not OTLP is a 400 naming the field.
+    const again = await api.post('/otlp/v1/logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '1', attributes: [
+      { key: 'event.name', value: { stringValue: 'tool_result' } }, { key: 'session.id', value: { stringValue: agentSessionId } },
+      { key: 'tool_use_id', value: { stringValue: calls[0].callId } }, { key: 'success', value: { stringValue: 'true' } },
+    ] }] }] }] });
+    expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: {} });
+    const bad = await api.post('/otlp/v1/logs', { resourceLogs: { not: 'an array' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'TELEMETRY.INVALID', details: { field: 'resourceLogs' } });
+    const unknown = await api.post('/otlp/v1/logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '1', attributes: [
+      { key: 'event.name', value: { stringValue: 'tool_result' } }, { key: 'session.id', value: { stringValue: 'no-such-agent-session' } },
+      { key: 'tool_use_id', value: { stringValue: 'toolu_x' } },
+    ] }] }] }] });
+    expect(unknown.body).toEqual({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'session.id: no runledger session is linked to agent session no-such-agent-session' } });
+    const after = (await api.get(`/sessions/${id}/events?limit=1000`)).body.events.filter((e: { type: string }) => e.type === 'ToolCallTelemetryRecorded');
+    expect(after).toHaveLength(4);
+  });
+});
