@@ -41,3 +41,4 @@ export * from './event-sourcing/hold-while-store-away';
 export * from './file-effects/file-effects.service';
 export * from './file-effects/fork-session';
 export * from './users/user.commands';
+export * from './budgets/budget-guard';

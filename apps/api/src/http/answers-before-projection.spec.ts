@@ -32,6 +32,7 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'FileEffectsController.prune': 'commit',
   'UsersController.add': 'commit',
   'UsersController.revoke': 'commit',
+  'BudgetsController.set': 'waits',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */
