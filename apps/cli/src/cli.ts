@@ -24,7 +24,7 @@ import { registerUiCommand } from './commands/ui.command';
 import { registerUserCommand } from './commands/user.command';
 import { registerVerifyCommand } from './commands/verify.command';
 import { registerWorktreesCommand } from './commands/worktrees.command';
-import { registerSearchCommand, registerUsageCommand } from './commands/usage.command';
+import { registerBudgetCommand, registerSearchCommand, registerUsageCommand } from './commands/usage.command';
 
 export { EXIT };
 
@@ -82,6 +82,7 @@ export const buildProgram = (): Command => {
   registerUiCommand(program);
   registerUserCommand(program);
   registerUsageCommand(program);
+  registerBudgetCommand(program);
   registerSearchCommand(program);
   return program;
 };

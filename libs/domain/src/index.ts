@@ -35,6 +35,7 @@ export * from './worktree/worktree.errors';
 export * from './worktree/worktree.decider';
 
 export * from './usage';
+export * from './budget';
 
 export * from './session/session.events';
 export * from './session/session.commands';

@@ -33,6 +33,7 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'UsersController.add': 'commit',
   'UsersController.revoke': 'commit',
   'OtlpController.logs': 'commit',
+  'BudgetsController.set': 'waits',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */

@@ -94,3 +94,53 @@ export const registerSearchCommand = (program: Command): void => {
       }),
     );
 };
+
+/** `GET/PUT /projects/:id/budget` answer (docs/ARCHITECTURE.md §4g). */
+interface BudgetStatusView {
+  projectId: string;
+  budget: { usd: number; period: string; enforce: boolean } | null;
+  spentUsd: number | null;
+  percent: number | null;
+  periodStart: string | null;
+  exceeded: boolean;
+  unpricedModels?: string[];
+}
+
+const usdAmount = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of USD, 0 or more');
+  return n;
+};
+
+/**
+ * `runledger budget <project> [--usd N [--period total|day|month] [--enforce|--no-enforce]] [--json]`: shows the
+ * project's budget and its spend now, or sets it (`PUT /projects/:id/budget`; `--enforce` blocks the agents' next tool
+ * call and refuses spawns past 100 %).
+ */
+export const registerBudgetCommand = (program: Command): void => {
+  program
+    .command('budget')
+    .description("a project's spending budget: show it, or set it with --usd (enforced with --enforce)")
+    .argument('<project>', 'the project id')
+    .option('--usd <amount>', 'set the budget to this many USD per period', usdAmount)
+    .option('--period <period>', 'total, day or month (default month)')
+    .option('--enforce', 'past 100 %: block the next tool call of its agents and refuse spawns')
+    .option('--no-enforce', 'record and notify only')
+    .option('--json', 'print the status as JSON')
+    .allowExcessArguments(false)
+    .action(
+      clientAction(async (client, projectId: string, options: { usd?: number; period?: string; enforce?: boolean; json?: boolean }) => {
+        const path = `/projects/${encodeURIComponent(projectId)}/budget`;
+        const status =
+          options.usd === undefined
+            ? await client.get<BudgetStatusView>(path)
+            : ((await (await client.request('PUT', path, { body: { usd: options.usd, ...(options.period ? { period: options.period } : {}), enforce: options.enforce === true } })).json()) as BudgetStatusView);
+        if (options.json) return printJson(status);
+        if (!status.budget) return printLine(`project ${projectId} has no budget`);
+        const b = status.budget;
+        printLine(`project ${projectId}: $${b.usd} per ${b.period}${b.enforce ? ', enforced' : ', not enforced'}`);
+        printLine(`spent $${(status.spentUsd ?? 0).toFixed(6)}${status.percent !== null ? ` (${status.percent}%)` : ''}${status.periodStart ? ` since ${status.periodStart}` : ''}${status.exceeded ? ': EXCEEDED' : ''}`);
+        if (status.unpricedModels?.length) printLine(`not counted (no price): ${status.unpricedModels.join(', ')}`);
+      }),
+    );
+};

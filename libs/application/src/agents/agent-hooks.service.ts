@@ -15,6 +15,7 @@ import {
   preToolUseDecision,
   worktreeCreated,
 } from '@runledger/infra/agents/claude-code/hook-protocol';
+import { BudgetGuard } from '../budgets/budget-guard';
 import { CommandContext } from '../event-sourcing/command-context';
 import { FileEffects } from '../file-effects/file-effects.service';
 import { SessionStreams } from '../sessions/session-streams';
@@ -100,6 +101,7 @@ export class AgentHooks {
     private readonly adapters: AgentAdapters,
     private readonly fileEffects: FileEffects,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly budgets: BudgetGuard,
   ) {}
 
   /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
@@ -135,6 +137,12 @@ export class AgentHooks {
       await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [{ type: 'RecordDivergence', data: { kind: 'stale_agent_hook', detail, at: new Date().toISOString() } }]), context);
       return input.hook_event_name === 'PreToolUse' ? this.answer(dialect, preToolUseDecision('deny', `runledger: ${input.session_id} is not the current agent of ${sessionId}`)) : {};
     }
+    // An enforced budget that is spent stops the call before anything is snapshotted or dispatched (docs/ARCHITECTURE.md
+    // §4g); the agent reads the reason, and the call reaches the log from the transcript at the next reconcile.
+    if (input.hook_event_name === 'PreToolUse') {
+      const blocked = await this.budgets.preToolUse(sessionId, context);
+      if (blocked !== null) return preToolUseDecision('deny', blocked);
+    }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
     const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path, input.session_id) : undefined;
     const toolHook = input.hook_event_name === 'PreToolUse' || input.hook_event_name === 'PostToolUse';
@@ -150,7 +158,10 @@ export class AgentHooks {
     const callId = phase === 'before' || phase === 'after' ? pairedInput.tool_use_id : undefined;
     const files = phase ? await this.fileEffects.snapshotCommands(sessionId, input.cwd, phase, typeof callId === 'string' ? callId : undefined) : [];
     const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [...files, ...hookCommands(paired(s), s, facts)]), context);
-    if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') await this.reconcileWithTranscript(sessionId, context);
+    if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') {
+      await this.reconcileWithTranscript(sessionId, context);
+      if (decided.state.status !== 'none') void this.evaluateBudgets(decided.state.projectId, sessionId, context);
+    }
     // A call recorded on a session that already ended has an owner only if its agent still lives: a reconcile adopts the
     // agent, or interrupts the call (off the hook's path; the answer does not wait for it).
     if (input.hook_event_name === 'PreToolUse' && (decided.state.status === 'exited' || decided.state.status === 'interrupted')) {
@@ -208,6 +219,15 @@ export class AgentHooks {
       await this.reconciler.reconcile(sessionId, 'request', context);
     } catch (error) {
       this.logger.warn(`${sessionId}: reconcile of a call recorded after the session ended failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** After a turn's usage is recorded, records the budget crossings it made (off the hook's answer); a failure is logged. */
+  private async evaluateBudgets(projectId: string, sessionId: string, context: CommandContext): Promise<void> {
+    try {
+      await this.budgets.afterTurn(projectId, sessionId, context);
+    } catch (error) {
+      this.logger.warn(`${sessionId}: budget evaluation after the turn failed: ${(error as Error).message}`);
     }
   }
 

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import {
   decideProject,
+  ProjectCommand,
   projectDecider,
+  ProjectEvent,
   projectNotFound,
+  ProjectState,
   projectStreamName,
   RegisteredProject,
   Session,
@@ -112,6 +115,14 @@ export class SessionStreams {
       context,
     );
     return (allocated.events[0] as { data: { sessionId: string } }).data.sessionId;
+  }
+
+  /** Decides one project command on the project's fresh state and appends its events (invariant 2); throws the decider's errors. */
+  decideProject(projectId: string, command: (state: ProjectState) => ProjectCommand | null, context: CommandContext): Promise<Decided<ProjectState, ProjectEvent>> {
+    return this.streams.handle(projectStreamName(projectId), projectDecider, (state) => {
+      const c = command(state);
+      return c === null ? [] : decideProject(c, state);
+    }, context);
   }
 
   /** Decides `commands` (in order) on the session's fresh state and appends the events; conflicts re-decide (invariant 2). */

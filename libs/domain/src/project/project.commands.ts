@@ -1,3 +1,4 @@
+import type { BudgetThresholdCrossed, ProjectBudgetSet } from '../budget/budget.events';
 import type { OrchestratorAssigned, ProjectEnvForgotten, OrchestratorReleased, ProjectRegistered, SessionKind } from './project.events';
 
 // A command carries the data of the event it asks for: its fields are declared once, on the event.
@@ -35,5 +36,18 @@ export interface ForgetProjectEnv {
   data: { names?: string[]; at: ProjectEnvForgotten['data']['at'] };
 }
 
+/** Set or change the project's budget; `[]` when it is already exactly that; refused PROJECT.INVALID (400, field usd, period or enforce). */
+export interface SetProjectBudget {
+  type: 'SetProjectBudget';
+  data: ProjectBudgetSet['data'];
+}
+
+/** Record that spending crossed a budget threshold; `[]` when that crossing (scope, session, period, amount, threshold) is already recorded. */
+export interface RecordBudgetCrossing {
+  type: 'RecordBudgetCrossing';
+  data: BudgetThresholdCrossed['data'];
+}
+
 /** Every command of the project decider. */
-export type ProjectCommand = RegisterProject | AllocateSessionId | AssignOrchestrator | ReleaseOrchestrator | ForgetProjectEnv;
+export type ProjectCommand = RegisterProject | AllocateSessionId | AssignOrchestrator | ReleaseOrchestrator | ForgetProjectEnv
+  | SetProjectBudget | RecordBudgetCrossing;

@@ -7,8 +7,12 @@ import type {
   ForgetProjectEnv,
   ProjectCommand,
   RegisterProject,
+  RecordBudgetCrossing,
   ReleaseOrchestrator,
+  SetProjectBudget,
 } from './project.commands';
+import type { ProjectBudget } from '../budget/budget.events';
+import { budgetProblem, crossingKey } from '../budget/budget.policy';
 import { projectAlreadyRegistered, projectInvalid, projectNotFound, projectOrchestratorActive } from './project.errors';
 import type { ProjectConfig, ProjectEvent } from './project.events';
 
@@ -24,6 +28,10 @@ export type RegisteredProject = ProjectConfig & {
   forgottenEnv?: string[];
   nextSessionNumber: number;
   activeOrchestrator?: string;
+  /** The budget in force (docs/ARCHITECTURE.md §4g), absent until one is set. */
+  budget?: ProjectBudget;
+  /** Keys (`crossingKey`) of the budget crossings recorded, so each is recorded once. */
+  budgetCrossings?: string[];
   registeredAt: string;
   updatedAt: string;
 };
@@ -111,6 +119,21 @@ const forget = (command: ForgetProjectEnv, state: ProjectState): ProjectEvent[] 
   return names.length === 0 ? [] : [{ type: 'ProjectEnvForgotten', data: { names, at: command.data.at } }];
 };
 
+const setBudget = ({ data }: SetProjectBudget, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  const problem = budgetProblem(data);
+  if (problem) throw projectInvalid(problem.field, problem.message);
+  const b = project.budget;
+  if (b && b.usd === data.usd && b.period === data.period && b.enforce === data.enforce) return [];
+  return [{ type: 'ProjectBudgetSet', data: { usd: data.usd, period: data.period, enforce: data.enforce, at: data.at } }];
+};
+
+const recordCrossing = ({ data }: RecordBudgetCrossing, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  const key = crossingKey(data, data.threshold);
+  return project.budgetCrossings?.includes(key) ? [] : [{ type: 'BudgetThresholdCrossed', data: { ...data } }];
+};
+
 /** Decides a project command; throws PROJECT.NOT_FOUND, PROJECT.ALREADY_REGISTERED, PROJECT.INVALID or PROJECT.ORCHESTRATOR_ACTIVE. */
 export const decideProject = (command: ProjectCommand, state: ProjectState): ProjectEvent[] => {
   switch (command.type) {
@@ -124,6 +147,10 @@ export const decideProject = (command: ProjectCommand, state: ProjectState): Pro
       return release(command, state);
     case 'ForgetProjectEnv':
       return forget(command, state);
+    case 'SetProjectBudget':
+      return setBudget(command, state);
+    case 'RecordBudgetCrossing':
+      return recordCrossing(command, state);
     default:
       return assertNever(command);
   }
@@ -159,6 +186,15 @@ export const evolveProject = (state: ProjectState, event: ProjectEvent): Project
       // A legacy value held in the log is dropped from the state too: nothing launched from now on receives it.
       const env = state.env === undefined ? undefined : Object.fromEntries(Object.entries(state.env).filter(([name]) => !forgottenEnv.includes(name)));
       return { ...state, ...(env !== undefined ? { env } : {}), forgottenEnv, updatedAt: event.data.at };
+    }
+    case 'ProjectBudgetSet': {
+      if (state.status === 'none') return state;
+      const { at, ...budget } = event.data;
+      return { ...state, budget, updatedAt: at };
+    }
+    case 'BudgetThresholdCrossed': {
+      if (state.status === 'none') return state;
+      return { ...state, budgetCrossings: [...(state.budgetCrossings ?? []), crossingKey(event.data, event.data.threshold)], updatedAt: event.data.at };
     }
     default:
       return assertNever(event);

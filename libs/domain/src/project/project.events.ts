@@ -1,4 +1,5 @@
 import type { ModelPrice } from '../usage/price-table';
+import type { BudgetThresholdCrossed, ProjectBudgetSet } from '../budget/budget.events';
 
 /** Project layout: one repository, or a workspace of several named repositories. */
 export type ProjectKind = 'single-repo' | 'workspace';
@@ -76,4 +77,5 @@ export interface ProjectEnvForgotten {
 }
 
 /** Every event of a project stream. */
-export type ProjectEvent = ProjectRegistered | SessionIdAllocated | OrchestratorAssigned | OrchestratorReleased | ProjectEnvForgotten;
+export type ProjectEvent = ProjectRegistered | SessionIdAllocated | OrchestratorAssigned | OrchestratorReleased | ProjectEnvForgotten
+  | ProjectBudgetSet | BudgetThresholdCrossed;

@@ -1,3 +1,4 @@
+import type { ProjectBudget } from '../budget/budget.events';
 import { omitUndefined } from '../shared/omit-undefined';
 import type { RegisteredProject } from './project.decider';
 import type { ProjectHookSettings, ProjectKind, ProjectRepo } from './project.events';
@@ -25,6 +26,8 @@ export interface ProjectView extends ProjectSummary, ProjectHookSettings {
   env: Record<string, string>;
   /** Env name → keyed fingerprint of its value (`hmac-sha256:<hex>`), as the log carries it; absent for a legacy log. */
   envFingerprints?: Record<string, string>;
+  /** The budget in force (docs/ARCHITECTURE.md §4g), absent until one is set. */
+  budget?: ProjectBudget;
   nextSessionNumber: number;
   registeredAt: string;
   updatedAt: string;
@@ -63,6 +66,7 @@ export const toProjectView = (state: RegisteredProject): ProjectView =>
     hookFailure: state.hookFailure,
     hookHoldSeconds: state.hookHoldSeconds,
     hookTransport: state.hookTransport,
+    budget: state.budget,
     nextSessionNumber: state.nextSessionNumber,
     registeredAt: state.registeredAt,
     updatedAt: state.updatedAt,

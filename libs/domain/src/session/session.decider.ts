@@ -1,3 +1,4 @@
+import { MAX_BUDGET_USD } from '../budget/budget.policy';
 import { assertNever } from '../shared/assert-never';
 import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
@@ -254,6 +255,9 @@ const start = ({ data }: StartSession, state: SessionState): SessionEvent[] => {
   if (!data.baseRef.trim()) throw sessionInvalid('baseRef', 'must not be empty');
   if (data.agent === 'command' && !(data.command && data.command.length > 0)) {
     throw sessionInvalid('command', 'a command agent needs a non-empty command');
+  }
+  if (data.budgetUsd !== undefined && !(Number.isFinite(data.budgetUsd) && data.budgetUsd > 0 && data.budgetUsd <= MAX_BUDGET_USD)) {
+    throw sessionInvalid('budgetUsd', `a number of USD above 0, at most ${MAX_BUDGET_USD}`);
   }
   return [{ type: 'SessionStarted', data: omitUndefined({ ...data }) }];
 };

@@ -72,6 +72,8 @@ export interface SessionStarted {
     observedAgent?: CodingAgent;
     /** The session and call state this one was forked from (docs/ARCHITECTURE.md §4e). */
     forkedFrom?: SessionFork;
+    /** The session's own spending limit in USD (docs/ARCHITECTURE.md §4g): past it, its next tool call is blocked. */
+    budgetUsd?: number;
     at: string;
   };
 }

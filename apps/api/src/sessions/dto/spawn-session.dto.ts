@@ -1,5 +1,5 @@
-import { LAUNCHABLE_AGENTS, type LaunchableAgent } from '@runledger/domain';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { LAUNCHABLE_AGENTS, MAX_BUDGET_USD, type LaunchableAgent } from '@runledger/domain';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsOptional, IsPlainText, HasNoNul } from '../../http/field-rules';
 
 /** A revision as `git rev-parse` takes it: no whitespace, never an option (leading `-`). */
@@ -33,4 +33,8 @@ export class SpawnSessionDto {
   /** The session whose agent spawned this one (set from the caller's session credential when it has one). */
   @IsOptional() @IsString() @IsPlainText() @MinLength(1) @MaxLength(200)
   parentSessionId?: string;
+
+  /** The session's own spending limit in USD (docs/ARCHITECTURE.md §4g): past it, its next tool call is blocked with the reason. */
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.000001) @Max(MAX_BUDGET_USD)
+  budgetUsd?: number;
 }

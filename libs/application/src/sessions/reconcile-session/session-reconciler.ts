@@ -27,6 +27,8 @@ import { SessionViews } from '../session-views';
 import { AgentAdapters } from '../../agents/agent-adapters';
 import { SessionTranscripts } from '../../agents/session-transcripts';
 import { subagentRunOf } from '../../agents/claude-code/import-validation';
+import type { AgentTranscript } from '../../agents/agent-adapter';
+import { usageCommands } from '@runledger/domain';
 
 /** How long a reconcile waits for Node to reap a child that just died, to learn its exit code (ms). */
 export const REAP_WAIT_MS = 1_000;
@@ -57,6 +59,12 @@ export interface ReconcileOptions {
    */
   loaded?: boolean;
 }
+
+/** The usage facts of a transcript, main and sub-agents (each sub-agent's under its run `subagent:<name>`, docs/ARCHITECTURE.md §4g). */
+const usageFactsOf = ({ main, subagents }: AgentTranscript): TranscriptUsageFact[] => [
+  ...(main.usage ?? []),
+  ...subagents.flatMap((sub) => (sub.parsed.usage ?? []).map((u) => ({ ...u, runId: subagentRunOf(sub.name), subagent: sub.name }))),
+];
 
 /**
  * One session's reconcile (docs/ARCHITECTURE.md §4, invariants 6, 7, 14, 15): under the session's reconcile lease, gathers the facts
@@ -179,6 +187,20 @@ export class SessionReconciler {
   }
 
   /**
+   * Records the usage of the transcript's settled model calls (a message followed by another line) and nothing else, for
+   * a budget check on the tool-call path (docs/ARCHITECTURE.md §4g): no archive copy, no call reconciled. Returns the
+   * global positions appended (none when the log already had them, or the session has no transcript yet).
+   */
+  async recordSettledUsage(sessionId: string, context: CommandContext): Promise<number[]> {
+    const { state } = await this.sessions.known(sessionId);
+    const adapter = this.adapters.find(recordingAgent(state));
+    if (!state.transcriptPath || !adapter || !existsSync(state.transcriptPath)) return [];
+    const usage = usageFactsOf(await adapter.readTranscript(state.transcriptPath));
+    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : usageCommands(s, { usage, settled: false })), context);
+    return decided.positions;
+  }
+
+  /**
    * The transcript (main and sub-agents) as facts, as the transcript holds them (what reconcile appends from them is
    * redacted by the tool-call intake's recorder, as on every other path, invariant 12), archived first; read from the
    * archive when Claude Code deleted the original; null when neither exists.
@@ -210,10 +232,7 @@ export class SessionReconciler {
     };
     add(main);
     for (const sub of subagents) add(sub.parsed, sub.name);
-    const usage: TranscriptUsageFact[] = [
-      ...(main.usage ?? []),
-      ...subagents.flatMap((sub) => (sub.parsed.usage ?? []).map((u) => ({ ...u, runId: subagentRunOf(sub.name), subagent: sub.name }))),
-    ];
+    const usage = usageFactsOf({ main, subagents });
     const last = main.runs.at(-1);
     return {
       // An agent whose hooks carry no call id (Gemini CLI): the transcript's calls under the ids the hooks gave them.

@@ -23,6 +23,8 @@ export interface SessionPlan {
   parentSessionId?: string;
   /** A fork's source (recorded in SessionStarted). */
   forkedFrom?: SessionFork;
+  /** The session's own spending limit in USD (recorded in SessionStarted, docs/ARCHITECTURE.md §4g). */
+  budgetUsd?: number;
   /** A native resume of a conversation the session starts from (a conversation fork's copied transcript). */
   resume?: AgentLaunchRequest['resume'];
   /** Runs once every worktree exists, before the agent is launched (a fork writes its files there); a throw is recorded as the launch failure. */
@@ -90,6 +92,7 @@ export class SessionStarter {
           ...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
           ...(plan.parentSessionId !== undefined ? { parentSessionId: plan.parentSessionId } : {}),
           ...(plan.forkedFrom !== undefined ? { forkedFrom: plan.forkedFrom } : {}),
+          ...(plan.budgetUsd !== undefined ? { budgetUsd: plan.budgetUsd } : {}),
         },
       }],
       context,

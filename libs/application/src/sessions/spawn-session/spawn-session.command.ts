@@ -13,6 +13,8 @@ export interface SpawnSessionInput {
   runtime?: 'process' | 'tmux';
   /** The session whose agent spawned this one. */
   parentSessionId?: string;
+  /** The session's own spending limit in USD (docs/ARCHITECTURE.md §4g). */
+  budgetUsd?: number;
 }
 
 /** Spawn a session: allocate its id, create its worktree(s), launch its agent runtime. */

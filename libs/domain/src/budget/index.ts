@@ -1,0 +1,2 @@
+export * from './budget.events';
+export * from './budget.policy';
