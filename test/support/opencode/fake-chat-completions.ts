@@ -36,8 +36,10 @@ export interface FakeChatCompletions {
   requests: RecordedRequest[];
   /** Every call id handed out, in order. */
   callIds: string[];
-  /** Appends turns to the queue. */
+  /** Appends turns to the shared queue. */
   push(...turns: ScriptedTurn[]): void;
+  /** Appends turns to the queue of the conversations whose first prompt contains `marker` (runs that go on at the same time). */
+  pushFor(marker: string, ...turns: ScriptedTurn[]): void;
   remaining(): number;
   close(): Promise<void>;
 }
@@ -89,6 +91,13 @@ export const sseChunks = (answer: { calls?: Array<ScriptedToolCall & { id: strin
  */
 export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[]; sideText?: string } = {}): Promise<FakeChatCompletions> => {
   const queue = [...(options.script ?? [])];
+  const queues = new Map<string, ScriptedTurn[]>();
+  /** The queue of a request: the one whose marker its first user message holds, else the shared one. */
+  const queueOf = (body: Record<string, unknown>): ScriptedTurn[] => {
+    const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+    const first = JSON.stringify(messages.find((m) => m.role === 'user')?.content ?? '');
+    return [...queues.entries()].find(([marker]) => first.includes(marker))?.[1] ?? queue;
+  };
   const requests: RecordedRequest[] = [];
   const callIds: string[] = [];
   const byStep = new Map<string, { calls?: Array<ScriptedToolCall & { id: string }>; text?: string }>();
@@ -105,7 +114,7 @@ export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[
       requests.push({ kind: 'replay', step, answer: { callIds: (earlier.calls ?? []).map((c) => c.id), text: earlier.text }, body });
       return earlier;
     }
-    const turn = queue.shift() ?? { text: 'Done.' };
+    const turn = queueOf(body).shift() ?? { text: 'Done.' };
     const made = 'calls' in turn ? { calls: turn.calls.map((c) => ({ ...c, id: `call_${hex(12)}` })) } : { text: turn.text };
     for (const call of made.calls ?? []) callIds.push(call.id);
     byStep.set(step, made);
@@ -144,7 +153,8 @@ export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[
     requests,
     callIds,
     push: (...turns) => queue.push(...turns),
-    remaining: () => queue.length,
+    pushFor: (marker, ...turns) => queues.set(marker, [...(queues.get(marker) ?? []), ...turns]),
+    remaining: () => queue.length + [...queues.values()].reduce((n, q) => n + q.length, 0),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -83,7 +83,8 @@ const parseLines = (stdout: string): OpencodeJsonEvent[] =>
 /** Runs the real `opencode` with `args` in `cwd` under `home`'s env (plus `env`) to completion; SIGKILLs it after `timeoutMs` (default 120 000). */
 export const runOpencode = (args: string[], options: { cwd: string; home: OpencodeHome; env?: Record<string, string>; timeoutMs?: number }): Promise<OpencodeRun> =>
   new Promise((done, fail) => {
-    const child = spawn(OPENCODE_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // PWD too: OpenCode takes its project folder from PWD before its cwd.
+    const child = spawn(OPENCODE_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, PWD: options.cwd, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
