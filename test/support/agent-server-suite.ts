@@ -14,13 +14,17 @@ export type Engine = (typeof ENGINES)[number];
 
 /** What a real-agent suite's tests use: the running server (restartable), its client and the session reads. */
 export interface AgentServerSuite {
+  readonly engine: Engine;
+  /** The suite's own temporary folder (its data directory is `<root>/data`). */
   readonly root: string;
   readonly server: ServerProcess;
   readonly api: ReturnType<typeof apiClient>;
   /** Starts the server again on the same data directory / database (after a stop). */
   start(): Promise<void>;
-  /** POST /sessions for `agent` in `projectId` with `prompt` (expects 201); its agent's process group is killed after the suite. */
-  spawn(agent: string, prompt: string): Promise<{ id: string; worktree: string; pid: number; startTime: string }>;
+  /** POST /sessions for `agent` with `prompt` in `projectId` (default: the options' project; expects 201); its agent's process group is killed after the suite. */
+  spawn(agent: string, prompt: string, projectId?: string): Promise<{ id: string; worktree: string; pid: number; startTime: string }>;
+  /** Adds a pid whose process group is killed after the suite. */
+  adopt(pid: number): void;
   session(id: string): Promise<any>;
   events(id: string): Promise<Array<{ type: string; data: any; metadata: any }>>;
   toolCalls(id: string): Promise<Array<Record<string, any>>>;
@@ -29,9 +33,9 @@ export interface AgentServerSuite {
 /** One engine's suite: its server, project, stand-ins and tests. */
 export interface AgentServerSuiteOptions {
   token: string;
-  /** The project every spawn uses, registered with `project(root)`'s body (`repoPath`, `hookHoldSeconds`, …). */
-  projectId: string;
-  project(root: string): Record<string, unknown>;
+  /** The project every spawn uses by default, registered with `project(root)`'s body (`repoPath`, `hookHoldSeconds`, …); none when absent (the tests register their own). */
+  projectId?: string;
+  project?(root: string): Record<string, unknown>;
   /** Runs once the root folder exists, before the server starts: starts stand-ins, prepares the agent's home; returns the server's extra env. */
   setup(root: string): Promise<Record<string, string>>;
   /** After the server and its agents are stopped: closes stand-ins. */
@@ -63,12 +67,14 @@ export const agentServerSuite = (suiteFor: (engine: Engine) => AgentServerSuiteO
         api = apiClient(server.url, options.token);
       };
       const suite: AgentServerSuite = {
+        engine,
         get root() { return root; },
         get server() { return server!; },
         get api() { return api!; },
         start,
-        async spawn(agent, prompt) {
-          const spawned = await api!.post('/sessions', { projectId: options.projectId, agent, prompt });
+        adopt: (pid) => void agents.push(pid),
+        async spawn(agent, prompt, projectId = options.projectId) {
+          const spawned = await api!.post('/sessions', { projectId, agent, prompt });
           expect(spawned.status).toBe(201);
           agents.push(spawned.body.runtime.pid);
           return { id: spawned.body.id, worktree: spawned.body.worktrees[0].path, pid: spawned.body.runtime.pid, startTime: spawned.body.runtime.startTime };
@@ -78,11 +84,11 @@ export const agentServerSuite = (suiteFor: (engine: Engine) => AgentServerSuiteO
         toolCalls: async (id) => (await api!.get(`/sessions/${id}/tool-calls`)).body.toolCalls,
       };
       beforeAll(async () => {
-        root = mkdtempSync(join(tmpdir(), `rl-${options.projectId}-${engine}-`));
+        root = mkdtempSync(join(tmpdir(), `rl-${options.projectId ?? 'agent'}-${engine}-`));
         extraEnv = await options.setup(root);
         if (engine === 'postgres' && !('skip' in pg)) ({ url: databaseUrl, drop } = await createTestDatabase(pg));
         await start();
-        expect((await api!.post('/projects', { name: options.projectId, ...options.project(root) })).status).toBe(201);
+        if (options.projectId) expect((await api!.post('/projects', { name: options.projectId, ...options.project?.(root) })).status).toBe(201);
       });
       afterAll(async () => {
         killProcessGroups(agents);
@@ -95,3 +101,7 @@ export const agentServerSuite = (suiteFor: (engine: Engine) => AgentServerSuiteO
     });
   }
 };
+
+/** agentServerSuite for a suite that registers its own projects: the server gets `env()` (read when each engine's suite starts). */
+export const describeEachAgentEngine = (token: string, env: () => Record<string, string>, tests: (suite: AgentServerSuite) => void): void =>
+  agentServerSuite(() => ({ token, setup: async () => env(), tests }));

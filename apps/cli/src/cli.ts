@@ -4,6 +4,7 @@ import { EXIT } from './client/client-errors';
 import { registerAttachCommand } from './commands/attach.command';
 import { registerClaudeCommand } from './commands/claude.command';
 import { registerCodexCommand } from './commands/codex.command';
+import { registerOpencodeCommand } from './commands/opencode.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerFileEffectsCommands } from './commands/file-effects.command';
 import { registerHistoryCommand } from './commands/history.command';
@@ -79,6 +80,7 @@ export const buildProgram = (): Command => {
   registerWorktreesCommand(program);
   registerClaudeCommand(program);
   registerCodexCommand(program);
+  registerOpencodeCommand(program);
   registerUiCommand(program);
   registerUserCommand(program);
   registerUsageCommand(program);

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, serveStandIn } from '../stand-in-server';
 
 /** One tool call the scripted model asks for: a Claude Code tool name (`Bash`, `Read`, `Write`, `Edit`, `Task`, ...) and its input. */
 export interface ScriptedToolUse {
@@ -145,15 +145,6 @@ export const sseEvents = (message: AssistantMessage): Array<{ event: string; dat
   return events;
 };
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => resolve(body));
-    request.on('error', reject);
-  });
-
 /**
  * Starts a scripted stand-in for the Anthropic Messages API (`POST /v1/messages`, streamed or not;
  * `POST /v1/messages/count_tokens`). A request that offers tools takes the next scripted turn (or `choose`'s answer);
@@ -212,14 +203,7 @@ export const startFakeAnthropicApi = async (options: FakeAnthropicApiOptions = {
     response.end();
   };
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: error.message } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await serveStandIn(handle, (message) => ({ type: 'error', error: { type: 'api_error', message } }));
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -227,10 +211,6 @@ export const startFakeAnthropicApi = async (options: FakeAnthropicApiOptions = {
     push: (...turns) => queue.push(...turns),
     remaining: () => queue.length,
     clear: () => queue.splice(0).length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 };

@@ -3,6 +3,7 @@ import { HookGroup, hookTrustToml as trustToml } from '@runledger/application/ag
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { runToCompletion } from '../run-process';
 
 /*
  * Driving the real Codex CLI (devDependency @openai/codex 0.171.0) offline against the Responses API stand-in
@@ -180,24 +181,10 @@ export const parseJsonEvents = (stdout: string): CodexJsonEvent[] =>
  * Runs the real `codex` with `args` in `cwd` under `home`'s env (plus `env`), stdin from /dev/null (else it waits for
  * more input), to completion; SIGKILLs it after `timeoutMs` (default 60 000 ms).
  */
-export const runCodex = (args: string[], options: { cwd: string; home: CodexHome; env?: Record<string, string>; timeoutMs?: number }): Promise<CodexRun> =>
-  new Promise((done, fail) => {
-    const child = spawn(CODEX_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      fail(error);
-    });
-    // 'close' (not 'exit'): stdout is read to its end. A child left running with the pipe open delays it until the timer.
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr, events: parseJsonEvents(stdout) });
-    });
-  });
+export const runCodex = async (args: string[], options: { cwd: string; home: CodexHome; env?: Record<string, string>; timeoutMs?: number }): Promise<CodexRun> => {
+  const run = await runToCompletion(CODEX_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, timeoutMs: options.timeoutMs ?? 60000 });
+  return { ...run, events: parseJsonEvents(run.stdout) };
+};
 
 /** A CLI run in progress: its launcher process (leader of its own process group) and the outcome to come. */
 export interface StartedCodex {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, serveStandIn } from '../stand-in-server';
 
 /*
  * A scripted stand-in for the OpenAI Responses API as the real Codex CLI (0.171.0) uses it: `POST /v1/responses`,
@@ -162,15 +162,6 @@ const itemsFor = (turn: Exclude<ScriptedTurn, ScriptedError>, body: ResponsesReq
   return { items, searching: false };
 };
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => resolve(body));
-    request.on('error', reject);
-  });
-
 /** The SSE frames of one response: `response.created`, `response.output_item.done` per item, `response.completed` with usage. */
 export const sseFrames = (id: string, model: string, output: OutputItem[]): Array<{ event: string; data: Record<string, unknown> }> => {
   const usage = { input_tokens: 100, input_tokens_details: { cached_tokens: 0 }, output_tokens: 10 * Math.max(1, output.length), output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 100 + 10 * Math.max(1, output.length) };
@@ -243,24 +234,13 @@ export const startFakeResponsesApi = async (options: FakeResponsesApiOptions = {
     response.end();
   };
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { message: error.message, type: 'server_error' } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await serveStandIn(handle, (message) => ({ error: { message, type: 'server_error' } }));
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     callIds,
     push: (...turns) => queue.push(...turns),
     remaining: () => queue.length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 };

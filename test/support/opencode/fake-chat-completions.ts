@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, serveStandIn } from '../stand-in-server';
 
 /*
  * A scripted stand-in for the OpenAI chat-completions API as the real OpenCode CLI (opencode-ai 1.18.33, provider
@@ -36,8 +36,10 @@ export interface FakeChatCompletions {
   requests: RecordedRequest[];
   /** Every call id handed out, in order. */
   callIds: string[];
-  /** Appends turns to the queue. */
+  /** Appends turns to the shared queue. */
   push(...turns: ScriptedTurn[]): void;
+  /** Appends turns to the queue of the conversations whose first prompt contains `marker` (runs that go on at the same time). */
+  pushFor(marker: string, ...turns: ScriptedTurn[]): void;
   remaining(): number;
   close(): Promise<void>;
 }
@@ -54,15 +56,6 @@ export const stepOf = (body: Record<string, unknown>): string => {
   const first = JSON.stringify(users[0]?.content ?? '').slice(0, 200);
   return `${first}:${users.length}:${messages.filter((m) => m.role === 'tool').length}`;
 };
-
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => resolve(body));
-    request.on('error', reject);
-  });
 
 /** The SSE `data:` payloads of one answer (tool calls or a text), a usage chunk last. */
 export const sseChunks = (answer: { calls?: Array<ScriptedToolCall & { id: string }>; text?: string }): Array<Record<string, unknown>> => {
@@ -88,7 +81,15 @@ export const sseChunks = (answer: { calls?: Array<ScriptedToolCall & { id: strin
  * unless it repeats an earlier request's step (then the same answer); a request without tools gets `sideText`.
  */
 export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[]; sideText?: string } = {}): Promise<FakeChatCompletions> => {
-  const queue = [...(options.script ?? [])];
+  /** Turns by conversation marker; the shared queue under ''. */
+  const queues = new Map<string, ScriptedTurn[]>([['', [...(options.script ?? [])]]]);
+  const enqueue = (marker: string, turns: ScriptedTurn[]): void => void queues.set(marker, [...(queues.get(marker) ?? []), ...turns]);
+  /** The queue of a request: the one whose marker its first user message holds, else the shared one. */
+  const queueOf = (body: Record<string, unknown>): ScriptedTurn[] => {
+    const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+    const first = JSON.stringify(messages.find((m) => m.role === 'user')?.content ?? '');
+    return [...queues.entries()].find(([marker]) => marker !== '' && first.includes(marker))?.[1] ?? queues.get('')!;
+  };
   const requests: RecordedRequest[] = [];
   const callIds: string[] = [];
   const byStep = new Map<string, { calls?: Array<ScriptedToolCall & { id: string }>; text?: string }>();
@@ -105,7 +106,7 @@ export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[
       requests.push({ kind: 'replay', step, answer: { callIds: (earlier.calls ?? []).map((c) => c.id), text: earlier.text }, body });
       return earlier;
     }
-    const turn = queue.shift() ?? { text: 'Done.' };
+    const turn = queueOf(body).shift() ?? { text: 'Done.' };
     const made = 'calls' in turn ? { calls: turn.calls.map((c) => ({ ...c, id: `call_${hex(12)}` })) } : { text: turn.text };
     for (const call of made.calls ?? []) callIds.push(call.id);
     byStep.set(step, made);
@@ -131,24 +132,7 @@ export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[
     response.end('data: [DONE]\n\n');
   };
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { message: error.message, type: 'server_error' } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    callIds,
-    push: (...turns) => queue.push(...turns),
-    remaining: () => queue.length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await serveStandIn(handle, (message) => ({ error: { message, type: 'server_error' } }));
+  const pending = (): number => [...queues.values()].reduce((n, q) => n + q.length, 0);
+  return { url: `http://127.0.0.1:${port}/v1`, requests, callIds, push: (...turns) => enqueue('', turns), pushFor: (marker, ...turns) => enqueue(marker, turns), remaining: pending, close };
 };

@@ -1,7 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeWithAgent } from '../describe-with-agent';
+import { runToCompletion } from '../run-process';
 
 /*
  * Driving the real OpenCode CLI (devDependency opencode-ai 1.18.33) offline against the chat-completions stand-in
@@ -81,24 +82,12 @@ const parseLines = (stdout: string): OpencodeJsonEvent[] =>
   });
 
 /** Runs the real `opencode` with `args` in `cwd` under `home`'s env (plus `env`) to completion; SIGKILLs it after `timeoutMs` (default 120 000). */
-export const runOpencode = (args: string[], options: { cwd: string; home: OpencodeHome; env?: Record<string, string>; timeoutMs?: number }): Promise<OpencodeRun> =>
-  new Promise((done, fail) => {
-    const child = spawn(OPENCODE_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      fail(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const events = parseLines(stdout);
-      done({ code, stdout, stderr, events, sessionId: events.find((e) => typeof e.sessionID === 'string')?.sessionID });
-    });
-  });
+export const runOpencode = async (args: string[], options: { cwd: string; home: OpencodeHome; env?: Record<string, string>; timeoutMs?: number }): Promise<OpencodeRun> => {
+  // PWD too: OpenCode takes its project folder from PWD before its cwd.
+  const run = await runToCompletion(OPENCODE_BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.home.env, PWD: options.cwd, ...(options.env ?? {}) }, timeoutMs: options.timeoutMs ?? 120_000 });
+  const events = parseLines(run.stdout);
+  return { code: run.code, stdout: run.stdout, stderr: run.stderr, events, sessionId: events.find((e) => typeof e.sessionID === 'string')?.sessionID };
+};
 
 /** One call of OpenCode's record as OpenCode wrote it (see eventTableCalls). */
 export interface RecordedCall {

@@ -15,10 +15,10 @@ import { shortTime, toolCallsCell } from './sessions.command';
 
 /**
  * What `runledger <agent> install-hooks|uninstall-hooks|status` needs to know of one agent's hooks files (flight-recorder
- * mode, docs/ARCHITECTURE.md §4a, §4d): its scopes and where each one's file is, the hooks to install, how a file is
- * changed, and which recorded sessions are its own.
+ * mode, docs/ARCHITECTURE.md §4a, §4d): its scopes and where each one's file is, what to install (`T`: the hooks of a
+ * JSON settings file, or OpenCode's plugin text), how a file is changed, and which recorded sessions are its own.
  */
-export interface AgentHooksFiles {
+export interface AgentHooksFiles<T = Record<string, MatcherGroup[]>> {
   /** The CLI command: `claude`, `codex`. */
   command: string;
   /** The agent's name for people. */
@@ -32,9 +32,11 @@ export interface AgentHooksFiles {
   /** The hooks file of `scope` (repo: the repository for the repository scopes); throws UsageError. */
   fileOf(scope: string, repo: string | undefined): string;
   /** The hooks to install for `target`. */
-  hooksFor(target: InstalledHookTarget): Record<string, MatcherGroup[]>;
+  hooksFor(target: InstalledHookTarget): T;
   /** Merges `ours` into `file` (backup, idempotent); throws UsageError naming what is wrong, nothing changed then. */
-  install(file: string, ours: Record<string, MatcherGroup[]>, scope: string, repo: string | undefined): SettingsChange;
+  install(file: string, ours: T, scope: string, repo: string | undefined): SettingsChange;
+  /** Whether `file` holds runledger's hooks, and their runner; undefined: read as a JSON settings file with command hooks. */
+  inspect?(file: string): { installed: boolean; runner?: keyof typeof RUNNER_TEXT };
   /** Removes exactly what install added (byte for byte when nothing else changed); throws UsageError. */
   uninstall(file: string): SettingsChange;
   /** True for a session this agent's hooks record. */
@@ -61,7 +63,7 @@ interface HookPlacement {
  * every project); `project`/`local` write into each repository of `--project`, or into the repository of the current
  * directory, which a project must hold. Throws UsageError when there is nothing to record.
  */
-const placements = async (files: AgentHooksFiles, client: ApiClient, options: HookOptions, cwd: string = process.cwd()): Promise<HookPlacement[]> => {
+const placements = async <T>(files: AgentHooksFiles<T>, client: ApiClient, options: HookOptions, cwd: string = process.cwd()): Promise<HookPlacement[]> => {
   const projects = await listProjectViews(client);
   const chosen: ProjectView[] = options.project ? projects.filter((p) => p.id === options.project) : projects;
   if (options.project && chosen.length === 0) throw new UsageError(`no project ${options.project} (runledger project list shows them)`);
@@ -100,7 +102,8 @@ const lastEvent = async (client: ApiClient, session: SessionView): Promise<{ typ
 };
 
 /** How `claude status` names each hook runner. */
-const RUNNER_TEXT: Record<HookRunner['kind'] | 'mixed' | 'unknown', string> = {
+const RUNNER_TEXT: Record<HookRunner['kind'] | 'plugin' | 'mixed' | 'unknown', string> = {
+  plugin: 'plugin: runledger\'s plugin, run inside the agent',
   shim: 'shim: bin/runledger-hook run by bash, no Node start',
   node: 'node: runledger hook, where the shim could not run',
   mixed: 'mixed runners: run install-hooks again',
@@ -118,7 +121,7 @@ const installedRunner = (settings: ClaudeSettingsFile): keyof typeof RUNNER_TEXT
 };
 
 /** `runledger <agent> install-hooks|uninstall-hooks|status`: flight-recorder mode for the agent sessions people start by hand. */
-export const registerAgentHooksCommand = (program: Command, files: AgentHooksFiles): void => {
+export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooksFiles<T>): void => {
   const agent = program.command(files.command).description(`record the ${files.label} sessions people start by hand (flight-recorder mode)`);
   const scope = () => new Option('--scope <scope>', files.scopeHelp).choices([...files.scopes]).default(files.defaultScope);
   agent
@@ -178,6 +181,7 @@ export const registerAgentHooksCommand = (program: Command, files: AgentHooksFil
         }
         const settings = files.scopes.filter((s) => s === 'user' || repo).map((s) => {
           const file = files.fileOf(s, repo);
+          if (files.inspect) return { scope: s, file, ...files.inspect(file) };
           let installed: ClaudeSettingsFile | undefined;
           try {
             const parsed = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClaudeSettingsFile) : undefined;

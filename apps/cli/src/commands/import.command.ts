@@ -8,6 +8,9 @@ import { ApiClient } from '../client/api-client';
 import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
 import { parseTranscriptFile, ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { parseRolloutFile } from '@runledger/infra/agents/codex/rollout-parser';
+import { parseOpencodeEvents } from '@runledger/infra/agents/opencode/event-parser';
+import { listOpencodeSessions, opencodeDatabasePath, OpencodeDbError, readOpencodeEvents } from '@runledger/infra/agents/opencode/opencode-db';
+import { opencodeExecutable } from '@runledger/application/agents/opencode/opencode.adapter';
 import { ClaudeCodeImportRequest, ClaudeCodeImportResponse } from '../client/api-types';
 import { clientAction } from '../client/client-command';
 import { UsageError } from '../client/client-errors';
@@ -115,8 +118,41 @@ export const parseLocalRollout = async (file: string): Promise<LocalTranscripts>
   return { transcriptPath, transcript: await parseRolloutFile(transcriptPath), subagents: [] };
 };
 
-/** The agents `runledger import` reads, and how each one's files are parsed on the client. */
-const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout } as const;
+/** OpenCode's database as this CLI's environment places it: `$XDG_DATA_HOME/opencode/opencode.db` (default ~/.local/share). */
+export const opencodeDatabase = (env: NodeJS.ProcessEnv = process.env): string =>
+  opencodeDatabasePath(env.XDG_DATA_HOME || path.join(env.HOME || '', '.local', 'share'));
+
+/**
+ * Reads OpenCode session `sessionId`'s rows of the `event` table (through `opencode db`) into a transcript whose path is
+ * the database; throws UsageError when the database cannot be read or holds no such session.
+ */
+export const parseLocalOpencodeSession = async (sessionId: string): Promise<LocalTranscripts> => {
+  const database = opencodeDatabase();
+  if (!existsSync(database)) throw new UsageError(`no OpenCode database at ${database} (XDG_DATA_HOME decides where it is)`);
+  try {
+    const rows = await readOpencodeEvents(opencodeExecutable(), database, sessionId);
+    if (rows.length === 0) throw new UsageError(`OpenCode session ${sessionId} is not in ${database} (\`opencode session list\` shows them)`);
+    return { transcriptPath: database, transcript: parseOpencodeEvents(rows, sessionId), subagents: [] };
+  } catch (error) {
+    if (error instanceof OpencodeDbError) throw new UsageError(error.message);
+    throw error;
+  }
+};
+
+/** Every OpenCode session of the database that ran in (or below) one of `repos`, with its project; oldest first. */
+export const findProjectOpencodeSessions = async (database: string, repos: { projectId: string; path: string }[]): Promise<FoundTranscript[]> => {
+  if (!existsSync(database)) return [];
+  const found: FoundTranscript[] = [];
+  for (const session of await listOpencodeSessions(opencodeExecutable(), database)) {
+    const owner = repos.filter((r) => isInside(r.path, session.directory)).sort((a, b) => b.path.length - a.path.length)[0];
+    if (owner) found.push({ file: session.id, projectId: owner.projectId });
+  }
+  return found;
+};
+
+/** The agents `runledger import` reads, and how each one's record is parsed on the client (a file; an OpenCode session id). */
+const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout, opencode: parseLocalOpencodeSession } as const;
+
 
 /** Imports one local transcript (and its sub-agents) of `agent` into `projectId`: `POST /imports/<agent>`. */
 const importOne = async (
@@ -144,6 +180,13 @@ export const findProjectRollouts = async (home: string, repos: { projectId: stri
   return found;
 };
 
+/** Where `import <agent> --all` looks (the JSON key naming it, the folder or database) and what it finds there for `repos`. */
+const SOURCES: Record<keyof typeof IMPORTERS, { key: string; where: () => string; shown: (where: string) => string; find: (where: string, repos: { projectId: string; path: string }[]) => Promise<FoundTranscript[]> }> = {
+  'claude-code': { key: 'claudeDir', where: () => claudeConfigDir(), shown: (dir) => path.join(dir, 'projects'), find: findProjectTranscripts },
+  codex: { key: 'codexHome', where: () => codexHomeDir(), shown: (dir) => path.join(dir, 'sessions'), find: findProjectRollouts },
+  opencode: { key: 'database', where: () => opencodeDatabase(), shown: (db) => db, find: findProjectOpencodeSessions },
+};
+
 /**
  * `import claude-code --all [--project <id>]`: every transcript of the project's (or every project's) repositories
  * under CLAUDE_CONFIG_DIR or ~/.claude, with a progress bar on stderr; importing again appends nothing.
@@ -152,8 +195,9 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
   const projects = (await listProjectViews(client)).filter((p) => !options.project || p.id === options.project);
   if (options.project && projects.length === 0) throw new UsageError(`no project ${options.project} (runledger project list shows them)`);
   const repos = projects.flatMap((p) => p.repos.map((r) => ({ projectId: p.id, path: r.path })));
-  const claudeDir = agent === 'codex' ? codexHomeDir() : claudeConfigDir();
-  const found = agent === 'codex' ? await findProjectRollouts(claudeDir, repos) : await findProjectTranscripts(claudeDir, repos);
+  const source = SOURCES[agent];
+  const where = source.where();
+  const found = await source.find(where, repos);
   const bar = new SingleBar({ format: 'importing transcripts [{bar}] {value}/{total} {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
   bar.start(found.length, 0, { file: '' });
   const imported = [];
@@ -167,8 +211,8 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
   } finally {
     bar.stop();
   }
-  if (options.json) return printJson(agent === 'codex' ? { codexHome: claudeDir, imported } : { claudeDir, imported });
-  if (found.length === 0) return printLine(`no transcript under ${path.join(claudeDir, agent === 'codex' ? 'sessions' : 'projects')} was written in ${projects.map((p) => p.id).join(', ') || 'a registered project'}`);
+  if (options.json) return printJson({ [source.key]: where, imported });
+  if (found.length === 0) return printLine(`no transcript in ${source.shown(where)} was written in ${projects.map((p) => p.id).join(', ') || 'a registered project'}`);
   for (const i of imported) {
     printLine(`${i.sessionId}  ${i.toolCalls} tool calls (${i.completed} completed, ${i.failed} failed), ${i.appended ?? '?'} events appended  ${i.transcriptPath}`);
   }
@@ -177,7 +221,8 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
 };
 
 /**
- * `runledger import claude-code <transcript.jsonl> | --all [--project <id>] [--json]` (and `import codex <rollout>`):
+ * `runledger import claude-code <transcript.jsonl> | --all [--project <id>] [--json]` (and `import codex <rollout>`,
+ * `import opencode <session id>`):
  * parses the transcript (and sub-agents) locally, then `POST /imports/<agent>`. `--json` prints exactly `{sessionId, toolCalls, completed,
  * failed, skippedLines, subagentToolCalls}` (docs/ARCHITECTURE.md §6); with `--all`, `{claudeDir, imported: [...]}`.
  */
@@ -191,6 +236,10 @@ export const registerImportCommand = (program: Command): void => {
     {
       agent: 'codex', noun: 'rollout', example: 'the rollout, e.g. ~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl', where: ', under CODEX_HOME or ~/.codex',
       description: 'import a Codex rollout (.jsonl) as a session, or --all of a project\'s',
+    },
+    {
+      agent: 'opencode', noun: 'session', example: 'the OpenCode session id (ses_…), read from $XDG_DATA_HOME/opencode/opencode.db', where: ', in $XDG_DATA_HOME/opencode/opencode.db',
+      description: 'import an OpenCode session (its rows of the event table) as a session, or --all of a project\'s',
     },
   ];
   for (const { agent, noun, description, example, where } of kinds) {
@@ -206,7 +255,7 @@ export const registerImportCommand = (program: Command): void => {
         clientAction(async (client, file: string | undefined, options: { project?: string; json?: boolean; all?: boolean }) => {
           if (options.all && file) throw new UsageError(`give a ${noun} or --all, not both`);
           if (options.all) return importAll(client, options, agent);
-          if (!file) throw new UsageError(`give a ${noun} file, or --all`);
+          if (!file) throw new UsageError(`give a ${noun}${agent === 'opencode' ? ' id' : ' file'}, or --all`);
           const { local, result } = await importOne(client, file, options.project, agent);
           if (!options.json) return report(local, result);
           const { sessionId, toolCalls, completed, failed, skippedLines, subagentToolCalls } = result;

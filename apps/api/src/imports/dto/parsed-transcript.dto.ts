@@ -43,6 +43,10 @@ export class ParsedToolResultDto implements ParsedToolResult {
   @Matches(ISO_TIME, ISO_MESSAGE)
   at!: string;
 
+  @ApiPropertyOptional({ type: 'integer', description: 'the exit code of a shell call, where the record states one (OpenCode bash)' })
+  @IsOptional() @IsInt()
+  exitCode?: number;
+
   @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;

@@ -35,6 +35,14 @@ export const withRunledgerPlugin = (current: string | undefined, plugin: string)
   return JSON.stringify({ ...config, plugin: [...plugins, url] });
 };
 
+/** The OpenCode executable: RUNLEDGER_OPENCODE_BIN; else `opencode` on the PATH; else the one installed with runledger (node_modules/.bin/opencode); else `opencode`. */
+export const opencodeExecutable = (env: NodeJS.ProcessEnv = process.env): string => {
+  if (env.RUNLEDGER_OPENCODE_BIN) return env.RUNLEDGER_OPENCODE_BIN;
+  if (executablePath('opencode', env)) return 'opencode';
+  const bundled = path.join(path.dirname(path.dirname(runledgerCommand()[1])), 'node_modules', '.bin', 'opencode');
+  return existsSync(bundled) ? bundled : 'opencode';
+};
+
 /**
  * OpenCode on the agent port (docs/ARCHITECTURE.md §4d): `opencode run --format json <prompt>` in a process, natively
  * resumed with `opencode run --session <id> <prompt>`; recorded live by runledger's plugin (named in
@@ -47,12 +55,8 @@ export class OpencodeAdapter implements AgentAdapter {
   readonly kind = 'opencode' as const;
   readonly archivesTranscript = false as const;
 
-  /** RUNLEDGER_OPENCODE_BIN; else `opencode` on the PATH; else the one installed with runledger (node_modules/.bin/opencode); else `opencode`. */
   executable(): string {
-    if (process.env.RUNLEDGER_OPENCODE_BIN) return process.env.RUNLEDGER_OPENCODE_BIN;
-    if (executablePath('opencode')) return 'opencode';
-    const bundled = path.join(path.dirname(path.dirname(runledgerCommand()[1])), 'node_modules', '.bin', 'opencode');
-    return existsSync(bundled) ? bundled : 'opencode';
+    return opencodeExecutable();
   }
 
   prepare(launch: AgentLaunch): string[] {

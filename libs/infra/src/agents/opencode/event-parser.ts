@@ -26,11 +26,6 @@ export interface OpencodeEventRow {
   data: unknown;
 }
 
-/** A tool call's result as OpenCode records it, with the exit code of a bash call. */
-export interface OpencodeToolResult extends ParsedToolResult {
-  exitCode?: number;
-  error?: string;
-}
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,10 +38,10 @@ export const KNOWN_OPENCODE_EVENT_TYPES = ['session.created.1', 'session.updated
 
 /**
  * The result of one tool part's state, as runledger records it: `completed` unless OpenCode's bash reports a non-zero
- * `metadata.exit` (then `failed` with `exitCode`) or the state is `error` (`failed`, its error text); null while the
+ * `metadata.exit` (then `failed` with `exitCode`) or the state is `error` (`failed`, its error text as the output); null while the
  * call is `pending` or `running` (no result yet).
  */
-export const opencodeToolResult = (state: unknown, at: string, line: number): OpencodeToolResult | null => {
+export const opencodeToolResult = (state: unknown, at: string, line: number): ParsedToolResult | null => {
   if (!isObject(state)) return null;
   const metadata = isObject(state.metadata) ? state.metadata : {};
   const exitCode = typeof metadata.exit === 'number' ? metadata.exit : undefined;
@@ -54,12 +49,11 @@ export const opencodeToolResult = (state: unknown, at: string, line: number): Op
     const failed = exitCode !== undefined && exitCode !== 0;
     return {
       status: failed ? 'failed' : 'completed', output: state.output ?? null, structured: metadata, at, line,
-      ...(exitCode !== undefined ? { exitCode } : {}), ...(failed ? { error: `exit code ${exitCode}` } : {}),
+      ...(exitCode !== undefined ? { exitCode } : {}),
     };
   }
   if (state.status === 'error') {
-    const error = isString(state.error) ? state.error : 'tool failed';
-    return { status: 'failed', output: state.error ?? null, at, line, error, ...(exitCode !== undefined ? { exitCode } : {}) };
+    return { status: 'failed', output: isString(state.error) ? state.error : 'tool failed', at, line, ...(exitCode !== undefined ? { exitCode } : {}) };
   }
   return null;
 };

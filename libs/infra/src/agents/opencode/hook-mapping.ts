@@ -78,7 +78,10 @@ export const mapOpencodeHook = (body: unknown): MappedOpencodeHook => {
       const result = opencodeToolResult({ status: 'completed', output: body.output ?? null, metadata: body.metadata }, '', 0)!;
       return {
         input: { ...common, hook_event_name: 'PostToolUse', tool_use_id: callId, tool_name: stringField(body, 'tool', true), tool_input: body.args ?? null, tool_response: response },
-        toolResult: { status: result.status, output: result.output, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.error ? { error: result.error } : {}) },
+        toolResult: {
+          status: result.status, output: result.output,
+          ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.status === 'failed' ? { error: `exit code ${result.exitCode}` } : {}),
+        },
       };
     }
     case 'chat.message':
