@@ -4,6 +4,7 @@ import { EXIT } from './client/client-errors';
 import { registerAttachCommand } from './commands/attach.command';
 import { registerClaudeCommand } from './commands/claude.command';
 import { registerCodexCommand } from './commands/codex.command';
+import { registerGeminiCommand } from './commands/gemini.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerFileEffectsCommands } from './commands/file-effects.command';
 import { registerHistoryCommand } from './commands/history.command';
@@ -77,6 +78,7 @@ export const buildProgram = (): Command => {
   registerWorktreesCommand(program);
   registerClaudeCommand(program);
   registerCodexCommand(program);
+  registerGeminiCommand(program);
   registerUiCommand(program);
   registerUserCommand(program);
   registerUsageCommand(program);

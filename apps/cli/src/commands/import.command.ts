@@ -8,6 +8,7 @@ import { ApiClient } from '../client/api-client';
 import { findSubagentTranscripts } from '@runledger/infra/agents/claude-code/subagent-transcripts';
 import { parseTranscriptFile, ParsedTranscript } from '@runledger/infra/agents/claude-code/transcript-parser';
 import { parseRolloutFile } from '@runledger/infra/agents/codex/rollout-parser';
+import { geminiChatCwd, parseGeminiChatFile } from '@runledger/infra/agents/gemini-cli/chat-parser';
 import { ClaudeCodeImportRequest, ClaudeCodeImportResponse } from '../client/api-types';
 import { clientAction } from '../client/client-command';
 import { UsageError } from '../client/client-errors';
@@ -115,8 +116,15 @@ export const parseLocalRollout = async (file: string): Promise<LocalTranscripts>
   return { transcriptPath, transcript: await parseRolloutFile(transcriptPath), subagents: [] };
 };
 
+/** Reads a Gemini CLI chat file (no sub-agent files), its cwd from the chat folder's `.project_root`; throws UsageError when `file` is not a readable file. */
+export const parseLocalGeminiChat = async (file: string): Promise<LocalTranscripts> => {
+  const transcriptPath = await readableFile(file);
+  const transcript = await parseGeminiChatFile(transcriptPath);
+  return { transcriptPath, transcript: { ...transcript, cwd: geminiChatCwd(transcriptPath) ?? null }, subagents: [] };
+};
+
 /** The agents `runledger import` reads, and how each one's files are parsed on the client. */
-const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout } as const;
+const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout, 'gemini-cli': parseLocalGeminiChat } as const;
 
 /** Imports one local transcript (and its sub-agents) of `agent` into `projectId`: `POST /imports/<agent>`. */
 const importOne = async (
@@ -183,7 +191,7 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
  */
 export const registerImportCommand = (program: Command): void => {
   const imports = program.command('import').description('import the work of an agent that ran outside runledger');
-  const kinds: Array<{ agent: keyof typeof IMPORTERS; noun: string; description: string; example: string; where: string }> = [
+  const kinds: Array<{ agent: keyof typeof IMPORTERS; noun: string; description: string; example: string; where: string; alias?: string }> = [
     {
       agent: 'claude-code', noun: 'transcript', example: 'the session transcript, e.g. ~/.claude/projects/<dir>/<session-id>.jsonl', where: '',
       description: 'import a Claude Code transcript (.jsonl) and its subagents/ folder as a session, or --all of a project\'s',
@@ -192,10 +200,15 @@ export const registerImportCommand = (program: Command): void => {
       agent: 'codex', noun: 'rollout', example: 'the rollout, e.g. ~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl', where: ', under CODEX_HOME or ~/.codex',
       description: 'import a Codex rollout (.jsonl) as a session, or --all of a project\'s',
     },
+    {
+      agent: 'gemini-cli', alias: 'gemini', noun: 'chat', example: 'the chat file, e.g. ~/.gemini/tmp/<project>/chats/session-<time>-<id>.jsonl', where: '',
+      description: 'import a Gemini CLI chat file (.jsonl) as a session',
+    },
   ];
-  for (const { agent, noun, description, example, where } of kinds) {
-    imports
-      .command(agent)
+  for (const { agent, noun, description, example, where, alias } of kinds) {
+    const command = imports.command(agent);
+    if (alias) command.alias(alias);
+    command
       .description(description)
       .argument(`[${noun}]`, example)
       .option('--all', `every ${noun} written in the project's repositories (every project's without --project)${where}`)
@@ -205,6 +218,7 @@ export const registerImportCommand = (program: Command): void => {
       .action(
         clientAction(async (client, file: string | undefined, options: { project?: string; json?: boolean; all?: boolean }) => {
           if (options.all && file) throw new UsageError(`give a ${noun} or --all, not both`);
+          if (options.all && agent === 'gemini-cli') throw new UsageError('import gemini-cli takes one chat file (--all is not built for Gemini CLI)');
           if (options.all) return importAll(client, options, agent);
           if (!file) throw new UsageError(`give a ${noun} file, or --all`);
           const { local, result } = await importOne(client, file, options.project, agent);

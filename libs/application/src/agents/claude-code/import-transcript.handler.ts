@@ -126,9 +126,9 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
         commands.push(record.dispatch({ callId: call.callId, tool: call.tool, input: call.input, mode: 'observed', at: call.requestedAt, runId }));
       }
       if (call.result && (!known || known.status === 'dispatched')) {
-        const { status, output, at } = call.result;
-        const error = status === 'failed' ? (typeof output === 'string' ? output : 'tool_result is_error') : undefined;
-        commands.push(record.result({ callId: call.callId, status, output, source: 'import', at, error }));
+        const { status, output, at, exitCode } = call.result;
+        const error = status === 'failed' ? (call.result.error ?? (typeof output === 'string' ? output : 'tool_result is_error')) : undefined;
+        commands.push(record.result({ callId: call.callId, status, output, source: 'import', at, error, exitCode }));
       }
     }
     for (const run of runs) {
