@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStartTime } from '@runledger/infra/runtime';
 import { agentServerSuite } from '../support/agent-server-suite';
 import { FakeGeminiApi, startFakeGeminiApi } from '../support/gemini-cli/fake-gemini-api';
-import { chatCalls, describeWithGemini, prepareGeminiHome } from '../support/gemini-cli/gemini-env';
+import { chatCalls, describeWithGemini, GeminiHome, prepareGeminiHome, runGemini } from '../support/gemini-cli/gemini-env';
 import { makeRepo } from '../support/git-repo';
 import { eventually } from '../support/http-client';
+import { runCli } from '../support/server-process';
 
 /*
  * The real Gemini CLI (0.61.0) launched by runledger against a scripted Gemini API stand-in, on both engines
@@ -15,13 +16,15 @@ import { eventually } from '../support/http-client';
 describeWithGemini('the real Gemini CLI launched by runledger (docs/ARCHITECTURE.md §4d)', () =>
   agentServerSuite((engine) => {
     let fake: FakeGeminiApi;
+    let home: GeminiHome;
     return {
       token: 'gemini-session-token-0123456789ab',
       projectId: 'gm',
       project: (root) => ({ repoPath: makeRepo(join(root, 'repo')), hookHoldSeconds: 2 }),
       setup: async (root) => {
         fake = await startFakeGeminiApi();
-        return prepareGeminiHome(join(root, 'home'), fake.url).env;
+        home = prepareGeminiHome(join(root, 'home'), fake.url);
+        return home.env;
       },
       teardown: () => fake.close(),
       tests: (rl) => {
@@ -102,6 +105,67 @@ describeWithGemini('the real Gemini CLI launched by runledger (docs/ARCHITECTURE
           expect(existsSync(join(worktree, 'after.txt'))).toBe(false);
           expect(logged[1]).toMatchObject({ tool: 'write_file', status: 'failed', dispatchSource: 'transcript' });
           expect((await rl.api.post(`/sessions/${id}/reconcile`)).body).toMatchObject({ outcome: 'unchanged', appended: 0 });
+        });
+
+        /** The chat file of the Gemini session `agentSessionId` under the test's own Gemini home. */
+        const chatFileOf = (agentSessionId: string): string => {
+          const tmp = join(home.home, '.gemini', 'tmp');
+          const found = readdirSync(tmp, { recursive: true, withFileTypes: true })
+            .filter((d) => d.isFile() && d.name.startsWith('session-') && d.name.endsWith(`-${agentSessionId.slice(0, 8)}.jsonl`));
+          expect(found).toHaveLength(1);
+          return join(found[0].parentPath, found[0].name);
+        };
+
+        it('imports a Gemini run started by hand (runledger import gemini): its calls equal the chat file, a second import appends nothing; then records one live once install-hooks is in place, and uninstall puts the settings back byte for byte', async () => {
+          const repo = makeRepo(join(rl.root, 'hand-repo'));
+          expect((await rl.api.post('/projects', { name: 'hand', repoPath: repo })).status).toBe(201);
+          const cliEnv = { ...home.env, RUNLEDGER_URL: rl.server.url, RUNLEDGER_TOKEN: 'gemini-session-token-0123456789ab' };
+          fake.script(`hand-${engine}`, [
+            { calls: [{ name: 'run_shell_command', args: { command: 'echo by-hand | tee by-hand.txt' } }, { name: 'run_shell_command', args: { command: 'false', wait_for_previous: true } }] },
+            { text: 'Done by hand.' },
+          ]);
+          const run = await runGemini(`work by hand [script:hand-${engine}]`, { cwd: repo, home });
+          expect(run.code).toBe(0);
+          const chat = chatFileOf(run.events.find((e) => e.type === 'init')!.session_id);
+          const first = await runCli(['import', 'gemini', chat, '--json'], cliEnv);
+          expect(first).toMatchObject({ code: 0 });
+          const imported = JSON.parse(first.stdout);
+          expect(imported).toMatchObject({ toolCalls: 2, completed: 1, failed: 1, skippedLines: 0 });
+          const view = await session(imported.sessionId);
+          expect(view).toMatchObject({ agent: 'external', observedAgent: 'gemini-cli', projectId: 'hand' });
+          const logged = await logEqualsChat(imported.sessionId);
+          expect(logged.logged.map((c) => c.callId)).toEqual(chatCalls(chat).map((c) => c.id)); // Gemini's own ids
+          expect(logged.logged[1]).toMatchObject({ status: 'failed', result: { exitCode: 1 } });
+          const count = (await events(imported.sessionId)).length;
+          const again = await runCli(['import', 'gemini', chat, '--json'], cliEnv);
+          expect(again).toMatchObject({ code: 0 });
+          expect((await events(imported.sessionId)).length).toBe(count); // nothing appended
+
+          // Flight-recorder mode: runledger's hooks merged into the user's Gemini settings, removed exactly.
+          const settingsFile = join(home.home, '.gemini', 'settings.json');
+          const own = `${readFileSync(settingsFile, 'utf8').trimEnd()}\n`;
+          writeFileSync(settingsFile, own.replace('"general"', '"ui": { "theme": "Default" },\n  "general"'));
+          const before = readFileSync(settingsFile, 'utf8');
+          const installed = await runCli(['gemini', 'install-hooks', '--scope', 'user', '--project', 'hand', '--json'], cliEnv);
+          expect(installed).toMatchObject({ code: 0 });
+          expect(JSON.parse(installed.stdout).changes).toEqual([expect.objectContaining({ file: settingsFile, action: 'installed' })]);
+          fake.script(`recorded-${engine}`, [{ calls: [{ name: 'write_file', args: { file_path: 'recorded.txt', content: 'recorded\n' } }] }, { text: 'Recorded.' }]);
+          const recorded = await runGemini(`work while recorded [script:recorded-${engine}]`, { cwd: repo, home, env: { RUNLEDGER_TOKEN: cliEnv.RUNLEDGER_TOKEN } });
+          expect(recorded.code).toBe(0);
+          const agentSessionId = recorded.events.find((e) => e.type === 'init')!.session_id as string;
+          const found = await eventually(async () => (await rl.api.get(`/sessions?agentSessionId=${agentSessionId}`)).body.sessions[0], 'the hand-started run to be recorded');
+          expect(found).toMatchObject({ agent: 'external', observedAgent: 'gemini-cli', projectId: 'hand' });
+          const live = await eventually(async () => {
+            const calls = await toolCalls(found.id);
+            return calls.length === 1 && calls[0].status === 'completed' ? calls : null;
+          }, 'its call recorded by its hooks');
+          expect(live[0]).toMatchObject({ callId: `gemini:${agentSessionId}:write_file:1`, tool: 'write_file', source: 'hook' });
+          await logEqualsChat(found.id);
+          const removed = await runCli(['gemini', 'uninstall-hooks', '--scope', 'user', '--json'], cliEnv);
+          expect(removed).toMatchObject({ code: 0 });
+          expect(JSON.parse(removed.stdout).changes).toEqual([expect.objectContaining({ action: 'restored' })]);
+          expect(readFileSync(settingsFile, 'utf8')).toBe(before);
+          for (const backup of readdirSync(join(home.home, '.gemini')).filter((n) => n.includes('runledger-backup'))) rmSync(join(home.home, '.gemini', backup));
         });
       },
     };

@@ -5,6 +5,7 @@ import { registerAttachCommand } from './commands/attach.command';
 import { registerClaudeCommand } from './commands/claude.command';
 import { registerCodexCommand } from './commands/codex.command';
 import { registerOpencodeCommand } from './commands/opencode.command';
+import { registerGeminiCommand } from './commands/gemini.command';
 import { registerExportCommand } from './commands/export.command';
 import { registerFileEffectsCommands } from './commands/file-effects.command';
 import { registerHistoryCommand } from './commands/history.command';
@@ -81,6 +82,7 @@ export const buildProgram = (): Command => {
   registerClaudeCommand(program);
   registerCodexCommand(program);
   registerOpencodeCommand(program);
+  registerGeminiCommand(program);
   registerUiCommand(program);
   registerUserCommand(program);
   registerUsageCommand(program);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeWithAgent } from '../describe-with-agent';
@@ -67,3 +68,29 @@ export const chatCalls = (file: string): ChatCall[] => {
     }),
   );
 };
+
+/** Runs the real Gemini CLI by hand (`gemini -p <prompt> --yolo -o stream-json`) in `cwd` with the home's env (workspace trusted) and `env` over it; its exit code, stream-json events and stderr. */
+export const runGemini = (prompt: string, options: { cwd: string; home: GeminiHome; env?: Record<string, string> }): Promise<{ code: number | null; events: Array<Record<string, any>>; stderr: string }> =>
+  new Promise((resolvePromise) => {
+    const child = spawn(GEMINI_BIN, ['-p', prompt, '--yolo', '-o', 'stream-json'], {
+      cwd: options.cwd,
+      // PWD as a person's shell sets it: Gemini hands its hooks its own environment, and their shell keeps an inherited
+      // PWD (measured: the test runner's folder), which the installed hooks' repository check reads.
+      env: { ...process.env, ...options.home.env, GEMINI_CLI_TRUST_WORKSPACE: 'true', PWD: options.cwd, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('exit', (code) => {
+      const events = stdout.split('\n').flatMap((line) => {
+        try {
+          return line.trim() ? [JSON.parse(line) as Record<string, any>] : [];
+        } catch {
+          return [];
+        }
+      });
+      resolvePromise({ code, events, stderr });
+    });
+  });

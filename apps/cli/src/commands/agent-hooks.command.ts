@@ -10,7 +10,7 @@ import { UsageError } from '../client/client-errors';
 import { printError, printJson, printLine } from '../client/output';
 import { listProjectViews, projectHolding, ProjectView, repositoryTop } from '../client/projects';
 import { ClaudeSettingsFile, hasInstalledHooks, isInstalledHook, MatcherGroup } from '../claude/claude-settings';
-import { InstalledHookTarget, SettingsChange } from '../claude/install-hooks';
+import { InstalledHookTarget, installHooks, SettingsChange, uninstallHooks } from '../claude/install-hooks';
 import { shortTime, toolCallsCell } from './sessions.command';
 
 /**
@@ -42,6 +42,12 @@ export interface AgentHooksFiles<T = Record<string, MatcherGroup[]>> {
   /** True for a session this agent's hooks record. */
   ownsSession(session: SessionView): boolean;
 }
+
+/** How an agent whose hooks live in a Claude-shaped settings.json (`{hooks: {<Event>: [group…]}}`: Claude Code, Gemini CLI) has them merged and removed. */
+export const SETTINGS_JSON_HOOKS: Pick<AgentHooksFiles, 'install' | 'uninstall'> = {
+  install: (file, ours) => installHooks(file, ours),
+  uninstall: (file) => uninstallHooks(file),
+};
 
 /** Options of install-hooks and uninstall-hooks. */
 interface HookOptions {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { HOOK_SCOPES, HookScope, installedHooks, installHooks, settingsFileOf, uninstallHooks } from '../claude/install-hooks';
-import { AgentHooksFiles, registerAgentHooksCommand } from './agent-hooks.command';
+import { HOOK_SCOPES, HookScope, installedHooks, settingsFileOf } from '../claude/install-hooks';
+import { AgentHooksFiles, registerAgentHooksCommand, SETTINGS_JSON_HOOKS } from './agent-hooks.command';
 
 /** Claude Code's settings files for flight-recorder mode (`runledger claude …`). */
 export const CLAUDE_HOOKS_FILES: AgentHooksFiles = {
@@ -12,8 +12,7 @@ export const CLAUDE_HOOKS_FILES: AgentHooksFiles = {
   scopeHelp: 'which Claude Code settings file: user (~/.claude/settings.json), project (.claude/settings.json), local (.claude/settings.local.json)',
   fileOf: (scope, repo) => settingsFileOf(scope as HookScope, repo),
   hooksFor: installedHooks,
-  install: (file, ours) => installHooks(file, ours),
-  uninstall: uninstallHooks,
+  ...SETTINGS_JSON_HOOKS,
   ownsSession: (s) => s.agent === 'claude-code' || (s.agent === 'external' && (s.observedAgent ?? 'claude-code') === 'claude-code'),
 };
 

@@ -11,6 +11,7 @@ import { parseRolloutFile } from '@runledger/infra/agents/codex/rollout-parser';
 import { parseOpencodeEvents } from '@runledger/infra/agents/opencode/event-parser';
 import { listOpencodeSessions, opencodeDatabasePath, OpencodeDbError, readOpencodeEvents } from '@runledger/infra/agents/opencode/opencode-db';
 import { opencodeExecutable } from '@runledger/application/agents/opencode/opencode.adapter';
+import { geminiChatCwd, parseGeminiChatFile } from '@runledger/infra/agents/gemini-cli/chat-parser';
 import { ClaudeCodeImportRequest, ClaudeCodeImportResponse } from '../client/api-types';
 import { clientAction } from '../client/client-command';
 import { UsageError } from '../client/client-errors';
@@ -150,8 +151,15 @@ export const findProjectOpencodeSessions = async (database: string, repos: { pro
   return found;
 };
 
+/** Reads a Gemini CLI chat file (no sub-agent files), its cwd from the chat folder's `.project_root`; throws UsageError when `file` is not a readable file. */
+export const parseLocalGeminiChat = async (file: string): Promise<LocalTranscripts> => {
+  const transcriptPath = await readableFile(file);
+  const transcript = await parseGeminiChatFile(transcriptPath);
+  return { transcriptPath, transcript: { ...transcript, cwd: geminiChatCwd(transcriptPath) ?? null }, subagents: [] };
+};
+
 /** The agents `runledger import` reads, and how each one's record is parsed on the client (a file; an OpenCode session id). */
-const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout, opencode: parseLocalOpencodeSession } as const;
+const IMPORTERS = { 'claude-code': parseLocalTranscripts, codex: parseLocalRollout, opencode: parseLocalOpencodeSession, 'gemini-cli': parseLocalGeminiChat } as const;
 
 
 /** Imports one local transcript (and its sub-agents) of `agent` into `projectId`: `POST /imports/<agent>`. */
@@ -180,8 +188,8 @@ export const findProjectRollouts = async (home: string, repos: { projectId: stri
   return found;
 };
 
-/** Where `import <agent> --all` looks (the JSON key naming it, the folder or database) and what it finds there for `repos`. */
-const SOURCES: Record<keyof typeof IMPORTERS, { key: string; where: () => string; shown: (where: string) => string; find: (where: string, repos: { projectId: string; path: string }[]) => Promise<FoundTranscript[]> }> = {
+/** Where `import <agent> --all` looks (the JSON key naming it, the folder or database) and what it finds there for `repos`; Gemini CLI has none (one chat file at a time). */
+const SOURCES: Partial<Record<keyof typeof IMPORTERS, { key: string; where: () => string; shown: (where: string) => string; find: (where: string, repos: { projectId: string; path: string }[]) => Promise<FoundTranscript[]> }>> = {
   'claude-code': { key: 'claudeDir', where: () => claudeConfigDir(), shown: (dir) => path.join(dir, 'projects'), find: findProjectTranscripts },
   codex: { key: 'codexHome', where: () => codexHomeDir(), shown: (dir) => path.join(dir, 'sessions'), find: findProjectRollouts },
   opencode: { key: 'database', where: () => opencodeDatabase(), shown: (db) => db, find: findProjectOpencodeSessions },
@@ -196,6 +204,7 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
   if (options.project && projects.length === 0) throw new UsageError(`no project ${options.project} (runledger project list shows them)`);
   const repos = projects.flatMap((p) => p.repos.map((r) => ({ projectId: p.id, path: r.path })));
   const source = SOURCES[agent];
+  if (!source) throw new UsageError(`import ${agent} takes one record at a time (--all is not built for it)`);
   const where = source.where();
   const found = await source.find(where, repos);
   const bar = new SingleBar({ format: 'importing transcripts [{bar}] {value}/{total} {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
@@ -228,7 +237,7 @@ const importAll = async (client: ApiClient, options: { project?: string; json?: 
  */
 export const registerImportCommand = (program: Command): void => {
   const imports = program.command('import').description('import the work of an agent that ran outside runledger');
-  const kinds: Array<{ agent: keyof typeof IMPORTERS; noun: string; description: string; example: string; where: string }> = [
+  const kinds: Array<{ agent: keyof typeof IMPORTERS; noun: string; description: string; example: string; where: string; alias?: string }> = [
     {
       agent: 'claude-code', noun: 'transcript', example: 'the session transcript, e.g. ~/.claude/projects/<dir>/<session-id>.jsonl', where: '',
       description: 'import a Claude Code transcript (.jsonl) and its subagents/ folder as a session, or --all of a project\'s',
@@ -241,10 +250,15 @@ export const registerImportCommand = (program: Command): void => {
       agent: 'opencode', noun: 'session', example: 'the OpenCode session id (ses_…), read from $XDG_DATA_HOME/opencode/opencode.db', where: ', in $XDG_DATA_HOME/opencode/opencode.db',
       description: 'import an OpenCode session (its rows of the event table) as a session, or --all of a project\'s',
     },
+    {
+      agent: 'gemini-cli', alias: 'gemini', noun: 'chat', example: 'the chat file, e.g. ~/.gemini/tmp/<project>/chats/session-<time>-<id>.jsonl', where: '',
+      description: 'import a Gemini CLI chat file (.jsonl) as a session',
+    },
   ];
-  for (const { agent, noun, description, example, where } of kinds) {
-    imports
-      .command(agent)
+  for (const { agent, noun, description, example, where, alias } of kinds) {
+    const command = imports.command(agent);
+    if (alias) command.alias(alias);
+    command
       .description(description)
       .argument(`[${noun}]`, example)
       .option('--all', `every ${noun} written in the project's repositories (every project's without --project)${where}`)
@@ -254,6 +268,7 @@ export const registerImportCommand = (program: Command): void => {
       .action(
         clientAction(async (client, file: string | undefined, options: { project?: string; json?: boolean; all?: boolean }) => {
           if (options.all && file) throw new UsageError(`give a ${noun} or --all, not both`);
+          if (options.all && agent === 'gemini-cli') throw new UsageError('import gemini-cli takes one chat file (--all is not built for Gemini CLI)');
           if (options.all) return importAll(client, options, agent);
           if (!file) throw new UsageError(`give a ${noun}${agent === 'opencode' ? ' id' : ' file'}, or --all`);
           const { local, result } = await importOne(client, file, options.project, agent);

@@ -43,13 +43,18 @@ export class ParsedToolResultDto implements ParsedToolResult {
   @Matches(ISO_TIME, ISO_MESSAGE)
   at!: string;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'the exit code of a shell call, where the record states one (OpenCode bash)' })
-  @IsOptional() @IsInt()
-  exitCode?: number;
 
   @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
   @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER)
   line!: number;
+
+  @ApiPropertyOptional({ type: 'integer', description: "a shell call's exit code, where the record names one (OpenCode bash, Gemini CLI)" })
+  @IsOptional() @IsInt() @Min(-2147483648) @Max(2147483647)
+  exitCode?: number;
+
+  @ApiPropertyOptional({ description: "the tool's error text, where the record keeps it apart (Gemini CLI)", maxLength: 100_000 })
+  @IsOptional() @IsString() @HasNoNul() @MaxLength(100_000)
+  error?: string;
 }
 
 /** One tool call of the transcript with its result (null when the transcript has none). */

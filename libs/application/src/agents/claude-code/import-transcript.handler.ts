@@ -127,7 +127,8 @@ export class ImportTranscriptHandler implements ICommandHandler<ImportTranscript
       }
       if (call.result && (!known || known.status === 'dispatched')) {
         const { status, output, at, exitCode } = call.result;
-        const error = status !== 'failed' ? undefined : exitCode !== undefined && exitCode !== 0 ? `exit code ${exitCode}` : typeof output === 'string' ? output : 'tool_result is_error';
+        const error = status !== 'failed' ? undefined
+          : (call.result.error ?? (exitCode !== undefined && exitCode !== 0 ? `exit code ${exitCode}` : typeof output === 'string' ? output : 'tool_result is_error'));
         commands.push(record.result({ callId: call.callId, status, output, source: 'import', at, error, ...(exitCode !== undefined ? { exitCode } : {}) }));
       }
     }

@@ -23,13 +23,23 @@ const installedGemini = (): string | undefined => {
   return undefined;
 };
 
+/** One handler group of a Gemini CLI settings.json `hooks` entry (the shape Claude Code's settings share). */
+export interface GeminiHookGroup {
+  matcher?: string;
+  hooks: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
 /**
  * `hooks` of a Gemini CLI settings.json: one command hook per event (no matcher: every tool), each running
- * `<runner> gemini-cli --event <Gemini event> …`, its timeout (ms) the hold plus the margin.
+ * `<runner> gemini-cli --event <Gemini event> …` (passed through `wrap`: install-hooks confines it to the recorded
+ * repositories), its timeout (ms) the hold plus the margin.
  */
-export const geminiHooks = (request: HookSettingsRequest): Record<string, unknown[]> => {
+export const geminiHooks = (request: HookSettingsRequest, wrap: (command: string) => string = (command) => command): Record<string, GeminiHookGroup[]> => {
   const timeout = ((request.hookHoldSeconds ?? DEFAULT_HOOK_HOLD_SECONDS) + HOOK_TIMEOUT_MARGIN_SECONDS) * 1000;
-  return Object.fromEntries(GEMINI_EVENTS.map((event) => [event, [{ hooks: [{ type: 'command', name: `runledger-${event}`, command: hookCommand('gemini-cli', event, request), timeout }] }]]));
+  return Object.fromEntries(
+    GEMINI_EVENTS.map((event) => [event, [{ hooks: [{ type: 'command', name: `runledger-${event}`, command: wrap(hookCommand('gemini-cli', event, request)), timeout }] }]]),
+  );
 };
 
 /** Reads a JSON settings file into an object; `{}` when absent; throws an Error naming the file when it is not a JSON object. */

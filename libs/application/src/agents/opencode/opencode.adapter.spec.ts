@@ -31,7 +31,7 @@ describe('OpenCode adapter (docs/ARCHITECTURE.md §4d)', () => {
   });
 
   it('maps a plugin payload, refusing a bad one with HOOK.INVALID naming the field', () => {
-    expect(adapter.hookInput({ event: 'session.idle', sessionID: 's' }).input).toMatchObject({ hook_event_name: 'Stop', session_id: 's' });
-    expect(() => adapter.hookInput({ event: 'session.idle' })).toThrow(expect.objectContaining({ code: 'HOOK.INVALID', details: { field: 'sessionID' } }));
+    expect(adapter.hookDialect.payload({ event: 'session.idle', sessionID: 's' })).toMatchObject({ hook_event_name: 'Stop', session_id: 's' });
+    expect(() => adapter.hookDialect.payload({ event: 'session.idle' })).toThrow(expect.objectContaining({ code: 'HOOK.INVALID', details: { field: 'sessionID' } }));
   });
 });

@@ -1,4 +1,5 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { ParsedModelCall, ParsedRun, ParsedToolCall, ParsedTranscript, SkippedLine } from '../claude-code/transcript-parser';
 
 /*
@@ -166,3 +167,11 @@ export const parseGeminiChatFile = async (filePath: string): Promise<ParsedTrans
   ...parseGeminiChat(await fsp.readFile(filePath, 'utf8')),
   transcriptPath: filePath,
 });
+
+/** The workspace a chat file was written in: `<chats>/../.project_root` (Gemini writes the project root there); undefined when absent. */
+export const geminiChatCwd = (chatFile: string): string | undefined => {
+  const marker = path.join(path.dirname(path.dirname(chatFile)), '.project_root');
+  if (!existsSync(marker)) return undefined;
+  const root = readFileSync(marker, 'utf8').trim();
+  return root || undefined;
+};
