@@ -44,3 +44,4 @@ export * from './users/user.commands';
 export * from './telemetry/log-exporter.token';
 export * from './telemetry/log-spans';
 export * from './telemetry/agent-telemetry.service';
+export * from './telemetry/session-completeness.service';

@@ -55,3 +55,4 @@ export * from './user/user.decider';
 export * from './user/user-access.policy';
 export * from './telemetry/log-exporter.port';
 export * from './telemetry/telemetry.events';
+export * from './telemetry/completeness';
