@@ -1,4 +1,4 @@
-import { describeFileEffect, type SessionEvent } from '@runledger/domain';
+import { describeFileEffect, type SessionCompleteness, type SessionEvent } from '@runledger/domain';
 import { AuditEvent } from '../client/api-types';
 import { formatDuration, oneLine, shortJson } from '../client/output';
 
@@ -184,15 +184,7 @@ export const historyLine = (event: AuditEvent, summarizer: EventSummarizer): str
   `${timeColumn(event)}  #${event.revision}  ${event.type}  ${summarizer.summarize(event)}${actorColumn(event)}`;
 
 /** The completeness block `history` prints after the events (docs/ARCHITECTURE.md §4g): figure, calls per source, the calls a source missed and the ones a single source confirms. */
-export const completenessLines = (c: {
-  sources: string[];
-  figure: number | null;
-  calls: number;
-  seenBy: Record<string, number>;
-  singleSource: Array<{ callId: string; tool?: string; source: string }>;
-  missed: Array<{ callId: string; tool?: string; seenBy: string[]; missedBy: string[] }>;
-  transcript: string;
-}): string[] => [
+export const completenessLines = (c: SessionCompleteness & { transcript: string }): string[] => [
   `completeness ${c.figure === null ? 'n/a (no calls)' : `${(c.figure * 100).toFixed(1)}%`} over ${c.sources.join(', ') || 'no source'}: ` +
     `${c.calls} calls; ${Object.entries(c.seenBy).map(([s, n]) => `${s} ${n}`).join(', ')}${c.transcript === 'unavailable' ? ' (transcript unavailable)' : ''}`,
   ...c.missed.map((m) => `  ${m.tool ?? '?'} ${m.callId}: seen by ${m.seenBy.join(' and ') || 'none'} only, missed by ${m.missedBy.join(' and ')}`),
