@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWithClaude, prepareClaudeHome, ClaudeHome } from '../support/claude-code/claude-env';
+import { describeWithClaude, prepareClaudeHome, ClaudeHome, runClaude, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
-import { ServerProcess, startServerProcess } from '../support/server-process';
+import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
 
 const TOKEN = 'otel-telemetry-e2e-admin-token-0123456789';
 
@@ -80,5 +80,47 @@ describeWithClaude('Claude Code telemetry joins its calls', () => {
     expect(unknown.body).toEqual({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'session.id: no runledger session is linked to agent session no-such-agent-session' } });
     const after = (await api.get(`/sessions/${id}/events?limit=1000`)).body.events.filter((e: { type: string }) => e.type === 'ToolCallTelemetryRecorded');
     expect(after).toHaveLength(4);
+
+    // Every call seen by all three sources: completeness 1, nothing missed, no call on one source alone.
+    const { completeness } = (await api.get(`/sessions/${id}`)).body;
+    expect(completeness).toMatchObject({ sources: ['hooks', 'transcript', 'telemetry'], figure: 1, calls: 2, seenBy: { hooks: 2, transcript: 2, telemetry: 2 }, missed: [], singleSource: [], transcript: 'read' });
+    const history = await runCli(['history', id], { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN });
+    expect(history.stdout).toContain('completeness 100.0% over hooks, transcript, telemetry: 2 calls; hooks 2, transcript 2, telemetry 2');
+    expect(history.stdout).toMatch(/ToolCallTelemetryRecorded .*telemetry tool_result Bash \S+ FAILED/);
+  });
+
+  it('a run without hooks: its telemetry makes the session, the transcript import adds the calls, and completeness names them as missed by hooks', async () => {
+    const api = apiClient(server.url, TOKEN);
+    fake.push(
+      { tools: [{ name: 'Bash', input: { command: 'echo no-hooks-1', description: 'first' } }] },
+      { tools: [{ name: 'Bash', input: { command: 'echo no-hooks-2', description: 'second' } }] },
+      { text: 'Done without hooks.' },
+    );
+    // A person's Claude Code with the telemetry variables `claude install-hooks --telemetry` would give it, and no hooks.
+    const telemetryEnv = {
+      CLAUDE_CODE_ENABLE_TELEMETRY: '1', OTEL_LOGS_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${server.url}/api/v1/otlp/v1/logs`, OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${TOKEN}`,
+      OTEL_RESOURCE_ATTRIBUTES: `runledger.cwd=${repo}`, OTEL_LOGS_EXPORT_INTERVAL: '500',
+    };
+    const run = await runClaude(['-p', 'two calls, no hooks', '--allowedTools', 'Bash'], { cwd: repo, home, env: telemetryEnv, timeoutMs: 120_000 });
+    expect(run.code).toBe(0);
+    const [transcript] = transcriptsOf(home.home, repo);
+    const uses = transcriptToolUses(transcript);
+    expect(uses).toHaveLength(2);
+    const agentSessionId = transcript.split('/').at(-1)!.replace('.jsonl', '');
+    const session = await eventually(async () => (await api.get(`/sessions?agentSessionId=${agentSessionId}`)).body.sessions[0] ?? null, 'the session its telemetry made', 30_000, 200);
+    expect(session).toMatchObject({ agent: 'external', projectId: 'tl' });
+    await eventually(async () => (await api.get(`/sessions/${session.id}`)).body.completeness.seenBy.telemetry === 2 || null, 'telemetry of both calls', 30_000, 200);
+    const imported = await runCli(['import', 'claude-code', transcript, '--json'], { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN });
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ sessionId: session.id, toolCalls: 2 });
+
+    const { completeness } = (await api.get(`/sessions/${session.id}`)).body;
+    expect(completeness).toMatchObject({ sources: ['hooks', 'transcript', 'telemetry'], calls: 2, seenBy: { hooks: 0, transcript: 2, telemetry: 2 }, singleSource: [] });
+    expect(completeness.figure).toBeCloseTo(2 / 3, 3);
+    expect(completeness.missed).toEqual(uses.map((u) => ({ callId: u.id, tool: 'Bash', seenBy: ['transcript', 'telemetry'], missedBy: ['hooks'] })));
+    const history = await runCli(['history', session.id], { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN });
+    expect(history.stdout).toContain('completeness 66.7% over hooks, transcript, telemetry: 2 calls; hooks 0, transcript 2, telemetry 2');
+    for (const use of uses) expect(history.stdout).toContain(`Bash ${use.id}: seen by transcript and telemetry only, missed by hooks`);
   });
 });

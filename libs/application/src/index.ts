@@ -45,3 +45,4 @@ export * from './telemetry/log-exporter.token';
 export * from './telemetry/log-spans';
 export * from './telemetry/agent-telemetry.service';
 export * from './budgets/budget-guard';
+export * from './telemetry/session-completeness.service';

@@ -56,3 +56,4 @@ export * from './user/user.decider';
 export * from './user/user-access.policy';
 export * from './telemetry/log-exporter.port';
 export * from './telemetry/telemetry.events';
+export * from './telemetry/completeness';

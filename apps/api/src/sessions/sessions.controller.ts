@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   CleanupResult, CleanupSessionCommand, CommandContext, Idempotent, KillResult, KillSessionCommand, ReconcileResult, ReconcileSessionCommand,
-  RestoreSessionCommand, ResumeSessionCommand, SessionStreams, SessionViews, SpawnSessionCommand,
+  RestoreSessionCommand, ResumeSessionCommand, SessionCompletenessQuery, SessionCompletenessView, SessionStreams, SessionViews, SpawnSessionCommand,
 } from '@runledger/application';
 import { DomainError, SessionState, SessionView, sessionStreamName, toSessionView } from '@runledger/domain';
 import { EventStore, RecordedEvent } from '@runledger/infra/event-store';
@@ -57,6 +57,7 @@ export class SessionsController {
     private readonly views: SessionViews,
     private readonly idempotent: Idempotent,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly completeness: SessionCompletenessQuery,
   ) {}
 
   /** 201 with the session snapshot; a repeated `Idempotency-Key` returns the first result and spawns nothing. */
@@ -89,11 +90,12 @@ export class SessionsController {
   /** The snapshot (projection) with its revision; 404 if unknown. */
   @Get(':id')
   @ApiOkResponse({ description: 'the session snapshot', schema: ref('Session') })
-  async get(@Param('id') id: string): Promise<SessionView> {
+  async get(@Param('id') id: string): Promise<SessionView & { completeness: SessionCompletenessView }> {
     const snapshot = await this.readModels.getSession(id);
-    if (snapshot) return this.views.withLiveness(snapshot, (await this.readModels.openCallsSince([id])).get(id));
+    // Which source (hooks, transcript, telemetry) saw which call: read from the stream and the transcript (docs/ARCHITECTURE.md §4g).
+    if (snapshot) return { ...this.views.withLiveness(snapshot, (await this.readModels.openCallsSince([id])).get(id)), completeness: await this.completeness.of(id) };
     const { state, revision } = await this.sessions.load(id); // not projected yet: fold the stream (404 if none)
-    return this.views.fromState(state, revision);
+    return { ...this.views.fromState(state, revision), completeness: await this.completeness.of(id) };
   }
 
   /** The audit trail: events from revision `from`, at most `limit`, and the next revision to ask for. */

@@ -23,6 +23,43 @@ export const isInstalledHook = (hook: unknown): boolean =>
 const isGroupList = (value: unknown): value is MatcherGroup[] =>
   Array.isArray(value) && value.every((g) => typeof g === 'object' && g !== null && Array.isArray((g as MatcherGroup).hooks));
 
+/**
+ * What `install-hooks --telemetry` adds beside the hooks (docs/ARCHITECTURE.md §4g): Claude Code's telemetry variables in
+ * `env`, and `otelHeadersHelper`, a command printing the Authorization header from the token file (so no token is
+ * written into the settings); the helper ends with INSTALLED_HOOK_MARKER, which is how uninstall knows it installed them.
+ */
+export interface SettingsTelemetry {
+  env: Record<string, string>;
+  otelHeadersHelper: string;
+}
+
+/** True when `settings` holds the telemetry install-hooks wrote (its headers helper carries the marker). */
+const hasInstalledTelemetry = (settings: ClaudeSettingsFile): boolean =>
+  typeof settings.otelHeadersHelper === 'string' && settings.otelHeadersHelper.includes(INSTALLED_HOOK_MARKER);
+
+/** `settings` without the telemetry install-hooks wrote: the helper, and the `env` keys it set (`env` itself when emptied and `original` had none). Pure. */
+export const withoutInstalledTelemetry = (settings: ClaudeSettingsFile, keys: readonly string[], original?: ClaudeSettingsFile): ClaudeSettingsFile => {
+  if (!hasInstalledTelemetry(settings)) return settings;
+  const { otelHeadersHelper: _helper, env, ...rest } = settings;
+  const kept = Object.fromEntries(Object.entries((env ?? {}) as Record<string, unknown>).filter(([key]) => !keys.includes(key)));
+  return Object.keys(kept).length || (original && 'env' in original) ? { ...rest, env: kept } : rest;
+};
+
+/**
+ * `settings` with runledger's telemetry: its `env` entries set and the headers helper. Throws an Error naming the key
+ * when the user's own settings already set one of those variables (or a headers helper) to something else: nothing is
+ * overwritten that uninstall could not give back.
+ */
+export const withInstalledTelemetry = (settings: ClaudeSettingsFile, telemetry: SettingsTelemetry): ClaudeSettingsFile => {
+  const base = withoutInstalledTelemetry(settings, Object.keys(telemetry.env));
+  const env = (base.env ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(telemetry.env)) {
+    if (key in env && env[key] !== value) throw new Error(`the settings already set env.${key} (${JSON.stringify(env[key])}): remove it or install without --telemetry`);
+  }
+  if (typeof base.otelHeadersHelper === 'string') throw new Error('the settings already have an otelHeadersHelper of their own: remove it or install without --telemetry');
+  return { ...base, env: { ...env, ...telemetry.env }, otelHeadersHelper: telemetry.otelHeadersHelper };
+};
+
 /** True when `settings` holds at least one hook that install-hooks wrote. */
 export const hasInstalledHooks = (settings: ClaudeSettingsFile): boolean =>
   Object.values(settings.hooks ?? {}).some((groups) => isGroupList(groups) && groups.some((g) => g.hooks.some(isInstalledHook)));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KNOWN_HOOK_EVENTS } from '@runledger/infra/agents/claude-code/hook-protocol';
 import { REGISTERED_HOOK_EVENTS } from '@runledger/application/agents/claude-code/hook-settings';
 import { INSTALLED_HOOK_MARKER } from './claude-settings';
-import { installedHookCommand, installedHooks, installHooks, InstalledHookTarget, uninstallHooks } from './install-hooks';
+import { installedHookCommand, installedHooks, installedTelemetry, installHooks, InstalledHookTarget, uninstallHooks } from './install-hooks';
 
 const USER_SETTINGS = `{
     "model": "opus",
@@ -22,6 +22,36 @@ describe('install-hooks and uninstall-hooks on a real settings file', () => {
     dir = mkdtempSync(join(tmpdir(), 'rl-hooks-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--telemetry adds Claude Code\'s OTLP logs variables and a headers helper reading the token file, refuses a conflicting variable, and uninstall restores the file byte for byte', () => {
+    const file = join(dir, '.claude', 'settings.local.json');
+    mkdirSync(join(dir, '.claude'));
+    const own = '{\n  "env": {"MY_SETTING": "1"}\n}\n';
+    writeFileSync(file, own);
+    const dataDir = join(dir, 'data dir');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'token'), 'tok-123\n');
+    const telemetry = installedTelemetry({ url: 'http://127.0.0.1:8787', dataDir }, '/repo');
+    expect(installHooks(file, installedHooks(target(['/repo'])), new Date('2026-11-30T06:00:00Z'), telemetry).action).toBe('installed');
+    const merged = JSON.parse(readFileSync(file, 'utf8'));
+    expect(merged.env).toEqual({
+      MY_SETTING: '1', CLAUDE_CODE_ENABLE_TELEMETRY: '1', OTEL_LOGS_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'none', OTEL_TRACES_EXPORTER: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://127.0.0.1:8787/api/v1/otlp/v1/logs',
+      OTEL_LOGS_EXPORT_INTERVAL: '1000', OTEL_RESOURCE_ATTRIBUTES: 'runledger.cwd=/repo',
+    });
+    expect(readFileSync(file, 'utf8')).not.toContain('tok-123'); // the token stays in the data directory
+    expect(JSON.parse(execFileSync('sh', ['-c', merged.otelHeadersHelper], { encoding: 'utf8' }))).toEqual({ Authorization: 'Bearer tok-123' });
+    // Without --telemetry a re-install takes the telemetry back out; uninstall gives the user's file back exactly.
+    expect(installHooks(file, installedHooks(target(['/repo'])), new Date('2026-11-30T07:00:00Z')).action).toBe('updated');
+    expect(JSON.parse(readFileSync(file, 'utf8')).env).toEqual({ MY_SETTING: '1' });
+    installHooks(file, installedHooks(target(['/repo'])), new Date('2026-11-30T08:00:00Z'), telemetry);
+    expect(uninstallHooks(file).action).toBe('restored');
+    expect(readFileSync(file, 'utf8')).toBe(own);
+    // A variable the user set otherwise is never overwritten: refused, the file unchanged.
+    writeFileSync(file, '{"env": {"OTEL_LOGS_EXPORTER": "console"}}');
+    expect(() => installHooks(file, installedHooks(target(['/repo'])), new Date(), telemetry)).toThrow(/env\.OTEL_LOGS_EXPORTER .*nothing was changed/);
+    expect(readFileSync(file, 'utf8')).toBe('{"env": {"OTEL_LOGS_EXPORTER": "console"}}');
+  });
 
   it('merges into the user\'s file, keeps their hooks, backs the file up once, is idempotent, and uninstall restores it byte for byte', () => {
     const file = join(dir, '.claude', 'settings.local.json');

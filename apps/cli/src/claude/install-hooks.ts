@@ -4,9 +4,11 @@ import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
 import { claudeHookSettings } from '@runledger/application/agents/claude-code/hook-settings';
 import { HookRunner, shellQuote } from '@runledger/application/agents/hook-runner';
+import { CLAUDE_TELEMETRY_ENV_KEYS, claudeTelemetryEnv } from '@runledger/application/agents/claude-code/telemetry-env';
 import { UsageError } from '../client/client-errors';
 import {
-  ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, withInstalledHooks, withoutInstalledHooks,
+  ClaudeSettingsFile, hasInstalledHooks, INSTALLED_HOOK_MARKER, MatcherGroup, sameSettings, SettingsTelemetry, withInstalledHooks, withInstalledTelemetry,
+  withoutInstalledHooks, withoutInstalledTelemetry,
 } from './claude-settings';
 
 /** Where a Claude Code settings file lives: the user's, a repository's shared one, or a repository's personal one. */
@@ -70,6 +72,20 @@ export const installedHooks = (target: InstalledHookTarget): Record<string, Matc
   );
 };
 
+/**
+ * The telemetry `install-hooks --telemetry` writes (docs/ARCHITECTURE.md §4g): Claude Code's OTLP logs to runledger's
+ * `/api/v1/otlp/v1/logs`, the header from a helper that reads the token file (or RUNLEDGER_TOKEN) when Claude Code
+ * starts, and for a repository's settings its folder as the resource attribute `runledger.cwd`, so a session whose hooks
+ * never fired is still found by its project.
+ */
+export const installedTelemetry = (target: Pick<InstalledHookTarget, 'url' | 'dataDir'>, repo?: string): SettingsTelemetry => {
+  const token = target.dataDir ? `"$(cat ${shellQuote(path.join(target.dataDir, 'token'))})"` : '"$RUNLEDGER_TOKEN"';
+  return {
+    env: { ...claudeTelemetryEnv({ logsUrl: `${target.url}/api/v1/otlp/v1/logs` }), ...(repo ? { OTEL_RESOURCE_ATTRIBUTES: `runledger.cwd=${repo}` } : {}) },
+    otelHeadersHelper: `printf '{"Authorization":"Bearer %s"}' ${token} ${INSTALLED_HOOK_MARKER}`,
+  };
+};
+
 /** Outcome of installing into or uninstalling from one settings file. */
 export interface SettingsChange {
   file: string;
@@ -111,12 +127,19 @@ const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').repl
 /**
  * Merges runledger's hooks into the settings file (created with its folder when missing). Idempotent: the same hooks
  * again change nothing; changed ones replace runledger's earlier hooks. The file as it was before runledger's first
- * install is copied to `<file>.runledger-backup-<time>` first. The user's own keys and hooks are kept. Throws
- * UsageError when the file is not a JSON object.
+ * install is copied to `<file>.runledger-backup-<time>` first. The user's own keys and hooks are kept. With `telemetry`
+ * (install-hooks --telemetry) its env entries and headers helper go in too; without, earlier ones come out. Throws
+ * UsageError when the file is not a JSON object or already sets one of the telemetry variables otherwise.
  */
-export const installHooks = (file: string, ours: Record<string, MatcherGroup[]>, now: Date = new Date()): SettingsChange => {
+export const installHooks = (file: string, ours: Record<string, MatcherGroup[]>, now: Date = new Date(), telemetry?: SettingsTelemetry): SettingsChange => {
   const current = readSettings(file);
-  const next = withInstalledHooks(current?.settings ?? {}, ours);
+  const hooked = withInstalledHooks(current?.settings ?? {}, ours);
+  let next: ClaudeSettingsFile;
+  try {
+    next = telemetry ? withInstalledTelemetry(hooked, telemetry) : withoutInstalledTelemetry(hooked, CLAUDE_TELEMETRY_ENV_KEYS);
+  } catch (error) {
+    throw new UsageError(`${file}: ${(error as Error).message}; nothing was changed`);
+  }
   if (current && sameSettings(next, current.settings)) return { file, action: 'unchanged', backup: latestBackup(file) };
   let backup = current ? latestBackup(file) : undefined;
   const firstInstall = !current || !hasInstalledHooks(current.settings);
@@ -140,7 +163,7 @@ export const uninstallHooks = (file: string): SettingsChange => {
   if (!current || !hasInstalledHooks(current.settings)) return { file, action: 'not-installed' };
   const backup = latestBackup(file);
   const saved = backup ? readSettings(backup) : null;
-  const rest = withoutInstalledHooks(current.settings, saved?.settings);
+  const rest = withoutInstalledTelemetry(withoutInstalledHooks(current.settings, saved?.settings), CLAUDE_TELEMETRY_ENV_KEYS, saved?.settings);
   if (backup) {
     if (saved && sameSettings(saved.settings, rest)) {
       copyFileSync(backup, file);

@@ -34,9 +34,11 @@ export interface AgentHooksFiles<T = Record<string, MatcherGroup[]>> {
   /** The hooks to install for `target`. */
   hooksFor(target: InstalledHookTarget): T;
   /** Merges `ours` into `file` (backup, idempotent); throws UsageError naming what is wrong, nothing changed then. */
-  install(file: string, ours: T, scope: string, repo: string | undefined): SettingsChange;
+  install(file: string, ours: T, scope: string, repo: string | undefined, telemetry?: InstalledHookTarget): SettingsChange;
   /** Whether `file` holds runledger's hooks, and their runner; undefined: read as a JSON settings file with command hooks. */
   inspect?(file: string): { installed: boolean; runner?: keyof typeof RUNNER_TEXT };
+  /** Whether install-hooks offers `--telemetry` (the agent sends its own OTLP logs to runledger, docs/ARCHITECTURE.md §4g). */
+  telemetry?: boolean;
   /** Removes exactly what install added (byte for byte when nothing else changed); throws UsageError. */
   uninstall(file: string): SettingsChange;
   /** True for a session this agent's hooks record. */
@@ -52,6 +54,7 @@ export const SETTINGS_JSON_HOOKS: Pick<AgentHooksFiles, 'install' | 'uninstall'>
 /** Options of install-hooks and uninstall-hooks. */
 interface HookOptions {
   scope: string;
+  telemetry?: boolean;
   project?: string;
   json?: boolean;
 }
@@ -130,12 +133,16 @@ const installedRunner = (settings: ClaudeSettingsFile): keyof typeof RUNNER_TEXT
 export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooksFiles<T>): void => {
   const agent = program.command(files.command).description(`record the ${files.label} sessions people start by hand (flight-recorder mode)`);
   const scope = () => new Option('--scope <scope>', files.scopeHelp).choices([...files.scopes]).default(files.defaultScope);
-  agent
+  const install = agent
     .command('install-hooks')
     .description(`merge runledger's hooks into a ${files.label} hooks file (your hooks kept, the old file backed up, idempotent)`)
     .addOption(scope())
     .option('--project <id>', 'record this project\'s repositories (default: the repository of the current directory; with --scope user: every project)')
-    .option('--json', 'print {changes: [{file, action, backup?}], roots}')
+    .option('--json', 'print {changes: [{file, action, backup?}], roots}');
+  if (files.telemetry) {
+    install.option('--telemetry', `also send ${files.label}'s own telemetry (OTLP logs) to runledger: the third source of each call`);
+  }
+  install
     .allowExcessArguments(false)
     .action(
       clientAction(async (client, options: HookOptions) => {
@@ -148,7 +155,7 @@ export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooks
           const target: InstalledHookTarget = {
             runner: hookRunner(baseUrl), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds,
           };
-          return files.install(file, files.hooksFor(target), options.scope, repo);
+          return files.install(file, files.hooksFor(target), options.scope, repo, options.telemetry ? target : undefined);
         });
         report(changes, options.json, { roots: where.flatMap((w) => w.roots) });
         if (!options.json) printLine(`${files.label} sessions started in ${where.flatMap((w) => w.roots).join(', ')} are now recorded (runledger ${files.command} status shows them).`);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { HOOK_SCOPES, HookScope, installedHooks, settingsFileOf } from '../claude/install-hooks';
-import { AgentHooksFiles, registerAgentHooksCommand, SETTINGS_JSON_HOOKS } from './agent-hooks.command';
+import { HOOK_SCOPES, HookScope, installedHooks, installedTelemetry, installHooks, settingsFileOf, uninstallHooks } from '../claude/install-hooks';
+import { AgentHooksFiles, registerAgentHooksCommand } from './agent-hooks.command';
 
 /** Claude Code's settings files for flight-recorder mode (`runledger claude …`). */
 export const CLAUDE_HOOKS_FILES: AgentHooksFiles = {
@@ -12,7 +12,9 @@ export const CLAUDE_HOOKS_FILES: AgentHooksFiles = {
   scopeHelp: 'which Claude Code settings file: user (~/.claude/settings.json), project (.claude/settings.json), local (.claude/settings.local.json)',
   fileOf: (scope, repo) => settingsFileOf(scope as HookScope, repo),
   hooksFor: installedHooks,
-  ...SETTINGS_JSON_HOOKS,
+  install: (file, ours, scope, repo, telemetry) => installHooks(file, ours, new Date(), telemetry && installedTelemetry(telemetry, scope === 'user' ? undefined : repo)),
+  telemetry: true,
+  uninstall: uninstallHooks,
   ownsSession: (s) => s.agent === 'claude-code' || (s.agent === 'external' && (s.observedAgent ?? 'claude-code') === 'claude-code'),
 };
 

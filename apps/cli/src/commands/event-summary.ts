@@ -1,4 +1,4 @@
-import { describeFileEffect, type SessionEvent } from '@runledger/domain';
+import { describeFileEffect, type SessionCompleteness, type SessionEvent } from '@runledger/domain';
 import { AuditEvent } from '../client/api-types';
 import { formatDuration, oneLine, shortJson } from '../client/output';
 
@@ -94,6 +94,9 @@ const SUMMARIES: { [T in SessionEvent['type']]?: Summary<T> } = {
   AgentRunCompleted: (d) => `run ${str(d.runId)}`,
   AgentRunFailed: (d) => `run ${str(d.runId)}: ${oneLine(str(d.error) ?? '', 80)}`,
   AgentRunInterrupted: (d) => `INTERRUPTED run ${str(d.runId)}: ${oneLine(str(d.reason) ?? '', 80)}`,
+  ToolCallTelemetryRecorded: (d, c) =>
+    `telemetry ${str(d.event)} ${str(d.tool) ?? c.tool} ${c.callId}${d.decision !== undefined ? ` ${str(d.decision)}` : ''}` +
+    `${d.success !== undefined ? (d.success ? ' ok' : ' FAILED') : ''}${num(d.durationMs) !== undefined ? ` in ${formatDuration(num(d.durationMs)!)}` : ''}`,
   DivergenceDetected: (d, c) => `DIVERGENCE ${str(d.kind)}${c.callId ? ` ${c.callId}` : ''}: ${oneLine(str(d.detail) ?? '', 80)}`,
   WorktreeCreated: (d) => worktreeAt(d),
   WorktreeRestored: (d) => worktreeAt(d),
@@ -179,3 +182,11 @@ export const actorColumn = (event: AuditEvent): string => (typeof event.metadata
 /** One human line of `history`: time, `#revision`, type, summary and who caused it. */
 export const historyLine = (event: AuditEvent, summarizer: EventSummarizer): string =>
   `${timeColumn(event)}  #${event.revision}  ${event.type}  ${summarizer.summarize(event)}${actorColumn(event)}`;
+
+/** The completeness block `history` prints after the events (docs/ARCHITECTURE.md §4g): figure, calls per source, the calls a source missed and the ones a single source confirms. */
+export const completenessLines = (c: SessionCompleteness & { transcript: string }): string[] => [
+  `completeness ${c.figure === null ? 'n/a (no calls)' : `${(c.figure * 100).toFixed(1)}%`} over ${c.sources.join(', ') || 'no source'}: ` +
+    `${c.calls} calls; ${Object.entries(c.seenBy).map(([s, n]) => `${s} ${n}`).join(', ')}${c.transcript === 'unavailable' ? ' (transcript unavailable)' : ''}`,
+  ...c.missed.map((m) => `  ${m.tool ?? '?'} ${m.callId}: seen by ${m.seenBy.join(' and ') || 'none'} only, missed by ${m.missedBy.join(' and ')}`),
+  ...c.singleSource.map((s) => `  ONE SOURCE ${s.tool ?? '?'} ${s.callId}: only ${s.source} confirms it`),
+];

@@ -1,5 +1,5 @@
 import type { AuditEvent, StateResponse, VerifyResult } from '@runledger/contracts';
-import type { Divergence, ProjectSummary, SessionView, ToolCallView, WorktreeView } from '@runledger/domain';
+import type { Divergence, ProjectSummary, SessionCompleteness, SessionView, ToolCallView, WorktreeView } from '@runledger/domain';
 
 export type { Divergence, ProjectSummary, SessionView, ToolCallView, WorktreeView };
 export type { AuditEvent, VerifyResult };
@@ -11,6 +11,8 @@ export type { AuditEvent, VerifyResult };
 export type SessionSnapshot = SessionView & {
   health?: string | string[] | Record<string, unknown>;
   resumeMode?: string;
+  /** Which source (hooks, transcript, telemetry) saw which call; on the single-session snapshot only (docs/ARCHITECTURE.md §4g). */
+  completeness?: SessionCompleteness & { transcript: 'read' | 'unavailable' | 'none' };
   runtime: (NonNullable<SessionView['runtime']> & { exitCode?: number | null; signal?: string | null }) | null;
 };
 

@@ -6,6 +6,7 @@ import type { SessionSnapshot } from '../api/types';
 import { formatTime } from '../lib/format';
 import { runsFromEvents } from '../lib/timeline-layout';
 import { SessionFlags, StatusBadge } from '../session/badges';
+import { CompletenessPanel } from '../session/completeness';
 import { CallDetail, RunDetail } from '../session/call-detail';
 import { EventsPanel } from '../session/events-panel';
 import { Replay } from '../session/replay';
@@ -100,6 +101,7 @@ export const SessionPage = ({ id }: { id: string }) => {
       </h1>
       <Summary session={s} />
       <SessionUsagePanel id={s.id} />
+      <CompletenessPanel completeness={s.completeness} onSelect={(callId) => update({ view: 'timeline', select: rowKey({ kind: 'call', id: callId }) })} />
       {s.warnings?.length ? <ul class="warnings">{s.warnings.map((w, i) => <li key={i}>⚠ {Object.values(w).filter((v) => typeof v === 'string').join(': ')}</li>)}</ul> : null}
 
       <div role="tablist" aria-label="session views" class="tabs" onKeyDown={onTabKey}>

@@ -45,10 +45,13 @@ export interface HookDialect {
   pairTranscriptCalls?(calls: TranscriptCallFact[], session: Session, redact: <T>(value: T) => T): TranscriptCallFact[];
 }
 
-/** Where a launched agent sends its own telemetry (docs/ARCHITECTURE.md §4g): runledger's OTLP logs URL, the session credential, the CA to trust. */
+/**
+ * Where an agent sends its own telemetry (docs/ARCHITECTURE.md §4g): runledger's OTLP logs URL, the session credential
+ * (absent for a hand-run agent, whose settings give the header through a helper instead), the CA to trust.
+ */
 export interface AgentTelemetryTarget {
   logsUrl: string;
-  credential: string;
+  credential?: string;
   caFile?: string;
 }
 

@@ -7,6 +7,7 @@ import { RuntimeLaunchError, TmuxIdentity, TmuxRuntime } from '@runledger/infra/
 import { AgentAdapter, AgentLaunch, AgentTelemetryTarget, AgentTranscript } from '../agent-adapter';
 import { excludeFromGit } from '../worktree-files';
 import { claudeHookSettings } from './hook-settings';
+import { claudeTelemetryEnv } from './telemetry-env';
 
 /** How long an interactive Claude Code may take to show its input prompt before the typed prompt is given up (ms). */
 export const CLAUDE_READY_TIMEOUT_MS = 30_000;
@@ -85,28 +86,6 @@ const writeClaudeSettings = (launch: AgentLaunch): void => {
  * workspace trust dialog; every other key of the file is kept. Written atomically (temporary file, then rename).
  * Throws an Error naming the file when it is not valid JSON.
  */
-/** How often Claude Code sends its buffered telemetry logs (ms): short, so a call's telemetry joins it within about a second. */
-export const CLAUDE_TELEMETRY_INTERVAL_MS = 1000;
-
-/**
- * The environment that turns Claude Code's own telemetry on and sends its logs (only: no metrics, no traces) to
- * runledger as OTLP/HTTP JSON with the session's credential (docs/ARCHITECTURE.md §4g; the variables Claude Code 2.1.328
- * reads, measured in test/fixtures/otel). Prompts and tool details stay as Claude Code redacts them by default.
- */
-export const claudeTelemetryEnv = (target: AgentTelemetryTarget): Record<string, string> => ({
-  CLAUDE_CODE_ENABLE_TELEMETRY: '1',
-  OTEL_LOGS_EXPORTER: 'otlp',
-  OTEL_METRICS_EXPORTER: 'none',
-  OTEL_TRACES_EXPORTER: 'none',
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-  OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
-  OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: target.logsUrl,
-  OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${target.credential}`,
-  OTEL_EXPORTER_OTLP_LOGS_HEADERS: `Authorization=Bearer ${target.credential}`,
-  OTEL_LOGS_EXPORT_INTERVAL: String(CLAUDE_TELEMETRY_INTERVAL_MS),
-  ...(target.caFile ? { OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: target.caFile } : {}),
-});
-
 export const acceptWorkspaceTrust = (env: NodeJS.ProcessEnv, workdir: string): void => {
   const dir = env.CLAUDE_CONFIG_DIR || env.HOME;
   if (!dir) return;

@@ -1,22 +1,12 @@
-import type { ToolTelemetryEventName } from '@runledger/domain';
+import type { ToolCallTelemetryRecorded, ToolTelemetryEventName } from '@runledger/domain';
 
-/** One Claude Code tool telemetry record read from an OTLP/HTTP JSON logs body (`claude_code.tool_decision` / `claude_code.tool_result`). */
-export interface ToolTelemetryRecord {
-  /** Claude Code's own session id (`session.id`), by which runledger finds the session when no credential names it. */
-  agentSessionId: string;
-  callId: string;
-  event: ToolTelemetryEventName;
-  tool?: string;
-  decision?: string;
-  decisionSource?: string;
-  success?: boolean;
-  durationMs?: number;
-  error?: string;
-  /** The agent's event time, ISO-8601 (`event.timestamp`, else `timeUnixNano`). */
-  at: string;
-  /** The folder the agent runs in, when its resource says (`runledger.cwd`, set by `install-hooks --telemetry`): finds the project of a session no hook announced. */
-  cwd?: string;
-}
+/**
+ * One Claude Code tool telemetry record read from an OTLP/HTTP JSON logs body (`claude_code.tool_decision` /
+ * `claude_code.tool_result`): the fields of ToolCallTelemetryRecorded but its key, with Claude Code's own session id
+ * (`session.id`, by which runledger finds the session when no credential names it) and, for a hand-run agent, the
+ * folder its resource names (`runledger.cwd`, set by `install-hooks --telemetry`: finds the project of a session no hook announced).
+ */
+export type ToolTelemetryRecord = Omit<ToolCallTelemetryRecorded['data'], 'key' | 'agentSessionId'> & { agentSessionId: string; cwd?: string };
 
 /** Resource attribute naming the agent's folder (OTEL_RESOURCE_ATTRIBUTES of a hand-run session, docs/ARCHITECTURE.md §4g). */
 export const CWD_RESOURCE_ATTRIBUTE = 'runledger.cwd';
