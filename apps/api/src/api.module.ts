@@ -20,6 +20,7 @@ import { UsersController } from './users/users.controller';
 import { WorktreesController } from './worktrees/worktrees.controller';
 import { UsageController } from './usage/usage.controller';
 import { BudgetsController } from './budgets/budgets.controller';
+import { NotificationsController } from './notifications/notifications.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
 
@@ -29,7 +30,7 @@ import { LoginCodes } from './ui-auth/ui-session';
  */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController, UsageController, BudgetsController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController, UsageController, BudgetsController, NotificationsController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

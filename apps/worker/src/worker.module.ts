@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { ApplicationModule, PROJECTION_PROGRESS, WORKTREE_SWEEPER } from '@runledger/application';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
+import { NotificationSubscriber } from './notifications/notification-subscriber';
+import { WebhookDeliverer } from './notifications/webhook-deliverer';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
 import { HealthWatcher } from './recovery/health-watcher';
@@ -19,7 +21,7 @@ import { WorkerLedger } from './worker-ledger';
 @Module({
   imports: [ApplicationModule],
   providers: [
-    ProjectionRunner, WorkerLedger, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
+    ProjectionRunner, WorkerLedger, ManagedToolExecutor, NotificationSubscriber, WebhookDeliverer, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
     { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },
     { provide: WORKTREE_SWEEPER, useExisting: OrphanReaper },
   ],

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AgentSessionDirectory } from './agents/agent-session-directory';
 import { AgentHooks } from './agents/agent-hooks.service';
 import { BudgetGuard } from './budgets/budget-guard';
+import { Notifications } from './notifications/notifications.service';
 import { FileEffects } from './file-effects/file-effects.service';
 import { ForkSession } from './file-effects/fork-session';
 import { ImportTranscriptHandler } from './agents/claude-code/import-transcript.handler';
@@ -41,7 +42,7 @@ const handlers = [
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler, AddUserHandler, RevokeUserHandler,
 ];
-const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, AgentHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts, FileEffects, ForkSession, BudgetGuard];
+const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, AgentHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts, FileEffects, ForkSession, BudgetGuard, Notifications];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

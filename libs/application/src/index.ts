@@ -42,3 +42,4 @@ export * from './file-effects/file-effects.service';
 export * from './file-effects/fork-session';
 export * from './users/user.commands';
 export * from './budgets/budget-guard';
+export * from './notifications/notifications.service';

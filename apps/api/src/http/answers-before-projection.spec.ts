@@ -33,6 +33,7 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'UsersController.add': 'commit',
   'UsersController.revoke': 'commit',
   'BudgetsController.set': 'waits',
+  'NotificationsController.setWebhooks': 'commit',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */
