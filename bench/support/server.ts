@@ -177,6 +177,7 @@ export const benchClient = (baseUrl: string, sockets = 16) => {
   return {
     get: (path: string) => call('GET', path),
     post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
+    put: (path: string, body: unknown) => call('PUT', path, body),
     close: () => agent.destroy(),
   };
 };

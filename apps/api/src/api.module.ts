@@ -21,6 +21,7 @@ import { WorktreesController } from './worktrees/worktrees.controller';
 import { UsageController } from './usage/usage.controller';
 import { OtlpController } from './telemetry/otlp.controller';
 import { BudgetsController } from './budgets/budgets.controller';
+import { NotificationsController } from './notifications/notifications.controller';
 import { LOGIN_CODES, UiAuthController } from './ui-auth/ui-auth.controller';
 import { LoginCodes } from './ui-auth/ui-session';
 
@@ -30,7 +31,7 @@ import { LoginCodes } from './ui-auth/ui-session';
  */
 @Module({
   imports: [ApplicationModule],
-  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController, UsageController, OtlpController, BudgetsController],
+  controllers: [HooksController, ToolCallsController, HealthController, ProjectsController, SessionsController, ProjectionsController, ImportsController, FileEffectsController, AuditController, MetricsController, EventsController, StatusController, UiAuthController, WorktreesController, UsersController, UsageController, OtlpController, BudgetsController, NotificationsController],
   providers: [
     { provide: APP_GUARD, useClass: BearerTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },

@@ -5,6 +5,8 @@ import { OtlpLogExporter } from '@runledger/infra/telemetry';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { LogExportRunner } from './telemetry/log-export.runner';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
+import { NotificationSubscriber } from './notifications/notification-subscriber';
+import { WebhookDeliverer } from './notifications/webhook-deliverer';
 import { ProjectionRunner } from './projections/projection-runner';
 import { BootReconciler } from './recovery/boot-reconciler';
 import { HealthWatcher } from './recovery/health-watcher';
@@ -23,7 +25,7 @@ import { WorkerLedger } from './worker-ledger';
 @Module({
   imports: [ApplicationModule],
   providers: [
-    ProjectionRunner, WorkerLedger, ManagedToolExecutor, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
+    ProjectionRunner, WorkerLedger, ManagedToolExecutor, NotificationSubscriber, WebhookDeliverer, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
     LogExportRunner,
     // The OTLP adapter of the LogExporter port, only when an OTEL_EXPORTER_OTLP_* endpoint is set (docs/ARCHITECTURE.md §4g).
     { provide: LOG_EXPORTER, useFactory: (config: RunledgerConfig) => (config.otel.exportSpans ? new OtlpLogExporter(process.env, config.version) : null), inject: [RUNLEDGER_CONFIG] },

@@ -5,6 +5,7 @@ import { AgentHooks } from './agents/agent-hooks.service';
 import { AgentTelemetry } from './telemetry/agent-telemetry.service';
 import { BudgetGuard } from './budgets/budget-guard';
 import { SessionCompletenessQuery } from './telemetry/session-completeness.service';
+import { Notifications } from './notifications/notifications.service';
 import { FileEffects } from './file-effects/file-effects.service';
 import { ForkSession } from './file-effects/fork-session';
 import { ImportTranscriptHandler } from './agents/claude-code/import-transcript.handler';
@@ -43,7 +44,7 @@ const handlers = [
   RequestToolCallHandler, RecordToolCallResultHandler, RetryToolCallHandler, ImportTranscriptHandler, OrchestratorHandler,
   ResumeSessionHandler, ReconcileSessionHandler, AddUserHandler, RevokeUserHandler,
 ];
-const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, AgentHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts, FileEffects, ForkSession, AgentTelemetry, BudgetGuard, SessionCompletenessQuery];
+const services = [...AGENT_ADAPTER_PROVIDERS, DeciderStreams, SessionStreams, SessionStarter, ProjectLock, SessionViews, AgentLauncher, ServerAddress, Idempotent, SystemStreamService, SystemStatusService, SecretRedaction, ToolCallIntake, ProjectEnv, AgentSessionDirectory, AgentHooks, CustodyStreams, ClaudeWorktreeCustody, SessionReconciler, SessionTranscripts, FileEffects, ForkSession, AgentTelemetry, BudgetGuard, SessionCompletenessQuery, Notifications];
 
 /** Command handlers, query services and sagas shared by the api and the worker (docs/ARCHITECTURE.md §1). */
 @Module({

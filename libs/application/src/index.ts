@@ -46,3 +46,4 @@ export * from './telemetry/log-spans';
 export * from './telemetry/agent-telemetry.service';
 export * from './budgets/budget-guard';
 export * from './telemetry/session-completeness.service';
+export * from './notifications/notifications.service';

@@ -36,6 +36,7 @@ export * from './worktree/worktree.decider';
 
 export * from './usage';
 export * from './budget';
+export * from './notification';
 
 export * from './session/session.events';
 export * from './session/session.commands';

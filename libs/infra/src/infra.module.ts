@@ -17,6 +17,7 @@ import { METRICS_REGISTRY, RunledgerMetrics } from './metrics/runledger-metrics'
 import { READ_MODELS_SUBSCRIPTION } from './read-models/projection-checkpoint';
 import { ReadModels } from './read-models/read-models';
 import { UsageSearchQueries } from './read-models/usage-search.queries';
+import { NotificationOutbox } from './notifications/notification-outbox';
 import { ProcessRuntime } from './runtime/process-runtime';
 import { TmuxRuntime } from './runtime/tmux-runtime';
 import { RedactionDoor, redactingEventStore } from './redaction/redaction-door';
@@ -137,6 +138,7 @@ export class InfraModule {
         },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
         { provide: UsageSearchQueries, useFactory: (db: SqlDatabase) => new UsageSearchQueries(db), inject: [SQL_DATABASE] },
+        { provide: NotificationOutbox, useFactory: (db: SqlDatabase) => new NotificationOutbox(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         {
           provide: GitSnapshotStore,
@@ -146,7 +148,7 @@ export class InfraModule {
         { provide: TmuxRuntime, useFactory: () => new TmuxRuntime(config.tmuxSocket, config.dataDir) },
         DatabaseCloser,
       ],
-      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, UserTokens, RedactionDoor, ReadModels, UsageSearchQueries, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
+      exports: [RUNLEDGER_CONFIG, API_TOKEN, SQL_DATABASE, EVENT_STORE, SecretVault, UserTokens, RedactionDoor, ReadModels, UsageSearchQueries, NotificationOutbox, GitWorktrees, GitSnapshotStore, ProcessRuntime, TmuxRuntime, RunledgerMetrics, METRICS_REGISTRY],
     };
   }
 }

@@ -34,6 +34,7 @@ const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> 
   'UsersController.revoke': 'commit',
   'OtlpController.logs': 'commit',
   'BudgetsController.set': 'waits',
+  'NotificationsController.setWebhooks': 'commit',
 };
 
 /** Every `*.controller.ts` under apps/api/src. */

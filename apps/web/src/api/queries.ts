@@ -1,7 +1,7 @@
 import { keepPreviousData, QueryClient, useQuery } from '@tanstack/preact-query';
 import { parseStreamName } from '@runledger/domain/shared/stream-names';
 import { get } from './http';
-import type { AuditEvent, FeedEvent, Health, ProjectSummary, SessionSnapshot, StateAt, ToolCallView, VerifyResult } from './types';
+import type { AuditEvent, FeedEvent, Health, NotificationView, ProjectSummary, SessionSnapshot, StateAt, ToolCallView, VerifyResult } from './types';
 
 /** Largest page of `GET /sessions/:id/events` (the API's limit). */
 export const EVENTS_PAGE = 1000;
@@ -13,6 +13,7 @@ export const keys = {
   health: ['health'] as const,
   projects: ['projects'] as const,
   sessions: ['sessions'] as const,
+  notifications: ['notifications'] as const,
   session: (id: string) => ['session', id] as const,
   toolCalls: (id: string) => ['session', id, 'tool-calls'] as const,
   events: (id: string) => ['session', id, 'events'] as const,
@@ -51,6 +52,7 @@ export const liveInvalidator = (client: QueryClient) => {
     } else if (stream.kind === 'project') {
       pending.add(JSON.stringify(keys.projects));
       pending.add(JSON.stringify(keys.sessions));
+      pending.add(JSON.stringify(keys.notifications)); // NotificationRaised lives on the project stream
     } else return;
     if (!scheduled) {
       scheduled = true;
@@ -69,6 +71,10 @@ export const useSessions = () =>
     queryFn: async () => (await get<{ sessions: SessionSnapshot[] }>('/sessions')).sessions,
     refetchInterval: (query) => (query.state.data?.some((s) => s.revision < seenRevision(s.id)) ? LAGGING_SNAPSHOT_REFETCH_MS : false),
   });
+
+/** The latest notifications (`GET /notifications`), refreshed when the live feed shows a project event (NotificationRaised). */
+export const useNotifications = () =>
+  useQuery({ queryKey: keys.notifications, queryFn: async () => (await get<{ notifications: NotificationView[] }>('/notifications?limit=200')).notifications });
 
 export const useSession = (id: string) =>
   useQuery({

@@ -37,3 +37,14 @@ export interface FeedEvent {
   type: string;
   data: unknown;
 }
+
+/** One notification of `GET /notifications` (docs/ARCHITECTURE.md §4i): why a session needs a person, and its webhook deliveries. */
+export interface NotificationView {
+  notificationId: string;
+  projectId: string;
+  sessionId: string | null;
+  kind: string;
+  summary: string;
+  raisedAt: string;
+  deliveries: Array<{ url: string; status: string; attempts: unknown[] }>;
+}

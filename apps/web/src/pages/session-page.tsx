@@ -5,7 +5,7 @@ import { useSession, useSessionEvents, useToolCalls } from '../api/queries';
 import type { SessionSnapshot } from '../api/types';
 import { formatTime } from '../lib/format';
 import { runsFromEvents } from '../lib/timeline-layout';
-import { SessionFlags, StatusBadge } from '../session/badges';
+import { NeedsYouBadge, SessionFlags, StatusBadge } from '../session/badges';
 import { CompletenessPanel } from '../session/completeness';
 import { CallDetail, RunDetail } from '../session/call-detail';
 import { EventsPanel } from '../session/events-panel';
@@ -97,7 +97,7 @@ export const SessionPage = ({ id }: { id: string }) => {
     <>
       <p class="crumbs"><Link href="/">Sessions</Link> / {s.projectId}</p>
       <h1 class="session-title">
-        {s.id} <StatusBadge status={s.status} /> <SessionFlags session={s} />
+        {s.id} <StatusBadge status={s.status} /> <NeedsYouBadge session={s} /> <SessionFlags session={s} />
       </h1>
       <Summary session={s} />
       <SessionUsagePanel id={s.id} />

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'wouter-preact';
 import { useProjects, useSessions } from '../api/queries';
 import type { SessionSnapshot } from '../api/types';
 import { formatTime } from '../lib/format';
-import { SessionFlags, StatusBadge, healthFlags } from '../session/badges';
+import { NeedsYouBadge, SessionFlags, StatusBadge, healthFlags } from '../session/badges';
 import { ProjectUsage, SearchBox } from '../usage/usage';
 
 /** Session statuses offered by the filter even before a session has them. */
@@ -136,7 +136,7 @@ export const SessionsPage = () => {
                   <th scope="row" data-label="Session"><Link href={`/sessions/${encodeURIComponent(s.id)}`}>{s.id}</Link></th>
                   <td data-label="Project">{s.projectId}</td>
                   <td data-label="Status"><StatusBadge status={s.status} /></td>
-                  <td data-label="Flags"><SessionFlags session={s} /></td>
+                  <td data-label="Flags"><NeedsYouBadge session={s} /><SessionFlags session={s} /></td>
                   <td data-label="Agent">{s.agent}{s.status === 'running' && s.runtime?.alive === false ? <span class="badge health" title="the recorded runtime is not running">runtime gone</span> : null}</td>
                   <td data-label="Tool calls">{callsText(s.toolCalls)}</td>
                   <td data-label="Updated"><time dateTime={s.updatedAt}>{formatTime(s.updatedAt)}</time></td>

@@ -1,4 +1,5 @@
-import type { SessionSnapshot } from '../api/types';
+import { useNotifications } from '../api/queries';
+import type { NotificationView, SessionSnapshot } from '../api/types';
 
 /** A session status as a badge (text, coloured by the status class). */
 export const StatusBadge = ({ status }: { status: string }) => <span class={`badge status-${status}`}>{status}</span>;
@@ -23,4 +24,20 @@ export const SessionFlags = ({ session }: { session: SessionSnapshot }) => {
       {session.divergences?.length ? <span class="badge diverged" title="divergences between the log and the agent's transcript">{session.divergences.length} divergence{session.divergences.length === 1 ? '' : 's'}</span> : null}
     </>
   );
+};
+
+/**
+ * The notification a session still needs a person for (docs/ARCHITECTURE.md §4i): its latest one, while the session has
+ * not moved on since it was raised (no event after it) and is not terminated; else undefined.
+ */
+export const openNotification = (session: SessionSnapshot, notifications: readonly NotificationView[] | undefined): NotificationView | undefined => {
+  if (session.status === 'terminated') return undefined;
+  const latest = notifications?.find((n) => n.sessionId === session.id); // newest first
+  return latest && latest.raisedAt >= session.updatedAt ? latest : undefined;
+};
+
+/** A "needs you" badge naming why (permission request, waiting for input, budget, …), with the summary as its title. */
+export const NeedsYouBadge = ({ session }: { session: SessionSnapshot }) => {
+  const open = openNotification(session, useNotifications().data);
+  return open ? <span class="badge needs-you" title={open.summary}>needs you: {open.kind.replace(/_/g, ' ')}</span> : null;
 };

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SessionReconciler, SessionViews, systemContext } from '@runledger/application';
-import { HEALTH_FLAGS, HealthFlag } from '@runledger/domain';
+import { SessionReconciler, SessionViews, systemContext, Notifications } from '@runledger/application';
+import { HEALTH_FLAGS, HealthFlag, sessionStreamName } from '@runledger/domain';
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RunledgerMetrics } from '@runledger/infra/metrics';
 import { ReadModels } from '@runledger/infra/read-models';
@@ -36,6 +36,7 @@ export class HealthWatcher implements OnApplicationBootstrap, OnApplicationShutd
     private readonly metrics: RunledgerMetrics,
     private readonly boot: BootReconciler,
     @Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig,
+    private readonly notifications: Notifications,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,6 +75,12 @@ export class HealthWatcher implements OnApplicationBootstrap, OnApplicationShutd
       const view = this.views.withLiveness(stored, open.get(stored.id));
       const flags = (view.health ?? []) as HealthFlag[];
       for (const flag of flags) flagged[flag].push(view.id);
+      // A person is needed when the hooks went silent while the agent works (docs/ARCHITECTURE.md §4i): once per revision.
+      if (flags.includes('no_signal')) {
+        await this.notifications
+          .raise({ kind: 'no_signal', sessionId: view.id, summary: `${view.id}: its agent's hooks are silent while it works (no_signal)` }, { streamId: sessionStreamName(view.id), revision: view.revision, type: 'health:no_signal' }, systemContext('health-watcher'))
+          .catch((error: Error) => this.logger.warn(`${view.id}: no_signal notification failed: ${error.message}`));
+      }
       if (flags.length === 0 || this.reconciledAt.get(view.id) === view.revision) continue;
       try {
         const result = await this.reconciler.reconcile(view.id, 'watch', systemContext('health-watcher'));

@@ -1,4 +1,5 @@
 import type { BudgetThresholdCrossed, ProjectBudgetSet } from '../budget/budget.events';
+import type { NotificationRaised, ProjectWebhooksSet } from '../notification/notification.events';
 import type { OrchestratorAssigned, ProjectEnvForgotten, OrchestratorReleased, ProjectRegistered, SessionKind } from './project.events';
 
 // A command carries the data of the event it asks for: its fields are declared once, on the event.
@@ -48,6 +49,18 @@ export interface RecordBudgetCrossing {
   data: BudgetThresholdCrossed['data'];
 }
 
+/** Set the project's webhooks (replacing them); `[]` when they are already exactly these; refused PROJECT.INVALID (400, field webhooks[i]…). */
+export interface SetProjectWebhooks {
+  type: 'SetProjectWebhooks';
+  data: ProjectWebhooksSet['data'];
+}
+
+/** Record that a session of the project needs a person (the outbox already holds it once: this appends it). */
+export interface RaiseNotification {
+  type: 'RaiseNotification';
+  data: NotificationRaised['data'];
+}
+
 /** Every command of the project decider. */
 export type ProjectCommand = RegisterProject | AllocateSessionId | AssignOrchestrator | ReleaseOrchestrator | ForgetProjectEnv
-  | SetProjectBudget | RecordBudgetCrossing;
+  | SetProjectBudget | RecordBudgetCrossing | SetProjectWebhooks | RaiseNotification;

@@ -10,7 +10,10 @@ import type {
   RecordBudgetCrossing,
   ReleaseOrchestrator,
   SetProjectBudget,
+  SetProjectWebhooks,
 } from './project.commands';
+import type { ProjectWebhook } from '../notification/notification.events';
+import { webhooksProblem } from '../notification/notification.policy';
 import type { ProjectBudget } from '../budget/budget.events';
 import { budgetProblem, crossingKey } from '../budget/budget.policy';
 import { projectAlreadyRegistered, projectInvalid, projectNotFound, projectOrchestratorActive } from './project.errors';
@@ -32,6 +35,8 @@ export type RegisteredProject = ProjectConfig & {
   budget?: ProjectBudget;
   /** Keys (`crossingKey`) of the budget crossings recorded, so each is recorded once. */
   budgetCrossings?: string[];
+  /** Where notifications are POSTed (docs/ARCHITECTURE.md §4i); absent until set. */
+  webhooks?: ProjectWebhook[];
   registeredAt: string;
   updatedAt: string;
 };
@@ -134,6 +139,15 @@ const recordCrossing = ({ data }: RecordBudgetCrossing, state: ProjectState): Pr
   return project.budgetCrossings?.includes(key) ? [] : [{ type: 'BudgetThresholdCrossed', data: { ...data } }];
 };
 
+const setWebhooks = ({ data }: SetProjectWebhooks, state: ProjectState): ProjectEvent[] => {
+  const project = registered(state);
+  const problem = webhooksProblem(data.webhooks);
+  if (problem) throw projectInvalid(problem.field, problem.message);
+  const webhooks = data.webhooks.map((w) => ({ url: w.url, ...(w.kinds ? { kinds: [...w.kinds] } : {}) }));
+  if (JSON.stringify(project.webhooks ?? []) === JSON.stringify(webhooks)) return [];
+  return [{ type: 'ProjectWebhooksSet', data: { webhooks, at: data.at } }];
+};
+
 /** Decides a project command; throws PROJECT.NOT_FOUND, PROJECT.ALREADY_REGISTERED, PROJECT.INVALID or PROJECT.ORCHESTRATOR_ACTIVE. */
 export const decideProject = (command: ProjectCommand, state: ProjectState): ProjectEvent[] => {
   switch (command.type) {
@@ -151,6 +165,11 @@ export const decideProject = (command: ProjectCommand, state: ProjectState): Pro
       return setBudget(command, state);
     case 'RecordBudgetCrossing':
       return recordCrossing(command, state);
+    case 'SetProjectWebhooks':
+      return setWebhooks(command, state);
+    case 'RaiseNotification':
+      registered(state);
+      return [{ type: 'NotificationRaised', data: { ...command.data } }];
     default:
       return assertNever(command);
   }
@@ -196,6 +215,10 @@ export const evolveProject = (state: ProjectState, event: ProjectEvent): Project
       if (state.status === 'none') return state;
       return { ...state, budgetCrossings: [...(state.budgetCrossings ?? []), crossingKey(event.data, event.data.threshold)], updatedAt: event.data.at };
     }
+    case 'ProjectWebhooksSet':
+      return state.status === 'none' ? state : { ...state, webhooks: event.data.webhooks, updatedAt: event.data.at };
+    case 'NotificationRaised':
+      return state.status === 'none' ? state : { ...state, updatedAt: event.data.at };
     default:
       return assertNever(event);
   }

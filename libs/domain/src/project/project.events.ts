@@ -1,5 +1,6 @@
 import type { ModelPrice } from '../usage/price-table';
 import type { BudgetThresholdCrossed, ProjectBudgetSet } from '../budget/budget.events';
+import type { NotificationRaised, ProjectWebhook, ProjectWebhooksSet } from '../notification/notification.events';
 
 /** Project layout: one repository, or a workspace of several named repositories. */
 export type ProjectKind = 'single-repo' | 'workspace';
@@ -78,4 +79,6 @@ export interface ProjectEnvForgotten {
 
 /** Every event of a project stream. */
 export type ProjectEvent = ProjectRegistered | SessionIdAllocated | OrchestratorAssigned | OrchestratorReleased | ProjectEnvForgotten
-  | ProjectBudgetSet | BudgetThresholdCrossed;
+  | ProjectBudgetSet | BudgetThresholdCrossed | ProjectWebhooksSet | NotificationRaised;
+
+export type { ProjectWebhook };

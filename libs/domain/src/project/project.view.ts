@@ -1,3 +1,4 @@
+import type { ProjectWebhook } from '../notification/notification.events';
 import type { ProjectBudget } from '../budget/budget.events';
 import { omitUndefined } from '../shared/omit-undefined';
 import type { RegisteredProject } from './project.decider';
@@ -28,6 +29,8 @@ export interface ProjectView extends ProjectSummary, ProjectHookSettings {
   envFingerprints?: Record<string, string>;
   /** The budget in force (docs/ARCHITECTURE.md §4g), absent until one is set. */
   budget?: ProjectBudget;
+  /** Where notifications are POSTed (docs/ARCHITECTURE.md §4i), absent until set. */
+  webhooks?: ProjectWebhook[];
   nextSessionNumber: number;
   registeredAt: string;
   updatedAt: string;
@@ -67,6 +70,7 @@ export const toProjectView = (state: RegisteredProject): ProjectView =>
     hookHoldSeconds: state.hookHoldSeconds,
     hookTransport: state.hookTransport,
     budget: state.budget,
+    webhooks: state.webhooks,
     nextSessionNumber: state.nextSessionNumber,
     registeredAt: state.registeredAt,
     updatedAt: state.updatedAt,

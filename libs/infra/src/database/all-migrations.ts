@@ -9,7 +9,8 @@ import { usageSearchMigration } from '../read-models/usage-search.projection';
 import { secretsMigration } from '../secrets/secrets.schema';
 import { usersMigration } from '../auth/users.schema';
 import { logExportMigration } from '../telemetry/log-export.store';
+import { notificationsMigration } from '../notifications/notification-outbox';
 import { Migration } from './migrations';
 
 /** Every schema migration of runledger, in version order; applied at start-up by InfraModule. */
-export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration, secretsMigration, usersMigration, usageSearchMigration, logExportMigration].sort((a, b) => a.version - b.version);
+export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration, secretsMigration, usersMigration, usageSearchMigration, logExportMigration, notificationsMigration].sort((a, b) => a.version - b.version);

@@ -113,7 +113,7 @@ const PROJECT_EVENT_TYPES: Record<ProjectEvent['type'], true> = {
   ProjectRegistered: true,
   SessionIdAllocated: true,
   OrchestratorAssigned: true,
-  OrchestratorReleased: true, ProjectEnvForgotten: true, ProjectBudgetSet: true, BudgetThresholdCrossed: true,
+  OrchestratorReleased: true, ProjectEnvForgotten: true, ProjectBudgetSet: true, BudgetThresholdCrossed: true, ProjectWebhooksSet: true, NotificationRaised: true,
 };
 const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   SessionStarted: true,

@@ -1,0 +1,2 @@
+export * from './notification.events';
+export * from './notification.policy';

@@ -1,0 +1,2 @@
+export * from './notification-outbox';
+export * from './webhook-sender';
