@@ -9,8 +9,8 @@ import type { RunledgerConfig } from '@runledger/infra/config';
 
 /** Events per export batch (one OTLP request carries the spans of one batch). */
 const BATCH_SIZE = 2_000;
-/** Once caught up, appends gather this long before the next batch (ms): fewer, fuller OTLP requests. */
-const COALESCE_MS = 50;
+/** Once caught up, appends gather this long before the next batch (ms): fewer, fuller OTLP requests, so a live export costs appends little (bench/otel). */
+const COALESCE_MS = 1_000;
 /** Backoff after a failed export (ms): doubles from the first to the last while the receiver stays away. */
 const BACKOFF_MS = { first: 250, max: 5_000 };
 

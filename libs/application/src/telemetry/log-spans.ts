@@ -70,8 +70,17 @@ export const sessionOfStream = (streamId: string): string | null => (streamId.st
 
 const hex = (text: string, chars: number): string => createHash('sha256').update(text).digest('hex').slice(0, chars);
 
-/** Trace id of a session (32 hex chars), the same on every export: sha256 of the session id. */
-export const traceIdOf = (sessionId: string): string => hex(`runledger-trace\0${sessionId}`, 32);
+const traceIds = new Map<string, string>();
+/** Trace id of a session (32 hex chars), the same on every export: sha256 of the session id (the last 10,000 kept). */
+export const traceIdOf = (sessionId: string): string => {
+  let id = traceIds.get(sessionId);
+  if (id === undefined) {
+    if (traceIds.size >= 10_000) traceIds.clear();
+    id = hex(`runledger-trace\0${sessionId}`, 32);
+    traceIds.set(sessionId, id);
+  }
+  return id;
+};
 /** Span id of an agent run (16 hex chars), derived from the session and run ids. */
 export const runSpanIdOf = (sessionId: string, runId: string): string => hex(`run\0${sessionId}\0${runId}`, 16);
 /** Span id of one attempt of a tool call (16 hex chars), derived from the session, call id and attempt. */

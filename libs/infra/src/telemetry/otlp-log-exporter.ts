@@ -29,7 +29,8 @@ export class OtlpLogExporter implements LogExporter {
 
   constructor(env: NodeJS.ProcessEnv, version: string) {
     this.destination = otlpTracesUrl(env) ?? 'http://localhost:4318/v1/traces';
-    this.exporter = new OTLPTraceExporter({});
+    // The URL from `env` (the same standard variables the package reads from process.env, which stay in force for headers and timeout).
+    this.exporter = new OTLPTraceExporter({ url: this.destination });
     this.resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || 'runledger', [ATTR_SERVICE_VERSION]: version });
     this.scope.version = version;
   }

@@ -29,6 +29,8 @@ describe('readOtlpToolRecords (Claude Code telemetry, docs/ARCHITECTURE.md §4g)
   it('rejects a tool record without tool_use_id naming it, and refuses a body that is not OTLP', () => {
     const body = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: [{ key: 'event.name', value: { stringValue: 'tool_result' } }, { key: 'session.id', value: { stringValue: 's' } }] }] }] }] };
     expect(readOtlpToolRecords(body).rejected).toEqual([{ field: 'resourceLogs[0].scopeLogs[0].logRecords[0].attributes.tool_use_id', message: 'a tool_result record needs tool_use_id' }]);
+    const far = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '9'.repeat(25), attributes: [{ key: 'event.name', value: { stringValue: 'tool_result' } }, { key: 'session.id', value: { stringValue: 's' } }, { key: 'tool_use_id', value: { stringValue: 't' } }] }] }] }] };
+    expect(readOtlpToolRecords(far).rejected).toEqual([expect.objectContaining({ field: 'resourceLogs[0].scopeLogs[0].logRecords[0].attributes.event.timestamp' })]);
     expect(() => readOtlpToolRecords({ resourceLogs: 'x' })).toThrow(OtlpLogsInvalidError);
     expect(() => readOtlpToolRecords([])).toThrow(expect.objectContaining({ field: 'body' }));
   });

@@ -74,7 +74,8 @@ export const readOtlpToolRecords = (body: unknown): OtlpLogsRead => {
         if (!agentSessionId) return void out.rejected.push({ field: `${field}.attributes.session.id`, message: `a ${name} record needs session.id` });
         const nanos = str(r.timeUnixNano);
         const stamp = str(attrs['event.timestamp']);
-        const at = stamp && !Number.isNaN(Date.parse(stamp)) ? new Date(Date.parse(stamp)).toISOString() : nanos && /^\d+$/.test(nanos) ? new Date(Number(BigInt(nanos) / 1_000_000n)).toISOString() : undefined;
+        const ms = stamp && !Number.isNaN(Date.parse(stamp)) ? Date.parse(stamp) : nanos && /^\d{1,25}$/.test(nanos) ? Number(BigInt(nanos) / 1_000_000n) : NaN;
+        const at = Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined; // the range a Date can hold
         if (!at) return void out.rejected.push({ field: `${field}.attributes.event.timestamp`, message: `a ${name} record needs event.timestamp or timeUnixNano` });
         const success = attrs.success === true || attrs.success === 'true' ? true : attrs.success === false || attrs.success === 'false' ? false : undefined;
         const duration = Number(attrs.duration_ms);
