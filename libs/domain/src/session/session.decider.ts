@@ -217,6 +217,7 @@ const TOOL_CALL_COMMANDS: ReadonlySet<string> = new Set<ToolCallCommand['type']>
   'RecordToolCallResult',
   'InterruptToolCall',
   'RetryToolCall',
+  'IdentifyToolCall',
 ]);
 const WORKTREE_COMMANDS: ReadonlySet<string> = new Set<WorktreeCommand['type']>([
   'RecordWorktreeCreated',
@@ -598,6 +599,7 @@ const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: 
   ToolCallCompleted: evolveCall,
   ToolCallFailed: evolveCall,
   ToolCallInterrupted: evolveCall,
+  ToolCallIdentified: evolveCall,
   ToolCallLateResultRecorded: evolveCall,
   WorktreeCreated: evolveTree,
   WorktreeWorkPreserved: evolveTree,
