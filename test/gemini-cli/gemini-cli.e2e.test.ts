@@ -42,6 +42,8 @@ describeWithGemini('the real Gemini CLI launched by runledger (docs/ARCHITECTURE
           const logged = [...(await toolCalls(id))].sort((a, b) => (a.dispatchedAt < b.dispatchedAt ? -1 : a.dispatchedAt > b.dispatchedAt ? 1 : 0));
           const shape = (c: { tool: string; input: unknown; status: string; exitCode?: number }) => ({ tool: c.tool, input: c.input, status: c.status, exitCode: c.exitCode });
           expect(logged.map((c) => shape({ tool: c.tool, input: c.input, status: c.status, exitCode: c.result?.exitCode }))).toEqual(chat.map(shape));
+          // Ids reconciled: a call a hook recorded under its hook id is identified with the chat file's id.
+          expect(logged.map((c) => c.agentCallId ?? c.callId)).toEqual(chat.map((c) => c.id));
           return { chat, logged, view };
         };
 

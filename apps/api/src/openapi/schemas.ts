@@ -232,6 +232,7 @@ export const RESPONSE_SCHEMAS = {
       mode: { type: 'string', enum: ['observed', 'managed'] },
       result: obj({ output: anyValue, exitCode: int, error: str }),
       source: str, runId: str, idempotent: bool, firstDispatchedAt: isoTime, dispatchedAt: isoTime, completedAt: isoTime,
+      dispatchSource: { type: 'string', enum: ['transcript'] }, agentCallId: str,
       interruption: obj({ reason: str, at: isoTime }, ['reason', 'at']),
       lateResults: arrayOf({ type: 'object', additionalProperties: true }),
     },

@@ -78,6 +78,7 @@ const SUMMARIES: { [T in SessionEvent['type']]?: Summary<T> } = {
   },
   FilesRewound: (d) => `files back to ${str(d.phase)} ${str(d.callId)} (tree ${(str(d.tree) ?? '').slice(0, 12)}); the state before kept in ${str(d.preservedRef)}`,
   FileSnapshotsPruned: (d) => oneLine(str(d.reason) ?? '', 100),
+  ToolCallIdentified: (d, c) => `${c.tool} ${c.callId} is ${str(d.agentCallId) ?? '?'} in the agent's own record`,
   ToolCallInterrupted: (d, c) => `INTERRUPTED ${c.tool} ${c.callId}${attemptOf(c)} after ${c.took()}: ${oneLine(str(d.reason) ?? '', 80)}`,
   ToolCallLateResultRecorded: (d, c) =>
     `LATE RESULT ${c.tool} ${c.callId}${attemptOf(c)} ${str(d.status) ?? '?'}${c.exit}, ${c.took()} after dispatch ` +

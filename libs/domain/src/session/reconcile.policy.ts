@@ -16,6 +16,8 @@ export interface TranscriptCallFact {
   result: { status: 'completed' | 'failed'; output: unknown; exitCode?: number } | null;
   /** Sub-agent transcript file name (e.g. `agent-a1b2.jsonl`) when the call is a sub-agent's. */
   subagent?: string;
+  /** The transcript's own id of the call, when `callId` is the id the log gave it (a Gemini CLI hook id paired with it). */
+  agentCallId?: string;
 }
 
 /** One model call's usage in the agent's transcript (main or sub-agent): `complete` false while its message may still grow. */
@@ -172,6 +174,9 @@ export const transcriptCommands = (session: Session, transcript: TranscriptFacts
       commands.push(divergence(fact.callId, DIVERGENCE_KINDS.callOnlyInTranscript, `${fact.tool}${fact.subagent ? ` (sub-agent ${fact.subagent})` : ''}: in the transcript, never seen live; appended from the transcript`));
       counts.callsFromTranscript++;
       continue;
+    }
+    if (fact.agentCallId !== undefined && logged.agentCallId !== fact.agentCallId) {
+      commands.push({ type: 'IdentifyToolCall', data: { callId: fact.callId, agentCallId: fact.agentCallId, at } });
     }
     const reported = (kind: string) => session.divergences.some((d) => d.callId === fact.callId && d.kind === kind);
     if (logged.tool !== fact.tool) {

@@ -222,6 +222,7 @@ const TOOL_CALL_COMMANDS: ReadonlySet<string> = new Set<ToolCallCommand['type']>
   'RecordToolCallResult',
   'InterruptToolCall',
   'RetryToolCall',
+  'IdentifyToolCall',
 ]);
 const WORKTREE_COMMANDS: ReadonlySet<string> = new Set<WorktreeCommand['type']>([
   'RecordWorktreeCreated',
@@ -609,6 +610,7 @@ const EVOLVE_STARTED: { [T in Exclude<SessionEvent['type'], 'SessionStarted'>]: 
   ToolCallCompleted: evolveCall,
   ToolCallFailed: evolveCall,
   ToolCallInterrupted: evolveCall,
+  ToolCallIdentified: evolveCall,
   ToolCallLateResultRecorded: evolveCall,
   WorktreeCreated: evolveTree,
   WorktreeWorkPreserved: evolveTree,

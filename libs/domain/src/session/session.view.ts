@@ -150,6 +150,8 @@ export interface ToolCallView {
   idempotent: boolean;
   /** `transcript` when reconcile appended the call from the agent's transcript (the log never saw it live). */
   dispatchSource?: 'transcript';
+  /** The agent's own id of a call recorded under another (a Gemini CLI hook id paired with its chat file's id). */
+  agentCallId?: string;
   /** When attempt 1 was dispatched. */
   firstDispatchedAt: string;
   /** When the current attempt was dispatched. */
@@ -272,6 +274,7 @@ export const toToolCallView = (call: ToolCall): ToolCallView => {
     runId: call.runId,
     idempotent: call.idempotent,
     dispatchSource: call.dispatchSource,
+    agentCallId: call.agentCallId,
     firstDispatchedAt: call.firstDispatchedAt,
     dispatchedAt: call.dispatchedAt,
     completedAt: result?.at,

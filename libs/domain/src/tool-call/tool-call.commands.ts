@@ -1,4 +1,4 @@
-import type { ToolCallDispatched, ToolCallInterrupted, ToolCallLateResultRecorded } from './tool-call.events';
+import type { ToolCallDispatched, ToolCallIdentified, ToolCallInterrupted, ToolCallLateResultRecorded } from './tool-call.events';
 
 // A command carries the data of the event it asks for (the decider assigns the attempt): fields are declared once, on the event.
 
@@ -26,5 +26,11 @@ export interface RetryToolCall {
   data: { callId: string; at: string };
 }
 
+/** Record the agent's own id of a call (ToolCallIdentified); `[]` when it already has that id; refused TOOL_CALL.NOT_FOUND (404). */
+export interface IdentifyToolCall {
+  type: 'IdentifyToolCall';
+  data: ToolCallIdentified['data'];
+}
+
 /** Every command of the tool-call decider. */
-export type ToolCallCommand = DispatchToolCall | RecordToolCallResult | InterruptToolCall | RetryToolCall;
+export type ToolCallCommand = DispatchToolCall | RecordToolCallResult | InterruptToolCall | RetryToolCall | IdentifyToolCall;

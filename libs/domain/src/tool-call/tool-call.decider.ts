@@ -3,6 +3,7 @@ import type { Decider } from '../shared/decider';
 import { omitUndefined } from '../shared/omit-undefined';
 import type {
   DispatchToolCall,
+  IdentifyToolCall,
   InterruptToolCall,
   RecordToolCallResult,
   RetryToolCall,
@@ -39,6 +40,8 @@ export interface ToolCallBase extends Pick<ToolCallDispatched['data'], 'callId' 
   idempotent: boolean;
   /** `transcript` when reconcile appended the call from the agent's transcript (the log never saw it live). */
   dispatchSource?: 'transcript';
+  /** The agent's own id of a call recorded under another (ToolCallIdentified: a Gemini CLI hook id and its chat file's id). */
+  agentCallId?: string;
   /** When attempt 1 was dispatched. */
   firstDispatchedAt: string;
   /** When the current attempt was dispatched. */
@@ -123,6 +126,11 @@ const retry = ({ data }: RetryToolCall, state: ToolCallState): ToolCallEvent[] =
   ];
 };
 
+const identify = ({ data }: IdentifyToolCall, state: ToolCallState): ToolCallEvent[] => {
+  if (state.status === 'none') throw toolCallNotFound(data.callId);
+  return state.agentCallId === data.agentCallId ? [] : [{ type: 'ToolCallIdentified', data: { ...data } }];
+};
+
 /** Decides a command for ONE tool call (invariants 3–6); throws TOOL_CALL.* DomainErrors. */
 export const decideToolCall = (command: ToolCallCommand, state: ToolCallState): ToolCallEvent[] => {
   switch (command.type) {
@@ -134,6 +142,8 @@ export const decideToolCall = (command: ToolCallCommand, state: ToolCallState): 
       return interrupt(command, state);
     case 'RetryToolCall':
       return retry(command, state);
+    case 'IdentifyToolCall':
+      return identify(command, state);
     default:
       return assertNever(command);
   }
@@ -158,6 +168,7 @@ const baseOf = (call: ToolCall, attempt: number, updatedAt: string): ToolCallBas
   };
   if (call.runId !== undefined) base.runId = call.runId;
   if (call.dispatchSource !== undefined) base.dispatchSource = call.dispatchSource;
+  if (call.agentCallId !== undefined) base.agentCallId = call.agentCallId;
   return base;
 };
 
@@ -192,6 +203,7 @@ export const evolveToolCall = (state: ToolCallState, event: ToolCallEvent): Tool
       };
       if (runId !== undefined) call.runId = runId;
       if (source) call.dispatchSource = source;
+      if (previous?.agentCallId !== undefined) call.agentCallId = previous.agentCallId;
       return call;
     }
     case 'ToolCallCompleted':
@@ -214,6 +226,8 @@ export const evolveToolCall = (state: ToolCallState, event: ToolCallEvent): Tool
       if (state.status === 'none') return state;
       return { ...state, lateResults: [...state.lateResults, { ...event.data }], updatedAt: event.data.at };
     }
+    case 'ToolCallIdentified':
+      return state.status === 'none' ? state : { ...state, agentCallId: event.data.agentCallId, updatedAt: event.data.at };
     default:
       return assertNever(event);
   }

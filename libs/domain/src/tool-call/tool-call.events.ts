@@ -62,8 +62,18 @@ export interface ToolCallLateResultRecorded {
   };
 }
 
+/**
+ * The agent's own id of a call the log knows under another (docs/ARCHITECTURE.md §4d): Gemini CLI's hooks carry no call
+ * id, so a call a hook recorded under a hook id is identified with its chat file's id once a reconcile paired them.
+ */
+export interface ToolCallIdentified {
+  type: 'ToolCallIdentified';
+  data: { callId: string; agentCallId: string; at: string };
+}
+
 /** Every event of one tool call. */
 export type ToolCallEvent =
+  | ToolCallIdentified
   | ToolCallDispatched
   | ToolCallCompleted
   | ToolCallFailed

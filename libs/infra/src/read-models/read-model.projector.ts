@@ -136,6 +136,7 @@ const SESSION_EVENT_TYPES: Record<SessionEvent['type'], true> = {
   ToolCallCompleted: true,
   ToolCallFailed: true,
   ToolCallInterrupted: true,
+  ToolCallIdentified: true,
   ToolCallLateResultRecorded: true,
   WorktreeCreated: true,
   WorktreeWorkPreserved: true,

@@ -101,6 +101,15 @@ export class GeminiCliAdapter implements AgentAdapter {
     return { GEMINI_CLI_HOME: this.home(launch.sessionId), GEMINI_CLI_TRUST_WORKSPACE: 'true' };
   }
 
+  /**
+   * Gemini CLI's own processes: `node …/gemini …` and the child it relaunches itself as (`node --max-old-space-size=N
+   * …/gemini …`, measured on 0.61.0); a shell call (a process group of its own) never is.
+   */
+  isAgentProcess(command: string[]): boolean {
+    const names = new Set(['gemini', 'gemini.js', path.basename(this.executable())]);
+    return command.slice(0, 3).some((arg) => names.has(path.basename(arg)) || arg.includes('@google/gemini-cli/'));
+  }
+
   async readTranscript(file: string): Promise<AgentTranscript> {
     return { main: await parseGeminiChatFile(file), subagents: [] };
   }

@@ -74,6 +74,20 @@ describe('Gemini CLI hooks: pairing by order per tool (no call id in the payload
     expect(pairTranscriptCalls(chat, state, redact, 'another-conversation').map((c) => c.callId)).toEqual(chat.map((c) => c.callId));
   });
 
+  it('a reconcile identifies each paired call with its chat id once; the next pairs it by that id, whatever the inputs', () => {
+    const state = hooks(before('one'), after('one', 'Output: one'));
+    const [paired] = pairTranscriptCalls([chatCall('run_shell_command__call_1', 'one')], state, redact, AGENT);
+    expect(paired).toMatchObject({ callId: id('run_shell_command', 1), agentCallId: 'run_shell_command__call_1' });
+    const identified = decideAll(state, [{ type: 'IdentifyToolCall', data: { callId: paired.callId, agentCallId: paired.agentCallId!, at: T(9) } }]);
+    expect(identified).toEqual([{ type: 'ToolCallIdentified', data: { callId: id('run_shell_command', 1), agentCallId: 'run_shell_command__call_1', at: T(9) } }]);
+    const after_ = identified.reduce(sessionDecider.evolve, state as SessionState) as Session;
+    expect(after_.toolCalls.get(id('run_shell_command', 1))).toMatchObject({ status: 'completed', agentCallId: 'run_shell_command__call_1' });
+    expect(decideAll(after_, [{ type: 'IdentifyToolCall', data: { callId: paired.callId, agentCallId: paired.agentCallId!, at: T(9) } }])).toEqual([]);
+    expect(pairTranscriptCalls([chatCall('run_shell_command__call_1', 'edited')], after_, redact, AGENT)).toEqual([
+      expect.objectContaining({ callId: id('run_shell_command', 1), agentCallId: 'run_shell_command__call_1' }),
+    ]);
+  });
+
   it("answers an allow with nothing to say and a deny in Gemini's words", () => {
     expect(geminiHookAnswer({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } })).toEqual({});
     expect(geminiHookAnswer({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: 'stale' } })).toEqual({ decision: 'deny', reason: 'stale' });

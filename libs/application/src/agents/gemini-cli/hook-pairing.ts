@@ -66,9 +66,10 @@ export const hookCallId = (input: { hook_event_name: string; session_id: string;
 };
 
 /**
- * The chat file's calls with the ids the log knows them by (pure): a call already in the log by its chat id keeps it;
- * otherwise, per tool in order, the first hook call of that tool (in the chat file's conversation) not yet paired whose
- * input equals the chat call's is its id. A chat call left unpaired keeps its chat id (reconcile appends it).
+ * The chat file's calls with the ids the log knows them by (pure): a call already in the log by its chat id keeps it; a
+ * call an earlier reconcile identified (ToolCallIdentified) takes its hook id; otherwise, per tool in order, the first hook
+ * call of that tool (in the chat file's conversation) not yet paired whose input equals the chat call's is its id. A paired
+ * call carries its chat id as `agentCallId` (reconcile records it once); one left unpaired keeps its chat id (appended).
  */
 export const pairTranscriptCalls = (calls: TranscriptCallFact[], session: Session, redact: <T>(value: T) => T, agentSessionId: string | undefined): TranscriptCallFact[] => {
   if (!agentSessionId) return calls;
@@ -78,13 +79,17 @@ export const pairTranscriptCalls = (calls: TranscriptCallFact[], session: Sessio
     if (!pending.has(tool)) pending.set(tool, hookCalls(session, agentSessionId, tool));
     return pending.get(tool)!;
   };
+  const identified = new Map(session.toolCalls.values().flatMap((call) => (call.agentCallId !== undefined ? [[call.agentCallId, call.callId] as const] : [])));
+  for (const callId of identified.values()) paired.add(callId);
   return calls.map((fact) => {
     if (session.toolCalls.get(fact.callId)) return fact;
+    const known = identified.get(fact.callId); // paired at an earlier reconcile, its id recorded
+    if (known !== undefined) return { ...fact, callId: known, agentCallId: fact.callId };
     const input = redact(fact.input ?? null);
     const match = candidates(fact.tool).find((call) => !paired.has(call.callId) && isDeepStrictEqual(call.input, input));
     if (!match) return fact;
     paired.add(match.callId);
-    return { ...fact, callId: match.callId };
+    return { ...fact, callId: match.callId, agentCallId: fact.callId };
   });
 };
 
