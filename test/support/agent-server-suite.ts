@@ -29,10 +29,10 @@ export interface AgentServerSuite {
 
 /**
  * For each engine (PostgreSQL skipped, with the reason in the title, when the run has none): a `describe` whose
- * beforeAll starts a runledger server (token `token`, kill grace 1 s, the agent's `env()` added) in a temporary folder
+ * beforeAll starts a runledger server (token `token`, kill grace 1 s, the agent's `env(engine)` added) in a temporary folder
  * of its own, and whose afterAll kills the agents it launched, the server, and drops the folder and database.
  */
-export const describeEachAgentEngine = (token: string, env: () => Record<string, string>, body: (suite: AgentServerSuite) => void): void => {
+export const describeEachAgentEngine = (token: string, env: (engine: AgentServerSuite['engine']) => Record<string, string>, body: (suite: AgentServerSuite) => void): void => {
   for (const engine of SUITE_ENGINES) {
     const pg = chosenPostgres();
     const skip = engine === 'postgres' && 'skip' in pg ? pg.skip : null;
@@ -42,7 +42,7 @@ export const describeEachAgentEngine = (token: string, env: () => Record<string,
       const agents: number[] = [];
       const suite = { engine } as AgentServerSuite;
       suite.start = async () => {
-        suite.server = await startServerProcess({ ...env(), DATABASE_URL: databaseUrl, RUNLEDGER_DATA_DIR: join(suite.root, 'data'), RUNLEDGER_TOKEN: token, RUNLEDGER_KILL_GRACE_MS: '1000' });
+        suite.server = await startServerProcess({ ...env(engine), DATABASE_URL: databaseUrl, RUNLEDGER_DATA_DIR: join(suite.root, 'data'), RUNLEDGER_TOKEN: token, RUNLEDGER_KILL_GRACE_MS: '1000' });
         suite.api = apiClient(suite.server.url, token);
       };
       suite.adopt = (pid) => agents.push(pid);
