@@ -102,6 +102,6 @@ export const agentServerSuite = (suiteFor: (engine: Engine) => AgentServerSuiteO
   }
 };
 
-/** agentServerSuite for a suite that registers its own projects: the server gets `env()` (read when each engine's suite starts). */
-export const describeEachAgentEngine = (token: string, env: () => Record<string, string>, tests: (suite: AgentServerSuite) => void): void =>
-  agentServerSuite(() => ({ token, setup: async () => env(), tests }));
+/** agentServerSuite for a suite that registers its own projects: the server gets `env(engine)` (read when each engine's suite starts). */
+export const describeEachAgentEngine = (token: string, env: (engine: Engine) => Record<string, string>, tests: (suite: AgentServerSuite) => void): void =>
+  agentServerSuite((engine) => ({ token, setup: async () => env(engine), tests }));

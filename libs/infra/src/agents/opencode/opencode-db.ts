@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { executablePath } from '../../runtime/executable-path';
 import type { OpencodeEventRow } from './event-parser';
 
 /*
- * Reading OpenCode's SQLite database (`$XDG_DATA_HOME/opencode/opencode.db`, WAL mode) through OpenCode's own binary:
- * `opencode db --pure --format json "<select>"` opens it with its bundled SQLite (Node 20 has no SQLite without a flag,
- * and runledger adds no native dependency), so a read sees every committed row, the WAL's included, while OpenCode runs.
- * The database is found by `XDG_DATA_HOME` (its folder's parent's parent), so the read is pointed at it by that variable.
+ * Reading OpenCode's SQLite database (`$XDG_DATA_HOME/opencode/opencode.db`, WAL mode) with a SQLite reader of the machine's
+ * (Node 20 has no SQLite without a flag, and runledger adds no native dependency), so a read sees every committed row,
+ * the WAL's included, while OpenCode runs: the `sqlite3` command-line shell when it is on the PATH (`sqlite3 -json
+ * -readonly <db> "<select>"`, 0.02 s here), else OpenCode's own binary (`opencode db --pure --format json "<select>"`,
+ * 4 s here: the binary's start), which finds the database by `XDG_DATA_HOME` (its folder's parent's parent).
  */
 
 /** How long one `opencode db` query may run before it is killed (ms): the binary starts in 1-3 s on a loaded machine. */
@@ -32,24 +34,48 @@ export const xdgDataHomeOf = (databasePath: string): string => {
 /** A SQL string literal (single quotes doubled). */
 const sqlString = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 
+/** Which reader a query uses: `sqlite3` (the shell on the PATH) or `opencode` (`opencode db`). */
+export type OpencodeDbReader = 'sqlite3' | 'opencode';
+
 /**
- * Runs `select` against the database at `databasePath` with the OpenCode executable `bin` (`--pure`: no plugin is
- * loaded) and returns its rows; rejects with OpencodeDbError when the binary fails or answers something else than a
- * JSON array. `env` is the environment the binary gets (XDG_DATA_HOME is set from the path).
+ * The reader: `RUNLEDGER_OPENCODE_DB_READER` (`sqlite3` or `opencode`) when set, else `sqlite3` when the SQLite shell is
+ * on the PATH of `env`, else `opencode`. Throws OpencodeDbError naming the variable for another value, or for `sqlite3`
+ * asked for and not found.
  */
-export const queryOpencodeDb = (bin: string, databasePath: string, select: string, env: NodeJS.ProcessEnv = process.env): Promise<Array<Record<string, unknown>>> =>
+export const opencodeDbReader = (env: NodeJS.ProcessEnv = process.env): OpencodeDbReader => {
+  const chosen = env.RUNLEDGER_OPENCODE_DB_READER;
+  if (chosen !== undefined && chosen !== '' && chosen !== 'sqlite3' && chosen !== 'opencode') {
+    throw new OpencodeDbError(`RUNLEDGER_OPENCODE_DB_READER must be sqlite3 or opencode, not ${JSON.stringify(chosen)}`);
+  }
+  const shell = executablePath('sqlite3', env) !== undefined;
+  if (chosen === 'sqlite3' && !shell) throw new OpencodeDbError('RUNLEDGER_OPENCODE_DB_READER is sqlite3 but no sqlite3 is on the PATH');
+  return chosen === 'opencode' || !shell ? 'opencode' : 'sqlite3';
+};
+
+/**
+ * Runs `select` against the database at `databasePath` with `reader` (`opencode`: the OpenCode executable `bin`,
+ * `--pure` so no plugin is loaded, XDG_DATA_HOME set from the path) and returns its rows; rejects with OpencodeDbError
+ * when the reader fails or answers something else than a JSON array (an empty answer is no row).
+ */
+export const queryOpencodeDb = (
+  bin: string, databasePath: string, select: string, env: NodeJS.ProcessEnv = process.env,
+): Promise<Array<Record<string, unknown>>> =>
   new Promise((resolve, reject) => {
     let xdgDataHome: string;
+    let reader: OpencodeDbReader;
     try {
       xdgDataHome = xdgDataHomeOf(databasePath);
+      reader = opencodeDbReader(env);
     } catch (error) {
       reject(error);
       return;
     }
-    const childEnv = { ...env, XDG_DATA_HOME: xdgDataHome, OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1' };
-    execFile(bin, ['db', '--pure', '--format', 'json', select], { env: childEnv, timeout: OPENCODE_DB_TIMEOUT_MS, maxBuffer: MAX_OUTPUT_BYTES }, (error, stdout, stderr) => {
+    const [command, args, childEnv] = reader === 'sqlite3'
+      ? ['sqlite3', ['-json', '-readonly', databasePath, select], env]
+      : [bin, ['db', '--pure', '--format', 'json', select], { ...env, XDG_DATA_HOME: xdgDataHome, OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1' }];
+    execFile(command, args, { env: childEnv, timeout: OPENCODE_DB_TIMEOUT_MS, maxBuffer: MAX_OUTPUT_BYTES }, (error, stdout, stderr) => {
       if (error) {
-        reject(new OpencodeDbError(`${bin} db failed on ${databasePath}: ${error.message}${stderr ? ` (${String(stderr).trim().slice(0, 500)})` : ''}`));
+        reject(new OpencodeDbError(`${reader === 'sqlite3' ? 'sqlite3' : `${bin} db`} failed on ${databasePath}: ${error.message}${stderr ? ` (${String(stderr).trim().slice(0, 500)})` : ''}`));
         return;
       }
       const text = String(stdout).trim();
@@ -58,7 +84,7 @@ export const queryOpencodeDb = (bin: string, databasePath: string, select: strin
         if (!Array.isArray(rows)) throw new Error('not an array');
         resolve(rows as Array<Record<string, unknown>>);
       } catch (parseError) {
-        reject(new OpencodeDbError(`${bin} db answered something else than a JSON array for ${databasePath}: ${(parseError as Error).message}`));
+        reject(new OpencodeDbError(`${reader} answered something else than a JSON array for ${databasePath}: ${(parseError as Error).message}`));
       }
     });
   });
