@@ -209,7 +209,11 @@ export const mutateNested = (body: unknown, r: Random): { value: unknown; mutati
     }
     case 'nested hostile value': {
       const slot = r.pick(slots);
-      set(slot, hostileValue(r));
+      // A hostile value equal to the slot's own (`{}` for an empty input) would change nothing: draw again.
+      const current = JSON.stringify(get(slot));
+      let value = hostileValue(r);
+      while (JSON.stringify(value) === current) value = hostileValue(r);
+      set(slot, value);
       return { value: copy, mutation: `${kind} ${slot.path}` };
     }
     default: {
