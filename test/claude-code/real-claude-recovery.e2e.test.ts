@@ -32,7 +32,17 @@ const transcriptCalls = (file: string) => {
 };
 
 const byId = <T extends { callId: string }>(items: T[]) => [...items].sort((a, b) => (a.callId < b.callId ? -1 : 1));
-const processAlive = (pid: number, startTime: string) => readStartTime(pid) === startTime;
+/** The process state letter of /proc/<pid>/stat ('Z': exited, not yet reaped), or null when it is gone. */
+const processState = (pid: number): string | null => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+};
+/** The same process still runs: its start time is the one recorded and it is no zombie (this machine's PID 1 may leave a killed agent unreaped). */
+const processAlive = (pid: number, startTime: string) => readStartTime(pid) === startTime && processState(pid) !== 'Z';
 const killProcess = (pid: number) => {
   try {
     process.kill(pid, 'SIGKILL');
