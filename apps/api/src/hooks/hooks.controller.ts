@@ -17,7 +17,7 @@ export const hookAnswersBeforeProjection = (request: { body?: unknown }): boolea
   return typeof event !== 'string' || !READS_READ_MODELS.has(event);
 };
 
-/** `POST /hooks/:agent`: the target of the coding agents' hooks (`claude-code`, `codex`). */
+/** `POST /hooks/:agent`: the target of the coding agents' hooks (`claude-code`, `codex`, `opencode`'s plugin, `gemini-cli`). */
 @ApiTags('hooks')
 @ApiBearerAuth('bearer')
 @Controller('hooks')

@@ -6,6 +6,7 @@ import { RunledgerConfig } from '@runledger/infra/config';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { AgentAdapter, AgentLaunch, AgentTranscript } from '../agent-adapter';
 import { DEFAULT_HOOK_HOLD_SECONDS, HOOK_TIMEOUT_MARGIN_SECONDS, hookCommand, HookSettingsRequest } from '../hook-runner';
+import { agentExecutable } from '../agent-executable';
 import { GEMINI_HOOK_DIALECT, GEMINI_HOOK_EVENTS } from './hook-pairing';
 
 /** The flags of every Gemini CLI run runledger launches: no approval prompts (nobody is there to approve), JSON events on stdout. */
@@ -13,15 +14,6 @@ export const GEMINI_FLAGS = ['--yolo', '-o', 'stream-json'] as const;
 
 /** The hook events runledger registers with Gemini CLI (0.61.0), as Gemini names them. */
 export const GEMINI_EVENTS = Object.keys(GEMINI_HOOK_EVENTS);
-
-/** The installed Gemini CLI of this checkout (`node_modules/.bin/gemini`), found above this module; undefined when absent. */
-const installedGemini = (): string | undefined => {
-  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    const bin = path.join(dir, 'node_modules', '.bin', 'gemini');
-    if (fs.existsSync(bin)) return bin;
-  }
-  return undefined;
-};
 
 /** One handler group of a Gemini CLI settings.json `hooks` entry (the shape Claude Code's settings share). */
 export interface GeminiHookGroup {
@@ -69,9 +61,9 @@ export class GeminiCliAdapter implements AgentAdapter {
 
   constructor(@Inject(RUNLEDGER_CONFIG) private readonly config: RunledgerConfig) {}
 
-  /** RUNLEDGER_GEMINI_BIN, else this checkout's installed `node_modules/.bin/gemini`, else `gemini` on the PATH. */
+  /** RUNLEDGER_GEMINI_BIN, else `gemini` on the PATH, else the one installed with runledger (agentExecutable). */
   executable(): string {
-    return process.env.RUNLEDGER_GEMINI_BIN || installedGemini() || 'gemini';
+    return agentExecutable('gemini', process.env.RUNLEDGER_GEMINI_BIN);
   }
 
   /** The private Gemini home (`GEMINI_CLI_HOME`) of a session: `<dataDir>/agents/gemini-cli/<session id>`. */

@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@runledger/domain';
 import { parseOpencodeEvents } from '@runledger/infra/agents/opencode/event-parser';
 import { mapOpencodeHook, OpencodeHookError } from '@runledger/infra/agents/opencode/hook-mapping';
 import { readOpencodeEvents } from '@runledger/infra/agents/opencode/opencode-db';
-import { executablePath } from '@runledger/infra/runtime/executable-path';
 import { AgentAdapter, AgentLaunch, AgentTranscript, HookDialect } from '../agent-adapter';
+import { agentExecutable } from '../agent-executable';
 import { DEFAULT_HOOK_HOLD_SECONDS, runledgerCommand } from '../hook-runner';
 
 /** The flags of every OpenCode run runledger launches: one-shot `run`, JSON events on stdout (the session log). */
@@ -36,12 +35,7 @@ export const withRunledgerPlugin = (current: string | undefined, plugin: string)
 };
 
 /** The OpenCode executable: RUNLEDGER_OPENCODE_BIN; else `opencode` on the PATH; else the one installed with runledger (node_modules/.bin/opencode); else `opencode`. */
-export const opencodeExecutable = (env: NodeJS.ProcessEnv = process.env): string => {
-  if (env.RUNLEDGER_OPENCODE_BIN) return env.RUNLEDGER_OPENCODE_BIN;
-  if (executablePath('opencode', env)) return 'opencode';
-  const bundled = path.join(path.dirname(path.dirname(runledgerCommand()[1])), 'node_modules', '.bin', 'opencode');
-  return existsSync(bundled) ? bundled : 'opencode';
-};
+export const opencodeExecutable = (env: NodeJS.ProcessEnv = process.env): string => agentExecutable('opencode', env.RUNLEDGER_OPENCODE_BIN, env);
 
 /**
  * OpenCode on the agent port (docs/ARCHITECTURE.md §4d): `opencode run --format json <prompt>` in a process, natively
