@@ -24,7 +24,9 @@ describeWithGemini('the real Gemini CLI launched by runledger (docs/ARCHITECTURE
       setup: async (root) => {
         fake = await startFakeGeminiApi();
         home = prepareGeminiHome(join(root, 'home'), fake.url);
-        return home.env;
+        // On PostgreSQL the server runs as under GitHub Actions (GITHUB_SHA set): Gemini then passes its hooks only an
+        // allow-list of its environment, and the sessions it launches must still be recorded with their own credential.
+        return { ...home.env, ...(engine === 'postgres' ? { GITHUB_SHA: '0000000000000000000000000000000000000000' } : {}) };
       },
       teardown: () => fake.close(),
       tests: (rl) => {

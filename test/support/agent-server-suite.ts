@@ -95,7 +95,7 @@ export const agentServerSuite = (suiteFor: (engine: Engine) => AgentServerSuiteO
         await server?.stop('SIGKILL');
         await options.teardown?.();
         await drop?.();
-        if (root) rmSync(root, { recursive: true, force: true });
+        if (root && !process.env.RL_KEEP_TEST_ROOT) rmSync(root, { recursive: true, force: true });
       });
       options.tests(suite);
     });

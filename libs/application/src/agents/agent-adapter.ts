@@ -103,9 +103,10 @@ export interface AgentAdapter {
   /**
    * Environment entries a launch adds for the agent (after the request's, before runledger's own RUNLEDGER_* entries):
    * OpenCode's plugin is named and configured this way, so nothing is written into the worktree; Gemini CLI's private
-   * home and workspace trust too. None when undefined.
+   * home and workspace trust too. `runledger` holds runledger's own entries of this launch (RUNLEDGER_URL,
+   * RUNLEDGER_SESSION_ID, RUNLEDGER_TOKEN, …), for an agent that must carry them under other names. None when undefined.
    */
-  launchEnv?(launch: AgentLaunch): Record<string, string>;
+  launchEnv?(launch: AgentLaunch, runledger: Readonly<Record<string, string>>): Record<string, string>;
   /**
    * Tells the agent's own process from the processes of its tools, which inherit its environment (argv as /proc reads
    * it). When defined, only such a process is adopted as the agent; once the agent is dead, the session's other

@@ -5,7 +5,7 @@ import { parseGeminiChatFile } from '@runledger/infra/agents/gemini-cli/chat-par
 import { RunledgerConfig } from '@runledger/infra/config';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
 import { AgentAdapter, AgentLaunch, AgentTranscript } from '../agent-adapter';
-import { DEFAULT_HOOK_HOLD_SECONDS, HOOK_TIMEOUT_MARGIN_SECONDS, hookCommand, HookSettingsRequest } from '../hook-runner';
+import { CREDENTIAL_ENV, DEFAULT_HOOK_HOLD_SECONDS, HOOK_TIMEOUT_MARGIN_SECONDS, hookCommand, HookSettingsRequest } from '../hook-runner';
 import { agentExecutable } from '../agent-executable';
 import { GEMINI_HOOK_DIALECT, GEMINI_HOOK_EVENTS } from './hook-pairing';
 
@@ -14,6 +14,25 @@ export const GEMINI_FLAGS = ['--yolo', '-o', 'stream-json'] as const;
 
 /** The hook events runledger registers with Gemini CLI (0.61.0), as Gemini names them. */
 export const GEMINI_EVENTS = Object.keys(GEMINI_HOOK_EVENTS);
+
+/**
+ * runledger's entries a Gemini CLI hook needs from its environment. Gemini passes a hook a sanitized copy of its own
+ * environment: with `GITHUB_SHA` set (GitHub Actions) it drops every variable but a short allow-list and those named
+ * `GEMINI_CLI_*`, and with `enableEnvironmentVariableRedaction` those named like `TOKEN`, `CERT`, … (measured on
+ * 0.61.0). So a launch also carries each of them as `GEMINI_CLI_<name>`, and the hook command restores it.
+ */
+export const GEMINI_CARRIED_ENV = [CREDENTIAL_ENV, 'RUNLEDGER_CA_FILE'] as const;
+
+/** `GEMINI_CLI_<name>`: the name under which Gemini CLI passes a variable to its hooks whatever its sanitization. */
+const carried = (name: string): string => `GEMINI_CLI_${name}`;
+
+/**
+ * A launched session's hook command, `<name>="${GEMINI_CLI_<name>-}" … <command>` for each GEMINI_CARRIED_ENV entry: the
+ * hook gets runledger's entries back under their own names from the copies Gemini passes on. Written `${NAME-}` because
+ * Gemini resolves `$NAME`, `${NAME}` and `${NAME:-default}` in its settings from its own environment when it loads them,
+ * which would put the credential into the hook's argv; `${NAME-}` it leaves for the shell (measured on 0.61.0).
+ */
+export const restoringCarriedEnv = (command: string): string => `${GEMINI_CARRIED_ENV.map((name) => `${name}="\${${carried(name)}-}"`).join(' ')} ${command}`;
 
 /** One handler group of a Gemini CLI settings.json `hooks` entry (the shape Claude Code's settings share). */
 export interface GeminiHookGroup {
@@ -77,7 +96,7 @@ export class GeminiCliAdapter implements AgentAdapter {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const userHome = launch.env.HOME ?? process.env.HOME;
     const base = userHome ? readSettings(path.join(userHome, '.gemini', 'settings.json')) : {};
-    const hooks = geminiHooks({ ...launch.hooks, url: launch.url, sessionId: launch.sessionId, runner: launch.runner });
+    const hooks = geminiHooks({ ...launch.hooks, url: launch.url, sessionId: launch.sessionId, runner: launch.runner }, restoringCarriedEnv);
     fs.writeFileSync(path.join(dir, 'settings.json'), `${JSON.stringify({ ...base, hooks }, null, 2)}\n`, { mode: 0o600 });
     // The user's sign-in (OAuth) is theirs to keep: linked, never copied.
     for (const file of ['oauth_creds.json', 'google_accounts.json']) {
@@ -89,8 +108,10 @@ export class GeminiCliAdapter implements AgentAdapter {
     return [gemini, ...(launch.prompt ? ['-p', launch.prompt] : []), ...GEMINI_FLAGS];
   }
 
-  launchEnv(launch: AgentLaunch): Record<string, string> {
-    return { GEMINI_CLI_HOME: this.home(launch.sessionId), GEMINI_CLI_TRUST_WORKSPACE: 'true' };
+  /** The private home, the workspace trusted, and runledger's GEMINI_CARRIED_ENV entries again as `GEMINI_CLI_<name>`. */
+  launchEnv(launch: AgentLaunch, runledger: Readonly<Record<string, string>>): Record<string, string> {
+    const carriedEnv = GEMINI_CARRIED_ENV.flatMap((name) => (runledger[name] === undefined ? [] : [[carried(name), runledger[name]!] as const]));
+    return { GEMINI_CLI_HOME: this.home(launch.sessionId), GEMINI_CLI_TRUST_WORKSPACE: 'true', ...Object.fromEntries(carriedEnv) };
   }
 
   /**

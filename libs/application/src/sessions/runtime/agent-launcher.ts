@@ -80,15 +80,18 @@ export class AgentLauncher {
     const credential = this.credential(request.sessionId);
     // The agent's own telemetry to runledger's OTLP logs route (docs/ARCHITECTURE.md §4g); the request's env can turn it off.
     const telemetry = adapter?.telemetryEnv?.({ logsUrl: `${this.address.url}/api/v1/otlp/v1/logs`, credential, ...(this.address.caFile ? { caFile: this.address.caFile } : {}) }) ?? {};
-    const env: Record<string, string> = {
-      ...telemetry,
-      ...(request.env ?? {}),
-      ...(adapter?.launchEnv && launch ? adapter.launchEnv(launch) : {}),
+    const runledgerEnv: Record<string, string> = {
       RUNLEDGER_URL: this.address.url,
       ...(this.address.caFile ? { RUNLEDGER_CA_FILE: this.address.caFile } : {}),
       RUNLEDGER_SESSION_ID: request.sessionId,
       [CREDENTIAL_ENV]: credential,
       [AGENT_HOME]: this.config.dataDir,
+    };
+    const env: Record<string, string> = {
+      ...telemetry,
+      ...(request.env ?? {}),
+      ...(adapter?.launchEnv && launch ? adapter.launchEnv(launch, runledgerEnv) : {}),
+      ...runledgerEnv,
     };
     if (type === 'tmux') {
       const [name, value] = TMUX_AGENT_MARKER.split('=');
