@@ -107,8 +107,8 @@ describeWithClaude('remote flight recorder: a laptop\'s claude -p recorded into 
 
     // Log equals transcript, call for call: every call recorded by its own hooks, none interrupted or late.
     const calls = (await admin.get(`/sessions/${session.id}/tool-calls`)).body.toolCalls as Array<Record<string, any>>;
-    const byId = (list: Array<{ callId: string }>) => [...list].sort((a, b) => a.callId.localeCompare(b.callId));
-    expect(byId(calls).map((c) => [c.callId, c.tool, c.status, c.source, c.attempt])).toEqual(byId(uses.map((u) => ({ callId: u.id, name: u.name }))).map((u) => [u.callId, u.name, 'completed', 'hook', 1]));
+    const byId = (rows: unknown[][]) => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(byId(calls.map((c) => [c.callId, c.tool, c.status, c.source, c.attempt]))).toEqual(byId(uses.map((u) => [u.id, u.name, 'completed', 'hook', 1])));
     await eventually(async () => (await admin.post(`/sessions/${session.id}/reconcile`, {})).body.appended === 0, 'a reconcile that appends nothing', 30_000);
 
     // The archive equals the transcripts byte for byte; it came through the shipping route only: bytes written to the
