@@ -192,8 +192,9 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         const { logged } = await logEqualsRollout(found.id);
         expect(logged.map((c) => c.status).sort()).toEqual(['completed', 'failed']);
         expect(logged.find((c) => c.status === 'failed')).toMatchObject({ source: 'hook', result: { exitCode: 2 } }); // read from the shipped rollout
-        const archived = await fetch(`${server.url}/api/v1/sessions/${found.id}/transcript`, { headers: { authorization: `Bearer ${TOKEN}` } });
-        expect(Buffer.from(await archived.arrayBuffer()).equals(readFileSync(rolloutOf(home, threadId)))).toBe(true);
+        // Codex writes its turn's end after its last hook (Stop): the shim ships that tail a moment later.
+        const archived = async () => Buffer.from(await (await fetch(`${server.url}/api/v1/sessions/${found.id}/transcript`, { headers: { authorization: `Bearer ${TOKEN}` } })).arrayBuffer());
+        await eventually(async () => (await archived()).equals(readFileSync(rolloutOf(home, threadId))), 'the rollout shipped whole', 15_000, 200);
 
         const removed = await runCli(['codex', 'uninstall-hooks', '--json'], cliEnv, repo);
         expect(JSON.parse(removed.stdout).changes).toEqual([expect.objectContaining({ action: 'removed-file' })]);
