@@ -58,9 +58,13 @@ export const installedHookCommand = (command: string, target: Pick<InstalledHook
   return `case "$PWD/" in ${patterns}) [ -n "$RUNLEDGER_SESSION_ID" ] || ${run};; esac ${INSTALLED_HOOK_MARKER}`;
 };
 
+/** Events a remote flight recorder does not hook (docs/ARCHITECTURE.md §4f): worktree custody works on the server's disk only. */
+export const REMOTE_UNHOOKED_EVENTS: readonly string[] = ['WorktreeCreate', 'WorktreeRemove'];
+
 /**
  * The `hooks` of an installation: the settings runledger generates for every session (claudeHookSettings, command
- * transport, no session id), each command wrapped by installedHookCommand.
+ * transport, no session id), each command wrapped by installedHookCommand; a remote recorder's without
+ * REMOTE_UNHOOKED_EVENTS.
  */
 export const installedHooks = (target: InstalledHookTarget): Record<string, MatcherGroup[]> => {
   const { hooks } = claudeHookSettings({
@@ -68,10 +72,13 @@ export const installedHooks = (target: InstalledHookTarget): Record<string, Matc
     hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds, ...(target.remote ? { remote: target.remote } : {}),
   });
   return Object.fromEntries(
-    Object.entries(hooks).map(([event, groups]) => [
-      event,
-      groups.map((group) => ({ ...group, hooks: group.hooks.map((hook) => ({ ...hook, command: installedHookCommand(String(hook.command), target) })) })),
-    ]),
+    Object.entries(hooks)
+      // Worktree custody creates worktrees on the server's disk: a remote recorder's agent keeps creating its own.
+      .filter(([event]) => !(target.remote && REMOTE_UNHOOKED_EVENTS.includes(event)))
+      .map(([event, groups]) => [
+        event,
+        groups.map((group) => ({ ...group, hooks: group.hooks.map((hook) => ({ ...hook, command: installedHookCommand(String(hook.command), target) })) })),
+      ]),
   );
 };
 

@@ -39,6 +39,8 @@ describe('remote flight recorder: the install side (docs/ARCHITECTURE.md §4f)',
     const claude = String(installedHooks(target).PreToolUse[0].hooks[0].command);
     expect(claude).toContain("--url https://team.example --hold 30 --failure closed --project team --token-file '/home/al ice/rl.token' --ca-file /etc/ca.pem");
     expect(claude).not.toContain('RUNLEDGER_DATA_DIR');
+    expect(Object.keys(installedHooks(target))).not.toContain('WorktreeCreate'); // custody is the server's disk only
+    expect(Object.keys(installedHooks({ ...target, remote: undefined }))).toEqual(expect.arrayContaining(['WorktreeCreate', 'WorktreeRemove']));
     const codex = String(codexInstalledHooks(target).PostToolUse[0].hooks[0].command);
     expect(codex).toContain("codex --event PostToolUse --url https://team.example --hold 30 --failure closed --project team --token-file '/home/al ice/rl.token'");
     expect(recordsInto(claude)).toEqual({ url: 'https://team.example', project: 'team' });

@@ -132,7 +132,11 @@ export class AgentHooks {
       (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path, agent, ...(await this.remoteWhere(remote, context)) }, context));
     const known = await this.knownState(sessionId);
     const transcript = this.transcripts.sourceOf({ sessionId, remote: known?.remote, ...(input.transcript_path ? { transcriptPath: input.transcript_path } : {}) }, adapter.archivesTranscript !== false);
-    // Custody of Claude Code's own worktrees (docs/ARCHITECTURE.md §4b): runledger creates and removes them.
+    // Custody of Claude Code's own worktrees (docs/ARCHITECTURE.md §4b): runledger creates and removes them, on its own
+    // disk, so never for an agent on another machine (its installed hooks do not register these events).
+    if (remote && (input.hook_event_name === 'WorktreeCreate' || input.hook_event_name === 'WorktreeRemove')) {
+      throw new DomainError('HOOK.REMOTE_WORKTREE', 'conflict', `${input.hook_event_name} from ${remote.host}: worktree custody works on this server's disk only; a remote agent keeps its own worktrees`, { field: 'hook_event_name' });
+    }
     if (input.hook_event_name === 'WorktreeCreate') {
       const worktreePath = await this.worktrees.create({ sessionId, agentSessionId: input.session_id, name: input.name, ...(input.cwd ? { cwd: input.cwd } : {}) }, context);
       return worktreeCreated(worktreePath);
