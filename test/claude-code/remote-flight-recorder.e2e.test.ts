@@ -1,22 +1,16 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { freePort } from '../support/free-port';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
-import { describeWithClaude, prepareClaudeHome, runClaude, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
+import { describeWithClaude, prepareClaudeHome, runClaude, subagentFiles, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 
 const ADMIN = 'remote-recorder-admin-token-0123456789';
 /** Bash calls of the main agent; the server is restarted after the second one completed. */
 const CALLS = 6;
-
-/** The sub-agent transcripts Claude Code wrote beside `transcript` (`<name>/subagents/*.jsonl`). */
-const subagentFiles = (transcript: string): string[] => {
-  const dir = join(transcript.replace(/\.jsonl$/, ''), 'subagents');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => join(dir, f)) : [];
-};
 
 /**
  * The remote flight recorder (docs/ARCHITECTURE.md §4f): the real Claude Code CLI runs by hand in a repository and a
