@@ -46,6 +46,7 @@ export interface ShippedTranscript {
   appended: number;
 }
 
+/** The refusal of a shipped chunk the archive did not take: TRANSCRIPT.OFFSET (a gap) or TRANSCRIPT.MISMATCH (a held byte differs), 409 naming where to resume. */
 const shippingRefusal = (chunk: Exclude<ShippedChunk, { outcome: 'appended' }>, offset: number, file: string): DomainError =>
   chunk.outcome === 'gap'
     ? new DomainError('TRANSCRIPT.OFFSET', 'conflict', `offset ${offset} is past the ${chunk.length} bytes held of ${file}: send from offset ${chunk.length}`, { field: 'offset', expectedOffset: chunk.length })
