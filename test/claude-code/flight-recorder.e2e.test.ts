@@ -71,7 +71,7 @@ describeWithClaude('flight-recorder mode: a claude -p started by hand, not by ru
     const status = await runCli(['claude', 'status', '--json'], cli, repo);
     const report = JSON.parse(status.stdout);
     // Installed with the shim (bash is on PATH and the server is on loopback): status says which runner the hooks use.
-    expect(report.settings).toEqual(expect.arrayContaining([{ scope: 'local', file: join(repo, '.claude', 'settings.local.json'), installed: true, runner: 'shim' }]));
+    expect(report.settings).toEqual(expect.arrayContaining([{ scope: 'local', file: join(repo, '.claude', 'settings.local.json'), installed: true, runner: 'shim', records: { url: server.url } }]));
     expect((await runCli(['claude', 'status'], cli, repo)).stdout).toContain(`local   ${join(repo, '.claude', 'settings.local.json')}: runledger hooks installed (shim: bin/runledger-hook`);
     expect(report.sessions).toEqual([expect.objectContaining({ id: session.id, agent: 'external', lastEvent: expect.objectContaining({ type: expect.any(String) }) })]);
     expect((await runCli(['claude', 'status'], cli, repo)).stdout).toMatch(new RegExp(`│ ${session.id} +│ app +│ external`));

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { describeWithClaude, prepareClaudeHome, readTranscript, transcriptDir, transcriptsOf } from '../support/claude-code/claude-env';
+import { describeWithClaude, prepareClaudeHome, readTranscript, subagentFiles, transcriptDir, transcriptsOf } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { makeRepo } from '../support/git-repo';
 import { apiClient, eventually } from '../support/http-client';
@@ -9,12 +9,6 @@ import { runCli, ServerProcess, startServerProcess } from '../support/server-pro
 import { killTmuxServer } from '../support/tmux';
 
 const TOKEN = 'hook-events-admin-token-0123456789';
-
-/** The sub-agent transcripts Claude Code wrote beside `transcript` (`<name>/subagents/*.jsonl`). */
-const subagentFiles = (transcript: string): string[] => {
-  const dir = join(transcript.replace(/\.jsonl$/, ''), 'subagents');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f)) : [];
-};
 
 /**
  * The real Claude Code CLI launched by runledger, against the scripted Messages API: the hook events beyond tool calls

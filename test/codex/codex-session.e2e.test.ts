@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listPidsWithEnv, readProcStat, readStartTime } from '@runledger/infra/runtime';
 import { CodexHome, describeWithCodex, ECHO_MCP_SERVER, execFlags, prepareCodexHome, rolloutCalls, rolloutOf, rolloutsOf, runCodex } from '../support/codex/codex-env';
@@ -164,6 +164,41 @@ describeWithCodex('the real Codex CLI launched by runledger (docs/ARCHITECTURE.m
         expect(readFileSync(hooksFile, 'utf8')).toBe(ownHooks);
         expect(readFileSync(configFile, 'utf8')).toBe(configBefore);
         rmSync(hooksFile);
+      });
+
+      // The remote flight recorder (docs/ARCHITECTURE.md §4f) with Codex: one engine is enough (the hooks and the archive
+      // do not touch the store's engine).
+      (engine === 'pglite' ? it : it.skip)('records a Codex run started by hand into a team server with install-hooks --server: a remote session under its person and machine, the rollout shipped byte for byte', async () => {
+        const repo = makeRepo(join(root, 'remote-laptop', 'repo')); // registered nowhere: the project comes from --project
+        const person = await api.post('/users', { name: 'rita', role: 'writer' });
+        expect(person.status).toBe(201);
+        const tokenFile = join(root, 'remote-laptop', 'rita.token');
+        writeFileSync(tokenFile, `${person.body.token}\n`, { mode: 0o600 });
+        const configFile = join(home.home, 'config.toml');
+        const configBefore = readFileSync(configFile, 'utf8');
+        const cliEnv = { ...home.env, RUNLEDGER_URL: 'http://127.0.0.1:9', RUNLEDGER_TOKEN: '' };
+        const installed = await runCli(['codex', 'install-hooks', '--server', server.url, '--token-file', tokenFile, '--project', 'cx', '--json'], cliEnv, repo);
+        expect(installed).toMatchObject({ code: 0, stderr: '' });
+        expect(JSON.parse(installed.stdout)).toMatchObject({ server: server.url, project: 'cx', roots: [repo] });
+        expect(readFileSync(join(home.home, 'hooks.json'), 'utf8')).toContain(`--project cx --token-file ${tokenFile}`);
+
+        fake.push({ exec: [{ cmd: 'echo remote > remote.txt' }] }, { exec: [{ cmd: 'ls /no/such/dir' }] }, { text: 'Recorded remotely.' });
+        const run = await runCodex(['exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', 'work on the laptop'], { cwd: repo, home, env: { RUNLEDGER_TOKEN: '' } });
+        expect(run.code).toBe(0);
+        const threadId = run.events.find((e) => e.type === 'thread.started')!.thread_id as string;
+        const found = await eventually(async () => (await api.get(`/sessions?agentSessionId=${threadId}`)).body.sessions[0], 'the remote run to be recorded');
+        expect(found).toMatchObject({ agent: 'external', observedAgent: 'codex', projectId: 'cx', remote: { host: hostname(), person: 'rita' } });
+        await eventually(async () => (await toolCalls(found.id)).filter((c) => c.status !== 'dispatched').length === 2, 'both calls ended');
+        const { logged } = await logEqualsRollout(found.id);
+        expect(logged.map((c) => c.status).sort()).toEqual(['completed', 'failed']);
+        expect(logged.find((c) => c.status === 'failed')).toMatchObject({ source: 'hook', result: { exitCode: 2 } }); // read from the shipped rollout
+        // Codex writes its turn's end after its last hook (Stop): the shim ships that tail a moment later.
+        const archived = async () => Buffer.from(await (await fetch(`${server.url}/api/v1/sessions/${found.id}/transcript`, { headers: { authorization: `Bearer ${TOKEN}` } })).arrayBuffer());
+        await eventually(async () => (await archived()).equals(readFileSync(rolloutOf(home, threadId))), 'the rollout shipped whole', 15_000, 200);
+
+        const removed = await runCli(['codex', 'uninstall-hooks', '--json'], cliEnv, repo);
+        expect(JSON.parse(removed.stdout).changes).toEqual([expect.objectContaining({ action: 'removed-file' })]);
+        expect(readFileSync(configFile, 'utf8')).toBe(configBefore);
       });
 
       it('runledger SIGKILLed during a long exec and started after Codex finished: every rollout call in the log, `exited`, Codex never launched again', async () => {

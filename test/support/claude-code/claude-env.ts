@@ -67,6 +67,12 @@ export const transcriptsOf = (home: string, cwd: string): string[] => {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => join(dir, f)) : [];
 };
 
+/** The sub-agent transcripts Claude Code wrote beside `transcript` (`<name>/subagents/*.jsonl`), sorted; empty when none. */
+export const subagentFiles = (transcript: string): string[] => {
+  const dir = join(transcript.replace(/\.jsonl$/, ''), 'subagents');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f)) : [];
+};
+
 /** The lines of a transcript JSONL file, parsed. */
 export const readTranscript = (file: string): Array<Record<string, any>> =>
   readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, any>);

@@ -9,6 +9,7 @@ import { AnswersBeforeProjectionRule, answersBeforeProjectionRule } from './read
 /** How each write route answers, as docs/ARCHITECTURE.md §5 lists it: at commit, after the projection, or by a rule. */
 const DECIDED: Record<string, 'commit' | 'waits' | AnswersBeforeProjectionRule> = {
   'HooksController.hook': hookAnswersBeforeProjection,
+  'HooksController.shipTranscript': 'commit',
   'ToolCallsController.request': 'commit',
   'ToolCallsController.result': 'commit',
   'ToolCallsController.retry': 'commit',

@@ -7,7 +7,7 @@ import { serveWebApp } from '../web/web-app';
 import { answerClientErrorsAsJson } from './client-error';
 import { ErrorFilter } from './error.filter';
 import { PlainTextPipe } from './plain-text.pipe';
-import { jsonNotFound, requestLimits } from './request-limits';
+import { jsonNotFound, MAX_SHIPPED_CHUNK, requestLimits } from './request-limits';
 import { validationPipe } from './validation';
 
 /** Route prefix of the HTTP API (docs/ARCHITECTURE.md §5). */
@@ -29,6 +29,7 @@ export const configureHttp = async (app: INestApplication): Promise<void> => {
   answerClientErrorsAsJson(app.getHttpServer());
   app.setGlobalPrefix(API_PREFIX);
   express.useBodyParser('json', { limit: MAX_BODY });
+  express.useBodyParser('raw', { type: 'application/octet-stream', limit: MAX_SHIPPED_CHUNK }); // shipped transcript bytes (§4f)
   express.use(requestLimits);
   app.useGlobalPipes(new PlainTextPipe(), validationPipe());
   app.useGlobalFilters(new ErrorFilter());

@@ -3,6 +3,9 @@ import { ErrorBody } from './error.filter';
 
 /** Deepest JSON body accepted (nested objects/arrays); deeper is 400 REQUEST.TOO_DEEP, before any recursive code runs on it. */
 export const MAX_JSON_DEPTH = 100;
+/** Largest transcript chunk one `PUT /hooks/:agent/transcript` takes (bytes, docs/ARCHITECTURE.md §4f); a larger body is 413 REQUEST.TOO_LARGE. */
+export const MAX_SHIPPED_CHUNK = 16 * 1024 * 1024;
+
 /** Longest Idempotency-Key, X-Runledger-Session or Last-Event-ID header accepted (characters). */
 export const MAX_HEADER_ID = 200;
 

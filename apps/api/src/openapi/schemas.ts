@@ -123,6 +123,7 @@ export const RESPONSE_SCHEMAS = {
       id: str, projectId: str, kind: { type: 'string', enum: ['worker', 'orchestrator'] },
       status: { type: 'string', enum: ['starting', 'running', 'exited', 'interrupted', 'retiring', 'terminated'] },
       agent: { type: 'string', description: 'command, claude-code or external' }, agentSessionId: str, transcriptPath: str,
+      remote: obj({ host: str, person: str }, ['host', 'person']),
       branch: str, baseRef: str, prompt: str, command: arrayOf(str),
       worktrees: arrayOf({ $ref: '#/components/schemas/Worktree' }),
       runtime: { allOf: [{ $ref: '#/components/schemas/Runtime' }], nullable: true },
@@ -273,4 +274,13 @@ export const RESPONSE_SCHEMAS = {
   ),
   ...USAGE_SCHEMAS,
   ClaudeHookOutput: { type: 'object', additionalProperties: true, description: 'Claude Code hook output JSON (e.g. a PreToolUse permission decision)' },
+  ShippedTranscript: obj(
+    {
+      sessionId: str, file: { type: 'string', description: 'the transcript file name (main or sub-agent)' },
+      offset: { type: 'integer', description: 'the offset the chunk was read at' },
+      length: { type: 'integer', description: 'bytes the archive copy holds now: where the next chunk starts' },
+      appended: { type: 'integer', description: 'bytes this chunk added (0 when the copy already held them)' },
+    },
+    ['sessionId', 'file', 'offset', 'length', 'appended'],
+  ),
 } satisfies Record<string, SchemaObject>;

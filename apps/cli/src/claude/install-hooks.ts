@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { ProjectHookSettings } from '@runledger/domain';
 import { claudeHookSettings } from '@runledger/application/agents/claude-code/hook-settings';
-import { HookRunner, shellQuote } from '@runledger/application/agents/hook-runner';
+import { HookRunner, RemoteRecording, shellQuote } from '@runledger/application/agents/hook-runner';
 import { CLAUDE_TELEMETRY_ENV_KEYS, claudeTelemetryEnv } from '@runledger/application/agents/claude-code/telemetry-env';
 import { UsageError } from '../client/client-errors';
 import {
@@ -40,35 +40,45 @@ export interface InstalledHookTarget extends ProjectHookSettings {
   dataDir?: string;
   /** Repository folders whose sessions are recorded; a Claude session started anywhere else is left alone. */
   roots: string[];
+  /** A remote flight recorder (install-hooks --server, docs/ARCHITECTURE.md §4f): the project and token file the hooks name. */
+  remote?: RemoteRecording;
 }
 
 /**
  * Wraps the hook command of a session-less hook (claudeHookSettings without a session) for installation: when Claude
  * Code runs it in one of `roots` (or below), and not inside a session runledger launched (which has hooks of its own),
- * it runs, with RUNLEDGER_DATA_DIR pointing at the server's token file; anywhere else it exits 0 at once, so Claude
+ * it runs, with RUNLEDGER_DATA_DIR pointing at the server's token file (a remote recorder's hook names its token file
+ * itself); anywhere else it exits 0 at once, so Claude
  * Code outside registered projects is unaffected. Ends with INSTALLED_HOOK_MARKER.
  */
-export const installedHookCommand = (command: string, target: Pick<InstalledHookTarget, 'dataDir' | 'roots'>): string => {
+export const installedHookCommand = (command: string, target: Pick<InstalledHookTarget, 'dataDir' | 'roots' | 'remote'>): string => {
   if (target.roots.length === 0) throw new UsageError('no repository to record: register a project first (runledger project add)');
   const run = `${target.dataDir ? `RUNLEDGER_DATA_DIR=${shellQuote(target.dataDir)} ` : ''}exec ${command}`;
   const patterns = target.roots.map((root) => `${shellQuote(`${root.replace(/\/+$/, '')}/`)}*`).join('|');
   return `case "$PWD/" in ${patterns}) [ -n "$RUNLEDGER_SESSION_ID" ] || ${run};; esac ${INSTALLED_HOOK_MARKER}`;
 };
 
+/** Events a remote flight recorder does not hook (docs/ARCHITECTURE.md §4f): worktree custody works on the server's disk only. */
+export const REMOTE_UNHOOKED_EVENTS: readonly string[] = ['WorktreeCreate', 'WorktreeRemove'];
+
 /**
  * The `hooks` of an installation: the settings runledger generates for every session (claudeHookSettings, command
- * transport, no session id), each command wrapped by installedHookCommand.
+ * transport, no session id), each command wrapped by installedHookCommand; a remote recorder's without
+ * REMOTE_UNHOOKED_EVENTS.
  */
 export const installedHooks = (target: InstalledHookTarget): Record<string, MatcherGroup[]> => {
   const { hooks } = claudeHookSettings({
     url: target.url, runner: target.runner, hookTransport: 'command',
-    hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds,
+    hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds, ...(target.remote ? { remote: target.remote } : {}),
   });
   return Object.fromEntries(
-    Object.entries(hooks).map(([event, groups]) => [
-      event,
-      groups.map((group) => ({ ...group, hooks: group.hooks.map((hook) => ({ ...hook, command: installedHookCommand(String(hook.command), target) })) })),
-    ]),
+    Object.entries(hooks)
+      // Worktree custody creates worktrees on the server's disk: a remote recorder's agent keeps creating its own.
+      .filter(([event]) => !(target.remote && REMOTE_UNHOOKED_EVENTS.includes(event)))
+      .map(([event, groups]) => [
+        event,
+        groups.map((group) => ({ ...group, hooks: group.hooks.map((hook) => ({ ...hook, command: installedHookCommand(String(hook.command), target) })) })),
+      ]),
   );
 };
 
@@ -78,8 +88,9 @@ export const installedHooks = (target: InstalledHookTarget): Record<string, Matc
  * starts, and for a repository's settings its folder as the resource attribute `runledger.cwd`, so a session whose hooks
  * never fired is still found by its project.
  */
-export const installedTelemetry = (target: Pick<InstalledHookTarget, 'url' | 'dataDir'>, repo?: string): SettingsTelemetry => {
-  const token = target.dataDir ? `"$(cat ${shellQuote(path.join(target.dataDir, 'token'))})"` : '"$RUNLEDGER_TOKEN"';
+export const installedTelemetry = (target: Pick<InstalledHookTarget, 'url' | 'dataDir' | 'remote'>, repo?: string): SettingsTelemetry => {
+  const tokenFile = target.remote?.tokenFile ?? (target.dataDir ? path.join(target.dataDir, 'token') : undefined);
+  const token = tokenFile ? `"$(cat ${shellQuote(tokenFile)})"` : '"$RUNLEDGER_TOKEN"';
   return {
     env: { ...claudeTelemetryEnv({ logsUrl: `${target.url}/api/v1/otlp/v1/logs` }), ...(repo ? { OTEL_RESOURCE_ATTRIBUTES: `runledger.cwd=${repo}` } : {}) },
     otelHeadersHelper: `printf '{"Authorization":"Bearer %s"}' ${token} ${INSTALLED_HOOK_MARKER}`,

@@ -31,7 +31,7 @@ export const codexHooksFileOf = (scope: CodexHookScope, repo: string | undefined
  */
 export const codexInstalledHooks = (target: InstalledHookTarget): Record<string, HookGroup[]> => {
   const timeout = (target.hookHoldSeconds ?? DEFAULT_HOOK_HOLD_SECONDS) + HOOK_TIMEOUT_MARGIN_SECONDS;
-  const request = { url: target.url, runner: target.runner, hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds };
+  const request = { url: target.url, runner: target.runner, hookFailure: target.hookFailure, hookHoldSeconds: target.hookHoldSeconds, ...(target.remote ? { remote: target.remote } : {}) };
   return Object.fromEntries(
     CODEX_HOOK_EVENTS.map((event) => [event, [{ hooks: [{ type: 'command', command: installedHookCommand(hookCommand('codex', event, request), target), timeout }] }]]),
   );

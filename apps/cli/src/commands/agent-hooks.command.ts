@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
@@ -11,6 +12,7 @@ import { printError, printJson, printLine } from '../client/output';
 import { listProjectViews, projectHolding, ProjectView, repositoryTop } from '../client/projects';
 import { ClaudeSettingsFile, hasInstalledHooks, isInstalledHook, MatcherGroup } from '../claude/claude-settings';
 import { InstalledHookTarget, installHooks, SettingsChange, uninstallHooks } from '../claude/install-hooks';
+import { RecordsInto, recordsInto, remoteClientConfig, RemoteOptions, remoteRecording, requireRemoteRunner } from '../claude/remote-recorder';
 import { shortTime, toolCallsCell } from './sessions.command';
 
 /**
@@ -43,6 +45,8 @@ export interface AgentHooksFiles<T = Record<string, MatcherGroup[]>> {
   uninstall(file: string): SettingsChange;
   /** True for a session this agent's hooks record. */
   ownsSession(session: SessionView): boolean;
+  /** Whether install-hooks offers `--server` (a remote flight recorder: the hooks post to a team server and ship the transcript, docs/ARCHITECTURE.md §4f). */
+  remote?: boolean;
 }
 
 /** How an agent whose hooks live in a Claude-shaped settings.json (`{hooks: {<Event>: [group…]}}`: Claude Code, Gemini CLI) has them merged and removed. */
@@ -51,8 +55,8 @@ export const SETTINGS_JSON_HOOKS: Pick<AgentHooksFiles, 'install' | 'uninstall'>
   uninstall: (file) => uninstallHooks(file),
 };
 
-/** Options of install-hooks and uninstall-hooks. */
-interface HookOptions {
+/** Options of install-hooks and uninstall-hooks (`server`, `tokenFile`: a remote flight recorder, the CA from the CLI's `--ca-file`). */
+interface HookOptions extends RemoteOptions {
   scope: string;
   telemetry?: boolean;
   project?: string;
@@ -86,6 +90,22 @@ const placements = async <T>(files: AgentHooksFiles<T>, client: ApiClient, optio
   const project = projectHolding(projects, repo);
   if (!project) throw new UsageError(`no project holds ${repo}: run \`runledger project add\` there first, or pass --project <id>`);
   return [{ file: files.fileOf(options.scope, repo), roots: [repo], repo, project }];
+};
+
+/**
+ * Where a remote flight recorder's hooks go (docs/ARCHITECTURE.md §4f): the hooks file of the scope, recording the
+ * repository of the current directory on this machine into `--project` of the team server (or its only project). The
+ * server's own repository paths mean nothing here. Throws UsageError when the project is unknown or not chosen.
+ */
+const remotePlacement = async <T>(files: AgentHooksFiles<T>, client: ApiClient, options: HookOptions, cwd: string = process.cwd()): Promise<HookPlacement> => {
+  const projects = await listProjectViews(client);
+  const project = options.project ? projects.find((p) => p.id === options.project) : projects.length === 1 ? projects[0] : undefined;
+  if (options.project && !project) throw new UsageError(`no project ${options.project} on ${client.config.baseUrl} (runledger project list there shows them)`);
+  if (!project) {
+    throw new UsageError(`--server ${client.config.baseUrl} has ${projects.length} projects: name the one to record into with --project <id> (${projects.map((p) => p.id).join(', ') || 'register one there first'})`);
+  }
+  const repo = repositoryTop(cwd);
+  return { file: files.fileOf(options.scope, options.scope === 'user' ? undefined : repo), roots: [repo], ...(options.scope === 'user' ? {} : { repo }), project };
 };
 
 const CHANGE_TEXT: Record<SettingsChange['action'], string> = {
@@ -129,6 +149,14 @@ const installedRunner = (settings: ClaudeSettingsFile): keyof typeof RUNNER_TEXT
   return kinds.size === 1 ? [...kinds][0] : kinds.size === 0 ? 'unknown' : 'mixed';
 };
 
+/** Where the hooks install-hooks wrote into `settings` record (recordsInto of the first one), if they name a URL. */
+const installedRecordsInto = (settings: ClaudeSettingsFile): RecordsInto | undefined => {
+  const command = Object.values(settings.hooks ?? {})
+    .flatMap((groups) => (Array.isArray(groups) ? groups : []).flatMap((g) => (Array.isArray(g?.hooks) ? g.hooks : []).filter(isInstalledHook)))
+    .map((h) => String(h.command))[0];
+  return command ? recordsInto(command) : undefined;
+};
+
 /** `runledger <agent> install-hooks|uninstall-hooks|status`: flight-recorder mode for the agent sessions people start by hand. */
 export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooksFiles<T>): void => {
   const agent = program.command(files.command).description(`record the ${files.label} sessions people start by hand (flight-recorder mode)`);
@@ -142,23 +170,34 @@ export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooks
   if (files.telemetry) {
     install.option('--telemetry', `also send ${files.label}'s own telemetry (OTLP logs) to runledger: the third source of each call`);
   }
+  if (files.remote) {
+    install
+      .option('--server <url>', 'a remote flight recorder: record this repository\'s sessions into the team server at <url>, shipping the transcripts (a private CA: the CLI\'s --ca-file)')
+      .option('--token-file <file>', 'with --server: the file (mode 0600) holding your personal token; the hooks read it at each run, it is never written into the settings');
+  }
   install
     .allowExcessArguments(false)
     .action(
-      clientAction(async (client, options: HookOptions) => {
-        const where = await placements(files, client, options);
+      clientAction(async (localClient, options: HookOptions) => {
+        if (options.tokenFile && !options.server) throw new UsageError('--token-file goes with --server');
+        if (options.server) requireRemoteRunner();
+        const client = options.server ? new ApiClient(remoteClientConfig({ ...options, server: options.server })) : localClient;
+        const where = options.server ? [await remotePlacement(files, client, options)] : await placements(files, client, options);
         const { tokenSource, baseUrl } = client.config;
-        const dataDir = tokenSource !== 'RUNLEDGER_TOKEN' && tokenSource !== 'none' ? path.dirname(tokenSource) : undefined;
-        if (!dataDir) printError(`runledger: no token file found: the hooks will read RUNLEDGER_TOKEN from the environment ${files.label} runs in`);
+        const remote = options.server ? remoteRecording(where[0].project!.id, client.config) : undefined;
+        const dataDir = !remote && tokenSource !== 'RUNLEDGER_TOKEN' && tokenSource !== 'none' ? path.dirname(tokenSource) : undefined;
+        if (!dataDir && !remote?.tokenFile) printError(`runledger: no token file found: the hooks will read RUNLEDGER_TOKEN from the environment ${files.label} runs in`);
         const changes = where.map(({ file, roots, repo, project }) => {
           // The project's hook policy (hold, failure mode) when the hooks serve one project; the defaults otherwise.
           const target: InstalledHookTarget = {
-            runner: hookRunner(baseUrl), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds,
+            runner: hookRunner(baseUrl), url: baseUrl, dataDir, roots, hookFailure: project?.hookFailure, hookHoldSeconds: project?.hookHoldSeconds, ...(remote ? { remote } : {}),
           };
           return files.install(file, files.hooksFor(target), options.scope, repo, options.telemetry ? target : undefined);
         });
-        report(changes, options.json, { roots: where.flatMap((w) => w.roots) });
-        if (!options.json) printLine(`${files.label} sessions started in ${where.flatMap((w) => w.roots).join(', ')} are now recorded (runledger ${files.command} status shows them).`);
+        report(changes, options.json, { roots: where.flatMap((w) => w.roots), ...(remote ? { server: baseUrl, project: remote.projectId } : {}) });
+        if (!options.json) {
+          printLine(`${files.label} sessions started in ${where.flatMap((w) => w.roots).join(', ')} are now recorded${remote ? ` into ${baseUrl} (project ${remote.projectId}, this machine: ${hostname()})` : ''} (runledger ${files.command} status shows them).`);
+        }
       }),
     );
   agent
@@ -179,13 +218,16 @@ export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooks
         report(targets.map((file) => files.uninstall(file)), options.json);
       }),
     );
-  agent
+  const status = agent
     .command('status')
-    .description(`where runledger's hooks are installed, and the last event of each ${files.label} session (have the hooks fired?)`)
-    .option('--json', 'print {settings: [{scope, file, installed, runner?}], sessions: [{id, projectId, agent, status, agentSessionId, lastEvent}]}')
+    .description(`where runledger's hooks are installed and where they record, and the last event of each ${files.label} session (have the hooks fired?)`)
+    .option('--json', 'print {settings: [{scope, file, installed, runner?, records?: {url, project?}}], sessions: [{id, projectId, agent, status, agentSessionId, remote?, lastEvent}]}');
+  if (files.remote) status.option('--server <url>', 'list the sessions of this team server (a remote flight recorder)').option('--token-file <file>', 'with --server: your personal token file');
+  status
     .allowExcessArguments(false)
     .action(
-      clientAction(async (client, options: { json?: boolean }) => {
+      clientAction(async (localClient, options: { json?: boolean } & RemoteOptions) => {
+        const client = options.server ? new ApiClient(remoteClientConfig({ ...options, server: options.server })) : localClient;
         let repo: string | undefined;
         try {
           repo = repositoryTop(process.cwd());
@@ -202,19 +244,23 @@ export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooks
           } catch {
             installed = undefined;
           }
-          return { scope: s, file, installed: installed !== undefined, ...(installed ? { runner: installedRunner(installed) } : {}) };
+          const records = installed ? installedRecordsInto(installed) : undefined;
+          return { scope: s, file, installed: installed !== undefined, ...(installed ? { runner: installedRunner(installed) } : {}), ...(records ? { records } : {}) };
         });
         const { sessions } = await client.get<SessionListResponse>('/sessions');
         const rows = [];
         for (const s of sessions.filter((session) => files.ownsSession(session))) {
-          rows.push({ id: s.id, projectId: s.projectId, agent: s.agent, status: s.status, agentSessionId: s.agentSessionId, toolCalls: s.toolCalls, lastEvent: await lastEvent(client, s) });
+          rows.push({ id: s.id, projectId: s.projectId, agent: s.agent, status: s.status, agentSessionId: s.agentSessionId, ...(s.remote ? { remote: s.remote } : {}), toolCalls: s.toolCalls, lastEvent: await lastEvent(client, s) });
         }
         if (options.json) return printJson({ settings, sessions: rows });
-        for (const s of settings) printLine(`${s.scope.padEnd(7)} ${s.file}: ${s.installed ? `runledger hooks installed (${RUNNER_TEXT[s.runner ?? 'unknown']})` : 'no runledger hooks'}`);
+        for (const s of settings) {
+          const where = 'records' in s && s.records ? `, recording into ${s.records.url}${s.records.project ? ` (remote flight recorder, project ${s.records.project})` : ''}` : '';
+          printLine(`${s.scope.padEnd(7)} ${s.file}: ${s.installed ? `runledger hooks installed (${RUNNER_TEXT[s.runner ?? 'unknown']})${where}` : 'no runledger hooks'}`);
+        }
         if (rows.length === 0) return printLine(`no ${files.label} session recorded yet: start \`${files.executable}\` in a registered project's repository`);
-        const table = new Table({ head: ['session', 'project', 'agent', 'status', `${files.executable} session`, 'last event', 'at', 'tool calls'], style: { head: [], border: [] } });
+        const table = new Table({ head: ['session', 'project', 'agent', 'status', `${files.executable} session`, 'machine', 'last event', 'at', 'tool calls'], style: { head: [], border: [] } });
         for (const r of rows) {
-          table.push([r.id, r.projectId, r.agent, r.status, r.agentSessionId ?? '', r.lastEvent?.type ?? '', shortTime(r.lastEvent?.at), toolCallsCell(r.toolCalls)]);
+          table.push([r.id, r.projectId, r.agent, r.status, r.agentSessionId ?? '', r.remote ? `${r.remote.host} (${r.remote.person})` : '', r.lastEvent?.type ?? '', shortTime(r.lastEvent?.at), toolCallsCell(r.toolCalls)]);
         }
         printLine(table.toString());
       }),

@@ -16,6 +16,7 @@ export const CLAUDE_HOOKS_FILES: AgentHooksFiles = {
   telemetry: true,
   uninstall: uninstallHooks,
   ownsSession: (s) => s.agent === 'claude-code' || (s.agent === 'external' && (s.observedAgent ?? 'claude-code') === 'claude-code'),
+  remote: true,
 };
 
 /** `runledger claude install-hooks|uninstall-hooks|status`: flight-recorder mode for Claude Code sessions started by hand. */

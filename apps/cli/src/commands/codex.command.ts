@@ -38,6 +38,7 @@ export const CODEX_HOOKS_FILES: AgentHooksFiles = {
   },
   uninstall: (file) => uninstallCodexHooks(file),
   ownsSession: (s) => s.agent === 'codex' || (s.agent === 'external' && s.observedAgent === 'codex'),
+  remote: true,
 };
 
 /** `runledger codex install-hooks|uninstall-hooks|status`: flight-recorder mode for Codex runs started by hand. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CodingAgent, describeControlCharacter, DomainError, Session, sessionStreamName, SnapshotPhase } from '@runledger/domain';
+import { CodingAgent, describeControlCharacter, DomainError, Session, sessionNotFound, sessionStreamName, SnapshotPhase } from '@runledger/domain';
 import { transcriptStartedAt } from '@runledger/infra/agents/transcript-start';
 import { EventStore } from '@runledger/infra/event-store';
 import { EVENT_STORE } from '@runledger/infra/tokens';
@@ -25,9 +24,9 @@ import { SessionReconciler } from '../sessions/reconcile-session/session-reconci
 import { ClaudeWorktreeCustody } from '../worktrees/claude-worktree-custody';
 import type { HookDialect, RecordedToolResult } from './agent-adapter';
 import { AgentAdapters } from './agent-adapters';
-import { AgentSessionDirectory } from './agent-session-directory';
+import { AgentSessionDirectory, AgentSessionWhere } from './agent-session-directory';
 import { hookCommands } from './claude-code/hook-commands';
-import { SessionTranscripts } from './session-transcripts';
+import { SessionTranscripts, ShippedTranscript, TranscriptSource } from './session-transcripts';
 
 /** When a hook event snapshots the session's files (docs/ARCHITECTURE.md §4e): a run's start and end, and around every call. */
 const SNAPSHOT_PHASES: Readonly<Record<string, SnapshotPhase>> = {
@@ -38,6 +37,12 @@ const SNAPSHOT_PHASES: Readonly<Record<string, SnapshotPhase>> = {
   Stop: 'run_end',
   SubagentStop: 'run_end',
 };
+
+/** A hook that runs on another machine (a remote flight recorder, docs/ARCHITECTURE.md §4f): the project it records into and that machine's host name. */
+export interface RemoteHook {
+  projectId: string;
+  host: string;
+}
 
 const invalid = (field: string, message: string) => new DomainError('HOOK.INVALID', 'invalid', message, { field });
 
@@ -104,8 +109,13 @@ export class AgentHooks {
     private readonly budgets: BudgetGuard,
   ) {}
 
-  /** Records one hook call of `agent`; throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD (404), 409 refusals. */
-  async handle(agent: CodingAgent, body: unknown, headerSessionId: string | undefined, context: CommandContext): Promise<HookOutput> {
+  /**
+   * Records one hook call of `agent`; `remote` when the hook runs on another machine (a remote flight recorder,
+   * docs/ARCHITECTURE.md §4f: its session is created in `remote.projectId`, its transcript read from what it shipped, its
+   * files never snapshotted here). Throws HOOK.INVALID (400), SESSION.NOT_FOUND / PROJECT.NOT_FOUND_FOR_CWD /
+   * PROJECT.NOT_FOUND (404), 409 refusals.
+   */
+  async handle(agent: CodingAgent, body: unknown, headerSessionId: string | undefined, context: CommandContext, remote?: RemoteHook): Promise<HookOutput> {
     const adapter = this.adapters.of(agent);
     // An agent posting its own payload shape (OpenCode's plugin, Gemini CLI's hooks) has it mapped into the shared shape first.
     const dialect = adapter.hookDialect;
@@ -119,8 +129,14 @@ export class AgentHooks {
     }
     const sessionId =
       headerSessionId ??
-      (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path, agent }, context));
-    // Custody of Claude Code's own worktrees (docs/ARCHITECTURE.md §4b): runledger creates and removes them.
+      (await this.directory.findOrCreate(input.session_id, { cwd: input.cwd ?? null, transcriptPath: input.transcript_path, agent, ...(await this.remoteWhere(remote, context)) }, context));
+    const known = await this.knownState(sessionId);
+    const transcript = this.transcripts.sourceOf({ sessionId, remote: known?.remote, ...(input.transcript_path ? { transcriptPath: input.transcript_path } : {}) }, adapter.archivesTranscript !== false);
+    // Custody of Claude Code's own worktrees (docs/ARCHITECTURE.md §4b): runledger creates and removes them, on its own
+    // disk, so never for an agent on another machine (its installed hooks do not register these events).
+    if (remote && (input.hook_event_name === 'WorktreeCreate' || input.hook_event_name === 'WorktreeRemove')) {
+      throw new DomainError('HOOK.REMOTE_WORKTREE', 'conflict', `${input.hook_event_name} from ${remote.host}: worktree custody works on this server's disk only; a remote agent keeps its own worktrees`, { field: 'hook_event_name' });
+    }
     if (input.hook_event_name === 'WorktreeCreate') {
       const worktreePath = await this.worktrees.create({ sessionId, agentSessionId: input.session_id, name: input.name, ...(input.cwd ? { cwd: input.cwd } : {}) }, context);
       return worktreeCreated(worktreePath);
@@ -144,19 +160,20 @@ export class AgentHooks {
       if (blocked !== null) return preToolUseDecision('deny', blocked);
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state
-    const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, input.transcript_path, input.session_id) : undefined;
+    const turnFailure = input.hook_event_name === 'SessionEnd' ? await this.lastTurnFailure(agent, transcript, input.session_id) : undefined;
     const toolHook = input.hook_event_name === 'PreToolUse' || input.hook_event_name === 'PostToolUse';
     // A dialect's tool hook that carries no call id is paired with the session's fold (here for the snapshot, again in the decision on fresh state).
     const pairs = dialect?.callId && toolHook ? dialect.callId.bind(dialect) : undefined;
     const paired = (s: Session): ParsedHookInput => (pairs ? withCallId(parsed, pairs(input as never, s, redact)) : parsed);
-    const pairedInput = pairs ? paired((await this.sessions.known(sessionId)).state).input : input;
+    const pairedInput = pairs ? paired(known ?? (await this.sessions.known(sessionId)).state).input : input;
     const toolResult = input.hook_event_name !== 'PostToolUse' ? undefined
-      : (dialect?.result(input as never, body) ?? (typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, input.transcript_path, input.tool_use_id) : undefined));
+      : (dialect?.result(input as never, body) ?? (typeof input.tool_use_id === 'string' ? await this.transcriptToolResult(agent, transcript, input.tool_use_id) : undefined));
     const facts = { at: new Date().toISOString(), newRunId: randomUUID, redact, ...(turnFailure !== undefined ? { turnFailure } : {}), ...(toolResult ? { toolResult } : {}) };
     // The files before a call is allowed and after its result is known, appended ahead of the call's own events.
     const phase = SNAPSHOT_PHASES[input.hook_event_name];
     const callId = phase === 'before' || phase === 'after' ? pairedInput.tool_use_id : undefined;
-    const files = phase ? await this.fileEffects.snapshotCommands(sessionId, input.cwd, phase, typeof callId === 'string' ? callId : undefined) : [];
+    // A remote session's files are on its machine: none are snapshotted here (docs/ARCHITECTURE.md §4f).
+    const files = phase && !known?.remote ? await this.fileEffects.snapshotCommands(sessionId, input.cwd, phase, typeof callId === 'string' ? callId : undefined) : [];
     const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : [...files, ...hookCommands(paired(s), s, facts)]), context);
     if (input.hook_event_name === 'Stop' || input.hook_event_name === 'SessionEnd') {
       await this.reconcileWithTranscript(sessionId, context);
@@ -168,11 +185,25 @@ export class AgentHooks {
       void this.reconcileLateCall(sessionId, context);
     }
     // The transcript archive is fed off the blocking path: never before a PreToolUse or PermissionRequest answer.
-    if (input.transcript_path && adapter.archivesTranscript !== false && !BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) {
-      this.transcripts.captureSoon(sessionId, input.transcript_path);
-    }
+    if (!BLOCKING_HOOK_EVENTS.includes(input.hook_event_name as KnownHookEvent)) transcript?.captureSoon();
     if (input.hook_event_name !== 'PreToolUse') return {};
     return this.answer(dialect, preToolUseDecision('allow', `runledger recorded ${String(pairedInput.tool_use_id)} in ${sessionId}`));
+  }
+
+  /**
+   * Appends a chunk of the transcript of the remote agent session `agentSessionId` (docs/ARCHITECTURE.md §4f), read at
+   * byte `offset` of its main transcript or of sub-agent transcript `subagent`, to its session's archive
+   * (SessionTranscripts.ship: idempotent, appended only at the copy's length). Throws SESSION.NOT_FOUND (404 naming
+   * `session_id`: its hooks create the session) and the refusals of SessionTranscripts.ship.
+   */
+  async shipTranscript(agentSessionId: string, offset: number, bytes: Buffer, subagent?: string): Promise<ShippedTranscript> {
+    const sessionId = await this.directory.find(agentSessionId);
+    if (sessionId === null) throw sessionNotFound(agentSessionId, 'session_id');
+    const { state } = await this.sessions.known(sessionId);
+    // The path is linked by the session's first hook and never changes: the fold this process holds names it unless a
+    // hook served by another process linked it, which a fresh load finds.
+    const session = state.transcriptPath ? state : (await this.sessions.load(sessionId)).state;
+    return this.transcripts.ship(session, offset, bytes, subagent);
   }
 
   /** The answer in the agent's own words (a hook dialect's), else Claude Code's as it is. */
@@ -201,16 +232,38 @@ export class AgentHooks {
     return fresh.agentSessionId === agentSessionId ? undefined : { startedAt: startedAt.toISOString(), launchedAt: launchedAt.toISOString() };
   }
 
-  /** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when the file is missing. */
-  private async lastTurnFailure(agent: CodingAgent, transcriptPath: string | undefined, agentSessionId: string): Promise<string | undefined> {
-    if (!transcriptPath || !existsSync(transcriptPath)) return undefined;
-    return (await this.adapters.of(agent).readTranscript(transcriptPath, agentSessionId)).main.runs.at(-1)?.failure;
+  /**
+   * For a remote hook: its project (PROJECT.NOT_FOUND, 404 naming X-Runledger-Project) and origin (the host it sent, the
+   * person of the request's actor); nothing for a hook of this machine.
+   */
+  private async remoteWhere(remote: RemoteHook | undefined, context: CommandContext): Promise<Pick<AgentSessionWhere, 'project' | 'remote'>> {
+    if (!remote) return {};
+    const project = await this.sessions.knownProject(remote.projectId, 'X-Runledger-Project');
+    return { project, remote: { host: remote.host, person: context.actor.replace(/^user:/, '') } };
+  }
+
+  /** The session as this process last folded it (SessionStreams.known), or null when it does not exist (the decision then appends nothing). */
+  private async knownState(sessionId: string): Promise<Session | null> {
+    try {
+      return (await this.sessions.known(sessionId)).state;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'SESSION.NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  /** The API error the transcript's last turn ended on, if any (read at SessionEnd only, never on the tool-call path); undefined when there is no file to read. */
+  private async lastTurnFailure(agent: CodingAgent, transcript: TranscriptSource | null, agentSessionId: string): Promise<string | undefined> {
+    const file = transcript?.file();
+    if (!file) return undefined;
+    return (await this.adapters.of(agent).readTranscript(file, agentSessionId)).main.runs.at(-1)?.failure;
   }
 
   /** The result the agent's transcript holds for `callId` at its PostToolUse, for agents whose payload cannot say (AgentAdapter.hookToolResult). */
-  private async transcriptToolResult(agent: CodingAgent, transcriptPath: string | undefined, callId: string): Promise<RecordedToolResult | undefined> {
+  private async transcriptToolResult(agent: CodingAgent, transcript: TranscriptSource | null, callId: string): Promise<RecordedToolResult | undefined> {
     const adapter = this.adapters.of(agent);
-    return transcriptPath && adapter.hookToolResult ? adapter.hookToolResult(transcriptPath, callId) : undefined;
+    const file = transcript?.file();
+    return file && adapter.hookToolResult ? adapter.hookToolResult(file, callId) : undefined;
   }
 
   /** Reconciles a session that received a call after it ended (trigger `request`: adopts a live agent, never relaunches); a failure is logged. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { CodingAgent, DomainError, RegisteredProject } from '@runledger/domain';
+import { CodingAgent, DomainError, RegisteredProject, RemoteOrigin } from '@runledger/domain';
 import { EventStore } from '@runledger/infra/event-store';
 import { ReadModels } from '@runledger/infra/read-models';
 import { EVENT_STORE } from '@runledger/infra/tokens';
@@ -24,12 +24,17 @@ const inside = (dir: string, file: string): boolean => {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 };
 
-/** Where an agent session found by its hooks belongs: the project (else the one whose repository holds `cwd`), its transcript, its agent kind (default Claude Code). */
+/**
+ * Where an agent session found by its hooks belongs: the project (else the one whose repository holds `cwd`), its
+ * transcript, its agent kind (default Claude Code), and for a remote flight recorder the machine and person (its
+ * `cwd` is then on that machine: the project must be given).
+ */
 export interface AgentSessionWhere {
   project?: RegisteredProject;
   cwd: string | null;
   transcriptPath?: string;
   agent?: CodingAgent;
+  remote?: RemoteOrigin;
 }
 
 /** Agent sessions whose runledger session this process remembers (least recently used first out). */
@@ -120,6 +125,7 @@ export class AgentSessionDirectory {
           data: {
             sessionId, projectId: project.projectId, kind: 'worker', agent: 'external', branch: 'external', baseRef: 'external', at,
             ...(where.agent && where.agent !== 'claude-code' ? { observedAgent: where.agent } : {}), // unnamed means Claude Code
+            ...(where.remote ? { remote: where.remote } : {}),
           },
         },
         { type: 'LinkAgentSession', data: { agentSessionId, at, ...(where.transcriptPath ? { transcriptPath: where.transcriptPath } : {}) } },

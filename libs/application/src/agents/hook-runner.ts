@@ -29,17 +29,34 @@ export interface HookSettingsRequest extends ProjectHookSettings {
   sessionId?: string;
   /** The command hooks' runner (hookRunner): its argv goes before `<agent> --event …`. */
   runner: HookRunner;
+  /** A remote flight recorder's hooks (docs/ARCHITECTURE.md §4f); absent for hooks of this machine's runledger. */
+  remote?: RemoteRecording;
+}
+
+/**
+ * Where a remote flight recorder's hooks record (docs/ARCHITECTURE.md §4f): the project on the team server, the
+ * person's token file (read by the hook at each run; the token itself is never written into a settings file), and the
+ * private CA of an https server.
+ */
+export interface RemoteRecording {
+  projectId: string;
+  tokenFile?: string;
+  caFile?: string;
 }
 
 /**
  * The shell command of one command hook: `<runner> <agent> --event <event> --url <url> [--session <id>] --hold <s>
- * --failure <closed|open>`, every argument quoted; the runner holds the agent while runledger is away.
+ * --failure <closed|open> [--project <id> [--token-file F] [--ca-file PEM]]`, every argument quoted; the runner holds
+ * the agent while runledger is away (and, remote, ships the transcript).
  */
 export const hookCommand = (agent: CodingAgent, event: string, request: HookSettingsRequest): string =>
   [
     ...request.runner.argv, agent, '--event', event, '--url', request.url,
     ...(request.sessionId ? ['--session', request.sessionId] : []),
     '--hold', String(request.hookHoldSeconds ?? DEFAULT_HOOK_HOLD_SECONDS), '--failure', request.hookFailure ?? 'closed',
+    ...(request.remote
+      ? ['--project', request.remote.projectId, ...(request.remote.tokenFile ? ['--token-file', request.remote.tokenFile] : []), ...(request.remote.caFile ? ['--ca-file', request.remote.caFile] : [])]
+      : []),
   ].map(shellQuote).join(' ');
 
 /**

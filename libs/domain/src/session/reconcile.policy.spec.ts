@@ -176,6 +176,12 @@ describe('reconcile policy: the runtime (docs/ARCHITECTURE.md §4.2, invariants 
     expect(plan.relaunch).toBeNull();
   });
 
+  it('leaves a remote session\'s calls in flight to its agent\'s hooks: a restart of this server is no evidence against an agent on another machine', () => {
+    const plan = given(started({ agent: 'external', prompt: undefined, remote: { host: 'laptop', person: 'alice' } }), dispatched('c1')).when(facts({ trigger: 'boot', runtime: { state: 'remote' } }));
+    expect(plan).toMatchObject({ commands: [], outcome: 'unchanged', relaunch: null });
+    expect(plan.after.toolCalls.get('c1')).toMatchObject({ status: 'dispatched' });
+  });
+
   it('touches only the calls when a launch of this process is under way, or on a Stop hook', () => {
     expect(given(started()).when(facts({ launchInProgress: true }))).toMatchObject({ commands: [], outcome: 'unchanged' });
     expect(given(started(), launched, runStarted).when(facts({ trigger: 'hook', transcript: transcript({ settled: false }) }))).toMatchObject({ commands: [], outcome: 'unchanged' });

@@ -57,13 +57,16 @@ export interface TranscriptFacts {
 /**
  * Whether the recorded runtime lives: `alive` (same pid and start time / tmux session); `unrecorded` (a live agent of
  * this session the log never recorded, found by its environment); `dead` with the exit code or signal when runledger
- * observed the exit (it was the parent), absent when it did not; `none` (runledger runs no runtime: external sessions).
+ * observed the exit (it was the parent), absent when it did not; `none` (runledger runs no runtime: external sessions);
+ * `remote` (a remote flight-recorder session: its agent runs on another machine, judged from its signals only, never
+ * dead without evidence, docs/ARCHITECTURE.md §4f).
  */
 export type RuntimeFact =
   | { state: 'alive' }
   | { state: 'unrecorded'; runtime: SessionRuntime }
   | { state: 'dead'; exitCode?: number; signal?: string; orphans?: OrphanProcess[] }
-  | { state: 'none' };
+  | { state: 'none' }
+  | { state: 'remote' };
 
 /**
  * A process of the session still alive after its agent died: a tool's child the agent left behind (Codex's exec
@@ -253,10 +256,13 @@ const callsOnly = (session: Session, facts: ReconcileFacts): Verdict | null => {
   return null;
 };
 
-/** A runtime that is not dead: none (external: its in-flight calls interrupted), alive (adopted at boot or when not running), unrecorded (recorded, never launched again). */
+/** A runtime that is not dead: remote (left alone: its calls stay with its agent's hooks), none (external: its in-flight calls interrupted), alive (adopted at boot or when not running), unrecorded (recorded, never launched again). */
 const liveRuntimeVerdict = (state: Session, runtime: Exclude<RuntimeFact, { state: 'dead' }>, trigger: ReconcileTrigger, at: string): Verdict => {
   const adoptable = state.status === 'running' || state.status === 'interrupted' || state.status === 'exited';
   switch (runtime.state) {
+    case 'remote':
+      // A restart of this server is no evidence about an agent on another machine: its hooks held and record the calls.
+      return unchanged('remote session: its agent runs on another machine, judged from its signals (no_signal), never from this restart');
     case 'none': {
       const unowned = observedInFlight(state);
       const reason = 'owner unknown after a runledger restart (external session)';

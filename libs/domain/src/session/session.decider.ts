@@ -257,6 +257,7 @@ const start = ({ data }: StartSession, state: SessionState): SessionEvent[] => {
   if (data.agent === 'command' && !(data.command && data.command.length > 0)) {
     throw sessionInvalid('command', 'a command agent needs a non-empty command');
   }
+  if (data.remote !== undefined && !(data.remote.host.trim() && data.remote.person.trim())) throw sessionInvalid('remote.host', 'a remote session names its host and person');
   if (data.budgetUsd !== undefined && !(Number.isFinite(data.budgetUsd) && data.budgetUsd > 0 && data.budgetUsd <= MAX_BUDGET_USD)) {
     throw sessionInvalid('budgetUsd', `a number of USD above 0, at most ${MAX_BUDGET_USD}`);
   }

@@ -74,8 +74,21 @@ export interface SessionStarted {
     forkedFrom?: SessionFork;
     /** The session's own spending limit in USD (docs/ARCHITECTURE.md §4g): past it, its next tool call is blocked. */
     budgetUsd?: number;
+    /** A remote flight-recorder session (docs/ARCHITECTURE.md §4f): its agent runs on another machine, its transcript arrives shipped. */
+    remote?: RemoteOrigin;
     at: string;
   };
+}
+
+/**
+ * Where a remote flight-recorder session runs (docs/ARCHITECTURE.md §4f): `host` the machine's host name as its hook
+ * sent it, `person` the name of the person whose token the hook used (`admin` for the bootstrap token). The server never
+ * reads that machine's disk: the transcript arrives through `PUT /hooks/:agent/transcript`, and liveness is judged from
+ * the session's signals only.
+ */
+export interface RemoteOrigin {
+  host: string;
+  person: string;
 }
 
 /** How a relaunch continued the agent: `native` resumed its own conversation (`claude --resume`), `fresh` started it anew (docs/ARCHITECTURE.md §4). */

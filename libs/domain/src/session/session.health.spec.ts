@@ -31,6 +31,15 @@ describe('sessionHealth: the hook channel of a Claude Code session', () => {
     expect(sessionHealth(view({ agent: 'external', agentSessionId: undefined }), { now, runtimeAlive: null, openCallSince: at(0) })).toEqual([]);
   });
 
+  it('judges a remote session from its signals alone: silent and not ended is no_signal, shipped bytes count as a signal, never no_session_end', () => {
+    const remote = (over: Partial<SessionView> = {}) => view({ agent: 'external', status: 'starting', remote: { host: 'laptop', person: 'alice' }, ...over });
+    expect(sessionHealth(remote(), { now, runtimeAlive: null })).toEqual(['no_signal']);
+    expect(sessionHealth(remote(), { now, runtimeAlive: null, lastShippedAt: Date.parse(at(10)) })).toEqual([]);
+    expect(sessionHealth(remote({ agentEnded: { reason: 'other', at: at(1) } }), { now, runtimeAlive: null })).toEqual([]);
+    expect(sessionHealth(remote({ activity: 'idle' }), { now, runtimeAlive: null })).toEqual([]);
+    expect(sessionHealth(view({ agent: 'external', status: 'starting' }), { now, runtimeAlive: null })).toEqual([]); // a local external session: no runtime seen, no verdict
+  });
+
   it('flags unfinished_call for a Claude session recorded through installed hooks (external, no runtime)', () => {
     expect(sessionHealth(view({ agent: 'external', lastHookAt: at(10) }), { now, runtimeAlive: null, openCallSince: at(0) })).toEqual(['unfinished_call']);
   });

@@ -18,7 +18,7 @@ import {
   type SessionWarning,
   type ToolCallCounts,
 } from './session.decider';
-import type { AgentActivity, AgentKind, ResumeMode, RuntimeType, SessionFork, SessionRuntime } from './session.events';
+import type { AgentActivity, AgentKind, RemoteOrigin, ResumeMode, RuntimeType, SessionFork, SessionRuntime } from './session.events';
 import type { HealthFlag } from './session.health';
 
 /** One worktree of a session snapshot (docs/ARCHITECTURE.md §5): `state` is the worktree status; `stranded` appears only when flagged. */
@@ -74,6 +74,8 @@ export interface SessionView {
   agent: AgentKind;
   /** An external session's coding agent (absent: Claude Code, or a session runledger launched). */
   observedAgent?: CodingAgent;
+  /** A remote flight-recorder session: the machine its agent runs on and the person who recorded it (docs/ARCHITECTURE.md §4f). */
+  remote?: RemoteOrigin;
   agentSessionId?: string;
   transcriptPath?: string;
   branch: string;
@@ -216,6 +218,7 @@ export const toSessionView = (state: Session, revision: number): SessionView => 
     status: state.status,
     agent: state.agent,
     observedAgent: state.observedAgent,
+    remote: state.remote ? { ...state.remote } : undefined,
     agentSessionId: state.agentSessionId,
     transcriptPath: state.transcriptPath,
     branch: state.branch,

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
@@ -151,7 +150,8 @@ export class SessionReconciler {
       const lease = await this.leases.holder(this.db, toolCallLease(session.sessionId, call.callId, call.attempt));
       if (lease && ownerAlive(lease.owner)) liveManagedCalls.push(call.callId);
     }
-    const settled = trigger === 'hook' || runtime.state === 'dead' || runtime.state === 'none';
+    // A remote agent's transcript may still grow unless its hook just told (Stop, SessionEnd) or it ended.
+    const settled = trigger === 'hook' || runtime.state === 'dead' || runtime.state === 'none' || (runtime.state === 'remote' && session.agentEnded !== undefined);
     return {
       trigger,
       runtime,
@@ -163,6 +163,7 @@ export class SessionReconciler {
   }
 
   private async runtimeFact(session: Session, trigger: ReconcileTrigger, options: ReconcileOptions): Promise<RuntimeFact> {
+    if (session.remote) return { state: 'remote' }; // another machine's agent: no pid of it is looked up here
     if (session.agent === 'external') return { state: 'none' };
     if (trigger === 'hook') return { state: 'alive' }; // the agent is posting its hooks: its runtime is not the question here
     if (this.launcher.isAlive(session.runtime, options.panes)) return { state: 'alive' };
@@ -194,8 +195,9 @@ export class SessionReconciler {
   async recordSettledUsage(sessionId: string, context: CommandContext): Promise<number[]> {
     const { state } = await this.sessions.known(sessionId);
     const adapter = this.adapters.find(recordingAgent(state));
-    if (!state.transcriptPath || !adapter || !existsSync(state.transcriptPath)) return [];
-    const usage = usageFactsOf(await adapter.readTranscript(state.transcriptPath));
+    const file = adapter ? this.transcripts.sourceOf(state, adapter.archivesTranscript !== false)?.file() : null;
+    if (!adapter || !file) return [];
+    const usage = usageFactsOf(await adapter.readTranscript(file));
     const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : usageCommands(s, { usage, settled: false })), context);
     return decided.positions;
   }
@@ -206,13 +208,12 @@ export class SessionReconciler {
    * archive when Claude Code deleted the original; null when neither exists.
    */
   private async transcriptFacts(session: Session, settled: boolean): Promise<TranscriptFacts | null> {
-    const original = session.transcriptPath;
     const adapter = this.adapters.find(recordingAgent(session));
-    if (!original || !adapter) return null;
-    const archived = adapter.archivesTranscript !== false;
-    if (archived && existsSync(original)) await this.transcripts.capture(session.sessionId, original);
-    const file = existsSync(original) || !archived ? original : this.transcripts.archive.mainCopy(session.sessionId, original);
-    if (!existsSync(file)) return null;
+    const source = adapter ? this.transcripts.sourceOf(session, adapter.archivesTranscript !== false) : null;
+    if (!adapter || !source) return null;
+    await source.capture();
+    const file = source.file();
+    if (!file) return null;
     const { calls: record, redact } = await this.intake.door(session.sessionId);
     const { main, subagents } = await adapter.readTranscript(file, session.agentSessionId);
     const calls: TranscriptCallFact[] = [];

@@ -52,4 +52,24 @@ describe('TranscriptArchive on real files', () => {
     expect(() => archive.sessionDir('../x')).toThrow(/not a session id/);
     expect(() => archive.subagentCopy('s-1', main, '../agent-x.jsonl')).toThrow(/not a sub-agent transcript file name/);
   });
+  it('appends shipped chunks at the copy\'s length only: held bytes checked equal and skipped, a gap or a differing byte refused with the length to resume at', async () => {
+    const copy = archive.mainCopy('s-2', main);
+    const text = Buffer.from('{"n":1}\n{"n":2}\n');
+    expect(await archive.append(copy, 0, text.subarray(0, 5))).toEqual({ outcome: 'appended', length: 5, appended: 5 });
+    expect(await archive.append(copy, 9, text.subarray(9))).toEqual({ outcome: 'gap', length: 5 });
+    expect(await archive.append(copy, 0, text)).toEqual({ outcome: 'appended', length: text.length, appended: text.length - 5 });
+    expect(await archive.append(copy, 3, text.subarray(3))).toEqual({ outcome: 'appended', length: text.length, appended: 0 });
+    expect(await archive.append(copy, 0, Buffer.from('{"n":9}'))).toEqual({ outcome: 'mismatch', length: text.length, at: 5 });
+    expect(await archive.append(copy, text.length, Buffer.alloc(0))).toEqual({ outcome: 'appended', length: text.length, appended: 0 });
+    expect(readFileSync(copy).equals(text)).toBe(true);
+    expect(statSync(copy).mode & 0o777).toBe(0o600);
+  });
+
+  it('serializes concurrent appends to one copy: the same chunk shipped twice at once is written once', async () => {
+    const copy = archive.mainCopy('s-3', main);
+    const text = Buffer.from('x'.repeat(1000));
+    const results = await Promise.all([archive.append(copy, 0, text), archive.append(copy, 0, text)]);
+    expect(results.map((r) => (r.outcome === 'appended' ? r.appended : -1)).sort()).toEqual([0, 1000]);
+    expect(readFileSync(copy).equals(text)).toBe(true);
+  });
 });

@@ -28,6 +28,16 @@ const sizeOf = async (file: string): Promise<number | null> => {
 };
 
 /**
+ * What one shipped chunk did to a copy (TranscriptArchive.append): `appended` (bytes already held were checked equal and
+ * skipped, the rest appended; `length` the copy's length after), `gap` (the chunk starts past the copy's end: nothing
+ * written; resume at `length`), `mismatch` (a byte already held differs, first at `at`: nothing written).
+ */
+export type ShippedChunk =
+  | { outcome: 'appended'; length: number; appended: number }
+  | { outcome: 'gap'; length: number }
+  | { outcome: 'mismatch'; length: number; at: number };
+
+/**
  * Byte-exact copies of Claude Code transcripts (docs/ARCHITECTURE.md §4a), so Claude Code's retention sweep cannot erase
  * a session's history. Layout under `root`: `<session id>/<transcript file name>` for a main transcript and
  * `<session id>/<transcript name>/subagents/<file>` for its sub-agents (the layout Claude Code uses, so sub-agent
@@ -35,7 +45,54 @@ const sizeOf = async (file: string): Promise<number | null> => {
  * past the copy's length, each at its own offset, so two captures racing write the same bytes to the same places.
  */
 export class TranscriptArchive {
+  /** Per copy: the append running now (appends to one file are serialized in this process). */
+  private readonly appending = new Map<string, Promise<unknown>>();
+
   constructor(readonly root: string) {}
+
+  /** The copy's length in bytes, 0 when it does not exist yet. */
+  async lengthOf(copy: string): Promise<number> {
+    return (await sizeOf(copy)) ?? 0;
+  }
+
+  /**
+   * Appends `bytes`, which the shipper read at byte `offset` of its original, to `copy` (created 0600, folders 0700) at
+   * the copy's current length only: bytes below it are compared with the copy (equal: skipped, so a chunk sent again
+   * appends nothing; different: `mismatch`), a chunk starting past it is a `gap`. Appends to one copy are serialized.
+   * Rejects on I/O errors.
+   */
+  append(copy: string, offset: number, bytes: Buffer): Promise<ShippedChunk> {
+    const previous = this.appending.get(copy) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.appendNow(copy, offset, bytes));
+    this.appending.set(copy, next);
+    void next.catch(() => undefined).finally(() => this.appending.get(copy) === next && this.appending.delete(copy));
+    return next;
+  }
+
+  private async appendNow(copy: string, offset: number, bytes: Buffer): Promise<ShippedChunk> {
+    const length = await this.lengthOf(copy);
+    if (offset > length) return { outcome: 'gap', length };
+    const overlap = Math.min(length - offset, bytes.length);
+    if (overlap > 0) {
+      const held = Buffer.allocUnsafe(overlap);
+      const input = await open(copy, 'r');
+      try {
+        await input.read(held, 0, overlap, offset);
+      } finally {
+        await input.close();
+      }
+      for (let i = 0; i < overlap; i++) if (held[i] !== bytes[i]) return { outcome: 'mismatch', length, at: offset + i };
+    }
+    if (overlap === bytes.length) return { outcome: 'appended', length, appended: 0 };
+    await mkdir(path.dirname(copy), { recursive: true, mode: 0o700 });
+    const output = await open(copy, constants.O_RDWR | constants.O_CREAT, 0o600);
+    try {
+      await output.write(bytes, overlap, bytes.length - overlap, length);
+    } finally {
+      await output.close();
+    }
+    return { outcome: 'appended', length: length + bytes.length - overlap, appended: bytes.length - overlap };
+  }
 
   /** Folder of one session's copies. Throws on a session id that is not a single path segment. */
   sessionDir(sessionId: string): string {
