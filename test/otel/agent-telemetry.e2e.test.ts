@@ -12,7 +12,8 @@ const TOKEN = 'otel-telemetry-e2e-admin-token-0123456789';
 /**
  * docs/ARCHITECTURE.md §4g, Claude Code's own telemetry as the third source: the real CLI, launched by runledger (which
  * sets CLAUDE_CODE_ENABLE_TELEMETRY and the OTLP logs variables with the session's credential), posts its OTLP/HTTP JSON
- * logs to `/api/v1/otlp/v1/logs`, and its tool_decision and tool_result records join their calls by tool_use_id.
+ * logs to `/api/v1/otlp/v1/logs`, and its tool_decision and tool_result records join their calls by tool_use_id; and a
+ * hand-run one recorded by `claude install-hooks --telemetry` whose hooks go off between its two calls, one real run.
  */
 describeWithClaude('Claude Code telemetry joins its calls', () => {
   let root: string;
@@ -91,15 +92,16 @@ describeWithClaude('Claude Code telemetry joins its calls', () => {
 
   it('hooks turned off mid-run: completeness names the later call as seen by the transcript and telemetry only', async () => {
     const api = apiClient(server.url, TOKEN);
-    const cli = { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN };
-    // A person's Claude Code in the project's repository, recorded by the hooks and telemetry `install-hooks --telemetry` writes.
-    const installed = await runCli(['claude', 'install-hooks', '--telemetry', '--json'], cli, repo);
+    const cli = { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN, HOME: home.home };
+    // A person's Claude Code in the project's repository, recorded by the hooks and telemetry `install-hooks --telemetry`
+    // writes into the user's settings (Claude Code 2.1.328 takes its telemetry variables from there, not from a repository's).
+    const installed = await runCli(['claude', 'install-hooks', '--scope', 'user', '--project', 'tl', '--telemetry', '--json'], cli, repo);
     expect(installed.code).toBe(0);
     // Each hook command first checks a file: once it exists, the hook reads its input and answers nothing (exit 0), as an
     // uninstalled hook would. Claude Code runs the command anew for every hook, so the switch takes effect at a known
     // point of the run; a settings file changed mid-run is re-read when Claude Code notices, not at a known point.
     const off = join(root, 'hooks-off');
-    const settingsFile = join(repo, '.claude', 'settings.local.json');
+    const settingsFile = join(home.home, '.claude', 'settings.json');
     const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as { hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>> };
     for (const groups of Object.values(settings.hooks)) for (const group of groups) for (const hook of group.hooks) hook.command = `[ -e '${off}' ] && { cat >/dev/null; exit 0; }; ${hook.command}`;
     writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
@@ -123,7 +125,7 @@ describeWithClaude('Claude Code telemetry joins its calls', () => {
     expect(imported.code).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ sessionId: session.id });
     const calls = (await api.get(`/sessions/${session.id}/tool-calls`)).body.toolCalls as Array<{ callId: string; source: string }>;
-    expect(calls.map((c) => [c.callId, c.source])).toEqual([[uses[0].id, 'hook'], [uses[1].id, 'transcript']]);
+    expect(calls.map((c) => [c.callId, c.source])).toEqual([[uses[0].id, 'hook'], [uses[1].id, 'import']]);
 
     const { completeness } = (await api.get(`/sessions/${session.id}`)).body;
     expect(completeness).toMatchObject({ sources: ['hooks', 'transcript', 'telemetry'], calls: 2, seenBy: { hooks: 1, transcript: 2, telemetry: 2 }, singleSource: [], transcript: 'read' });
