@@ -16,10 +16,10 @@
  * 2. `ratio append_with_export_over_without`: 4 writers append observed calls (dispatch, then completion, one event per
  *    append); BENCH_PAIRS pairs of slices, one without and one with the live export running (alternating which comes
  *    first: A B, B A, …), after one warm-up slice that is not counted. Before a slice with the export, the export is
- *    started and catches up on what the slices before appended, untimed. A slice appends for 1.5 + BENCH_SECONDS + 1.5 s
- *    and counts the appends of the middle BENCH_SECONDS only: there the live export is in its steady state (exporting
- *    the appends of a window as long, a batch about every second), neither starting up nor leaving its last batch to
- *    after the slice. Each pair gives a ratio of the appends per second (with over without, the two slices seconds
+ *    started and catches up on what the slices before appended, untimed. A slice appends for BENCH_SECONDS between two
+ *    edges of LOG_EXPORT_COALESCE_MS + 0.5 s and counts the appends of the middle BENCH_SECONDS only: there the live
+ *    export is in its steady state (a batch about every LOG_EXPORT_COALESCE_MS, so a window of 4 s holds about two),
+ *    neither starting up nor leaving its last batch to after the slice. Each pair gives a ratio of the appends per second (with over without, the two slices seconds
  *    apart, so the load of this shared machine changes little within a pair); the median of the pairs' ratios is the
  *    figure (target >= 0.95, i.e. the export slows appends by <= 5 %), printed with every pair's ratio, the quartiles,
  *    and this process's CPU time per append in each kind of slice (the export's share of the process, less at the
@@ -36,15 +36,15 @@ import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgr
 import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { loadLogExportCheckpoint, LOG_EXPORT_SUBSCRIPTION, OtlpLogExporter } from '@runledger/infra/telemetry';
 import type { RunledgerConfig } from '@runledger/infra/config';
-import { LogExportRunner } from '../../apps/worker/src/telemetry/log-export.runner';
+import { LOG_EXPORT_COALESCE_MS, LogExportRunner } from '../../apps/worker/src/telemetry/log-export.runner';
 import { num, openBenchDatabase } from '../event-store/harness';
 
 const SPANS = Math.round(num('BENCH_OTEL_SPANS', 40_000));
 const RUNS = Math.max(1, Math.round(num('BENCH_OTEL_RUNS', 3)));
-const SECONDS = num('BENCH_SECONDS', 3);
-/** Appends before and after each slice's counted window (s): the live export is in its steady state within it (a batch a COALESCE_MS after appends begin). */
-const EDGE_SECONDS = 1.5;
-const PAIRS = Math.max(1, Math.round(num('BENCH_PAIRS', 16)));
+const SECONDS = num('BENCH_SECONDS', 4);
+/** Appends before and after each slice's counted window (s): the live export is in its steady state within it (its first batch comes a LOG_EXPORT_COALESCE_MS after appends begin). */
+const EDGE_SECONDS = LOG_EXPORT_COALESCE_MS / 1000 + 0.5;
+const PAIRS = Math.max(1, Math.round(num('BENCH_PAIRS', 12)));
 const WRITERS = 4;
 const CALLS_PER_SESSION = 50;
 
