@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithClaude, prepareClaudeHome, ClaudeHome, runClaude, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
@@ -12,7 +12,8 @@ const TOKEN = 'otel-telemetry-e2e-admin-token-0123456789';
 /**
  * docs/ARCHITECTURE.md §4g, Claude Code's own telemetry as the third source: the real CLI, launched by runledger (which
  * sets CLAUDE_CODE_ENABLE_TELEMETRY and the OTLP logs variables with the session's credential), posts its OTLP/HTTP JSON
- * logs to `/api/v1/otlp/v1/logs`, and its tool_decision and tool_result records join their calls by tool_use_id.
+ * logs to `/api/v1/otlp/v1/logs`, and its tool_decision and tool_result records join their calls by tool_use_id; and a
+ * hand-run one recorded by `claude install-hooks --telemetry` whose hooks go off between its two calls, one real run.
  */
 describeWithClaude('Claude Code telemetry joins its calls', () => {
   let root: string;
@@ -89,38 +90,50 @@ describeWithClaude('Claude Code telemetry joins its calls', () => {
     expect(history.stdout).toMatch(/ToolCallTelemetryRecorded .*telemetry tool_result Bash \S+ FAILED/);
   });
 
-  it('a run without hooks: its telemetry makes the session, the transcript import adds the calls, and completeness names them as missed by hooks', async () => {
+  it('hooks turned off mid-run: completeness names the later call as seen by the transcript and telemetry only', async () => {
     const api = apiClient(server.url, TOKEN);
+    const cli = { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN, HOME: home.home };
+    // A person's Claude Code in the project's repository, recorded by the hooks and telemetry `install-hooks --telemetry`
+    // writes into the user's settings (Claude Code 2.1.328 takes its telemetry variables from there, not from a repository's).
+    const installed = await runCli(['claude', 'install-hooks', '--scope', 'user', '--project', 'tl', '--telemetry', '--json'], cli, repo);
+    expect(installed.code).toBe(0);
+    // Each hook command first checks a file: once it exists, the hook reads its input and answers nothing (exit 0), as an
+    // uninstalled hook would. Claude Code runs the command anew for every hook, so the switch takes effect at a known
+    // point of the run; a settings file changed mid-run is re-read when Claude Code notices, not at a known point.
+    const off = join(root, 'hooks-off');
+    const settingsFile = join(home.home, '.claude', 'settings.json');
+    const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as { hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>> };
+    for (const groups of Object.values(settings.hooks)) for (const group of groups) for (const hook of group.hooks) hook.command = `[ -e '${off}' ] && { cat >/dev/null; exit 0; }; ${hook.command}`;
+    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
     fake.push(
-      { tools: [{ name: 'Bash', input: { command: 'echo no-hooks-1', description: 'first' } }] },
-      { tools: [{ name: 'Bash', input: { command: 'echo no-hooks-2', description: 'second' } }] },
-      { text: 'Done without hooks.' },
+      { tools: [{ name: 'Bash', input: { command: 'echo hooks-on', description: 'first, with hooks' } }] },
+      // The model's second turn is asked for after the first call's PostToolUse hook answered: the hooks go off here.
+      () => (writeFileSync(off, ''), { tools: [{ name: 'Bash', input: { command: 'echo hooks-off', description: 'second, hooks off' } }] }),
+      { text: 'Done, half with hooks.' },
     );
-    // A person's Claude Code with the telemetry variables `claude install-hooks --telemetry` would give it, and no hooks.
-    const telemetryEnv = {
-      CLAUDE_CODE_ENABLE_TELEMETRY: '1', OTEL_LOGS_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${server.url}/api/v1/otlp/v1/logs`, OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${TOKEN}`,
-      OTEL_RESOURCE_ATTRIBUTES: `runledger.cwd=${repo}`, OTEL_LOGS_EXPORT_INTERVAL: '500',
-    };
-    const run = await runClaude(['-p', 'two calls, no hooks', '--allowedTools', 'Bash'], { cwd: repo, home, env: telemetryEnv, timeoutMs: 120_000 });
-    expect(run.code).toBe(0);
+    const run = await runClaude(['-p', 'two calls, hooks off after the first', '--allowedTools', 'Bash'], { cwd: repo, home, env: { RUNLEDGER_TOKEN: TOKEN }, timeoutMs: 120_000 });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     const [transcript] = transcriptsOf(home.home, repo);
     const uses = transcriptToolUses(transcript);
     expect(uses).toHaveLength(2);
     const agentSessionId = transcript.split('/').at(-1)!.replace('.jsonl', '');
-    const session = await eventually(async () => (await api.get(`/sessions?agentSessionId=${agentSessionId}`)).body.sessions[0] ?? null, 'the session its telemetry made', 30_000, 200);
-    expect(session).toMatchObject({ agent: 'external', projectId: 'tl' });
+    const [session] = (await api.get(`/sessions?agentSessionId=${agentSessionId}`)).body.sessions;
+    expect(session).toMatchObject({ agent: 'external', projectId: 'tl' }); // made by its SessionStart hook
+    expect((await api.get(`/sessions/${session.id}/tool-calls`)).body.toolCalls.map((c: { callId: string; source: string }) => [c.callId, c.source])).toEqual([[uses[0].id, 'hook']]);
     await eventually(async () => (await api.get(`/sessions/${session.id}`)).body.completeness.seenBy.telemetry === 2 || null, 'telemetry of both calls', 30_000, 200);
-    const imported = await runCli(['import', 'claude-code', transcript, '--json'], { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN });
+    const imported = await runCli(['import', 'claude-code', transcript, '--json'], cli);
     expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ sessionId: session.id, toolCalls: 2 });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ sessionId: session.id });
+    const calls = (await api.get(`/sessions/${session.id}/tool-calls`)).body.toolCalls as Array<{ callId: string; source: string }>;
+    expect(calls.map((c) => [c.callId, c.source])).toEqual([[uses[0].id, 'hook'], [uses[1].id, 'import']]);
 
     const { completeness } = (await api.get(`/sessions/${session.id}`)).body;
-    expect(completeness).toMatchObject({ sources: ['hooks', 'transcript', 'telemetry'], calls: 2, seenBy: { hooks: 0, transcript: 2, telemetry: 2 }, singleSource: [] });
-    expect(completeness.figure).toBeCloseTo(2 / 3, 3);
-    expect(completeness.missed).toEqual(uses.map((u) => ({ callId: u.id, tool: 'Bash', seenBy: ['transcript', 'telemetry'], missedBy: ['hooks'] })));
-    const history = await runCli(['history', session.id], { RUNLEDGER_URL: server.url, RUNLEDGER_TOKEN: TOKEN });
-    expect(history.stdout).toContain('completeness 66.7% over hooks, transcript, telemetry: 2 calls; hooks 0, transcript 2, telemetry 2');
-    for (const use of uses) expect(history.stdout).toContain(`Bash ${use.id}: seen by transcript and telemetry only, missed by hooks`);
+    expect(completeness).toMatchObject({ sources: ['hooks', 'transcript', 'telemetry'], calls: 2, seenBy: { hooks: 1, transcript: 2, telemetry: 2 }, singleSource: [], transcript: 'read' });
+    expect(completeness.figure).toBeCloseTo(5 / 6, 3);
+    expect(completeness.missed).toEqual([{ callId: uses[1].id, tool: 'Bash', seenBy: ['transcript', 'telemetry'], missedBy: ['hooks'] }]);
+    const history = await runCli(['history', session.id], cli);
+    expect(history.stdout).toContain('completeness 83.3% over hooks, transcript, telemetry: 2 calls; hooks 1, transcript 2, telemetry 2');
+    expect(history.stdout).toContain(`Bash ${uses[1].id}: seen by transcript and telemetry only, missed by hooks`);
+    expect(history.stdout).not.toContain(`${uses[0].id}: seen by`);
   });
 });

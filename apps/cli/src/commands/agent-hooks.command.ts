@@ -195,6 +195,10 @@ export const registerAgentHooksCommand = <T>(program: Command, files: AgentHooks
           return files.install(file, files.hooksFor(target), options.scope, repo, options.telemetry ? target : undefined);
         });
         report(changes, options.json, { roots: where.flatMap((w) => w.roots), ...(remote ? { server: baseUrl, project: remote.projectId } : {}) });
+        if (options.telemetry && options.scope !== 'user') {
+          // Measured with Claude Code 2.1.328: run with -p it turned telemetry on from the user's settings only.
+          printError(`runledger: ${files.label} run with -p takes its telemetry variables from the user's settings only: for such runs install with --scope user`);
+        }
         if (!options.json) {
           printLine(`${files.label} sessions started in ${where.flatMap((w) => w.roots).join(', ')} are now recorded${remote ? ` into ${baseUrl} (project ${remote.projectId}, this machine: ${hostname()})` : ''} (runledger ${files.command} status shows them).`);
         }

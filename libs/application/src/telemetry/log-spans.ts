@@ -182,69 +182,72 @@ const foldEvent = (sessionId: string, trace: TraceState, event: LogEventLike, co
   }
 };
 
-const common = (sessionId: string, trace: TraceState, operation: string): LedgerSpanAttributes => ({
-  [GEN_AI.operationName]: operation,
-  [GEN_AI.conversationId]: trace.conversationId ?? sessionId,
-  'runledger.session.id': sessionId,
-  ...(trace.agent && PROVIDERS[trace.agent] ? { [GEN_AI.providerName]: PROVIDERS[trace.agent] } : {}),
-});
+/** The attributes every span of a session carries (a fresh object the caller adds to). */
+const common = (sessionId: string, trace: TraceState, operation: string): LedgerSpanAttributes => {
+  const attributes: LedgerSpanAttributes = {
+    [GEN_AI.operationName]: operation,
+    [GEN_AI.conversationId]: trace.conversationId ?? sessionId,
+    'runledger.session.id': sessionId,
+  };
+  const provider = trace.agent ? PROVIDERS[trace.agent] : undefined;
+  if (provider) attributes[GEN_AI.providerName] = provider;
+  return attributes;
+};
+
+type SpanStatus = 'completed' | 'failed' | 'interrupted';
+
+/** The span of a run or call that ended with `status` (its end event's `error` or `reason` as the error message). */
+const endedSpan = (
+  sessionId: string, spanId: string, parentSpanId: string | undefined, name: string, startMs: number, endMs: number,
+  status: SpanStatus, d: Data, attributes: LedgerSpanAttributes,
+): LedgerSpan => {
+  const span: LedgerSpan = {
+    traceId: traceIdOf(sessionId),
+    spanId,
+    name,
+    kind: 'internal',
+    startMs,
+    endMs: Math.max(endMs, startMs),
+    status: status === 'completed' ? { code: 'ok' } : { code: 'error', message: String(d.error ?? d.reason ?? status) },
+    attributes,
+  };
+  if (parentSpanId) span.parentSpanId = parentSpanId;
+  return span;
+};
 
 const runSpan = (sessionId: string, trace: TraceState, runId: string, run: OpenRun, type: string, d: Data, endMs: number): LedgerSpan => {
   const agentName = run.agentType ?? trace.agent ?? 'agent';
-  const status = type === 'AgentRunCompleted' ? 'completed' : type === 'AgentRunFailed' ? 'failed' : 'interrupted';
-  const attributes: LedgerSpanAttributes = {
-    ...common(sessionId, trace, GEN_AI.invokeAgent),
-    [GEN_AI.agentId]: runId,
-    [GEN_AI.agentName]: agentName,
-    'runledger.run.status': status,
-    ...(status === 'interrupted' ? { 'runledger.run.interrupted': true } : {}),
-    ...(status !== 'completed' ? { [GEN_AI.errorType]: status === 'failed' ? 'agent_run_failed' : 'interrupted' } : {}),
-    ...(run.usage
-      ? {
-          [GEN_AI.inputTokens]: run.usage.inputTokens, [GEN_AI.outputTokens]: run.usage.outputTokens,
-          [GEN_AI.cacheReadTokens]: run.usage.cacheReadTokens, [GEN_AI.cacheCreationTokens]: run.usage.cacheCreationTokens,
-        }
-      : {}),
-  };
-  return {
-    traceId: traceIdOf(sessionId),
-    spanId: runSpanIdOf(sessionId, runId),
-    ...(run.parentRunId ? { parentSpanId: runSpanIdOf(sessionId, run.parentRunId) } : {}),
-    name: `${GEN_AI.invokeAgent} ${agentName}`,
-    kind: 'internal',
-    startMs: run.startMs,
-    endMs: Math.max(endMs, run.startMs),
-    status: status === 'completed' ? { code: 'ok' } : { code: 'error', message: String(d.error ?? d.reason ?? status) },
-    attributes,
-  };
+  const status: SpanStatus = type === 'AgentRunCompleted' ? 'completed' : type === 'AgentRunFailed' ? 'failed' : 'interrupted';
+  const attributes = common(sessionId, trace, GEN_AI.invokeAgent);
+  attributes[GEN_AI.agentId] = runId;
+  attributes[GEN_AI.agentName] = agentName;
+  attributes['runledger.run.status'] = status;
+  if (status === 'interrupted') attributes['runledger.run.interrupted'] = true;
+  if (status !== 'completed') attributes[GEN_AI.errorType] = status === 'failed' ? 'agent_run_failed' : 'interrupted';
+  if (run.usage) {
+    attributes[GEN_AI.inputTokens] = run.usage.inputTokens;
+    attributes[GEN_AI.outputTokens] = run.usage.outputTokens;
+    attributes[GEN_AI.cacheReadTokens] = run.usage.cacheReadTokens;
+    attributes[GEN_AI.cacheCreationTokens] = run.usage.cacheCreationTokens;
+  }
+  const parent = run.parentRunId ? runSpanIdOf(sessionId, run.parentRunId) : undefined;
+  return endedSpan(sessionId, runSpanIdOf(sessionId, runId), parent, `${GEN_AI.invokeAgent} ${agentName}`, run.startMs, endMs, status, d, attributes);
 };
 
 const callSpan = (sessionId: string, trace: TraceState, call: OpenCall, type: string, d: Data, endMs: number, content: SpanContentMode): LedgerSpan => {
-  const status = type === 'ToolCallCompleted' ? 'completed' : type === 'ToolCallFailed' ? 'failed' : 'interrupted';
-  const healed = call.healed || d.source === 'transcript';
-  const attributes: LedgerSpanAttributes = {
-    ...common(sessionId, trace, GEN_AI.executeTool),
-    [GEN_AI.toolName]: call.tool,
-    [GEN_AI.toolCallId]: call.callId,
-    'runledger.tool_call.attempt': call.attempt,
-    'runledger.tool_call.status': status,
-    ...(d.source ? { 'runledger.tool_call.result_source': d.source } : {}),
-    ...(typeof d.exitCode === 'number' ? { 'runledger.tool_call.exit_code': d.exitCode } : {}),
-    ...(status === 'interrupted' ? { 'runledger.tool_call.interrupted': true } : {}),
-    ...(healed ? { 'runledger.tool_call.healed': true } : {}),
-    ...(status !== 'completed' ? { [GEN_AI.errorType]: status === 'failed' ? 'tool_call_failed' : 'interrupted' } : {}),
-    ...(content === 'redacted' && call.input !== undefined ? { [GEN_AI.toolCallArguments]: call.input } : {}),
-    ...(content === 'redacted' && d.output !== undefined ? { [GEN_AI.toolCallResult]: text(d.output) } : {}),
-  };
-  return {
-    traceId: traceIdOf(sessionId),
-    spanId: callSpanIdOf(sessionId, call.callId, call.attempt),
-    ...(call.runId ? { parentSpanId: runSpanIdOf(sessionId, call.runId) } : {}),
-    name: `${GEN_AI.executeTool} ${call.tool}`,
-    kind: 'internal',
-    startMs: call.startMs,
-    endMs: Math.max(endMs, call.startMs),
-    status: status === 'completed' ? { code: 'ok' } : { code: 'error', message: String(d.error ?? d.reason ?? status) },
-    attributes,
-  };
+  const status: SpanStatus = type === 'ToolCallCompleted' ? 'completed' : type === 'ToolCallFailed' ? 'failed' : 'interrupted';
+  const attributes = common(sessionId, trace, GEN_AI.executeTool);
+  attributes[GEN_AI.toolName] = call.tool;
+  attributes[GEN_AI.toolCallId] = call.callId;
+  attributes['runledger.tool_call.attempt'] = call.attempt;
+  attributes['runledger.tool_call.status'] = status;
+  if (d.source) attributes['runledger.tool_call.result_source'] = d.source;
+  if (typeof d.exitCode === 'number') attributes['runledger.tool_call.exit_code'] = d.exitCode;
+  if (status === 'interrupted') attributes['runledger.tool_call.interrupted'] = true;
+  if (call.healed || d.source === 'transcript') attributes['runledger.tool_call.healed'] = true;
+  if (status !== 'completed') attributes[GEN_AI.errorType] = status === 'failed' ? 'tool_call_failed' : 'interrupted';
+  if (content === 'redacted' && call.input !== undefined) attributes[GEN_AI.toolCallArguments] = call.input;
+  if (content === 'redacted' && d.output !== undefined) attributes[GEN_AI.toolCallResult] = text(d.output);
+  const parent = call.runId ? runSpanIdOf(sessionId, call.runId) : undefined;
+  return endedSpan(sessionId, callSpanIdOf(sessionId, call.callId, call.attempt), parent, `${GEN_AI.executeTool} ${call.tool}`, call.startMs, endMs, status, d, attributes);
 };

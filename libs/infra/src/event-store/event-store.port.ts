@@ -93,6 +93,12 @@ export interface SubscribeOptions {
   coalesceMs?: number;
   onError?: (error: unknown) => void;
   /**
+   * While catching up (the last page was full), read the next page while `onEvents` handles this one (default false):
+   * for a subscriber whose batch waits on something else (a receiver), at the cost of a second page in memory. A page
+   * read ahead is used only if `onEvents` succeeded; after a failure the batch is read again.
+   */
+  readAhead?: boolean;
+  /**
    * The one wake-up source of this subscription, replacing the store's own (local appends, LISTEN): it calls `wake`
    * when events may have been committed, and returns an unsubscribe function. For many subscribers sharing one
    * watcher (the live tails of `GET /events`), so that each does not poll or listen on its own.

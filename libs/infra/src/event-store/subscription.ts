@@ -14,7 +14,7 @@ export interface SubscriptionSource extends SubscribeOptions {
  * sleeps until a notification, a local append (or, with `wakeOn`, that source alone) or the polling interval. A page shorter than the batch size is caught
  * up too: the loop reads again at once only if a wake-up came since that read began (else it would read an empty page
  * after every batch), so appends made while a batch is handled arrive together in the next one; `coalesceMs` lets
- * the next few ms of appends join them. A failing handler is
+ * the next few ms of appends join them; with `readAhead` the next page is read while a full one is handled. A failing handler is
  * retried with the same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
  */
 export const subscribe = (source: SubscriptionSource): Subscription => {
@@ -50,15 +50,26 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
   const loop = (async () => {
     let from = source.from;
     let caughtUpBefore = false;
+    /** The page after `from` read ahead (readAhead), while the batch before it was handled. */
+    let ahead: { from: Checkpoint; page: Promise<RecordedEvent[]> } | null = null;
     while (!stopped) {
       try {
         if (caughtUpBefore && coalesce > 0) await new Promise((resolve) => setTimeout(resolve, coalesce));
-        woken = false;
-        const events = await source.read(from, batchSize);
+        const readAhead: Promise<RecordedEvent[]> | null = ahead && ahead.from.transactionId === from.transactionId && ahead.from.globalPosition === from.globalPosition ? ahead.page : null;
+        ahead = null;
+        // A page read ahead began before this point: a wake since the last reset may postdate it, so `woken` is kept.
+        if (!readAhead) woken = false;
+        const events: RecordedEvent[] = await (readAhead ?? source.read(from, batchSize));
         if (events.length > 0) {
-          await source.onEvents(events);
           const last = events[events.length - 1];
-          from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+          const next: Checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+          if (source.readAhead && events.length === batchSize) {
+            const page = source.read(next, batchSize);
+            page.catch(() => undefined); // awaited, and its error handled, by the next turn (or dropped with a failed batch)
+            ahead = { from: next, page };
+          }
+          await source.onEvents(events);
+          from = next;
         }
         caughtUpBefore = events.length < batchSize;
         if (caughtUpBefore) {

@@ -15,11 +15,49 @@ export const otlpTracesUrl = (env: NodeJS.ProcessEnv): string | undefined => {
   return undefined;
 };
 
+/** Most spans in one OTLP request. */
+export const OTLP_REQUEST_MAX_SPANS = 1_000;
+/** Most attribute text in one OTLP request (characters; a span with content carries up to 2 × 16,384): under a collector's 20 MiB body limit. */
+export const OTLP_REQUEST_MAX_CHARS = 4_000_000;
+/** OTLP requests of one export in flight at once: the receiver reads one while the next is serialized and sent. */
+export const OTLP_REQUESTS_IN_FLIGHT = 3;
+
+/** Characters of a span's attribute text (keys and string values), the bulk of its OTLP JSON. */
+const attributeChars = (span: LedgerSpan): number => {
+  let chars = 0;
+  for (const key in span.attributes) {
+    const value = span.attributes[key];
+    chars += key.length + (typeof value === 'string' ? value.length : 8);
+  }
+  return chars;
+};
+
+/** `spans` in order, cut into requests of at most OTLP_REQUEST_MAX_SPANS spans and OTLP_REQUEST_MAX_CHARS characters of attributes (a bigger span alone). */
+export const otlpRequestsOf = (spans: readonly LedgerSpan[]): LedgerSpan[][] => {
+  const requests: LedgerSpan[][] = [];
+  let current: LedgerSpan[] = [];
+  let chars = 0;
+  for (const span of spans) {
+    const size = attributeChars(span);
+    if (current.length > 0 && (current.length >= OTLP_REQUEST_MAX_SPANS || chars + size > OTLP_REQUEST_MAX_CHARS)) {
+      requests.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(span);
+    chars += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+};
+
 /**
  * The LogExporter adapter for OTLP/HTTP JSON (@opentelemetry/exporter-trace-otlp-http, which reads the standard
  * OTEL_EXPORTER_OTLP_* variables itself: endpoint, headers, timeout, compression). Each LedgerSpan becomes a finished
  * ReadableSpan with its own ids and times; the resource is `service.name` (OTEL_SERVICE_NAME, default `runledger`) and
- * `service.version`. `export` throws SpanExportFailedError when the receiver did not take the batch.
+ * `service.version`. A batch goes out as OTLP requests of otlpRequestsOf, up to OTLP_REQUESTS_IN_FLIGHT at once;
+ * `export` resolves once every request was taken and throws SpanExportFailedError when one was not (no new request
+ * starts after a failure; the caller sends the whole batch again, with the same span ids).
  */
 export class OtlpLogExporter implements LogExporter {
   readonly destination: string;
@@ -36,9 +74,18 @@ export class OtlpLogExporter implements LogExporter {
   }
 
   async export(spans: readonly LedgerSpan[]): Promise<void> {
-    if (spans.length === 0) return;
-    const result = await new Promise<ExportResult>((resolve) => this.exporter.export(spans.map((s) => this.readable(s)), resolve));
-    if (result.code !== ExportResultCode.SUCCESS) throw new SpanExportFailedError(spans.length, result.error?.message ?? 'the receiver did not accept the spans');
+    const requests = otlpRequestsOf(spans);
+    let next = 0;
+    let failure: string | undefined;
+    const sender = async () => {
+      while (next < requests.length && failure === undefined) {
+        const request = requests[next++];
+        const result = await new Promise<ExportResult>((resolve) => this.exporter.export(request.map((s) => this.readable(s)), resolve));
+        if (result.code !== ExportResultCode.SUCCESS) failure ??= result.error?.message ?? 'the receiver did not accept the spans';
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(OTLP_REQUESTS_IN_FLIGHT, requests.length) }, sender));
+    if (failure !== undefined) throw new SpanExportFailedError(spans.length, failure);
   }
 
   async shutdown(): Promise<void> {
