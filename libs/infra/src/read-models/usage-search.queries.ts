@@ -128,20 +128,20 @@ export class UsageSearchQueries {
     // The matches are gathered through the GIN index first (MATERIALIZED: given ORDER BY … LIMIT, the planner may
     // otherwise walk the primary key backwards and parse every row's text), then walked newest first: each match's event
     // and session row are read by primary key (LATERAL … OFFSET 0 keeps that a nested loop the LIMIT stops, never a
-    // join over every match), filtered, and the text of the page's hits read last, by row id, for their snippets.
+    // join over every match), filtered, and the text of the page's hits read last for their snippets.
     const { rows } = await this.db.query<{
       global_position: string | number; session_id: string; project_id: string; revision: string | number; type: string; call_id: string | null; at: string | null; snippet: string;
     }>(
       `WITH matches AS MATERIALIZED (
-         SELECT global_position, ctid AS row_id FROM rl_rm_search
+         SELECT global_position FROM rl_rm_search
          WHERE to_tsvector('${SEARCH_CONFIG}', body) @@ websearch_to_tsquery('${SEARCH_CONFIG}', $1) AND ($4::bigint IS NULL OR global_position < $4)
        )
        SELECT h.global_position, h.session_id, h.project_id, h.revision, h.type, h.call_id, h.at,
          ts_headline('${SEARCH_CONFIG}', s.body, websearch_to_tsquery('${SEARCH_CONFIG}', $1),
            'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
        FROM (
-         SELECT m.global_position, m.row_id, e.session_id, e.project_id, e.revision, e.type, e.call_id, e.at
-         FROM (SELECT global_position, row_id FROM matches ORDER BY global_position DESC) m
+         SELECT m.global_position, e.session_id, e.project_id, e.revision, e.type, e.call_id, e.at
+         FROM (SELECT global_position FROM matches ORDER BY global_position DESC) m
          CROSS JOIN LATERAL (
            SELECT r.session_id, r.project_id, e.revision, e.type, e.data->>'callId' AS call_id, e.data->>'at' AS at
            FROM rl_events e JOIN rl_rm_sessions r ON r.session_id = substr(e.stream_id, ${SESSION_STREAM_PREFIX.length + 1})
@@ -151,7 +151,7 @@ export class UsageSearchQueries {
          WHERE ($2::text IS NULL OR e.project_id = $2) AND ($3::text IS NULL OR e.at >= $3)
          ORDER BY m.global_position DESC LIMIT $5
        ) h
-       JOIN rl_rm_search s ON s.ctid = h.row_id
+       JOIN rl_rm_search s ON s.global_position = h.global_position
        ORDER BY h.global_position DESC`,
       [searchable(filter.query), filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
     );
