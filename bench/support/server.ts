@@ -77,34 +77,49 @@ export const benchInstallation = async (engine: BenchEngine): Promise<BenchInsta
   };
 };
 
-const startServer = async (dataDir: string, databaseUrl: string, port: number): Promise<BenchServer> => {
+const startServer = (dataDir: string, databaseUrl: string, port: number): Promise<BenchServer> =>
+  startRole('start', { PORT: String(port), RUNLEDGER_DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
+
+/** Which runledger process a bench starts: `start` (api and worker), `api` or `worker` (README "The command line"). */
+export type BenchRole = 'start' | 'api' | 'worker';
+
+/**
+ * Starts `runledger <role>` with the bench token and `env` on top of this process's environment; resolves once it is
+ * ready: the api's `listening on` line (its URL), or a worker's `worker started` log line (a worker logs at `info` for
+ * that line: it serves no HTTP; its URL is ''). Rejects with the output when it exits first.
+ */
+export const startRole = async (role: BenchRole, env: Record<string, string>): Promise<BenchServer> => {
   // BENCH_SERVER_PROF=<dir>: the server writes a V8 CPU profile there when it exits (`node --cpu-prof`).
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...prof, BIN, 'start'], {
+  const child: ChildProcess = spawn(process.execPath, [...prof, BIN, role], {
     env: {
       ...process.env,
-      PORT: String(port),
+      PORT: '0',
       NO_COLOR: '1',
-      RUNLEDGER_LOG_LEVEL: process.env.RUNLEDGER_LOG_LEVEL ?? 'warn', // one JSON line per request and per append at info
-      RUNLEDGER_DATA_DIR: dataDir,
+      RUNLEDGER_LOG_LEVEL: role === 'worker' ? 'info' : (process.env.RUNLEDGER_LOG_LEVEL ?? 'warn'), // one JSON line per request and per append at info
       RUNLEDGER_TOKEN: BENCH_TOKEN,
-      DATABASE_URL: databaseUrl,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = role === 'worker' ? /worker started on/ : /listening on (http:\/\/\S+)\/api\/v1/;
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)\/api\/v1/.exec(output);
-      if (match) resolve(match[1]);
+      const match = ready.exec(output);
+      if (match) {
+        child.stdout!.off('data', onData);
+        resolve(match[1] ?? '');
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then(() => reject(new Error(`runledger start exited before listening:\n${output}`)));
+    void exited.then(() => reject(new Error(`runledger ${role} exited before it was ready:\n${output}`)));
   });
   child.stdout!.resume();
+  child.stderr!.resume();
   return {
     url,
     pid: child.pid!,
@@ -133,8 +148,8 @@ export interface Timed<T = any> {
   ms: number;
 }
 
-/** A keep-alive JSON client of `/api/v1` with the bench token; every call is timed. */
-export const benchClient = (baseUrl: string, sockets = 16) => {
+/** A keep-alive JSON client of `/api/v1` with `token` (default the bench's admin token); every call is timed. */
+export const benchClient = (baseUrl: string, sockets = 16, token = BENCH_TOKEN) => {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<Timed> =>
     new Promise((resolve, reject) => {
@@ -146,7 +161,7 @@ export const benchClient = (baseUrl: string, sockets = 16) => {
           method,
           agent,
           headers: {
-            authorization: `Bearer ${BENCH_TOKEN}`,
+            authorization: `Bearer ${token}`,
             ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
             ...headers,
           },

@@ -157,6 +157,7 @@ const main = async (): Promise<void> => {
         return {
           index: await q(`SELECT pg_total_relation_size('rl_rm_search') AS n`),
           gin: await q(`SELECT pg_relation_size($$rl_rm_search_document$$) AS n`),
+          indexes: await q(`SELECT pg_indexes_size('rl_rm_search') AS n`),
           data: await q(`SELECT sum(pg_column_size(data)) AS n FROM rl_events`),
           events: await q(`SELECT pg_total_relation_size('rl_events') AS n`),
           rows: await q(`SELECT count(*) AS n FROM rl_rm_search`),
@@ -193,7 +194,7 @@ const main = async (): Promise<void> => {
     process.stdout.write(`\nlog: ${sizes.eventCount} events; search index: ${sizes.rows} documents\n`);
     process.stdout.write(`search_two_word_p50_ms: ${fmt(percentile(search, 50))} (target <= 50), p99 ${fmt(percentile(search, 99))}; hits per query p50 ${percentile(hits, 50)}\n`);
     process.stdout.write(`bare_route_p50_ms (GET /health, same seconds): ${fmt(percentile(health, 50))}\n`);
-    process.stdout.write(`search index bytes: ${sizes.index} (GIN ${sizes.gin}); events' data bytes: ${sizes.data}; rl_events total bytes: ${sizes.events}\n`);
+    process.stdout.write(`search index bytes: ${sizes.index} (GIN ${sizes.gin}, all its indexes ${sizes.indexes}); events' data bytes: ${sizes.data}; rl_events total bytes: ${sizes.events}\n`);
     process.stdout.write(`ratio search_index_over_event_data: ${(sizes.index / sizes.data).toFixed(2)} (target <= 1.0); over the whole rl_events table: ${(sizes.index / sizes.events).toFixed(2)}\n`);
     process.stdout.write(`GET /sessions/:id/usage p50 ${fmt(percentile(usage, 50))} ms, GET /sessions/:id p50 ${fmt(percentile(session, 50))} ms (${USAGE_CALLS}-call session)\n`);
     process.stdout.write(`ratio usage_over_session: ${(percentile(usage, 50) / percentile(session, 50)).toFixed(2)} (target <= 1.2)\n`);

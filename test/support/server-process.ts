@@ -16,8 +16,8 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `runledger start` (or `api`) with PORT=0 and resolves once it logs its URL; rejects with its output if it exits
- * first. On the embedded store a data directory without a cluster gets a copy of the run's empty one (seedPgliteDataDir)
+ * Starts `runledger start` (or `api`, or `worker`) with PORT=0 and resolves once it logs its URL (a worker, which serves
+ * no HTTP: once it logs that it started, at `info`; its url is ''); rejects with its output if it exits first. On the embedded store a data directory without a cluster gets a copy of the run's empty one (seedPgliteDataDir)
  * unless `options.freshStore`, which leaves PGlite's own initdb to the server.
  */
 export const startServerProcess = (env: Record<string, string | undefined>, command = 'start', options: { freshStore?: boolean } = {}): Promise<ServerProcess> => {
@@ -26,8 +26,9 @@ export const startServerProcess = (env: Record<string, string | undefined>, comm
   }
   const effective = { ...process.env, ...env };
   if (!options.freshStore && !effective.DATABASE_URL && effective.RUNLEDGER_DATA_DIR) seedPgliteDataDir(effective.RUNLEDGER_DATA_DIR);
+  const worker = command === 'worker';
   const child = spawn(process.execPath, [BIN, command], {
-    env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env },
+    env: { ...process.env, PORT: '0', NO_COLOR: '1', ...env, ...(worker ? { RUNLEDGER_LOG_LEVEL: 'info' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -37,13 +38,13 @@ export const startServerProcess = (env: Record<string, string | undefined>, comm
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (https?:\/\/\S+)\/api\/v1/.exec(output);
+      const match = (worker ? /worker started on/ : /listening on (https?:\/\/\S+)\/api\/v1/).exec(output);
       if (match) {
         child.stdout!.off('data', onData);
         child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
         resolve({
           child,
-          url: match[1],
+          url: match[1] ?? '',
           pid: child.pid!,
           output: () => output,
           stop: async (signal = 'SIGTERM') => {

@@ -147,6 +147,32 @@ describe.each<Engine>(['pglite', 'postgres'])('teams on %s', (engine) => {
     expect(system.find((e) => e.type === 'ProjectRegistered')?.metadata.actor).toBe('user:admin');
   });
 
+  // docker-compose.yml's shape: this suite's `start` process (api and worker), plus one `api` and one `worker`, on one
+  // PostgreSQL database and one data directory.
+  (engine === 'postgres' ? it_ : it.skip)('runs two api processes and two workers on one database: people on both write to one session at once, each event names its actor, a worker records the exit of an agent the other api launched', async () => {
+    const [other, worker] = await Promise.all([startServerProcess(env(), 'api'), startServerProcess(env(), 'worker')]);
+    try {
+      const sides = [as('wanda'), apiClient(other.url, tokens.ada)];
+      const written = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => sides[i % 2].post('/sessions/teams-1/tool-calls', { callId: `both-${i}`, tool: 'Bash', input: { command: `echo ${i}` }, mode: 'observed' })),
+      );
+      expect(written.map((r) => r.status)).toEqual(Array(8).fill(201));
+      const trail = (await admin.get('/sessions/teams-1/events')).body.events as { type: string; data: { callId?: string }; metadata: { actor: string } }[];
+      const dispatched = trail.filter((e) => e.type === 'ToolCallDispatched' && e.data.callId?.startsWith('both-'));
+      expect(dispatched.map((e) => `${e.data.callId} ${e.metadata.actor}`).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `both-${i} ${i % 2 ? 'user:ada' : 'user:wanda'}`).sort());
+
+      // Only the launching process can reap its agent and learn its exit code; the workers read the record it leaves.
+      const id = (await sides[1].post('/sessions', { projectId: 'teams', agent: 'command', command: ['sh', '-c', 'exit 3'] })).body.id as string;
+      const ended = await eventually(async () => {
+        const events = (await admin.get(`/sessions/${id}/events`)).body.events as { type: string; data: Record<string, unknown>; metadata: Record<string, string> }[];
+        return events.find((e) => e.type === 'SessionExited' || e.type === 'SessionInterrupted') ?? null;
+      }, 'the agent\'s end to be recorded', 30_000);
+      expect(ended).toMatchObject({ type: 'SessionExited', data: { exitCode: 3 }, metadata: { actor: 'runledger', via: 'runtime-watcher' } });
+    } finally {
+      await Promise.all([other.stop(), worker.stop()]);
+    }
+  });
+
   it_('logs the web page in with a personal token; the login ends with the revocation', async () => {
     const login = await fetch(`${server.url}/api/v1/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: tokens.rita }) });
     expect(login.status).toBe(200);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import {
+  exitRecordPath,
   InvalidPidError,
   processStartedAt,
   ProcessRuntime,
@@ -135,6 +136,17 @@ describe('ProcessRuntime (real processes)', () => {
     await waitFor(() => !runtime.isAlive(identity));
     await waitFor(() => runtime.exitStatus(identity) !== null);
     expect(runtime.exitStatus(identity)).toEqual({ code: 3, signal: null });
+  });
+
+  it('gives another process the exit status from the record its launcher wrote beside the log (an api launches, a worker watches)', async () => {
+    const identity = await launch(['sh', '-c', 'exit 3'], {}, 'elsewhere.log');
+    const elsewhere = new ProcessRuntime(); // a second runledger process sharing the data directory
+    await waitFor(() => runtime.exitStatus(identity) !== null);
+    expect(elsewhere.isAlive(identity)).toBe(false);
+    expect(elsewhere.exitStatus(identity)).toEqual({ code: 3, signal: null });
+    expect(statSync(exitRecordPath(identity)).mode & 0o777).toBe(0o600);
+    // The record of another launch of the same log (a relaunch: other pid or start time) is not this runtime's.
+    expect(elsewhere.exitStatus({ ...identity, startTime: String(Number(identity.startTime) + 1) })).toBeUndefined();
   });
 
   it('throws RuntimeLaunchError for a missing binary, a missing cwd or an empty command', async () => {

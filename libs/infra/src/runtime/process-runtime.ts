@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** Base class of every error thrown by the process runtime adapter. */
@@ -188,6 +188,36 @@ const spawnArguments = (spec: LaunchSpec, fd: number, baseEnv: NodeJS.ProcessEnv
 });
 
 /** The durable identity of a launched process: pgid is its pid (it leads its group), startTime from /proc. */
+/**
+ * Where the launcher keeps a runtime's exit status once it reaped it: `<logPath>.exit`, JSON `{pid, startTime, code,
+ * signal}`, overwritten by the next launch of the same session (its own pid and start time). Another process sharing
+ * the data directory (a worker beside the api that launched the agent) reads it: only the parent can reap a child and
+ * learn its exit code.
+ */
+export const exitRecordPath = (identity: Pick<RuntimeIdentity, 'logPath'>): string => `${identity.logPath}.exit`;
+
+/** Writes the exit record of `identity` (mode 0600); a failure is a process warning, and the status stays in this process's memory. */
+const writeExitRecord = (identity: RuntimeIdentity, exit: ExitStatus): void => {
+  try {
+    writeFileSync(exitRecordPath(identity), JSON.stringify({ pid: identity.pid, startTime: identity.startTime, ...exit }), { mode: 0o600 });
+  } catch (error) {
+    process.emitWarning(`cannot write the exit record of ${identity.pid} to ${exitRecordPath(identity)}: ${(error as Error).message}`);
+  }
+};
+
+/** The exit record of `identity` (same pid and start time), or null when there is none (or it is another launch's). */
+const readExitRecord = (identity: RuntimeIdentity): ExitStatus | null => {
+  if (!identity.logPath) return null;
+  let record: { pid?: unknown; startTime?: unknown; code?: unknown; signal?: unknown };
+  try {
+    record = JSON.parse(readFileSync(exitRecordPath(identity), 'utf8'));
+  } catch {
+    return null; // no record (not reaped yet, or launched before exit records existed)
+  }
+  if (record.pid !== identity.pid || record.startTime !== identity.startTime) return null;
+  return { code: typeof record.code === 'number' ? record.code : null, signal: typeof record.signal === 'string' ? (record.signal as NodeJS.Signals) : null };
+};
+
 const launchedIdentity = (spec: LaunchSpec, pid: number, stat: ProcStat, startedAt: string): RuntimeIdentity => ({
   type: 'process',
   pid,
@@ -283,6 +313,7 @@ export class ProcessRuntime {
     this.children.set(child.pid, record);
     child.once('exit', (code, signal) => {
       record.exit = { code, signal };
+      writeExitRecord(launchedIdentity(spec, child.pid!, stat, startedAt), record.exit);
     });
     child.unref();
     return launchedIdentity(spec, child.pid, stat, startedAt);
@@ -296,11 +327,21 @@ export class ProcessRuntime {
     return stat !== null && stat.startTime === identity.startTime && isRunningState(stat.state);
   }
 
-  /** Exit status of a runtime this process launched, once Node reaped it; null before that (running or zombie); undefined when not our child. */
+  /**
+   * Exit status of a runtime: of a child this process launched, once Node reaped it (null before that: running or
+   * zombie); of one another runledger process launched (an api beside this worker), from the exit record its launcher
+   * wrote beside the log when it reaped it (null while it is a zombie its launcher has yet to reap); undefined when
+   * neither is known (not a child of runledger, or its launcher gone before reaping it).
+   */
   exitStatus(identity: RuntimeIdentity): ExitStatus | null | undefined {
     const own = this.children.get(identity.pid);
-    if (!own || own.startTime !== identity.startTime) return undefined;
-    return own.exit;
+    if (own && own.startTime === identity.startTime) return own.exit;
+    const recorded = readExitRecord(identity);
+    if (recorded) return recorded;
+    const stat = readProcStat(identity.pid);
+    if (stat?.startTime === identity.startTime && stat.state === 'Z' && stat.ppid !== 1) return null; // its launcher reaps it next
+    // Reaped between the record read and /proc's: the record is written in the same callback as the reaping.
+    return readExitRecord(identity) ?? undefined;
   }
 
   /**
