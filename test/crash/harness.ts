@@ -21,7 +21,7 @@ import {
   Ack, AgentOrphan, AgentRecord, checkAgentSessions, checkOrphans, checkRestart, checkWork, HookName, foldSessions, orphanStopped, RestartObservation, RuntimeId, StoredEvent,
   Violation, VIOLATION_KINDS, ViolationKind, WorkObservation,
 } from './checks';
-import { codexOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, uptimeNow } from './real-agents';
+import { agentOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, ticksPerSecond, uptimeNow } from './real-agents';
 
 const TOKEN = 'crash-harness-token-0123456789';
 /** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
@@ -597,12 +597,14 @@ interface Run {
   server?: ServerProcess;
   /** The real agents of this epoch: each one's model stand-in and CLI environment (only those asked for and installed). */
   agents: Map<RealAgent, OpenedAgent>;
+  /** The HOME of the server and so of every agent it launches: each kit writes what its CLI reads from there. */
+  home: string;
 }
 
 const serverEnv = (run: Run) => ({
-  // Both set HOME: Claude Code's holds its transcripts, Codex's only keeps the machine's profile out of its exec shells
-  // (any folder of the test's own does that), so Claude Code's is merged last and wins.
-  ...Object.assign({}, ...[...run.agents.entries()].sort(([a], [b]) => Number(a === 'claude-code') - Number(b === 'claude-code')).map(([, a]) => a.env)),
+  // Every kit wrote what its CLI reads from HOME into the run's one HOME (and set HOME to it).
+  ...Object.assign({}, ...[...run.agents.values()].map((a) => a.env)),
+  HOME: run.home,
   DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000', PORT: String(run.port),
   // No grace window: a sweep removes every orphan it may, so a kill can land in the middle of a removal.
   RUNLEDGER_ORPHAN_GRACE_MS: '0',
@@ -716,8 +718,10 @@ const openRun = async (options: CrashSoakOptions): Promise<Run> => {
   db.on('error', () => undefined);
   await db.connect();
   const agents = new Map<RealAgent, OpenedAgent>();
-  for (const kind of REAL_AGENTS) if (options.realAgents?.includes(kind) && !REAL_AGENT_KITS[kind].unavailable()) agents.set(kind, await REAL_AGENT_KITS[kind].open(root));
-  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, port: await freePort(), agents };
+  const home = join(root, 'home');
+  mkdirSync(home);
+  for (const kind of REAL_AGENTS) if (options.realAgents?.includes(kind) && !REAL_AGENT_KITS[kind].unavailable()) agents.set(kind, await REAL_AGENT_KITS[kind].open(root, home));
+  return { root, repo, home, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, port: await freePort(), agents };
 };
 
 const closeRun = async (run: Run): Promise<void> => {
@@ -867,7 +871,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
       }
     }
     // A real agent's recorded runtime: the first launch, or the native resume that followed a kill (its group: the CLI
-    // and its native binary; a Codex exec child runs in a session of its own and outlives it, an orphan).
+    // and its native binary; a shell call of Codex, OpenCode or Gemini CLI runs in a session of its own and outlives it, an orphan).
     const sessionsNow = foldSessions(await readLog(run.db));
     const realRuntimes = driver.real.map((c) => sessionsNow.get(c.sessionId)?.runtime ?? c.runtime);
     for (const runtime of realRuntimes.filter(runtimeAlive)) {
@@ -881,11 +885,12 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
     for (const deadline = Date.now() + 5000; gone.some(runtimeAlive) && Date.now() < deadline; ) await delay(20);
   }
 
-  // What dead Codex agents left running (their exec children), sampled before any restart may stop them.
+  // What dead agents left running (the tool children of Codex, OpenCode, Gemini CLI), sampled before any restart may stop them.
   const atKill = foldSessions(await readLog(run.db));
-  const orphans: AgentOrphan[] = run.agents.has('codex')
-    ? codexOrphans(run.marker, (sessionId) => { const s = atKill.get(sessionId); return !!s?.runtime && !runtimeAlive(s.runtime); })
-    : [];
+  const orphans: AgentOrphan[] = agentOrphans(run.marker, (sessionId) => {
+    const s = atKill.get(sessionId);
+    return s?.runtime && !runtimeAlive(s.runtime) && run.agents.has(s.agent as RealAgent) ? REAL_AGENT_KITS[s.agent as RealAgent] : undefined;
+  });
   counts.agentOrphans = orphans.length;
 
   // Sometimes the restart itself is killed while it reconciles.
@@ -903,7 +908,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   const liveAtKill = new Map<string, RuntimeId>();
   for (const s of foldSessions(before).values()) {
     for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
-    // A one-shot real agent (`claude -p`, `codex exec`) may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
+    // A one-shot real agent (`claude -p`, `codex exec`, `opencode run`, `gemini -p`) may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
     if (s.status !== 'terminated' && !REAL_AGENTS.includes(s.agent as RealAgent) && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
   }
   counts.liveAgentsAtKill = liveAtKill.size;
@@ -993,10 +998,35 @@ export const diagnose = (v: Violation, log: readonly StoredEvent[], outputs: str
 };
 
 /** An iteration's error with the state of the server it was talking to: exited or not, and the tail of its output. */
-const describeFailure = (error: unknown, server: ServerProcess): string => {
+/**
+ * An iteration's error with what tells a server that stopped answering apart: exited or not; if not, its CPU use over
+ * one second (a blocked event loop keeps it near 100 %), whether `GET /health` answers within 5 s, and the database's
+ * other connections (what each waits on, for how long: a lock, a hung query); then the tail of its output.
+ */
+const describeFailure = async (error: unknown, server: ServerProcess, db: Client): Promise<string> => {
   const exited = server.child.exitCode !== null || server.child.signalCode !== null;
-  const state = exited ? `server pid ${server.pid} exited (${server.child.exitCode ?? server.child.signalCode})` : `server pid ${server.pid} still running`;
-  return `${(error as Error)?.message ?? String(error)}; ${state}; its output ends:\n${server.output().slice(-3000)}`;
+  const lines = [`${(error as Error)?.message ?? String(error)}; ${exited ? `server pid ${server.pid} exited (${server.child.exitCode ?? server.child.signalCode})` : `server pid ${server.pid} still running`}`];
+  if (!exited) {
+    const cpuTicks = (): number => {
+      try {
+        const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return Number(fields[11]) + Number(fields[12]); // utime + stime
+      } catch {
+        return Number.NaN;
+      }
+    };
+    const t0 = cpuTicks();
+    const started = Date.now();
+    const health = await fetch(`${server.url}/api/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) }).then((r) => `${r.status}`, (e: Error) => `no answer (${e.name})`);
+    await delay(Math.max(0, 1000 - (Date.now() - started)));
+    lines.push(`GET /health: ${health} after ${Date.now() - started} ms; server CPU ${(((cpuTicks() - t0) / ticksPerSecond()) * 100_000 / Math.max(1, Date.now() - started)).toFixed(0)} % over that time`);
+  }
+  const activity = await db.query(
+    `SELECT pid, state, wait_event_type, wait_event, round(extract(epoch FROM now() - query_start)::numeric, 1) AS secs, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+     FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY query_start`,
+  ).then((r) => r.rows.map((row) => `  pg ${row.pid} ${row.state} ${row.wait_event_type ?? '-'}:${row.wait_event ?? '-'} ${row.secs} s: ${row.query}`), (e: Error) => [`  pg_stat_activity unreadable: ${e.message}`]);
+  lines.push(`database connections (${activity.length}):`, ...activity, `its output ends:\n${server.output().slice(-3000)}`);
+  return lines.join('\n');
 };
 
 /** Runs one run of a soak: its epochs in order, each on a fresh database, repo and project; cleans each up, also on failure. */
@@ -1031,7 +1061,7 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
         } catch (error) {
           // The world of this epoch is broken (a server that stopped answering, one that died): record it with what the
           // server said last, give up the rest of the epoch and go on with a fresh one.
-          const failure = { run: plan.run, epoch: index + 1, iteration, skipped: size - i - 1, error: describeFailure(error, epoch.server) };
+          const failure = { run: plan.run, epoch: index + 1, iteration, skipped: size - i - 1, error: await describeFailure(error, epoch.server, run.db) };
           into.failures.push(failure);
           log(`iteration ${iteration}/${total} FAILED (${failure.skipped} iteration(s) of this epoch skipped): ${failure.error}`);
           iteration += failure.skipped;

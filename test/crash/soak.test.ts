@@ -7,7 +7,7 @@ const iterations = Number(process.env.SOAK_ITERATIONS ?? 0);
 const seed = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : undefined;
 const epoch = process.env.SOAK_EPOCH ? Number(process.env.SOAK_EPOCH) : undefined;
 const parallel = process.env.SOAK_PARALLEL ? Number(process.env.SOAK_PARALLEL) : undefined;
-// SOAK_AGENTS=codex (or claude-code, or both comma-separated, the default) chooses which real agents the soak runs.
+// SOAK_AGENTS=codex (or claude-code, opencode, gemini-cli, several comma-separated; default all four) chooses which real agents the soak runs.
 const realAgents = (process.env.SOAK_AGENTS ?? REAL_AGENTS.join(',')).split(',').map((a) => a.trim()).filter(Boolean) as RealAgent[];
 const unknown = realAgents.filter((a) => !REAL_AGENTS.includes(a));
 if (unknown.length > 0) throw new Error(`SOAK_AGENTS: unknown agent(s) ${unknown.join(', ')}; known: ${REAL_AGENTS.join(', ')}`);
