@@ -1,7 +1,7 @@
 /**
  * Crash-test harness: the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
  * concurrent clients (command sessions with and without a prompt, managed and observed tool calls, fake Claude Code
- * sessions through the hook endpoint with a transcript on disk, and real Claude Code and Codex sessions: real-agents.ts), SIGKILLed at a random point with requests in flight,
+ * sessions through the hook endpoint with a transcript on disk, and real Claude Code, Codex, OpenCode and Gemini CLI sessions: real-agents.ts), SIGKILLed at a random point with requests in flight,
  * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
  * not thrown. Agent processes are real and outlive the server; everything the run started is killed at the end.
  */
@@ -28,8 +28,12 @@ const TOKEN = 'crash-harness-token-0123456789';
 const AGENT_SLEEP = '86399';
 const PROJECT = 'crash';
 const LANES = 3;
-/** Real sessions of one agent kind running at once, at most (each is a real CLI process). */
-const REAL_AGENT_MAX_LIVE = 2;
+/**
+ * Real agent sessions of one run alive at once, at most, shared evenly between the agent kinds it runs (at least one
+ * each): each is a real CLI process (OpenCode's start alone takes about 20 s of CPU here), and the 2-core machine runs
+ * three runs at once. Four is what two kinds had at two each.
+ */
+const REAL_AGENTS_MAX_LIVE = 4;
 
 /** Options of a crash soak; every field has a default. */
 export interface CrashSoakOptions {
@@ -49,8 +53,8 @@ export interface CrashSoakOptions {
   settleTimeoutMs?: number;
   /**
    * Also drive real sessions of these agents (each CLI against its scripted model stand-in), those whose CLI is
-   * installed: kills land in their tool calls, and the checks of invariants 14 and 15 (and, for Codex, of the orphans
-   * its exec children become) run after every restart. Default none.
+   * installed: kills land in their tool calls, and the checks of invariants 14 and 15 (and, for Codex, OpenCode and
+   * Gemini CLI, of the orphans their shell children become) run after every restart. Default none.
    */
   realAgents?: readonly RealAgent[];
   /** Chance that an iteration kills agents while runledger is down (then each real agent with chance 1/2, each command agent 1/3); default 0.3. */
@@ -486,9 +490,10 @@ class Driver {
   /** Every real agent session spawned: its agent, id and first runtime. */
   readonly real: { agent: RealAgent; sessionId: string; runtime: RuntimeId }[] = [];
 
-  /** Spawns a real session of `agent` (at most REAL_AGENT_MAX_LIVE of its kind alive at once), else takes a fake Claude step. */
+  /** Spawns a real session of `agent` (at most its share of REAL_AGENTS_MAX_LIVE alive at once), else takes a fake Claude step. */
   private async realAgent(agent: RealAgent): Promise<void> {
-    if (this.real.filter((c) => c.agent === agent && runtimeAlive(c.runtime)).length >= REAL_AGENT_MAX_LIVE) return this.claudeStep();
+    const share = Math.max(1, Math.floor(REAL_AGENTS_MAX_LIVE / this.realAgents.length));
+    if (this.real.filter((c) => c.agent === agent && runtimeAlive(c.runtime)).length >= share) return this.claudeStep();
     const reply = await this.send('POST', '/sessions', { projectId: PROJECT, agent, prompt: 'soak: run the scripted steps' });
     if (!ok(reply)) return;
     const view = reply.body;

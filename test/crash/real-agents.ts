@@ -224,8 +224,10 @@ export const REAL_AGENT_KITS: Record<RealAgent, RealAgentKit> = {
       const record: AgentRecord = {
         callIds: orNull((path: string) => chatCalls(path).map((c) => c.id)),
         resumesInPlace: true,
-        // A resumed Gemini session appends to its chat file (`session-<time>-<first 8 of its id>.jsonl`), never starts one.
-        files: (sessionId, path) => (path ? readdirSync(dirname(path)).filter((f) => f.endsWith(`-${sessionId.slice(0, 8)}.jsonl`)).length : 0),
+        // A resumed Gemini session appends its turns to its chat file (`session-<time>-<first 8 of its id>.jsonl`); 0.61
+        // also writes a new file of the same session holding only the session context, never a call: not counted.
+        files: (sessionId, path) =>
+          (path ? readdirSync(dirname(path)).filter((f) => f.endsWith(`-${sessionId.slice(0, 8)}.jsonl`) && chatCalls(join(dirname(path), f)).length > 0).length : 0),
       };
       return { env: prepareGeminiHome(home, api.url).env, record, close: () => api.close() };
     },
