@@ -1002,11 +1002,11 @@ export const diagnose = (v: Violation, log: readonly StoredEvent[], outputs: str
   return [...events.map((e) => `#${e.position} r${e.revision} ${e.type} ${brief(e.data)}`), ...lines];
 };
 
-/** An iteration's error with the state of the server it was talking to: exited or not, and the tail of its output. */
 /**
  * An iteration's error with what tells a server that stopped answering apart: exited or not; if not, its CPU use over
- * one second (a blocked event loop keeps it near 100 %), whether `GET /health` answers within 5 s, and the database's
- * other connections (what each waits on, for how long: a lock, a hung query); then the tail of its output.
+ * one second (a blocked event loop keeps it near 100 %), whether `GET /health` answers within 5 s, the database's other
+ * connections (what each waits on, for how long: a lock, a hung query) and the server's open writing transactions of
+ * any database (the oldest holds every subscription back); then the tail of its output.
  */
 const describeFailure = async (error: unknown, server: ServerProcess, db: Client): Promise<string> => {
   const exited = server.child.exitCode !== null || server.child.signalCode !== null;
@@ -1027,9 +1027,9 @@ const describeFailure = async (error: unknown, server: ServerProcess, db: Client
     lines.push(`GET /health: ${health} after ${Date.now() - started} ms; server CPU ${(((cpuTicks() - t0) / ticksPerSecond()) * 100_000 / Math.max(1, Date.now() - started)).toFixed(0)} % over that time`);
   }
   const activity = await db.query(
-    `SELECT pid, state, wait_event_type, wait_event, round(extract(epoch FROM now() - query_start)::numeric, 1) AS secs, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
-     FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY query_start`,
-  ).then((r) => r.rows.map((row) => `  pg ${row.pid} ${row.state} ${row.wait_event_type ?? '-'}:${row.wait_event ?? '-'} ${row.secs} s: ${row.query}`), (e: Error) => [`  pg_stat_activity unreadable: ${e.message}`]);
+    `SELECT pid, datname, state, wait_event_type, wait_event, round(extract(epoch FROM now() - query_start)::numeric, 1) AS secs, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+     FROM pg_stat_activity WHERE (datname = current_database() OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid() ORDER BY query_start`,
+  ).then((r) => r.rows.map((row) => `  pg ${row.pid} ${row.datname} ${row.state} ${row.wait_event_type ?? '-'}:${row.wait_event ?? '-'} ${row.secs} s: ${row.query}`), (e: Error) => [`  pg_stat_activity unreadable: ${e.message}`]);
   lines.push(`database connections (${activity.length}):`, ...activity, `its output ends:\n${server.output().slice(-3000)}`);
   return lines.join('\n');
 };
