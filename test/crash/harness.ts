@@ -232,21 +232,35 @@ const markedProcesses = (marker: string): { pid: number; agent: boolean; startTi
 interface Reply {
   status: number;
   body: any;
+  /** Why no answer arrived (status 0): the error, its cause, and after how long. */
+  failure?: string;
 }
 
-/** A JSON request to the server; resolves with status 0 when no answer arrived (connection refused or cut by the kill). */
-const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+/** How long a request may wait for its answer (ms). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * A JSON request to the server; resolves with status 0 (and why) when no answer arrived (connection refused or cut by
+ * the kill, or no answer within REQUEST_TIMEOUT_MS). A GET whose connection failed before any answer (not a timeout)
+ * is sent once more: fetch reuses an idle keep-alive connection, and when this process was busy in synchronous work
+ * (its /proc scans, git, sqlite3) for longer than the server's keep-alive timeout (Node's 5 s), it may send on one the
+ * server has just closed ("other side closed"), a request the server never read.
+ */
+const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<Reply> => {
+  const started = Date.now();
   try {
     const response = await fetch(`${base}/api/v1${path}`, {
       method,
       headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  } catch {
-    return { status: 0, body: undefined };
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    if (method === 'GET' && !retried && e.name !== 'TimeoutError') return request(base, method, path, body, headers, true);
+    return { status: 0, body: undefined, failure: `${e.name}: ${e.message}${e.cause ? ` (${e.cause.code ?? ''} ${e.cause.message ?? ''})` : ''} after ${Date.now() - started} ms${retried ? ', sent twice' : ''}` };
   }
 };
 
@@ -336,7 +350,7 @@ class Driver {
   /** Re-reads which command sessions are running (after a restart some are interrupted or relaunched). */
   async refresh(): Promise<void> {
     const reply = await request(this.base, 'GET', `/sessions?projectId=${PROJECT}&status=running`);
-    if (!ok(reply)) throw new Error(`GET /sessions answered ${reply.status}`);
+    if (!ok(reply)) throw new Error(`GET /sessions answered ${reply.status}${reply.failure ? ` (${reply.failure})` : ''}`);
     this.running = (reply.body.sessions as { id: string; agent: string }[]).filter((s) => s.agent === 'command').map((s) => s.id);
   }
 
