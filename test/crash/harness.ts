@@ -21,7 +21,7 @@ import {
   Ack, AgentOrphan, AgentRecord, checkAgentSessions, checkOrphans, checkRestart, checkWork, HookName, foldSessions, orphanStopped, RestartObservation, RuntimeId, StoredEvent,
   Violation, VIOLATION_KINDS, ViolationKind, WorkObservation,
 } from './checks';
-import { agentOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, ticksPerSecond, uptimeNow } from './real-agents';
+import { agentOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, removeSharedAgentFiles, ticksPerSecond, uptimeNow } from './real-agents';
 
 const TOKEN = 'crash-harness-token-0123456789';
 /** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
@@ -1135,6 +1135,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   const started = Date.now();
   // Every run ends (and cleans up) before a failure of one is thrown.
   const ended = await Promise.allSettled(plans.map((plan) => runSoakRun(plan, options, plans.length > 1 ? (line) => log(`[run ${plan.run}] ${line}`) : log, report)));
+  removeSharedAgentFiles();
   const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
   if (failed) throw failed.reason;
   const wall = (Date.now() - started) / 1000;

@@ -149,16 +149,16 @@ const orNull = <A extends unknown[], T>(fn: (...args: A) => T) => (...args: A): 
 /** True when one of argv's first `n` words is a file named in `names` (a CLI's launcher or native binary). */
 const runs = (argv: string[], names: readonly string[], n = 2): boolean => argv.slice(0, n).some((arg) => names.includes(basename(arg)));
 
-let pluginRuntime: Promise<string> | undefined;
+let pluginRuntime: { dir: string; ready: Promise<string> } | undefined;
 /**
  * A config folder in which OpenCode installed `@opencode-ai/plugin` (the runtime of the plugin runledger launches it
- * with), made once per process: each epoch's config folder starts as a copy of it, so that its first OpenCode does not
- * install it again (23 s more per start, and two first starts at once may fail). Removed when the process exits.
+ * with), made once per soak: each epoch's config folder starts as a copy of it, so that its first OpenCode does not
+ * install it again (23 s more per start, and two first starts at once may fail). removeSharedAgentFiles removes it.
  */
-const opencodePluginRuntime = (): Promise<string> =>
-  (pluginRuntime ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rl-soak-opencode-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+const opencodePluginRuntime = (): Promise<string> => {
+  if (pluginRuntime) return pluginRuntime.ready;
+  const dir = mkdtempSync(join(tmpdir(), 'rl-soak-opencode-'));
+  const ready = (async () => {
     const api = await startFakeChatCompletions();
     try {
       const warm = prepareOpencodeHome(dir, { apiUrl: api.url });
@@ -167,7 +167,16 @@ const opencodePluginRuntime = (): Promise<string> =>
     } finally {
       await api.close();
     }
-  })());
+  })();
+  pluginRuntime = { dir, ready };
+  return ready;
+};
+
+/** Removes what the kits share across a soak's runs and epochs (OpenCode's plugin runtime); call once every run ended. */
+export const removeSharedAgentFiles = (): void => {
+  if (pluginRuntime) rmSync(pluginRuntime.dir, { recursive: true, force: true });
+  pluginRuntime = undefined;
+};
 
 /** The kit of each agent kind. */
 export const REAL_AGENT_KITS: Record<RealAgent, RealAgentKit> = {
