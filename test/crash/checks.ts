@@ -119,6 +119,8 @@ export interface FoldedCall {
   status: 'dispatched' | 'completed' | 'failed' | 'interrupted';
   /** observed calls: the session's runtime when the attempt was dispatched (its owner); null when it had none. */
   owner: RuntimeId | null;
+  /** The agent's own id of the call, when the log knows it under another one (`ToolCallIdentified`: Gemini CLI's hook ids). */
+  agentCallId?: string;
 }
 
 /** A session folded from its stream, independently of runledger's deciders. */
@@ -191,12 +193,20 @@ export const foldSessions = (events: readonly StoredEvent[]): Map<string, Folded
       case 'AgentRunStarted':
         s.runsStarted++;
         break;
-      case 'ToolCallDispatched':
+      case 'ToolCallDispatched': {
+        const agentCallId = d.agentCallId ?? s.calls.get(d.callId)?.agentCallId;
         s.calls.set(d.callId, {
           callId: d.callId, attempt: d.attempt, mode: d.mode, status: 'dispatched',
           owner: d.mode === 'observed' && s.status === 'running' ? s.runtime : null,
+          ...(agentCallId !== undefined ? { agentCallId } : {}),
         });
         break;
+      }
+      case 'ToolCallIdentified': {
+        const call = s.calls.get(d.callId);
+        if (call) call.agentCallId = d.agentCallId;
+        break;
+      }
       case 'ToolCallCompleted':
       case 'ToolCallFailed':
       case 'ToolCallInterrupted': {
@@ -403,15 +413,24 @@ export const checkRestart = (o: RestartObservation): Violation[] => {
 
 /** What the checks read of a real agent's own record, for one agent kind. */
 export interface AgentRecord {
-  /** The tool call ids of the transcript at `path` (main and sub-agents); null when it is not on disk. */
-  callIds(path: string): string[] | null;
+  /**
+   * The tool call ids of the transcript at `path` (main and sub-agents; OpenCode: the rows of its agent session
+   * `agentSessionId` in the database at `path`); null when it cannot be read.
+   */
+  callIds(path: string, agentSessionId: string | undefined): string[] | null;
   /** Whether the transcript's last turn ended (the agent finished its prompt); null when unreadable; absent: not checked. */
   lastTurnEnded?(path: string): boolean | null;
   /**
-   * How many transcript files hold the agent's own session `agentSessionId` (Codex: rollouts of a thread); absent for
-   * an agent whose native resume may start a new one. When present, a session keeps one agent session and one file.
+   * True for an agent whose native resume continues its own agent session (Codex, OpenCode, Gemini CLI): a session then
+   * keeps one agent session. Absent for an agent whose native resume may start a new one (Claude Code).
    */
-  files?(agentSessionId: string): number;
+  resumesInPlace?: boolean;
+  /**
+   * How many transcript files hold the agent's own session `agentSessionId` (Codex: rollouts of a thread; Gemini CLI:
+   * chat files beside `transcriptPath`, the one the session names); absent where the record is not a file per session.
+   * When present, it must be one.
+   */
+  files?(agentSessionId: string, transcriptPath: string | undefined): number;
 }
 
 /**
@@ -449,10 +468,10 @@ export const checkAgentSessions = (
         else if (launches > 1 && linked && e.data?.resumeMode !== 'native') violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: relaunched ${e.data?.resumeMode ?? 'fresh'} at revision ${e.revision} although its ${s.agent} session could resume natively` });
       }
     }
-    if (record.files) {
+    if (record.resumesInPlace) {
       if (s.agentSessionIds.size > 1) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: its agent continued under ${s.agentSessionIds.size} agent sessions (${[...s.agentSessionIds].join(', ')}), not its own one` });
-      for (const id of s.agentSessionIds) {
-        const files = record.files(id);
+      for (const id of record.files ? s.agentSessionIds : []) {
+        const files = record.files!(id, transcriptPath);
         if (files > 1) violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: agent session ${id} has ${files} transcript files, not one (a resume started a new one)` });
       }
     }
@@ -465,15 +484,17 @@ export const checkAgentSessions = (
     if (record.lastTurnEnded?.(transcriptPath) === true && s.status === 'interrupted') {
       violations.push({ kind: 'agent-work-repeated', detail: `${s.sessionId}: its agent finished (the transcript's last turn ended) and its runtime is gone, yet the session is interrupted, not exited` });
     }
-    const ids = record.callIds(transcriptPath);
+    const ids = record.callIds(transcriptPath, [...s.agentSessionIds].at(-1));
     if (!ids) continue;
     const inTranscript = new Set(ids);
-    const inLog = new Set([...s.calls.values()].filter((c) => c.mode === 'observed').map((c) => c.callId));
+    // A call the log knows under a hook id of its own (Gemini CLI) is compared under the agent's id once identified.
+    const observed = [...s.calls.values()].filter((c) => c.mode === 'observed');
+    const inLog = new Set(observed.map((c) => c.agentCallId ?? c.callId));
     const missing = [...inTranscript].filter((id) => !inLog.has(id));
     // A call checkpointed at its PreToolUse whose agent died before writing it to the transcript is the log ahead of the
     // agent's record, as designed: interrupted, and named by a `call_only_in_log` divergence. Any other extra is a violation.
     const onlyInLogNamed = new Set(s.events.filter((e) => e.type === 'DivergenceDetected' && e.data?.kind === 'call_only_in_log').map((e) => String(e.data?.callId)));
-    const extra = [...inLog].filter((id) => !inTranscript.has(id) && !(s.calls.get(id)?.status === 'interrupted' && onlyInLogNamed.has(id)));
+    const extra = observed.filter((c) => !inTranscript.has(c.agentCallId ?? c.callId) && !(c.status === 'interrupted' && onlyInLogNamed.has(c.callId))).map((c) => c.agentCallId ?? c.callId);
     if (missing.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${missing.length} transcript call(s) not in the log (${missing.slice(0, 3).join(', ')})` });
     if (extra.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${extra.length} logged call(s) not in the transcript (${extra.slice(0, 3).join(', ')})` });
   }

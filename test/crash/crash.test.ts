@@ -176,7 +176,7 @@ describe('crash checks: real Codex sessions (fabricated states)', () => {
       ...extra.map(([type, data]) => ev(type, data)),
     ];
   };
-  const record = (over: Partial<AgentRecord> = {}): AgentRecord => ({ callIds: () => ['call_a'], lastTurnEnded: () => false, files: () => 1, ...over });
+  const record = (over: Partial<AgentRecord> = {}): AgentRecord => ({ callIds: () => ['call_a'], lastTurnEnded: () => false, resumesInPlace: true, files: () => 1, ...over });
   const dead = () => false;
   const orphan: AgentOrphan = { sessionId: 'p-2', pid: 6161, startTime: '1000', command: 'sleep 20', endsAt: 30 };
 
@@ -222,6 +222,19 @@ describe('crash checks: real Codex sessions (fabricated states)', () => {
     expect(kinds(codexLog([['SessionExited', { finished: true }]]))).toEqual(['log-not-transcript']);
     const completed = codexLog([['SessionExited', { finished: true }], named]).filter((e) => e.type !== 'ToolCallInterrupted');
     expect(kinds(completed)).toEqual(['log-not-transcript']);
+  });
+
+  it('compares a call the log holds under a hook id of its own (Gemini CLI) under the agent\'s id once identified, not before', () => {
+    const gone: Array<[string, object]> = [['ToolCallDispatched', { callId: 'gemini:t:run_shell_command:1', attempt: 1, mode: 'observed', tool: 'run_shell_command' }], ['SessionExited', { finished: true }]];
+    const kinds = (log: StoredEvent[]) => checkAgentSessions(log, dead, { codex: record({ callIds: () => ['call_a', 'run_shell_command__x'] }) }).map((v) => v.kind);
+    expect(kinds(codexLog([...gone, ['ToolCallIdentified', { callId: 'gemini:t:run_shell_command:1', agentCallId: 'run_shell_command__x' }]]))).toEqual([]);
+    expect(kinds(codexLog(gone))).toEqual(['log-not-transcript', 'log-not-transcript']);
+  });
+
+  it('wants one agent session per session only of an agent that resumes in place', () => {
+    const twice = codexLog([['AgentSessionLinked', { agentSessionId: 'thread-2' }]]);
+    expect(checkAgentSessions(twice, dead, { codex: record({ resumesInPlace: undefined, files: undefined }) })).toEqual([]);
+    expect(checkAgentSessions(twice, dead, { codex: record({ files: undefined }) }).map((v) => v.kind)).toEqual(['agent-work-repeated']);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Crash-test harness: the real all-in-one `runledger start` on a throw-away PostgreSQL database, driven by
  * concurrent clients (command sessions with and without a prompt, managed and observed tool calls, fake Claude Code
- * sessions through the hook endpoint with a transcript on disk, and real Claude Code and Codex sessions: real-agents.ts), SIGKILLed at a random point with requests in flight,
+ * sessions through the hook endpoint with a transcript on disk, and real Claude Code, Codex, OpenCode and Gemini CLI sessions: real-agents.ts), SIGKILLed at a random point with requests in flight,
  * restarted on the same database, and checked after its `ReconcileCompleted` (see checks.ts). Violations are counted,
  * not thrown. Agent processes are real and outlive the server; everything the run started is killed at the end.
  */
@@ -21,15 +21,19 @@ import {
   Ack, AgentOrphan, AgentRecord, checkAgentSessions, checkOrphans, checkRestart, checkWork, HookName, foldSessions, orphanStopped, RestartObservation, RuntimeId, StoredEvent,
   Violation, VIOLATION_KINDS, ViolationKind, WorkObservation,
 } from './checks';
-import { codexOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, uptimeNow } from './real-agents';
+import { agentOrphans, OpenedAgent, REAL_AGENT_KITS, REAL_AGENTS, RealAgent, removeSharedAgentFiles, ticksPerSecond, uptimeNow } from './real-agents';
 
 const TOKEN = 'crash-harness-token-0123456789';
 /** Agents sleep this long (s): longer than any soak, and a value nothing else uses, so the scan finds only ours. */
 const AGENT_SLEEP = '86399';
 const PROJECT = 'crash';
 const LANES = 3;
-/** Real sessions of one agent kind running at once, at most (each is a real CLI process). */
-const REAL_AGENT_MAX_LIVE = 2;
+/**
+ * Real agent sessions of one run alive at once, at most, shared evenly between the agent kinds it runs (at least one
+ * each): each is a real CLI process (OpenCode's start alone takes about 20 s of CPU here), and the 2-core machine runs
+ * three runs at once. Four is what two kinds had at two each.
+ */
+const REAL_AGENTS_MAX_LIVE = 4;
 
 /** Options of a crash soak; every field has a default. */
 export interface CrashSoakOptions {
@@ -49,8 +53,8 @@ export interface CrashSoakOptions {
   settleTimeoutMs?: number;
   /**
    * Also drive real sessions of these agents (each CLI against its scripted model stand-in), those whose CLI is
-   * installed: kills land in their tool calls, and the checks of invariants 14 and 15 (and, for Codex, of the orphans
-   * its exec children become) run after every restart. Default none.
+   * installed: kills land in their tool calls, and the checks of invariants 14 and 15 (and, for Codex, OpenCode and
+   * Gemini CLI, of the orphans their shell children become) run after every restart. Default none.
    */
   realAgents?: readonly RealAgent[];
   /** Chance that an iteration kills agents while runledger is down (then each real agent with chance 1/2, each command agent 1/3); default 0.3. */
@@ -228,21 +232,35 @@ const markedProcesses = (marker: string): { pid: number; agent: boolean; startTi
 interface Reply {
   status: number;
   body: any;
+  /** Why no answer arrived (status 0): the error, its cause, and after how long. */
+  failure?: string;
 }
 
-/** A JSON request to the server; resolves with status 0 when no answer arrived (connection refused or cut by the kill). */
-const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+/** How long a request may wait for its answer (ms). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * A JSON request to the server; resolves with status 0 (and why) when no answer arrived (connection refused or cut by
+ * the kill, or no answer within REQUEST_TIMEOUT_MS). A GET whose connection failed before any answer (not a timeout)
+ * is sent once more: fetch reuses an idle keep-alive connection, and when this process was busy in synchronous work
+ * (its /proc scans, git, sqlite3) for longer than the server's keep-alive timeout (Node's 5 s), it may send on one the
+ * server has just closed ("other side closed"), a request the server never read.
+ */
+const request = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<Reply> => {
+  const started = Date.now();
   try {
     const response = await fetch(`${base}/api/v1${path}`, {
       method,
       headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  } catch {
-    return { status: 0, body: undefined };
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    if (method === 'GET' && !retried && e.name !== 'TimeoutError') return request(base, method, path, body, headers, true);
+    return { status: 0, body: undefined, failure: `${e.name}: ${e.message}${e.cause ? ` (${e.cause.code ?? ''} ${e.cause.message ?? ''})` : ''} after ${Date.now() - started} ms${retried ? ', sent twice' : ''}` };
   }
 };
 
@@ -332,7 +350,7 @@ class Driver {
   /** Re-reads which command sessions are running (after a restart some are interrupted or relaunched). */
   async refresh(): Promise<void> {
     const reply = await request(this.base, 'GET', `/sessions?projectId=${PROJECT}&status=running`);
-    if (!ok(reply)) throw new Error(`GET /sessions answered ${reply.status}`);
+    if (!ok(reply)) throw new Error(`GET /sessions answered ${reply.status}${reply.failure ? ` (${reply.failure})` : ''}`);
     this.running = (reply.body.sessions as { id: string; agent: string }[]).filter((s) => s.agent === 'command').map((s) => s.id);
   }
 
@@ -486,9 +504,10 @@ class Driver {
   /** Every real agent session spawned: its agent, id and first runtime. */
   readonly real: { agent: RealAgent; sessionId: string; runtime: RuntimeId }[] = [];
 
-  /** Spawns a real session of `agent` (at most REAL_AGENT_MAX_LIVE of its kind alive at once), else takes a fake Claude step. */
+  /** Spawns a real session of `agent` (at most its share of REAL_AGENTS_MAX_LIVE alive at once), else takes a fake Claude step. */
   private async realAgent(agent: RealAgent): Promise<void> {
-    if (this.real.filter((c) => c.agent === agent && runtimeAlive(c.runtime)).length >= REAL_AGENT_MAX_LIVE) return this.claudeStep();
+    const share = Math.max(1, Math.floor(REAL_AGENTS_MAX_LIVE / this.realAgents.length));
+    if (this.real.filter((c) => c.agent === agent && runtimeAlive(c.runtime)).length >= share) return this.claudeStep();
     const reply = await this.send('POST', '/sessions', { projectId: PROJECT, agent, prompt: 'soak: run the scripted steps' });
     if (!ok(reply)) return;
     const view = reply.body;
@@ -597,12 +616,14 @@ interface Run {
   server?: ServerProcess;
   /** The real agents of this epoch: each one's model stand-in and CLI environment (only those asked for and installed). */
   agents: Map<RealAgent, OpenedAgent>;
+  /** The HOME of the server and so of every agent it launches: each kit writes what its CLI reads from there. */
+  home: string;
 }
 
 const serverEnv = (run: Run) => ({
-  // Both set HOME: Claude Code's holds its transcripts, Codex's only keeps the machine's profile out of its exec shells
-  // (any folder of the test's own does that), so Claude Code's is merged last and wins.
-  ...Object.assign({}, ...[...run.agents.entries()].sort(([a], [b]) => Number(a === 'claude-code') - Number(b === 'claude-code')).map(([, a]) => a.env)),
+  // Every kit wrote what its CLI reads from HOME into the run's one HOME (and set HOME to it).
+  ...Object.assign({}, ...[...run.agents.values()].map((a) => a.env)),
+  HOME: run.home,
   DATABASE_URL: run.url, RUNLEDGER_DATA_DIR: run.dataDir, RUNLEDGER_TOKEN: TOKEN, RUNLEDGER_KILL_GRACE_MS: '1000', PORT: String(run.port),
   // No grace window: a sweep removes every orphan it may, so a kill can land in the middle of a removal.
   RUNLEDGER_ORPHAN_GRACE_MS: '0',
@@ -716,8 +737,10 @@ const openRun = async (options: CrashSoakOptions): Promise<Run> => {
   db.on('error', () => undefined);
   await db.connect();
   const agents = new Map<RealAgent, OpenedAgent>();
-  for (const kind of REAL_AGENTS) if (options.realAgents?.includes(kind) && !REAL_AGENT_KITS[kind].unavailable()) agents.set(kind, await REAL_AGENT_KITS[kind].open(root));
-  return { root, repo, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, port: await freePort(), agents };
+  const home = join(root, 'home');
+  mkdirSync(home);
+  for (const kind of REAL_AGENTS) if (options.realAgents?.includes(kind) && !REAL_AGENT_KITS[kind].unavailable()) agents.set(kind, await REAL_AGENT_KITS[kind].open(root, home));
+  return { root, repo, home, dataDir: join(root, 'data'), url, db, drop, marker: `RL_CRASH_RUN=${randomUUID()}`, port: await freePort(), agents };
 };
 
 const closeRun = async (run: Run): Promise<void> => {
@@ -867,7 +890,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
       }
     }
     // A real agent's recorded runtime: the first launch, or the native resume that followed a kill (its group: the CLI
-    // and its native binary; a Codex exec child runs in a session of its own and outlives it, an orphan).
+    // and its native binary; a shell call of Codex, OpenCode or Gemini CLI runs in a session of its own and outlives it, an orphan).
     const sessionsNow = foldSessions(await readLog(run.db));
     const realRuntimes = driver.real.map((c) => sessionsNow.get(c.sessionId)?.runtime ?? c.runtime);
     for (const runtime of realRuntimes.filter(runtimeAlive)) {
@@ -881,11 +904,12 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
     for (const deadline = Date.now() + 5000; gone.some(runtimeAlive) && Date.now() < deadline; ) await delay(20);
   }
 
-  // What dead Codex agents left running (their exec children), sampled before any restart may stop them.
+  // What dead agents left running (the tool children of Codex, OpenCode, Gemini CLI), sampled before any restart may stop them.
   const atKill = foldSessions(await readLog(run.db));
-  const orphans: AgentOrphan[] = run.agents.has('codex')
-    ? codexOrphans(run.marker, (sessionId) => { const s = atKill.get(sessionId); return !!s?.runtime && !runtimeAlive(s.runtime); })
-    : [];
+  const orphans: AgentOrphan[] = agentOrphans(run.marker, (sessionId) => {
+    const s = atKill.get(sessionId);
+    return s?.runtime && !runtimeAlive(s.runtime) && run.agents.has(s.agent as RealAgent) ? REAL_AGENT_KITS[s.agent as RealAgent] : undefined;
+  });
   counts.agentOrphans = orphans.length;
 
   // Sometimes the restart itself is killed while it reconciles.
@@ -903,7 +927,7 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
   const liveAtKill = new Map<string, RuntimeId>();
   for (const s of foldSessions(before).values()) {
     for (const e of s.events) if (e.data?.runtime?.pid) recorded.add(`${e.data.runtime.pid}:${e.data.runtime.startTime}`);
-    // A one-shot real agent (`claude -p`, `codex exec`) may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
+    // A one-shot real agent (`claude -p`, `codex exec`, `opencode run`, `gemini -p`) may finish on its own around the restart (then `exited`, not adopted): invariants 14 and 15 check those.
     if (s.status !== 'terminated' && !REAL_AGENTS.includes(s.agent as RealAgent) && s.runtime && runtimeAlive(s.runtime)) liveAtKill.set(s.sessionId, s.runtime);
   }
   counts.liveAgentsAtKill = liveAtKill.size;
@@ -992,11 +1016,36 @@ export const diagnose = (v: Violation, log: readonly StoredEvent[], outputs: str
   return [...events.map((e) => `#${e.position} r${e.revision} ${e.type} ${brief(e.data)}`), ...lines];
 };
 
-/** An iteration's error with the state of the server it was talking to: exited or not, and the tail of its output. */
-const describeFailure = (error: unknown, server: ServerProcess): string => {
+/**
+ * An iteration's error with what tells a server that stopped answering apart: exited or not; if not, its CPU use over
+ * one second (a blocked event loop keeps it near 100 %), whether `GET /health` answers within 5 s, the database's other
+ * connections (what each waits on, for how long: a lock, a hung query) and the server's open writing transactions of
+ * any database (the oldest holds every subscription back); then the tail of its output.
+ */
+const describeFailure = async (error: unknown, server: ServerProcess, db: Client): Promise<string> => {
   const exited = server.child.exitCode !== null || server.child.signalCode !== null;
-  const state = exited ? `server pid ${server.pid} exited (${server.child.exitCode ?? server.child.signalCode})` : `server pid ${server.pid} still running`;
-  return `${(error as Error)?.message ?? String(error)}; ${state}; its output ends:\n${server.output().slice(-3000)}`;
+  const lines = [`${(error as Error)?.message ?? String(error)}; ${exited ? `server pid ${server.pid} exited (${server.child.exitCode ?? server.child.signalCode})` : `server pid ${server.pid} still running`}`];
+  if (!exited) {
+    const cpuTicks = (): number => {
+      try {
+        const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return Number(fields[11]) + Number(fields[12]); // utime + stime
+      } catch {
+        return Number.NaN;
+      }
+    };
+    const t0 = cpuTicks();
+    const started = Date.now();
+    const health = await fetch(`${server.url}/api/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) }).then((r) => `${r.status}`, (e: Error) => `no answer (${e.name})`);
+    await delay(Math.max(0, 1000 - (Date.now() - started)));
+    lines.push(`GET /health: ${health} after ${Date.now() - started} ms; server CPU ${(((cpuTicks() - t0) / ticksPerSecond()) * 100_000 / Math.max(1, Date.now() - started)).toFixed(0)} % over that time`);
+  }
+  const activity = await db.query(
+    `SELECT pid, datname, state, wait_event_type, wait_event, round(extract(epoch FROM now() - query_start)::numeric, 1) AS secs, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+     FROM pg_stat_activity WHERE (datname = current_database() OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid() ORDER BY query_start`,
+  ).then((r) => r.rows.map((row) => `  pg ${row.pid} ${row.datname} ${row.state} ${row.wait_event_type ?? '-'}:${row.wait_event ?? '-'} ${row.secs} s: ${row.query}`), (e: Error) => [`  pg_stat_activity unreadable: ${e.message}`]);
+  lines.push(`database connections (${activity.length}):`, ...activity, `its output ends:\n${server.output().slice(-3000)}`);
+  return lines.join('\n');
 };
 
 /** Runs one run of a soak: its epochs in order, each on a fresh database, repo and project; cleans each up, also on failure. */
@@ -1031,7 +1080,7 @@ const runSoakRun = async (plan: RunPlan, options: CrashSoakOptions, log: (line: 
         } catch (error) {
           // The world of this epoch is broken (a server that stopped answering, one that died): record it with what the
           // server said last, give up the rest of the epoch and go on with a fresh one.
-          const failure = { run: plan.run, epoch: index + 1, iteration, skipped: size - i - 1, error: describeFailure(error, epoch.server) };
+          const failure = { run: plan.run, epoch: index + 1, iteration, skipped: size - i - 1, error: await describeFailure(error, epoch.server, run.db) };
           into.failures.push(failure);
           log(`iteration ${iteration}/${total} FAILED (${failure.skipped} iteration(s) of this epoch skipped): ${failure.error}`);
           iteration += failure.skipped;
@@ -1086,6 +1135,7 @@ export const runCrashSoak = async (options: CrashSoakOptions = {}): Promise<Cras
   const started = Date.now();
   // Every run ends (and cleans up) before a failure of one is thrown.
   const ended = await Promise.allSettled(plans.map((plan) => runSoakRun(plan, options, plans.length > 1 ? (line) => log(`[run ${plan.run}] ${line}`) : log, report)));
+  removeSharedAgentFiles();
   const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
   if (failed) throw failed.reason;
   const wall = (Date.now() - started) / 1000;

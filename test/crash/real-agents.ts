@@ -4,20 +4,25 @@
  * parameter. Each kit says how to start its stand-in and home, and how to read the agent's own record for the checks.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { readProcStat } from '@runledger/infra/runtime';
 import { claudeUnavailable, prepareClaudeHome, transcriptToolUses } from '../support/claude-code/claude-env';
 import { MessagesRequest, ScriptedTurn as ClaudeTurn, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
 import { codexUnavailable, prepareCodexHome, rolloutCalls, rolloutLastTurnEnded, rolloutsOf } from '../support/codex/codex-env';
 import { ResponsesRequest, ScriptedTurn as CodexTurn, startFakeResponsesApi } from '../support/codex/fake-responses-api';
+import { GeminiTurn, startFakeGeminiApi } from '../support/gemini-cli/fake-gemini-api';
+import { chatCalls, geminiUnavailable, prepareGeminiHome } from '../support/gemini-cli/gemini-env';
+import { ScriptedTurn as OpencodeTurn, startFakeChatCompletions } from '../support/opencode/fake-chat-completions';
+import { eventTableCallsNow, installPluginRuntime, opencodeUnavailable, prepareOpencodeHome } from '../support/opencode/opencode-env';
 import type { AgentRecord, AgentOrphan } from './checks';
 
 /** An agent kind the soak runs for real (`agent` of `POST /sessions`). */
-export type RealAgent = 'claude-code' | 'codex';
+export type RealAgent = 'claude-code' | 'codex' | 'opencode' | 'gemini-cli';
 
 /** Every agent kind the soak can run for real, in the order they are reported. */
-export const REAL_AGENTS: readonly RealAgent[] = ['claude-code', 'codex'];
+export const REAL_AGENTS: readonly RealAgent[] = ['claude-code', 'codex', 'opencode', 'gemini-cli'];
 
 /** Tool calls each real Claude Code session makes before its final answer. */
 const CLAUDE_STEPS = 4;
@@ -33,11 +38,18 @@ const claudeTurn = (request: MessagesRequest): ClaudeTurn => {
 };
 
 /**
- * How long the long exec of a Codex session sleeps (s): longer than a restart and its reconcile take, so that when a
- * kill leaves it running as an orphan, the reconcile, not the clock, is what ends it; shorter than Codex's exec yield
+ * How long the long call of a Codex, OpenCode or Gemini CLI session sleeps (s): longer than a restart and its reconcile
+ * take, so that when a kill leaves it running as an orphan (each of these agents runs its shell calls in a session of
+ * their own, which outlives the agent), the reconcile, not the clock, is what ends it; shorter than Codex's exec yield
  * (the call is asked not to yield before 30 s), so it stays one call.
  */
-export const CODEX_LONG_EXEC_S = 20;
+export const LONG_CALL_S = 20;
+
+/**
+ * The shell commands of an OpenCode or Gemini CLI session, one call each, in order: a short one (kills land mid-call),
+ * the long one (a kill while runledger is down orphans it), a short one; then the final answer.
+ */
+const SHELL_SCRIPT: readonly string[] = ['sleep 1 && echo step-1', `sleep ${LONG_CALL_S} && echo long`, 'sleep 1 && echo step-3'];
 
 /**
  * The scripted model of the soak's real Codex sessions, stateless (its step is the number of tool outputs the request
@@ -50,7 +62,7 @@ const codexTurn = (request: ResponsesRequest): CodexTurn => {
     case 0:
       return { exec: [{ cmd: 'sleep 1 && echo step-1' }] };
     case 1:
-      return { exec: [{ cmd: `sleep ${CODEX_LONG_EXEC_S} && echo long`, yield_time_ms: 30_000 }] };
+      return { exec: [{ cmd: `sleep ${LONG_CALL_S} && echo long`, yield_time_ms: 30_000 }] };
     case 2:
       return { patch: '*** Begin Patch\n*** Add File: codex-soak.txt\n+written by the crash soak\n*** End Patch\n' };
     case 3:
@@ -58,6 +70,27 @@ const codexTurn = (request: ResponsesRequest): CodexTurn => {
     default:
       return { text: 'Done.' };
   }
+};
+
+/**
+ * The scripted model of the soak's real OpenCode sessions, stateless (its step is the number of tool results the
+ * conversation holds, so a natively resumed session goes on): SHELL_SCRIPT's `bash` calls, then the final answer.
+ */
+const opencodeTurn = (body: Record<string, unknown>): OpencodeTurn => {
+  const results = (Array.isArray(body.messages) ? (body.messages as Array<{ role?: string }>) : []).filter((m) => m.role === 'tool').length;
+  const command = SHELL_SCRIPT[results];
+  return command ? { calls: [{ name: 'bash', args: { command, description: 'soak step' } }] } : { text: 'Done.' };
+};
+
+/**
+ * The scripted model of the soak's real Gemini CLI sessions, stateless (its step is the number of function responses
+ * the history holds, so a natively resumed session goes on): SHELL_SCRIPT's `run_shell_command` calls, then the final answer.
+ */
+const geminiTurn = (body: Record<string, unknown>): GeminiTurn => {
+  const contents = Array.isArray(body.contents) ? (body.contents as Array<{ parts?: Array<Record<string, unknown>> }>) : [];
+  const results = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length;
+  const command = SHELL_SCRIPT[results];
+  return command ? { calls: [{ name: 'run_shell_command', args: { command, description: 'soak step' } }] } : { text: 'Done.' };
 };
 
 /** A kit's stand-in running for one epoch: the environment the server passes to the agents it launches, and how to stop it. */
@@ -75,8 +108,17 @@ export interface RealAgentKit {
   label: string;
   /** Null when the CLI can run here, else why not. */
   unavailable(): string | null;
-  /** Starts the agent's model stand-in and prepares its home under `dir` (created). */
-  open(dir: string): Promise<OpenedAgent>;
+  /**
+   * Starts the agent's model stand-in and prepares its folders under `dir` (created); `home` is the HOME every agent of
+   * the run shares (the server has one HOME), in which the kit writes what its CLI reads from there.
+   */
+  open(dir: string, home: string): Promise<OpenedAgent>;
+  /**
+   * True when `argv` (as /proc reads it) is the agent's own process, not one of its tools'. Defined for agents whose
+   * tools run in a session of their own and so outlive a SIGKILL of the agent's process group: the soak looks for the
+   * orphans they leave.
+   */
+  isAgentProcess?(argv: string[]): boolean;
 }
 
 /** tool_use ids of a Claude Code transcript and its sub-agents' transcripts; null when the file is not on disk. */
@@ -95,13 +137,45 @@ const claudeTranscriptIds = (path: string): string[] | null => {
   }
 };
 
-/** `fn(path)`, or null when the file cannot be read (not on disk). */
-const orNull = <T>(fn: (path: string) => T) => (path: string): T | null => {
+/** `fn(...args)`, or null when it throws (the record cannot be read: not on disk). */
+const orNull = <A extends unknown[], T>(fn: (...args: A) => T) => (...args: A): T | null => {
   try {
-    return fn(path);
+    return fn(...args);
   } catch {
     return null;
   }
+};
+
+/** True when one of argv's first `n` words is a file named in `names` (a CLI's launcher or native binary). */
+const runs = (argv: string[], names: readonly string[], n = 2): boolean => argv.slice(0, n).some((arg) => names.includes(basename(arg)));
+
+let pluginRuntime: { dir: string; ready: Promise<string> } | undefined;
+/**
+ * A config folder in which OpenCode installed `@opencode-ai/plugin` (the runtime of the plugin runledger launches it
+ * with), made once per soak: each epoch's config folder starts as a copy of it, so that its first OpenCode does not
+ * install it again (23 s more per start, and two first starts at once may fail). removeSharedAgentFiles removes it.
+ */
+const opencodePluginRuntime = (): Promise<string> => {
+  if (pluginRuntime) return pluginRuntime.ready;
+  const dir = mkdtempSync(join(tmpdir(), 'rl-soak-opencode-'));
+  const ready = (async () => {
+    const api = await startFakeChatCompletions();
+    try {
+      const warm = prepareOpencodeHome(dir, { apiUrl: api.url });
+      await installPluginRuntime(warm);
+      return warm.configDir;
+    } finally {
+      await api.close();
+    }
+  })();
+  pluginRuntime = { dir, ready };
+  return ready;
+};
+
+/** Removes what the kits share across a soak's runs and epochs (OpenCode's plugin runtime); call once every run ended. */
+export const removeSharedAgentFiles = (): void => {
+  if (pluginRuntime) rmSync(pluginRuntime.dir, { recursive: true, force: true });
+  pluginRuntime = undefined;
 };
 
 /** The kit of each agent kind. */
@@ -110,31 +184,70 @@ export const REAL_AGENT_KITS: Record<RealAgent, RealAgentKit> = {
     kind: 'claude-code',
     label: 'Claude Code',
     unavailable: claudeUnavailable,
-    open: async (dir) => {
+    open: async (_dir, home) => {
       const api = await startFakeAnthropicApi({ choose: claudeTurn });
-      return { env: prepareClaudeHome(join(dir, 'claude-home'), { apiUrl: api.url }).env, record: { callIds: claudeTranscriptIds }, close: () => api.close() };
+      return { env: prepareClaudeHome(home, { apiUrl: api.url }).env, record: { callIds: claudeTranscriptIds }, close: () => api.close() };
     },
   },
   codex: {
     kind: 'codex',
     label: 'Codex',
     unavailable: codexUnavailable,
-    open: async (dir) => {
+    open: async (dir, home) => {
       const api = await startFakeResponsesApi({ whenExhausted: codexTurn });
-      const home = prepareCodexHome(join(dir, 'codex-home'), { apiUrl: api.url });
+      const codexHome = prepareCodexHome(join(dir, 'codex-home'), { apiUrl: api.url });
       const record: AgentRecord = {
-        callIds: orNull((path) => rolloutCalls(path).map((c) => c.callId)),
+        callIds: orNull((path: string) => rolloutCalls(path).map((c) => c.callId)),
         lastTurnEnded: orNull(rolloutLastTurnEnded),
-        files: (threadId) => rolloutsOf(home).filter((f) => f.endsWith(`-${threadId}.jsonl`)).length,
+        resumesInPlace: true,
+        files: (threadId) => rolloutsOf(codexHome).filter((f) => f.endsWith(`-${threadId}.jsonl`)).length,
       };
-      return { env: home.env, record, close: () => api.close() };
+      return { env: { ...codexHome.env, HOME: home }, record, close: () => api.close() };
     },
+    isAgentProcess: (argv) => runs(argv, ['codex']),
+  },
+  opencode: {
+    kind: 'opencode',
+    label: 'OpenCode',
+    unavailable: opencodeUnavailable,
+    open: async (dir, home) => {
+      const template = await opencodePluginRuntime();
+      const api = await startFakeChatCompletions({ choose: opencodeTurn });
+      const opencodeHome = prepareOpencodeHome(join(dir, 'opencode-home'), { apiUrl: api.url });
+      for (const entry of readdirSync(template)) if (entry !== 'opencode.json') cpSync(join(template, entry), join(opencodeHome.configDir, entry), { recursive: true });
+      // The record: the rows of the agent session in the `event` table of the database the session names (no file of its own).
+      const record: AgentRecord = {
+        callIds: orNull((database: string, sessionId: string | undefined) => (sessionId ? eventTableCallsNow(database, sessionId).map((c) => c.callId) : null)),
+        resumesInPlace: true,
+      };
+      return { env: { ...opencodeHome.env, HOME: home }, record, close: () => api.close() };
+    },
+    isAgentProcess: (argv) => runs(argv, ['opencode', '.opencode']),
+  },
+  'gemini-cli': {
+    kind: 'gemini-cli',
+    label: 'Gemini CLI',
+    unavailable: geminiUnavailable,
+    open: async (_dir, home) => {
+      const api = await startFakeGeminiApi({ choose: geminiTurn });
+      const record: AgentRecord = {
+        callIds: orNull((path: string) => chatCalls(path).map((c) => c.id)),
+        resumesInPlace: true,
+        // A resumed Gemini session appends its turns to its chat file (`session-<time>-<first 8 of its id>.jsonl`); 0.61
+        // also writes a new file of the same session holding only the session context, never a call: not counted.
+        files: (sessionId, path) =>
+          (path ? readdirSync(dirname(path)).filter((f) => f.endsWith(`-${sessionId.slice(0, 8)}.jsonl`) && chatCalls(join(dirname(path), f)).length > 0).length : 0),
+      };
+      return { env: prepareGeminiHome(home, api.url).env, record, close: () => api.close() };
+    },
+    // `node …/gemini …` and the child it relaunches itself as (`node --max-old-space-size=N …/gemini …`).
+    isAgentProcess: (argv) => runs(argv, ['gemini', 'gemini.js'], 3),
   },
 };
 
 let clockTicks: number | undefined;
 /** Clock ticks per second (`getconf CLK_TCK`, the unit of a /proc start time). */
-const ticksPerSecond = (): number => (clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100);
+export const ticksPerSecond = (): number => (clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100);
 
 /** Seconds since boot now (/proc/uptime), the clock of /proc start times. */
 export const uptimeNow = (): number => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
@@ -148,18 +261,15 @@ const sessionOf = (pid: number): string | undefined => {
   }
 };
 
-/** True when `argv` is Codex itself: its npm launcher (`node …/codex exec …`) or its native binary (`…/codex exec …`). */
-const isCodex = (argv: string[]): boolean => argv.slice(0, 2).some((arg) => basename(arg) === 'codex');
-
 /**
- * True when a live Codex process is among `pid`'s ancestors of the same runledger session (Codex → `bash -c <cmd>` →
- * `sleep`): a dead Codex's exec child has none (its `bash`, if still alive, was re-parented out of the session).
+ * True when a live process of the agent (`isAgent`) is among `pid`'s ancestors of the same runledger session (agent →
+ * shell → `sleep`): a dead agent's tool child has none (its shell, if still alive, was re-parented out of the session).
  */
-const underLiveCodex = (pid: number, session: string): boolean => {
+const underLiveAgent = (pid: number, session: string, isAgent: (argv: string[]) => boolean): boolean => {
   for (let parent = readProcStat(pid)?.ppid ?? 1, hops = 0; parent > 1 && hops < 16; parent = readProcStat(parent)?.ppid ?? 1, hops++) {
     if (sessionOf(parent) !== session) return false;
     try {
-      if (isCodex(readFileSync(`/proc/${parent}/cmdline`, 'latin1').split('\0').filter(Boolean))) return true;
+      if (isAgent(readFileSync(`/proc/${parent}/cmdline`, 'latin1').split('\0').filter(Boolean))) return true;
     } catch {
       return false; // gone meanwhile
     }
@@ -168,13 +278,13 @@ const underLiveCodex = (pid: number, session: string): boolean => {
 };
 
 /**
- * The exec children a dead Codex left running, now: live `sleep N` processes of this run (`marker` in their environment)
- * started by Codex (`CODEX_THREAD_ID`) for a runledger session whose recorded runtime `isDead`, with no live Codex of the
- * session above them (a live Codex that runledger has not recorded yet keeps its exec children); each with when its
- * sleep would end on its own (seconds since boot), so that a check can tell a process stopped by someone from one that
- * ran out.
+ * The tool children dead agents left running, now: live `sleep N` processes of this run (`marker` in their environment)
+ * of a runledger session whose recorded runtime is dead and whose agent's kit tells its own processes (`deadAgentOf`
+ * gives that kit, else undefined), with no live process of that agent of the session above them (a live agent that
+ * runledger has not recorded yet keeps its children); each with when its sleep would end on its own (seconds since
+ * boot), so that a check can tell a process stopped by someone from one that ran out.
  */
-export const codexOrphans = (marker: string, isDead: (sessionId: string) => boolean): AgentOrphan[] => {
+export const agentOrphans = (marker: string, deadAgentOf: (sessionId: string) => RealAgentKit | undefined): AgentOrphan[] => {
   const found: AgentOrphan[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -182,12 +292,12 @@ export const codexOrphans = (marker: string, isDead: (sessionId: string) => bool
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
       if (!environ.includes(marker)) continue;
-      const thread = environ.find((e) => e.startsWith('CODEX_THREAD_ID='));
       const session = environ.find((e) => e.startsWith('RUNLEDGER_SESSION_ID='))?.slice('RUNLEDGER_SESSION_ID='.length);
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
-      if (!thread || !session || argv[0] !== 'sleep' || !isDead(session)) continue;
+      const isAgent = session && argv[0] === 'sleep' ? deadAgentOf(session)?.isAgentProcess : undefined;
+      if (!session || !isAgent) continue;
       const stat = readProcStat(pid);
-      if (!stat || ['Z', 'X', 'x'].includes(stat.state) || underLiveCodex(pid, session)) continue;
+      if (!stat || ['Z', 'X', 'x'].includes(stat.state) || underLiveAgent(pid, session, isAgent)) continue;
       found.push({ sessionId: session, pid, startTime: stat.startTime, command: argv.join(' '), endsAt: Number(stat.startTime) / ticksPerSecond() + Number(argv[1]) });
     } catch {
       /* gone meanwhile, or not ours to read */

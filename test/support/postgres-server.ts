@@ -4,7 +4,8 @@ import { Client } from 'pg';
 export interface PostgresServer {
   /** A URL to a database on which this run may CREATE DATABASE. */
   adminUrl: string;
-  source: 'testcontainers' | 'local' | 'env';
+  /** `private`: a server of the test's own (private-postgres.ts). */
+  source: 'testcontainers' | 'local' | 'env' | 'private';
 }
 
 /** The default local server of this machine (trust auth). */

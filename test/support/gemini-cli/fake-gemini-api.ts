@@ -61,8 +61,20 @@ const textsOf = (contents: unknown): string[] =>
     (Array.isArray(c?.parts) ? (c.parts as Json[]) : []).flatMap((p) => (typeof p?.text === 'string' ? [p.text] : [])),
   );
 
-/** Starts the stand-in. */
-export const startFakeGeminiApi = async (): Promise<FakeGeminiApi> => {
+/** A GenerateContentResponse holding `turn` (its `i`-th function call gets the id `idOf(i)`). */
+const modelTurn = (turn: GeminiTurn, idOf: (i: number) => string): Json => ({
+  candidates: [{
+    content: { role: 'model', parts: 'calls' in turn ? turn.calls.map((call, i) => ({ functionCall: { id: idOf(i), name: call.name, args: call.args } })) : [{ text: turn.text }] },
+    finishReason: 'STOP', index: 0,
+  }],
+  usageMetadata: USAGE, modelVersion: 'gemini-standin',
+});
+
+/**
+ * Starts the stand-in. A request offering tools whose prompt names no registered script is answered by `choose(body)`
+ * when given (each function call a fresh id: a function of the request, so a resumed conversation goes on), else with a text.
+ */
+export const startFakeGeminiApi = async (options: { choose?: (body: Json) => GeminiTurn } = {}): Promise<FakeGeminiApi> => {
   const scripts = new Map<string, GeminiTurn[]>();
   const requests: GeminiRequest[] = [];
   const salt = randomBytes(6).toString('hex');
@@ -80,19 +92,15 @@ export const startFakeGeminiApi = async (): Promise<FakeGeminiApi> => {
     const marker = textsOf(contents).map((t) => /\[script:([A-Za-z0-9_-]+)\]/.exec(t)?.[1]).find(Boolean);
     const turns = marker ? scripts.get(marker) : undefined;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
+    if (!turns && options.choose && tools && config.responseMimeType !== 'application/json') {
+      return { kind: 'main', response: modelTurn(options.choose(body), () => `call_${randomBytes(10).toString('hex')}`) };
+    }
     if (!turns || !tools || config.responseMimeType === 'application/json') {
       const text = config.responseMimeType === 'application/json' ? '{}' : 'Scripted answer.';
       return { kind: 'side', response: { candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }], usageMetadata: USAGE } };
     }
     const step = contents.filter((c) => c.role === 'model').length;
-    const turn = turns[step] ?? { text: 'Done.' };
-    const parts = 'calls' in turn
-      ? turn.calls.map((call, i) => ({ functionCall: { id: apiCallId(marker!, step, i), name: call.name, args: call.args } }))
-      : [{ text: turn.text }];
-    return {
-      kind: 'main', script: marker, step,
-      response: { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], usageMetadata: USAGE, modelVersion: 'gemini-standin' },
-    };
+    return { kind: 'main', script: marker, step, response: modelTurn(turns[step] ?? { text: 'Done.' }, (i) => apiCallId(marker!, step, i)) };
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

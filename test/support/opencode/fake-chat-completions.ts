@@ -77,10 +77,13 @@ export const sseChunks = (answer: { calls?: Array<ScriptedToolCall & { id: strin
 };
 
 /**
- * Starts the stand-in: a request offering tools takes the next scripted turn (the text "Done." once the queue is empty),
- * unless it repeats an earlier request's step (then the same answer); a request without tools gets `sideText`.
+ * Starts the stand-in: a request offering tools takes the next scripted turn (once the queue is empty: `choose(body)`
+ * when given, answered afresh each time with new call ids, else the text "Done."), unless it repeats an earlier scripted
+ * request's step (then the same answer); a request without tools gets `sideText`.
  */
-export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[]; sideText?: string } = {}): Promise<FakeChatCompletions> => {
+export const startFakeChatCompletions = async (
+  options: { script?: ScriptedTurn[]; sideText?: string; choose?: (body: Record<string, unknown>) => ScriptedTurn } = {},
+): Promise<FakeChatCompletions> => {
   /** Turns by conversation marker; the shared queue under ''. */
   const queues = new Map<string, ScriptedTurn[]>([['', [...(options.script ?? [])]]]);
   const enqueue = (marker: string, turns: ScriptedTurn[]): void => void queues.set(marker, [...(queues.get(marker) ?? []), ...turns]);
@@ -106,10 +109,12 @@ export const startFakeChatCompletions = async (options: { script?: ScriptedTurn[
       requests.push({ kind: 'replay', step, answer: { callIds: (earlier.calls ?? []).map((c) => c.id), text: earlier.text }, body });
       return earlier;
     }
-    const turn = queueOf(body).shift() ?? { text: 'Done.' };
+    const queued = queueOf(body).shift();
+    const turn = queued ?? options.choose?.(body) ?? { text: 'Done.' };
     const made = 'calls' in turn ? { calls: turn.calls.map((c) => ({ ...c, id: `call_${hex(12)}` })) } : { text: turn.text };
     for (const call of made.calls ?? []) callIds.push(call.id);
-    byStep.set(step, made);
+    // A chosen turn is a function of the request alone: not kept, so conversations at the same step never share call ids.
+    if (queued || !options.choose) byStep.set(step, made);
     requests.push({ kind: 'main', step, answer: { callIds: (made.calls ?? []).map((c) => c.id), text: made.text }, body });
     return made;
   };

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeWithAgent } from '../describe-with-agent';
@@ -58,6 +58,19 @@ export const prepareOpencodeHome = (dir: string, options: { apiUrl: string }): O
   };
 };
 
+/**
+ * Runs OpenCode once in `home` (a prompt answered by `home`'s stand-in) with a local plugin, so that it installs
+ * `@opencode-ai/plugin` into the config folder: OpenCode's slowest start (23 s more here under load), which every later
+ * start there skips; two OpenCode processes starting at once in a fresh config folder both install it (one may exit
+ * 1). Rejects when the run fails.
+ */
+export const installPluginRuntime = async (home: OpencodeHome): Promise<void> => {
+  const plugin = join(home.root, 'warm-up-plugin.js');
+  writeFileSync(plugin, 'export const WarmUp = async () => ({});\n');
+  const run = await runOpencode(['run', '--format', 'json', 'warm up'], { cwd: home.root, home, env: { OPENCODE_CONFIG_CONTENT: JSON.stringify({ plugin: [`file://${plugin}`] }) }, timeoutMs: 240_000 });
+  if (run.code !== 0) throw new Error(`OpenCode's warm-up run exited ${run.code}: ${run.stderr.slice(-2000)}`);
+};
+
 /** One line of `opencode run --format json` (step_start, tool_use, step_finish, text, error). */
 export type OpencodeJsonEvent = Record<string, any> & { type: string; sessionID?: string };
 
@@ -98,24 +111,39 @@ export interface RecordedCall {
   exitCode?: number;
 }
 
+/** The `select` of OpenCode session `sessionId`'s tool part updates in its `event` table, in `seq` order. */
+const toolPartsSelect = (sessionId: string): string =>
+  `select seq, data from event where aggregate_id = '${sessionId.replace(/'/g, "''")}' and type = 'message.part.updated.1' order by seq`;
+
+/** The tool calls of `event` rows (`data` as stored), without runledger's parser: per `callID` the last `tool` part state. */
+const callsOfEventRows = (rows: Array<{ data: string }>): RecordedCall[] => {
+  const calls = new Map<string, RecordedCall>();
+  for (const row of rows) {
+    const part = JSON.parse(row.data).part;
+    if (part?.type !== 'tool') continue;
+    const state = part.state ?? {};
+    const exit = state.metadata?.exit;
+    const status = state.status === 'completed' ? (typeof exit === 'number' && exit !== 0 ? 'failed' : 'completed') : state.status === 'error' ? 'failed' : undefined;
+    calls.set(part.callID, { callId: part.callID, tool: part.tool, ...(status ? { status } : {}), ...(typeof exit === 'number' ? { exitCode: exit } : {}) });
+  }
+  return [...calls.values()];
+};
+
 /**
  * The tool calls of OpenCode session `sessionId` as its `event` table holds them, read with OpenCode's own `opencode db`
  * and without runledger's parser: per `callID` the last `tool` part state in `seq` order. Rejects when the read fails.
  */
 export const eventTableCalls = (home: OpencodeHome, sessionId: string): Promise<RecordedCall[]> =>
   new Promise((done, fail) => {
-    const sql = `select seq, data from event where aggregate_id = '${sessionId.replace(/'/g, "''")}' and type = 'message.part.updated.1' order by seq`;
-    execFile(OPENCODE_BIN, ['db', '--pure', '--format', 'json', sql], { env: { ...process.env, ...home.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+    execFile(OPENCODE_BIN, ['db', '--pure', '--format', 'json', toolPartsSelect(sessionId)], { env: { ...process.env, ...home.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
       if (error) return fail(error);
-      const calls = new Map<string, RecordedCall>();
-      for (const row of JSON.parse(String(stdout) || '[]') as Array<{ data: string }>) {
-        const part = JSON.parse(row.data).part;
-        if (part?.type !== 'tool') continue;
-        const state = part.state ?? {};
-        const exit = state.metadata?.exit;
-        const status = state.status === 'completed' ? (typeof exit === 'number' && exit !== 0 ? 'failed' : 'completed') : state.status === 'error' ? 'failed' : undefined;
-        calls.set(part.callID, { callId: part.callID, tool: part.tool, ...(status ? { status } : {}), ...(typeof exit === 'number' ? { exitCode: exit } : {}) });
-      }
-      done([...calls.values()]);
+      done(callsOfEventRows(JSON.parse(String(stdout) || '[]') as Array<{ data: string }>));
     });
   });
+
+/**
+ * eventTableCalls read at once with the machine's `sqlite3` shell (`-readonly`, 0.02 s, WAL included) from the database
+ * file `database`, for checks that read often; throws when the shell fails (no such file, no sqlite3 on the PATH).
+ */
+export const eventTableCallsNow = (database: string, sessionId: string): RecordedCall[] =>
+  callsOfEventRows(JSON.parse(execFileSync('sqlite3', ['-json', '-readonly', database, toolPartsSelect(sessionId)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] }) || '[]') as Array<{ data: string }>);

@@ -15,9 +15,9 @@ const redact = <V>(v: V): V => v;
 const facts = { at: T(9), newRunId: () => 'run-new', redact };
 const id = (tool: string, n: number) => `gemini:${AGENT}:${tool}:${n}`;
 
-/** Gemini hook payloads through the dialect and the shared mapping, in order, as AgentHooks records them. */
-const hooks = (...payloads: Record<string, unknown>[]): Session => {
-  let state = replay(sessionDecider, history) as SessionState;
+/** Gemini hook payloads through the dialect and the shared mapping, in order, as AgentHooks records them, from `start`. */
+const hooksFrom = (start: SessionState, ...payloads: Record<string, unknown>[]): Session => {
+  let state = start;
   for (const payload of payloads) {
     const parsed = parseHookInput(geminiHookPayload({ ...common, ...payload }));
     const input = parsed.input as Record<string, any>;
@@ -29,6 +29,8 @@ const hooks = (...payloads: Record<string, unknown>[]): Session => {
   }
   return state as Session;
 };
+/** hooksFrom a session that has just launched its Gemini. */
+const hooks = (...payloads: Record<string, unknown>[]): Session => hooksFrom(replay(sessionDecider, history) as SessionState, ...payloads);
 const before = (command: string) => ({ hook_event_name: 'BeforeTool', tool_name: 'run_shell_command', tool_input: { command } });
 const after = (command: string, llmContent: string) => ({ hook_event_name: 'AfterTool', tool_name: 'run_shell_command', tool_input: { command }, tool_response: { llmContent, returnDisplay: command } });
 const chatCall = (callId: string, command: string, status: 'completed' | 'failed' = 'completed'): TranscriptCallFact => ({ callId, tool: 'run_shell_command', input: { command }, result: { status, output: 'x' } });
@@ -86,6 +88,22 @@ describe('Gemini CLI hooks: pairing by order per tool (no call id in the payload
     expect(pairTranscriptCalls([chatCall('run_shell_command__call_1', 'edited')], after_, redact, AGENT)).toEqual([
       expect.objectContaining({ callId: id('run_shell_command', 1), agentCallId: 'run_shell_command__call_1' }),
     ]);
+  });
+
+  it('a call lost with its killed Gemini is never paired: the resumed Gemini ran the same command again, and that call is the chat file\'s', () => {
+    const killed = hooks(before('sleep 1'));
+    const lost = decideAll(killed, [
+      { type: 'RecordDivergence', data: { callId: id('run_shell_command', 1), kind: 'call_only_in_log', detail: 'run_shell_command: in the log, not in the agent\'s transcript', at: T(5) } },
+      { type: 'InterruptToolCall', data: { callId: id('run_shell_command', 1), reason: 'session interrupted: runtime gone', at: T(5) } },
+    ]).reduce(sessionDecider.evolve, killed as SessionState) as Session;
+    expect(lost.toolCalls.get(id('run_shell_command', 1))).toMatchObject({ status: 'interrupted' });
+    const resumed = hooksFrom(lost as SessionState, before('sleep 1'), after('sleep 1', 'Output: ok'));
+    expect(resumed.toolCalls.get(id('run_shell_command', 2))).toMatchObject({ status: 'completed' });
+    expect(pairTranscriptCalls([chatCall('run_shell_command__call_9', 'sleep 1')], resumed, redact, AGENT).map((c) => c.callId)).toEqual([id('run_shell_command', 2)]);
+    // Interrupted but never reported missing from the chat file (a reconcile that found it there): still a candidate.
+    const interruptedOnly = decideAll(killed, [{ type: 'InterruptToolCall', data: { callId: id('run_shell_command', 1), reason: 'cut', at: T(5) } }])
+      .reduce(sessionDecider.evolve, killed as SessionState) as Session;
+    expect(pairTranscriptCalls([chatCall('c1', 'sleep 1')], interruptedOnly, redact, AGENT).map((c) => c.callId)).toEqual([id('run_shell_command', 1)]);
   });
 
   it("answers an allow with nothing to say and a deny in Gemini's words", () => {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Session, ToolCall, TranscriptCallFact } from '@runledger/domain';
+import { DIVERGENCE_KINDS, type Session, type ToolCall, type TranscriptCallFact } from '@runledger/domain';
 import { geminiCallOutcome } from '@runledger/infra/agents/gemini-cli/chat-parser';
 import type { HookDialect, RecordedToolResult } from '../agent-adapter';
 
@@ -66,17 +66,25 @@ export const hookCallId = (input: { hook_event_name: string; session_id: string;
 };
 
 /**
+ * True when the chat file can never hold `call`: interrupted, and reported `call_only_in_log` (its Gemini died before
+ * writing the turn, and a resumed Gemini never writes a call cut by the kill, measured on 0.61.0).
+ */
+const lostWithItsAgent = (call: ToolCall, session: Session): boolean =>
+  call.status === 'interrupted' && session.divergences.some((d) => d.callId === call.callId && d.kind === DIVERGENCE_KINDS.callOnlyInLog);
+
+/**
  * The chat file's calls with the ids the log knows them by (pure): a call already in the log by its chat id keeps it; a
  * call an earlier reconcile identified (ToolCallIdentified) takes its hook id; otherwise, per tool in order, the first hook
- * call of that tool (in the chat file's conversation) not yet paired whose input equals the chat call's is its id. A paired
- * call carries its chat id as `agentCallId` (reconcile records it once); one left unpaired keeps its chat id (appended).
+ * call of that tool (in the chat file's conversation) not yet paired whose input equals the chat call's is its id, a call
+ * lost with its dead agent never (the resumed Gemini runs the same command again as a new call). A paired call carries
+ * its chat id as `agentCallId` (reconcile records it once); one left unpaired keeps its chat id (appended).
  */
 export const pairTranscriptCalls = (calls: TranscriptCallFact[], session: Session, redact: <T>(value: T) => T, agentSessionId: string | undefined): TranscriptCallFact[] => {
   if (!agentSessionId) return calls;
   const paired = new Set<string>();
   const pending = new Map<string, ToolCall[]>();
   const candidates = (tool: string): ToolCall[] => {
-    if (!pending.has(tool)) pending.set(tool, hookCalls(session, agentSessionId, tool));
+    if (!pending.has(tool)) pending.set(tool, hookCalls(session, agentSessionId, tool).filter((call) => !lostWithItsAgent(call, session)));
     return pending.get(tool)!;
   };
   const identified = new Map(session.toolCalls.values().flatMap((call) => (call.agentCallId !== undefined ? [[call.agentCallId, call.callId] as const] : [])));
