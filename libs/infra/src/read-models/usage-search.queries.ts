@@ -1,4 +1,4 @@
-import { ModelPrice, sessionStreamName, UsageRollupRow } from '@runledger/domain';
+import type { ModelPrice, UsageRollupRow } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { SEARCH_CONFIG, searchable, unsearchable } from './usage-search.projection';
 
@@ -38,9 +38,6 @@ export interface SearchHit {
   at: string;
   snippet: string;
 }
-
-/** `session-`: a session stream's id less its session id (the search hit's session is read from its event's stream). */
-const SESSION_STREAM_PREFIX = sessionStreamName('');
 
 /** Marks around a matched word in a snippet (plain text, never HTML: the web page escapes the snippet, then marks these). */
 export const SNIPPET_MARKS = { start: '«', stop: '»' } as const;
@@ -126,9 +123,7 @@ export class UsageSearchQueries {
    */
   async search(filter: SearchFilter): Promise<SearchHit[]> {
     // The matches are gathered through the GIN index first (MATERIALIZED: given ORDER BY … LIMIT, the planner may
-    // otherwise walk the primary key backwards and parse every row's text), then walked newest first: each match's event
-    // and session row are read by primary key (LATERAL … OFFSET 0 keeps that a nested loop the LIMIT stops, never a
-    // join over every match), filtered, and the text of the page's hits read last for their snippets.
+    // otherwise walk the primary key backwards and parse every row's text), then filtered and the newest kept.
     const { rows } = await this.db.query<{
       global_position: string | number; session_id: string; project_id: string; revision: string | number; type: string; call_id: string | null; at: string | null; snippet: string;
     }>(
@@ -136,23 +131,15 @@ export class UsageSearchQueries {
          SELECT global_position FROM rl_rm_search
          WHERE to_tsvector('${SEARCH_CONFIG}', body) @@ websearch_to_tsquery('${SEARCH_CONFIG}', $1) AND ($4::bigint IS NULL OR global_position < $4)
        )
-       SELECT h.global_position, h.session_id, h.project_id, h.revision, h.type, h.call_id, h.at,
+       SELECT s.global_position, s.session_id, s.project_id, s.revision, s.type, s.call_id, s.at,
          ts_headline('${SEARCH_CONFIG}', s.body, websearch_to_tsquery('${SEARCH_CONFIG}', $1),
            'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
        FROM (
-         SELECT m.global_position, e.session_id, e.project_id, e.revision, e.type, e.call_id, e.at
-         FROM (SELECT global_position FROM matches ORDER BY global_position DESC) m
-         CROSS JOIN LATERAL (
-           SELECT r.session_id, r.project_id, e.revision, e.type, e.data->>'callId' AS call_id, e.data->>'at' AS at
-           FROM rl_events e JOIN rl_rm_sessions r ON r.session_id = substr(e.stream_id, ${SESSION_STREAM_PREFIX.length + 1})
-           WHERE e.global_position = m.global_position
-           OFFSET 0
-         ) e
-         WHERE ($2::text IS NULL OR e.project_id = $2) AND ($3::text IS NULL OR e.at >= $3)
-         ORDER BY m.global_position DESC LIMIT $5
-       ) h
-       JOIN rl_rm_search s ON s.global_position = h.global_position
-       ORDER BY h.global_position DESC`,
+         SELECT s.* FROM matches m JOIN rl_rm_search s ON s.global_position = m.global_position
+         WHERE ($2::text IS NULL OR s.project_id = $2) AND ($3::text IS NULL OR s.at >= $3)
+         ORDER BY s.global_position DESC LIMIT $5
+       ) s
+       ORDER BY s.global_position DESC`,
       [searchable(filter.query), filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
     );
     return rows.map((r) => ({
