@@ -95,6 +95,7 @@ export const agentServerSuite = (suiteFor: (engine: Engine) => AgentServerSuiteO
         await server?.stop('SIGKILL');
         await options.teardown?.();
         await drop?.();
+        // RL_KEEP_TEST_ROOT=1 keeps the data directory and agent logs of a run for reading after a failure.
         if (root && !process.env.RL_KEEP_TEST_ROOT) rmSync(root, { recursive: true, force: true });
       });
       options.tests(suite);
