@@ -13,6 +13,7 @@ import {
   PostgresEventStore,
   RecordedEvent,
   saveCheckpoint,
+  READ_AT_LIMIT,
   START,
   WrongExpectedRevisionError,
 } from '@runledger/infra/event-store';
@@ -192,6 +193,13 @@ describeEachEngine('event store contract', (engine, name) => {
     expect(await store().countAfter(await store().headCheckpoint())).toBe(0);
     expect(await store().countAfter(at!)).toBe(2);
     expect(await store().countAfter(START)).toBeGreaterThanOrEqual(7);
+
+    const a = await collect(store().readStream(sessionA));
+    const picked = await store().readAt([a[3].globalPosition, recorded.globalPosition, a[1].globalPosition, a[1].globalPosition, (await store().headPosition()) + 1000]);
+    expect(picked.map((e) => [e.streamId, e.revision, e.type])).toEqual([[sessionA, 1, 'Tick'], [sessionA, 3, 'Other'], [sessionB, 0, 'Started']]);
+    expect(await store().readAt([])).toEqual([]);
+    await expect(store().readAt([0])).rejects.toThrow(RangeError);
+    await expect(store().readAt(Array.from({ length: READ_AT_LIMIT + 1 }, (_, i) => i + 1))).rejects.toThrow(/at most/);
   });
 
   it('refuses to update or delete a stored event (append-only)', async () => {

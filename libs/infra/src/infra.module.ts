@@ -8,6 +8,7 @@ import { SqlDatabase } from './database/sql-database';
 import { resolveApiToken } from './auth/api-token';
 import { RunledgerConfig } from './config/runledger-config';
 import { loadCheckpoint } from './event-store/checkpoint-store';
+import type { EventStore } from './event-store/event-store.port';
 import { PostgresEventStore } from './event-store/postgres/postgres-event-store';
 import { GitWorktrees } from './git/git-worktrees';
 import { GitSnapshotStore } from './file-snapshots/git-snapshot-store';
@@ -137,7 +138,7 @@ export class InfraModule {
           inject: [SQL_DATABASE, RunledgerMetrics, PinoLogger, RedactionDoor],
         },
         { provide: ReadModels, useFactory: (db: SqlDatabase) => new ReadModels(db), inject: [SQL_DATABASE] },
-        { provide: UsageSearchQueries, useFactory: (db: SqlDatabase) => new UsageSearchQueries(db), inject: [SQL_DATABASE] },
+        { provide: UsageSearchQueries, useFactory: (db: SqlDatabase, store: EventStore) => new UsageSearchQueries(db, store), inject: [SQL_DATABASE, EVENT_STORE] },
         { provide: NotificationOutbox, useFactory: (db: SqlDatabase) => new NotificationOutbox(db), inject: [SQL_DATABASE] },
         { provide: GitWorktrees, useFactory: () => new GitWorktrees() },
         {

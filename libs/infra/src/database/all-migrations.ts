@@ -5,7 +5,7 @@ import { idempotencyMigration } from '../idempotency/idempotency.schema';
 import { leasesMigration } from '../leases/leases.schema';
 import { custodyReadModelMigration } from '../read-models/custody.schema';
 import { deadLettersMigration, readModelsCallStateMigration, readModelsMigration } from '../read-models/read-models.schema';
-import { usageSearchMigration } from '../read-models/usage-search.projection';
+import { searchTextOnlyMigration, usageSearchMigration } from '../read-models/usage-search.projection';
 import { secretsMigration } from '../secrets/secrets.schema';
 import { usersMigration } from '../auth/users.schema';
 import { logExportMigration } from '../telemetry/log-export.store';
@@ -13,4 +13,4 @@ import { notificationsMigration } from '../notifications/notification-outbox';
 import { Migration } from './migrations';
 
 /** Every schema migration of runledger, in version order; applied at start-up by InfraModule. */
-export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration, secretsMigration, usersMigration, usageSearchMigration, logExportMigration, notificationsMigration].sort((a, b) => a.version - b.version);
+export const ALL_MIGRATIONS: readonly Migration[] = [eventStoreMigration, eventStoreAppendV2Migration, eventStoreAppendV3Migration, readModelsMigration, idempotencyMigration, leasesMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration, secretsMigration, usersMigration, usageSearchMigration, searchTextOnlyMigration, logExportMigration, notificationsMigration].sort((a, b) => a.version - b.version);

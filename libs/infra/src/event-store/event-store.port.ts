@@ -154,7 +154,15 @@ export interface EventStore {
   countAfter(from: Checkpoint): Promise<number>;
   /** The (transaction id, position) of the committed event at global `position`, or null when none has it (not yet appended, or rolled back). */
   checkpointAt(position: number): Promise<Checkpoint | null>;
+  /**
+   * The events at these global positions, in ascending position; a position no committed event has is left out. At
+   * most READ_AT_LIMIT positions a call (RangeError above it, or for a position that is not an integer ≥ 1).
+   */
+  readAt(positions: readonly number[]): Promise<RecordedEvent[]>;
 }
+
+/** The most positions one `EventStore.readAt` call takes (one indexed query: its array stays small). */
+export const READ_AT_LIMIT = 1_000;
 
 /** Thrown by appendToStream when the stream's revision is not the expected one (invariant 2). */
 export class WrongExpectedRevisionError extends Error {

@@ -1,6 +1,6 @@
 import { Migration } from '../database/migrations';
 import { custodyReadModelMigration } from './custody.schema';
-import { usageSearchMigration } from './usage-search.projection';
+import { searchTextOnlyMigration, usageSearchMigration } from './usage-search.projection';
 
 /**
  * Read-model schema, version 2: derived tables only, dropped and rebuilt from the log at will (invariant 8).
@@ -122,4 +122,4 @@ export const READ_MODEL_TABLES = ['rl_rm_projects', 'rl_rm_sessions', 'rl_rm_wor
 
 /** The migrations creating every table of READ_MODEL_TABLES, for tests and tools that migrate only the read models. */
 export const READ_MODEL_MIGRATIONS: readonly Migration[] = [readModelsMigration, readModelsCallStateMigration, deadLettersMigration, custodyReadModelMigration,
-  usageSearchMigration];
+  usageSearchMigration, searchTextOnlyMigration];

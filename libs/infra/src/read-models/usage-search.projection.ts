@@ -9,9 +9,12 @@ import { RecordedEvent } from '../event-store/event-store.port';
  * - rl_rm_usage: tokens per session, UTC day, run, sub-agent and model, summed from UsageRecorded (cost is computed
  *   when read, from the price table in force, so a price change never needs a rebuild);
  * - rl_rm_search: the searchable text of each event that has one (prompts, tool inputs and outputs, divergences, file
- *   paths), as stored (redacted before append, invariant 12), under an expression GIN index of its tsvector, with the
- *   session, project, revision, type, call and time a hit shows (read models never read the log's tables). Measured (bench/usage-search): a stored tsvector of short tool texts is about twice the text, so
- *   text plus an expression index is the smaller index (about 275 bytes per event against 500).
+ *   paths), as stored (redacted before append, invariant 12), keyed by the event's global position, under an expression
+ *   GIN index of its tsvector, and nothing else: a hit's session, revision, type, call and time are read from its event
+ *   through the event-store port (EventStore.readAt), its project from the session's row, for the hits shown only. Measured (bench/usage-search): a stored
+ *   tsvector of short tool texts is about twice the text, so text plus an expression index is the smaller index (about
+ *   275 bytes per event against 500); the hit's columns copied beside the text were another ~75 bytes per event (1.29×
+ *   the events' own data at 1,000,000 events, against a target of 1×), so migration 41 dropped them.
  */
 
 /** Schema of the usage rollup and the search index; version 40 leaves room for the other read models' migrations. */
@@ -51,6 +54,32 @@ CREATE INDEX rl_rm_search_document ON rl_rm_search USING gin (to_tsvector('simpl
 `,
 };
 
+/**
+ * rl_rm_search without the hit's columns (session, project, revision, type, call, time: read from the event and the
+ * session's row when a page of hits is shown). The primary key stays although it is 12 % of the table's bytes: a run
+ * without it (bench/usage-search, 1,000,000 events) stored 196,950 documents twice, so some batches do reach the
+ * insert twice and `ON CONFLICT (global_position) DO NOTHING` is what keeps one document per event. The search rows are written by the session projection with the other
+ * read models, so all of them are emptied with its checkpoint and rebuilt from the log (as migration 6 does).
+ */
+export const searchTextOnlyMigration: Migration = {
+  version: 41,
+  name: 'read models: the search index keeps the text and the global position only',
+  sql: `
+TRUNCATE rl_rm_projects, rl_rm_sessions, rl_rm_worktrees, rl_rm_tool_calls, rl_rm_dead_letters, rl_rm_custody_worktrees, rl_rm_usage
+--;
+DELETE FROM rl_checkpoints WHERE subscription_id = 'read-models'
+--;
+DROP TABLE rl_rm_search
+--;
+CREATE TABLE rl_rm_search (
+  global_position bigint PRIMARY KEY,
+  body            text NOT NULL
+)
+--;
+CREATE INDEX rl_rm_search_document ON rl_rm_search USING gin (to_tsvector('simple', body))
+`,
+};
+
 /** The read-model tables of this file (truncated and rebuilt with the others). */
 export const USAGE_SEARCH_TABLES = ['rl_rm_usage', 'rl_rm_search'] as const;
 
@@ -82,12 +111,6 @@ interface UsageRow {
 
 interface SearchRow {
   global_position: number;
-  session_id: string;
-  project_id: string;
-  revision: number;
-  type: string;
-  call_id: string | null;
-  at: string | null;
   body: string;
 }
 
@@ -179,16 +202,7 @@ export const addLedgerRows = (rows: LedgerRows, state: Session, applied: readonl
     }
     const text = searchTextOf(event.type, data);
     if (text === null) continue;
-    rows.search.push({
-      global_position: event.globalPosition,
-      session_id: state.sessionId,
-      project_id: state.projectId,
-      revision: event.revision,
-      type: event.type,
-      call_id: typeof data?.callId === 'string' ? data.callId : null,
-      at: typeof data?.at === 'string' ? data.at : null,
-      body: text,
-    });
+    rows.search.push({ global_position: event.globalPosition, body: text });
   }
 };
 
@@ -213,9 +227,8 @@ export const writeLedgerRows = async (tx: SqlExecutor, rows: LedgerRows): Promis
   }
   if (rows.search.length > 0) {
     await tx.query(
-      `INSERT INTO rl_rm_search (global_position, session_id, project_id, revision, type, call_id, at, body)
-       SELECT global_position, session_id, project_id, revision, type, call_id, at, body
-       FROM jsonb_to_recordset($1::jsonb) AS s(global_position bigint, session_id text, project_id text, revision bigint, type text, call_id text, at text, body text)
+      `INSERT INTO rl_rm_search (global_position, body)
+       SELECT global_position, body FROM jsonb_to_recordset($1::jsonb) AS s(global_position bigint, body text)
        ON CONFLICT (global_position) DO NOTHING`,
       [JSON.stringify(rows.search)],
     );

@@ -1,5 +1,6 @@
-import type { ModelPrice, UsageRollupRow } from '@runledger/domain';
+import { ModelPrice, sessionIdOfStream, UsageRollupRow } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
+import { EventStore, READ_AT_LIMIT, RecordedEvent } from '../event-store/event-store.port';
 import { SEARCH_CONFIG, searchable, unsearchable } from './usage-search.projection';
 
 /** A session's usage rows with what pricing them needs: its project and that project's own prices (null: the session is not projected). */
@@ -39,6 +40,26 @@ export interface SearchHit {
   snippet: string;
 }
 
+/**
+ * The hit an indexed event makes, less its snippet: null when its stream is not a session's or the session has no row
+ * (not projected yet, or its project is gone), so it is left out as a hit without a project would be.
+ */
+const hitOf = (event: RecordedEvent, projects: ReadonlyMap<string, string | null>): Omit<SearchHit, 'snippet'> | null => {
+  const sessionId = sessionIdOfStream(event.streamId);
+  const projectId = sessionId === undefined ? null : projects.get(sessionId) ?? null;
+  if (sessionId === undefined || projectId === null) return null;
+  const data = (event.data ?? {}) as { callId?: unknown; at?: unknown };
+  return {
+    sessionId,
+    projectId,
+    revision: event.revision,
+    globalPosition: event.globalPosition,
+    type: event.type,
+    ...(typeof data.callId === 'string' ? { callId: data.callId } : {}),
+    at: typeof data.at === 'string' ? data.at : '',
+  };
+};
+
 /** Marks around a matched word in a snippet (plain text, never HTML: the web page escapes the snippet, then marks these). */
 export const SNIPPET_MARKS = { start: '«', stop: '»' } as const;
 
@@ -72,7 +93,7 @@ const toRow = (r: UsageDbRow): UsageRollupRow => ({
 
 /** Reads of the usage rollup and the search index (usage-search.projection.ts): one query each, no fold. */
 export class UsageSearchQueries {
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(private readonly db: SqlExecutor, private readonly store: EventStore) {}
 
   /** A session's usage rows, its project and the project's prices, in one query; null when the session has no snapshot. */
   async sessionUsage(sessionId: string): Promise<SessionUsageRows | null> {
@@ -119,38 +140,75 @@ export class UsageSearchQueries {
 
   /**
    * Hits of `filter.query` (web-search syntax: words AND-ed, "a phrase", -word, or), newest first (log order), at most
-   * `limit`, with a snippet cut from each event as stored (redacted before append, invariant 12).
+   * `limit`, with a snippet cut from each event as stored (redacted before append, invariant 12). The index holds the
+   * text and the global position only: a hit's session, revision, type, call and time are read from its event through
+   * the event-store port (`readAt`), its project from the session's row, a page of matches at a time until `limit`
+   * hits pass the filters or the matches run out.
    */
   async search(filter: SearchFilter): Promise<SearchHit[]> {
+    const query = searchable(filter.query);
+    const hits: Omit<SearchHit, 'snippet'>[] = [];
+    const projects = new Map<string, string | null>();
+    let before = filter.before ?? null;
+    // Pages of matches grow (twice the hits still wanted, then doubling) so a filter that keeps few of them costs a few
+    // round trips, not one per hit; every page stays within readAt's limit.
+    let page = Math.min(READ_AT_LIMIT, Math.max(16, 2 * filter.limit));
+    while (hits.length < filter.limit) {
+      const positions = await this.matches(query, before, page);
+      if (positions.length === 0) break;
+      const events = await this.store.readAt(positions);
+      await this.learnProjects(events, projects);
+      for (const event of events.sort((a, b) => b.globalPosition - a.globalPosition)) {
+        const hit = hitOf(event, projects);
+        if (hit === null || (filter.projectId !== undefined && hit.projectId !== filter.projectId)) continue;
+        if (filter.since !== undefined && hit.at < filter.since) continue;
+        hits.push(hit);
+        if (hits.length === filter.limit) break;
+      }
+      if (positions.length < page) break;
+      before = positions[positions.length - 1];
+      page = Math.min(READ_AT_LIMIT, page * 2);
+    }
+    const snippets = await this.snippets(query, hits.map((h) => h.globalPosition));
+    return hits.map((h) => ({ ...h, snippet: unsearchable(snippets.get(h.globalPosition) ?? '') }));
+  }
+
+  /** Global positions of the events whose text matches `query`, below `before` (null: any), newest first, at most `limit`. */
+  private async matches(query: string, before: number | null, limit: number): Promise<number[]> {
     // The matches are gathered through the GIN index first (MATERIALIZED: given ORDER BY … LIMIT, the planner may
-    // otherwise walk the primary key backwards and parse every row's text), then filtered and the newest kept.
-    const { rows } = await this.db.query<{
-      global_position: string | number; session_id: string; project_id: string; revision: string | number; type: string; call_id: string | null; at: string | null; snippet: string;
-    }>(
+    // otherwise walk the primary key backwards and parse every row's text), then the newest kept.
+    const { rows } = await this.db.query<{ global_position: string | number }>(
       `WITH matches AS MATERIALIZED (
          SELECT global_position FROM rl_rm_search
-         WHERE to_tsvector('${SEARCH_CONFIG}', body) @@ websearch_to_tsquery('${SEARCH_CONFIG}', $1) AND ($4::bigint IS NULL OR global_position < $4)
+         WHERE to_tsvector('${SEARCH_CONFIG}', body) @@ websearch_to_tsquery('${SEARCH_CONFIG}', $1) AND ($2::bigint IS NULL OR global_position < $2)
        )
-       SELECT s.global_position, s.session_id, s.project_id, s.revision, s.type, s.call_id, s.at,
-         ts_headline('${SEARCH_CONFIG}', s.body, websearch_to_tsquery('${SEARCH_CONFIG}', $1),
-           'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-       FROM (
-         SELECT s.* FROM matches m JOIN rl_rm_search s ON s.global_position = m.global_position
-         WHERE ($2::text IS NULL OR s.project_id = $2) AND ($3::text IS NULL OR s.at >= $3)
-         ORDER BY s.global_position DESC LIMIT $5
-       ) s
-       ORDER BY s.global_position DESC`,
-      [searchable(filter.query), filter.projectId ?? null, filter.since ?? null, filter.before ?? null, filter.limit],
+       SELECT global_position FROM matches ORDER BY global_position DESC LIMIT $3`,
+      [query, before, limit],
     );
-    return rows.map((r) => ({
-      sessionId: r.session_id,
-      projectId: r.project_id,
-      revision: toNumber(r.revision),
-      globalPosition: toNumber(r.global_position),
-      type: r.type,
-      ...(r.call_id !== null ? { callId: r.call_id } : {}),
-      at: r.at ?? '',
-      snippet: unsearchable(r.snippet),
-    }));
+    return rows.map((r) => toNumber(r.global_position));
+  }
+
+  /** Adds to `projects` the project of each session stream of `events` not in it yet (null: the session has no row). */
+  private async learnProjects(events: readonly RecordedEvent[], projects: Map<string, string | null>): Promise<void> {
+    const unknown = [...new Set(events.map((e) => sessionIdOfStream(e.streamId)).filter((id): id is string => id !== undefined && !projects.has(id)))];
+    if (unknown.length === 0) return;
+    const { rows } = await this.db.query<{ session_id: string; project_id: string }>(
+      'SELECT session_id, project_id FROM rl_rm_sessions WHERE session_id = ANY ($1::text[])',
+      [unknown],
+    );
+    for (const id of unknown) projects.set(id, null);
+    for (const row of rows) projects.set(row.session_id, row.project_id);
+  }
+
+  /** The `ts_headline` snippet of each of `positions` for `query`, keyed by global position. */
+  private async snippets(query: string, positions: readonly number[]): Promise<Map<number, string>> {
+    if (positions.length === 0) return new Map();
+    const { rows } = await this.db.query<{ global_position: string | number; snippet: string }>(
+      `SELECT global_position, ts_headline('${SEARCH_CONFIG}', body, websearch_to_tsquery('${SEARCH_CONFIG}', $1),
+         'StartSel=${SNIPPET_MARKS.start}, StopSel=${SNIPPET_MARKS.stop}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+       FROM rl_rm_search WHERE global_position = ANY ($2::bigint[])`,
+      [query, [...positions]],
+    );
+    return new Map(rows.map((r) => [toNumber(r.global_position), r.snippet]));
   }
 }

@@ -10,6 +10,7 @@ import {
   ExpectedRevision,
   InvalidAppendError,
   NewEvent,
+  READ_AT_LIMIT,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -417,6 +418,18 @@ export class PostgresEventStore implements EventStore {
       [from.transactionId, from.globalPosition],
     );
     return toNumber(rows[0].n);
+  }
+
+  async readAt(positions: readonly number[]): Promise<RecordedEvent[]> {
+    if (positions.length > READ_AT_LIMIT) throw new RangeError(`readAt takes at most ${READ_AT_LIMIT} positions, got ${positions.length}`);
+    const bad = positions.find((p) => !Number.isSafeInteger(p) || p < 1);
+    if (bad !== undefined) throw new RangeError(`readAt: a global position is an integer ≥ 1, got ${bad}`);
+    if (positions.length === 0) return [];
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${COLUMNS} FROM rl_events WHERE global_position = ANY ($1::bigint[]) ORDER BY global_position`,
+      [[...new Set(positions)]],
+    );
+    return rows.map(toRecorded);
   }
 
   async checkpointAt(position: number): Promise<Checkpoint | null> {
