@@ -58,7 +58,8 @@ CREATE INDEX rl_rm_search_document ON rl_rm_search USING gin (to_tsvector('simpl
  * rl_rm_search without the hit's columns (session, project, revision, type, call, time: read from the event and the
  * session's row when a page of hits is shown). The primary key stays although it is 12 % of the table's bytes: a run
  * without it (bench/usage-search, 1,000,000 events) stored 196,950 documents twice, so some batches do reach the
- * insert twice and `ON CONFLICT (global_position) DO NOTHING` is what keeps one document per event. The search rows are written by the session projection with the other
+ * insert twice and `ON CONFLICT (global_position) DO NOTHING` is what keeps one document per event. Its leaves are packed full (`fillfactor = 100`): positions arrive
+ * in ascending order, so a page split at the right edge never leaves room a later key would use. The search rows are written by the session projection with the other
  * read models, so all of them are emptied with its checkpoint and rebuilt from the log (as migration 6 does).
  */
 export const searchTextOnlyMigration: Migration = {
@@ -72,7 +73,7 @@ DELETE FROM rl_checkpoints WHERE subscription_id = 'read-models'
 DROP TABLE rl_rm_search
 --;
 CREATE TABLE rl_rm_search (
-  global_position bigint PRIMARY KEY,
+  global_position bigint PRIMARY KEY WITH (fillfactor = 100),
   body            text NOT NULL
 )
 --;
