@@ -61,6 +61,11 @@ describe('Gemini CLI hooks: pairing by order per tool (no call id in the payload
     expect(state.toolCalls.size).toBe(2);
   });
 
+  it('the same After delivered again (its answer lost with a killed server) is the call it completed, not a new one', () => {
+    const state = hooks(before('a'), after('a', 'Output: a'), after('a', 'Output: a'), before('a'), after('a', 'Output: a'), after('a', 'Output: a'));
+    expect([...state.toolCalls.values()].map((c) => [c.callId, c.status])).toEqual([[id('run_shell_command', 1), 'completed'], [id('run_shell_command', 2), 'completed']]);
+  });
+
   it('an After whose Before was never recorded gets the next hook id; other tools count apart', () => {
     const state = hooks(before('a'), after('a', 'Output: a'), { hook_event_name: 'AfterTool', tool_name: 'read_file', tool_input: { file_path: 'x' }, tool_response: { llmContent: 'x' } }, after('c', 'Output: c'));
     expect(state.toolCalls.get(id('read_file', 1))).toMatchObject({ status: 'completed' });

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DIVERGENCE_KINDS, type Session, type ToolCall, type TranscriptCallFact } from '@runledger/domain';
+import { DIVERGENCE_KINDS, hasResult, type Session, type ToolCall, type TranscriptCallFact } from '@runledger/domain';
 import { geminiCallOutcome } from '@runledger/infra/agents/gemini-cli/chat-parser';
 import type { HookDialect, RecordedToolResult } from '../agent-adapter';
 
@@ -49,8 +49,9 @@ const hookCalls = (session: Session, agentSessionId: string, tool: string): Tool
  * The call a Gemini tool hook is about (pure). BeforeTool: a new hook id (ordinal one past the last), unless the last call
  * of that tool still waits for its result with the same input (the same hook delivered again after a lost answer).
  * AfterTool: the oldest call of that tool still waiting for its result with the same input (Gemini runs a turn's
- * independent calls in parallel, so their AfterTools may come in another order), else the oldest waiting, else a new hook
- * id (its BeforeTool never recorded). Two calls of one tool with the same input in flight at once cannot be told apart.
+ * independent calls in parallel, so their AfterTools may come in another order), else the oldest waiting; with none
+ * waiting, the last call when it has its result and the same input (the AfterTool delivered again), else a new hook id
+ * (its BeforeTool never recorded). Two calls of one tool with the same input in flight at once cannot be told apart.
  */
 export const hookCallId = (input: { hook_event_name: string; session_id: string; tool_name: string; tool_input?: unknown }, session: Session, redact: <T>(value: T) => T): string => {
   const calls = hookCalls(session, input.session_id, input.tool_name);
@@ -62,6 +63,11 @@ export const hookCallId = (input: { hook_event_name: string; session_id: string;
     return last && last.status === 'dispatched' && isDeepStrictEqual(last.input, redact(input.tool_input ?? null)) ? last.callId : next;
   }
   const input_ = redact(input.tool_input ?? null);
+  const last = calls.at(-1);
+  // No call of the tool waits and the last one already has its result for this input: the same AfterTool delivered again
+  // (a server that committed it died before answering, and the hook asked again). A new call whose BeforeTool went
+  // unrecorded is still found at the next reconcile: its chat-file call then stays unpaired and is appended.
+  if (waiting.length === 0 && last !== undefined && hasResult(last) && isDeepStrictEqual(last.input, input_)) return last.callId;
   return (waiting.find((call) => isDeepStrictEqual(call.input, input_)) ?? waiting[0])?.callId ?? next;
 };
 
