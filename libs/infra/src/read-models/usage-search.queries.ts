@@ -1,4 +1,4 @@
-import { ModelPrice, sessionIdOfStream, UsageRollupRow } from '@runledger/domain';
+import { type ModelPrice, sessionIdOfStream, type UsageRollupRow } from '@runledger/domain';
 import { SqlExecutor, toNumber } from '../database/sql-database';
 import { EventStore, READ_AT_LIMIT, RecordedEvent } from '../event-store/event-store.port';
 import { SEARCH_CONFIG, searchable, unsearchable } from './usage-search.projection';
@@ -91,7 +91,7 @@ const toRow = (r: UsageDbRow): UsageRollupRow => ({
   cacheCreationTokens: toNumber(r.cache_creation_tokens),
 });
 
-/** Reads of the usage rollup and the search index (usage-search.projection.ts): one query each, no fold. */
+/** Reads of the usage rollup and the search index (usage-search.projection.ts): no fold; usage one query, a search a page of matches at a time. */
 export class UsageSearchQueries {
   constructor(private readonly db: SqlExecutor, private readonly store: EventStore) {}
 
