@@ -121,6 +121,8 @@ export interface FoldedCall {
   owner: RuntimeId | null;
   /** The agent's own id of the call, when the log knows it under another one (`ToolCallIdentified`: Gemini CLI's hook ids). */
   agentCallId?: string;
+  /** The revision of the attempt's result (completed, failed or interrupted); absent while dispatched. */
+  endedAt?: number;
 }
 
 /** A session folded from its stream, independently of runledger's deciders. */
@@ -213,6 +215,7 @@ export const foldSessions = (events: readonly StoredEvent[]): Map<string, Folded
         const call = s.calls.get(d.callId);
         if (call && call.attempt === d.attempt) {
           call.status = event.type === 'ToolCallCompleted' ? 'completed' : event.type === 'ToolCallFailed' ? 'failed' : 'interrupted';
+          call.endedAt = event.revision;
         }
         break;
       }
@@ -439,8 +442,9 @@ export interface AgentRecord {
  * `finished`), relaunched other than natively once its agent session id was known, left not `exited` although its
  * transcript's last turn ended and its runtime is gone, or (agents that resume in place) continued under a second agent
  * session or a second transcript file; `log-not-transcript` when an agent whose runtime is gone has tool calls in its
- * transcript (main and sub-agents) that the log lacks, or the reverse (but a call the log checkpointed before its agent
- * died unwritten, which must be interrupted and named by a `call_only_in_log` divergence); `agent-not-resumed` when a session interrupted as
+ * transcript (main and sub-agents) that the log lacks, or the reverse (but a call the log checkpointed or ended before its
+ * agent died unwritten, which must be interrupted or followed by the session's interruption, and named by a
+ * `call_only_in_log` divergence); `agent-not-resumed` when a session interrupted as
  * resumable is still interrupted after the restart's reconcile, its runtime gone (the boot reconcile relaunches it).
  */
 export const checkAgentSessions = (
@@ -491,10 +495,14 @@ export const checkAgentSessions = (
     const observed = [...s.calls.values()].filter((c) => c.mode === 'observed');
     const inLog = new Set(observed.map((c) => c.agentCallId ?? c.callId));
     const missing = [...inTranscript].filter((id) => !inLog.has(id));
-    // A call checkpointed at its PreToolUse whose agent died before writing it to the transcript is the log ahead of the
-    // agent's record, as designed: interrupted, and named by a `call_only_in_log` divergence. Any other extra is a violation.
+    // The log ahead of the agent's record, as designed, named by a `call_only_in_log` divergence: a call checkpointed at
+    // its PreToolUse whose agent died before writing it (interrupted), or one whose result its hook reported before the
+    // agent died unwritten (Gemini CLI writes a turn to its chat file only when the turn ends): ended, then the session
+    // interrupted. Any other extra is a violation.
     const onlyInLogNamed = new Set(s.events.filter((e) => e.type === 'DivergenceDetected' && e.data?.kind === 'call_only_in_log').map((e) => String(e.data?.callId)));
-    const extra = observed.filter((c) => !inTranscript.has(c.agentCallId ?? c.callId) && !(c.status === 'interrupted' && onlyInLogNamed.has(c.callId))).map((c) => c.agentCallId ?? c.callId);
+    const diedAfter = (c: FoldedCall): boolean => c.endedAt !== undefined && s.events.some((e) => e.type === 'SessionInterrupted' && e.revision > c.endedAt!);
+    const aheadOfAgent = (c: FoldedCall): boolean => onlyInLogNamed.has(c.callId) && (c.status === 'interrupted' || diedAfter(c));
+    const extra = observed.filter((c) => !inTranscript.has(c.agentCallId ?? c.callId) && !aheadOfAgent(c)).map((c) => c.agentCallId ?? c.callId);
     if (missing.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${missing.length} transcript call(s) not in the log (${missing.slice(0, 3).join(', ')})` });
     if (extra.length > 0) violations.push({ kind: 'log-not-transcript', detail: `${s.sessionId}: ${extra.length} logged call(s) not in the transcript (${extra.slice(0, 3).join(', ')})` });
   }

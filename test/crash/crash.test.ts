@@ -220,8 +220,21 @@ describe('crash checks: real Codex sessions (fabricated states)', () => {
     const named: [string, Record<string, unknown>] = ['DivergenceDetected', { callId: 'call_a', kind: 'call_only_in_log', detail: 'Bash: in the log, not in the agent\'s transcript' }];
     expect(kinds(codexLog([['SessionExited', { finished: true }], named]))).toEqual([]);
     expect(kinds(codexLog([['SessionExited', { finished: true }]]))).toEqual(['log-not-transcript']);
-    const completed = codexLog([['SessionExited', { finished: true }], named]).filter((e) => e.type !== 'ToolCallInterrupted');
-    expect(kinds(completed)).toEqual(['log-not-transcript']);
+    const dispatched = codexLog([['SessionExited', { finished: true }], named]).filter((e) => e.type !== 'ToolCallInterrupted');
+    expect(kinds(dispatched)).toEqual(['log-not-transcript']);
+  });
+
+  it('accepts a logged call that ended before its agent died unwritten only when the session was interrupted after it, and named', () => {
+    const kinds = (log: StoredEvent[]) => checkAgentSessions(log, dead, { codex: record({ callIds: () => [] }) }).map((v) => v.kind);
+    const named: [string, object] = ['DivergenceDetected', { callId: 'call_b', kind: 'call_only_in_log', detail: 'run_shell_command: in the log, not in the agent\'s transcript' }];
+    const dispatched: [string, object] = ['ToolCallDispatched', { callId: 'call_b', attempt: 1, mode: 'observed', tool: 'run_shell_command' }];
+    const completed: [string, object] = ['ToolCallCompleted', { callId: 'call_b', attempt: 1 }];
+    const diedUnwritten = codexLog([['DivergenceDetected', { callId: 'call_a', kind: 'call_only_in_log' }], dispatched, completed, ['SessionInterrupted', { reason: 'runtime gone' }], named, ['SessionExited', { finished: true }]]);
+    expect(kinds(diedUnwritten)).toEqual([]);
+    // Its agent alive after the call ended (a result recorded twice, say): the log holds a call that never was.
+    const phantom = codexLog([['DivergenceDetected', { callId: 'call_a', kind: 'call_only_in_log' }], dispatched, completed, named, ['SessionExited', { finished: true }]]);
+    expect(kinds(phantom)).toEqual(['log-not-transcript']);
+    expect(kinds(diedUnwritten.filter((e) => !(e.type === 'DivergenceDetected' && e.data?.callId === 'call_b')))).toEqual(['log-not-transcript']);
   });
 
   it('compares a call the log holds under a hook id of its own (Gemini CLI) under the agent\'s id once identified, not before', () => {
