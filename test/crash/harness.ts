@@ -808,9 +808,13 @@ const runIteration = async (epoch: EpochState, state: RunState, options: CrashSo
 
   // Cleanups a kill cut are retried first, as a person would: they must complete, with the work preserved.
   for (const sessionId of [...driver.cutCleanups]) {
-    const reply = await driver.cleanup(sessionId);
+    let reply = await driver.cleanup(sessionId);
+    // No answer and no timeout: the request went out on a keep-alive connection the kill had closed (the restarted
+    // server listens on the killed one's port) and the server never read it (see `request`). A person sends it again;
+    // a cleanup repeated is a cleanup.
+    if (reply.status === 0 && !reply.failure?.startsWith('TimeoutError')) reply = await driver.cleanup(sessionId);
     if (!ok(reply)) {
-      const v: Violation = { kind: 'cleanup-refused', detail: `${sessionId}: cleanup retried after a restart answered ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}` };
+      const v: Violation = { kind: 'cleanup-refused', detail: `${sessionId}: cleanup retried after a restart answered ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}${reply.failure ? ` (${reply.failure})` : ''}` };
       counts.violations[v.kind]++;
       fresh.push(v);
     }
