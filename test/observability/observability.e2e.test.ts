@@ -101,6 +101,7 @@ describe('observability: /metrics, OpenAPI, structured logs with correlation ids
     expect(samples.get('runledger_tool_calls{status="dispatched"}')).toBe(1);
     expect(samples.get('runledger_tool_calls{status="completed"}')).toBe(0);
     expect(samples.get('runledger_projection_lag_events')).toBeGreaterThanOrEqual(0);
+    expect(samples.has('runledger_span_export_lag_events')).toBe(false); // no exporter configured: no export, no lag reported
     for (const outcome of OUTCOMES) expect(samples.get(`runledger_reconcile_outcomes_total{outcome="${outcome}"}`)).toBe(0);
 
     // A result moves the call to completed at the next scrape (gauges are computed from the read model when scraped).

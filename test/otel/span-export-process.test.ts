@@ -41,6 +41,10 @@ const procInfo = (pid: number): ProcInfo | null => {
   }
 };
 
+/** The span export process of `server` once it has lowered its priority (it says so, then exports), else null. */
+const exportProcessOf = (server: ServerProcess): ProcInfo | null =>
+  exportProcesses().find((p) => p.ppid === server.pid && server.output().includes(`span export process ${p.pid}: nice`)) ?? null;
+
 /** The span export processes whose command line is log-export.main.js (of any parent: one that outlived its worker counts). */
 const exportProcesses = (): ProcInfo[] =>
   readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => procInfo(Number(name))).filter((p): p is ProcInfo => p !== null && p.cmdline.includes('log-export.main.js'));
@@ -48,8 +52,8 @@ const exportProcesses = (): ProcInfo[] =>
 /**
  * docs/ARCHITECTURE.md §4g on a real PostgreSQL: the span export runs in a process of its own, in a session of its own,
  * at nice 19 (its autogroup too, where the kernel has them), so it takes only CPU the appends leave (bench/otel); it
- * exports every call of the log, stops when its worker is SIGKILLed, and the next worker's export process continues
- * from the checkpoint without sending a span twice.
+ * exports every call of the log (its lag, a gauge of /metrics, back to 0), stops when its worker is SIGKILLed, and the
+ * next worker's export process continues from the checkpoint without sending a span twice.
  */
 describePg(`span export in a process of its own on a real PostgreSQL (${'skip' in pg ? pg.skip : pg.source})`, () => {
   let root: string;
@@ -64,6 +68,12 @@ describePg(`span export in a process of its own on a real PostgreSQL (${'skip' i
     expect((await api().post(`/sessions/${sessionId}/tool-calls/${callId}/result`, { status: 'completed', output: { stdout: `${callId}\n` } })).status).toBe(200);
   };
   const callSpans = () => receiver.spans.filter((s) => s.name === 'execute_tool Bash');
+  /** `runledger_span_export_lag_events` as /metrics reports it now (undefined when the gauge is not reported). */
+  const exportLag = async (): Promise<number | undefined> => {
+    const text = await (await fetch(`${server.url}/api/v1/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const line = text.split('\n').find((l) => l.startsWith('runledger_span_export_lag_events '));
+    return line === undefined ? undefined : Number(line.split(' ')[1]);
+  };
 
   beforeAll(async () => {
     if ('skip' in pg) return;
@@ -86,7 +96,7 @@ describePg(`span export in a process of its own on a real PostgreSQL (${'skip' i
   });
 
   it('exports from a child in a session of its own at nice 19, which stops with a SIGKILLed worker; the next one sends each span once', async () => {
-    const first = await eventually(() => exportProcesses().find((p) => p.ppid === server.pid) ?? null, 'the span export process of the server');
+    const first = await eventually(() => exportProcessOf(server), 'the span export process of the server');
     expect(first.session).not.toBe(procInfo(server.pid)!.session);
     expect(first.nice).toBe(19);
     if (first.autogroupNice !== null) expect(first.autogroupNice).toBe(19);
@@ -95,12 +105,14 @@ describePg(`span export in a process of its own on a real PostgreSQL (${'skip' i
     await call('c1');
     await call('c2');
     await eventually(() => callSpans().length === 2 || null, 'the spans of c1 and c2', 30_000);
+    // The span export's lag is a gauge of /metrics; it reaches 0 once every event is sent.
+    await eventually(async () => (await exportLag()) === 0 || null, 'runledger_span_export_lag_events 0', 30_000);
 
     await server.stop('SIGKILL');
     await eventually(() => !exportProcesses().some((p) => p.pid === first.pid) || null, 'the span export process to stop with its worker', 20_000);
 
     server = await startServerProcess(env);
-    const second = await eventually(() => exportProcesses().find((p) => p.ppid === server.pid) ?? null, 'the span export process of the restarted server');
+    const second = await eventually(() => exportProcessOf(server), 'the span export process of the restarted server');
     expect(second.pid).not.toBe(first.pid);
     await call('c3');
     await eventually(() => callSpans().length >= 3 || null, 'the span of c3', 30_000);

@@ -8,6 +8,7 @@ import { SqlDatabase } from './database/sql-database';
 import { resolveApiToken } from './auth/api-token';
 import { RunledgerConfig } from './config/runledger-config';
 import { loadCheckpoint } from './event-store/checkpoint-store';
+import { loadLogExportCheckpoint } from './telemetry/log-export.store';
 import type { EventStore } from './event-store/event-store.port';
 import { PostgresEventStore } from './event-store/postgres/postgres-event-store';
 import { GitWorktrees } from './git/git-worktrees';
@@ -132,6 +133,7 @@ export class InfraModule {
           useFactory: (db: SqlDatabase, metrics: RunledgerMetrics, logger: PinoLogger, door: RedactionDoor) => {
             const store = new PostgresEventStore(db);
             metrics.useProjectionLag(async () => store.countAfter(await loadCheckpoint(db, READ_MODELS_SUBSCRIPTION)));
+            if (config.otel.exportSpans) metrics.useSpanExportLag(async () => store.countAfter(await loadLogExportCheckpoint(db)));
             // The door is outermost: the metrics, the append log line and the store only ever see redacted events (invariant 12).
             return redactingEventStore(instrumentEventStore(store, metrics, logAppends(logger)), door);
           },

@@ -68,6 +68,8 @@ export class RunledgerMetrics {
   readonly toolCalls: Gauge<'status'>;
   /** `runledger_projection_lag_events`: events committed that the read models do not hold yet, at scrape time. */
   readonly projectionLag: Gauge;
+  /** `runledger_span_export_lag_events`: events committed that the OTLP span export has not sent yet, at scrape time; registered by useSpanExportLag (only with an exporter configured). */
+  spanExportLag: Gauge | null = null;
   /** `runledger_projection_dead_letters`: events the projection could not project and skipped (rl_rm_dead_letters), at scrape time. */
   readonly projectionDeadLetters: Gauge;
   /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
@@ -79,10 +81,11 @@ export class RunledgerMetrics {
   /** `runledger_worktrees_stranded`: worktrees flagged stranded (session records and held orphans), at scrape time. */
   readonly strandedWorktrees: Gauge;
   private lagSource: ProjectionLagSource | null = null;
+  private readonly onScrapeError: ScrapeErrorHandler;
 
   constructor(db: SqlExecutor | null, options: { registry?: Registry; defaultMetrics?: boolean; onScrapeError?: ScrapeErrorHandler } = {}) {
     const registry = (this.registry = options.registry ?? new Registry());
-    const onError: ScrapeErrorHandler = options.onScrapeError ?? (() => undefined);
+    const onError: ScrapeErrorHandler = (this.onScrapeError = options.onScrapeError ?? (() => undefined));
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
     this.appends = new Counter({
       name: 'runledger_appends_total', help: 'Successful appends to the event store (appendToStream calls), by stream kind.',
@@ -161,20 +164,7 @@ export class RunledgerMetrics {
       name: 'runledger_tool_calls', help: 'Tool calls by status (read model, at scrape time).', labelNames: ['status'], registers: [registry],
       collect: () => byStatus(toolCalls, 'rl_rm_tool_calls', TOOL_CALL_STATUSES)(),
     }));
-    const lag: Gauge = (this.projectionLag = new Gauge({
-      name: 'runledger_projection_lag_events', help: 'Events committed to the log that the read-model projection has not processed yet.',
-      registers: [registry],
-      collect: async () => {
-        const source = this.lagSource;
-        if (!source) return;
-        try {
-          lag.set(await source());
-        } catch (error) {
-          lag.reset();
-          onError('projection_lag', error);
-        }
-      },
-    }));
+    this.projectionLag = this.lagGauge('runledger_projection_lag_events', 'Events committed to the log that the read-model projection has not processed yet.', 'projection_lag', () => this.lagSource);
     const deadLetters: Gauge = (this.projectionDeadLetters = new Gauge({
       name: 'runledger_projection_dead_letters', help: 'Events the read-model projection could not project and skipped (GET /projections/status lists them); 0 when healthy.',
       registers: [registry],
@@ -193,6 +183,33 @@ export class RunledgerMetrics {
   /** Measures `runledger_projection_lag_events` with `source` (events after the read models' checkpoint); unset, the gauge is not reported. */
   useProjectionLag(source: ProjectionLagSource): void {
     this.lagSource = source;
+  }
+
+  /** Registers `runledger_span_export_lag_events`, measured with `source` (events after the span export's checkpoint); never called, the series does not exist. */
+  useSpanExportLag(source: ProjectionLagSource): void {
+    this.spanExportLag ??= this.lagGauge(
+      'runledger_span_export_lag_events',
+      'Events committed to the log that the OTLP span export has not sent yet (on PostgreSQL it runs at the least CPU share, so this grows while appends fill the machine).',
+      'span_export_lag', () => source,
+    );
+  }
+
+  /** A gauge of events after a subscription's checkpoint, read from `source()` at scrape time (skipped while it is null; reset and reported to onScrapeError when it throws). */
+  private lagGauge(name: string, help: string, errorKey: string, source: () => ProjectionLagSource | null): Gauge {
+    const gauge: Gauge = new Gauge({
+      name, help, registers: [this.registry],
+      collect: async () => {
+        const read = source();
+        if (!read) return;
+        try {
+          gauge.set(await read());
+        } catch (error) {
+          gauge.reset();
+          this.onScrapeError(errorKey, error);
+        }
+      },
+    });
+    return gauge;
   }
 
   /** Adds one boot reconcile's counts to `runledger_reconcile_outcomes_total`. */
