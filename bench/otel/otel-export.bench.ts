@@ -7,11 +7,10 @@
  *   BENCH_OTEL_SPANS=100000 BENCH_PAIRS=40 node dist/bench/otel/otel-export.bench.js
  *
  * 1. `export_spans_per_s`: a backlog of BENCH_OTEL_SPANS spans (sessions of 50 tool calls in one run: each call a
- *    dispatch and a completion, each run a start and an end) is appended first; then the export (SpanExportHost, as
- *    the worker hosts it: on PostgreSQL a process of its own at nice 19, its autogroup too; on PGlite this process)
- *    starts from START, and the time until the receiver has counted every span gives the rate (target >= 5,000),
- *    printed with the CPU time spent per span by this process and the export process (reading, folding, serializing,
- *    sending, committing: less at the mercy of the machine's load than the rate).
+ *    dispatch and a completion, each run a start and an end) is appended first; then the export subscription
+ *    (LogExportRunner with the OTLP adapter, its checkpoint and state table) starts from START, and the time until the
+ *    receiver has counted every span gives the rate (target >= 5,000), printed with the CPU time this process spent per
+ *    span (reading, folding, serializing, sending, committing: less at the mercy of the machine's load than the rate).
  *    BENCH_OTEL_RUNS times over the same backlog (the checkpoint and the state table emptied in between): each run's
  *    rate, then the median.
  * 2. `ratio append_with_export_over_without`: 4 writers append observed calls (dispatch, then completion, one event per
@@ -23,13 +22,11 @@
  *    neither starting up nor leaving its last batch to after the slice. Each pair gives a ratio of the appends per second (with over without, the two slices seconds
  *    apart, so the load of this shared machine changes little within a pair); the median of the pairs' ratios is the
  *    figure (target >= 0.95, i.e. the export slows appends by <= 5 %), printed with every pair's ratio, the quartiles,
- *    this process's CPU time per append in each kind of slice (with the export inline, its share of the process), and
- *    how far the export was behind the head at the end of each slice with it (a low-priority export falls behind under
- *    a load that fills the machine, and catches up after).
+ *    this process's CPU time per append in each kind of slice (the export's share of the process, less at the mercy of
+ *    the machine's load), and how far the export was behind the head at the end of each slice with it.
  * A script: it asserts nothing.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -39,8 +36,7 @@ import { PostgresEventStore } from '@runledger/infra/event-store/postgres/postgr
 import { NewEvent } from '@runledger/infra/event-store/event-store.port';
 import { loadLogExportCheckpoint, LOG_EXPORT_SUBSCRIPTION, OtlpLogExporter } from '@runledger/infra/telemetry';
 import type { RunledgerConfig } from '@runledger/infra/config';
-import { LOG_EXPORT_COALESCE_MS } from '../../apps/worker/src/telemetry/log-export.runner';
-import { SpanExportHost } from '../../apps/worker/src/telemetry/span-export.host';
+import { LOG_EXPORT_COALESCE_MS, LogExportRunner } from '../../apps/worker/src/telemetry/log-export.runner';
 import { num, openBenchDatabase } from '../event-store/harness';
 
 const SPANS = Math.round(num('BENCH_OTEL_SPANS', 40_000));
@@ -82,13 +78,6 @@ const sessionEvents = (sessionId: string): NewEvent[] => [
   event('AgentRunCompleted', { runId: 'r1' }),
 ];
 
-/** CPU time (µs, user + system) process `pid` has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
-const processCpuMicros = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
-
 /** The q-quantile of `xs` (0.5: the median), interpolated between the two nearest values. */
 const quantile = (xs: number[], q: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -107,12 +96,10 @@ const main = async () => {
   try {
     await migrate(bench.db, ALL_MIGRATIONS);
     const store = new PostgresEventStore(bench.db);
-    // The export as the worker hosts it: on PostgreSQL a process of its own at the least CPU share, on PGlite this one.
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
-    const config = { otel: { exportSpans: true, content: 'none' }, databaseUrl: bench.url || undefined, version: 'bench' } as RunledgerConfig;
-    const exporter = () => new OtlpLogExporter(process.env, 'bench');
-    const host = () => new SpanExportHost(bench.db, store, config, exporter());
-    console.log(`target: ${bench.target}; receiver: 127.0.0.1:${port} (child process); export placement: ${host().placement}`);
+    const config = { otel: { exportSpans: true, content: 'none' } } as RunledgerConfig;
+    const exporter = () => new OtlpLogExporter({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, 'bench');
+    const host = () => new LogExportRunner(bench.db, store, config, exporter());
+    console.log(`target: ${bench.target}; receiver: 127.0.0.1:${port} (child process)`);
 
     // 1. Throughput: the backlog, then the export from START until the receiver holds every span, RUNS times.
     const sessions = Math.ceil(SPANS / (CALLS_PER_SESSION + 1));
@@ -130,12 +117,10 @@ const main = async () => {
       while ((await received()) - before < expected) await new Promise((r) => setTimeout(r, 20));
       const seconds = (performance.now() - started) / 1000;
       const used = process.cpuUsage(cpu);
-      const own = used.user + used.system;
-      const child = runner.pid !== undefined ? processCpuMicros(runner.pid) : 0; // the export process's whole life
       throughput.push(expected / seconds);
       console.log(
         `export run ${run + 1}: ${Math.round(expected / seconds)} spans/s (${expected} spans of ${sessions} sessions in ${seconds.toFixed(2)} s; ` +
-          `CPU ${((own + child) / expected).toFixed(1)} µs/span, of it the export process's ${(child / expected).toFixed(1)}; load ${loadavg()[0].toFixed(1)})`,
+          `this process's CPU ${((used.user + used.system) / expected).toFixed(1)} µs/span; load ${loadavg()[0].toFixed(1)})`,
       );
       await runner.beforeApplicationShutdown();
     }
@@ -146,7 +131,7 @@ const main = async () => {
     const head = async () => (await store.headCheckpoint()).globalPosition;
     /** One slice: appends per second and this process's CPU per append (µs) in the counted window, between the edges. */
     const slice = async (withExport: boolean): Promise<{ rate: number; cpuPerAppend: number; lag: number }> => {
-      let live: SpanExportHost | null = null;
+      let live: LogExportRunner | null = null;
       if (withExport) {
         live = host();
         await live.onApplicationBootstrap();
@@ -193,7 +178,7 @@ const main = async () => {
     console.log(`append_per_s without_export ${Math.round(median(pairs.map((p) => p.without)))}, with_export ${Math.round(median(pairs.map((p) => p.with)))} (medians; ${WRITERS} writers, ${PAIRS} pairs of ${SECONDS} s counted between ${EDGE_SECONDS} s edges, A B / B A)`);
     console.log(`pair ratios ${ratios.map((r) => r.toFixed(3)).join(' ')} (load ${Math.min(...pairs.map((p) => p.load)).toFixed(1)}–${Math.max(...pairs.map((p) => p.load)).toFixed(1)})`);
     console.log(`this process's CPU per append: without_export ${median(pairs.map((p) => p.cpuWithout)).toFixed(0)} µs, with_export ${median(pairs.map((p) => p.cpuWith)).toFixed(0)} µs (medians; ratio ${median(pairs.map((p) => p.cpuWith / p.cpuWithout)).toFixed(3)})`);
-    console.log(`export lag at the end of each slice with it: ${pairs.map((p) => p.lag).join(' ')} events (it catches up before the next one, untimed)`);
+    console.log(`export lag at the end of each slice with it: ${pairs.map((p) => p.lag).join(' ')} global positions (it catches up before the next one, untimed)`);
     console.log(`ratio append_with_export_over_without ${ratio.toFixed(3)} (median of ${PAIRS} pairs, quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}; slowdown ${((1 - ratio) * 100).toFixed(1)} %; target <= 5 %)`);
   } finally {
     await bench.close();

@@ -3,7 +3,7 @@ import { ApplicationModule, LOG_EXPORTER, PROJECTION_PROGRESS, WORKTREE_SWEEPER 
 import type { RunledgerConfig } from '@runledger/infra/config';
 import { OtlpLogExporter } from '@runledger/infra/telemetry';
 import { RUNLEDGER_CONFIG } from '@runledger/infra/tokens';
-import { SpanExportHost } from './telemetry/span-export.host';
+import { LogExportRunner } from './telemetry/log-export.runner';
 import { ManagedToolExecutor } from './executor/managed-tool-executor';
 import { NotificationSubscriber } from './notifications/notification-subscriber';
 import { WebhookDeliverer } from './notifications/webhook-deliverer';
@@ -17,8 +17,7 @@ import { WorktreeJanitor } from './reaper/worktree-janitor';
 import { WorkerLedger } from './worker-ledger';
 
 /**
- * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, runtime and health watchers, managed tool-call executor, reaper,
- * span export (in a process of its own on PostgreSQL: SpanExportHost).
+ * The worker role (docs/ARCHITECTURE.md §1): projection runner, boot reconcile, runtime and health watchers, managed tool-call executor, reaper.
  * Global so that, in a process that also serves the api, the api's optional PROJECTION_PROGRESS and WORKTREE_SWEEPER ports resolve to
  * this runner without the api importing the worker.
  */
@@ -27,7 +26,7 @@ import { WorkerLedger } from './worker-ledger';
   imports: [ApplicationModule],
   providers: [
     ProjectionRunner, WorkerLedger, ManagedToolExecutor, NotificationSubscriber, WebhookDeliverer, BootReconciler, WorktreeJanitor, OrphanReaper, OrphanReaperScheduler, RuntimeWatcher, HealthWatcher,
-    SpanExportHost,
+    LogExportRunner,
     // The OTLP adapter of the LogExporter port, only when an OTEL_EXPORTER_OTLP_* endpoint is set (docs/ARCHITECTURE.md §4g).
     { provide: LOG_EXPORTER, useFactory: (config: RunledgerConfig) => (config.otel.exportSpans ? new OtlpLogExporter(process.env, config.version) : null), inject: [RUNLEDGER_CONFIG] },
     { provide: PROJECTION_PROGRESS, useExisting: ProjectionRunner },

@@ -24,7 +24,6 @@ class BackingOff extends Error {}
  * one transaction. A receiver that is down holds the checkpoint (the same batch is sent again, with backoff), so
  * nothing is lost; a restart resumes from the checkpoint; the span ids derive from the events, so the one batch that
  * can be sent twice (taken by the receiver, then runledger stopped before its commit) carries the same ids again.
- * SpanExportHost runs it: in the worker's process on the embedded store, in log-export.main.js on PostgreSQL.
  */
 @Injectable()
 export class LogExportRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {

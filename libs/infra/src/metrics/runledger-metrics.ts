@@ -189,7 +189,7 @@ export class RunledgerMetrics {
   useSpanExportLag(source: ProjectionLagSource): void {
     this.spanExportLag ??= this.lagGauge(
       'runledger_span_export_lag_events',
-      'Events committed to the log that the OTLP span export has not sent yet (on PostgreSQL it runs at the least CPU share, so this grows while appends fill the machine).',
+      'Events committed to the log that the OTLP span export has not sent yet.',
       'span_export_lag', () => source,
     );
   }
