@@ -98,7 +98,6 @@ const main = async () => {
     const store = new PostgresEventStore(bench.db);
     const config = { otel: { exportSpans: true, content: 'none' } } as RunledgerConfig;
     const exporter = () => new OtlpLogExporter({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, 'bench');
-    const host = () => new LogExportRunner(bench.db, store, config, exporter());
     console.log(`target: ${bench.target}; receiver: 127.0.0.1:${port} (child process)`);
 
     // 1. Throughput: the backlog, then the export from START until the receiver holds every span, RUNS times.
@@ -110,7 +109,7 @@ const main = async () => {
       await bench.db.query('DELETE FROM rl_checkpoints WHERE subscription_id = $1', [LOG_EXPORT_SUBSCRIPTION]);
       await bench.db.query('DELETE FROM rl_otel_traces');
       const before = await received();
-      const runner = host();
+      const runner = new LogExportRunner(bench.db, store, config, exporter());
       const started = performance.now();
       const cpu = process.cpuUsage();
       await runner.onApplicationBootstrap();
@@ -133,7 +132,7 @@ const main = async () => {
     const slice = async (withExport: boolean): Promise<{ rate: number; cpuPerAppend: number; lag: number }> => {
       let live: LogExportRunner | null = null;
       if (withExport) {
-        live = host();
+        live = new LogExportRunner(bench.db, store, config, exporter());
         await live.onApplicationBootstrap();
         const target = await head();
         while ((await loadLogExportCheckpoint(bench.db)).globalPosition < target) await new Promise((r) => setTimeout(r, 20));

@@ -68,8 +68,6 @@ export class RunledgerMetrics {
   readonly toolCalls: Gauge<'status'>;
   /** `runledger_projection_lag_events`: events committed that the read models do not hold yet, at scrape time. */
   readonly projectionLag: Gauge;
-  /** `runledger_span_export_lag_events`: events committed that the OTLP span export has not sent yet, at scrape time; registered by useSpanExportLag (only with an exporter configured). */
-  spanExportLag: Gauge | null = null;
   /** `runledger_projection_dead_letters`: events the projection could not project and skipped (rl_rm_dead_letters), at scrape time. */
   readonly projectionDeadLetters: Gauge;
   /** `runledger_reaper_decisions_total{action,rule}`: decisions of the orphan-worktree reaper that changed something (docs/ARCHITECTURE.md §4b). */
@@ -81,6 +79,8 @@ export class RunledgerMetrics {
   /** `runledger_worktrees_stranded`: worktrees flagged stranded (session records and held orphans), at scrape time. */
   readonly strandedWorktrees: Gauge;
   private lagSource: ProjectionLagSource | null = null;
+  /** `runledger_span_export_lag_events`: events committed that the OTLP span export has not sent yet, at scrape time; registered by useSpanExportLag (only with an exporter configured). */
+  private spanExportLag: Gauge | null = null;
   private readonly onScrapeError: ScrapeErrorHandler;
 
   constructor(db: SqlExecutor | null, options: { registry?: Registry; defaultMetrics?: boolean; onScrapeError?: ScrapeErrorHandler } = {}) {
