@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { freePort } from '../support/free-port';
@@ -7,6 +7,16 @@ import { apiClient, eventually } from '../support/http-client';
 import { runCli, ServerProcess, startServerProcess } from '../support/server-process';
 import { describeWithClaude, prepareClaudeHome, runClaude, subagentFiles, transcriptsOf, transcriptToolUses } from '../support/claude-code/claude-env';
 import { FakeAnthropicApi, startFakeAnthropicApi } from '../support/claude-code/fake-anthropic-api';
+
+/** True while a `bin/runledger-hook` process runs with HOME `home` (the laptop's), e.g. its detached re-ship after SessionEnd. */
+const laptopHooksRunning = (home: string): boolean =>
+  readdirSync('/proc').filter((name) => /^\d+$/.test(name)).some((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runledger-hook') && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`HOME=${home}`);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
 
 const ADMIN = 'remote-recorder-admin-token-0123456789';
 /** Bash calls of the main agent; the server is restarted after the second one completed. */
@@ -113,6 +123,9 @@ describeWithClaude('remote flight recorder: a laptop\'s claude -p recorded into 
     };
     await eventually(async () => (await archived()).equals(readFileSync(transcript)), 'the main transcript shipped whole', 30_000);
     expect((await archived(basename(subs[0]))).equals(readFileSync(subs[0]))).toBe(true);
+    // The hook ships again 1 s and 3 s after SessionEnd, detached (bin/runledger-hook): bytes written before those
+    // re-ships end are shipped by a hook. Only bytes written after them are written without one.
+    await eventually(() => !laptopHooksRunning(home.home) || null, "the laptop hook's delayed re-ships after SessionEnd to end", 30_000, 100);
     const shipped = readFileSync(transcript);
     appendFileSync(transcript, '{"type":"written-without-a-hook"}\n');
     expect((await admin.post(`/sessions/${session.id}/reconcile`, {})).body).toMatchObject({ appended: 0 });
