@@ -9,6 +9,7 @@ import {
   EventIdConflictError,
   EVENT_STORE_MIGRATIONS,
   loadCheckpoint,
+  LogEntry,
   NewEvent,
   PostgresEventStore,
   RecordedEvent,
@@ -282,6 +283,31 @@ describeEachEngine('event store contract', (engine, name) => {
     expect(resumed.map((e) => e.revision)).toEqual([5]);
     const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM t_seen WHERE stream_id = $1', [s]);
     expect(rows[0].n).toBe('6');
+  });
+
+  it('delivers entries (no metadata, ids or hashes) in the same order and batches as whole events, catch-up then live', async () => {
+    const s = stream('entries');
+    await store().appendToStream(s, [event('A', { n: 1 }), event('B', { n: 2 })], 'no_stream');
+    const from = await store().checkpointAfter((await store().headPosition()) - 2);
+    const entries: LogEntry[] = [];
+    const listeners: (() => void)[] = [];
+    const sub = store().subscribeToAllEntries({
+      from,
+      batchSize: 1,
+      onEvents: async (page) => {
+        expect(page).toHaveLength(1);
+        entries.push(...page.filter((e) => e.streamId === s));
+        listeners.forEach((l) => l());
+      },
+    });
+    await sub.caughtUp;
+    await store().appendToStream(s, [event('C', { n: 3 })], 1);
+    await waitFor(() => entries.length === 3, (cb) => listeners.push(cb));
+    await sub.stop();
+    const whole = (await collect(store().readStream(s))).map(({ streamId, revision, type, data, globalPosition, transactionId }) => ({ streamId, revision, type, data, globalPosition, transactionId }));
+    // Exactly the LogEntry fields, equal to the whole events' (no metadata, eventId, hash or prevHash read).
+    expect(entries).toEqual(whole);
+    expect(entries.map((e) => Object.keys(e).sort())).toEqual(whole.map(() => ['data', 'globalPosition', 'revision', 'streamId', 'transactionId', 'type']));
   });
 
   it('never lets a subscriber pass an event whose transaction commits after a later position is visible', async () => {

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { LOG_EXPORTER, SpanContentMode, spansOfEvents, TraceState, sessionOfStream } from '@runledger/application';
 import type { LogExporter } from '@runledger/domain';
 import { SqlDatabase } from '@runledger/infra/database';
-import { Checkpoint, EventStore, RecordedEvent, START, Subscription } from '@runledger/infra/event-store';
+import { Checkpoint, EventStore, LogEntry, START, Subscription } from '@runledger/infra/event-store';
 import { commitLogExport, loadLogExportCheckpoint, loadTraceStates, LogExportCheckpointMovedError } from '@runledger/infra/telemetry';
 import { EVENT_STORE, RUNLEDGER_CONFIG, SQL_DATABASE } from '@runledger/infra/tokens';
 import type { RunledgerConfig } from '@runledger/infra/config';
@@ -56,7 +56,8 @@ export class LogExportRunner implements OnApplicationBootstrap, BeforeApplicatio
 
   private async start(): Promise<void> {
     this.readFrom = await loadLogExportCheckpoint(this.db);
-    this.subscription = this.store.subscribeToAll({
+    // Entries, not whole events: spans read no metadata, event ids or hashes (bench/otel).
+    this.subscription = this.store.subscribeToAllEntries({
       from: this.readFrom,
       batchSize: BATCH_SIZE,
       coalesceMs: LOG_EXPORT_COALESCE_MS,
@@ -74,7 +75,7 @@ export class LogExportRunner implements OnApplicationBootstrap, BeforeApplicatio
     await subscription?.stop();
   }
 
-  private async onEvents(events: RecordedEvent[]): Promise<void> {
+  private async onEvents(events: LogEntry[]): Promise<void> {
     if (Date.now() < this.retryAt) throw new BackingOff();
     const sessions = [...new Set(events.map((e) => sessionOfStream(e.streamId)).filter((s): s is string => s !== null))];
     const traces = (await loadTraceStates(this.db, sessions)) as Map<string, TraceState>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { LedgerSpan, LedgerSpanAttributes } from '@runledger/domain';
 
 /**
@@ -68,7 +68,8 @@ export interface LogEventLike {
 /** Session id of a `session-<id>` stream, else null. */
 export const sessionOfStream = (streamId: string): string | null => (streamId.startsWith('session-') ? streamId.slice('session-'.length) : null);
 
-const hex = (text: string, chars: number): string => createHash('sha256').update(text).digest('hex').slice(0, chars);
+/** The first `chars` hex digits of sha256(text) (`crypto.hash`: one call, no Hash object, about half the time of createHash for ids this short). */
+const hex = (text: string, chars: number): string => hash('sha256', text, 'hex').slice(0, chars);
 
 const traceIds = new Map<string, string>();
 /** Trace id of a session (32 hex chars), the same on every export: sha256 of the session id (the last 10,000 kept). */

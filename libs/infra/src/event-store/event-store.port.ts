@@ -79,10 +79,16 @@ export interface Subscription {
   readonly caughtUp: Promise<void>;
 }
 
+/**
+ * What subscribeToAllEntries delivers of a stored event: its stream, revision, type, data and place in the global order,
+ * without the metadata, event id and chain hashes (which the store then neither sends nor decodes).
+ */
+export type LogEntry<Type extends string = string, Data = unknown> = Pick<RecordedEvent<Type, Data>, 'streamId' | 'revision' | 'type' | 'data' | 'globalPosition' | 'transactionId'>;
+
 /** Options of subscribeToAll: `onEvents` receives each batch in global order and must persist its checkpoint itself. */
-export interface SubscribeOptions {
+export interface SubscribeOptions<Event extends LogEntry = RecordedEvent> {
   from: Checkpoint;
-  onEvents: (events: RecordedEvent[]) => Promise<void>;
+  onEvents: (events: Event[]) => Promise<void>;
   batchSize?: number;
   /** Polling interval in ms when no notification arrives (default 200). */
   pollIntervalMs?: number;
@@ -132,6 +138,11 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catch-up then live delivery of the global log after `from` (invariant 9). */
   subscribeToAll(options: SubscribeOptions): Subscription;
+  /**
+   * subscribeToAll delivering LogEntry pages: the same order, batches and wake-ups, for a subscriber that reads no
+   * metadata, event ids or hashes (the span export), so that each page costs the server and this process less.
+   */
+  subscribeToAllEntries(options: SubscribeOptions<LogEntry>): Subscription;
   /** The stream's current revision, or -1 when it does not exist. */
   streamRevision(streamId: string): Promise<number>;
   /** The checkpoint of the last event a reader can see now (START when empty): a new subscriber's "from now on". */

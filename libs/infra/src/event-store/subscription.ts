@@ -1,8 +1,8 @@
-import { Checkpoint, RecordedEvent, SubscribeOptions, Subscription } from './event-store.port';
+import { Checkpoint, LogEntry, RecordedEvent, SubscribeOptions, Subscription } from './event-store.port';
 
-/** What the subscription loop needs from a store: a gap-safe page reader and the wake-up sources. */
-export interface SubscriptionSource extends SubscribeOptions {
-  read(from: Checkpoint, limit: number): Promise<RecordedEvent[]>;
+/** What the subscription loop needs from a store: a gap-safe page reader (of whole events or of entries) and the wake-up sources. */
+export interface SubscriptionSource<Event extends LogEntry = RecordedEvent> extends SubscribeOptions<Event> {
+  read(from: Checkpoint, limit: number): Promise<Event[]>;
   /** In-process wake-up after a local append; returns an unsubscribe function. */
   onAppendedLocally(wake: () => void): () => void;
   /** Cross-process wake-up (LISTEN/NOTIFY); absent on PGlite, where the loop polls. */
@@ -17,7 +17,7 @@ export interface SubscriptionSource extends SubscribeOptions {
  * the next few ms of appends join them; with `readAhead` the next page is read while a full one is handled. A failing handler is
  * retried with the same batch (at-least-once; consumers are idempotent and store their checkpoint with their writes).
  */
-export const subscribe = (source: SubscriptionSource): Subscription => {
+export const subscribe = <Event extends LogEntry>(source: SubscriptionSource<Event>): Subscription => {
   const batchSize = source.batchSize ?? 500;
   let stopped = false;
   let wakeUp: (() => void) | null = null;
@@ -51,15 +51,15 @@ export const subscribe = (source: SubscriptionSource): Subscription => {
     let from = source.from;
     let caughtUpBefore = false;
     /** The page after `from` read ahead (readAhead), while the batch before it was handled. */
-    let ahead: { from: Checkpoint; page: Promise<RecordedEvent[]> } | null = null;
+    let ahead: { from: Checkpoint; page: Promise<Event[]> } | null = null;
     while (!stopped) {
       try {
         if (caughtUpBefore && coalesce > 0) await new Promise((resolve) => setTimeout(resolve, coalesce));
-        const readAhead: Promise<RecordedEvent[]> | null = ahead && ahead.from.transactionId === from.transactionId && ahead.from.globalPosition === from.globalPosition ? ahead.page : null;
+        const readAhead: Promise<Event[]> | null = ahead && ahead.from.transactionId === from.transactionId && ahead.from.globalPosition === from.globalPosition ? ahead.page : null;
         ahead = null;
         // A page read ahead began before this point: a wake since the last reset may postdate it, so `woken` is kept.
         if (!readAhead) woken = false;
-        const events: RecordedEvent[] = await (readAhead ?? source.read(from, batchSize));
+        const events: Event[] = await (readAhead ?? source.read(from, batchSize));
         if (events.length > 0) {
           const last = events[events.length - 1];
           const next: Checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
