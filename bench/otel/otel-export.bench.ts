@@ -29,6 +29,9 @@
  *    figure (target >= 0.95, i.e. the export slows appends by <= 5 %), printed with every pair's ratio, the quartiles,
  *    this process's and the machine's CPU time per append in each kind of slice, and how far the export was behind
  *    the head at the end of each slice with it.
+ *    BENCH_OTEL_AA=1 runs the same pairs with no export in either slice (an A/A test): the spread of its pairs, and how
+ *    far its median lands from 1, is the bench's own noise on this machine, against which a ratio is read.
+ *    BENCH_EXPORT_SCHED=idle starts the export process under SCHED_IDLE (`chrt --idle 0`), to try a lower CPU priority.
  * A script: it asserts nothing.
  */
 import { fork, spawn } from 'node:child_process';
@@ -211,7 +214,10 @@ const main = async () => {
     let writerSeq = 0;
     const head = async () => (await store.headCheckpoint()).globalPosition;
     /** One slice: appends per second and this process's CPU per append (µs) in the counted window, between the edges. */
+    /** BENCH_OTEL_AA=1: the "with" slices run without the export too, so the pairs' spread is the bench's own noise (an A/A test). */
+    const aa = process.env.BENCH_OTEL_AA === '1';
     const slice = async (withExport: boolean): Promise<{ rate: number; cpuPerAppend: number; machinePerAppend: number; lag: number }> => {
+      withExport &&= !aa;
       if (withExport) {
         await host.start();
         const target = await head();
@@ -261,6 +267,7 @@ const main = async () => {
     console.log(`this process's CPU per append: without_export ${median(pairs.map((p) => p.cpuWithout)).toFixed(0)} µs, with_export ${median(pairs.map((p) => p.cpuWith)).toFixed(0)} µs (medians; ratio ${median(pairs.map((p) => p.cpuWith / p.cpuWithout)).toFixed(3)})`);
     console.log(`the machine's CPU per append: without_export ${median(pairs.map((p) => p.machineWithout)).toFixed(0)} µs, with_export ${median(pairs.map((p) => p.machineWith)).toFixed(0)} µs (medians; ratio ${median(pairs.map((p) => p.machineWith / p.machineWithout)).toFixed(3)})`);
     console.log(`export lag at the end of each slice with it: ${pairs.map((p) => p.lag).join(' ')} global positions (it catches up before the next one, untimed)`);
+    if (aa) console.log('A/A (BENCH_OTEL_AA=1): no slice ran the export; the ratio below is the noise of the bench itself');
     console.log(`ratio append_with_export_over_without ${ratio.toFixed(3)} (median of ${PAIRS} pairs, quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}; slowdown ${((1 - ratio) * 100).toFixed(1)} %; target <= 5 %)`);
   } finally {
     hosts.forEach((h) => h.close());
