@@ -49,7 +49,7 @@ export const worktreeRestoreStep = (worktree: Worktree, project: RegisteredProje
  * Restore under the same id: `SessionRestoreStarted` (refused SESSION.NOT_RESTORABLE, 409, unless interrupted or
  * terminated); each worktree recreated from its branch (a stray directory moved aside) and its preserved ref replayed
  * (`git cherry-pick --no-commit`; the ref is kept when it conflicts); repos gone from the project skipped with a
- * warning; then the runtime relaunched and `SessionRuntimeLaunched` appended.
+ * warning; then the runtime relaunched (restoreLaunch of the session as it is then) and `SessionRuntimeLaunched` appended.
  */
 @CommandHandler(RestoreSessionCommand)
 export class RestoreSessionHandler implements ICommandHandler<RestoreSessionCommand, SessionView> {
@@ -70,7 +70,10 @@ export class RestoreSessionHandler implements ICommandHandler<RestoreSessionComm
       if (step.action === 'repo-left') await this.record(sessionId, (at) => repoLeftProject(worktree.repo, at), context);
       if (step.action === 'recreate') await this.recreate(sessionId, worktree, step, context);
     }
-    return this.starter.launch(project, sessionId, restoreLaunch(state, relaunch), 'runtime could not be relaunched', context);
+    // The newest state decides the relaunch: an agent session linked since the restore began (a hook of the gone
+    // runtime, delivered late after a restart) is resumed natively rather than started again.
+    const { state: latest } = await this.sessions.load(sessionId);
+    return this.starter.launch(project, sessionId, restoreLaunch(latest, relaunch), 'runtime could not be relaunched', context);
   }
 
   /** Recreates one worktree from its branch, replays its preserved ref, and records `WorktreeRestored`. */
