@@ -175,11 +175,12 @@ const main = async () => {
   const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(Number(m))));
   const received = async () => Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text());
   const bench = await openBenchDatabase(pglite, 8);
+  let closeHost = (): void => undefined;
   try {
     await migrate(bench.db, ALL_MIGRATIONS);
     const store = new PostgresEventStore(bench.db);
     const host = pglite || process.env.BENCH_OTEL_PLACEMENT === 'inline' ? inlineHost(bench.db, store, port) : await processHost(bench.url, port);
-    hosts.push(host);
+    closeHost = () => host.close();
     console.log(`target: ${bench.target}; receiver: 127.0.0.1:${port} (child process); the export runs in ${host.placement}`);
 
     // 1. Throughput: the backlog, then the export from START until the receiver holds every span, RUNS times.
@@ -213,9 +214,9 @@ const main = async () => {
     // 2. Appends with and without the live export, in pairs of slices seconds apart.
     let writerSeq = 0;
     const head = async () => (await store.headCheckpoint()).globalPosition;
-    /** One slice: appends per second and this process's CPU per append (µs) in the counted window, between the edges. */
     /** BENCH_OTEL_AA=1: the "with" slices run without the export too, so the pairs' spread is the bench's own noise (an A/A test). */
     const aa = process.env.BENCH_OTEL_AA === '1';
+    /** One slice: appends per second, this process's and the machine's CPU per append (µs) in the counted window, between the edges. */
     const slice = async (withExport: boolean): Promise<{ rate: number; cpuPerAppend: number; machinePerAppend: number; lag: number }> => {
       withExport &&= !aa;
       if (withExport) {
@@ -270,13 +271,12 @@ const main = async () => {
     if (aa) console.log('A/A (BENCH_OTEL_AA=1): no slice ran the export; the ratio below is the noise of the bench itself');
     console.log(`ratio append_with_export_over_without ${ratio.toFixed(3)} (median of ${PAIRS} pairs, quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}; slowdown ${((1 - ratio) * 100).toFixed(1)} %; target <= 5 %)`);
   } finally {
-    hosts.forEach((h) => h.close());
+    closeHost();
     await bench.close();
     child.kill();
   }
 };
 
-const hosts: ExportHost[] = [];
 (process.argv.includes('--export-process') ? exportProcess() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
