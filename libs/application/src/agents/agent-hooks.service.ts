@@ -156,7 +156,7 @@ export class AgentHooks {
     // An enforced budget that is spent stops the call before anything is snapshotted or dispatched (docs/ARCHITECTURE.md
     // §4g); the agent reads the reason, and the call reaches the log from the transcript at the next reconcile.
     if (input.hook_event_name === 'PreToolUse') {
-      const blocked = await this.budgets.preToolUse(sessionId, context);
+      const blocked = await this.budgets.preToolUse(sessionId, context, typeof input.tool_use_id === 'string' ? input.tool_use_id : undefined);
       if (blocked !== null) return preToolUseDecision('deny', blocked);
     }
     const { redact } = await this.intake.door(sessionId); // the decision below folds fresh state

@@ -46,4 +46,26 @@ describe('BudgetGuard (docs/ARCHITECTURE.md §4g)', () => {
     expect(await g.preToolUse('p-1', context)).toBeNull();
     expect(appended).toEqual([{ type: 'RecordBudgetCrossing', data: expect.objectContaining({ scope: 'project', threshold: 80, enforce: false }) }]);
   });
+
+  it('waits for usage another path appended before the check (its own append added nothing) before it measures', async () => {
+    // The first model call's usage was appended by a reconcile at position 7; the ledger holds it only once the
+    // projection reaches 7. The check's own recordSettledUsage appends nothing.
+    const rows: UsageRollupRow[] = [];
+    const waited: number[] = [];
+    const project = { status: 'registered', projectId: 'p', prices: { 'claude-': PRICE }, budget: { usd: 2, period: 'total', enforce: true }, budgetCrossings: [] as string[] };
+    const sessions = {
+      known: async () => ({ state: { sessionId: 'p-1', projectId: 'p' }, revision: 3 }),
+      project: async () => ({ state: project, revision: 1 }),
+      decideProject: async () => undefined,
+    };
+    const progress = {
+      waitForPosition: async (position: number) => {
+        waited.push(position);
+        if (position >= 7) rows.splice(0, rows.length, row(3000));
+      },
+    };
+    const g = new BudgetGuard(sessions as never, { usageRows: async () => rows } as never, { recordSettledUsage: async () => [] } as never, { headPosition: async () => 7 } as never, progress as never);
+    expect(await g.preToolUse('p-1', context)).toMatch(/project p spent \$3\.0000 of its \$2\.0000 budget/);
+    expect(waited).toEqual([7]);
+  });
 });

@@ -24,8 +24,8 @@ import { PROJECTION_PROGRESS, ProjectionProgress } from '../projections/projecti
 import { SessionReconciler } from '../sessions/reconcile-session/session-reconciler';
 import { SessionStreams } from '../sessions/session-streams';
 
-/** How long a budget check waits for the read models to hold the usage it just appended (ms); past it, it measures what they hold. */
-const USAGE_CATCH_UP_MS = 5_000;
+/** How long a budget check waits for the read models to hold the log's head (ms; inside the hook's 30 s margin); past it, it measures what they hold. */
+const USAGE_CATCH_UP_MS = 15_000;
 
 /** 409: an enforced budget is spent; details name the budget (scope, projectId, sessionId?, budgetUsd, spentUsd, period, periodStart). */
 export const BudgetExceeded = 'BUDGET.EXCEEDED';
@@ -101,20 +101,18 @@ export class BudgetGuard {
   }
 
   /**
-   * At a session's PreToolUse: when a budget applies, records the transcript's settled usage first (so the call that
-   * follows an expensive model call sees it), waits for the ledger to hold it, evaluates, and returns the reason to
-   * block the call with when an enforced budget is spent; null to let it proceed.
+   * At a session's PreToolUse of `callId` (when the hook names it): when a budget applies, records the transcript's
+   * settled usage first (so the call that follows an expensive model call sees it; SessionReconciler.recordSettledUsage
+   * waits for a transcript written behind the hook), waits for the ledger to hold the log's head as it is then (the usage this
+   * check appended and any a reconcile or another hook appended before it), evaluates, and returns the reason to block
+   * the call with when an enforced budget is spent; null to let it proceed.
    */
-  async preToolUse(sessionId: string, context: CommandContext): Promise<string | null> {
+  async preToolUse(sessionId: string, context: CommandContext, callId?: string): Promise<string | null> {
     const { state: session } = await this.sessions.known(sessionId);
     const { state: project } = await this.sessions.project(session.projectId); // fresh: a budget another process set counts at once
     if (!project.budget && session.budgetUsd === undefined) return null;
-    const positions = await this.reconciler.recordSettledUsage(sessionId, context);
-    if (positions.length > 0 && this.progress) {
-      await this.progress.waitForPosition(Math.max(...positions), USAGE_CATCH_UP_MS).catch((error: Error) =>
-        this.logger.warn(`${sessionId}: the usage ledger did not catch up in ${USAGE_CATCH_UP_MS} ms (${error.message}); measuring what it holds`),
-      );
-    }
+    await this.reconciler.recordSettledUsage(sessionId, context, callId);
+    await this.ledgerCaughtUp(sessionId);
     const exhausted = (await this.evaluate(session.projectId, sessionId, context)).find(budgetExhausted);
     return exhausted ? budgetBlockReason(exhausted, session.projectId) : null;
   }
@@ -124,8 +122,20 @@ export class BudgetGuard {
     const { state: session } = await this.sessions.known(sessionId);
     const { state: project } = await this.sessions.project(projectId);
     if (!project.budget && session.budgetUsd === undefined) return;
-    if (this.progress) await this.progress.waitForPosition(await this.store.headPosition(), USAGE_CATCH_UP_MS).catch(() => undefined);
+    await this.ledgerCaughtUp(sessionId);
     await this.evaluate(projectId, sessionId, context);
+  }
+
+  /**
+   * Waits until the read models hold every event committed now, at most USAGE_CATCH_UP_MS; past it, logs that the
+   * measure is of what they hold. A usage event appended by another path (a reconcile, the previous call's hook) is
+   * waited for as well as this check's own.
+   */
+  private async ledgerCaughtUp(sessionId: string): Promise<void> {
+    if (!this.progress) return;
+    await this.progress.waitForPosition(await this.store.headPosition(), USAGE_CATCH_UP_MS).catch((error: Error) =>
+      this.logger.warn(`${sessionId}: the usage ledger did not catch up in ${USAGE_CATCH_UP_MS} ms (${error.message}); measuring what it holds`),
+    );
   }
 
   /** The project's budget and its measure now; throws PROJECT.NOT_FOUND (404). */

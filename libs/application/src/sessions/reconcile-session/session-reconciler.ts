@@ -59,6 +59,15 @@ export interface ReconcileOptions {
   loaded?: boolean;
 }
 
+/** Longest a budget check waits for the agent's transcript to hold the call it checks (ms; inside the hook's 30 s margin). */
+const TRANSCRIPT_CATCH_UP_MS = 3_000;
+/** How often that wait reads the transcript again (ms). */
+const TRANSCRIPT_POLL_MS = 50;
+
+/** Whether the transcript (main or a sub-agent's) holds the tool call `callId`. */
+const holdsCall = ({ main, subagents }: AgentTranscript, callId: string): boolean =>
+  main.toolCalls.some((c) => c.callId === callId) || subagents.some((sub) => sub.parsed.toolCalls.some((c) => c.callId === callId));
+
 /** The usage facts of a transcript, main and sub-agents (each sub-agent's under its run `subagent:<name>`, docs/ARCHITECTURE.md §4g). */
 const usageFactsOf = ({ main, subagents }: AgentTranscript): TranscriptUsageFact[] => [
   ...(main.usage ?? []),
@@ -189,15 +198,29 @@ export class SessionReconciler {
 
   /**
    * Records the usage of the transcript's settled model calls (a message followed by another line) and nothing else, for
-   * a budget check on the tool-call path (docs/ARCHITECTURE.md §4g): no archive copy, no call reconciled. Returns the
-   * global positions appended (none when the log already had them, or the session has no transcript yet).
+   * a budget check on the tool-call path (docs/ARCHITECTURE.md §4g): no archive copy, no call reconciled. With `callId`
+   * (the call whose PreToolUse asks), a transcript that does not hold that call yet while a model call in it is still
+   * open is read again every TRANSCRIPT_POLL_MS, for at most TRANSCRIPT_CATCH_UP_MS: the agent writes its transcript
+   * behind its hooks (Claude Code's last message before a call is settled only by the lines after it), so the model
+   * call before this one counts once it is written. Returns the global positions appended (none when the log already
+   * had them, or the session has no transcript yet).
    */
-  async recordSettledUsage(sessionId: string, context: CommandContext): Promise<number[]> {
+  async recordSettledUsage(sessionId: string, context: CommandContext, callId?: string): Promise<number[]> {
     const { state } = await this.sessions.known(sessionId);
     const adapter = this.adapters.find(recordingAgent(state));
     const file = adapter ? this.transcripts.sourceOf(state, adapter.archivesTranscript !== false)?.file() : null;
     if (!adapter || !file) return [];
-    const usage = usageFactsOf(await adapter.readTranscript(file));
+    const deadline = Date.now() + TRANSCRIPT_CATCH_UP_MS;
+    let transcript = await adapter.readTranscript(file);
+    while (callId !== undefined && !holdsCall(transcript, callId) && usageFactsOf(transcript).some((u) => !u.complete)) {
+      if (Date.now() >= deadline) {
+        this.logger.warn(`${sessionId}: the transcript did not hold call ${callId} within ${TRANSCRIPT_CATCH_UP_MS} ms; its open model call is not counted yet`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, TRANSCRIPT_POLL_MS));
+      transcript = await adapter.readTranscript(file);
+    }
+    const usage = usageFactsOf(transcript);
     const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : usageCommands(s, { usage, settled: false })), context);
     return decided.positions;
   }
