@@ -152,7 +152,7 @@ const processHost = async (url: string, port: number): Promise<ExportHost> => {
       child.send(command);
     });
   await ask('ready');
-  return { placement: 'worker process', start: async () => void (await ask('start')), stop: async () => void (await ask('stop')), cpu: () => ask('cpu'), close: () => child.kill() };
+  return { placement: 'worker process', start: async () => void (await ask('start')), stop: async () => void (await ask('stop')), cpu: () => ask('cpu'), close: () => child.disconnect() };
 };
 
 /** `--export-process`: the child of processHost, answering each command (ready, start, stop, cpu) with its CPU so far. */
@@ -217,13 +217,15 @@ const main = async () => {
     /** BENCH_OTEL_AA=1: the "with" slices run without the export too, so the pairs' spread is the bench's own noise (an A/A test). */
     const aa = process.env.BENCH_OTEL_AA === '1';
     /** One slice: appends per second, this process's and the machine's CPU per append (µs) in the counted window, between the edges. */
-    const slice = async (withExport: boolean): Promise<{ rate: number; cpuPerAppend: number; machinePerAppend: number; lag: number }> => {
+    const slice = async (withExport: boolean): Promise<{ rate: number; cpuPerAppend: number; machinePerAppend: number; lag: number; exportPerAppend: number }> => {
       withExport &&= !aa;
       if (withExport) {
         await host.start();
         const target = await head();
         while ((await loadLogExportCheckpoint(bench.db)).globalPosition < target) await new Promise((r) => setTimeout(r, 20));
       }
+      const exportCpuAtStart = withExport ? await host.cpu() : 0;
+      let allAppends = 0;
       const start = performance.now();
       const [from, to, end] = [start + EDGE_SECONDS * 1000, start + (EDGE_SECONDS + SECONDS) * 1000, start + (2 * EDGE_SECONDS + SECONDS) * 1000];
       let appends = 0;
@@ -238,6 +240,7 @@ const main = async () => {
         const append = async (e: NewEvent) => {
           revision = (await store.appendToStream(stream, [e], revision < 0 ? 'no_stream' : revision)).nextRevision;
           const now = performance.now();
+          allAppends += 1;
           if (now >= from && now < to) appends += 1;
           if (!cpuAtFrom && now >= from) [cpuAtFrom, busyAtFrom] = [process.cpuUsage(), machineBusyUs()];
           if (cpuAtFrom && !cpu && now >= to) [cpu, busy] = [process.cpuUsage(cpuAtFrom), machineBusyUs() - busyAtFrom];
@@ -249,17 +252,18 @@ const main = async () => {
         }
       }));
       const lag = withExport ? (await head()) - (await loadLogExportCheckpoint(bench.db)).globalPosition : 0;
+      const exportPerAppend = withExport ? ((await host.cpu()) - exportCpuAtStart) / Math.max(1, allAppends) : Number.NaN;
       if (withExport) await host.stop();
-      return { rate: appends / SECONDS, cpuPerAppend: cpu ? (cpu.user + cpu.system) / Math.max(1, appends) : Number.NaN, machinePerAppend: busy / Math.max(1, appends), lag };
+      return { rate: appends / SECONDS, cpuPerAppend: cpu ? (cpu.user + cpu.system) / Math.max(1, appends) : Number.NaN, machinePerAppend: busy / Math.max(1, appends), lag, exportPerAppend };
     };
     await slice(false); // warm-up, not counted
-    const pairs: Array<{ without: number; with: number; cpuWithout: number; cpuWith: number; machineWithout: number; machineWith: number; lag: number; load: number }> = [];
+    const pairs: Array<{ without: number; with: number; cpuWithout: number; cpuWith: number; machineWithout: number; machineWith: number; lag: number; load: number; exportPerAppend: number }> = [];
     for (let i = 0; i < PAIRS; i += 1) {
       const first = i % 2 === 0 ? false : true; // A B, B A, …
       const a = await slice(first);
       const b = await slice(!first);
       const [off, on] = first ? [b, a] : [a, b];
-      pairs.push({ without: off.rate, with: on.rate, cpuWithout: off.cpuPerAppend, cpuWith: on.cpuPerAppend, machineWithout: off.machinePerAppend, machineWith: on.machinePerAppend, lag: on.lag, load: loadavg()[0] });
+      pairs.push({ without: off.rate, with: on.rate, cpuWithout: off.cpuPerAppend, cpuWith: on.cpuPerAppend, machineWithout: off.machinePerAppend, machineWith: on.machinePerAppend, lag: on.lag, load: loadavg()[0], exportPerAppend: on.exportPerAppend });
     }
     const ratios = pairs.map((p) => p.with / p.without);
     const ratio = median(ratios);
@@ -267,6 +271,7 @@ const main = async () => {
     console.log(`pair ratios ${ratios.map((r) => r.toFixed(3)).join(' ')} (load ${Math.min(...pairs.map((p) => p.load)).toFixed(1)}–${Math.max(...pairs.map((p) => p.load)).toFixed(1)})`);
     console.log(`this process's CPU per append: without_export ${median(pairs.map((p) => p.cpuWithout)).toFixed(0)} µs, with_export ${median(pairs.map((p) => p.cpuWith)).toFixed(0)} µs (medians; ratio ${median(pairs.map((p) => p.cpuWith / p.cpuWithout)).toFixed(3)})`);
     console.log(`the machine's CPU per append: without_export ${median(pairs.map((p) => p.machineWithout)).toFixed(0)} µs, with_export ${median(pairs.map((p) => p.machineWith)).toFixed(0)} µs (medians; ratio ${median(pairs.map((p) => p.machineWith / p.machineWithout)).toFixed(3)})`);
+    if (host.placement === 'worker process' && !aa) console.log(`the export process's CPU per append while live: ${median(pairs.map((p) => p.exportPerAppend)).toFixed(1)} µs (median; the whole slice, its edges too)`);
     console.log(`export lag at the end of each slice with it: ${pairs.map((p) => p.lag).join(' ')} global positions (it catches up before the next one, untimed)`);
     if (aa) console.log('A/A (BENCH_OTEL_AA=1): no slice ran the export; the ratio below is the noise of the bench itself');
     console.log(`ratio append_with_export_over_without ${ratio.toFixed(3)} (median of ${PAIRS} pairs, quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}; slowdown ${((1 - ratio) * 100).toFixed(1)} %; target <= 5 %)`);
