@@ -32,6 +32,7 @@
  *    BENCH_OTEL_AA=1 runs the same pairs with no export in either slice (an A/A test): the spread of its pairs, and how
  *    far its median lands from 1, is the bench's own noise on this machine, against which a ratio is read.
  *    BENCH_EXPORT_SCHED=idle starts the export process under SCHED_IDLE (`chrt --idle 0`), to try a lower CPU priority.
+ *    BENCH_OTEL_OUTPUT_CHARS=N gives each call an output of N characters and a command of N/5 (default 0), in both parts.
  * A script: it asserts nothing.
  */
 import { fork, spawn } from 'node:child_process';
@@ -56,6 +57,11 @@ const SECONDS = num('BENCH_SECONDS', 4);
 const EDGE_SECONDS = LOG_EXPORT_COALESCE_MS / 1000 + 0.5;
 const PAIRS = Math.max(1, Math.round(num('BENCH_PAIRS', 12)));
 const WRITERS = 4;
+/** Characters of each call's output (and of its command, a fifth as many), BENCH_OTEL_OUTPUT_CHARS (default 0: `ls`/`echo i` and no output): a real log's outputs run to kilobytes. */
+const OUTPUT_CHARS = Math.max(0, Math.round(num('BENCH_OTEL_OUTPUT_CHARS', 0)));
+const OUTPUT = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(OUTPUT_CHARS / 27)).slice(0, OUTPUT_CHARS);
+const COMMAND = (i: number | string) => (OUTPUT_CHARS === 0 ? `echo ${i}` : `echo ${i} ${OUTPUT.slice(0, OUTPUT_CHARS / 5)}`);
+const outputOf = (): Record<string, unknown> => (OUTPUT_CHARS === 0 ? {} : { output: OUTPUT });
 const CALLS_PER_SESSION = 50;
 
 /** The receiver, in a child process: counts the spans of every POST /v1/traces, answers GET /count. */
@@ -93,8 +99,8 @@ const sessionEvents = (sessionId: string): NewEvent[] => [
   event('SessionStarted', { sessionId, projectId: 'bench', kind: 'worker', agent: 'claude-code', branch: 'b', baseRef: 'main' }),
   event('AgentRunStarted', { runId: 'r1' }),
   ...Array.from({ length: CALLS_PER_SESSION }, (_, i) => [
-    event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: `echo ${i}` }, mode: 'observed', attempt: 1, runId: 'r1' }),
-    event('ToolCallCompleted', { callId: `c${i}`, attempt: 1, exitCode: 0, source: 'hook' }),
+    event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: COMMAND(i) }, mode: 'observed', attempt: 1, runId: 'r1' }),
+    event('ToolCallCompleted', { callId: `c${i}`, attempt: 1, exitCode: 0, source: 'hook', ...outputOf() }),
   ]).flat(),
   event('AgentRunCompleted', { runId: 'r1' }),
 ];
@@ -181,7 +187,7 @@ const main = async () => {
     const store = new PostgresEventStore(bench.db);
     const host = pglite || process.env.BENCH_OTEL_PLACEMENT === 'inline' ? inlineHost(bench.db, store, port) : await processHost(bench.url, port);
     closeHost = () => host.close();
-    console.log(`target: ${bench.target}; receiver: 127.0.0.1:${port} (child process); the export runs in ${host.placement}`);
+    console.log(`target: ${bench.target}; receiver: 127.0.0.1:${port} (child process); the export runs in ${host.placement}; outputs of ${OUTPUT_CHARS} characters`);
 
     // 1. Throughput: the backlog, then the export from START until the receiver holds every span, RUNS times.
     const sessions = Math.ceil(SPANS / (CALLS_PER_SESSION + 1));
@@ -247,8 +253,8 @@ const main = async () => {
         };
         await append(event('AgentRunStarted', { runId: 'r' }));
         for (let i = 0; performance.now() < end; i += 1) {
-          await append(event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: 'ls' }, mode: 'observed', attempt: 1, runId: 'r' }));
-          await append(event('ToolCallCompleted', { callId: `c${i}`, attempt: 1, exitCode: 0, source: 'hook' }));
+          await append(event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: OUTPUT_CHARS === 0 ? 'ls' : COMMAND('ls') }, mode: 'observed', attempt: 1, runId: 'r' }));
+          await append(event('ToolCallCompleted', { callId: `c${i}`, attempt: 1, exitCode: 0, source: 'hook', ...outputOf() }));
         }
       }));
       const lag = withExport ? (await head()) - (await loadLogExportCheckpoint(bench.db)).globalPosition : 0;
