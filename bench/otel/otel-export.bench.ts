@@ -60,7 +60,8 @@ const WRITERS = 4;
 /** Characters of each call's output (and of its command, a fifth as many), BENCH_OTEL_OUTPUT_CHARS (default 0: `ls`/`echo i` and no output): a real log's outputs run to kilobytes. */
 const OUTPUT_CHARS = Math.max(0, Math.round(num('BENCH_OTEL_OUTPUT_CHARS', 0)));
 const OUTPUT = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(OUTPUT_CHARS / 27)).slice(0, OUTPUT_CHARS);
-const COMMAND = (i: number | string) => (OUTPUT_CHARS === 0 ? `echo ${i}` : `echo ${i} ${OUTPUT.slice(0, OUTPUT_CHARS / 5)}`);
+/** `base`, followed by a fifth of OUTPUT when outputs are asked for. */
+const command = (base: string) => (OUTPUT_CHARS === 0 ? base : `${base} ${OUTPUT.slice(0, OUTPUT_CHARS / 5)}`);
 const outputOf = (): Record<string, unknown> => (OUTPUT_CHARS === 0 ? {} : { output: OUTPUT });
 const CALLS_PER_SESSION = 50;
 
@@ -99,7 +100,7 @@ const sessionEvents = (sessionId: string): NewEvent[] => [
   event('SessionStarted', { sessionId, projectId: 'bench', kind: 'worker', agent: 'claude-code', branch: 'b', baseRef: 'main' }),
   event('AgentRunStarted', { runId: 'r1' }),
   ...Array.from({ length: CALLS_PER_SESSION }, (_, i) => [
-    event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: COMMAND(i) }, mode: 'observed', attempt: 1, runId: 'r1' }),
+    event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: command(`echo ${i}`) }, mode: 'observed', attempt: 1, runId: 'r1' }),
     event('ToolCallCompleted', { callId: `c${i}`, attempt: 1, exitCode: 0, source: 'hook', ...outputOf() }),
   ]).flat(),
   event('AgentRunCompleted', { runId: 'r1' }),
@@ -253,7 +254,7 @@ const main = async () => {
         };
         await append(event('AgentRunStarted', { runId: 'r' }));
         for (let i = 0; performance.now() < end; i += 1) {
-          await append(event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: OUTPUT_CHARS === 0 ? 'ls' : COMMAND('ls') }, mode: 'observed', attempt: 1, runId: 'r' }));
+          await append(event('ToolCallDispatched', { callId: `c${i}`, tool: 'Bash', input: { command: command('ls') }, mode: 'observed', attempt: 1, runId: 'r' }));
           await append(event('ToolCallCompleted', { callId: `c${i}`, attempt: 1, exitCode: 0, source: 'hook', ...outputOf() }));
         }
       }));

@@ -17,7 +17,7 @@ const guard = (opts: { budgetUsd?: number; budget?: { usd: number; period: 'tota
     decideProject: async (_id: string, command: () => unknown) => appended.push(command()),
   };
   const usage = { sessionUsage: async () => ({ rows: opts.rows }), usageRows: async () => opts.rows };
-  const reconciler = { recordSettledUsage: async () => [] };
+  const reconciler = { recordSettledUsage: async () => undefined };
   const store = { headPosition: async () => 0 };
   return { guard: new BudgetGuard(sessions as never, usage as never, reconciler as never, store as never, null), appended };
 };
@@ -64,7 +64,7 @@ describe('BudgetGuard (docs/ARCHITECTURE.md §4g)', () => {
         if (position >= 7) rows.splice(0, rows.length, row(3000));
       },
     };
-    const g = new BudgetGuard(sessions as never, { usageRows: async () => rows } as never, { recordSettledUsage: async () => [] } as never, { headPosition: async () => 7 } as never, progress as never);
+    const g = new BudgetGuard(sessions as never, { usageRows: async () => rows } as never, { recordSettledUsage: async () => undefined } as never, { headPosition: async () => 7 } as never, progress as never);
     expect(await g.preToolUse('p-1', context)).toMatch(/project p spent \$3\.0000 of its \$2\.0000 budget/);
     expect(waited).toEqual([7]);
   });

@@ -202,14 +202,14 @@ export class SessionReconciler {
    * (the call whose PreToolUse asks), a transcript that does not hold that call yet while a model call in it is still
    * open is read again every TRANSCRIPT_POLL_MS, for at most TRANSCRIPT_CATCH_UP_MS: the agent writes its transcript
    * behind its hooks (Claude Code's last message before a call is settled only by the lines after it), so the model
-   * call before this one counts once it is written. Returns the global positions appended (none when the log already
-   * had them, or the session has no transcript yet).
+   * call before this one counts once it is written. Appends nothing when the log already has that usage, or the
+   * session has no transcript yet.
    */
-  async recordSettledUsage(sessionId: string, context: CommandContext, callId?: string): Promise<number[]> {
+  async recordSettledUsage(sessionId: string, context: CommandContext, callId?: string): Promise<void> {
     const { state } = await this.sessions.known(sessionId);
     const adapter = this.adapters.find(recordingAgent(state));
     const file = adapter ? this.transcripts.sourceOf(state, adapter.archivesTranscript !== false)?.file() : null;
-    if (!adapter || !file) return [];
+    if (!adapter || !file) return;
     const deadline = Date.now() + TRANSCRIPT_CATCH_UP_MS;
     let transcript = await adapter.readTranscript(file);
     while (callId !== undefined && !holdsCall(transcript, callId) && usageFactsOf(transcript).some((u) => !u.complete)) {
@@ -221,8 +221,7 @@ export class SessionReconciler {
       transcript = await adapter.readTranscript(file);
     }
     const usage = usageFactsOf(transcript);
-    const decided = await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : usageCommands(s, { usage, settled: false })), context);
-    return decided.positions;
+    await this.sessions.decide(sessionId, (s) => (s.status === 'none' ? [] : usageCommands(s, { usage, settled: false })), context);
   }
 
   /**
